@@ -1,0 +1,3 @@
+from denet_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,364 @@
+"""Frozen snapshot types: the one format for the JSON stream, recordings, exports and replay.
+
+Counters are cumulative since the start of monitoring; rates are derived from two snapshots
+(see ``denet_tui.rates``). A figure a source cannot give is ``None`` (JSON null), never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+SyscallAccuracy = Literal["exact", "sampled"] | None
+# What a category's `share` is a share of: kernel-measured time, call count (latency off),
+# or sampler hits (the /proc collector's estimate).
+ShareBasis = Literal["time", "count", "samples"] | None
+
+
+def _frozen_map(m: Mapping | None) -> Mapping:
+    return MappingProxyType(dict(m or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallStat:
+    """Figures for one syscall name (in one process, or summed over a set of processes)."""
+
+    category: str
+    count: int | None = None
+    errors: int | None = None
+    time_ns: int | None = None
+    # Sampler hits: how often a thread was seen blocked in this syscall (/proc estimate only).
+    samples: int | None = None
+    # log2 latency histogram: bucket i counts calls with duration in [2**i, 2**(i+1)) ns.
+    hist: tuple[int, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hist"] = list(self.hist) if self.hist is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SyscallStat:
+        hist = d.get("hist")
+        return cls(
+            category=d["category"],
+            count=d.get("count"),
+            errors=d.get("errors"),
+            time_ns=d.get("time_ns"),
+            samples=d.get("samples"),
+            hist=tuple(hist) if hist is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStat:
+    count: int | None
+    errors: int | None
+    time_ns: int | None
+    samples: int | None
+    share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CategoryStat:
+        return cls(
+            count=d.get("count"),
+            errors=d.get("errors"),
+            time_ns=d.get("time_ns"),
+            samples=d.get("samples"),
+            share=d.get("share"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallSummary:
+    """Syscalls of a set of processes: total, per category and per name."""
+
+    total: int | None
+    by_category: Mapping[str, CategoryStat]
+    by_name: Mapping[str, SyscallStat]
+    share_basis: ShareBasis = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_category", _frozen_map(self.by_category))
+        object.__setattr__(self, "by_name", _frozen_map(self.by_name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "share_basis": self.share_basis,
+            "by_category": {k: v.to_dict() for k, v in self.by_category.items()},
+            "by_name": {k: v.to_dict() for k, v in self.by_name.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SyscallSummary:
+        return cls(
+            total=d.get("total"),
+            by_category={k: CategoryStat.from_dict(v) for k, v in d["by_category"].items()},
+            by_name={k: SyscallStat.from_dict(v) for k, v in d["by_name"].items()},
+            share_basis=d.get("share_basis"),
+        )
+
+
+EMPTY_SYSCALLS = SyscallSummary(total=None, by_category={}, by_name={})
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSample:
+    pid: int
+    ppid: int | None
+    name: str
+    cmdline: tuple[str, ...]
+    alive: bool
+    cpu_percent: float | None = None  # over the last interval; 100 = one core
+    cpu_time_s: float | None = None  # cumulative user+system
+    rss_bytes: int | None = None
+    read_bytes: int | None = None  # storage-layer bytes, /proc/PID/io
+    write_bytes: int | None = None
+    threads: int | None = None
+    ctx_voluntary: int | None = None
+    ctx_involuntary: int | None = None
+    minor_faults: int | None = None
+    major_faults: int | None = None
+    syscalls: int | None = None  # every syscall, exact (eBPF) — None when not counted
+    read_syscalls: int | None = None  # /proc/PID/io syscr: exact read-family calls
+    write_syscalls: int | None = None  # /proc/PID/io syscw
+    syscalls_by_name: Mapping[str, SyscallStat] = field(default_factory=dict)
+    # Why a None field is None, e.g. {"read_bytes": "permission denied"}.
+    null_reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cmdline", tuple(self.cmdline))
+        object.__setattr__(self, "syscalls_by_name", _frozen_map(self.syscalls_by_name))
+        object.__setattr__(self, "null_reasons", _frozen_map(self.null_reasons))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["cmdline"] = list(self.cmdline)
+        d["syscalls_by_name"] = {k: v.to_dict() for k, v in self.syscalls_by_name.items()}
+        d["null_reasons"] = dict(self.null_reasons)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ProcessSample:
+        kw = {f.name: d.get(f.name) for f in fields(cls)}
+        kw["cmdline"] = tuple(d.get("cmdline") or ())
+        kw["syscalls_by_name"] = {
+            k: SyscallStat.from_dict(v) for k, v in (d.get("syscalls_by_name") or {}).items()
+        }
+        kw["null_reasons"] = d.get("null_reasons") or {}
+        return cls(**kw)
+
+
+TargetState = Literal["starting", "running", "exited", "killed", "gone"]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    pid: int
+    status: TargetState
+    exit_code: int | None = None  # 128+N when killed by signal N; None while running / unknown
+    signal: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TargetStatus:
+        return cls(
+            pid=d["pid"], status=d["status"], exit_code=d.get("exit_code"), signal=d.get("signal")
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("exited", "killed", "gone")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    t: float  # seconds since monitoring started
+    ts: float  # unix time
+    target: TargetStatus
+    processes: tuple[ProcessSample, ...]
+    syscalls: SyscallSummary
+    # Collector health: lost/dropped updates, effective sample rate, … (always measured).
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "processes", tuple(self.processes))
+        object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "snapshot",
+            "t": self.t,
+            "ts": self.ts,
+            "target": self.target.to_dict(),
+            "processes": [p.to_dict() for p in self.processes],
+            "syscalls": self.syscalls.to_dict(),
+            "diagnostics": dict(self.diagnostics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Snapshot:
+        return cls(
+            t=d["t"],
+            ts=d["ts"],
+            target=TargetStatus.from_dict(d["target"]),
+            processes=tuple(ProcessSample.from_dict(p) for p in d["processes"]),
+            syscalls=SyscallSummary.from_dict(d["syscalls"]),
+            diagnostics=d.get("diagnostics") or {},
+        )
+
+    def process(self, pid: int) -> ProcessSample | None:
+        return next((p for p in self.processes if p.pid == pid), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorInfo:
+    name: str  # "ebpf" | "procfs" | "replay"
+    syscalls: SyscallAccuracy
+    reason: str  # why this collector was chosen (or why the better one was not)
+    share_basis: ShareBasis = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CollectorInfo:
+        return cls(
+            name=d["name"],
+            syscalls=d.get("syscalls"),
+            reason=d.get("reason", ""),
+            share_basis=d.get("share_basis"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    tool_version: str
+    host: str
+    kernel: str
+    mode: Literal["run", "attach", "replay"]
+    cmd: tuple[str, ...]
+    pid: int
+    collector: CollectorInfo
+    interval: float
+    started_ts: float
+    schema: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "meta",
+            "schema": self.schema,
+            "tool_version": self.tool_version,
+            "host": self.host,
+            "kernel": self.kernel,
+            "target": {"mode": self.mode, "cmd": list(self.cmd), "pid": self.pid},
+            "collector": self.collector.to_dict(),
+            "interval": self.interval,
+            "started_ts": self.started_ts,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Meta:
+        tgt = d["target"]
+        return cls(
+            schema=d["schema"],
+            tool_version=d["tool_version"],
+            host=d["host"],
+            kernel=d["kernel"],
+            mode=tgt["mode"],
+            cmd=tuple(tgt["cmd"]),
+            pid=tgt["pid"],
+            collector=CollectorInfo.from_dict(d["collector"]),
+            interval=d["interval"],
+            started_ts=d["started_ts"],
+        )
+
+
+def end_record(last: Snapshot) -> dict[str, Any]:
+    """The closing JSON line: exit status, duration and the final totals."""
+    return {
+        "kind": "end",
+        "exit_code": last.target.exit_code,
+        "status": last.target.status,
+        "signal": last.target.signal,
+        "duration_s": last.t,
+        "processes_seen": len(last.processes),
+        "syscalls": last.syscalls.to_dict(),
+    }
+
+
+def export_record(meta: Meta, snap: Snapshot) -> dict[str, Any]:
+    """One snapshot object with the meta fields under ``meta`` (``--export`` and the export key)."""
+    d = snap.to_dict()
+    d["meta"] = meta.to_dict()
+    return d
+
+
+def summarize(
+    processes: Iterable[ProcessSample], share_basis: ShareBasis, *, exact: bool
+) -> SyscallSummary:
+    """Sum per-process syscall figures into one summary (the whole tree, or a scoped subtree).
+
+    ``exact`` says whether counts are kernel-exact; when they are not, totals stay None.
+    """
+    from denet_tui.syscalls import CATEGORIES  # local: syscalls imports nothing from here
+
+    by_name: dict[str, list[int | None]] = {}
+    cats: dict[str, str] = {}
+    hists: dict[str, list[int]] = {}
+    for p in processes:
+        for name, s in p.syscalls_by_name.items():
+            acc = by_name.setdefault(name, [None, None, None, None])
+            cats[name] = s.category
+            for i, v in enumerate((s.count, s.errors, s.time_ns, s.samples)):
+                if v is not None:
+                    acc[i] = (acc[i] or 0) + v
+            if s.hist is not None:
+                h = hists.setdefault(name, [0] * len(s.hist))
+                for i, v in enumerate(s.hist):
+                    h[i] += v
+    names = {
+        n: SyscallStat(
+            category=cats[n],
+            count=a[0],
+            errors=a[1],
+            time_ns=a[2],
+            samples=a[3],
+            hist=tuple(hists[n]) if n in hists else None,
+        )
+        for n, a in by_name.items()
+    }
+    basis_index = {"count": 0, "time": 2, "samples": 3}.get(share_basis or "")
+    cat_acc: dict[str, list[int | None]] = {c: [None, None, None, None] for c in CATEGORIES}
+    for n, a in by_name.items():
+        acc = cat_acc[cats[n]]
+        for i, v in enumerate(a):
+            if v is not None:
+                acc[i] = (acc[i] or 0) + v
+    denom = (
+        sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
+    )
+    by_category = {
+        c: CategoryStat(
+            count=a[0] if exact else None,
+            errors=a[1],
+            time_ns=a[2],
+            samples=a[3],
+            share=((a[basis_index] or 0) / denom) if denom and basis_index is not None else None,
+        )
+        for c, a in cat_acc.items()
+    }
+    total = sum(a[0] or 0 for a in by_name.values()) if exact else None
+    return SyscallSummary(
+        total=total, by_category=by_category, by_name=names, share_basis=share_basis
+    )

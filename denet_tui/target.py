@@ -1,0 +1,223 @@
+"""What is monitored: a command we start (gated until the collector is armed) or a PID we attach to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from denet_tui.model import TargetStatus
+
+
+class TargetError(Exception):
+    """Bad target: a one-line message for the user and the exit status to leave with."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def resolve_command(name: str) -> str:
+    """Resolve ``name`` on PATH before the gate, as strace does, so no failed execve is counted."""
+    if "/" in name:
+        path = name
+        if not os.path.exists(path):
+            raise TargetError(f"command not found: {name}", 127)
+    else:
+        found = shutil.which(name, mode=os.F_OK)
+        if found is None:
+            raise TargetError(f"command not found: {name}", 127)
+        path = found
+        # which(F_OK) finds the first match; prefer the first *executable* one, like execvp.
+        path = shutil.which(name) or path
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise TargetError(f"permission denied (not executable): {name}", 126)
+    return os.path.abspath(path)
+
+
+@dataclass(frozen=True)
+class ChildOutput:
+    """Where the started command's stdin/stdout/stderr go (file descriptors; None = inherit)."""
+
+    stdin: int | None = None
+    stdout: int | None = None
+    stderr: int | None = None
+
+
+class Target:
+    """Base: the root PID of the monitored tree and its status."""
+
+    mode: str
+    pid: int
+    cmd: tuple[str, ...]
+
+    def release(self) -> None:
+        """Let the command run (run mode); nothing to do when attached."""
+
+    def poll(self) -> TargetStatus:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop what we started; never touches an attached process."""
+
+    def close(self) -> None:
+        """Release resources; in run mode, makes sure the child does not outlive us."""
+
+
+class RunTarget(Target):
+    """A command started by us. The child is forked at once but blocks on a pipe before exec."""
+
+    mode = "run"
+
+    def __init__(self, argv: list[str], output: ChildOutput | None = None) -> None:
+        if not argv:
+            raise TargetError("no command given", 2)
+        self.cmd = tuple(argv)
+        self.path = resolve_command(argv[0])
+        output = output or ChildOutput()
+        gate_r, gate_w = os.pipe()
+        # Fork before any thread exists (the caller creates targets first); the child only
+        # rearranges fds, waits on the gate, and execs.
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            try:
+                os.close(gate_w)
+                os.setpgid(0, 0)
+                for fd, target_fd in ((output.stdin, 0), (output.stdout, 1), (output.stderr, 2)):
+                    if fd is not None:
+                        os.dup2(fd, target_fd)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
+                    signal.signal(sig, signal.SIG_DFL)
+                ok = os.read(gate_r, 1)
+                if ok != b"g":
+                    os._exit(125)
+                os.execv(self.path, list(argv))
+            except OSError as e:
+                os.write(2, f"denet-tui: cannot execute {argv[0]}: {e.strerror}\n".encode())
+                os._exit(126)
+            finally:
+                os._exit(127)
+        os.close(gate_r)
+        try:
+            os.setpgid(pid, pid)  # also set here so signalling the group never races the child
+        except OSError:
+            pass
+        self.pid = pid
+        self._gate = gate_w
+        self._lock = threading.Lock()
+        self._status = TargetStatus(pid=pid, status="starting")
+
+    def release(self) -> None:
+        if self._gate is not None:
+            os.write(self._gate, b"g")
+            os.close(self._gate)
+            self._gate = None
+            with self._lock:
+                if self._status.status == "starting":
+                    self._status = TargetStatus(pid=self.pid, status="running")
+
+    def poll(self) -> TargetStatus:
+        with self._lock:
+            if self._status.finished:
+                return self._status
+            try:
+                pid, wstatus = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self._status
+            if pid == self.pid:
+                self._status = status_from_wait(self.pid, wstatus)
+            return self._status
+
+    def wait(self, timeout: float | None = None) -> TargetStatus:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not (st := self.poll()).finished:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        return st
+
+    def stop(self, grace: float = 2.0) -> TargetStatus:
+        """SIGINT, then SIGTERM, then SIGKILL to the child's process group, with grace periods."""
+        if self._gate is not None:  # never released: it has not exec'd, nothing to be gentle with
+            os.close(self._gate)
+            self._gate = None
+            return self.wait(grace)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            if self.poll().finished:
+                break
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            self.wait(grace)
+        return self.poll()
+
+    def close(self) -> None:
+        if not self.poll().finished:
+            self.stop(grace=1.0)
+
+
+class AttachTarget(Target):
+    """An existing process; we only watch it and never send it a signal."""
+
+    mode = "attach"
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                raw = f.read()
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                f.read()
+        except FileNotFoundError:
+            raise TargetError(f"no such process: {pid}", 2) from None
+        except PermissionError:
+            raise TargetError(f"cannot read process {pid}: permission denied", 2) from None
+        except OSError as e:
+            raise TargetError(f"cannot read process {pid}: {e.strerror}", 2) from None
+        args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+        self.cmd = tuple(args) or (f"[{_comm(pid)}]",)
+        self._gone_at: float | None = None
+
+    def poll(self) -> TargetStatus:
+        if os.path.exists(f"/proc/{self.pid}") and _state(self.pid) not in ("Z", "X", None):
+            return TargetStatus(pid=self.pid, status="running")
+        # Not our child: its exit status is not ours to know.
+        return TargetStatus(pid=self.pid, status="gone")
+
+
+def status_from_wait(pid: int, wstatus: int) -> TargetStatus:
+    if os.WIFSIGNALED(wstatus):
+        sig = os.WTERMSIG(wstatus)
+        return TargetStatus(pid=pid, status="killed", exit_code=128 + sig, signal=sig)
+    return TargetStatus(pid=pid, status="exited", exit_code=os.waitstatus_to_exitcode(wstatus))
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2 :][:1].decode()
+
+
+def parse_pid(text: str) -> int:
+    try:
+        pid = int(text)
+    except ValueError:
+        raise TargetError(f"not a PID: {text!r}", 2) from None
+    if pid <= 0:
+        raise TargetError(f"not a PID: {text!r}", 2)
+    return pid
