@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Generate ``denet_tui/syscall_table.py`` from the kernel UAPI headers on this machine.
+
+Usage::
+
+    python scripts/gen_syscall_table.py [--output PATH]
+
+Sources (package ``linux-libc-dev``):
+
+* x86_64: ``/usr/include/x86_64-linux-gnu/asm/unistd_64.h`` — plain ``#define __NR_x N`` lines.
+* aarch64: ``/usr/include/asm-generic/unistd.h`` — the generic table arm64 includes. It is
+  written for every generic architecture, so it carries ``#if`` blocks and ``__NR3264_*``
+  indirections (one number, a 32-bit and a 64-bit name). We evaluate it the way the arm64
+  build does: 64-bit longs, no compat, and the ``__ARCH_WANT_*`` flags arm64 sets.
+
+The output is committed, so the app never needs the headers at run time; the unit tests
+re-run this generator and compare when the headers are present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+X86_64_HEADER = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
+GENERIC_HEADER = Path("/usr/include/asm-generic/unistd.h")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO_ROOT / "denet_tui" / "syscall_table.py"
+
+# Flags defined by arch/arm64/include/uapi/asm/unistd.h before it includes the generic table.
+AARCH64_DEFINES = frozenset(
+    {
+        "__ARCH_WANT_RENAMEAT",
+        "__ARCH_WANT_NEW_STAT",
+        "__ARCH_WANT_SET_GET_RLIMIT",
+        "__ARCH_WANT_TIME32_SYSCALLS",
+        "__ARCH_WANT_SYS_CLONE3",
+        "__ARCH_WANT_MEMFD_SECRET",
+    }
+)
+
+# ``__NR_*`` macros that are bookkeeping, not syscalls.
+NOT_SYSCALLS = frozenset({"syscalls", "arch_specific_syscall"})
+
+_DEFINE = re.compile(r"^#define\s+(__NR(?:3264)?_\w+)\s+(\S+)")
+
+
+def parse_x86_64(text: str) -> dict[int, str]:
+    table: dict[int, str] = {}
+    for line in text.splitlines():
+        m = _DEFINE.match(line.strip())
+        if m and m.group(2).isdigit():
+            name = m.group(1).removeprefix("__NR_")
+            if name not in NOT_SYSCALLS:
+                table[int(m.group(2))] = name
+    return table
+
+
+def _eval_condition(expr: str, defined: set[str]) -> bool:
+    """Evaluate the small subset of C preprocessor conditions the generic header uses."""
+    expr = re.sub(r"defined\s*\(\s*(\w+)\s*\)", lambda m: str(m.group(1) in defined), expr)
+    expr = expr.replace("__BITS_PER_LONG", "64")
+    expr = expr.replace("||", " or ").replace("&&", " and ")
+    expr = re.sub(r"!(?!=)", " not ", expr)
+    if not re.fullmatch(r"[\w\s=!()<>]*", expr):
+        raise ValueError(f"unsupported preprocessor condition: {expr!r}")
+    return bool(eval(expr, {"__builtins__": {}}, {}))  # charset vetted above
+
+
+def parse_generic_64(text: str, arch_defines: frozenset[str]) -> dict[int, str]:
+    """Return number → name for a 64-bit, non-compat generic-table architecture."""
+    defined: set[str] = set(arch_defines)
+    macros: dict[str, str] = {}
+    # Stack of (branch is active, some branch of this #if was already taken).
+    stack: list[tuple[bool, bool]] = []
+
+    def active() -> bool:
+        return all(level for level, _ in stack)
+
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S).replace("\\\n", " ")
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line.startswith("#"):
+            continue
+        directive, _, rest = line[1:].strip().partition(" ")
+        rest = rest.strip()
+        if directive in ("if", "ifdef", "ifndef"):
+            if directive == "ifdef":
+                cond = rest in defined
+            elif directive == "ifndef":
+                cond = rest not in defined
+            else:
+                cond = _eval_condition(rest, defined)
+            stack.append((cond, cond))
+        elif directive == "elif":
+            _, taken = stack.pop()
+            cond = not taken and _eval_condition(rest, defined)
+            stack.append((cond, taken or cond))
+        elif directive == "else":
+            _, taken = stack.pop()
+            stack.append((not taken, True))
+        elif directive == "endif":
+            stack.pop()
+        elif not active():
+            continue
+        elif directive == "define":
+            name, _, value = rest.partition(" ")
+            name = name.split("(")[0]
+            defined.add(name)
+            macros[name] = value.strip()
+        elif directive == "undef":
+            defined.discard(rest)
+            macros.pop(rest, None)
+
+    table: dict[int, str] = {}
+    for macro, value in macros.items():
+        if not macro.startswith("__NR_"):
+            continue
+        name = macro.removeprefix("__NR_")
+        if name in NOT_SYSCALLS:
+            continue
+        # Follow ``__NR_fcntl -> __NR3264_fcntl -> 25``.
+        while value in macros:
+            value = macros[value]
+        if value.isdigit():
+            table[int(value)] = name
+    return table
+
+
+def render(tables: dict[str, dict[int, str]]) -> str:
+    lines = [
+        "# GENERATED by `python scripts/gen_syscall_table.py` from the kernel headers; do not edit.",
+        '"""Syscall number → name tables. GENERATED FILE, do not edit.',
+        "",
+        "Regenerate with: python scripts/gen_syscall_table.py",
+        "Sources:",
+        f"  x86_64: {X86_64_HEADER}",
+        f"  aarch64: {GENERIC_HEADER} (64-bit names, arm64 __ARCH_WANT_* flags)",
+        '"""',
+        "",
+        "TABLES: dict[str, dict[int, str]] = {",
+    ]
+    for arch, table in tables.items():
+        lines.append(f'    "{arch}": {{')
+        lines.extend(f'        {nr}: "{name}",' for nr, name in sorted(table.items()))
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def generate() -> str:
+    tables = {
+        "x86_64": parse_x86_64(X86_64_HEADER.read_text()),
+        "aarch64": parse_generic_64(GENERIC_HEADER.read_text(), AARCH64_DEFINES),
+    }
+    return render(tables)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args()
+    args.output.write_text(generate())
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
