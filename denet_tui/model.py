@@ -345,9 +345,7 @@ def summarize(
         for i, v in enumerate(a):
             if v is not None:
                 acc[i] = (acc[i] or 0) + v
-    denom = (
-        sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
-    )
+    denom = sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
     by_category = {
         c: CategoryStat(
             count=a[0] if exact else None,

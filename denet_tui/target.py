@@ -109,6 +109,7 @@ class RunTarget(Target):
         self._gate = gate_w
         self._lock = threading.Lock()
         self._status = TargetStatus(pid=pid, status="starting")
+        self._reaped = False
 
     def release(self) -> None:
         if self._gate is not None:
@@ -120,15 +121,17 @@ class RunTarget(Target):
                     self._status = TargetStatus(pid=self.pid, status="running")
 
     def poll(self) -> TargetStatus:
+        """Status now. An exited child is left unreaped (WNOWAIT) so its final /proc figures can
+        still be read; ``close()`` reaps it."""
         with self._lock:
             if self._status.finished:
                 return self._status
             try:
-                pid, wstatus = os.waitpid(self.pid, os.WNOHANG)
+                info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return self._status
-            if pid == self.pid:
-                self._status = status_from_wait(self.pid, wstatus)
+            if info is not None and info.si_pid == self.pid:
+                self._status = status_from_siginfo(self.pid, info)
             return self._status
 
     def wait(self, timeout: float | None = None) -> TargetStatus:
@@ -158,6 +161,12 @@ class RunTarget(Target):
     def close(self) -> None:
         if not self.poll().finished:
             self.stop(grace=1.0)
+        if self.poll().finished and not self._reaped:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self._reaped = True
 
 
 class AttachTarget(Target):
@@ -189,11 +198,11 @@ class AttachTarget(Target):
         return TargetStatus(pid=self.pid, status="gone")
 
 
-def status_from_wait(pid: int, wstatus: int) -> TargetStatus:
-    if os.WIFSIGNALED(wstatus):
-        sig = os.WTERMSIG(wstatus)
-        return TargetStatus(pid=pid, status="killed", exit_code=128 + sig, signal=sig)
-    return TargetStatus(pid=pid, status="exited", exit_code=os.waitstatus_to_exitcode(wstatus))
+def status_from_siginfo(pid: int, info: os.waitid_result) -> TargetStatus:
+    if info.si_code == os.CLD_EXITED:
+        return TargetStatus(pid=pid, status="exited", exit_code=info.si_status)
+    sig = info.si_status
+    return TargetStatus(pid=pid, status="killed", exit_code=128 + sig, signal=sig)
 
 
 def _comm(pid: int) -> str:

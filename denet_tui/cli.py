@@ -1,0 +1,171 @@
+"""Command line: parse, build a Session, hand it to the screen or to the headless writer."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from denet_tui import __version__
+from denet_tui.collectors.base import CollectorError
+from denet_tui.target import TargetError
+
+EXIT_USAGE = 2
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return v
+
+
+def _monitor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--collector",
+        choices=("auto", "ebpf", "procfs"),
+        default="auto",
+        help="data source: eBPF (exact syscall counts) or /proc (sampled); default auto",
+    )
+    p.add_argument("--no-latency", action="store_true", help="eBPF: count calls and errors only")
+    p.add_argument(
+        "--sample-hz",
+        type=_positive,
+        default=100.0,
+        metavar="HZ",
+        help="/proc syscall sampler rate (default 100)",
+    )
+    p.add_argument("--interval", type=_positive, default=1.0, metavar="SECONDS", help="default 1.0")
+    p.add_argument("--json", action="store_true", help="no screen: JSON lines to stdout (or --out)")
+    p.add_argument("--out", metavar="FILE", help="with --json: write the JSON lines to FILE")
+    p.add_argument(
+        "--record", metavar="FILE", help="write JSON lines to FILE while the screen runs"
+    )
+    _export_option(p)
+    p.add_argument("--duration", type=_positive, metavar="SECONDS", help="stop after SECONDS")
+    p.add_argument(
+        "--exit-on-finish", action="store_true", help="close the screen when the command ends"
+    )
+
+
+def _export_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--export", metavar="FILE", help="write the last snapshot as JSON at exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="denet-tui",
+        description="Watch what a Linux process tree really does: processes, syscalls, resources.",
+    )
+    parser.add_argument("--version", action="version", version=f"denet-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,attach,replay,doctor}")
+    sub.required = True
+    run = sub.add_parser("run", help="start a command and watch it (no command: a demo workload)")
+    _monitor_options(run)
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD [ARG...]")
+    attach = sub.add_parser("attach", help="watch a running process and its descendants")
+    _monitor_options(attach)
+    attach.add_argument("pid", metavar="PID")
+    replay = sub.add_parser("replay", help="play back a recorded JSONL session")
+    _export_option(replay)
+    replay.add_argument("file", metavar="FILE.jsonl")
+    sub.add_parser("doctor", help="say, line by line, whether eBPF works here and why not")
+    return parser
+
+
+def demo_command() -> list[str]:
+    return [sys.executable, "-m", "denet_tui.demo"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "doctor":
+        from denet_tui.doctor import main as doctor_main
+
+        return doctor_main()
+    try:
+        return _monitor(args)
+    except (TargetError, CollectorError) as e:
+        code = e.exit_code if isinstance(e, TargetError) else EXIT_USAGE
+        print(f"denet-tui: {e}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from denet_tui.session import Session, child_output, make_meta
+
+    if args.command == "replay":
+        if not (sys.stdout.isatty() and sys.stdin.isatty()):
+            raise TargetError("no terminal for the replay screen", EXIT_USAGE)
+        return _replay(args)
+    if args.out and not args.json:
+        raise TargetError("--out needs --json (use --record FILE with the screen)", EXIT_USAGE)
+    if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
+        raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
+
+    from denet_tui.collectors.select import select_collector
+    from denet_tui.target import AttachTarget, RunTarget, parse_pid
+
+    # Targets are created before any thread or BPF program exists: run forks a gated child here.
+    if args.command == "run":
+        cmd = list(args.cmd)
+        if cmd[:1] == ["--"]:
+            cmd = cmd[1:]
+        output, log = child_output(tui=not args.json, json_to_stdout=args.json and not args.out)
+        target = RunTarget(cmd or demo_command(), output)
+        for fd in {output.stdin, output.stdout} - {None, 0, 1, 2}:
+            os.close(fd)
+    else:
+        target, log = AttachTarget(parse_pid(args.pid)), None
+    try:
+        collector, _reason = select_collector(
+            args.collector,
+            interval=args.interval,
+            latency=not args.no_latency,
+            sample_hz=args.sample_hz,
+        )
+        collector.start(target)
+    except BaseException:
+        target.close()
+        raise
+    target.release()
+    session = Session(
+        meta=make_meta(target, collector, args.interval),
+        collector=collector,
+        target=target,
+        interval=args.interval,
+        record_path=args.record,
+        export_path=args.export,
+        exit_on_finish=args.exit_on_finish,
+        output_log=log,
+        duration=args.duration,
+    )
+    if args.json:
+        from denet_tui.headless import run_headless
+
+        return run_headless(session, args.out)
+    from denet_tui.app import run_tui
+
+    return run_tui(session)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from denet_tui.collectors.replay import ReplayCollector
+    from denet_tui.session import Session
+
+    collector = ReplayCollector(args.file)
+    session = Session(
+        meta=collector.meta,
+        collector=collector,
+        target=None,
+        interval=collector.meta.interval,
+        export_path=args.export,
+    )
+    from denet_tui.app import run_tui
+
+    return run_tui(session)

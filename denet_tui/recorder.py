@@ -1,0 +1,58 @@
+"""JSON lines out: the ``--json`` stream, ``--record`` files and ``--export`` snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import IO, Any
+
+from denet_tui.model import Meta, Snapshot, end_record, export_record
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+class Recorder:
+    """Writes ``meta``, then one ``snapshot`` per call, then ``end``; each line flushed as written."""
+
+    def __init__(self, path: str | None, meta: Meta) -> None:
+        self._own = path not in (None, "-")
+        self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
+        self._closed = False
+        self._line(meta.to_dict())
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        try:
+            self._f.write(dumps(obj) + "\n")
+            self._f.flush()
+        except BrokenPipeError:
+            # A reader that went away (`| head`) is not our error; stop writing.
+            self._closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._f.fileno())
+
+    def write(self, snap: Snapshot) -> None:
+        if not self._closed:
+            self._line(snap.to_dict())
+
+    def close(self, last: Snapshot | None) -> None:
+        if self._closed:
+            return
+        if last is not None:
+            self._line(end_record(last))
+        self._closed = True
+        if self._own:
+            self._f.close()
+
+
+def write_export(path: str, meta: Meta, snap: Snapshot) -> str:
+    """Write one snapshot with its meta as pretty JSON; returns the absolute path written."""
+    path = os.path.abspath(path)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(export_record(meta, snap), f, indent=2, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
