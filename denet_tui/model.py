@@ -348,8 +348,9 @@ def summarize(
     denom = sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
     by_category = {
         c: CategoryStat(
-            count=a[0] if exact else None,
-            errors=a[1],
+            # Exact counting saw every call, so a category with none has a true zero.
+            count=(a[0] or 0) if exact else None,
+            errors=(a[1] or 0) if exact else a[1],
             time_ns=a[2],
             samples=a[3],
             share=((a[basis_index] or 0) / denom) if denom and basis_index is not None else None,

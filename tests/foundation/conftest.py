@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.resources import files
+
+import jsonschema
+import pytest
+
+
+def run_json(*args: str, timeout: float = 60) -> tuple[int, list[dict], str]:
+    """Run `denet-tui ARGS` headless and return (exit status, parsed JSON lines, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "denet_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return proc.returncode, lines, proc.stderr
+
+
+def snapshots(lines: list[dict]) -> list[dict]:
+    return [d for d in lines if d["kind"] == "snapshot"]
+
+
+@pytest.fixture(scope="session")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(files("denet_tui").joinpath("jsonl.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)

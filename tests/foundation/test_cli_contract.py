@@ -1,0 +1,125 @@
+"""Exit statuses, one-line errors, attach never harms, schema of real output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from .conftest import run_json, snapshots
+
+RUN = ("run", "--json", "--collector", "procfs", "--interval", "0.25", "--")
+
+
+def test_exit_status_passes_through() -> None:
+    assert run_json(*RUN, "sh", "-c", "exit 3")[0] == 3
+
+
+def test_killed_by_signal_is_128_plus_n() -> None:
+    code, lines, _ = run_json(*RUN, "sh", "-c", "kill -TERM $$")
+    assert code == 128 + signal.SIGTERM
+    assert lines[-1]["status"] == "killed" and lines[-1]["signal"] == signal.SIGTERM
+
+
+def test_missing_command_is_127_with_one_line() -> None:
+    code, lines, err = run_json(*RUN, "no-such-command-xyz")
+    assert code == 127 and lines == []
+    assert err.strip().splitlines() == ["denet-tui: command not found: no-such-command-xyz"]
+
+
+def test_not_executable_is_126(tmp_path) -> None:
+    f = tmp_path / "script"
+    f.write_text("#!/bin/sh\n")
+    code, _, err = run_json(*RUN, str(f))
+    assert code == 126 and len(err.strip().splitlines()) == 1
+
+
+def test_bad_pids_are_2() -> None:
+    for pid in ("999999999", "abc", "0"):
+        code, _, err = run_json("attach", "--json", pid)
+        assert code == 2, pid
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_command_found_on_path_first(tmp_path) -> None:
+    # As strace does: the command is resolved before the gate, so PATH order decides.
+    code, lines, _ = run_json(*RUN, "true")
+    assert code == 0 and lines[0]["target"]["cmd"] == ["true"]
+
+
+def test_attach_follows_descendants_and_never_kills(validator) -> None:
+    victim = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    try:
+        time.sleep(0.3)
+        code, lines, _ = run_json(
+            "attach",
+            "--json",
+            "--collector",
+            "procfs",
+            "--interval",
+            "0.25",
+            "--duration",
+            "1",
+            str(victim.pid),
+        )
+        assert code == 0
+        for line in lines:
+            validator.validate(line)
+        names = sorted(p["name"] for p in snapshots(lines)[-1]["processes"])
+        assert names == ["sh", "sleep", "sleep"]
+        assert victim.poll() is None, "attach must never stop the target"
+    finally:
+        subprocess.run(["pkill", "-P", str(victim.pid)], check=False)
+        victim.kill()
+        victim.wait()
+
+
+def test_sigint_stops_the_command_gracefully_and_passes_status() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "denet_tui", *RUN, "sleep", "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=15)
+    end = json.loads(out.splitlines()[-1])
+    assert end["kind"] == "end" and end["status"] == "killed" and end["signal"] == signal.SIGINT
+    assert proc.returncode == 130
+
+
+def test_real_output_matches_schema_and_export(tmp_path, validator) -> None:
+    out, export = tmp_path / "o.jsonl", tmp_path / "e.json"
+    code, _, _ = run_json(
+        "run",
+        "--json",
+        "--collector",
+        "procfs",
+        "--interval",
+        "0.2",
+        "--out",
+        str(out),
+        "--export",
+        str(export),
+        "--",
+        "sh",
+        "-c",
+        "ls / >/dev/null; sleep 0.5",
+    )
+    assert code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [d["kind"] for d in lines][0] == "meta" and lines[-1]["kind"] == "end"
+    for line in lines:
+        validator.validate(line)
+    exported = json.loads(export.read_text())
+    validator.validate(exported)
+    assert exported["meta"]["kind"] == "meta" and exported["t"] == lines[-2]["t"]
+
+
+def test_duration_stops_a_run_command() -> None:
+    t0 = time.monotonic()
+    code, lines, _ = run_json(*RUN[:-1], "--duration", "0.6", "--", "sleep", "30")
+    assert time.monotonic() - t0 < 10
+    assert code == 128 + signal.SIGINT and lines[-1]["kind"] == "end"

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from denet_tui.target import RunTarget, TargetError, resolve_command
+
+
+def _exe(pid: int) -> str:
+    return os.readlink(f"/proc/{pid}/exe")
+
+
+def test_child_does_not_exec_until_released() -> None:
+    t = RunTarget(["sleep", "5"])
+    try:
+        time.sleep(0.2)
+        assert t.poll().status == "starting"
+        assert not _exe(t.pid).endswith("sleep")  # still the forked Python, blocked on the gate
+        t.release()
+        time.sleep(0.2)
+        assert _exe(t.pid).endswith("sleep") and t.poll().status == "running"
+    finally:
+        t.close()
+    assert t.poll().status == "killed"
+
+
+def test_unreleased_child_never_runs_the_command(tmp_path) -> None:
+    marker = tmp_path / "ran"
+    t = RunTarget(["sh", "-c", f"touch {marker}"])
+    t.close()
+    assert not marker.exists()
+
+
+def test_resolution_errors() -> None:
+    with pytest.raises(TargetError) as e:
+        resolve_command("definitely-not-a-command")
+    assert e.value.exit_code == 127
+    with pytest.raises(TargetError) as e:
+        resolve_command("/etc")
+    assert e.value.exit_code == 126
+    assert resolve_command("sh").startswith("/")
