@@ -15,7 +15,7 @@ def dumps(obj: dict[str, Any]) -> str:
 
 
 class Recorder:
-    """Writes ``meta``, then one ``snapshot`` per call, then ``end``; each line flushed as written."""
+    """Writes ``meta``, one ``snapshot`` per call, then ``end``; each line flushed as written."""
 
     def __init__(self, path: str | None, meta: Meta) -> None:
         self._own = path not in (None, "-")

@@ -35,11 +35,10 @@ class Session:
         leave with 0.
         """
         code = 0
-        if self.target is not None:
-            if isinstance(self.target, RunTarget):
-                self.target.close()
-                st = self.target.poll()
-                code = st.exit_code if st.exit_code is not None else 1
+        if isinstance(self.target, RunTarget):
+            self.target.close()
+            st = self.target.poll()
+            code = st.exit_code if st.exit_code is not None else 1
         if not self._finished:
             self._finished = True
             self.collector.close()
@@ -49,7 +48,7 @@ class Session:
 def child_output(tui: bool, json_to_stdout: bool) -> tuple[ChildOutput, str | None]:
     """Where the command's stdio goes. With a screen: a log file (never the terminal) and no stdin.
 
-    Headless with JSON on stdout: the command's stdout goes to our stderr so the stream stays parseable.
+    Headless with JSON on stdout: the command's stdout goes to our stderr, so the stream parses.
     """
     if tui:
         fd, path = tempfile.mkstemp(prefix="denet-tui-", suffix=".log")

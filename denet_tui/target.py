@@ -1,7 +1,8 @@
-"""What is monitored: a command we start (gated until the collector is armed) or a PID we attach to."""
+"""What is monitored: a command we start (gated until the collector is armed), or a PID."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -101,10 +102,8 @@ class RunTarget(Target):
             finally:
                 os._exit(127)
         os.close(gate_r)
-        try:
+        with contextlib.suppress(OSError):
             os.setpgid(pid, pid)  # also set here so signalling the group never races the child
-        except OSError:
-            pass
         self.pid = pid
         self._gate = gate_w
         self._lock = threading.Lock()
@@ -151,10 +150,8 @@ class RunTarget(Target):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             if self.poll().finished:
                 break
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
             self.wait(grace)
         return self.poll()
 
@@ -162,10 +159,8 @@ class RunTarget(Target):
         if not self.poll().finished:
             self.stop(grace=1.0)
         if self.poll().finished and not self._reaped:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
             self._reaped = True
 
 

@@ -165,7 +165,7 @@ class _Seen:
 
 @dataclass
 class ProcessTable:
-    """The processes of one tree over time: latest figures for the living, last figures for the dead.
+    """The processes of one tree over time: latest figures for the living, last ones for the dead.
 
     ``update(pids)`` reads each given pid, derives CPU % from the previous reading, and marks
     every known process not in ``pids`` (or whose pid was reused) as exited, keeping its last

@@ -1,4 +1,4 @@
-"""The /proc collector: exact per-process figures, plus a sampled estimate of syscall time shares."""
+"""The /proc collector: exact per-process figures, plus a sampled estimate of syscall shares."""
 
 from __future__ import annotations
 

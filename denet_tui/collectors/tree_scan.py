@@ -1,4 +1,4 @@
-"""Find the processes of a tree by scanning /proc (this kernel has no /proc/PID/task/TID/children)."""
+"""Find a tree's processes by scanning /proc (this kernel has no /proc/PID/task/TID/children)."""
 
 from __future__ import annotations
 
