@@ -1,0 +1,48 @@
+"""Shared test setup.
+
+eBPF rule: a test marked `@pytest.mark.ebpf` needs root, BCC, kernel headers and tracefs. When
+`denet_tui.doctor.ebpf_unavailable_reason()` says eBPF is unavailable here, the test is skipped with
+that reason — or, when DENET_TUI_REQUIRE_EBPF=1 (as in CI), it FAILS with that reason, so the eBPF
+path can never silently go untested where it is supposed to work.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+_EBPF_REASON = pytest.StashKey[str | None]()
+
+
+def _ebpf_reason(config: pytest.Config) -> str | None:
+    """Computed once per session, on the first eBPF test."""
+    if _EBPF_REASON not in config.stash:
+        from denet_tui.doctor import ebpf_unavailable_reason
+
+        config.stash[_EBPF_REASON] = ebpf_unavailable_reason()
+    return config.stash[_EBPF_REASON]
+
+
+def ebpf_required() -> bool:
+    return os.environ.get("DENET_TUI_REQUIRE_EBPF") == "1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("ebpf") is None:
+        return
+    reason = _ebpf_reason(item.config)
+    if reason is None:
+        return
+    if ebpf_required():
+        pytest.fail(f"{reason} (DENET_TUI_REQUIRE_EBPF=1: eBPF tests must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository's top directory."""
+    return REPO_ROOT
