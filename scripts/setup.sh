@@ -183,7 +183,7 @@ step_pip() {
     local want have=""
     want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
     [[ -f "$STAMP" ]] && have="$(cat "$STAMP")"
-    if [[ "$want" == "$have" ]] && "$VENV/bin/python" -c 'import denet_tui' >/dev/null 2>&1; then
+    if [[ "$want" == "$have" && -x "$VENV/bin/denet-tui" ]]; then
         ok "python packages up to date (pyproject.toml unchanged since last install)"
         return
     fi
