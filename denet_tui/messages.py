@@ -1,0 +1,44 @@
+"""Messages of the screen, named for what already happened."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from denet_tui.model import Snapshot
+
+
+class SnapshotTaken(Message):
+    """The collector produced a snapshot (posted from the collector thread)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        # A newer snapshot makes a stale one pointless: counters are cumulative, so rates
+        # computed across the skipped interval stay right.
+        return isinstance(message, SnapshotTaken)
+
+
+class CollectionFailed(Message):
+    """The collector raised; the screen keeps the last figures and says why it stopped."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class CollectionEnded(Message):
+    """No more snapshots will come (the target finished, time ran out, the recording ended)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class FilterChanged(Message):
+    """The user typed in the process filter."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

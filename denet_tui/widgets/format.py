@@ -1,0 +1,107 @@
+"""How figures are written on screen: one place, so every pane says the same thing the same way.
+
+A figure that is unknown is written :data:`NA` ("—"), never 0.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from denet_tui.model import CollectorInfo, TargetStatus
+
+NA = "—"
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def fmt_bytes(n: float | None, *, compact: bool = False) -> str:
+    """``1536`` → ``"1.5 KiB"`` (compact: ``"1.5K"``)."""
+    if n is None:
+        return NA
+    value = float(n)
+    unit = 0
+    while abs(value) >= 1024 and unit < len(_BINARY) - 1:
+        value /= 1024
+        unit += 1
+    if compact:
+        suffix = "B" if unit == 0 else _BINARY[unit][0]
+        return f"{value:.0f}{suffix}" if unit == 0 or value >= 100 else f"{value:.1f}{suffix}"
+    if unit == 0:
+        return f"{value:.0f} B"
+    return f"{value:.0f} {_BINARY[unit]}" if value >= 100 else f"{value:.1f} {_BINARY[unit]}"
+
+
+def fmt_count(n: float | None) -> str:
+    """Short form for tight columns: ``12345`` → ``"12.3k"``."""
+    if n is None:
+        return NA
+    value = float(n)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            scaled = value / limit
+            return f"{scaled:.0f}{suffix}" if scaled >= 100 else f"{scaled:.1f}{suffix}"
+    if value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def fmt_int(n: int | None) -> str:
+    """Exact counts, as strace writes them: ``12345`` → ``"12,345"``."""
+    return NA if n is None else f"{n:,}"
+
+
+def fmt_ns(ns: float | None) -> str:
+    """A duration with a unit that keeps three significant figures: ``"12.3µs"``."""
+    if ns is None:
+        return NA
+    for limit, div, unit in ((1e9, 1e9, "s"), (1e6, 1e6, "ms"), (1e3, 1e3, "µs")):
+        if ns >= limit:
+            v = ns / div
+            return (
+                f"{v:.0f}{unit}" if v >= 100 else f"{v:.1f}{unit}" if v >= 10 else f"{v:.2f}{unit}"
+            )
+    return f"{ns:.0f}ns"
+
+
+def fmt_percent(fraction: float | None, *, estimate: bool = False) -> str:
+    """A fraction as a percentage; estimates carry a ``~``."""
+    if fraction is None:
+        return NA
+    return f"{'~' if estimate else ''}{fraction * 100:.1f}%"
+
+
+def fmt_cpu(percent: float | None) -> str:
+    return NA if percent is None else f"{percent:.1f}"
+
+
+def fmt_elapsed(seconds: float) -> str:
+    s = int(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def signal_name(n: int) -> str:
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
+
+
+def fmt_status(st: TargetStatus) -> str:
+    if st.status == "exited":
+        return f"exited with code {st.exit_code}"
+    if st.status == "killed":
+        return f"killed by {signal_name(st.signal)}" if st.signal else "killed"
+    if st.status == "gone":
+        return "process gone"
+    return st.status
+
+
+def collector_label(info: CollectorInfo) -> str:
+    """``"eBPF · exact"`` or ``"/proc · sampled — <why not eBPF>"``."""
+    name = {"ebpf": "eBPF", "procfs": "/proc"}.get(info.name, info.name)
+    label = f"{name} · {info.syscalls or 'no syscalls'}"
+    if info.syscalls == "exact" and info.share_basis == "count":
+        label += " (counts only, no latency)"
+    return f"{label} — {info.reason}" if info.reason else label
