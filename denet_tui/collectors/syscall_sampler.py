@@ -17,6 +17,7 @@ from dataclasses import dataclass
 TID_REFRESH_S = 0.1  # how often the thread list of each process is re-read
 RUNNING = -2  # on a CPU, not in a syscall
 BLOCKED_OTHER = -1  # sleeping outside a syscall (the kernel's own "-1")
+DENIED = -3  # no permission to read this thread (not ours, not root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class SamplerStats:
     running: int  # thread samples on CPU (not in a syscall)
     in_syscall: int
     blocked_other: int  # sleeping outside a syscall (e.g. page fault)
+    denied: int  # thread reads refused: those threads are missing from the estimate
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -38,17 +40,22 @@ class SamplerStats:
             "thread_samples_running": self.running,
             "thread_samples_in_syscall": self.in_syscall,
             "thread_samples_blocked_other": self.blocked_other,
+            "thread_samples_denied": self.denied,
         }
 
 
 def read_current_syscall(path: str) -> int | None:
-    """Syscall number a thread is blocked in, RUNNING, BLOCKED_OTHER, or None if it is gone."""
+    """Syscall number a thread is blocked in, RUNNING, BLOCKED_OTHER, DENIED, or None if gone."""
     try:
         fd = os.open(path, os.O_RDONLY)
+    except PermissionError:
+        return DENIED
     except OSError:
         return None
     try:
         data = os.read(fd, 64)
+    except PermissionError:
+        return DENIED
     except OSError:
         return None
     finally:
@@ -109,6 +116,7 @@ class SyscallSampler:
                 running=self._states["running"],
                 in_syscall=self._states["syscall"],
                 blocked_other=self._states["other"],
+                denied=self._states["denied"],
             )
 
     def _run(self) -> None:
@@ -134,6 +142,8 @@ class SyscallSampler:
                         states["running"] += 1
                     elif nr == BLOCKED_OTHER:
                         states["other"] += 1
+                    elif nr == DENIED:
+                        states["denied"] += 1
                     else:
                         states["syscall"] += 1
                         tick_hits.append((pid, nr))

@@ -123,3 +123,44 @@ def test_duration_stops_a_run_command() -> None:
     code, lines, _ = run_json(*RUN[:-1], "--duration", "0.6", "--", "sleep", "30")
     assert time.monotonic() - t0 < 10
     assert code == 128 + signal.SIGINT and lines[-1]["kind"] == "end"
+
+
+def test_unreadable_figures_are_null_with_a_reason() -> None:
+    # As nobody, a root process's /proc/PID/io and thread syscall files are refused.
+    victim = subprocess.Popen(["sleep", "30"])
+    try:
+        proc = subprocess.run(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                sys.executable,
+                "-m",
+                "denet_tui",
+                "attach",
+                "--json",
+                "--collector",
+                "procfs",
+                "--interval",
+                "0.3",
+                "--duration",
+                "0.7",
+                str(victim.pid),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 0, proc.stderr
+        last = [json.loads(x) for x in proc.stdout.splitlines()][-2]
+        p = last["processes"][0]
+        assert p["read_bytes"] is None and p["write_syscalls"] is None
+        assert "permission denied" in p["null_reasons"]["read_bytes"]
+        assert p["rss_bytes"] > 0 and p["cpu_time_s"] is not None  # still readable
+        assert last["diagnostics"]["thread_samples_denied"] > 0
+        assert last["syscalls"]["by_name"] == {}
+    finally:
+        victim.kill()
+        victim.wait()
