@@ -105,6 +105,8 @@ def _monitor(args: argparse.Namespace) -> int:
         return _replay(args)
     if args.out and not args.json:
         raise TargetError("--out needs --json (use --record FILE with the screen)", EXIT_USAGE)
+    if args.record and args.json:
+        raise TargetError("--record is for the screen; with --json use --out FILE", EXIT_USAGE)
     if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
 
