@@ -37,8 +37,9 @@ class CollectionEnded(Message):
 
 
 class FilterChanged(Message):
-    """The user typed in the process filter."""
+    """The user typed in the process filter, or closed it (``closed``: enter or esc)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, closed: bool = False) -> None:
         super().__init__()
         self.text = text
+        self.closed = closed

@@ -26,6 +26,7 @@ class Point(NamedTuple):
     ppid: int | None
     alive: bool
     cpu_percent: float | None
+    cpu_time_s: float | None
     rss_bytes: int | None
     read_bytes: int | None
     write_bytes: int | None
@@ -40,7 +41,15 @@ class Point(NamedTuple):
             else None
         )
         return cls(
-            p.ppid, p.alive, p.cpu_percent, p.rss_bytes, p.read_bytes, p.write_bytes, p.syscalls, rw
+            p.ppid,
+            p.alive,
+            p.cpu_percent,
+            p.cpu_time_s,
+            p.rss_bytes,
+            p.read_bytes,
+            p.write_bytes,
+            p.syscalls,
+            rw,
         )
 
 
@@ -70,7 +79,7 @@ def subtree(points: Mapping[int, Point], root: int) -> frozenset[int]:
     return frozenset(found & points.keys())
 
 
-def _delta(prev: Point | None, cur: Point, i: int) -> int | None:
+def _delta(prev: Point | None, cur: Point, i: int) -> float | None:
     """Growth of counter ``i`` of one process between two frames (None if unknown)."""
     now = cur[i]
     if now is None:
@@ -83,8 +92,9 @@ def _delta(prev: Point | None, cur: Point, i: int) -> int | None:
     return now - before if now >= before else now  # a reused pid starts again from 0
 
 
-_READ, _WRITE, _SYSCALLS, _RW = (
-    Point._fields.index(f) for f in ("read_bytes", "write_bytes", "syscalls", "rw_calls")
+_CPU, _READ, _WRITE, _SYSCALLS, _RW = (
+    Point._fields.index(f)
+    for f in ("cpu_time_s", "read_bytes", "write_bytes", "syscalls", "rw_calls")
 )
 
 
@@ -98,6 +108,7 @@ def _sum(values: Iterable[float | int | None]) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class ProcessRates:
+    cpu_percent: float | None
     syscalls_per_s: float | None
     rw_calls_per_s: float | None
     read_bps: float | None
@@ -105,16 +116,23 @@ class ProcessRates:
 
 
 def process_rates(prev: Frame | None, cur: Frame) -> dict[int, ProcessRates]:
-    """Per-process rates over the interval between two frames (all None for the first frame)."""
+    """Per-process rates over the interval between two frames (only CPU % for the first).
+
+    CPU % is the collector's; for a process it has no CPU % for yet (born since its previous
+    reading), it is the CPU time the process used since the previous frame over the interval.
+    """
     dt = cur.t - prev.t if prev is not None else 0.0
     out: dict[int, ProcessRates] = {}
     for pid, pt in cur.points.items():
         if prev is None or dt <= 0:
-            out[pid] = ProcessRates(None, None, None, None)
+            out[pid] = ProcessRates(pt.cpu_percent, None, None, None, None)
             continue
         before = prev.points.get(pid)
+        cpu = pt.cpu_percent
+        if cpu is None and pt.alive and (used := _delta(before, pt, _CPU)) is not None:
+            cpu = used / dt * 100.0
         rates = [_delta(before, pt, i) for i in (_SYSCALLS, _RW, _READ, _WRITE)]
-        out[pid] = ProcessRates(*(None if r is None else r / dt for r in rates))
+        out[pid] = ProcessRates(cpu, *(None if r is None else r / dt for r in rates))
     return out
 
 
@@ -132,12 +150,15 @@ class TreeRates:
 
 
 def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = None) -> TreeRates:
-    """Totals of ``pids`` (default: every process of the frame) between two frames."""
+    """Totals of ``pids`` (default: every process of the frame) between two frames.
+
+    CPU % is the CPU time the processes used between the frames (the ones that exited in
+    between included) over the time between them; for the first frame, the collector's CPU %.
+    """
     chosen = [(pid, pt) for pid, pt in cur.points.items() if pids is None or pid in pids]
-    alive = [pt for _, pt in chosen if pt.alive]
-    cpu = _sum(pt.cpu_percent for pt in alive)
-    rss = _sum(pt.rss_bytes for pt in alive)
+    rss = _sum(pt.rss_bytes for _, pt in chosen if pt.alive)
     if prev is None or cur.t <= prev.t:
+        cpu = _sum(pt.cpu_percent for _, pt in chosen if pt.alive)
         return TreeRates(cur.t, cpu, rss, None, None, None, None)
     dt = cur.t - prev.t
     get = prev.points.get
@@ -146,7 +167,16 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
         total = _sum(_delta(get(pid), pt, i) for pid, pt in chosen)
         return None if total is None else total / dt
 
-    return TreeRates(cur.t, cpu, rss, rate(_READ), rate(_WRITE), rate(_SYSCALLS), rate(_RW))
+    cpu_s = rate(_CPU)
+    return TreeRates(
+        cur.t,
+        None if cpu_s is None else cpu_s * 100.0,
+        rss,
+        rate(_READ),
+        rate(_WRITE),
+        rate(_SYSCALLS),
+        rate(_RW),
+    )
 
 
 def history(frames: Sequence[Frame], pids: Collection[int] | None = None) -> list[TreeRates]:

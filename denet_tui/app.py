@@ -1,0 +1,329 @@
+"""The full-screen app: a collector thread posts snapshots, the app hands them to the widgets.
+
+Kept small on purpose: figures are computed in ``denet_tui.rates`` and drawn by the widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Tree
+from textual.worker import Worker, get_current_worker
+
+from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.messages import CollectionEnded, CollectionFailed, FilterChanged, SnapshotTaken
+from denet_tui.model import Snapshot
+from denet_tui.rates import Timeline, category_rates
+from denet_tui.recorder import Recorder, write_export
+from denet_tui.widgets.category_bars import CategoryBars, total_line
+from denet_tui.widgets.filter_bar import FilterBar
+from denet_tui.widgets.format import fmt_status
+from denet_tui.widgets.help_screen import HelpScreen
+from denet_tui.widgets.output_pane import OutputPane
+from denet_tui.widgets.process_header import ProcessHeader
+from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.resource_sparklines import ResourceSparklines
+from denet_tui.widgets.status_header import HeaderState, StatusHeader
+from denet_tui.widgets.syscall_table import SyscallTable
+
+if TYPE_CHECKING:
+    from denet_tui.session import Session
+
+DURATION_REACHED = "--duration reached"
+END_OF_RECORDING = "end of recording"
+POLL_S = 0.1  # how often the collector thread looks for cancellation and the target's end
+
+
+class DenetApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "denet-tui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("p", "pause", "Pause"),
+        Binding("n", "step", "Step"),
+        Binding("e", "export", "Export"),
+        Binding("escape", "whole_tree", "Whole tree"),
+        Binding("slash", "filter", "Filter"),
+        Binding("o", "toggle_output", "Output"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, session: Session, recorder: Recorder | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.recorder = recorder
+        self.replay = isinstance(session.collector, ReplayCollector)
+        info = session.meta.collector
+        self.exact = info.syscalls == "exact"
+        self.timeline = Timeline(exact=self.exact, share_basis=info.share_basis)
+        self.shown: Snapshot | None = (
+            None  # the snapshot on screen (older than the latest when paused)
+        )
+        self.paused = False
+        self.note: str | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.session.meta, id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="procs"):
+                yield ProcessHeader(id="tree-header")
+                yield ProcessTree(id="tree")
+            with Vertical(id="sys"):
+                yield CategoryBars(id="bars")
+                yield SyscallTable(id="table")
+        yield ResourceSparklines(id="sparks")
+        yield OutputPane(self.session.output_log, id="output")
+        yield FilterBar(id="filter")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#procs").border_title = "processes"
+        self.query_one(CategoryBars).border_title = "syscalls by category"
+        self.query_one(SyscallTable).border_title = "syscalls"
+        self.query_one(ResourceSparklines).border_title = "resources · whole tree"
+        self.query_one(ProcessHeader).rate_label = "sc/s" if self.exact else "rw/s"
+        self.query_one(ProcessTree).focus()
+        self.query_one(FilterBar).display = False
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
+            asyncio.get_running_loop().add_signal_handler(sig, self.exit)
+        self.start_collecting()
+
+    def on_unmount(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            asyncio.get_running_loop().remove_signal_handler(sig)
+
+    def on_resize(self) -> None:
+        self.screen.set_class(self.size.height >= 40, "-tall")
+        self.screen.set_class(self.size.width >= 140, "-wide")
+
+    # -- collection (a thread) ---------------------------------------------------------------
+
+    def start_collecting(self) -> None:
+        self.collect()
+
+    @work(thread=True, exclusive=True, group="collector", exit_on_error=False)
+    def collect(self) -> None:
+        worker = get_current_worker()
+        try:
+            if isinstance(self.session.collector, ReplayCollector):
+                self._play(worker, self.session.collector)
+            else:
+                self._watch(worker)
+        except Exception as e:  # the screen keeps the last figures and says why
+            self.post_message(CollectionFailed(f"{type(e).__name__}: {e}"))
+
+    def _watch(self, worker: Worker[None]) -> None:
+        s = self.session
+        next_at = time.monotonic()
+        while not worker.is_cancelled:
+            snap = s.collector.sample()
+            if self.recorder is not None:
+                self.recorder.write(snap)
+            self.post_message(SnapshotTaken(snap))
+            if snap.target.finished:
+                self.post_message(CollectionEnded(fmt_status(snap.target)))
+                return
+            if s.duration is not None and snap.t >= s.duration:
+                self.post_message(CollectionEnded(DURATION_REACHED))
+                return
+            next_at += s.interval
+            # Sleep in short steps: quit promptly, and take the final figures as soon as the
+            # command ends rather than up to an interval later.
+            while (left := next_at - time.monotonic()) > 0 and not worker.is_cancelled:
+                if s.target is not None and s.target.poll().finished:
+                    break
+                worker.cancelled_event.wait(min(POLL_S, left))
+
+    def _play(self, worker: Worker[None], replay: ReplayCollector) -> None:
+        replay.start()
+        while not worker.is_cancelled:
+            delay = replay.due_in()
+            if delay is None and replay.finished:
+                self.post_message(CollectionEnded(END_OF_RECORDING))
+                return
+            if delay is None or delay > 0:  # paused, or not yet due
+                worker.cancelled_event.wait(POLL_S if delay is None else min(POLL_S, delay))
+                continue
+            self.post_message(SnapshotTaken(replay.sample()))
+
+    # -- snapshots in, widgets out -----------------------------------------------------------
+
+    def on_snapshot_taken(self, message: SnapshotTaken) -> None:
+        snap = message.snapshot
+        self.timeline.add(snap)
+        if snap.target.finished:
+            self.query_one(OutputPane).finish()
+        if self.paused and not self.replay:
+            return
+        self.show_latest()
+        if snap.target.finished and self.session.exit_on_finish:
+            self.exit()
+
+    def on_collection_ended(self, message: CollectionEnded) -> None:
+        if message.reason == DURATION_REACHED:
+            self.exit()
+            return
+        if message.reason == END_OF_RECORDING:
+            self.note = END_OF_RECORDING
+            self._show_header()
+
+    def on_collection_failed(self, message: CollectionFailed) -> None:
+        self.note = f"collector stopped: {message.error}"
+        self._show_header()
+        self.notify(message.error, title="collector stopped", severity="error", markup=False)
+
+    def show_latest(self) -> None:
+        tl = self.timeline
+        snap = tl.snapshot
+        if snap is None:
+            return
+        self.shown = snap
+        now, before, dt = tl.syscalls()
+        with self.batch_update():
+            self._show_header()
+            self.query_one(ProcessTree).show(snap.processes, tl.process_rates, exact=self.exact)
+            bars = self.query_one(CategoryBars)
+            bars.show(now, category_rates(before, now, dt) if now else {}, exact=self.exact)
+            total_rate = None
+            if now and before and now.total is not None and before.total is not None and dt > 0:
+                total_rate = (now.total - before.total) / dt
+            bars.border_subtitle = total_line(now, self.exact, total_rate)
+            self.query_one(SyscallTable).show(now, exact=self.exact)
+            self.query_one(ResourceSparklines).show(tl.series, exact=self.exact)
+
+    def _show_header(self) -> None:
+        tl = self.timeline
+        snap = self.shown if self.paused and not self.replay else tl.snapshot
+        scope = None
+        if tl.scope is not None and snap is not None:
+            p = snap.process(tl.scope)
+            scope = f"{p.name if p else '?'} ({tl.scope})"
+        self.query_one(StatusHeader).show(
+            HeaderState(
+                snapshot=tl.snapshot,
+                replay=self.replay,
+                paused=self.paused,
+                scope=scope,
+                processes=len(snap.processes) if snap else 0,
+                note=self.note,
+            )
+        )
+
+    # -- scope and filter --------------------------------------------------------------------
+
+    @on(Tree.NodeSelected, "#tree")
+    def scope_to(self, event: Tree.NodeSelected[int]) -> None:
+        self._set_scope(event.node.data)
+
+    def action_whole_tree(self) -> None:
+        self._set_scope(None)
+
+    def _set_scope(self, pid: int | None) -> None:
+        if pid == self.timeline.scope:
+            return
+        self.timeline.set_scope(pid)
+        self.query_one(ProcessTree).scope = pid
+        self.refresh_bindings()
+        sparks = self.query_one(ResourceSparklines)
+        if pid is None:
+            sparks.border_title = "resources · whole tree"
+        else:
+            sparks.border_title = f"resources · subtree of {pid}"
+        self.show_latest()
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.focus()
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        tree = self.query_one(ProcessTree)
+        tree.filter_text = message.text
+        if message.closed:
+            tree.focus()
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step":
+            return self.replay
+        if action == "whole_tree":
+            return self.timeline.scope is not None
+        return True
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if isinstance(self.session.collector, ReplayCollector):
+            self.session.collector.set_paused(self.paused)
+        if self.paused:
+            self._show_header()
+        else:
+            self.show_latest()
+
+    def action_step(self) -> None:
+        if not isinstance(self.session.collector, ReplayCollector):
+            return
+        if not self.paused:
+            self.action_pause()
+        snap = self.session.collector.step()
+        if snap is not None:
+            self.timeline.add(snap)
+            self.show_latest()
+
+    def action_export(self) -> None:
+        snap = self.shown
+        if snap is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        meta = self.session.meta
+        path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
+        try:
+            written = write_export(path, meta, snap)
+        except OSError as e:
+            self.notify(
+                f"{path}: {e.strerror}", title="export failed", severity="error", markup=False
+            )
+            return
+        self.notify(written, title=f"exported snapshot t={snap.t:.1f}s", markup=False)
+
+    def action_toggle_output(self) -> None:
+        pane = self.query_one(OutputPane)
+        pane.display = not pane.display
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+
+def run_tui(session: Session) -> int:
+    """Run the screen until the user quits (or the command ends with ``--exit-on-finish``), then
+    stop what we started, write the end of the recording and the export, and return the exit
+    status to leave with."""
+    recorder = Recorder(session.record_path, session.meta) if session.record_path else None
+    app = DenetApp(session, recorder)
+    try:
+        app.run()
+    finally:
+        last = app.timeline.snapshot
+        target = session.target
+        if target is not None and target.mode == "run" and not target.poll().finished:
+            print(f"denet-tui: stopping {session.meta.cmd[0]} (pid {target.pid})…", file=sys.stderr)
+            target.stop()
+            last = session.collector.sample()  # the final figures, taken after the end
+            if recorder is not None:
+                recorder.write(last)
+        code = session.finish()
+        if recorder is not None:
+            recorder.close(last)
+        if session.export_path and last is not None:
+            write_export(session.export_path, session.meta, last)
+    return code

@@ -1,0 +1,147 @@
+"""One bar per syscall category: share, count, rate and time — or, sampled, the estimated share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widget import Widget
+
+from denet_tui.model import CategoryStat, ShareBasis, SyscallSummary
+from denet_tui.widgets.format import NA, fmt_count, fmt_int, fmt_ns, fmt_percent
+
+CATEGORY_STYLE = {
+    "file_io": "#5fafff",
+    "network": "#87d787",
+    "memory": "#d7af5f",
+    "process": "#d787d7",
+    "signal": "#ff875f",
+    "ipc": "#5fd7d7",
+    "sync": "#afaf5f",
+    "time": "#af87ff",
+    "sched": "#87afaf",
+    "security": "#ff5f87",
+    "system": "#d7d7d7",
+    "other": "#8a8a8a",
+}
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+NAME_W = 9
+MIN_BAR = 8
+
+
+def bar(fraction: float | None, width: int) -> str:
+    """A left-aligned bar of ``width`` cells with eighth-cell resolution."""
+    if fraction is None or width <= 0:
+        return " " * max(0, width)
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+
+
+@dataclass(frozen=True, slots=True)
+class _Col:
+    title: str
+    width: int
+    cell: Callable[[CategoryStat, float | None], str]
+
+
+def _columns(exact: bool, basis: ShareBasis, width: int) -> list[_Col]:
+    if not exact:
+        cols = [_Col("HITS", 7, lambda s, r: fmt_count(s.samples))]
+    else:
+        cols = [
+            _Col("CALLS", 8, lambda s, r: fmt_count(s.count)),
+            _Col("/s", 7, lambda s, r: fmt_count(r)),
+            _Col("TIME", 8, lambda s, r: fmt_ns(s.time_ns) if basis == "time" else NA),
+            _Col("ERR", 7, lambda s, r: fmt_count(s.errors)),
+        ]
+    share_w = 7
+    # Drop the least important columns until the bar has room.
+    while cols and NAME_W + share_w + sum(c.width + 1 for c in cols) + MIN_BAR + 1 > width:
+        cols.pop()
+    return cols
+
+
+def _share_title(exact: bool, basis: ShareBasis, width: int) -> str:
+    if not exact:
+        titles = ("ESTIMATED SHARE OF TIME (sampled)", "EST. SHARE (sampled)", "EST. SHARE")
+    else:
+        titles = {"time": ("SHARE OF TIME",), "count": ("SHARE OF CALLS",)}.get(
+            basis or "", ("SHARE",)
+        )
+    return next((t for t in titles if len(t) <= width), titles[-1][:width])
+
+
+def bars_text(
+    summary: SyscallSummary | None,
+    rates: Mapping[str, float | None],
+    *,
+    exact: bool,
+    width: int,
+) -> Text:
+    """The whole pane as text: a title row, then one row per category that has any figure."""
+    basis = summary.share_basis if summary is not None else None
+    cols = _columns(exact, basis, width)
+    share_w = 7
+    bar_w = max(MIN_BAR, width - NAME_W - share_w - sum(c.width + 1 for c in cols) - 1)
+    out = Text(no_wrap=True, overflow="crop", end="")
+    out.append("CATEGORY".ljust(NAME_W), style="bold")
+    out.append(_share_title(exact, basis, bar_w + share_w).ljust(bar_w + share_w + 1), "bold")
+    for c in cols:
+        out.append(c.title.rjust(c.width) + " ", style="bold")
+    stats = {
+        cat: st
+        for cat, st in (summary.by_category.items() if summary is not None else ())
+        if any(v for v in (st.count, st.samples, st.time_ns))
+    }
+    if not stats:
+        out.append("\n")
+        out.append("no syscalls seen yet" if summary is not None else "waiting for data…", "dim")
+        return out
+
+    def order(item: tuple[str, CategoryStat]) -> tuple[float, float]:
+        st = item[1]
+        return (-(st.share or 0.0), -(st.count or st.samples or 0))
+
+    for cat, st in sorted(stats.items(), key=order):
+        style = CATEGORY_STYLE.get(cat, "white")
+        out.append("\n")
+        out.append(cat.ljust(NAME_W), style=style)
+        out.append(bar(st.share, bar_w), style=style)
+        out.append(" ")
+        out.append(fmt_percent(st.share, estimate=not exact).rjust(share_w), style="bold")
+        out.append(" ")
+        for c in cols:
+            out.append(c.cell(st, rates.get(cat)).rjust(c.width) + " ")
+    return out
+
+
+def total_line(summary: SyscallSummary | None, exact: bool, rate: float | None) -> str:
+    """The pane's subtitle: total calls (exact) or why there is none (sampled)."""
+    if summary is None:
+        return ""
+    if not exact:
+        return "counts n/a: /proc sampling estimates shares only"
+    per_s = f" · {fmt_count(rate)}/s" if rate is not None else ""
+    return f"{fmt_int(summary.total)} calls{per_s}"
+
+
+class CategoryBars(Widget):
+    """Syscall categories of the current scope."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._summary: SyscallSummary | None = None
+        self._rates: Mapping[str, float | None] = {}
+        self._exact = False
+
+    def show(
+        self, summary: SyscallSummary | None, rates: Mapping[str, float | None], *, exact: bool
+    ) -> None:
+        if (summary, rates, exact) != (self._summary, self._rates, self._exact):
+            self._summary, self._rates, self._exact = summary, rates, exact
+            self.refresh(layout=True)
+
+    def render(self) -> Text:
+        return bars_text(self._summary, self._rates, exact=self._exact, width=self.size.width)

@@ -1,0 +1,68 @@
+"""``?``: the keys, and what the figures mean (and where they are estimates)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("q", "quit (run: stops the command — SIGINT, then SIGTERM, then SIGKILL; attach: leaves it)"),
+    ("p", "pause the view (collection and --record go on); in replay, pause the playback"),
+    ("n", "replay only: step to the next snapshot"),
+    ("e", "export the snapshot on screen to JSON"),
+    ("enter", "on a process: scope bars, table and sparklines to its subtree"),
+    ("esc", "back to the whole tree"),
+    ("s", "cycle the sort of the focused pane (process tree or syscall table)"),
+    ("/", "filter processes by name or command line (esc clears)"),
+    ("o", "show or hide the command's output"),
+    ("tab", "move between the process tree and the syscall table"),
+    ("space", "fold or unfold a process"),
+    ("?", "this help"),
+)
+
+NOTES = (
+    ("eBPF · exact", "every syscall counted in the kernel: counts, errors, time, latency."),
+    (
+        "/proc · sampled",
+        "threads are sampled many times a second; shares marked ~ are estimates of where the "
+        "tree waits in syscalls. Counts per syscall are not available (—). r/w calls/s are "
+        "exact (/proc/PID/io syscr + syscw).",
+    ),
+    ("CPU %", "100 = one core, over the last interval."),
+    ("P99", "from a log2 latency histogram, interpolated within its bucket (within 2×)."),
+    ("—", "the collector does not give this figure here."),
+)
+
+
+def help_table() -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column()
+    t.add_row(Text("Keys", style="bold underline"), "")
+    for k, what in KEYS:
+        t.add_row(k, what)
+    t.add_row("", "")
+    t.add_row(Text("Figures", style="bold underline"), "")
+    for k, what in NOTES:
+        t.add_row(k, what)
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(help_table())
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "denet-tui help"

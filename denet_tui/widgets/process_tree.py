@@ -1,0 +1,334 @@
+"""The process tree: one line per process with CPU %, RSS and calls/s, updated in place.
+
+Nodes are kept across snapshots (a ``pid → node`` map); labels change, processes are added and
+removed where they belong, so expansion, cursor and scroll survive every refresh. A process that
+exits is shown as exited for a few snapshots, then pruned (while it has no living descendant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from denet_tui.model import ProcessSample
+from denet_tui.rates import ProcessRates
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu
+
+SORT_KEYS = ("pid", "cpu", "rss", "rate")
+PRUNE_AFTER = 3  # snapshots an exited process stays on screen
+CPU_W, RSS_W, RATE_W = 6, 7, 7
+METRICS_W = CPU_W + RSS_W + RATE_W
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One process line, already formatted."""
+
+    pid: int
+    name: str
+    args: str
+    alive: bool
+    cpu: str
+    rss: str
+    rate: str
+    matched: bool = True  # False: shown only as the ancestor of a filter match
+    scoped: bool = False  # the root of the current scope
+
+
+def make_row(
+    p: ProcessSample, r: ProcessRates | None, *, exact: bool, matched: bool, scoped: bool
+) -> Row:
+    rate = None if r is None else (r.syscalls_per_s if exact else r.rw_calls_per_s)
+    return Row(
+        pid=p.pid,
+        name=p.name,
+        args=" ".join(p.cmdline[1:]),
+        alive=p.alive,
+        cpu=fmt_cpu(r.cpu_percent if r is not None else p.cpu_percent) if p.alive else NA,
+        rss=fmt_bytes(p.rss_bytes, compact=True) if p.alive else NA,
+        rate=fmt_count(rate) if rate is not None else NA,
+        matched=matched,
+        scoped=scoped,
+    )
+
+
+def row_text(row: Row, width: int) -> Text:
+    """``name pid args`` on the left (truncated), the figures right-aligned, exactly ``width``."""
+    left_w = max(1, width - METRICS_W)
+    left = Text(no_wrap=True, overflow="ellipsis", end="")
+    if row.scoped:
+        left.append("◆ ", style="bold cyan")
+    name_style = "bold" if row.alive and row.matched else "dim"
+    if not row.alive:
+        name_style += " strike"
+    left.append(row.name, style=name_style)
+    left.append(f" {row.pid}", style="dim cyan" if row.alive else "dim")
+    if row.args:
+        left.append(" ")
+        left.append(row.args, style="dim")
+    left.truncate(left_w, overflow="ellipsis", pad=True)
+    if row.alive:
+        right = Text.assemble(
+            (row.cpu.rjust(CPU_W), ""), (row.rss.rjust(RSS_W), ""), (row.rate.rjust(RATE_W), "")
+        )
+    else:
+        right = Text("exited".rjust(METRICS_W), style="dim red")
+    if not row.matched:
+        right.stylize("dim")
+    return Text.assemble(left, right, no_wrap=True, end="")
+
+
+def header_text(width: int, sort_key: str, rate_label: str) -> Text:
+    """Column titles matching :func:`row_text`; the sort column is marked."""
+
+    def title(key: str, label: str, w: int) -> Text:
+        mark = ("▲" if key == "pid" else "▼") if key == sort_key else ""
+        style = "bold reverse" if key == sort_key else "bold"
+        return Text((label + mark).rjust(w), style=style)
+
+    left = Text.assemble(("PROCESS ", "bold"), title("pid", "PID", 0))
+    left.truncate(max(1, width - METRICS_W), pad=True)
+    return Text.assemble(
+        left,
+        title("cpu", "CPU%", CPU_W),
+        title("rss", "RSS", RSS_W),
+        title("rate", rate_label, RATE_W),
+        no_wrap=True,
+        end="",
+    )
+
+
+def _sort_value(p: ProcessSample, r: ProcessRates | None, key: str, exact: bool) -> float:
+    if key == "cpu":
+        v = r.cpu_percent if r is not None else p.cpu_percent
+    elif key == "rss":
+        v = p.rss_bytes
+    elif key == "rate":
+        v = None if r is None else (r.syscalls_per_s if exact else r.rw_calls_per_s)
+    else:
+        return p.pid
+    return -(v if v is not None else -1.0)  # biggest first, unknown last
+
+
+def forest(
+    processes: Iterable[ProcessSample],
+    shown: set[int],
+    order: Mapping[int, float],
+) -> dict[int | None, list[int]]:
+    """Parent → ordered children among ``shown``; a process whose parent is not shown is a root."""
+    kids: dict[int | None, list[int]] = {}
+    by_pid = {p.pid: p for p in processes if p.pid in shown}
+    for pid, p in by_pid.items():
+        parent = p.ppid if p.ppid in by_pid and p.ppid != pid else None
+        kids.setdefault(parent, []).append(pid)
+    for children in kids.values():
+        children.sort(key=lambda c: (order.get(c, 0.0), c))
+    return kids
+
+
+def visible(
+    processes: Iterable[ProcessSample],
+    dead_for: Mapping[int, int],
+    filter_text: str,
+) -> tuple[set[int], set[int]]:
+    """Which processes to show, and which of those match the filter.
+
+    Shown: every living process, those exited less than ``PRUNE_AFTER`` snapshots ago, and
+    exited ones with a shown descendant. With a filter, only matches (name or command line,
+    case-insensitive) and their ancestors.
+    """
+    procs = {p.pid: p for p in processes}
+    needle = filter_text.casefold()
+    keep: set[int] = set()
+    matched: set[int] = set()
+    for pid, p in procs.items():
+        if not p.alive and dead_for.get(pid, 0) >= PRUNE_AFTER:
+            continue
+        if (
+            needle
+            and needle not in p.name.casefold()
+            and needle not in " ".join(p.cmdline).casefold()
+        ):
+            continue
+        matched.add(pid)
+        # Walk up: ancestors stay visible so a match keeps its place in the tree.
+        while pid in procs and pid not in keep:
+            keep.add(pid)
+            parent = procs[pid].ppid
+            if parent is None or parent == pid:
+                break
+            pid = parent
+    return keep, matched
+
+
+class ProcessTree(Tree[int]):
+    """The tree of the watched processes. Enter scopes the other panes to a subtree."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Scope"),
+        Binding("s", "cycle_sort", "Sort"),
+    ]
+
+    sort_key: reactive[str] = reactive("pid", init=False)
+    filter_text: reactive[str] = reactive("", init=False)
+    scope: reactive[int | None] = reactive(None, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("processes", id=id)
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 2
+        self._node_of: dict[int, TreeNode[int]] = {}
+        self._rows: dict[int, Row] = {}
+        self._collapsed: set[int] = set()
+        self._dead_for: dict[int, int] = {}
+        self._kids: dict[int | None, list[int]] = {}
+        self._last: tuple[
+            tuple[ProcessSample, ...], Mapping[int, ProcessRates], bool, str, int | None
+        ]
+        self._last = ((), {}, False, "", None)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def render_label(self, node: TreeNode[int], base_style: Style, style: Style) -> Text:
+        row = self._rows.get(node.data) if node.data is not None else None
+        if row is None:
+            return super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth += 1
+            parent = parent.parent
+        icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        prefix = Text(icon if node.allow_expand else "", style=base_style + Style(bold=True))
+        width = self.scrollable_content_region.width - depth * self.guide_depth - len(prefix)
+        label = row_text(row, max(METRICS_W + 4, width))
+        label.stylize(style)
+        return Text.assemble(prefix, label)
+
+    # -- state from the app ----------------------------------------------------------------
+
+    def show(
+        self,
+        processes: tuple[ProcessSample, ...],
+        rates: Mapping[int, ProcessRates],
+        *,
+        exact: bool,
+    ) -> None:
+        """Bring the tree in line with a snapshot, keeping expansion, cursor and scroll."""
+        for p in processes:
+            if p.alive:
+                self._dead_for.pop(p.pid, None)
+            else:
+                self._dead_for[p.pid] = self._dead_for.get(p.pid, -1) + 1
+        self._processes, self._rates, self._exact = processes, rates, exact
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        processes, rates, exact = self._processes, self._rates, self._exact
+        shown, matched = visible(processes, self._dead_for, self.filter_text)
+        order = {
+            p.pid: _sort_value(p, rates.get(p.pid), self.sort_key, exact)
+            for p in processes
+            if p.pid in shown
+        }
+        self._kids = forest(processes, shown, order)
+        old_rows = self._rows
+        self._rows = {
+            p.pid: make_row(
+                p,
+                rates.get(p.pid),
+                exact=exact,
+                matched=p.pid in matched,
+                scoped=p.pid == self.scope,
+            )
+            for p in processes
+            if p.pid in shown
+        }
+        self._apply(old_rows)
+
+    def watch_sort_key(self) -> None:
+        self._rebuild()
+
+    def watch_filter_text(self) -> None:
+        self._rebuild()
+
+    def watch_scope(self) -> None:
+        self._rebuild()
+
+    def _apply(self, old_rows: Mapping[int, Row]) -> None:
+        cursor = self.cursor_node
+        cursor_pid = cursor.data if cursor is not None else None
+        first = not self._node_of
+        self._sync(self.root, None, old_rows)
+        target = self._node_of.get(cursor_pid) if cursor_pid is not None else None
+        if target is None and cursor_pid is not None:
+            # The process under the cursor was pruned: fall back to the first shown line.
+            target = next(iter(self._node_of.values()), None)
+        if first and self._node_of:
+            target = self.root.children[0]
+        if target is not None and target is not cursor:
+            _ = self.last_line  # lay the lines out now so the node's line is current
+            self.move_cursor(target)
+
+    def _sync(self, node: TreeNode[int], pid: int | None, old_rows: Mapping[int, Row]) -> None:
+        want = self._kids.get(pid, [])
+        have = [c.data for c in node.children]
+        if have != want:
+            want_set, have_set = set(want), set(have)
+            if [p for p in have if p in want_set] != [p for p in want if p in have_set]:
+                for child in list(node.children):
+                    self._drop(child)
+            else:
+                for child in list(node.children):
+                    if child.data not in want_set:
+                        self._drop(child)
+            for i, child_pid in enumerate(want):
+                children = node.children
+                if i < len(children) and children[i].data == child_pid:
+                    continue
+                new = node.add(
+                    Text(self._rows[child_pid].name),
+                    child_pid,
+                    before=i if i < len(children) else None,
+                    expand=child_pid not in self._collapsed,
+                )
+                self._node_of[child_pid] = new
+        for child in node.children:
+            assert child.data is not None
+            expandable = bool(self._kids.get(child.data))
+            changed = child.allow_expand != expandable
+            child.allow_expand = expandable
+            if changed or old_rows.get(child.data) != self._rows[child.data]:
+                child.refresh()
+            self._sync(child, child.data, old_rows)
+
+    def _drop(self, node: TreeNode[int]) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.data is not None and self._node_of.get(n.data) is n:
+                del self._node_of[n.data]
+            stack.extend(n.children)
+        node.remove()
+
+    # -- user actions ----------------------------------------------------------------------
+
+    def _on_tree_node_collapsed(self, event: Tree.NodeCollapsed[int]) -> None:
+        if event.node.data is not None:
+            self._collapsed.add(event.node.data)
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[int]) -> None:
+        if event.node.data is not None:
+            self._collapsed.discard(event.node.data)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]

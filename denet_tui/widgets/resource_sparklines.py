@@ -1,0 +1,117 @@
+"""Sparklines of the scope: CPU %, RSS, read and write bytes/s, syscalls/s — each from 0 up.
+
+Textual's ``Sparkline`` scales between the data's own min and max, which makes a flat line look
+like a cliff; these scale from 0 to the peak in view (CPU: at least one core), and an unknown
+sample is a gap, not a zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widget import Widget
+
+from denet_tui.rates import TreeRates
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+LABEL_W = 10
+VALUE_W = 12  # the current value
+PEAK_W = 18  # " peak " and the peak value
+
+
+def spark_rows(values: Sequence[float | None], width: int, height: int, peak: float) -> list[str]:
+    """``height`` rows (top first) of a bar chart of the last ``width`` values, newest right."""
+    shown = list(values)[-width:] if width > 0 else []
+    pad = width - len(shown)
+    rows = []
+    for level in range(height - 1, -1, -1):
+        cells = [" "] * pad
+        for v in shown:
+            if v is None or peak <= 0:
+                cells.append(" ")
+                continue
+            eighths = round(max(0.0, min(1.0, v / peak)) * height * 8)
+            fill = eighths - level * 8
+            cells.append(_BLOCKS[max(0, min(8, fill))])
+        rows.append("".join(cells))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    label: str
+    value: Callable[[TreeRates], float | None]
+    fmt: Callable[[float | None], str]
+    style: str
+    floor: float = 0.0  # the scale reaches at least this (CPU: one core)
+
+
+def _bps(v: float | None) -> str:
+    return NA if v is None else f"{fmt_bytes(v)}/s"
+
+
+def _cpu(v: float | None) -> str:
+    return NA if v is None else f"{v:.1f} %"
+
+
+def _per_s(v: float | None) -> str:
+    return NA if v is None else f"{fmt_count(v)}/s"
+
+
+def metrics(exact: bool) -> list[Metric]:
+    calls = (
+        Metric("syscalls", lambda r: r.syscalls_per_s, _per_s, "#d787d7")
+        if exact
+        # /proc counts read- and write-family calls exactly (syscr/syscw), not every syscall.
+        else Metric("r/w calls", lambda r: r.rw_calls_per_s, _per_s, "#d787d7")
+    )
+    return [
+        Metric("CPU", lambda r: r.cpu_percent, _cpu, "#87d787", floor=100.0),
+        Metric("RSS", lambda r: r.rss_bytes, fmt_bytes, "#d7af5f"),
+        Metric("read", lambda r: r.read_bps, _bps, "#5fafff"),
+        Metric("write", lambda r: r.write_bps, _bps, "#ff875f"),
+        calls,
+    ]
+
+
+def sparklines_text(series: Sequence[TreeRates], *, exact: bool, width: int, height: int) -> Text:
+    """All five metrics; each gets ``height // 5`` rows (at least one)."""
+    ms = metrics(exact)
+    rows_each = max(1, height // len(ms))
+    chart_w = max(4, width - LABEL_W - VALUE_W - PEAK_W)
+    out = Text(no_wrap=True, overflow="crop", end="")
+    for i, m in enumerate(ms):
+        values = [m.value(r) for r in series][-chart_w:]
+        known = [v for v in values if v is not None]
+        scale = max([m.floor, *known])
+        peak = max(known) if known else None
+        current = values[-1] if values else None
+        for j, row in enumerate(spark_rows(values, chart_w, rows_each, scale)):
+            if i or j:
+                out.append("\n")
+            out.append((m.label if j == 0 else "").ljust(LABEL_W), style="bold" if j == 0 else "")
+            out.append(row, style=m.style)
+            if j == 0:
+                out.append(m.fmt(current).rjust(VALUE_W), style="bold")
+                out.append(f"  max {m.fmt(peak)}".ljust(PEAK_W), style="dim")
+    return out
+
+
+class ResourceSparklines(Widget):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._series: Sequence[TreeRates] = ()
+        self._exact = False
+
+    def show(self, series: Sequence[TreeRates], *, exact: bool) -> None:
+        self._series, self._exact = tuple(series), exact
+        self.refresh()
+
+    def render(self) -> Text:
+        size = self.size
+        return sparklines_text(
+            self._series, exact=self._exact, width=size.width, height=size.height
+        )

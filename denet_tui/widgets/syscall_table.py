@@ -1,0 +1,209 @@
+"""The syscall table, like ``strace -c``: calls, errors, % time, total, avg, p99 — what the
+collector has. Rows are updated in place and re-sorted only when the order changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+from denet_tui.model import SyscallSummary
+from denet_tui.rates import percentile_ns
+from denet_tui.widgets.category_bars import CATEGORY_STYLE
+from denet_tui.widgets.format import fmt_int, fmt_ns, fmt_percent
+
+# Columns per mode: (key, title, width), most important first: when the pane is narrow, the
+# columns at the end are left out. Every mode starts with the name.
+MODES: dict[str, list[tuple[str, str, int]]] = {
+    "time": [
+        ("syscall", "SYSCALL", 16),
+        ("calls", "CALLS", 9),
+        ("time", "% TIME", 6),
+        ("p99", "P99", 7),
+        ("errors", "ERRORS", 6),
+        ("avg", "AVG", 7),
+        ("total", "TOTAL", 7),
+        ("category", "CATEGORY", 8),
+    ],
+    "count": [
+        ("syscall", "SYSCALL", 16),
+        ("calls", "CALLS", 9),
+        ("share", "% CALLS", 7),
+        ("errors", "ERRORS", 6),
+        ("category", "CATEGORY", 8),
+    ],
+    "samples": [
+        ("syscall", "SYSCALL", 16),
+        ("time", "EST.%TIME", 9),
+        ("hits", "HITS", 6),
+        ("category", "CATEGORY", 8),
+    ],
+}
+# What `s` cycles through, per mode (largest first, except the name); only shown columns count.
+SORTS: dict[str, tuple[str, ...]] = {
+    "time": ("time", "calls", "errors", "p99", "avg", "total", "syscall"),
+    "count": ("calls", "errors", "syscall"),
+    "samples": ("hits", "syscall"),
+}
+PADDING = 1  # cells each side of a column
+
+
+def fitting(mode: str, width: int) -> tuple[str, ...]:
+    """The columns of ``mode`` that fit in ``width`` cells (the name always)."""
+    keys: list[str] = []
+    used = 0
+    for key, _title, w in MODES[mode]:
+        used += w + 2 * PADDING
+        if keys and used > width:
+            break
+        keys.append(key)
+    return tuple(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    name: str
+    cells: dict[str, Text]
+    sort: dict[str, float | str]
+
+
+def mode_of(summary: SyscallSummary, exact: bool) -> str:
+    if not exact:
+        return "samples"
+    return "time" if summary.share_basis == "time" else "count"
+
+
+def table_rows(summary: SyscallSummary, mode: str) -> list[TableRow]:
+    """Formatted cells and raw sort values for every syscall with any figure."""
+    stats = {n: s for n, s in summary.by_name.items() if s.count or s.samples}
+    total_time = sum(s.time_ns or 0 for s in stats.values())
+    total_calls = sum(s.count or 0 for s in stats.values())
+    total_hits = sum(s.samples or 0 for s in stats.values())
+    rows = []
+    for name, s in stats.items():
+        share = {
+            "time": (s.time_ns or 0) / total_time if total_time and s.time_ns is not None else None,
+            "count": (s.count or 0) / total_calls if total_calls else None,
+            "samples": (s.samples or 0) / total_hits if total_hits else None,
+        }[mode]
+        avg = s.time_ns / s.count if s.time_ns is not None and s.count else None
+        p99 = percentile_ns(s.hist, 0.99)
+        values: dict[str, tuple[str, float | str | None]] = {
+            "calls": (fmt_int(s.count), s.count),
+            "errors": (fmt_int(s.errors), s.errors),
+            "time": (fmt_percent(share, estimate=mode == "samples"), share),
+            "share": (fmt_percent(share), share),
+            "total": (fmt_ns(s.time_ns), s.time_ns),
+            "avg": (fmt_ns(avg), avg),
+            "p99": (fmt_ns(p99), p99),
+            "hits": (fmt_int(s.samples), s.samples),
+        }
+        cells: dict[str, Text] = {
+            "syscall": Text(name, no_wrap=True, overflow="ellipsis"),
+            "category": Text(s.category, style=CATEGORY_STYLE.get(s.category, "")),
+        }
+        sort: dict[str, float | str] = {"syscall": name, "category": s.category}
+        for key, _title, _w in MODES[mode]:
+            if key in cells:
+                continue
+            text, raw = values[key]
+            style = "red" if key == "errors" and s.errors else ""
+            cells[key] = Text(text, justify="right", style=style)
+            sort[key] = -(raw if raw is not None else -1.0)
+        rows.append(TableRow(name, cells, sort))
+    return rows
+
+
+class SyscallTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING)
+        self.mode: str | None = None
+        self.shown_columns: tuple[str, ...] = ()
+        self.sort_key = ""
+        self._summary: SyscallSummary | None = None
+        self._exact = False
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._sort: dict[str, dict[str, float | str]] = {}
+
+    def show(self, summary: SyscallSummary | None, *, exact: bool) -> None:
+        self._summary, self._exact = summary, exact
+        if summary is None:
+            return
+        mode = mode_of(summary, exact)
+        columns = fitting(mode, self.scrollable_content_region.width)
+        if (mode, columns) != (self.mode, self.shown_columns):
+            self.clear(columns=True)
+            for key, title, width in MODES[mode]:
+                if key in columns:
+                    self.add_column(Text(title), width=width, key=key)
+            if mode != self.mode or self.sort_key not in columns:
+                self.sort_key = next(k for k in SORTS[mode] if k in columns)
+            self.mode, self.shown_columns = mode, columns
+            self._cells = {}
+            self._mark_sorted()
+        rows = table_rows(summary, mode)
+        for r in rows:
+            cells = tuple(r.cells[k] for k in columns)
+            old = self._cells.get(r.name)
+            if old is None:
+                self.add_row(*cells, key=r.name)
+            else:
+                for key, before, after in zip(columns, old, cells, strict=True):
+                    if before != after:
+                        self.update_cell(r.name, key, after)
+            self._cells[r.name] = cells
+        gone = self._cells.keys() - {r.name for r in rows}
+        for name in gone:
+            self.remove_row(name)
+            del self._cells[name]
+        self._sort = {r.name: r.sort for r in rows}
+        self._resort()
+
+    def on_resize(self) -> None:
+        self.show(self._summary, exact=self._exact)
+
+    def _mark_sorted(self) -> None:
+        assert self.mode is not None
+        for col, title, _w in MODES[self.mode]:
+            if col not in self.shown_columns:
+                continue
+            justify = "left" if col in ("syscall", "category") else "right"
+            label = (
+                Text(title + "▼", justify=justify, style="reverse")
+                if col == self.sort_key
+                else Text(title, justify=justify)
+            )
+            self.columns[ColumnKey(col)].label = label
+        self.refresh()
+
+    def _resort(self) -> None:
+        key = self.sort_key
+        want = sorted(self._sort, key=lambda n: (self._sort[n][key], n))
+        have = [row.key.value for row in self.ordered_rows]
+        if want == have:
+            return
+        under_cursor = have[self.cursor_row] if 0 <= self.cursor_row < len(have) else None
+        self.sort("syscall", key=lambda cell: (self._sort[cell.plain][key], cell.plain))
+        if under_cursor is not None and under_cursor in self._sort:
+            self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
+
+    def sort_by(self, key: str) -> None:
+        if self.mode is not None and key in SORTS[self.mode] and key in self.shown_columns:
+            self.sort_key = key
+            self._mark_sorted()
+            self._resort()
+
+    def action_cycle_sort(self) -> None:
+        if self.mode is not None:
+            keys = [k for k in SORTS[self.mode] if k in self.shown_columns]
+            self.sort_by(keys[(keys.index(self.sort_key) + 1) % len(keys)])
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
