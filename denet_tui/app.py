@@ -9,12 +9,13 @@ import asyncio
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Vertical
 from textual.widgets import Footer, Tree
 from textual.worker import Worker, get_current_worker
 
@@ -43,7 +44,7 @@ POLL_S = 0.1  # how often the collector thread looks for cancellation and the ta
 
 
 class DenetApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "denet-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
@@ -74,14 +75,14 @@ class DenetApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.session.meta, id="status")
-        with Horizontal(id="main"):
+        with Grid(id="main"):
             with Vertical(id="procs"):
                 yield ProcessHeader(id="tree-header")
                 yield ProcessTree(id="tree")
             with Vertical(id="sys"):
                 yield CategoryBars(id="bars")
                 yield SyscallTable(id="table")
-        yield ResourceSparklines(id="sparks")
+            yield ResourceSparklines(id="sparks")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -91,9 +92,14 @@ class DenetApp(App[None]):
         self.query_one(CategoryBars).border_title = "syscalls by category"
         self.query_one(SyscallTable).border_title = "syscalls"
         self.query_one(ResourceSparklines).border_title = "resources · whole tree"
-        self.query_one(ProcessHeader).rate_label = "sc/s" if self.exact else "rw/s"
-        self.query_one(ProcessTree).focus()
+        self.query_one(ProcessHeader).exact = self.exact
+        tree = self.query_one(ProcessTree)
+        header = self.query_one(ProcessHeader)
+        self.watch(tree, "sort_key", lambda key: setattr(header, "sort_key", key))
+        tree.focus()
         self.query_one(FilterBar).display = False
+        if self.session.output_log is None:  # nothing to show unless asked (`o`)
+            self.query_one(OutputPane).display = False
         for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
             asyncio.get_running_loop().add_signal_handler(sig, self.exit)
         self.start_collecting()

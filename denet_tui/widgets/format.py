@@ -74,6 +74,16 @@ def fmt_cpu(percent: float | None) -> str:
     return NA if percent is None else f"{percent:.1f}"
 
 
+def fmt_cpu_time(seconds: float | None) -> str:
+    """Cumulative CPU time as htop's TIME+: ``"1:02.35"``, or ``"2h03:04"`` past an hour."""
+    if seconds is None:
+        return NA
+    cs = round(seconds * 100)
+    m, cs = divmod(cs, 6000)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}:{cs // 100:02d}" if h else f"{m}:{cs // 100:02d}.{cs % 100:02d}"
+
+
 def fmt_elapsed(seconds: float) -> str:
     s = int(seconds)
     h, rem = divmod(s, 3600)

@@ -6,13 +6,14 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from denet_tui.widgets.process_tree import header_text
+from denet_tui.widgets.process_tree import columns_for, header_text
 
 
 class ProcessHeader(Widget):
     sort_key: reactive[str] = reactive("pid")
-    rate_label: reactive[str] = reactive("sc/s")
+    exact: reactive[bool] = reactive(False)
 
     def render(self) -> Text:
         # The tree below keeps a one-cell scrollbar gutter; stop short of it so columns line up.
-        return header_text(self.size.width - 1, self.sort_key, self.rate_label)
+        width = self.size.width - 1
+        return header_text(width, self.sort_key, columns_for(width, exact=self.exact))

@@ -20,12 +20,39 @@ from textual.widgets.tree import TreeNode
 
 from denet_tui.model import ProcessSample
 from denet_tui.rates import ProcessRates
-from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu, fmt_cpu_time, fmt_int
 
 SORT_KEYS = ("pid", "cpu", "rss", "rate")
 PRUNE_AFTER = 3  # snapshots an exited process stays on screen
-CPU_W, RSS_W, RATE_W = 6, 7, 7
-METRICS_W = CPU_W + RSS_W + RATE_W
+NAME_MIN = 34  # extra columns are added only while the name keeps this much room
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    width: int
+
+
+def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
+    """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then
+    cumulative CPU time, read and write bytes/s and threads while there is room."""
+    cols = [
+        Column("cpu", "CPU%", 7),
+        Column("rss", "RSS", 7),
+        # Exact collectors count every syscall; /proc counts read+write calls (syscr+syscw).
+        Column("rate", "sc/s" if exact else "rw/s", 7),
+    ]
+    for extra in (
+        Column("time", "TIME+", 10),
+        Column("read", "RD/s", 8),
+        Column("write", "WR/s", 8),
+        Column("threads", "THR", 5),
+    ):
+        if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
+            break
+        cols.append(extra)
+    return tuple(cols)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +63,7 @@ class Row:
     name: str
     args: str
     alive: bool
-    cpu: str
-    rss: str
-    rate: str
+    cells: Mapping[str, str]
     matched: bool = True  # False: shown only as the ancestor of a filter match
     scoped: bool = False  # the root of the current scope
 
@@ -47,22 +72,23 @@ def make_row(
     p: ProcessSample, r: ProcessRates | None, *, exact: bool, matched: bool, scoped: bool
 ) -> Row:
     rate = None if r is None else (r.syscalls_per_s if exact else r.rw_calls_per_s)
-    return Row(
-        pid=p.pid,
-        name=p.name,
-        args=" ".join(p.cmdline[1:]),
-        alive=p.alive,
-        cpu=fmt_cpu(r.cpu_percent if r is not None else p.cpu_percent) if p.alive else NA,
-        rss=fmt_bytes(p.rss_bytes, compact=True) if p.alive else NA,
-        rate=fmt_count(rate) if rate is not None else NA,
-        matched=matched,
-        scoped=scoped,
-    )
+    live = p.alive
+    cells = {
+        # An exited process has no current figures, only its totals (TIME+).
+        "cpu": fmt_cpu(r.cpu_percent if r is not None else p.cpu_percent) if live else "exited",
+        "rss": fmt_bytes(p.rss_bytes, compact=True) if live else NA,
+        "rate": fmt_count(rate) if live else NA,
+        "time": fmt_cpu_time(p.cpu_time_s),
+        "read": fmt_bytes(r.read_bps if r else None, compact=True) if live else NA,
+        "write": fmt_bytes(r.write_bps if r else None, compact=True) if live else NA,
+        "threads": fmt_int(p.threads) if live else NA,
+    }
+    return Row(p.pid, p.name, " ".join(p.cmdline[1:]), live, cells, matched, scoped)
 
 
-def row_text(row: Row, width: int) -> Text:
+def row_text(row: Row, width: int, cols: tuple[Column, ...]) -> Text:
     """``name pid args`` on the left (truncated), the figures right-aligned, exactly ``width``."""
-    left_w = max(1, width - METRICS_W)
+    left_w = max(1, width - sum(c.width for c in cols))
     left = Text(no_wrap=True, overflow="ellipsis", end="")
     if row.scoped:
         left.append("◆ ", style="bold cyan")
@@ -75,18 +101,15 @@ def row_text(row: Row, width: int) -> Text:
         left.append(" ")
         left.append(row.args, style="dim")
     left.truncate(left_w, overflow="ellipsis", pad=True)
-    if row.alive:
-        right = Text.assemble(
-            (row.cpu.rjust(CPU_W), ""), (row.rss.rjust(RSS_W), ""), (row.rate.rjust(RATE_W), "")
-        )
-    else:
-        right = Text("exited".rjust(METRICS_W), style="dim red")
+    right = Text(end="")
+    for c in cols:
+        right.append(row.cells[c.key].rjust(c.width), style="" if row.alive else "dim")
     if not row.matched:
         right.stylize("dim")
     return Text.assemble(left, right, no_wrap=True, end="")
 
 
-def header_text(width: int, sort_key: str, rate_label: str) -> Text:
+def header_text(width: int, sort_key: str, cols: tuple[Column, ...]) -> Text:
     """Column titles matching :func:`row_text`; the sort column is marked."""
 
     def title(key: str, label: str, w: int) -> Text:
@@ -95,14 +118,9 @@ def header_text(width: int, sort_key: str, rate_label: str) -> Text:
         return Text((label + mark).rjust(w), style=style)
 
     left = Text.assemble(("PROCESS ", "bold"), title("pid", "PID", 0))
-    left.truncate(max(1, width - METRICS_W), pad=True)
+    left.truncate(max(1, width - sum(c.width for c in cols)), pad=True)
     return Text.assemble(
-        left,
-        title("cpu", "CPU%", CPU_W),
-        title("rss", "RSS", RSS_W),
-        title("rate", rate_label, RATE_W),
-        no_wrap=True,
-        end="",
+        left, *(title(c.key, c.title, c.width) for c in cols), no_wrap=True, end=""
     )
 
 
@@ -121,7 +139,7 @@ def _sort_value(p: ProcessSample, r: ProcessRates | None, key: str, exact: bool)
 def forest(
     processes: Iterable[ProcessSample],
     shown: set[int],
-    order: Mapping[int, float],
+    order: Mapping[int, tuple[bool, float]],
 ) -> dict[int | None, list[int]]:
     """Parent → ordered children among ``shown``; a process whose parent is not shown is a root."""
     kids: dict[int | None, list[int]] = {}
@@ -130,8 +148,16 @@ def forest(
         parent = p.ppid if p.ppid in by_pid and p.ppid != pid else None
         kids.setdefault(parent, []).append(pid)
     for children in kids.values():
-        children.sort(key=lambda c: (order.get(c, 0.0), c))
+        children.sort(key=lambda c: (order.get(c, (False, 0.0)), c))
     return kids
+
+
+def _matches(p: ProcessSample, needle: str) -> bool:
+    return (
+        needle in p.name.casefold()
+        or needle in " ".join(p.cmdline).casefold()
+        or str(p.pid).startswith(needle)
+    )
 
 
 def visible(
@@ -143,7 +169,7 @@ def visible(
 
     Shown: every living process, those exited less than ``PRUNE_AFTER`` snapshots ago, and
     exited ones with a shown descendant. With a filter, only matches (name or command line,
-    case-insensitive) and their ancestors.
+    case-insensitive, or the start of the pid) and their ancestors.
     """
     procs = {p.pid: p for p in processes}
     needle = filter_text.casefold()
@@ -152,11 +178,7 @@ def visible(
     for pid, p in procs.items():
         if not p.alive and dead_for.get(pid, 0) >= PRUNE_AFTER:
             continue
-        if (
-            needle
-            and needle not in p.name.casefold()
-            and needle not in " ".join(p.cmdline).casefold()
-        ):
+        if needle and not _matches(p, needle):
             continue
         matched.add(pid)
         # Walk up: ancestors stay visible so a match keeps its place in the tree.
@@ -209,8 +231,10 @@ class ProcessTree(Tree[int]):
             parent = parent.parent
         icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
         prefix = Text(icon if node.allow_expand else "", style=base_style + Style(bold=True))
-        width = self.scrollable_content_region.width - depth * self.guide_depth - len(prefix)
-        label = row_text(row, max(METRICS_W + 4, width))
+        total = self.scrollable_content_region.width
+        cols = columns_for(total, exact=self._exact)
+        width = total - depth * self.guide_depth - len(prefix)
+        label = row_text(row, max(sum(c.width for c in cols) + 4, width), cols)
         label.stylize(style)
         return Text.assemble(prefix, label)
 
@@ -235,8 +259,9 @@ class ProcessTree(Tree[int]):
     def _rebuild(self) -> None:
         processes, rates, exact = self._processes, self._rates, self._exact
         shown, matched = visible(processes, self._dead_for, self.filter_text)
+        # Living processes first, then those that exited (until pruned); then the sort key.
         order = {
-            p.pid: _sort_value(p, rates.get(p.pid), self.sort_key, exact)
+            p.pid: (not p.alive, _sort_value(p, rates.get(p.pid), self.sort_key, exact))
             for p in processes
             if p.pid in shown
         }

@@ -122,7 +122,10 @@ class SyscallTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING)
+        # The cursor shows only while focused: unfocused, it would read as a selection.
+        super().__init__(
+            id=id, cursor_type="row", zebra_stripes=True, cell_padding=PADDING, show_cursor=False
+        )
         self.mode: str | None = None
         self.shown_columns: tuple[str, ...] = ()
         self.sort_key = ""
@@ -167,6 +170,12 @@ class SyscallTable(DataTable[Text]):
 
     def on_resize(self) -> None:
         self.show(self._summary, exact=self._exact)
+
+    def on_focus(self) -> None:
+        self.show_cursor = True
+
+    def on_blur(self) -> None:
+        self.show_cursor = False
 
     def _mark_sorted(self) -> None:
         assert self.mode is not None

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Records the JSONL fixtures the snapshot tests replay: real runs of a small parallel C build
+# (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector.
+#   tests/data/record.sh procfs   → tests/data/build-procfs.jsonl
+#   tests/data/record.sh ebpf     → tests/data/build-ebpf.jsonl   (root, BCC)
+set -eu
+collector=${1:?usage: record.sh procfs|ebpf}
+here=$(cd "$(dirname "$0")" && pwd)
+denet=$here/../../.venv/bin/denet-tui
+work=$(mktemp -d /tmp/denet-build.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+i=1
+while [ $i -le 12 ]; do
+    {
+        echo "#include <stdio.h>"
+        f=1
+        while [ $f -le 400 ]; do
+            echo "double f${i}_$f(double x) { double s = 0; for (int k = 1; k < 64; k++) s += x / (k * $f.0 + $i); return s; }"
+            f=$((f + 1))
+        done
+        echo "double unit$i(void) { return f${i}_1(1.0); }"
+    } > "$work/unit$i.c"
+    i=$((i + 1))
+done
+cat > "$work/Makefile" <<'MK'
+SRCS := $(wildcard unit*.c)
+OBJS := $(SRCS:.c=.o)
+all: build.tar.gz sync.out
+%.o: %.c
+	cc -O2 -c $< -o $@
+build.tar.gz: $(OBJS)
+	tar czf $@ $(OBJS)
+sync.out: build.tar.gz
+	dd if=build.tar.gz of=$@ bs=4k conv=fsync status=none
+	sleep 1
+MK
+"$denet" run --collector "$collector" --json --out "$here/build-$collector.jsonl" \
+    -- make -C "$work" -j4 --no-print-directory
+echo "recorded $here/build-$collector.jsonl ($(wc -l < "$here/build-$collector.jsonl") lines)"

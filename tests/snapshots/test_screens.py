@@ -1,0 +1,41 @@
+"""What the screen looks like, fed from real recordings (tests/data/*.jsonl) at fixed sizes."""
+
+from __future__ import annotations
+
+from functional.feed import PROCFS, feed, live_app, snapshots
+from textual.pilot import Pilot
+
+from denet_tui.widgets.process_tree import ProcessTree
+
+
+def test_procfs_sampled_80x24(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot, 4)
+
+    assert snap_compare(live_app(PROCFS), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_procfs_sampled_160x50(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot, 4)
+
+    assert snap_compare(live_app(PROCFS), terminal_size=(160, 50), run_before=run_before)
+
+
+def test_scoped_to_a_subtree(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot, 4)
+        tree = pilot.app.query_one(ProcessTree)
+        cc = next(n for n in tree.root.children[0].children if n.children and "exited" not in str(n.label) and n.data in {p.pid for p in snapshots(pilot.app)[3].processes if p.alive})
+        tree.move_cursor(cc)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(live_app(PROCFS), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_exited(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot)
+
+    assert snap_compare(live_app(PROCFS), terminal_size=(100, 30), run_before=run_before)
