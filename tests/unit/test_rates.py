@@ -1,0 +1,173 @@
+"""Rates between snapshots, percentiles from log2 histograms, and the screen's timeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from denet_tui.model import (
+    CategoryStat,
+    ProcessSample,
+    Snapshot,
+    SyscallStat,
+    SyscallSummary,
+    TargetStatus,
+    summarize,
+)
+from denet_tui.rates import (
+    Frame,
+    Timeline,
+    category_rates,
+    history,
+    percentile_ns,
+    process_rates,
+    subtree,
+    tree_rates,
+)
+
+
+def proc(pid: int, ppid: int | None = 1, **kw: object) -> ProcessSample:
+    kw.setdefault("alive", True)
+    return ProcessSample(pid=pid, ppid=ppid, name=f"p{pid}", cmdline=(f"p{pid}",), **kw)  # type: ignore[arg-type]
+
+
+def snap(t: float, *procs: ProcessSample, exact: bool = True) -> Snapshot:
+    basis = "time" if exact else "samples"
+    return Snapshot(
+        t=t,
+        ts=1000.0 + t,
+        target=TargetStatus(pid=procs[0].pid if procs else 1, status="running"),
+        processes=procs,
+        syscalls=summarize(procs, basis, exact=exact),
+    )
+
+
+def test_subtree_follows_ppid_and_ignores_self_parenting() -> None:
+    f = Frame.of(snap(0, proc(10, 1), proc(11, 10), proc(12, 11), proc(20, 1), proc(30, 30)))
+    assert subtree(f.points, 10) == {10, 11, 12}
+    assert subtree(f.points, 30) == {30}
+    assert subtree(f.points, 99) == frozenset()
+
+
+def test_first_frame_has_levels_but_no_rates() -> None:
+    f = Frame.of(snap(1.0, proc(10, cpu_percent=50.0, rss_bytes=100, syscalls=7)))
+    r = process_rates(None, f)[10]
+    assert r.cpu_percent == 50.0
+    assert (r.syscalls_per_s, r.read_bps, r.write_bps, r.rw_calls_per_s) == (None,) * 4
+    t = tree_rates(None, f)
+    assert (t.cpu_percent, t.rss_bytes, t.syscalls_per_s) == (50.0, 100, None)
+
+
+def test_process_rates_are_deltas_over_the_interval() -> None:
+    a = Frame.of(snap(1.0, proc(10, syscalls=100, read_bytes=0, read_syscalls=5, write_syscalls=5)))
+    b = Frame.of(
+        snap(
+            3.0,
+            proc(10, syscalls=300, read_bytes=4096, read_syscalls=15, write_syscalls=9),
+            proc(11, 10, syscalls=50, cpu_time_s=0.5),  # born in between: all of it is new
+        )
+    )
+    r = process_rates(a, b)
+    assert r[10].syscalls_per_s == 100.0
+    assert r[10].read_bps == 2048.0
+    assert r[10].rw_calls_per_s == 7.0
+    assert r[11].syscalls_per_s == 25.0
+    # No CPU % from the collector yet: CPU time used over the interval.
+    assert r[11].cpu_percent == 25.0
+
+
+def test_unknown_counters_stay_unknown_and_reused_pids_restart() -> None:
+    a = Frame.of(snap(1.0, proc(10, syscalls=None, read_bytes=5000)))
+    b = Frame.of(snap(2.0, proc(10, syscalls=None, read_bytes=1000)))  # a new process, same pid
+    r = process_rates(a, b)[10]
+    assert r.syscalls_per_s is None
+    assert r.read_bps == 1000.0
+
+
+def test_tree_cpu_counts_processes_that_exited_in_the_interval() -> None:
+    a = Frame.of(snap(1.0, proc(10, cpu_time_s=1.0), proc(11, 10, cpu_time_s=2.0)))
+    b = Frame.of(
+        snap(
+            2.0,
+            proc(10, cpu_time_s=1.5, cpu_percent=50.0, rss_bytes=10),
+            proc(11, 10, alive=False, cpu_time_s=2.5, rss_bytes=0),
+        )
+    )
+    t = tree_rates(a, b)
+    assert t.cpu_percent == pytest.approx(100.0)  # 0.5 s each over 1 s
+    assert t.rss_bytes == 10  # only the living
+    assert tree_rates(a, b, {11}).cpu_percent == pytest.approx(50.0)
+
+
+def test_history_has_one_sample_per_frame() -> None:
+    frames = [Frame.of(snap(t, proc(10, syscalls=int(t) * 10))) for t in (1.0, 2.0, 3.0)]
+    h = history(frames)
+    assert [x.t for x in h] == [1.0, 2.0, 3.0]
+    assert [x.syscalls_per_s for x in h] == [None, 10.0, 10.0]
+
+
+def test_category_rates_need_exact_counts_on_both_sides() -> None:
+    def summary(count: int | None) -> SyscallSummary:
+        return SyscallSummary(
+            total=count,
+            by_category={"file_io": CategoryStat(count, 0, None, None, 1.0)},
+            by_name={},
+        )
+
+    assert category_rates(summary(10), summary(30), 2.0) == {"file_io": 10.0}
+    assert category_rates(None, summary(30), 2.0) == {"file_io": None}
+    assert category_rates(summary(None), summary(None), 2.0) == {"file_io": None}
+
+
+@pytest.mark.parametrize(
+    ("hist", "q", "expected"),
+    [
+        ((0, 0, 0, 10), 0.5, 12.0),  # bucket [8, 16): halfway
+        ((0, 0, 0, 10), 1.0, 16.0),
+        ((10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 0.5, 1.55),
+        ((10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 0.99, 1024 + 1024 * 0.89),  # the 11th of 11 calls
+        ((0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 99), 0.5, 2048 + 2048 * 49 / 99),
+    ],
+)
+def test_percentile_interpolates_within_the_log2_bucket(
+    hist: tuple[int, ...], q: float, expected: float
+) -> None:
+    assert percentile_ns(hist, q) == pytest.approx(expected, rel=1e-3)
+
+
+def test_percentile_of_nothing_is_unknown() -> None:
+    assert percentile_ns(None, 0.99) is None
+    assert percentile_ns((), 0.99) is None
+    assert percentile_ns((0, 0), 0.99) is None
+    with pytest.raises(ValueError):
+        percentile_ns((1,), 1.5)
+
+
+def _by_name(**counts: int) -> dict[str, SyscallStat]:
+    return {n: SyscallStat(category="file_io", count=c, time_ns=c * 100) for n, c in counts.items()}
+
+
+def test_timeline_scopes_syscalls_and_sparklines_to_a_subtree() -> None:
+    tl = Timeline(exact=True, share_basis="time")
+    tl.add(
+        snap(
+            1.0, proc(10, syscalls=10, syscalls_by_name=_by_name(read=10)), proc(11, 10, syscalls=0)
+        )
+    )
+    tl.add(
+        snap(
+            2.0,
+            proc(10, syscalls=30, syscalls_by_name=_by_name(read=30)),
+            proc(11, 10, syscalls=5, syscalls_by_name=_by_name(write=5)),
+        )
+    )
+    now, before, dt = tl.syscalls()
+    assert (now.total, before.total, dt) == (35, 10, 1.0)
+    assert [s.syscalls_per_s for s in tl.series] == [None, 25.0]
+
+    tl.set_scope(11)
+    now, before, _ = tl.syscalls()
+    assert (now.total, before.total) == (5, 0)
+    assert set(now.by_name) == {"write"}
+    assert [s.syscalls_per_s for s in tl.series] == [None, 5.0]
+    tl.set_scope(None)
+    assert tl.scope_pids() is None

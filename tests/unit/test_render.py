@@ -1,0 +1,267 @@
+"""Pure render helpers of the widgets, checked without an app."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from denet_tui.model import (
+    CategoryStat,
+    CollectorInfo,
+    Meta,
+    ProcessSample,
+    Snapshot,
+    SyscallStat,
+    SyscallSummary,
+    TargetStatus,
+)
+from denet_tui.rates import ProcessRates, TreeRates
+from denet_tui.widgets.category_bars import bar, bars_text, total_line
+from denet_tui.widgets.format import (
+    collector_label,
+    fmt_bytes,
+    fmt_count,
+    fmt_cpu_time,
+    fmt_elapsed,
+    fmt_int,
+    fmt_ns,
+    fmt_percent,
+    fmt_status,
+)
+from denet_tui.widgets.output_pane import LogTail, clean_line
+from denet_tui.widgets.process_tree import (
+    NAME_MIN,
+    PRUNE_AFTER,
+    columns_for,
+    forest,
+    header_text,
+    make_row,
+    row_text,
+    visible,
+)
+from denet_tui.widgets.resource_sparklines import spark_rows, sparklines_text
+from denet_tui.widgets.status_header import HeaderState
+from denet_tui.widgets.status_header import header_text as status_text
+from denet_tui.widgets.syscall_table import fitting, table_rows
+
+
+def test_figures_are_written_with_units_and_unknown_is_a_dash() -> None:
+    assert fmt_bytes(None) == "—"
+    assert fmt_bytes(512) == "512 B"
+    assert fmt_bytes(1536) == "1.5 KiB"
+    assert fmt_bytes(300 * 2**20) == "300 MiB"
+    assert fmt_bytes(1536, compact=True) == "1.5K"
+    assert fmt_count(12345) == "12.3k"
+    assert fmt_count(7) == "7"
+    assert fmt_count(0.5) == "0.5"
+    assert fmt_int(1234567) == "1,234,567"
+    assert fmt_ns(850) == "850ns"
+    assert fmt_ns(12_300) == "12.3µs"
+    assert fmt_ns(4_560_000) == "4.56ms"
+    assert fmt_ns(2.5e9) == "2.50s"
+    assert fmt_percent(0.1234) == "12.3%"
+    assert fmt_percent(0.1234, estimate=True) == "~12.3%"
+    assert fmt_cpu_time(62.346) == "1:02.35"
+    assert fmt_cpu_time(7384) == "2h03:04"
+    assert fmt_elapsed(75) == "01:15"
+    assert fmt_elapsed(3675) == "1:01:15"
+
+
+def test_status_and_collector_labels() -> None:
+    assert fmt_status(TargetStatus(1, "exited", exit_code=3)) == "exited with code 3"
+    assert fmt_status(TargetStatus(1, "killed", exit_code=137, signal=9)) == "killed by SIGKILL"
+    assert fmt_status(TargetStatus(1, "running")) == "running"
+    assert collector_label(CollectorInfo("ebpf", "exact", "")) == "eBPF · exact"
+    label = collector_label(CollectorInfo("procfs", "sampled", "ebpf unavailable: not root"))
+    assert label == "/proc · sampled — ebpf unavailable: not root"
+
+
+def _meta(cmd: tuple[str, ...] = ("make", "-j4")) -> Meta:
+    return Meta("0", "host", "6.1", "run", cmd, 42, CollectorInfo("ebpf", "exact", ""), 1.0, 0.0)
+
+
+def test_status_header_shows_untrusted_names_literally() -> None:
+    snap = Snapshot(
+        3.0, 0.0, TargetStatus(42, "exited", exit_code=0), (), SyscallSummary(0, {}, {})
+    )
+    text = status_text(_meta(("[bold red]x[/]",)), HeaderState(snapshot=snap, scope="[b]y (7)"))
+    assert "[bold red]x[/]" in text.plain
+    assert "scope: [b]y (7)" in text.plain
+    assert "exited with code 0" in text.plain
+    assert "00:03" in text.plain
+    assert "eBPF · exact" in text.plain
+
+
+def _p(pid: int, ppid: int | None = 1, name: str = "sh", alive: bool = True) -> ProcessSample:
+    return ProcessSample(
+        pid=pid, ppid=ppid, name=name, cmdline=(name, "-c", "x"), alive=alive, rss_bytes=2048
+    )
+
+
+def test_rows_line_up_under_the_header_at_every_width() -> None:
+    rates = ProcessRates(12.5, 1500.0, None, 0.0, 1024.0)
+    row = make_row(_p(7, name="[kworker/0:1]"), rates, exact=True, matched=True, scoped=False)
+    for width in (40, 60, 80, 120):
+        cols = columns_for(width, exact=True)
+        line, head = row_text(row, width, cols), header_text(width, "cpu", cols)
+        assert line.cell_len == head.cell_len == width
+        assert "[kworker/0:1]" in line.plain  # never read as markup
+        for c in cols:  # each figure ends where its title ends
+            end = head.plain.index(c.title) + len(c.title) + (1 if c.key == "cpu" else 0)
+            assert line.plain[:end].rstrip().endswith(row.cells[c.key])
+    assert [c.key for c in columns_for(40, exact=False)] == ["cpu", "rss", "rate"]
+    assert columns_for(40, exact=False)[2].title == "rw/s"
+    wide = columns_for(200, exact=True)
+    assert [c.key for c in wide][3:] == ["time", "read", "write", "threads"]
+    assert 200 - sum(c.width for c in wide) >= NAME_MIN
+
+
+def test_an_exited_process_keeps_only_its_totals() -> None:
+    dead = ProcessSample(pid=9, ppid=1, name="cc1", cmdline=(), alive=False, cpu_time_s=1.5)
+    row = make_row(dead, None, exact=True, matched=True, scoped=False)
+    assert row.cells["cpu"] == "exited"
+    assert row.cells["rss"] == "—"
+    assert row.cells["time"] == "0:01.50"
+
+
+def test_visible_prunes_the_long_dead_but_keeps_ancestors_of_the_living() -> None:
+    procs = [_p(1, None), _p(2, 1, alive=False), _p(3, 2), _p(4, 1, alive=False), _p(5, 1, "gcc")]
+    shown, matched = visible(procs, {2: PRUNE_AFTER, 4: PRUNE_AFTER}, "")
+    assert shown == {1, 2, 3, 5}  # 2 is long dead but 3 lives under it
+    shown, matched = visible(procs, {4: 0}, "GCC")
+    assert (shown, matched) == ({1, 5}, {5})
+    shown, _ = visible(procs, {}, "4")  # the start of a pid matches too
+    assert 4 in shown
+    kids = forest(procs, {1, 2, 3, 5}, {1: (False, 0.0), 5: (False, -9.0), 2: (True, 0.0)})
+    assert kids == {None: [1], 1: [5, 2], 2: [3]}
+
+
+def test_category_bars_exact_and_sampled() -> None:
+    exact = SyscallSummary(
+        total=300,
+        by_category={
+            "file_io": CategoryStat(200, 3, 2_000_000, None, 0.75),
+            "memory": CategoryStat(100, 0, 500_000, None, 0.25),
+            "signal": CategoryStat(0, 0, 0, None, 0.0),
+        },
+        by_name={},
+        share_basis="time",
+    )
+    text = bars_text(exact, {"file_io": 100.0}, exact=True, width=70).plain
+    lines = text.splitlines()
+    assert lines[0].startswith("CATEGORY")
+    assert "SHARE OF TIME" in lines[0]
+    assert lines[1].startswith("file_io") and "75.0%" in lines[1] and "200" in lines[1]
+    assert lines[2].startswith("memory")
+    assert len(lines) == 3  # categories with nothing are left out
+    assert total_line(exact, True, 150.0) == "300 calls · 150/s"
+
+    sampled = SyscallSummary(
+        total=None,
+        by_category={"ipc": CategoryStat(None, None, None, 40, 0.4)},
+        by_name={},
+        share_basis="samples",
+    )
+    text = bars_text(sampled, {}, exact=False, width=40).plain
+    assert "EST. SHARE" in text and "~40.0%" in text and "40" in text
+    assert "counts n/a" in total_line(sampled, False, None)
+    assert bars_text(None, {}, exact=True, width=40).plain.endswith("waiting for data…")
+
+
+def test_bar_uses_eighths() -> None:
+    assert bar(0.5, 4) == "██  "
+    assert bar(1 / 16, 4) == "▎   "
+    assert bar(None, 3) == "   "
+
+
+def test_spark_rows_scale_from_zero_and_leave_gaps_for_unknown() -> None:
+    assert spark_rows([0, 4, 8, None], 6, 1, 8) == ["   ▄█ "]
+    assert spark_rows([8, 4], 2, 2, 8) == ["█ ", "██"]
+    assert spark_rows(list(range(10)), 3, 1, 9) == ["▆▇█"]  # the newest three
+
+
+def test_sparklines_show_current_value_unit_and_max() -> None:
+    series = [
+        TreeRates(1.0, 50.0, 2**20, None, None, None, None),
+        TreeRates(2.0, 150.0, 2**21, 1024.0, 0.0, 10.0, 5.0),
+    ]
+    text = sparklines_text(series, exact=True, width=70, height=5).plain.splitlines()
+    assert text[0].startswith("CPU") and "150.0 %" in text[0] and "max 150.0 %" in text[0]
+    assert "2.0 MiB" in text[1]
+    assert "1.0 KiB/s" in text[2]
+    assert text[4].startswith("syscalls") and "10/s" in text[4]
+    sampled = sparklines_text(series, exact=False, width=70, height=10).plain.splitlines()
+    assert len(sampled) == 10
+    assert sampled[8].startswith("r/w calls") and "5/s" in sampled[8]
+
+
+def test_table_rows_like_strace_c() -> None:
+    hist = tuple([0] * 10 + [100])  # every call in [1024, 2048) ns
+    summary = SyscallSummary(
+        total=110,
+        by_category={},
+        by_name={
+            "read": SyscallStat("file_io", count=100, errors=2, time_ns=150_000, hist=hist),
+            "close": SyscallStat("file_io", count=10, errors=0, time_ns=50_000),
+        },
+        share_basis="time",
+    )
+    rows = {r.name: r for r in table_rows(summary, "time")}
+    read = {k: v.plain for k, v in rows["read"].cells.items()}
+    assert read["calls"] == "100"
+    assert read["errors"] == "2"
+    assert read["time"] == "75.0%"
+    assert read["avg"] == "1.50µs"
+    assert read["p99"] == "2.04µs"
+    assert rows["close"].cells["p99"].plain == "—"
+    assert rows["read"].sort["time"] < rows["close"].sort["time"]  # biggest first
+
+    sampled = SyscallSummary(
+        total=None,
+        by_category={},
+        by_name={"wait4": SyscallStat("process", samples=30)},
+        share_basis="samples",
+    )
+    (row,) = table_rows(sampled, "samples")
+    assert row.cells["time"].plain == "~100.0%"
+    assert row.cells["hits"].plain == "30"
+
+
+def test_table_drops_columns_that_do_not_fit() -> None:
+    assert fitting("time", 38) == ("syscall", "calls", "time")
+    assert fitting("time", 200)[-1] == "category"
+    assert fitting("samples", 10) == ("syscall",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m plain", "red plain"),
+        ("10%\r50%\r100%", "100%"),
+        ("title\x1b]0;evil\x07 ok", "title ok"),
+        ("crlf\r", "crlf"),
+    ],
+)
+def test_clean_line_removes_terminal_control(raw: str, shown: str) -> None:
+    assert clean_line(raw) == shown
+
+
+def test_log_tail_reads_whole_lines_and_skips_floods(tmp_path) -> None:
+    path = tmp_path / "out.log"
+    path.write_bytes(b"one\ntw")
+    tail = LogTail(str(path), limit=16)
+    assert tail.read() == (["one"], 0)
+    with open(path, "ab") as f:
+        f.write(b"o\n")
+    assert tail.read() == (["two"], 0)
+    with open(path, "ab") as f:
+        f.write(b"x" * 100 + b"\nlast\n")
+    lines, skipped = tail.read()
+    assert skipped == 114 - 16 - 8 and lines[-1] == "last"
+    with open(path, "ab") as f:
+        f.write(b"no newline")
+    assert tail.read() == ([], 0)
+    assert tail.rest() == "no newline"
+    os.truncate(path, 0)
+    assert tail.read() == ([], 0)
