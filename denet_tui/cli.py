@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # noqa: BLE001 - the user gets one line; the traceback on request
+        if os.environ.get("DENET_TUI_DEBUG"):
+            raise
+        print(
+            f"denet-tui: internal error: {type(e).__name__}: {e} "
+            "(run with DENET_TUI_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _monitor(args: argparse.Namespace) -> int:

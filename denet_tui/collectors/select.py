@@ -27,8 +27,10 @@ def select_collector(
         reason = ebpf_unavailable_reason()
         if reason is not None:
             raise CollectorError(reason)
-        from denet_tui.collectors.ebpf import EbpfCollector
-
+        try:
+            from denet_tui.collectors.ebpf import EbpfCollector
+        except ImportError as e:
+            raise CollectorError(f"ebpf unavailable: cannot load the eBPF collector ({e})") from e
         return _with_reason(
             EbpfCollector(interval_hint=interval, latency=latency),
             "ebpf requested" if choice == "ebpf" else "ebpf available",
