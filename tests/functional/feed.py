@@ -23,7 +23,11 @@ PROCFS = DATA / "build-procfs.jsonl"
 
 
 class RecordedCollector:
-    """A recording's snapshots, handed to the app by the test; to the app it looks live."""
+    """A recording's snapshots as a live collector gives them: one per ``sample()``, at once.
+
+    To the app it looks live (it is not a ReplayCollector). Tests either feed the snapshots
+    themselves (:class:`FedApp`) or let the app's collector thread sample them.
+    """
 
     def __init__(self, path: Path) -> None:
         replay = ReplayCollector(str(path))
@@ -33,15 +37,19 @@ class RecordedCollector:
         while not replay.finished:
             self.snapshots.append(replay.sample())
         replay.close()
+        self.sampled = 0
+        self.closed = False
 
     def start(self, target: Target) -> None:
         """Nothing to arm."""
 
     def sample(self) -> Snapshot:
-        raise AssertionError("the test feeds snapshots itself")
+        snap = self.snapshots[min(self.sampled, len(self.snapshots) - 1)]
+        self.sampled += 1
+        return snap
 
     def close(self) -> None:
-        """Nothing to free."""
+        self.closed = True
 
 
 class FedApp(DenetApp):
@@ -53,17 +61,23 @@ class FedApp(DenetApp):
         """The test feeds the snapshots (see :func:`feed`)."""
 
 
-def live_app(path: Path = PROCFS, **session: object) -> FedApp:
+def recorded_session(path: Path = PROCFS, **session: object) -> Session:
     collector = RecordedCollector(path)
-    return FedApp(
-        Session(
-            meta=collector.meta,
-            collector=collector,
-            target=None,
-            interval=collector.meta.interval,
-            **session,  # type: ignore[arg-type]
-        )
-    )
+    options: dict = {"interval": collector.meta.interval, **session}
+    return Session(meta=collector.meta, collector=collector, target=None, **options)
+
+
+def live_app(path: Path = PROCFS, **session: object) -> FedApp:
+    """The app as in ``run``/``attach``, fed by the test."""
+    return FedApp(recorded_session(path, **session))
+
+
+def replay_app(path: Path = PROCFS) -> DenetApp:
+    """The app as in ``replay``, with its real collector thread."""
+    collector = ReplayCollector(str(path))
+    app = DenetApp(Session(meta=collector.meta, collector=collector, target=None, interval=1.0))
+    app.theme = "textual-dark"
+    return app
 
 
 def snapshots(app: DenetApp) -> list[Snapshot]:
@@ -72,9 +86,9 @@ def snapshots(app: DenetApp) -> list[Snapshot]:
     return collector.snapshots
 
 
-async def feed(pilot: Pilot, count: int | None = None) -> None:
-    """Post the first ``count`` snapshots (all by default) as the collector thread would."""
+async def feed(pilot: Pilot, stop: int | None = None, start: int = 0) -> None:
+    """Post snapshots ``start`` to ``stop`` (default: all) as the collector thread would."""
     await pilot.pause()
-    for snap in snapshots(pilot.app)[:count]:
+    for snap in snapshots(pilot.app)[start:stop]:
         pilot.app.post_message(SnapshotTaken(snap))
         await pilot.pause()

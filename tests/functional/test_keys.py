@@ -1,0 +1,217 @@
+"""Every key of the screen, driven with Pilot on the real app fed a real recording."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Tree
+
+from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.widgets.filter_bar import FilterBar
+from denet_tui.widgets.help_screen import HelpScreen
+from denet_tui.widgets.output_pane import OutputPane
+from denet_tui.widgets.process_header import ProcessHeader
+from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.resource_sparklines import ResourceSparklines
+from denet_tui.widgets.status_header import StatusHeader
+from denet_tui.widgets.syscall_table import SyscallTable
+
+from .feed import feed, live_app, replay_app, snapshots
+
+SIZE = (120, 36)
+
+
+def header(app) -> str:
+    return app.query_one(StatusHeader).render().plain  # type: ignore[union-attr]
+
+
+def tree_pids(tree: ProcessTree) -> list[int]:
+    out: list[int] = []
+
+    def walk(node) -> None:
+        for child in node.children:
+            out.append(child.data)
+            walk(child)
+
+    walk(tree.root)
+    return out
+
+
+async def test_q_quits() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 2)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+async def test_p_pauses_the_view_while_collection_goes_on() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 2)
+        await pilot.press("p")
+        shown = app.shown
+        assert "view paused, still collecting" in header(app)
+        await feed(pilot, 4, start=2)  # collection goes on …
+        assert app.timeline.snapshot is snapshots(app)[3]  # … the timeline has it …
+        assert app.shown is shown  # … the screen does not
+        await pilot.press("p")
+        assert app.shown is snapshots(app)[3]
+        assert "paused" not in header(app)
+
+
+async def test_e_exports_the_snapshot_on_screen(tmp_path) -> None:
+    out = tmp_path / "export.json"
+    app = live_app(export_path=str(out))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await feed(pilot, 3)
+        await pilot.press("e")
+        await pilot.pause()
+        data = json.loads(out.read_text())
+        assert data["kind"] == "snapshot"
+        assert data["t"] == snapshots(app)[2].t
+        assert data["meta"]["target"]["pid"] == app.session.meta.pid
+        (note,) = list(app._notifications)
+        assert note.message == str(out)
+
+
+async def test_enter_scopes_to_a_subtree_and_escape_goes_back() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        tree = app.query_one(ProcessTree)
+        living = {p.pid for p in snapshots(app)[3].processes if p.alive}
+        node = next(n for n in tree.root.children[0].children if n.data in living and n.children)
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        assert app.timeline.scope == node.data
+        assert tree.scope == node.data
+        assert f"({node.data}) subtree" in header(app)
+        assert str(node.data) in str(app.query_one(ResourceSparklines).border_title)
+        now, _, _ = app.timeline.syscalls()
+        assert now is not app.timeline.snapshot.syscalls  # the subtree's own figures
+        await pilot.press("escape")
+        assert app.timeline.scope is None
+        assert "whole tree" in header(app)
+
+
+async def test_s_cycles_the_sort_of_the_focused_pane() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        tree = app.query_one(ProcessTree)
+        await pilot.press("s")
+        assert tree.sort_key == "cpu"
+        assert app.query_one(ProcessHeader).sort_key == "cpu"
+        rates = app.timeline.process_rates
+        root = tree.root.children[0]
+        living = [c.data for c in root.children if rates[c.data].cpu_percent is not None]
+        cpus = [rates[p].cpu_percent for p in living]
+        assert cpus == sorted(cpus, reverse=True)
+        await pilot.press("tab")
+        table = app.query_one(SyscallTable)
+        assert table.has_focus
+        first = table.sort_key
+        await pilot.press("s")
+        assert table.sort_key != first
+        names = [row.key.value for row in table.ordered_rows]
+        assert names == sorted(names) if table.sort_key == "syscall" else True
+
+
+async def test_slash_filters_processes_by_name() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        await pilot.press("slash")
+        bar = app.query_one(FilterBar)
+        assert bar.display and bar.has_focus
+        await pilot.press(*"unit3.")
+        tree = app.query_one(ProcessTree)
+        names = {p.pid: p.name for p in snapshots(app)[3].processes}
+        shown = tree_pids(tree)
+        assert sorted(names[p] for p in shown) == ["cc", "cc1", "make"]  # match + ancestors
+        await pilot.press("enter")
+        assert tree.has_focus and bar.display  # kept, visible while it applies
+        await pilot.press("slash", "escape")
+        assert not bar.display and tree.filter_text == ""
+        assert len(tree_pids(tree)) > len(shown)
+
+
+async def test_question_mark_shows_help() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_o_toggles_the_output_pane(tmp_path) -> None:
+    log = tmp_path / "out.log"
+    log.write_text("compiling unit1.c\n\x1b[31mwarning\x1b[0m: unused\n")
+    app = live_app(output_log=str(log))
+    async with app.run_test(size=(120, 50)) as pilot:
+        pane = app.query_one(OutputPane)
+        assert pane.display  # tall screen: shown
+        pane.read_new()
+        assert list(pane.lines) == ["compiling unit1.c", "warning: unused"]
+        await pilot.press("o")
+        assert not pane.display
+        await pilot.press("o")
+        assert pane.display
+
+
+async def test_n_steps_a_paused_replay() -> None:
+    app = replay_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        replay = app.session.collector
+        assert isinstance(replay, ReplayCollector)
+        await pilot.press("p")
+        assert replay.paused
+        before = app.timeline.snapshot
+        await pilot.press("n")
+        await pilot.press("n")
+        after = app.timeline.snapshot
+        assert after is not None and (before is None or after.t > before.t)
+        assert "replay paused" in header(app)
+
+
+async def test_step_is_not_offered_outside_replay() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.check_action("step", ()) is False
+        assert app.check_action("whole_tree", ()) is False  # nothing to go back from
+
+
+async def test_mouse_click_on_a_process_scopes_and_on_a_header_sorts() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        tree = app.query_one(ProcessTree)
+        await pilot.click(ProcessTree, offset=(10, 0))  # the first line: make
+        await pilot.pause()
+        assert app.timeline.scope == tree.root.children[0].data
+        table = app.query_one(SyscallTable)
+        await pilot.click(SyscallTable, offset=(2, 1))  # the SYSCALL title, under the border
+        assert table.sort_key == "syscall"
+
+
+async def test_tree_keeps_expansion_and_cursor_across_snapshots() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 2)
+        tree = app.query_one(ProcessTree)
+        first_cc = tree.root.children[0].children[0]
+        tree.move_cursor(first_cc)
+        first_cc.collapse()
+        await pilot.pause()
+        await feed(pilot, 4, start=2)
+        node = next(n for n in tree.root.children[0].children if n.data == first_cc.data)
+        assert not node.is_expanded
+        assert tree.cursor_node is not None and tree.cursor_node.data == first_cc.data
+        assert isinstance(tree, Tree)
