@@ -45,6 +45,8 @@ struct track_val {
     u32 flags;                      /* TRK_* */
 };
 #define TRK_WAIT_EXEC 1             /* run mode: count nothing until the process execs */
+#define TRK_FLUSHING 2              /* task_state only: being added into `stats`; user space
+                                     * must not read this thread's array any more */
 
 /* `procs`: serial -> one process. Kept after it exits, until user space has read it. */
 struct proc_info {
@@ -373,6 +375,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     struct task_state *s = tstate.task_storage_get(task, 0, 0);
     if (s) {
         u32 serial = s->serial;
+        /* Set before the first add: user space reads `stats` first and thread arrays second,
+         * so a thread is never counted in both places. */
+        s->flags |= TRK_FLUSHING;
         /* A plain loop keeps the verifier's work linear: one path per slot, nothing unrolled. */
 #pragma clang loop unroll(disable)
         for (u32 nr = 0; nr < NR_SLOTS; nr++) {
