@@ -56,7 +56,8 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
     line2.append(collector_label(meta.collector), style="green" if exact else "yellow")
     line2.append("  │  ", style="dim")
     if state.scope is None:
-        line2.append(f"whole tree · {state.processes} processes")
+        n = state.processes
+        line2.append(f"whole tree · {n} process{'' if n == 1 else 'es'}")
     else:
         line2.append("scope: ", style="bold")
         line2.append(Text(state.scope, style="bold cyan"))

@@ -1,0 +1,115 @@
+"""End to end: the real `denet-tui run` in a real terminal (tmux), read off the screen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+DENET = Path(sys.executable).with_name("denet-tui")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.cmd = ["tmux", "-L", name]
+
+    def start(self, command: str, width: int = 100, height: int = 30) -> None:
+        subprocess.run(
+            [*self.cmd, "new-session", "-d", "-x", str(width), "-y", str(height), command],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            [*self.cmd, "capture-pane", "-p"], capture_output=True, text=True, check=False
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.cmd, "send-keys", *keys], check=True)
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
+
+    def kill(self) -> None:
+        subprocess.run([*self.cmd, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def tmux(request: pytest.FixtureRequest):
+    t = Tmux(f"denet-e2e-{os.getpid()}-{request.node.name}")
+    yield t
+    t.kill()
+
+
+def test_run_shows_the_tree_keeps_output_off_screen_and_q_stops_the_command(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    rec, rc = tmp_path / "rec.jsonl", tmp_path / "rc"
+    # printf assembles the line, so the command line on screen does not contain it.
+    script = 'printf "hello-%s\\n" from-the-command; exec sleep 60'
+    tmux.start(
+        f"{DENET} run --collector procfs --interval 0.5 --record {rec} -- sh -c '{script}';"
+        f" echo $? > {rc}; sleep 30"
+    )
+    screen = tmux.wait_for("clock_nanosleep")  # the command, exec'd into sleep, is sampled
+    assert any(line.startswith("sleep ") for line in screen.splitlines())  # and in the tree
+    assert "● running" in screen
+    assert "/proc · sampled" in screen
+    assert "hello-from-the-command" not in screen  # its output never lands on our screen
+    tmux.keys("o")  # … it is in the output pane
+    tmux.wait_for("hello-from-the-command")
+    tmux.keys("q")
+    deadline = time.monotonic() + 10
+    while not rc.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rc.read_text().strip() == "130"  # stopped with SIGINT: 128 + 2
+    lines = [json.loads(line) for line in rec.read_text().splitlines()]
+    assert lines[0]["kind"] == "meta" and lines[-1]["kind"] == "end"
+    assert lines[-1]["status"] == "killed" and lines[-1]["signal"] == 2
+
+
+def test_the_screen_stays_open_with_the_exit_status(tmux: Tmux, tmp_path: Path) -> None:
+    rc = tmp_path / "rc"
+    tmux.start(
+        f"{DENET} run --collector procfs --interval 0.5 -- sh -c 'exit 3'; echo $? > {rc}; sleep 30"
+    )
+    tmux.wait_for("exited with code 3")
+    time.sleep(0.5)
+    assert not rc.exists()  # still open, for the user to read and export
+    tmux.keys("q")
+    deadline = time.monotonic() + 10
+    while not rc.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rc.read_text().strip() == "3"
+
+
+def test_attach_then_q_leaves_the_process_alone(tmux: Tmux, tmp_path: Path) -> None:
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        rc = tmp_path / "rc"
+        tmux.start(f"{DENET} attach --collector procfs {victim.pid}; echo $? > {rc}; sleep 30")
+        screen = tmux.wait_for("● running")
+        assert f"pid {victim.pid} (attached)" in screen
+        tmux.keys("q")
+        deadline = time.monotonic() + 10
+        while not rc.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rc.read_text().strip() == "0"
+        assert victim.poll() is None  # still running
+    finally:
+        victim.kill()
+        victim.wait()
