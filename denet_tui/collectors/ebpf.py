@@ -236,7 +236,7 @@ class EbpfCollector:
         stderr: list[str] = []
         try:
             with _quiet_stderr() as stderr:
-                self._bpf = BPF(text=source, cflags=self._cflags())
+                self._bpf = BPF(text=source.encode(), cflags=self._cflags())
             self._init_maps()
         except CollectorError:
             self._free()
@@ -254,13 +254,13 @@ class EbpfCollector:
 
     def _init_maps(self) -> None:
         b = self._bpf
-        self._tracked = b["tracked"]
-        self._procs_map = b["procs"]
-        self._stats = b["stats"]
-        self._hist = b["hist"]
-        self._diag = b["diag"]
+        self._tracked = b[b"tracked"]
+        self._procs_map = b[b"procs"]
+        self._stats = b[b"stats"]
+        self._hist = b[b"hist"]
+        self._diag = b[b"diag"]
         self._tstate_fd = _table_fd(b, "tstate")
-        ns = b["next_serial"]
+        ns = b[b"next_serial"]
         ns[ct.c_int(0)] = ns.Leaf(*([1] * ns.total_cpu))
         self._state_type = _task_state_type(self.latency)
 

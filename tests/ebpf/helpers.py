@@ -1,0 +1,114 @@
+"""Shared by the eBPF tests: run a command under the real collector, or under strace -f -c."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from denet_tui.collectors.ebpf import EbpfCollector
+from denet_tui.model import Snapshot
+from denet_tui.target import ChildOutput, RunTarget
+
+# What timing decides (futex, polling, sleeping, waiting), and what strace never counts.
+TIMING = frozenset(
+    """
+    futex futex_wait futex_wake futex_waitv poll ppoll select pselect6 epoll_wait epoll_pwait
+    epoll_pwait2 nanosleep clock_nanosleep wait4 waitid sched_yield restart_syscall
+    rt_sigtimedwait rt_sigsuspend pause exit exit_group
+    """.split()
+)
+
+
+def run_collected(
+    argv: list[str], *, latency: bool = True, interval: float = 0.2, timeout: float = 60.0
+) -> tuple[Snapshot, list[Snapshot]]:
+    """Run ``argv`` gated under a fresh EbpfCollector, sampling every ``interval`` like the
+    headless loop does; return the final snapshot (taken after the command ended) and all."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        target = RunTarget(argv, ChildOutput(stdout=devnull))
+    finally:
+        os.close(devnull)
+    collector = EbpfCollector(interval_hint=interval, latency=latency)
+    snaps: list[Snapshot] = []
+    try:
+        collector.start(target)
+        target.release()
+        deadline = time.monotonic() + timeout
+        while not target.poll().finished:
+            assert time.monotonic() < deadline, f"{argv} did not finish in {timeout}s"
+            time.sleep(interval)
+            snaps.append(collector.sample())
+        snaps.append(collector.sample())
+        return snaps[-1], snaps
+    finally:
+        collector.close()
+        target.close()
+
+
+def strace_counts(argv: list[str], out: Path) -> dict[str, tuple[int, int]]:
+    """{syscall: (calls, errors)} from ``strace -f -c`` on the same command."""
+    strace = shutil.which("strace")
+    assert strace, "strace is needed for the accuracy tests"
+    subprocess.run(
+        [strace, "-f", "-c", "-U", "name,calls,errors", "-o", str(out), "--", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=120,
+    )
+    return parse_strace_c(out.read_text())
+
+
+def parse_strace_c(text: str) -> dict[str, tuple[int, int]]:
+    """Parse the ``-U name,calls,errors`` summary table (rows: name calls [errors])."""
+    counts: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or parts[0].startswith("-") or parts[0] in ("syscall", "total"):
+            continue
+        if not parts[1].isdigit():
+            continue
+        errors = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+        counts[parts[0]] = (int(parts[1]), errors)
+    return counts
+
+
+def loaded_prog_ids() -> set[int] | None:
+    """Ids of every BPF program loaded on the machine (bpftool), or None without bpftool."""
+    bpftool = shutil.which("bpftool") or ("/usr/sbin/bpftool" if os.path.exists("/usr/sbin/bpftool") else None)
+    if bpftool is None:
+        return None
+    out = subprocess.run([bpftool, "prog", "show", "-j"], capture_output=True, check=True, timeout=30)
+    return {p["id"] for p in json.loads(out.stdout or b"[]")}
+
+
+def fd_prog_ids(pid: int | str = "self") -> set[int]:
+    """Ids of the BPF programs a process holds open (from /proc/PID/fdinfo)."""
+    ids: set[int] = set()
+    base = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(base):
+        try:
+            with open(f"{base}/{fd}") as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            continue
+    return ids
+
+
+def wait_unloaded(ids: set[int], timeout: float = 5.0) -> set[int]:
+    """Programs of ``ids`` still loaded after up to ``timeout`` s (the kernel frees them
+    asynchronously once the last fd is closed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        loaded = loaded_prog_ids()
+        left = ids & loaded if loaded is not None else set()
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
