@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from denet_tui.model import CategoryStat, ShareBasis, SyscallSummary
@@ -28,6 +29,7 @@ CATEGORY_STYLE = {
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 NAME_W = 9
 MIN_BAR = 8
+SHARE_W = 7
 
 
 def bar(fraction: float | None, width: int) -> str:
@@ -56,9 +58,8 @@ def _columns(exact: bool, basis: ShareBasis, width: int) -> list[_Col]:
             _Col("TIME", 8, lambda s, r: fmt_ns(s.time_ns) if basis == "time" else NA),
             _Col("ERR", 7, lambda s, r: fmt_count(s.errors)),
         ]
-    share_w = 7
     # Drop the least important columns until the bar has room.
-    while cols and NAME_W + share_w + sum(c.width + 1 for c in cols) + MIN_BAR + 1 > width:
+    while cols and NAME_W + MIN_BAR + 1 + SHARE_W + sum(1 + c.width for c in cols) > width:
         cols.pop()
     return cols
 
@@ -79,17 +80,20 @@ def bars_text(
     *,
     exact: bool,
     width: int,
+    height: int | None = None,
 ) -> Text:
-    """The whole pane as text: a title row, then one row per category that has any figure."""
+    """A title row, then one row per category that has any figure, biggest share first.
+
+    With ``height``, categories that do not fit are named on one last ``+N more`` row.
+    """
     basis = summary.share_basis if summary is not None else None
     cols = _columns(exact, basis, width)
-    share_w = 7
-    bar_w = max(MIN_BAR, width - NAME_W - share_w - sum(c.width + 1 for c in cols) - 1)
+    bar_w = max(MIN_BAR, width - NAME_W - 1 - SHARE_W - sum(1 + c.width for c in cols))
     out = Text(no_wrap=True, overflow="crop", end="")
     out.append("CATEGORY".ljust(NAME_W), style="bold")
-    out.append(_share_title(exact, basis, bar_w + share_w).ljust(bar_w + share_w + 1), "bold")
+    out.append(_share_title(exact, basis, bar_w + 1 + SHARE_W).ljust(bar_w + 1 + SHARE_W), "bold")
     for c in cols:
-        out.append(c.title.rjust(c.width) + " ", style="bold")
+        out.append(" " + c.title.rjust(c.width), style="bold")
     stats = {
         cat: st
         for cat, st in (summary.by_category.items() if summary is not None else ())
@@ -104,16 +108,28 @@ def bars_text(
         st = item[1]
         return (-(st.share or 0.0), -(st.count or st.samples or 0))
 
-    for cat, st in sorted(stats.items(), key=order):
+    ranked = sorted(stats.items(), key=order)
+    room = len(ranked) if height is None else max(1, height - 1)
+    if room < len(ranked):
+        ranked, folded = ranked[: room - 1], ranked[room - 1 :]
+    else:
+        folded = []
+    for cat, st in ranked:
         style = CATEGORY_STYLE.get(cat, "white")
         out.append("\n")
         out.append(cat.ljust(NAME_W), style=style)
         out.append(bar(st.share, bar_w), style=style)
         out.append(" ")
-        out.append(fmt_percent(st.share, estimate=not exact).rjust(share_w), style="bold")
-        out.append(" ")
+        out.append(fmt_percent(st.share, estimate=not exact).rjust(SHARE_W), style="bold")
         for c in cols:
-            out.append(c.cell(st, rates.get(cat)).rjust(c.width) + " ")
+            out.append(" " + c.cell(st, rates.get(cat)).rjust(c.width))
+    if folded:
+        share = sum(st.share or 0.0 for _, st in folded)
+        names = ", ".join(cat for cat, _ in folded)
+        out.append("\n")
+        out.append(
+            f"+{len(folded)} more ({fmt_percent(share, estimate=not exact)}): {names}", "dim"
+        )
     return out
 
 
@@ -143,5 +159,15 @@ class CategoryBars(Widget):
             self._summary, self._rates, self._exact = summary, rates, exact
             self.refresh(layout=True)
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Every category, unfolded: CSS max-height caps it, and render() folds into what is left.
+        return (
+            bars_text(self._summary, self._rates, exact=self._exact, width=width).plain.count("\n")
+            + 1
+        )
+
     def render(self) -> Text:
-        return bars_text(self._summary, self._rates, exact=self._exact, width=self.size.width)
+        size = self.size
+        return bars_text(
+            self._summary, self._rates, exact=self._exact, width=size.width, height=size.height
+        )

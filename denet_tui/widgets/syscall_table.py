@@ -52,11 +52,13 @@ SORTS: dict[str, tuple[str, ...]] = {
 PADDING = 1  # cells each side of a column
 
 
-def fitting(mode: str, width: int) -> tuple[str, ...]:
-    """The columns of ``mode`` that fit in ``width`` cells (the name always)."""
+def fitting(mode: str, width: int, *, without: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The columns of ``mode`` (less ``without``) that fit in ``width`` cells (the name always)."""
     keys: list[str] = []
     used = 0
     for key, _title, w in MODES[mode]:
+        if key in without:
+            continue
         used += w + 2 * PADDING
         if keys and used > width:
             break
@@ -139,7 +141,11 @@ class SyscallTable(DataTable[Text]):
         if summary is None:
             return
         mode = mode_of(summary, exact)
-        columns = fitting(mode, self.scrollable_content_region.width)
+        # Latency histograms may exist for the whole tree only (not per process): no P99 then.
+        no_hist = mode == "time" and not any(st.hist for st in summary.by_name.values())
+        without = frozenset({"p99"}) if no_hist else frozenset()
+        self.border_subtitle = "P99 n/a: no latency histogram for this scope" if no_hist else ""
+        columns = fitting(mode, self.scrollable_content_region.width, without=without)
         if (mode, columns) != (self.mode, self.shown_columns):
             self.clear(columns=True)
             for key, title, width in MODES[mode]:
@@ -197,10 +203,11 @@ class SyscallTable(DataTable[Text]):
         have = [row.key.value for row in self.ordered_rows]
         if want == have:
             return
-        under_cursor = have[self.cursor_row] if 0 <= self.cursor_row < len(have) else None
+        # While the user is on a row, the cursor follows that syscall; otherwise it stays put.
+        followed = have[self.cursor_row] if self.has_focus and self.cursor_row < len(have) else None
         self.sort("syscall", key=lambda cell: (self._sort[cell.plain][key], cell.plain))
-        if under_cursor is not None and under_cursor in self._sort:
-            self.move_cursor(row=self.get_row_index(under_cursor), scroll=False)
+        if followed is not None and followed in self._sort:
+            self.move_cursor(row=self.get_row_index(followed))
 
     def sort_by(self, key: str) -> None:
         if self.mode is not None and key in SORTS[self.mode] and key in self.shown_columns:

@@ -1,42 +1,54 @@
-"""What the screen looks like, fed from real recordings (tests/data/*.jsonl) at fixed sizes."""
+"""What the screen looks like, fed from real recordings (tests/data/*.jsonl) at fixed sizes.
+
+``build-ebpf.jsonl`` and ``build-procfs.jsonl`` are real runs of the same small parallel C build
+(``tests/data/record.sh``), watched by the eBPF and the /proc collector.
+"""
 
 from __future__ import annotations
 
-from functional.feed import PROCFS, feed, live_app, snapshots
+from functional.feed import EBPF, PROCFS, feed, live_app, snapshots
 from textual.pilot import Pilot
 
 from denet_tui.widgets.process_tree import ProcessTree
 
-
-def test_procfs_sampled_80x24(snap_compare) -> None:
-    async def run_before(pilot: Pilot) -> None:
-        await feed(pilot, 4)
-
-    assert snap_compare(live_app(PROCFS), terminal_size=(80, 24), run_before=run_before)
+MIDDLE = 4  # snapshots fed: the build is in full swing
 
 
-def test_procfs_sampled_160x50(snap_compare) -> None:
-    async def run_before(pilot: Pilot) -> None:
-        await feed(pilot, 4)
+async def _middle(pilot: Pilot) -> None:
+    await feed(pilot, MIDDLE)
 
-    assert snap_compare(live_app(PROCFS), terminal_size=(160, 50), run_before=run_before)
+
+def test_main_80x24(snap_compare) -> None:
+    assert snap_compare(live_app(EBPF), terminal_size=(80, 24), run_before=_middle)
+
+
+def test_main_160x50(snap_compare) -> None:
+    assert snap_compare(live_app(EBPF), terminal_size=(160, 50), run_before=_middle)
 
 
 def test_scoped_to_a_subtree(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
-        await feed(pilot, 4)
+        await feed(pilot, MIDDLE)
         tree = pilot.app.query_one(ProcessTree)
-        living = {p.pid for p in snapshots(pilot.app)[3].processes if p.alive}
+        living = {p.pid for p in snapshots(pilot.app)[MIDDLE - 1].processes if p.alive}
         cc = next(n for n in tree.root.children[0].children if n.children and n.data in living)
         tree.move_cursor(cc)
         await pilot.press("enter")
         await pilot.pause()
 
-    assert snap_compare(live_app(PROCFS), terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
 
 
 def test_exited(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
         await feed(pilot)
 
-    assert snap_compare(live_app(PROCFS), terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_procfs_sampled_80x24(snap_compare) -> None:
+    assert snap_compare(live_app(PROCFS), terminal_size=(80, 24), run_before=_middle)
+
+
+def test_procfs_sampled_160x50(snap_compare) -> None:
+    assert snap_compare(live_app(PROCFS), terminal_size=(160, 50), run_before=_middle)
