@@ -225,10 +225,9 @@ class EbpfCollector:
                 "BCC is not importable (apt-get install python3-bpfcc; use a venv made with "
                 "--system-site-packages)"
             ) from None
-        if os.geteuid() != 0:
-            raise CollectorError(
-                "not root: loading BPF programs needs root (or CAP_BPF+CAP_PERFMON)"
-            )
+        missing = _missing_capabilities()
+        if missing:
+            raise CollectorError(f"not root: loading BPF programs needs root ({missing} missing)")
         try:
             source = BPF_SOURCE.read_text()
         except OSError as e:
@@ -584,6 +583,24 @@ class EbpfCollector:
 
 
 # --- BCC plumbing -----------------------------------------------------------------------------
+
+
+CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
+
+
+def _missing_capabilities() -> str | None:
+    """None when this process may load tracing programs and task storage, else what it lacks."""
+    try:
+        with open("/proc/self/status") as f:
+            cap = next(int(ln.split()[1], 16) for ln in f if ln.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return None  # cannot tell: let the kernel decide
+    if cap & (1 << CAP_SYS_ADMIN):
+        return None
+    lacking = [
+        n for n, bit in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not cap >> bit & 1
+    ]
+    return "+".join(lacking) or None
 
 
 def _lib():

@@ -14,13 +14,12 @@ from denet_tui.model import Snapshot
 from denet_tui.target import ChildOutput, RunTarget
 
 # What timing decides (futex, polling, sleeping, waiting), and what strace never counts.
-TIMING = frozenset(
-    """
+_TIMING = """
     futex futex_wait futex_wake futex_waitv poll ppoll select pselect6 epoll_wait epoll_pwait
     epoll_pwait2 nanosleep clock_nanosleep wait4 waitid sched_yield restart_syscall
     rt_sigtimedwait rt_sigsuspend pause exit exit_group
-    """.split()
-)
+"""
+TIMING = frozenset(_TIMING.split())
 
 
 def run_collected(
@@ -80,10 +79,12 @@ def parse_strace_c(text: str) -> dict[str, tuple[int, int]]:
 
 def loaded_prog_ids() -> set[int] | None:
     """Ids of every BPF program loaded on the machine (bpftool), or None without bpftool."""
-    bpftool = shutil.which("bpftool") or ("/usr/sbin/bpftool" if os.path.exists("/usr/sbin/bpftool") else None)
+    bpftool = shutil.which("bpftool") or shutil.which("bpftool", path="/usr/sbin:/sbin")
     if bpftool is None:
         return None
-    out = subprocess.run([bpftool, "prog", "show", "-j"], capture_output=True, check=True, timeout=30)
+    out = subprocess.run(
+        [bpftool, "prog", "show", "-j"], capture_output=True, check=True, timeout=30
+    )
     return {p["id"] for p in json.loads(out.stdout or b"[]")}
 
 

@@ -117,7 +117,7 @@ def test_counts_match_strace(workload: str, latency: bool, tmp_path: Path, tree:
     problems, total_s, total_e = _compare(strace, ebpf)
     assert not problems, f"{workload}: " + "; ".join(problems)
     assert total_s > 1000, f"{workload}: too small to compare ({total_s} calls)"
-    assert abs(total_e - total_s) <= 0.01 * total_s, f"{workload}: total {total_e}, strace {total_s}"
+    assert abs(total_e - total_s) <= 0.01 * total_s, f"{workload}: {total_e} vs strace {total_s}"
     assert snap.diagnostics["lost"] == 0
     assert snap.syscalls.total == sum(p.syscalls or 0 for p in snap.processes)
     # Latency on: exit_group is counted on entry (strace never shows it); off: never counted.
