@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""How much slower does a program run while it is watched? Bare vs denet-tui vs strace vs perf.
+
+Runs, in one go, the same commands bare, under ``denet-tui run --json --collector ebpf`` (with
+and without ``--no-latency``), under ``strace -f -c`` and under ``perf trace -s``, and prints the
+median slowdown against bare. The monitored program times itself from the inside, so the
+start-up of the monitor (compiling the BPF program, strace attaching) is not counted.
+
+Workloads:
+  loop  500,000 ``os.getppid()`` calls in Python: as syscall-bound as a program gets
+  tar   ``tar cf`` of a large directory into tmpfs (default /usr/share): a realistic one
+
+Every repetition runs every configuration once, in turn, and each ratio is taken against the
+bare run of the same repetition (the machine is shared: drift hits all configurations alike);
+the table shows the median over repetitions. strace and perf are slow on the loop (hundreds of
+times), so they run ``--slow-reps`` times only.
+
+Reference rows ``bpf-empty-*`` load an empty BPF program on one or both raw syscall tracepoints
+(for every process on the machine) and run the command bare: the floor any tracepoint-based
+tool pays on this kernel.
+
+Needs root (eBPF, perf), BCC, strace and perf; a configuration whose tool is missing is skipped.
+    sudo .venv/bin/python benchmarks/bench_overhead.py [--reps 7] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+LOOP = """
+import os, sys, time
+n = int(sys.argv[2])
+getppid = os.getppid
+t0 = time.perf_counter()
+for _ in range(n):
+    getppid()
+elapsed = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    f.write(repr(elapsed))
+"""
+
+# Times its child from the inside: the monitor's start-up is not in the figure.
+TIMED = """
+import subprocess, sys, time
+t0 = time.perf_counter()
+subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL)
+elapsed = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    f.write(repr(elapsed))
+"""
+
+TARGETS = {  # (workload, config) -> the issue's targets for denet-tui
+    ("loop", "denet-tui ebpf"): 2.5,
+    ("loop", "denet-tui ebpf --no-latency"): 1.8,
+    ("tar", "denet-tui ebpf"): 1.05,
+}
+
+
+@dataclass
+class Config:
+    name: str
+    prefix: Callable[[Path], list[str]]  # scratch dir -> argv prefix
+    slow: bool = False
+    context: Callable[[], contextlib.AbstractContextManager[None]] | None = None
+    check: Callable[[Path], None] | None = None  # after the first run: did it really monitor?
+
+
+@dataclass
+class Result:
+    times: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+
+
+def denet(*extra: str) -> Callable[[Path], list[str]]:
+    def prefix(scratch: Path) -> list[str]:
+        out = scratch / "denet.jsonl"
+        return [
+            sys.executable,
+            "-m",
+            "denet_tui",
+            "run",
+            "--json",
+            "--collector",
+            "ebpf",
+            *extra,
+            "--out",
+            str(out),
+            "--",
+        ]
+
+    return prefix
+
+
+def check_denet(scratch: Path) -> None:
+    with open(scratch / "denet.jsonl") as f:
+        meta = json.loads(f.readline())
+    if meta["collector"]["name"] != "ebpf":
+        raise SystemExit(f"denet-tui did not use eBPF: {meta['collector']['reason']}")
+
+
+def strace_prefix(scratch: Path) -> list[str]:
+    return ["strace", "-f", "-c", "-o", str(scratch / "strace.txt"), "--"]
+
+
+def perf_prefix(scratch: Path) -> list[str]:
+    return ["perf", "trace", "-s", "-o", str(scratch / "perf.txt"), "--"]
+
+
+def empty_bpf(enter: bool, exit_: bool) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    @contextlib.contextmanager
+    def loaded() -> Iterator[None]:
+        from bcc import BPF
+
+        text = ""
+        if enter:
+            text += "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
+        if exit_:
+            text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
+        b = BPF(text=text.encode())
+        try:
+            yield
+        finally:
+            b.cleanup()
+
+    return loaded
+
+
+def configs(selected: set[str] | None) -> list[Config]:
+    have_bcc = _has_bcc()
+    all_configs = [
+        Config("bare", lambda s: []),
+        Config("denet-tui ebpf", denet(), check=check_denet),
+        Config("denet-tui ebpf --no-latency", denet("--no-latency"), check=check_denet),
+        Config("strace -f -c", strace_prefix, slow=True),
+        Config("perf trace -s", perf_prefix, slow=True),
+    ]
+    if have_bcc:
+        all_configs += [
+            Config("bpf-empty-enter (ref)", lambda s: [], context=empty_bpf(True, False)),
+            Config("bpf-empty-both (ref)", lambda s: [], context=empty_bpf(True, True)),
+        ]
+    out = []
+    for c in all_configs:
+        tool = c.prefix(Path("/tmp"))[:1]
+        if tool and tool[0] != sys.executable and shutil.which(tool[0]) is None:
+            print(f"# skipped {c.name}: {tool[0]} not found", file=sys.stderr)
+            continue
+        if selected is None or c.name == "bare" or any(s in c.name for s in selected):
+            out.append(c)
+    return out
+
+
+def _has_bcc() -> bool:
+    try:
+        import bcc  # noqa: F401
+    except ImportError:
+        return False
+    return os.geteuid() == 0
+
+
+def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Path], list[str]]]:
+    loop_py = scratch / "loop.py"
+    loop_py.write_text(LOOP)
+    timed_py = scratch / "timed.py"
+    timed_py.write_text(TIMED)
+    tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
+    return {
+        "loop": lambda res: [sys.executable, str(loop_py), str(res), str(args.loop_n)],
+        "tar": lambda res: [
+            sys.executable,
+            str(timed_py),
+            str(res),
+            "tar",
+            "cf",
+            str(tar_out),
+            args.tar_dir,
+        ],
+    }
+
+
+def run_once(cfg: Config, argv: list[str], scratch: Path, res: Path) -> float:
+    res.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    ctx = cfg.context() if cfg.context else contextlib.nullcontext()
+    with ctx:
+        subprocess.run(
+            cfg.prefix(scratch) + argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            env=env,
+            cwd=scratch,
+        )
+    return float(res.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--reps", type=int, default=7, help="repetitions (default 7)")
+    p.add_argument("--slow-reps", type=int, default=3, help="repetitions of strace/perf (3)")
+    p.add_argument("--loop-n", type=int, default=500_000, help="getppid calls (500000)")
+    p.add_argument("--tar-dir", default="/usr/share", help="directory to tar (/usr/share)")
+    p.add_argument("--tar-out", default="/dev/shm", help="where the archive goes (tmpfs)")
+    p.add_argument("--workloads", default="loop,tar", help="comma-separated: loop,tar")
+    p.add_argument("--only", help="comma-separated substrings of configurations to run")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
+    args = p.parse_args(argv)
+
+    selected = set(args.only.split(",")) if args.only else None
+    cfgs = configs(selected)
+    scratch = Path(tempfile.mkdtemp(prefix="denet-bench-"))
+    wls = {k: v for k, v in workloads(args, scratch).items() if k in args.workloads.split(",")}
+    results: dict[tuple[str, str], Result] = {}
+    started = time.time()
+    try:
+        for wname, make in wls.items():
+            res = scratch / "elapsed"
+            run_once(cfgs[0], make(res), scratch, res)  # warm-up: page cache, imports
+            checked: set[str] = set()
+            for rep in range(args.reps):
+                base = None
+                for cfg in cfgs:
+                    if cfg.slow and rep >= args.slow_reps:
+                        continue
+                    t = run_once(cfg, make(res), scratch, res)
+                    if cfg.check and cfg.name not in checked:
+                        cfg.check(scratch)
+                        checked.add(cfg.name)
+                    r = results.setdefault((wname, cfg.name), Result())
+                    r.times.append(t)
+                    if cfg.name == "bare":
+                        base = t
+                    r.ratios.append(t / base if base else float("nan"))
+                print(f"# {wname}: repetition {rep + 1}/{args.reps} done", file=sys.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar").unlink()
+
+    print_table(results, args, time.time() - started)
+    if args.json:
+        dump = {f"{w}|{c}": vars(r) for (w, c), r in results.items()}
+        Path(args.json).write_text(json.dumps(dump, indent=1))
+    return 0
+
+
+def print_table(
+    results: dict[tuple[str, str], Result], args: argparse.Namespace, secs: float
+) -> None:
+    header = ("workload", "monitor", "runs", "median time", "median ratio", "range", "target")
+    rows = []
+    for (w, c), r in results.items():
+        target = TARGETS.get((w, c))
+        med = statistics.median(r.ratios)
+        verdict = "" if target is None else f"≤ {target}× {'ok' if med <= target else 'MISSED'}"
+        rows.append(
+            (
+                w,
+                c,
+                str(len(r.times)),
+                f"{statistics.median(r.times) * 1000:.0f} ms",
+                f"{med:.2f}×",
+                f"{min(r.ratios):.2f}–{max(r.ratios):.2f}",
+                verdict,
+            )
+        )
+    info = (
+        f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs, "
+        f"loop n={args.loop_n}, tar {args.tar_dir}, {time.strftime('%Y-%m-%d')}, "
+        f"{secs:.0f} s in all"
+    )
+    if args.markdown:
+        print(f"Measured on {info}.\n")
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    print(f"# {info}")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
