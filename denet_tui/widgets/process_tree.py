@@ -152,6 +152,31 @@ def forest(
     return kids
 
 
+def in_order(seq: list[int]) -> set[int]:
+    """Indices of a longest increasing subsequence of ``seq``: the children that can stay put."""
+    tails: list[int] = []  # tails[k]: index in seq ending the best run of length k + 1
+    back: list[int] = []
+    for i, v in enumerate(seq):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if seq[tails[mid]] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        back.append(tails[lo - 1] if lo else -1)
+        if lo == len(tails):
+            tails.append(i)
+        else:
+            tails[lo] = i
+    keep: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        keep.add(i)
+        i = back[i]
+    return keep
+
+
 def _matches(p: ProcessSample, needle: str) -> bool:
     return (
         needle in p.name.casefold()
@@ -204,6 +229,7 @@ class ProcessTree(Tree[int]):
     scope: reactive[int | None] = reactive(None, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
+        self._room = 0  # cells for a line: the width less the scrollbar gutter (set on resize)
         super().__init__("processes", id=id)
         self.show_root = False
         self.auto_expand = False
@@ -220,20 +246,31 @@ class ProcessTree(Tree[int]):
 
     # -- rendering -------------------------------------------------------------------------
 
-    def render_label(self, node: TreeNode[int], base_style: Style, style: Style) -> Text:
-        row = self._rows.get(node.data) if node.data is not None else None
-        if row is None:
-            return super().render_label(node, base_style, style)
+    def _indent(self, node: TreeNode[int]) -> int:
         depth = 0
         parent = node.parent
         while parent is not None and parent is not self.root:
             depth += 1
             parent = parent.parent
+        return depth * self.guide_depth
+
+    def get_label_width(self, node: TreeNode[int]) -> int:
+        # Labels are drawn to the tree's width (see render_label): they never widen it, and
+        # there is no need to draw every label to measure it.
+        return max(0, self._room - self._indent(node))
+
+    def on_resize(self) -> None:
+        self._room = self.scrollable_content_region.width
+
+    def render_label(self, node: TreeNode[int], base_style: Style, style: Style) -> Text:
+        row = self._rows.get(node.data) if node.data is not None else None
+        if row is None:
+            return super().render_label(node, base_style, style)
         icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
         prefix = Text(icon if node.allow_expand else "", style=base_style + Style(bold=True))
-        total = self.scrollable_content_region.width
+        total = self._room
         cols = columns_for(total, exact=self._exact)
-        width = total - depth * self.guide_depth - len(prefix)
+        width = total - self._indent(node) - len(prefix)
         label = row_text(row, max(sum(c.width for c in cols) + 4, width), cols)
         label.stylize(style)
         return Text.assemble(prefix, label)
@@ -293,7 +330,13 @@ class ProcessTree(Tree[int]):
         cursor = self.cursor_node
         cursor_pid = cursor.data if cursor is not None else None
         first = not self._node_of
-        self._sync(self.root, None, old_rows)
+        changed: list[TreeNode[int]] = []
+        moved = self._sync(self.root, None, old_rows, changed)
+        if not moved:
+            # Same lines as before: repaint only those whose figures changed. (After adding or
+            # removing nodes the tree lays out and repaints every line anyway.)
+            for node in changed:
+                node.refresh()
         target = self._node_of.get(cursor_pid) if cursor_pid is not None else None
         if target is None and cursor_pid is not None:
             # The process under the cursor was pruned: fall back to the first shown line.
@@ -304,37 +347,48 @@ class ProcessTree(Tree[int]):
             _ = self.last_line  # lay the lines out now so the node's line is current
             self.move_cursor(target)
 
-    def _sync(self, node: TreeNode[int], pid: int | None, old_rows: Mapping[int, Row]) -> None:
+    def _sync(
+        self,
+        node: TreeNode[int],
+        pid: int | None,
+        old_rows: Mapping[int, Row],
+        changed: list[TreeNode[int]],
+    ) -> bool:
+        """Make ``node``'s children those of ``pid``, in order, and recurse; True if any node
+        was added or removed. Nodes out of order are re-added, as few as possible."""
         want = self._kids.get(pid, [])
-        have = [c.data for c in node.children]
-        if have != want:
-            want_set, have_set = set(want), set(have)
-            if [p for p in have if p in want_set] != [p for p in want if p in have_set]:
-                for child in list(node.children):
+        moved = False
+        if [c.data for c in node.children] != want:
+            moved = True
+            position = {p: i for i, p in enumerate(want)}
+            kept = [c for c in node.children if c.data in position]
+            for child in list(node.children):
+                if child.data not in position:
                     self._drop(child)
-            else:
-                for child in list(node.children):
-                    if child.data not in want_set:
-                        self._drop(child)
+            stay = in_order([position[c.data] for c in kept])  # type: ignore[index]
+            for i, child in enumerate(kept):
+                if i not in stay:
+                    self._drop(child)
             for i, child_pid in enumerate(want):
                 children = node.children
                 if i < len(children) and children[i].data == child_pid:
                     continue
-                new = node.add(
+                self._node_of[child_pid] = node.add(
                     Text(self._rows[child_pid].name),
                     child_pid,
                     before=i if i < len(children) else None,
                     expand=child_pid not in self._collapsed,
                 )
-                self._node_of[child_pid] = new
         for child in node.children:
             assert child.data is not None
             expandable = bool(self._kids.get(child.data))
-            changed = child.allow_expand != expandable
-            child.allow_expand = expandable
-            if changed or old_rows.get(child.data) != self._rows[child.data]:
-                child.refresh()
-            self._sync(child, child.data, old_rows)
+            if child.allow_expand != expandable:
+                child.allow_expand = expandable
+                changed.append(child)
+            elif old_rows.get(child.data) != self._rows[child.data]:
+                changed.append(child)
+            moved = self._sync(child, child.data, old_rows, changed) or moved
+        return moved
 
     def _drop(self, node: TreeNode[int]) -> None:
         stack = [node]

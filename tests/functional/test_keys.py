@@ -11,12 +11,12 @@ from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
-from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.process_tree import ProcessTree, make_row
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.status_header import StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 
-from .feed import feed, live_app, replay_app, snapshots
+from .feed import EBPF, feed, live_app, replay_app, snapshots
 
 SIZE = (120, 36)
 
@@ -215,3 +215,25 @@ async def test_tree_keeps_expansion_and_cursor_across_snapshots() -> None:
         assert not node.is_expanded
         assert tree.cursor_node is not None and tree.cursor_node.data == first_cc.data
         assert isinstance(tree, Tree)
+
+
+async def test_every_line_on_screen_shows_the_latest_figures() -> None:
+    app = live_app(EBPF)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 5)
+        tree = app.query_one(ProcessTree)
+        await pilot.pause()
+        latest = {p.pid: p for p in snapshots(app)[4].processes}
+        checked = 0
+        for y in range(tree.size.height):
+            node = tree.get_node_at_line(y)
+            if node is None:
+                break
+            line = "".join(seg.text for seg in tree.render_line(y))
+            p = latest[node.data]
+            assert f" {p.pid}" in line
+            rates = app.timeline.process_rates.get(p.pid)
+            row = make_row(p, rates, exact=True, matched=True, scoped=False)
+            assert line.rstrip().endswith(row.cells["rate"])
+            checked += 1
+        assert checked > 10

@@ -36,6 +36,7 @@ from denet_tui.widgets.process_tree import (
     columns_for,
     forest,
     header_text,
+    in_order,
     make_row,
     row_text,
     visible,
@@ -265,3 +266,10 @@ def test_log_tail_reads_whole_lines_and_skips_floods(tmp_path) -> None:
     assert tail.rest() == "no newline"
     os.truncate(path, 0)
     assert tail.read() == ([], 0)
+
+
+def test_in_order_keeps_the_longest_run_in_place() -> None:
+    assert in_order([0, 1, 2]) == {0, 1, 2}
+    assert in_order([1, 2, 0]) == {0, 1}  # the one that moved to the front is re-added
+    assert in_order([3, 0, 1, 2]) == {1, 2, 3}
+    assert in_order([]) == set()
