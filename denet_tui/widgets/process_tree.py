@@ -189,19 +189,20 @@ def visible(
     processes: Iterable[ProcessSample],
     dead_for: Mapping[int, int],
     filter_text: str,
+    scope: int | None = None,
 ) -> tuple[set[int], set[int]]:
     """Which processes to show, and which of those match the filter.
 
-    Shown: every living process, those exited less than ``PRUNE_AFTER`` snapshots ago, and
-    exited ones with a shown descendant. With a filter, only matches (name or command line,
-    case-insensitive, or the start of the pid) and their ancestors.
+    Shown: every living process, those exited less than ``PRUNE_AFTER`` snapshots ago, the
+    root of the scope, and exited ones with a shown descendant. With a filter, only matches
+    (name or command line, case-insensitive, or the start of the pid) and their ancestors.
     """
     procs = {p.pid: p for p in processes}
     needle = filter_text.casefold()
     keep: set[int] = set()
     matched: set[int] = set()
     for pid, p in procs.items():
-        if not p.alive and dead_for.get(pid, 0) >= PRUNE_AFTER:
+        if not p.alive and dead_for.get(pid, 0) >= PRUNE_AFTER and pid != scope:
             continue
         if needle and not _matches(p, needle):
             continue
@@ -295,7 +296,7 @@ class ProcessTree(Tree[int]):
 
     def _rebuild(self) -> None:
         processes, rates, exact = self._processes, self._rates, self._exact
-        shown, matched = visible(processes, self._dead_for, self.filter_text)
+        shown, matched = visible(processes, self._dead_for, self.filter_text, self.scope)
         # Living processes first, then those that exited (until pruned); then the sort key.
         order = {
             p.pid: (not p.alive, _sort_value(p, rates.get(p.pid), self.sort_key, exact))

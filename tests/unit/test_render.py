@@ -273,3 +273,9 @@ def test_in_order_keeps_the_longest_run_in_place() -> None:
     assert in_order([1, 2, 0]) == {0, 1}  # the one that moved to the front is re-added
     assert in_order([3, 0, 1, 2]) == {1, 2, 3}
     assert in_order([]) == set()
+
+
+def test_the_scope_root_is_never_pruned() -> None:
+    procs = [_p(1, None), _p(2, 1, alive=False)]
+    assert visible(procs, {2: PRUNE_AFTER}, "")[0] == {1}
+    assert visible(procs, {2: PRUNE_AFTER}, "", scope=2)[0] == {1, 2}
