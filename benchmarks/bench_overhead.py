@@ -7,13 +7,21 @@ median slowdown against bare. The monitored program times itself from the inside
 start-up of the monitor (compiling the BPF program, strace attaching) is not counted.
 
 Workloads:
-  loop  500,000 ``os.getppid()`` calls in Python: as syscall-bound as a program gets
-  tar   ``tar cf`` of a large directory into tmpfs (default /usr/share): a realistic one
+  loop       500,000 ``os.getppid()`` calls in Python: as syscall-bound as a program gets
+  tar        ``tar cf`` of a large directory into tmpfs: a realistic one. Default /usr/share
+             (~47k small files: ~430k syscalls a second, one every ~2.3 µs)
+  tar-big    the same on a directory of large files (default /usr/lib/x86_64-linux-gnu or
+             /usr/lib): fewer syscalls per byte
 
 Every repetition runs every configuration once, in turn, and each ratio is taken against the
 bare run of the same repetition (the machine is shared: drift hits all configurations alike);
 the table shows the median over repetitions. strace and perf are slow on the loop (hundreds of
 times), so they run ``--slow-reps`` times only.
+
+"ratio" is wall time, the slowdown a user sees. "CPU ratio" is the program's own user+system
+time: BPF programs run inside the traced syscalls, so their cost is in it, while time spent
+waiting for a CPU taken by someone else is not — a steadier figure on a shared machine. (It
+understates strace and perf, whose cost is mostly waiting for the tracer.)
 
 Reference rows ``bpf-empty-*`` load an empty BPF program on one or both raw syscall tracepoints
 (for every process on the machine) and run the command bare: the floor any tracepoint-based
@@ -46,28 +54,30 @@ LOOP = """
 import os, sys, time
 n = int(sys.argv[2])
 getppid = os.getppid
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for _ in range(n):
     getppid()
-elapsed = time.perf_counter() - t0
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 with open(sys.argv[1], "w") as f:
-    f.write(repr(elapsed))
+    f.write(f"{elapsed!r} {cpu!r}")
 """
 
 # Times its child from the inside: the monitor's start-up is not in the figure.
 TIMED = """
-import subprocess, sys, time
+import resource, subprocess, sys, time
 t0 = time.perf_counter()
 subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL)
 elapsed = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as f:
-    f.write(repr(elapsed))
+    f.write(f"{elapsed!r} {ru.ru_utime + ru.ru_stime!r}")
 """
 
 TARGETS = {  # (workload, config) -> the issue's targets for denet-tui
     ("loop", "denet-tui ebpf"): 2.5,
     ("loop", "denet-tui ebpf --no-latency"): 1.8,
     ("tar", "denet-tui ebpf"): 1.05,
+    ("tar-big", "denet-tui ebpf"): 1.05,
 }
 
 
@@ -82,8 +92,10 @@ class Config:
 
 @dataclass
 class Result:
-    times: list[float] = field(default_factory=list)
-    ratios: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # wall seconds, measured inside
+    ratios: list[float] = field(default_factory=list)  # against bare, same repetition
+    cpu: list[float] = field(default_factory=list)  # the program's own user+sys seconds
+    cpu_ratios: list[float] = field(default_factory=list)
 
 
 def denet(*extra: str) -> Callable[[Path], list[str]]:
@@ -179,21 +191,33 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
     timed_py = scratch / "timed.py"
     timed_py.write_text(TIMED)
     tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
-    return {
-        "loop": lambda res: [sys.executable, str(loop_py), str(res), str(args.loop_n)],
-        "tar": lambda res: [
+
+    def tar(directory: str) -> Callable[[Path], list[str]]:
+        return lambda res: [
             sys.executable,
             str(timed_py),
             str(res),
             "tar",
             "cf",
             str(tar_out),
-            args.tar_dir,
-        ],
+            directory,
+        ]
+
+    return {
+        "loop": lambda res: [sys.executable, str(loop_py), str(res), str(args.loop_n)],
+        "tar": tar(args.tar_dir),
+        "tar-big": tar(args.tar_big_dir),
     }
 
 
-def run_once(cfg: Config, argv: list[str], scratch: Path, res: Path) -> float:
+def default_big_dir() -> str:
+    for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"):
+        if os.path.isdir(d):
+            return d
+    return "/usr"
+
+
+def run_once(cfg: Config, argv: list[str], scratch: Path, res: Path) -> tuple[float, float]:
     res.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     ctx = cfg.context() if cfg.context else contextlib.nullcontext()
@@ -206,7 +230,8 @@ def run_once(cfg: Config, argv: list[str], scratch: Path, res: Path) -> float:
             env=env,
             cwd=scratch,
         )
-    return float(res.read_text())
+    wall, cpu = res.read_text().split()
+    return float(wall), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slow-reps", type=int, default=3, help="repetitions of strace/perf (3)")
     p.add_argument("--loop-n", type=int, default=500_000, help="getppid calls (500000)")
     p.add_argument("--tar-dir", default="/usr/share", help="directory to tar (/usr/share)")
+    p.add_argument("--tar-big-dir", default=default_big_dir(), help="large files to tar")
     p.add_argument("--tar-out", default="/dev/shm", help="where the archive goes (tmpfs)")
-    p.add_argument("--workloads", default="loop,tar", help="comma-separated: loop,tar")
+    p.add_argument(
+        "--workloads", default="loop,tar,tar-big", help="comma-separated: loop,tar,tar-big"
+    )
     p.add_argument("--only", help="comma-separated substrings of configurations to run")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
@@ -234,19 +262,21 @@ def main(argv: list[str] | None = None) -> int:
             run_once(cfgs[0], make(res), scratch, res)  # warm-up: page cache, imports
             checked: set[str] = set()
             for rep in range(args.reps):
-                base = None
+                base = base_cpu = float("nan")
                 for cfg in cfgs:
                     if cfg.slow and rep >= args.slow_reps:
                         continue
-                    t = run_once(cfg, make(res), scratch, res)
+                    t, cpu = run_once(cfg, make(res), scratch, res)
                     if cfg.check and cfg.name not in checked:
                         cfg.check(scratch)
                         checked.add(cfg.name)
                     r = results.setdefault((wname, cfg.name), Result())
-                    r.times.append(t)
                     if cfg.name == "bare":
-                        base = t
-                    r.ratios.append(t / base if base else float("nan"))
+                        base, base_cpu = t, cpu
+                    r.times.append(t)
+                    r.ratios.append(t / base)
+                    r.cpu.append(cpu)
+                    r.cpu_ratios.append(cpu / base_cpu)
                 print(f"# {wname}: repetition {rep + 1}/{args.reps} done", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -263,7 +293,16 @@ def main(argv: list[str] | None = None) -> int:
 def print_table(
     results: dict[tuple[str, str], Result], args: argparse.Namespace, secs: float
 ) -> None:
-    header = ("workload", "monitor", "runs", "median time", "median ratio", "range", "target")
+    header = (
+        "workload",
+        "monitor",
+        "runs",
+        "median time",
+        "median ratio",
+        "range",
+        "CPU ratio",
+        "target",
+    )
     rows = []
     for (w, c), r in results.items():
         target = TARGETS.get((w, c))
@@ -277,12 +316,14 @@ def print_table(
                 f"{statistics.median(r.times) * 1000:.0f} ms",
                 f"{med:.2f}×",
                 f"{min(r.ratios):.2f}–{max(r.ratios):.2f}",
+                f"{statistics.median(r.cpu_ratios):.2f}×",
                 verdict,
             )
         )
     info = (
         f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs, "
-        f"loop n={args.loop_n}, tar {args.tar_dir}, {time.strftime('%Y-%m-%d')}, "
+        f"loop n={args.loop_n}, tar {args.tar_dir}, tar-big {args.tar_big_dir}, "
+        f"{time.strftime('%Y-%m-%d')}, "
         f"{secs:.0f} s in all"
     )
     if args.markdown:
