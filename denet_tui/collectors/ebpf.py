@@ -109,6 +109,7 @@ class _Proc:
     tgid: int
     ppid: int | None
     comm: str
+    start_ns: int = 0  # kernel monotonic clock at fork (seeded processes: 0, in seed order)
     exited: bool = False
     exit_ns: int = 0
     reaped: bool = False  # kernel entries gone; `reaped_counts` holds the rest
@@ -187,6 +188,7 @@ class EbpfCollector:
         self._table = ProcessTable()
         self._thread_read_errors = 0
         self._stat_keys: dict[int, list] = {}
+        self._kernel_procs = self._kernel_stats = 0
         self._arch = machine_arch()
         if self._arch not in _NR_REG:
             raise CollectorError(f"no syscall table for this architecture ({os.uname().machine})")
@@ -372,7 +374,9 @@ class EbpfCollector:
     # --- reading ----------------------------------------------------------------------------
 
     def _read_procs(self) -> None:
-        for key, info in _dump(self._procs_map):
+        entries = _dump(self._procs_map)
+        self._kernel_procs = len(entries)
+        for key, info in entries:
             serial = key.value
             p = self._procs.get(serial)
             if p is None:
@@ -381,6 +385,7 @@ class EbpfCollector:
                     tgid=info.tgid,
                     ppid=info.ppid or None,
                     comm=info.comm.decode(errors="replace"),
+                    start_ns=info.start_ns,
                 )
                 self._procs[serial] = p
             else:
@@ -392,8 +397,10 @@ class EbpfCollector:
     def _read_stats(self) -> dict[int, _Counts]:
         """Figures of ended threads, per serial; keys kept for reaping."""
         ended: dict[int, _Counts] = {}
-        self._stat_keys: dict[int, list] = {}
-        for key, v in _dump(self._stats):
+        self._stat_keys = {}
+        entries = _dump(self._stats)
+        self._kernel_stats = len(entries)
+        for key, v in entries:
             serial = key.serial
             ended.setdefault(serial, _Counts()).add(
                 key.nr, v.count, v.errors, getattr(v, "time_ns", 0)
@@ -487,7 +494,8 @@ class EbpfCollector:
         live_pids = [p.tgid for p in self._procs.values() if not p.exited]
         fresh = {s.pid: s for s in self._table.update(live_pids) if s.alive}
         out: list[ProcessSample] = []
-        for p in self._procs.values():
+        # In the order they came into being (seeded ones first, in seed order).
+        for p in sorted(self._procs.values(), key=lambda p: (p.start_ns, p.serial)):
             if p.final is not None:
                 out.append(p.final)
                 continue
@@ -575,6 +583,8 @@ class EbpfCollector:
             "thread_read_errors": self._thread_read_errors,
             "tracked_max": MAX_PROCS,
             "stats_max": MAX_STATS,
+            "kernel_procs": self._kernel_procs,  # entries in the maps now (reaped as they end)
+            "kernel_stats": self._kernel_stats,
             "processes_seen": len(processes),
             "processes_live": sum(1 for p in processes if p.alive),
             "latency": self.latency,
