@@ -211,6 +211,7 @@ class DenetApp(App[None]):
         tl = self.timeline
         snap = self.shown if self.paused and not self.replay else tl.snapshot
         scope = None
+        running = sum(p.alive for p in snap.processes) if snap else 0
         if tl.scope is not None and snap is not None:
             p = snap.process(tl.scope)
             scope = f"{p.name if p else '?'} ({tl.scope})"
@@ -220,7 +221,8 @@ class DenetApp(App[None]):
                 replay=self.replay,
                 paused=self.paused,
                 scope=scope,
-                processes=len(snap.processes) if snap else 0,
+                running=running,
+                exited=len(snap.processes) - running if snap else 0,
                 note=self.note,
             )
         )

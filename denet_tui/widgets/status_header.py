@@ -27,7 +27,8 @@ class HeaderState:
     replay: bool = False
     paused: bool = False
     scope: str | None = None  # "make (4242)" when scoped to a subtree
-    processes: int = 0
+    running: int = 0  # processes of the tree alive now
+    exited: int = 0  # processes of the tree seen and gone
     note: str | None = None  # why collection stopped, when it stopped early
 
 
@@ -56,8 +57,9 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
     line2.append(collector_label(meta.collector), style="green" if exact else "yellow")
     line2.append("  │  ", style="dim")
     if state.scope is None:
-        n = state.processes
-        line2.append(f"whole tree · {n} process{'' if n == 1 else 'es'}")
+        line2.append(f"whole tree · {state.running} running")
+        if state.exited:
+            line2.append(f" · {state.exited} exited", style="dim")
     else:
         line2.append("scope: ", style="bold")
         line2.append(Text(state.scope, style="bold cyan"))
