@@ -113,3 +113,25 @@ def test_attach_then_q_leaves_the_process_alone(tmux: Tmux, tmp_path: Path) -> N
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_sigterm_closes_cleanly_and_writes_the_export(tmux: Tmux, tmp_path: Path) -> None:
+    rc, export = tmp_path / "rc", tmp_path / "last.json"
+    tmux.start(
+        f"{DENET} run --collector procfs --export {export} -- sleep 60; echo $? > {rc}; sleep 30"
+    )
+    tmux.wait_for("● running")
+    pane = subprocess.run(
+        [*tmux.cmd, "display", "-p", "#{pane_pid}"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", pane], capture_output=True, text=True, check=True
+    )
+    (denet,) = children.stdout.split()
+    os.kill(int(denet), 15)
+    deadline = time.monotonic() + 10
+    while not rc.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rc.read_text().strip() == "130"  # the command was stopped with SIGINT
+    data = json.loads(export.read_text())
+    assert data["kind"] == "snapshot" and data["target"]["status"] == "killed"
