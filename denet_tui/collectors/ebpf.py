@@ -18,6 +18,7 @@ import contextlib
 import ctypes as ct
 import errno
 import os
+import struct
 import sys
 import tempfile
 import threading
@@ -64,43 +65,39 @@ ENOTSUPP = 524  # the kernel's "operation not supported" for map types without b
 TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
 
-class _Counts:
-    """Per-syscall figures for one process: parallel lists indexed by syscall number."""
+# Per-syscall figures of one process: syscall number -> [count, errors, time_ns].
+Counts = dict[int, list[int]]
 
-    __slots__ = ("count", "errors", "time_ns")
 
-    def __init__(self) -> None:
-        self.count: dict[int, int] = {}
-        self.errors: dict[int, int] = {}
-        self.time_ns: dict[int, int] = {}
+def _add(dst: Counts, nr: int, count: int, errors: int, time_ns: int) -> None:
+    v = dst.get(nr)
+    if v is None:
+        dst[nr] = [count, errors, time_ns]
+    else:
+        v[0] += count
+        v[1] += errors
+        v[2] += time_ns
 
-    def add(self, nr: int, count: int, errors: int, time_ns: int) -> None:
-        self.count[nr] = self.count.get(nr, 0) + count
-        if errors:
-            self.errors[nr] = self.errors.get(nr, 0) + errors
-        if time_ns:
-            self.time_ns[nr] = self.time_ns.get(nr, 0) + time_ns
 
-    def merged(self, other: _Counts | None) -> _Counts:
-        out = _Counts()
-        for src in (self, other):
-            if src is None:
-                continue
-            for nr, c in src.count.items():
-                out.add(nr, c, src.errors.get(nr, 0), src.time_ns.get(nr, 0))
-        return out
+def _merged(*parts: Counts | None) -> Counts:
+    out: Counts = {}
+    for part in parts:
+        if part:
+            for nr, (c, e, t) in part.items():
+                _add(out, nr, c, e, t)
+    return out
 
-    def floor(self, prev: _Counts | None) -> _Counts:
-        """Never below what was shown before: a thread ending between our two reads is missed
-        for one sample (never double-counted), and true counters only grow."""
-        if prev is None:
-            return self
-        for attr in ("count", "errors", "time_ns"):
-            mine, theirs = getattr(self, attr), getattr(prev, attr)
-            for nr, v in theirs.items():
-                if mine.get(nr, 0) < v:
-                    mine[nr] = v
-        return self
+
+def _floored(counts: Counts, prev: Counts | None) -> Counts:
+    """Never below what was shown before: a thread ending between our two reads is missed for
+    one sample (never counted twice), and the true counters only grow."""
+    if prev:
+        for nr, old in prev.items():
+            v = counts.setdefault(nr, [0, 0, 0])
+            for i in range(3):
+                if v[i] < old[i]:
+                    v[i] = old[i]
+    return counts
 
 
 @dataclass
@@ -113,8 +110,8 @@ class _Proc:
     exited: bool = False
     exit_ns: int = 0
     reaped: bool = False  # kernel entries gone; `reaped_counts` holds the rest
-    reaped_counts: _Counts = field(default_factory=_Counts)
-    shown: _Counts | None = None  # last figures returned, the floor for the next ones
+    reaped_counts: Counts = field(default_factory=dict)
+    shown: Counts | None = None  # last figures returned, the floor for the next ones
     proc: ProcessSample | None = None  # last /proc reading
     final: ProcessSample | None = None  # frozen sample once reaped and /proc is done
 
@@ -189,6 +186,7 @@ class EbpfCollector:
         self._thread_read_errors = 0
         self._stat_keys: dict[int, list] = {}
         self._kernel_procs = self._kernel_stats = 0
+        self._names: dict[int, tuple[str, str]] = {}
         self._arch = machine_arch()
         if self._arch not in _NR_REG:
             raise CollectorError(f"no syscall table for this architecture ({os.uname().machine})")
@@ -394,23 +392,20 @@ class EbpfCollector:
                 p.exited = True
                 p.exit_ns = info.exit_ns
 
-    def _read_stats(self) -> dict[int, _Counts]:
-        """Figures of ended threads, per serial; keys kept for reaping."""
-        ended: dict[int, _Counts] = {}
+    def _read_stats(self) -> dict[int, Counts]:
+        """Figures of ended threads, per serial; their keys are kept for reaping."""
+        ended: dict[int, Counts] = {}
         self._stat_keys = {}
-        entries = _dump(self._stats)
-        self._kernel_stats = len(entries)
-        for key, v in entries:
-            serial = key.serial
-            ended.setdefault(serial, _Counts()).add(
-                key.nr, v.count, v.errors, getattr(v, "time_ns", 0)
-            )
-            self._stat_keys.setdefault(serial, []).append(key)
+        rows = _dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
+        self._kernel_stats = len(rows)
+        for (serial, nr), v in rows:
+            _add(ended.setdefault(serial, {}), nr, v[0], v[1], v[2] if self.latency else 0)
+            self._stat_keys.setdefault(serial, []).append((serial, nr))
         return ended
 
-    def _read_threads(self) -> dict[int, _Counts]:
+    def _read_threads(self) -> dict[int, Counts]:
         """Figures of live threads, read from their task storage through pidfds."""
-        live: dict[int, _Counts] = {}
+        live: dict[int, Counts] = {}
         buf = self._state_type()
         words = memoryview(buf).cast("B").cast("Q")
         stride = 3 if self.latency else 2
@@ -421,7 +416,7 @@ class EbpfCollector:
                 tids = [int(t) for t in os.listdir(f"/proc/{p.tgid}/task")]
             except OSError:
                 continue
-            acc = live.setdefault(p.serial, _Counts())
+            acc = live.setdefault(p.serial, {})
             for tid in tids:
                 if not self._read_thread(tid, tid == p.tgid, buf):
                     continue
@@ -430,12 +425,8 @@ class EbpfCollector:
                 counts = words[3::stride]
                 for nr, c in enumerate(counts):
                     if c:
-                        acc.add(
-                            nr,
-                            c,
-                            words[4 + nr * stride],
-                            words[5 + nr * stride] if self.latency else 0,
-                        )
+                        at = 3 + nr * stride
+                        _add(acc, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
         return live
 
     def _read_thread(self, tid: int, leader: bool, buf: ct.Structure) -> bool:
@@ -452,9 +443,10 @@ class EbpfCollector:
         finally:
             os.close(pidfd)
 
-    def _reap(self, ended: dict[int, _Counts]) -> None:
+    def _reap(self, ended: dict[int, Counts]) -> None:
         """Move processes that ended a while ago out of the kernel maps."""
         now = time.monotonic_ns()
+        doomed: list[tuple[int, int]] = []
         for serial, p in self._procs.items():
             if not p.exited or now - p.exit_ns < REAP_AFTER_NS:
                 continue
@@ -462,21 +454,20 @@ class EbpfCollector:
             if p.reaped and not keys:
                 continue
             # A late thread of an ended process may still add to `stats`: merge it in too.
-            p.reaped_counts = p.reaped_counts.merged(ended.pop(serial, None))
-            for key in keys:
-                with contextlib.suppress(KeyError):
-                    del self._stats[key]
+            p.reaped_counts = _merged(p.reaped_counts, ended.pop(serial, None))
+            doomed += keys
             if not p.reaped:
                 with contextlib.suppress(KeyError):
                     del self._procs_map[ct.c_uint32(serial)]
                 p.reaped = True
             p.final = None  # rebuilt once more below, then reused
+        _delete_many(self._stats, doomed)
 
     def _read_hist(self, names: set[str]) -> dict[str, tuple[int, ...]]:
         """The tree's latency histogram of each syscall in ``names`` (summed over CPUs)."""
         out: dict[str, tuple[int, ...]] = {}
         for nr in range(NR_SLOTS):
-            name = syscall_name(nr, self._arch)
+            name = self._name(nr)[0]
             if name not in names:
                 continue
             buckets = [0] * HIST_BUCKETS
@@ -488,9 +479,7 @@ class EbpfCollector:
 
     # --- building the snapshot ----------------------------------------------------------------
 
-    def _processes(
-        self, ended: dict[int, _Counts], live: dict[int, _Counts]
-    ) -> list[ProcessSample]:
+    def _processes(self, ended: dict[int, Counts], live: dict[int, Counts]) -> list[ProcessSample]:
         live_pids = [p.tgid for p in self._procs.values() if not p.exited]
         fresh = {s.pid: s for s in self._table.update(live_pids) if s.alive}
         out: list[ProcessSample] = []
@@ -501,8 +490,8 @@ class EbpfCollector:
                 continue
             if not p.exited and p.tgid in fresh:
                 p.proc = fresh[p.tgid]
-            counts = p.reaped_counts.merged(ended.get(p.serial)).merged(live.get(p.serial))
-            p.shown = counts.floor(p.shown)
+            counts = _merged(p.reaped_counts, ended.get(p.serial), live.get(p.serial))
+            p.shown = _floored(counts, p.shown)
             sample = self._sample_of(p)
             if p.reaped:
                 p.final = sample
@@ -510,16 +499,18 @@ class EbpfCollector:
         return out
 
     def _sample_of(self, p: _Proc) -> ProcessSample:
-        c = p.shown or _Counts()
+        c = p.shown or {}
         by_name: dict[str, SyscallStat] = {}
-        for nr, count in sorted(c.count.items()):
-            name = syscall_name(nr, self._arch)
+        for nr in sorted(c):
+            count, errors, time_ns = c[nr]
+            name, category = self._name(nr)
             by_name[name] = SyscallStat(
-                category=category_of(name),
+                category=category,
                 count=count,
-                errors=c.errors.get(nr, 0),
-                time_ns=c.time_ns.get(nr, 0) if self.latency else None,
+                errors=errors,
+                time_ns=time_ns if self.latency else None,
             )
+        total = sum(v[0] for v in c.values())
         base = p.proc
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
@@ -530,7 +521,7 @@ class EbpfCollector:
                 name=p.comm,
                 cmdline=(),
                 alive=not p.exited,
-                syscalls=sum(c.count.values()),
+                syscalls=total,
                 syscalls_by_name=by_name,
                 null_reasons={
                     k: gone
@@ -560,10 +551,17 @@ class EbpfCollector:
             pid=p.tgid,
             ppid=p.ppid if p.ppid is not None else base.ppid,
             name=p.comm if p.exited else base.name,
-            syscalls=sum(c.count.values()),
+            syscalls=total,
             syscalls_by_name=by_name,
             **extra,
         )
+
+    def _name(self, nr: int) -> tuple[str, str]:
+        got = self._names.get(nr)
+        if got is None:
+            name = syscall_name(nr, self._arch)
+            got = self._names[nr] = (name, category_of(name))
+        return got
 
     def _with_hist(self, summary: SyscallSummary) -> SyscallSummary:
         if not self.latency:
@@ -671,6 +669,61 @@ def _dump(tbl) -> list[tuple]:
                 return [(k, v) for k, v in tbl.items()]  # kernel without batch ops
             raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
         first = False
+
+
+def _dump_raw(tbl, key_fmt: str, value_fmt: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Like ``_dump`` for maps of plain integers, unpacked straight from the batch buffers."""
+    lib = _lib()
+    n = min(BATCH, tbl.max_entries)
+    ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
+    assert struct.calcsize(key_fmt) == ks and struct.calcsize(value_fmt) == vs
+    keys = ct.create_string_buffer(ks * n)
+    values = ct.create_string_buffer(vs * n)
+    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    token = ct.c_uint32(0)
+    first = True
+    while True:
+        count = ct.c_uint32(n)
+        res = lib.bpf_lookup_batch(
+            tbl.map_fd,
+            None if first else ct.byref(token),
+            ct.byref(token),
+            keys,
+            values,
+            ct.byref(count),
+        )
+        err = ct.get_errno()
+        got = count.value
+        out += zip(
+            struct.iter_unpack(key_fmt, keys.raw[: got * ks]),
+            struct.iter_unpack(value_fmt, values.raw[: got * vs]),
+            strict=True,
+        )
+        if res != 0:
+            if err == errno.ENOENT:
+                return out
+            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):  # no batch ops here
+                return [
+                    (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v)))
+                    for k, v in tbl.items()
+                ]
+            raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
+        first = False
+
+
+def _delete_many(tbl, keys: list[tuple[int, ...]]) -> None:
+    """Delete (u32, u32) keys in one batch (one by one where the kernel has no batch ops)."""
+    if not keys:
+        return
+    lib = _lib()
+    for i in range(0, len(keys), BATCH):
+        chunk = keys[i : i + BATCH]
+        buf = ct.create_string_buffer(b"".join(struct.pack("II", *k) for k in chunk))
+        count = ct.c_uint32(len(chunk))
+        if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
+            for k in chunk:
+                with contextlib.suppress(KeyError):
+                    del tbl[tbl.Key(*k)]
 
 
 def _task_state_type(latency: bool) -> type[ct.Structure]:
