@@ -76,7 +76,9 @@ struct stat_key {
     u32 nr;
 };
 
-/* Per thread: which process it counts for, the call in progress, and its counts. */
+/* Per thread: which process it counts for, the call in progress, and its counts. Only the
+ * thread itself writes here (its own sys_enter/sys_exit, then its exit), so plain increments
+ * are exact: nothing else can interleave with them. */
 struct task_state {
     u32 serial;
     u32 flags;                      /* TRK_* copied from `tracked` when the thread is adopted */
@@ -117,7 +119,7 @@ static __always_inline void diag_add(int i, u64 n)
 {
     u64 *v = diag.lookup(&i);
     if (v)
-        *v += n;
+        __sync_fetch_and_add(v, n);
 }
 
 static __always_inline void diag_inc(int i)
@@ -269,8 +271,10 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     struct hist_val *h = hist.lookup(&nr);
     if (h) {
         u32 b = log2_bucket(dt);
+        /* Atomic although per CPU: syscall tracepoints may be preempted on PREEMPT kernels,
+         * and another task's program could then bump the same bucket on this CPU. */
         if (b < HIST_BUCKETS)               /* always; keeps the verifier sure */
-            h->b[b]++;
+            __sync_fetch_and_add(&h->b[b], 1);
     }
     return 0;
 }
