@@ -25,7 +25,8 @@ understates strace and perf, whose cost is mostly waiting for the tracer.)
 
 Reference rows ``bpf-empty-*`` load an empty BPF program on one or both raw syscall tracepoints
 (for every process on the machine) and run the command bare: the floor any tracepoint-based
-tool pays on this kernel.
+tool pays on this kernel. "untracked, denet-tui elsewhere" runs the command bare while
+denet-tui watches an unrelated ``sleep``: what every other process on the machine pays.
 
 Needs root (eBPF, perf), BCC, strace and perf; a configuration whose tool is missing is skipped.
     sudo .venv/bin/python benchmarks/bench_overhead.py [--reps 7] [--markdown]
@@ -39,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -152,6 +154,33 @@ def empty_bpf(enter: bool, exit_: bool) -> Callable[[], contextlib.AbstractConte
     return loaded
 
 
+def neighbour(*extra: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """denet-tui watching something else: what every other process on the machine pays."""
+
+    @contextlib.contextmanager
+    def watching() -> Iterator[None]:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "denet.jsonl"  # where denet() sends the JSON lines
+            mon = subprocess.Popen(
+                [*denet(*extra)(Path(tmp)), "sleep", "600"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ, PYTHONPATH=str(REPO)),
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while not (out.exists() and out.stat().st_size > 0):  # meta written: armed
+                    if mon.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("denet-tui (neighbour) did not start")
+                    time.sleep(0.05)
+                yield
+            finally:
+                mon.send_signal(signal.SIGINT)
+                mon.wait(timeout=30)
+
+    return watching
+
+
 def configs(selected: set[str] | None) -> list[Config]:
     have_bcc = _has_bcc()
     all_configs = [
@@ -165,6 +194,7 @@ def configs(selected: set[str] | None) -> list[Config]:
         all_configs += [
             Config("bpf-empty-enter (ref)", lambda s: [], context=empty_bpf(True, False)),
             Config("bpf-empty-both (ref)", lambda s: [], context=empty_bpf(True, True)),
+            Config("untracked, denet-tui elsewhere", lambda s: [], context=neighbour()),
         ]
     out = []
     for c in all_configs:
