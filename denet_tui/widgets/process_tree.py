@@ -303,7 +303,7 @@ class ProcessTree(Tree[int]):
             for p in processes
             if p.pid in shown
         }
-        self._kids = forest(processes, shown, order)
+        old_kids, self._kids = self._kids, forest(processes, shown, order)
         old_rows = self._rows
         self._rows = {
             p.pid: make_row(
@@ -316,7 +316,7 @@ class ProcessTree(Tree[int]):
             for p in processes
             if p.pid in shown
         }
-        self._apply(old_rows)
+        self._apply(old_kids, old_rows)
 
     def watch_sort_key(self) -> None:
         self._rebuild()
@@ -327,17 +327,23 @@ class ProcessTree(Tree[int]):
     def watch_scope(self) -> None:
         self._rebuild()
 
-    def _apply(self, old_rows: Mapping[int, Row]) -> None:
+    def _apply(self, old_kids: Mapping[int | None, list[int]], old_rows: Mapping[int, Row]) -> None:
         cursor = self.cursor_node
         cursor_pid = cursor.data if cursor is not None else None
         first = not self._node_of
-        changed: list[TreeNode[int]] = []
-        moved = self._sync(self.root, None, old_rows, changed)
+        kids = self._kids
+        # Only parents whose children changed are touched; the rest of the tree stays as it is.
+        moved = False
+        for pid in [p for p in kids.keys() | old_kids.keys() if kids.get(p) != old_kids.get(p)]:
+            node = self.root if pid is None else self._node_of.get(pid)
+            if node is not None:  # else: new this time, built with its parent
+                moved = self._sync(node, pid) or moved
         if not moved:
             # Same lines as before: repaint only those whose figures changed. (After adding or
             # removing nodes the tree lays out and repaints every line anyway.)
-            for node in changed:
-                node.refresh()
+            for pid, row in self._rows.items():
+                if old_rows.get(pid) != row:
+                    self._node_of[pid].refresh()
         target = self._node_of.get(cursor_pid) if cursor_pid is not None else None
         if target is None and cursor_pid is not None:
             # The process under the cursor was pruned: fall back to the first shown line.
@@ -348,48 +354,36 @@ class ProcessTree(Tree[int]):
             _ = self.last_line  # lay the lines out now so the node's line is current
             self.move_cursor(target)
 
-    def _sync(
-        self,
-        node: TreeNode[int],
-        pid: int | None,
-        old_rows: Mapping[int, Row],
-        changed: list[TreeNode[int]],
-    ) -> bool:
-        """Make ``node``'s children those of ``pid``, in order, and recurse; True if any node
-        was added or removed. Nodes out of order are re-added, as few as possible."""
+    def _sync(self, node: TreeNode[int], pid: int | None) -> bool:
+        """Make ``node``'s children those of ``pid``, in order; True if any node was added or
+        removed. Children out of order are re-added, as few as possible (with their subtree)."""
         want = self._kids.get(pid, [])
-        moved = False
-        if [c.data for c in node.children] != want:
-            moved = True
-            position = {p: i for i, p in enumerate(want)}
-            kept = [c for c in node.children if c.data in position]
-            for child in list(node.children):
-                if child.data not in position:
-                    self._drop(child)
-            stay = in_order([position[c.data] for c in kept])  # type: ignore[index]
-            for i, child in enumerate(kept):
-                if i not in stay:
-                    self._drop(child)
-            for i, child_pid in enumerate(want):
-                children = node.children
-                if i < len(children) and children[i].data == child_pid:
-                    continue
-                self._node_of[child_pid] = node.add(
-                    Text(self._rows[child_pid].name),
-                    child_pid,
-                    before=i if i < len(children) else None,
-                    expand=child_pid not in self._collapsed,
-                )
-        for child in node.children:
-            assert child.data is not None
-            expandable = bool(self._kids.get(child.data))
-            if child.allow_expand != expandable:
-                child.allow_expand = expandable
-                changed.append(child)
-            elif old_rows.get(child.data) != self._rows[child.data]:
-                changed.append(child)
-            moved = self._sync(child, child.data, old_rows, changed) or moved
-        return moved
+        if pid is not None:
+            node.allow_expand = bool(want)
+        if [c.data for c in node.children] == want:
+            return False
+        position = {p: i for i, p in enumerate(want)}
+        kept = [c for c in node.children if c.data in position]
+        for child in list(node.children):
+            if child.data not in position:
+                self._drop(child)
+        stay = in_order([position[c.data] for c in kept])  # type: ignore[index]
+        for i, child in enumerate(kept):
+            if i not in stay:
+                self._drop(child)
+        for i, child_pid in enumerate(want):
+            children = node.children
+            if i < len(children) and children[i].data == child_pid:
+                continue
+            new = node.add(
+                Text(self._rows[child_pid].name),
+                child_pid,
+                before=i if i < len(children) else None,
+                expand=child_pid not in self._collapsed,
+            )
+            self._node_of[child_pid] = new
+            self._sync(new, child_pid)  # its subtree, from scratch
+        return True
 
     def _drop(self, node: TreeNode[int]) -> None:
         stack = [node]
