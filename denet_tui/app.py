@@ -250,9 +250,7 @@ class DenetApp(App[None]):
         self.show_latest()
 
     def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.display = True
-        bar.focus()
+        self.query_one(FilterBar).open()
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         tree = self.query_one(ProcessTree)

@@ -1,22 +1,29 @@
-"""``/``: a one-line filter of the process tree by name or command line."""
+"""``/``: a one-line filter of the process tree by name, command line or pid."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
 
 from denet_tui.messages import FilterChanged
 
 
-class FilterBar(Input):
+class FilterBar(Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear_filter", "Clear filter"),
     ]
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter processes by name…  (enter: keep, esc: clear)", id=id)
+    def compose(self) -> ComposeResult:
+        yield Label("filter ", id="filter-label")
+        yield Input(placeholder="name, command line or pid  (enter: keep, esc: clear)")
+
+    def open(self) -> None:
+        self.display = True
+        self.query_one(Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -24,11 +31,12 @@ class FilterBar(Input):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.display = bool(self.value)
-        self.post_message(FilterChanged(self.value, closed=True))
+        self.display = bool(event.value)
+        self.post_message(FilterChanged(event.value, closed=True))
 
     def action_clear_filter(self) -> None:
-        with self.prevent(Input.Changed):
-            self.value = ""
+        field = self.query_one(Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
         self.display = False
         self.post_message(FilterChanged("", closed=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Tree
+from textual.widgets import Input, Tree
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.widgets.filter_bar import FilterBar
@@ -125,7 +125,7 @@ async def test_slash_filters_processes_by_name() -> None:
         await feed(pilot, 4)
         await pilot.press("slash")
         bar = app.query_one(FilterBar)
-        assert bar.display and bar.has_focus
+        assert bar.display and bar.query_one(Input).has_focus
         await pilot.press(*"unit3.")
         tree = app.query_one(ProcessTree)
         names = {p.pid: p.name for p in snapshots(app)[3].processes}

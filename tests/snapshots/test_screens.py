@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functional.feed import EBPF, PROCFS, feed, live_app, snapshots
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from denet_tui.widgets.process_tree import ProcessTree
 
@@ -52,3 +53,14 @@ def test_procfs_sampled_80x24(snap_compare) -> None:
 
 def test_procfs_sampled_160x50(snap_compare) -> None:
     assert snap_compare(live_app(PROCFS), terminal_size=(160, 50), run_before=_middle)
+
+
+def test_filtered(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot, MIDDLE)
+        await pilot.press("slash")
+        pilot.app.query_one(Input).cursor_blink = False
+        await pilot.press(*"unit7")
+        await pilot.pause()
+
+    assert snap_compare(live_app(EBPF), terminal_size=(100, 30), run_before=run_before)
