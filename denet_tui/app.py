@@ -24,7 +24,7 @@ from denet_tui.messages import CollectionEnded, CollectionFailed, FilterChanged,
 from denet_tui.model import Snapshot
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.recorder import Recorder, write_export
-from denet_tui.widgets.category_bars import CategoryBars, total_line
+from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.format import fmt_status
 from denet_tui.widgets.help_screen import HelpScreen
@@ -89,8 +89,6 @@ class DenetApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one("#procs").border_title = "processes"
-        self.query_one(CategoryBars).border_title = "syscalls by category"
-        self.query_one(SyscallTable).border_title = "syscalls"
         self.query_one(ResourceSparklines).border_title = "resources · whole tree"
         self.query_one(ProcessHeader).exact = self.exact
         tree = self.query_one(ProcessTree)
@@ -198,12 +196,15 @@ class DenetApp(App[None]):
         with self.batch_update():
             self._show_header()
             self.query_one(ProcessTree).show(snap.processes, tl.process_rates, exact=self.exact)
-            bars = self.query_one(CategoryBars)
-            bars.show(now, category_rates(before, now, dt) if now else {}, exact=self.exact)
             total_rate = None
             if now and before and now.total is not None and before.total is not None and dt > 0:
                 total_rate = (now.total - before.total) / dt
-            bars.border_subtitle = total_line(now, self.exact, total_rate)
+            self.query_one(CategoryBars).show(
+                now,
+                category_rates(before, now, dt) if now else {},
+                exact=self.exact,
+                total_rate=total_rate,
+            )
             self.query_one(SyscallTable).show(now, exact=self.exact)
             self.query_one(ResourceSparklines).show(tl.series, exact=self.exact)
 

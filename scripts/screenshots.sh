@@ -68,6 +68,6 @@ shot() {
 
 shot ebpf-160x50 160x50 12 ""
 shot ebpf-80x24 80x24 12 ""
-shot scoped-120x36 120x36 12 "10 Down Enter"
+shot scoped-120x36 120x36 12 "11 Down Down Down Enter"
 shot procfs-120x36 120x36 12 "" --collector procfs
 shot exited-120x36 120x36 32 ""

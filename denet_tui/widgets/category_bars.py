@@ -133,14 +133,14 @@ def bars_text(
     return out
 
 
-def total_line(summary: SyscallSummary | None, exact: bool, rate: float | None) -> str:
-    """The pane's subtitle: total calls (exact) or why there is none (sampled)."""
+def title(summary: SyscallSummary | None, exact: bool, rate: float | None) -> str:
+    """The pane's title: total calls (exact), or why there is no count (sampled)."""
     if summary is None:
-        return ""
+        return "categories"
     if not exact:
-        return "counts n/a: /proc sampling estimates shares only"
+        return "categories · sampled: shares only"
     per_s = f" · {fmt_count(rate)}/s" if rate is not None else ""
-    return f"{fmt_int(summary.total)} calls{per_s}"
+    return f"categories · {fmt_int(summary.total)} calls{per_s}"
 
 
 class CategoryBars(Widget):
@@ -151,10 +151,17 @@ class CategoryBars(Widget):
         self._summary: SyscallSummary | None = None
         self._rates: Mapping[str, float | None] = {}
         self._exact = False
+        self.border_title = title(None, False, None)
 
     def show(
-        self, summary: SyscallSummary | None, rates: Mapping[str, float | None], *, exact: bool
+        self,
+        summary: SyscallSummary | None,
+        rates: Mapping[str, float | None],
+        *,
+        exact: bool,
+        total_rate: float | None,
     ) -> None:
+        self.border_title = title(summary, exact, total_rate)
         if (summary, rates, exact) != (self._summary, self._rates, self._exact):
             self._summary, self._rates, self._exact = summary, rates, exact
             self.refresh(layout=True)

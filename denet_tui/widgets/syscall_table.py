@@ -135,6 +135,7 @@ class SyscallTable(DataTable[Text]):
         self._exact = False
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._sort: dict[str, dict[str, float | str]] = {}
+        self.border_title = "syscalls"
 
     def show(self, summary: SyscallSummary | None, *, exact: bool) -> None:
         self._summary, self._exact = summary, exact
@@ -144,7 +145,9 @@ class SyscallTable(DataTable[Text]):
         # Latency histograms may exist for the whole tree only (not per process): no P99 then.
         no_hist = mode == "time" and not any(st.hist for st in summary.by_name.values())
         without = frozenset({"p99"}) if no_hist else frozenset()
-        self.border_subtitle = "P99 n/a: no latency histogram for this scope" if no_hist else ""
+        self.border_title = (
+            "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
+        )
         columns = fitting(mode, self.scrollable_content_region.width, without=without)
         if (mode, columns) != (self.mode, self.shown_columns):
             self.clear(columns=True)

@@ -17,7 +17,7 @@ from denet_tui.model import (
     TargetStatus,
 )
 from denet_tui.rates import ProcessRates, TreeRates
-from denet_tui.widgets.category_bars import bar, bars_text, total_line
+from denet_tui.widgets.category_bars import bar, bars_text, title
 from denet_tui.widgets.format import (
     collector_label,
     fmt_bytes,
@@ -156,7 +156,7 @@ def test_category_bars_exact_and_sampled() -> None:
     assert lines[1].startswith("file_io") and "75.0%" in lines[1] and "200" in lines[1]
     assert lines[2].startswith("memory")
     assert len(lines) == 3  # categories with nothing are left out
-    assert total_line(exact, True, 150.0) == "300 calls · 150/s"
+    assert title(exact, True, 150.0) == "categories · 300 calls · 150/s"
 
     sampled = SyscallSummary(
         total=None,
@@ -166,7 +166,7 @@ def test_category_bars_exact_and_sampled() -> None:
     )
     text = bars_text(sampled, {}, exact=False, width=40).plain
     assert "EST. SHARE" in text and "~40.0%" in text and "40" in text
-    assert "counts n/a" in total_line(sampled, False, None)
+    assert title(sampled, False, None) == "categories · sampled: shares only"
     assert bars_text(None, {}, exact=True, width=40).plain.endswith("waiting for data…")
 
 
