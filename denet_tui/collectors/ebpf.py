@@ -7,6 +7,15 @@ the ``stats`` hash, keyed by (process serial, syscall number). Every sample, use
 ``procs`` (who exists / existed), then ``stats`` (ended threads), then the live threads' arrays
 through pidfds — in that order, so a thread is never counted twice (see TRK_FLUSHING).
 
+What is counted, so that the counts equal ``strace -f -c`` on the same command:
+  - run mode: from the command's own execve on (the gated child is tracked before it execs,
+    but what it does until then is the launcher's);
+  - latency on (default): every call on entry, so exit/exit_group (which strace never shows)
+    are counted too; errors and time on exit;
+  - ``latency=False``: one tracepoint, sys_exit: exit/exit_group are never counted, the
+    child's return from fork is not counted again, rt_sigreturn is recognised by its number
+    being restored as -1.
+
 Per-process CPU, memory and I/O figures come from /proc (``proc_reader``), like every live
 collector. Latency histograms are kept per syscall for the whole tree; they are attached to the
 tree summary (``Snapshot.syscalls.by_name[NAME].hist``), not to each process.
