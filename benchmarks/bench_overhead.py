@@ -18,7 +18,8 @@ bare run of the same repetition (the machine is shared: drift hits all configura
 the table shows the median over repetitions. strace and perf are slow on the loop (hundreds of
 times), so they run ``--slow-reps`` times only.
 
-"ratio" is wall time, the slowdown a user sees. "CPU ratio" is the program's own user+system
+"ratio" is wall time, the slowdown a user sees; "best/best" compares the fastest runs, which
+other work on the machine disturbs least. "CPU ratio" is the program's own user+system
 time: BPF programs run inside the traced syscalls, so their cost is in it, while time spent
 waiting for a CPU taken by someone else is not — a steadier figure on a shared machine. (It
 understates strace and perf, whose cost is mostly waiting for the tracer.)
@@ -280,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
     args = p.parse_args(argv)
 
+    args.load_before = os.getloadavg()[0]
+    if args.load_before > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"# warning: load average {args.load_before:.2f}: other work will blur the ratios",
+            file=sys.stderr,
+        )
     selected = set(args.only.split(",")) if args.only else None
     cfgs = configs(selected)
     scratch = Path(tempfile.mkdtemp(prefix="denet-bench-"))
@@ -330,9 +337,11 @@ def print_table(
         "median time",
         "median ratio",
         "range",
+        "best/best",
         "CPU ratio",
         "target",
     )
+    best = {w: min(r.times) for (w, c), r in results.items() if c == "bare"}
     rows = []
     for (w, c), r in results.items():
         target = TARGETS.get((w, c))
@@ -346,12 +355,14 @@ def print_table(
                 f"{statistics.median(r.times) * 1000:.0f} ms",
                 f"{med:.2f}×",
                 f"{min(r.ratios):.2f}–{max(r.ratios):.2f}",
+                f"{min(r.times) / best[w]:.2f}×",
                 f"{statistics.median(r.cpu_ratios):.2f}×",
                 verdict,
             )
         )
     info = (
         f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs, "
+        f"load average {args.load_before:.2f} before, {os.getloadavg()[0]:.2f} after, "
         f"loop n={args.loop_n}, tar {args.tar_dir}, tar-big {args.tar_big_dir}, "
         f"{time.strftime('%Y-%m-%d')}, "
         f"{secs:.0f} s in all"
