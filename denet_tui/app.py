@@ -19,11 +19,20 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Footer, Tree
 from textual.worker import Worker, get_current_worker
 
+from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
-from denet_tui.messages import CollectionEnded, CollectionFailed, FilterChanged, SnapshotTaken
-from denet_tui.model import Snapshot
+from denet_tui.messages import (
+    ArmingFailed,
+    CollectionEnded,
+    CollectionFailed,
+    CollectorArmed,
+    FilterChanged,
+    SnapshotTaken,
+)
+from denet_tui.model import Meta, Snapshot
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.recorder import Recorder, write_export
+from denet_tui.session import ArmingCancelled
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.format import fmt_status
@@ -32,7 +41,7 @@ from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
-from denet_tui.widgets.status_header import HeaderState, StatusHeader
+from denet_tui.widgets.status_header import HeaderState, Starting, StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 
 if TYPE_CHECKING:
@@ -40,6 +49,8 @@ if TYPE_CHECKING:
 
 DURATION_REACHED = "--duration reached"
 END_OF_RECORDING = "end of recording"
+EXIT_ARMING_FAILED = 2  # the collector could not be armed (the command never ran)
+EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
 POLL_S = 0.1  # how often the collector thread looks for cancellation and the target's end
 
 
@@ -62,19 +73,32 @@ class DenetApp(App[None]):
         self.session = session
         self.recorder = recorder
         self.replay = isinstance(session.collector, ReplayCollector)
-        info = session.meta.collector
-        self.exact = info.syscalls == "exact"
-        self.timeline = Timeline(exact=self.exact, share_basis=info.share_basis)
+        self.exact = False
+        self.timeline = Timeline(exact=False, share_basis=None)  # until the collector is known
+        if session.meta is not None:
+            self._use_meta(session.meta)
+        self.arming_failure: str | None = None  # why the collector could not be armed
         self.shown: Snapshot | None = (
             None  # the snapshot on screen (older than the latest when paused)
         )
         self.paused = False
         self.note: str | None = None
 
+    def _use_meta(self, meta: Meta) -> None:
+        info = meta.collector
+        self.exact = info.syscalls == "exact"
+        self.timeline = Timeline(exact=self.exact, share_basis=info.share_basis)
+
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(self.session.meta, id="status")
+        s = self.session
+        if s.meta is not None:
+            yield StatusHeader(s.meta, id="status")
+        else:  # arming: say so, with what is watched and no figures
+            assert s.target is not None and s.plan is not None
+            t = s.target
+            yield StatusHeader(Starting(t.mode, t.cmd, t.pid, s.plan.description), id="status")
         with Grid(id="main"):
             with Vertical(id="procs"):
                 yield ProcessHeader(id="tree-header")
@@ -100,7 +124,11 @@ class DenetApp(App[None]):
             self.query_one(OutputPane).display = False
         for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
             asyncio.get_running_loop().add_signal_handler(sig, self.exit)
-        self.start_collecting()
+        if self.session.armed:
+            self.start_collecting()
+        else:  # the first frame first, then arm (a BPF compile takes a second or more)
+            self.screen.add_class("-arming")
+            self.call_after_refresh(self.start_collecting)
 
     def on_unmount(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -118,6 +146,8 @@ class DenetApp(App[None]):
     @work(thread=True, exclusive=True, group="collector", exit_on_error=False)
     def collect(self) -> None:
         worker = get_current_worker()
+        if not self.session.armed and not self._arm(worker):
+            return
         try:
             if isinstance(self.session.collector, ReplayCollector):
                 self._play(worker, self.session.collector)
@@ -126,8 +156,27 @@ class DenetApp(App[None]):
         except Exception as e:  # the screen keeps the last figures and says why
             self.post_message(CollectionFailed(f"{type(e).__name__}: {e}"))
 
+    def _arm(self, worker: Worker[None]) -> bool:
+        """Arm the session's collector (the command runs from here on); say how it went."""
+        try:
+            self.session.arm(cancelled=lambda: worker.is_cancelled)
+        except ArmingCancelled:
+            return False
+        except CollectorError as e:
+            self.post_message(ArmingFailed(str(e), EXIT_ARMING_FAILED))
+            return False
+        except Exception as e:  # noqa: BLE001 - one line for the user, as the CLI does
+            self.post_message(ArmingFailed(f"internal error: {type(e).__name__}: {e}", 1))
+            return False
+        assert self.session.meta is not None
+        self.post_message(CollectorArmed(self.session.meta))
+        return True
+
     def _watch(self, worker: Worker[None]) -> None:
         s = self.session
+        assert s.collector is not None and s.meta is not None
+        if self.recorder is not None:
+            self.recorder.begin(s.meta)
         next_at = time.monotonic()
         while not worker.is_cancelled:
             snap = s.collector.sample()
@@ -161,6 +210,16 @@ class DenetApp(App[None]):
             self.post_message(SnapshotTaken(replay.sample()))
 
     # -- snapshots in, widgets out -----------------------------------------------------------
+
+    def on_collector_armed(self, message: CollectorArmed) -> None:
+        self._use_meta(message.meta)
+        self.query_one(ProcessHeader).exact = self.exact
+        self.query_one(StatusHeader).armed(message.meta)
+        self.screen.remove_class("-arming")
+
+    def on_arming_failed(self, message: ArmingFailed) -> None:
+        self.arming_failure = message.reason  # printed by run_tui once the screen is gone
+        self.exit(return_code=message.code)
 
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
         snap = message.snapshot
@@ -293,6 +352,7 @@ class DenetApp(App[None]):
             self.notify("nothing to export yet", severity="warning")
             return
         meta = self.session.meta
+        assert meta is not None  # a snapshot is shown, so the collector is armed
         path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
         try:
             written = write_export(path, meta, snap)
@@ -314,16 +374,27 @@ class DenetApp(App[None]):
 def run_tui(session: Session) -> int:
     """Run the screen until the user quits (or the command ends with ``--exit-on-finish``), then
     stop what we started, write the end of the recording and the export, and return the exit
-    status to leave with."""
-    recorder = Recorder(session.record_path, session.meta) if session.record_path else None
+    status to leave with.
+
+    An unarmed session is armed by the screen's collector thread after the first frame. If that
+    fails, the screen closes, the reason is printed (one line) and we leave with 2; the command
+    never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
+    """
+    try:  # opened now, so a bad path fails before the screen; its meta line comes once armed
+        recorder = Recorder(session.record_path, session.meta) if session.record_path else None
+    except BaseException:
+        session.finish()
+        raise
     app = DenetApp(session, recorder)
     try:
         app.run()
     finally:
+        armed = session.settle()  # no arming after this; one under way has ended
         last = app.timeline.snapshot
         target = session.target
-        if target is not None and target.mode == "run" and not target.poll().finished:
-            print(f"denet-tui: stopping {session.meta.cmd[0]} (pid {target.pid})…", file=sys.stderr)
+        if armed and target is not None and target.mode == "run" and not target.poll().finished:
+            assert session.collector is not None
+            print(f"denet-tui: stopping {target.cmd[0]} (pid {target.pid})…", file=sys.stderr)
             target.stop()
             last = session.collector.sample()  # the final figures, taken after the end
             if recorder is not None:
@@ -331,6 +402,11 @@ def run_tui(session: Session) -> int:
         code = session.finish()
         if recorder is not None:
             recorder.close(last)
-        if session.export_path and last is not None:
+        if session.export_path and last is not None and session.meta is not None:
             write_export(session.export_path, session.meta, last)
+    if app.arming_failure is not None:
+        print(f"denet-tui: {app.arming_failure}", file=sys.stderr)
+        return app.return_code or EXIT_ARMING_FAILED
+    if not armed and target is not None and target.mode == "run":
+        return EXIT_QUIT_BEFORE_RUN
     return code

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from denet_tui.session import Session, child_output, make_meta
+    from denet_tui.session import CollectorPlan, Session, child_output
 
     if args.command == "replay":
         if not (sys.stdout.isatty() and sys.stdin.isatty()):
@@ -119,10 +119,11 @@ def _monitor(args: argparse.Namespace) -> int:
     if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
 
-    from denet_tui.collectors.select import select_collector
     from denet_tui.target import AttachTarget, RunTarget, parse_pid
 
     # Targets are created before any thread or BPF program exists: run forks a gated child here.
+    # The collector is armed later (Session.arm): by the screen's collector thread once its first
+    # frame is up, or at once when headless; only then is the child let through its gate.
     if args.command == "run":
         cmd = list(args.cmd)
         if cmd[:1] == ["--"]:
@@ -133,23 +134,15 @@ def _monitor(args: argparse.Namespace) -> int:
             os.close(fd)
     else:
         target, log = AttachTarget(parse_pid(args.pid)), None
-    try:
-        collector, _reason = select_collector(
+    session = Session(
+        target=target,
+        interval=args.interval,
+        plan=CollectorPlan(
             args.collector,
             interval=args.interval,
             latency=not args.no_latency,
             sample_hz=args.sample_hz,
-        )
-        collector.start(target)
-    except BaseException:
-        target.close()
-        raise
-    target.release()
-    session = Session(
-        meta=make_meta(target, collector, args.interval),
-        collector=collector,
-        target=target,
-        interval=args.interval,
+        ),
         record_path=args.record,
         export_path=args.export,
         exit_on_finish=args.exit_on_finish,

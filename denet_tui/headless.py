@@ -13,8 +13,20 @@ POLL_S = 0.05  # how often we look for the target's end between samples, so the 
 
 
 def run_headless(session: Session, out: str | None) -> int:
-    """Write meta, one snapshot per interval, then end; return the exit status to leave with."""
-    rec = Recorder(out, session.meta)
+    """Arm, write meta, one snapshot per interval, then end; return the exit status to leave with.
+
+    A collector that cannot be armed raises CollectorError; a bad ``out`` raises OSError. Either
+    way the command never ran.
+    """
+    try:
+        rec = Recorder(out, None)  # opened first: a bad path fails before the command runs
+        session.arm()
+    except BaseException:
+        session.finish()
+        raise
+    assert session.meta is not None and session.collector is not None
+    collector = session.collector
+    rec.begin(session.meta)
     last: Snapshot | None = None
     interrupted = False
     start = time.monotonic()
@@ -27,7 +39,7 @@ def run_headless(session: Session, out: str | None) -> int:
                     session.duration is not None and time.monotonic() - start >= session.duration
                 )
                 if done or expired or time.monotonic() >= next_at:
-                    last = session.collector.sample()
+                    last = collector.sample()
                     rec.write(last)
                     next_at += session.interval
                     if done or expired or last.target.finished:
@@ -40,7 +52,7 @@ def run_headless(session: Session, out: str | None) -> int:
         if target is not None and target.mode == "run" and not target.poll().finished:
             target.stop()
             # The final figures, taken after the command ended (its zombie is still readable).
-            last = session.collector.sample()
+            last = collector.sample()
             rec.write(last)
         code = session.finish()
         rec.close(last)

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from denet_tui.model import Snapshot
+from denet_tui.model import Meta, Snapshot
+
+
+class CollectorArmed(Message):
+    """The collector is armed on the target (and a ``run`` command let through its gate)."""
+
+    def __init__(self, meta: Meta) -> None:
+        super().__init__()
+        self.meta = meta
+
+
+class ArmingFailed(Message):
+    """The collector could not be armed: the command never ran; the app leaves with ``code``."""
+
+    def __init__(self, reason: str, code: int) -> None:
+        super().__init__()
+        self.reason = reason
+        self.code = code
 
 
 class SnapshotTaken(Message):

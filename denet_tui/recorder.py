@@ -17,11 +17,20 @@ def dumps(obj: dict[str, Any]) -> str:
 class Recorder:
     """Writes ``meta``, one ``snapshot`` per call, then ``end``; each line flushed as written."""
 
-    def __init__(self, path: str | None, meta: Meta) -> None:
+    def __init__(self, path: str | None, meta: Meta | None) -> None:
+        """Opens ``path`` now (a bad path fails at once); writes ``meta`` now, or at ``begin``."""
         self._own = path not in (None, "-")
         self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         self._closed = False
-        self._line(meta.to_dict())
+        self._begun = False
+        if meta is not None:
+            self.begin(meta)
+
+    def begin(self, meta: Meta) -> None:
+        """Write the ``meta`` line (once: later calls do nothing)."""
+        if not self._begun:
+            self._begun = True
+            self._line(meta.to_dict())
 
     def _line(self, obj: dict[str, Any]) -> None:
         try:
@@ -40,7 +49,7 @@ class Recorder:
     def close(self, last: Snapshot | None) -> None:
         if self._closed:
             return
-        if last is not None:
+        if last is not None and self._begun:
             self._line(end_record(last))
         self._closed = True
         if self._own:

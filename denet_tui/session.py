@@ -1,4 +1,11 @@
-"""One monitoring session: the target, the armed collector, and where output goes."""
+"""One monitoring session: the target, the collector (armed now or later), and where output goes.
+
+A ``run``/``attach`` session starts unarmed: it holds the target (a ``run`` child is forked and
+waits at its gate) and a :class:`CollectorPlan`. ``Session.arm()`` chooses the collector, arms it
+on the target and only then lets the command run; it sets ``collector`` and ``meta`` (the meta
+names the collector, so it exists only once armed). The screen arms in its collector thread,
+after its first frame; the headless writer arms at once. A replay session is armed from the start.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +13,121 @@ import os
 import platform
 import socket
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from denet_tui import __version__
-from denet_tui.collectors.base import Collector
+from denet_tui.collectors.base import Collector, CollectorError
 from denet_tui.model import Meta
 from denet_tui.target import ChildOutput, RunTarget, Target
+
+ARM_WAIT_S = 30.0  # how long finish() waits for an arming under way (a BPF compile) to end
+
+
+class ArmingCancelled(CollectorError):
+    """The session was closed (the user quit) while the collector was being armed."""
+
+
+@dataclass(frozen=True)
+class CollectorPlan:
+    """How to get a collector: ``select_collector`` with these options, then ``start``."""
+
+    choice: str = "auto"  # "auto" | "ebpf" | "procfs"
+    interval: float = 1.0
+    latency: bool = True
+    sample_hz: float = 100.0
+
+    @property
+    def description(self) -> str:
+        """What arming is doing, for the screen while it runs."""
+        return "starting /proc sampler…" if self.choice == "procfs" else "loading eBPF…"
+
+    def arm(self, target: Target) -> Collector:
+        """A collector chosen and started on ``target`` (not released). Raises CollectorError."""
+        from denet_tui.collectors.select import select_collector
+
+        collector, _reason = select_collector(
+            self.choice, interval=self.interval, latency=self.latency, sample_hz=self.sample_hz
+        )
+        try:
+            collector.start(target)
+        except BaseException:
+            collector.close()
+            raise
+        return collector
 
 
 @dataclass
 class Session:
-    meta: Meta
-    collector: Collector
     target: Target | None  # None when replaying
     interval: float
+    meta: Meta | None = None  # set by arm() (given for replay)
+    collector: Collector | None = None  # set by arm() (given for replay)
+    plan: CollectorPlan | None = None  # how arm() gets the collector
     record_path: str | None = None
     export_path: str | None = None
     exit_on_finish: bool = False
     output_log: str | None = None  # where a run command's stdout/stderr go (TUI mode)
     duration: float | None = None
     _finished: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _arming: threading.Event | None = field(default=None, repr=False)  # set when arming ends
+    _closing: bool = field(default=False, repr=False)
+
+    @property
+    def armed(self) -> bool:
+        return self.collector is not None and self.meta is not None
+
+    def arm(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Choose and start the collector, then let the command run; idempotent.
+
+        Safe to call from a thread. On failure (CollectorError with the one-line reason) or when
+        the session was closed meanwhile (ArmingCancelled), a ``run`` command is closed at its
+        gate: it never executes.
+        """
+        if self.armed:
+            return
+        if self.plan is None or self.target is None:
+            raise CollectorError("nothing to arm: no collector plan")
+        with self._lock:
+            if self._closing:
+                raise ArmingCancelled("closed before the collector was armed")
+            done = self._arming = threading.Event()
+        target = self.target
+        try:
+            collector = self.plan.arm(target)
+            with self._lock:
+                if self._closing or cancelled():
+                    collector.close()
+                    raise ArmingCancelled("closed while the collector was being armed")
+                target.release()
+                self.meta = make_meta(target, collector, self.interval)
+                self.collector = collector
+        except BaseException:
+            target.close()  # never released: the command never runs
+            raise
+        finally:
+            done.set()
+
+    def settle(self) -> bool:
+        """No arming after this; wait for one under way (in a thread) to end. Returns ``armed``."""
+        with self._lock:
+            self._closing = True
+            arming = self._arming
+        if arming is not None:
+            arming.wait(ARM_WAIT_S)
+        return self.armed
 
     def finish(self) -> int:
         """Stop what we started (gracefully), free the collector; return the status to exit with.
 
         Idempotent. In run mode the command's own exit status passes through; attach and replay
-        leave with 0.
+        leave with 0. If arming is under way (in a thread), waits for it to end first; a session
+        closed before it was armed never lets its command run.
         """
+        self.settle()
         code = 0
         if isinstance(self.target, RunTarget):
             self.target.close()
@@ -41,7 +135,8 @@ class Session:
             code = st.exit_code if st.exit_code is not None else 1
         if not self._finished:
             self._finished = True
-            self.collector.close()
+            if self.collector is not None:
+                self.collector.close()
         return code
 
 

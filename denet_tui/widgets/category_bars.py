@@ -86,7 +86,9 @@ def bars_text(
 
     With ``height``, categories that do not fit are named on one last ``+N more`` row.
     """
-    basis = summary.share_basis if summary is not None else None
+    if summary is None:  # no titles either: what the columns mean depends on the collector
+        return Text("waiting for data…", style="dim", no_wrap=True, overflow="crop", end="")
+    basis = summary.share_basis
     cols = _columns(exact, basis, width)
     bar_w = max(MIN_BAR, width - NAME_W - 1 - SHARE_W - sum(1 + c.width for c in cols))
     out = Text(no_wrap=True, overflow="crop", end="")
@@ -96,12 +98,12 @@ def bars_text(
         out.append(" " + c.title.rjust(c.width), style="bold")
     stats = {
         cat: st
-        for cat, st in (summary.by_category.items() if summary is not None else ())
+        for cat, st in summary.by_category.items()
         if any(v for v in (st.count, st.samples, st.time_ns))
     }
     if not stats:
         out.append("\n")
-        out.append("no syscalls seen yet" if summary is not None else "waiting for data…", "dim")
+        out.append("no syscalls seen yet", "dim")
         return out
 
     def order(item: tuple[str, CategoryStat]) -> tuple[float, float]:

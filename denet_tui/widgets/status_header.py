@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import Protocol
 
 from rich.text import Text
 from textual.widgets import Static
@@ -32,8 +33,28 @@ class HeaderState:
     note: str | None = None  # why collection stopped, when it stopped early
 
 
-def header_text(meta: Meta, state: HeaderState) -> Text:
-    """Two lines; the command and process names are untrusted and never parsed as markup."""
+class Watched(Protocol):
+    """What line 1 names: a Meta, or a Starting while the collector is being armed."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def cmd(self) -> tuple[str, ...]: ...
+    @property
+    def pid(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Starting:
+    """What the header knows while the collector is being armed: the target, and what is done."""
+
+    mode: str
+    cmd: tuple[str, ...]
+    pid: int
+    doing: str  # "loading eBPF…"
+
+
+def _line1(watched: Watched, state: HeaderState) -> Text:
     snap = state.snapshot
     line1 = Text(no_wrap=True, overflow="ellipsis")
     line1.append(" replay " if state.replay else " denet-tui ", style="bold reverse")
@@ -45,12 +66,30 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
         style = _STATUS_STYLE.get(st.status, "bold green" if st.exit_code == 0 else "bold red")
         line1.append(f"● {fmt_status(st)}", style=style)
         line1.append(f"  {fmt_elapsed(snap.t)}", style="bold")
-    line1.append(f"  pid {meta.pid}", style="cyan")
-    if meta.mode == "attach":
+    line1.append(f"  pid {watched.pid}", style="cyan")
+    if watched.mode == "attach":
         line1.append(" (attached)", style="dim")
     line1.append("  ")
-    line1.append(Text(shlex.join(meta.cmd) if meta.cmd else "?", style="bold"))
+    line1.append(Text(shlex.join(watched.cmd) if watched.cmd else "?", style="bold"))
+    return line1
 
+
+def starting_text(starting: Starting) -> Text:
+    """The header while arming: the command and its pid, what is being done, no figures."""
+    line2 = Text(no_wrap=True, overflow="ellipsis")
+    line2.append(" ")
+    line2.append(f"◌ starting: {starting.doing}", style="bold yellow")
+    if starting.mode == "run":
+        line2.append("  │  ", style="dim")
+        line2.append("the command waits until the collector is armed", style="dim")
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(
+        [_line1(starting, HeaderState()), line2]
+    )
+
+
+def header_text(meta: Meta, state: HeaderState) -> Text:
+    """Two lines; the command and process names are untrusted and never parsed as markup."""
+    line1 = _line1(meta, state)
     line2 = Text(no_wrap=True, overflow="ellipsis")
     line2.append(" ")
     exact = meta.collector.syscalls == "exact"
@@ -77,14 +116,24 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
 
 
 class StatusHeader(Static):
-    """Header: ``show(state)`` on every snapshot or change of view state."""
+    """Header: ``show(state)`` on every snapshot or change of view state; ``armed(meta)`` once
+    the collector is armed, when it was built with a :class:`Starting`."""
 
-    def __init__(self, meta: Meta, *, id: str | None = None) -> None:
-        super().__init__(header_text(meta, HeaderState()), id=id)
+    def __init__(self, meta: Meta | Starting, *, id: str | None = None) -> None:
+        if isinstance(meta, Starting):
+            text = starting_text(meta)
+        else:
+            text = header_text(meta, HeaderState())
+        super().__init__(text, id=id)
         self._meta = meta
         self._state = HeaderState()
+
+    def armed(self, meta: Meta) -> None:
+        self._meta = meta
+        self.update(header_text(meta, self._state), layout=False)
 
     def show(self, state: HeaderState) -> None:
         if state != self._state:
             self._state = state
-            self.update(header_text(self._meta, state), layout=False)
+            if isinstance(self._meta, Meta):
+                self.update(header_text(self._meta, state), layout=False)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,3 +136,45 @@ def test_sigterm_closes_cleanly_and_writes_the_export(tmux: Tmux, tmp_path: Path
     assert rc.read_text().strip() == "130"  # the command was stopped with SIGINT
     data = json.loads(export.read_text())
     assert data["kind"] == "snapshot" and data["target"]["status"] == "killed"
+
+
+def _wait_for_file(path: Path, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return path.read_text().strip()
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed")
+def test_ebpf_that_cannot_be_armed_exits_2_with_one_line_and_never_runs_the_command(
+    tmux: Tmux,
+) -> None:
+    # As `nobody` eBPF cannot load: the screen is torn down, one line says why, and the gated
+    # command never runs. The files live where `nobody` could write (so a run would show).
+    shared = Path(tempfile.mkdtemp(prefix="denet-e2e-"))
+    try:
+        shared.chmod(0o777)
+        marker, rc = shared / "ran", shared / "rc"
+        tmux.start(
+            "setpriv --reuid=65534 --regid=65534 --clear-groups "
+            f"{DENET} run --collector ebpf -- touch {marker}; echo $? > {rc}; sleep 30"
+        )
+        assert _wait_for_file(rc) == "2"
+        lines = [line for line in tmux.screen().splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("denet-tui: ebpf unavailable: not root")
+        assert not marker.exists()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+@pytest.mark.ebpf
+def test_quit_while_ebpf_is_loading_exits_130_and_never_runs_the_command(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    marker, rc = tmp_path / "ran", tmp_path / "rc"
+    tmux.start(f"{DENET} run --collector ebpf -- touch {marker}; echo $? > {rc}; sleep 30")
+    tmux.wait_for("starting: loading eBPF…")  # the screen is up before the BPF compile ends
+    tmux.keys("q")
+    assert _wait_for_file(rc) == "130"
+    assert not marker.exists()
+    assert "stopping" not in tmux.screen()  # nothing was started, so nothing to stop
