@@ -142,18 +142,27 @@ class RunTarget(Target):
         return st
 
     def stop(self, grace: float = 2.0) -> TargetStatus:
-        """SIGINT, then SIGTERM, then SIGKILL to the child's process group, with grace periods."""
+        """SIGINT, then SIGTERM, then SIGKILL to the child's process group, with grace periods.
+
+        The whole group, not just the child: a shell's background jobs ignore SIGINT and would
+        outlive it. Each next signal goes out while anything of the group is still running."""
         if self._gate is not None:  # never released: it has not exec'd, nothing to be gentle with
             os.close(self._gate)
             self._gate = None
             return self.wait(grace)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            if self.poll().finished:
+            if not self._group_running():
                 break
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, sig)
-            self.wait(grace)
+            deadline = time.monotonic() + grace
+            while self._group_running() and time.monotonic() < deadline:
+                time.sleep(0.02)
         return self.poll()
+
+    def _group_running(self) -> bool:
+        """The child, or anything else in its process group, has not ended yet."""
+        return not self.poll().finished or bool(group_members(self.pid))
 
     def close(self) -> None:
         if not self.poll().finished:
@@ -208,13 +217,30 @@ def _comm(pid: int) -> str:
         return "?"
 
 
-def _state(pid: int) -> str | None:
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    return data[data.rfind(b")") + 2 :][:1].decode()
+    return data[data.rfind(b")") + 2 :].split()
+
+
+def _state(pid: int) -> str | None:
+    fields = _stat_fields(pid)
+    return fields[0].decode() if fields else None
+
+
+def group_members(pgid: int) -> list[int]:
+    """Processes of process group ``pgid`` that have not ended (zombies are not counted)."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+                members.append(int(entry.name))
+    return members
 
 
 def parse_pid(text: str) -> int:

@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from denet_tui.collectors.proc_reader import ProcessTable
-from denet_tui.collectors.syscall_sampler import SyscallSampler
+from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
 from denet_tui.collectors.tree_scan import TreeScanner
 from denet_tui.model import CollectorInfo, ProcessSample, Snapshot, SyscallStat, summarize
 from denet_tui.syscalls import category_of, syscall_name
@@ -14,7 +14,7 @@ from denet_tui.target import Target
 
 
 class ProcfsCollector:
-    def __init__(self, sample_hz: float = 100.0, cpu_budget: float = 0.05) -> None:
+    def __init__(self, sample_hz: float = 100.0, cpu_budget: float = CPU_BUDGET) -> None:
         self.info = CollectorInfo(
             name="procfs", syscalls="sampled", reason="", share_basis="samples"
         )

@@ -25,9 +25,14 @@ def test_format_ok_line() -> None:
 
 
 def test_format_fail_line_names_the_fix() -> None:
-    line = format_check(Check("kernel headers", False,
-                              "no kernel headers: /lib/modules/x/build missing",
-                              "run scripts/setup.sh as root"))
+    line = format_check(
+        Check(
+            "kernel headers",
+            False,
+            "no kernel headers: /lib/modules/x/build missing",
+            "run scripts/setup.sh as root",
+        )
+    )
     assert line.startswith("FAIL  kernel headers  no kernel headers")
     assert line.endswith(" — fix: run scripts/setup.sh as root")
 
@@ -155,21 +160,31 @@ def test_a_crashing_check_becomes_a_failure(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_unavailable_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "run_checks", lambda load_program=False: [
-        Check("root", False, "not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)", "sudo"),
-    ])
+    monkeypatch.setattr(
+        doctor,
+        "run_checks",
+        lambda load_program=False: [
+            Check("root", False, "not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)", "sudo"),
+        ],
+    )
     assert doctor.ebpf_unavailable_reason() == (
-        "ebpf unavailable: not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)")
+        "ebpf unavailable: not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)"
+    )
     monkeypatch.setattr(doctor, "run_checks", lambda load_program=False: [Check("root", True, "")])
     assert doctor.ebpf_unavailable_reason() is None
 
 
-def test_main_output_and_exit_code(monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_output_and_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     checks = [
         Check("root", True, "running as uid 0"),
-        Check("kernel headers", False, "no kernel headers: /lib/modules/x/build missing",
-              "run scripts/setup.sh as root"),
+        Check(
+            "kernel headers",
+            False,
+            "no kernel headers: /lib/modules/x/build missing",
+            "run scripts/setup.sh as root",
+        ),
         Check("load program", False, "not tried: an earlier check failed", skipped=True),
     ]
     monkeypatch.setattr(doctor, "run_checks", lambda load_program=True: checks)
@@ -193,8 +208,15 @@ def test_main_output_and_exit_code(monkeypatch: pytest.MonkeyPatch,
 
 def _run_doctor(*prefix: str, repo: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(repo))
-    return subprocess.run([*prefix, sys.executable, "-m", "denet_tui.doctor"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "denet_tui.doctor"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_module_runs_and_reports_line_by_line(repo_root: Path) -> None:
@@ -233,8 +255,14 @@ def test_doctor_exits_0_where_ebpf_works(repo_root: Path) -> None:
 def test_doctor_as_nobody_says_not_root(repo_root: Path) -> None:
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv to drop to uid 65534")
-    proc = _run_doctor("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                       "--inh-caps=-all", repo=repo_root)
+    proc = _run_doctor(
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        repo=repo_root,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()

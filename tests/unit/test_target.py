@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from denet_tui.target import RunTarget, TargetError, resolve_command
+from denet_tui.target import RunTarget, TargetError, group_members, resolve_command
 
 
 def _exe(pid: int) -> str:
@@ -41,3 +41,24 @@ def test_resolution_errors() -> None:
         resolve_command("/etc")
     assert e.value.exit_code == 126
     assert resolve_command("sh").startswith("/")
+
+
+def test_stop_ends_background_jobs_that_ignore_sigint() -> None:
+    # A non-interactive shell's background jobs ignore SIGINT: they would outlive the shell.
+    t = RunTarget(["sh", "-c", "sleep 600 & sleep 600 & wait"])
+    t.release()
+    deadline = time.monotonic() + 5
+    while len(group_members(t.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    jobs = [pid for pid in group_members(t.pid) if pid != t.pid]
+    assert len(jobs) == 2
+    status = t.stop(grace=0.5)
+    t.close()
+    assert status.signal == 2  # the shell itself ended on SIGINT
+    assert group_members(t.pid) == []
+    for pid in jobs:  # ended (at most a zombie waiting for init), not running
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                assert f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+        except FileNotFoundError:
+            pass
