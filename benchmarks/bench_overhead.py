@@ -26,8 +26,10 @@ understates strace and perf, whose cost is mostly waiting for the tracer.)
 
 Reference rows ``bpf-empty-*`` load an empty BPF program on one or both raw syscall tracepoints
 (for every process on the machine) and run the command bare: the floor any tracepoint-based
-tool pays on this kernel. "untracked, denet-tui elsewhere" runs the command bare while
-denet-tui watches an unrelated ``sleep``: what every other process on the machine pays.
+tool pays on this kernel. ``bpf-clock-both`` only reads the clock on both: the floor of any tool
+that times each syscall this way (the default, latency on). "untracked, denet-tui elsewhere"
+runs the command bare while denet-tui watches an unrelated ``sleep``: what every other process
+on the machine pays.
 
 Needs root (eBPF, perf), BCC, strace and perf; a configuration whose tool is missing is skipped.
     sudo .venv/bin/python benchmarks/bench_overhead.py [--reps 7] [--markdown]
@@ -136,16 +138,22 @@ def perf_prefix(scratch: Path) -> list[str]:
     return ["perf", "trace", "-s", "-o", str(scratch / "perf.txt"), "--"]
 
 
-def empty_bpf(enter: bool, exit_: bool) -> Callable[[], contextlib.AbstractContextManager[None]]:
+def empty_bpf(
+    enter: bool, exit_: bool, clock: bool = False
+) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """Programs that do nothing on the raw syscall tracepoints (with ``clock``: nothing but read
+    the clock, as timing a call needs at both ends)."""
+    body = "return bpf_ktime_get_ns() == 1;" if clock else "return 0;"
+
     @contextlib.contextmanager
     def loaded() -> Iterator[None]:
         from bcc import BPF
 
         text = ""
         if enter:
-            text += "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
+            text += f"RAW_TRACEPOINT_PROBE(sys_enter) {{ {body} }}\n"
         if exit_:
-            text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
+            text += f"RAW_TRACEPOINT_PROBE(sys_exit) {{ {body} }}\n"
         b = BPF(text=text.encode())
         try:
             yield
@@ -195,6 +203,7 @@ def configs(selected: set[str] | None) -> list[Config]:
         all_configs += [
             Config("bpf-empty-enter (ref)", lambda s: [], context=empty_bpf(True, False)),
             Config("bpf-empty-both (ref)", lambda s: [], context=empty_bpf(True, True)),
+            Config("bpf-clock-both (ref)", lambda s: [], context=empty_bpf(True, True, clock=True)),
             Config("untracked, denet-tui elsewhere", lambda s: [], context=neighbour()),
         ]
     out = []

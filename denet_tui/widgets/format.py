@@ -6,6 +6,8 @@ A figure that is unknown is written :data:`NA` ("—"), never 0.
 from __future__ import annotations
 
 import signal
+from collections.abc import Mapping
+from typing import Any
 
 from denet_tui.model import CollectorInfo, TargetStatus
 
@@ -115,3 +117,15 @@ def collector_label(info: CollectorInfo) -> str:
     if info.syscalls == "exact" and info.share_basis == "count":
         label += " (counts only, no latency)"
     return f"{label} — {info.reason}" if info.reason else label
+
+
+def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
+    """What a collector says it could not measure, in words (nothing when all is well)."""
+    out = []
+    if lost := diagnostics.get("lost"):
+        out.append(f"{lost:,} figures lost (kernel maps full)")
+    if errors := diagnostics.get("thread_read_errors"):
+        out.append(f"{errors:,} thread reads failed")
+    if denied := diagnostics.get("thread_samples_denied"):
+        out.append(f"{denied:,} thread samples denied (not root?)")
+    return out

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from denet_tui.model import Meta, Snapshot
-from denet_tui.widgets.format import collector_label, fmt_elapsed, fmt_status
+from denet_tui.widgets.format import collector_label, data_warnings, fmt_elapsed, fmt_status
 
 _STATUS_STYLE = {
     "starting": "bold yellow",
@@ -112,6 +112,10 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
     if state.note:
         line2.append("  │  ", style="dim")
         line2.append(Text(state.note, style="bold"))
+    if state.snapshot is not None:
+        for warning in data_warnings(state.snapshot.diagnostics):
+            line2.append("  │  ", style="dim")
+            line2.append(f"⚠ {warning}", style="bold red")
     return Text("\n", no_wrap=True, overflow="ellipsis").join([line1, line2])
 
 

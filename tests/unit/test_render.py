@@ -94,6 +94,18 @@ def test_status_header_shows_untrusted_names_literally() -> None:
     assert "eBPF · exact" in text.plain
 
 
+def test_status_header_warns_of_figures_the_collector_lost() -> None:
+    def header(diagnostics: dict) -> str:
+        snap = Snapshot(
+            1.0, 0.0, TargetStatus(42, "running"), (), SyscallSummary(0, {}, {}), diagnostics
+        )
+        return status_text(_meta(("make",)), HeaderState(snapshot=snap)).plain
+
+    assert "⚠" not in header({"lost": 0, "thread_read_errors": 0})
+    assert "⚠ 1,234 figures lost (kernel maps full)" in header({"lost": 1234})
+    assert "⚠ 3 thread samples denied" in header({"thread_samples_denied": 3})
+
+
 def _p(pid: int, ppid: int | None = 1, name: str = "sh", alive: bool = True) -> ProcessSample:
     return ProcessSample(
         pid=pid, ppid=ppid, name=name, cmdline=(name, "-c", "x"), alive=alive, rss_bytes=2048
