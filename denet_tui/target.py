@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 from denet_tui.model import TargetStatus
 
+# The command starts with the signal dispositions it would have had without us (as under
+# strace): Python ignores SIGPIPE and SIGXFSZ, and may handle these others. One ignored by whoever
+# started us stays ignored.
+PYTHON_IGNORED = (signal.SIGPIPE, signal.SIGXFSZ)
+PYTHON_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
+
 
 class TargetError(Exception):
     """Bad target: a one-line message for the user and the exit status to leave with."""
@@ -90,8 +96,11 @@ class RunTarget(Target):
                 for fd, target_fd in ((output.stdin, 0), (output.stdout, 1), (output.stderr, 2)):
                     if fd is not None:
                         os.dup2(fd, target_fd)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD):
+                for sig in PYTHON_IGNORED:
                     signal.signal(sig, signal.SIG_DFL)
+                for sig in PYTHON_HANDLED:
+                    if signal.getsignal(sig) is not signal.SIG_IGN:
+                        signal.signal(sig, signal.SIG_DFL)
                 ok = os.read(gate_r, 1)
                 if ok != b"g":
                     os._exit(125)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
 
-from denet_tui.target import RunTarget, TargetError, group_members, resolve_command
+from denet_tui.target import ChildOutput, RunTarget, TargetError, group_members, resolve_command
 
 
 def _exe(pid: int) -> str:
@@ -62,3 +63,17 @@ def test_stop_ends_background_jobs_that_ignore_sigint() -> None:
                 assert f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
         except FileNotFoundError:
             pass
+
+
+def test_the_command_does_not_inherit_what_python_ignores(tmp_path) -> None:
+    out = tmp_path / "status"
+    with open(out, "wb") as f:
+        t = RunTarget(["cat", "/proc/self/status"], ChildOutput(stdout=f.fileno()))
+    t.release()
+    assert t.wait(5).exit_code == 0
+    t.close()
+    ignored = int(
+        next(ln for ln in out.read_text().splitlines() if ln.startswith("SigIgn:"))[7:], 16
+    )
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # both ignored by Python itself
+        assert not ignored & (1 << (sig - 1)), signal.Signals(sig).name
