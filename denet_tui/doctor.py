@@ -20,6 +20,7 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 DEBIAN_DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 TRACEFS = "/sys/kernel/tracing"
 DEBUG_TRACEFS = "/sys/kernel/debug/tracing"
+CAP_SYS_ADMIN = 21
 CAP_PERFMON = 38
 CAP_BPF = 39
 SETUP_FIX = "run scripts/setup.sh as root"
@@ -85,11 +86,19 @@ def _error_text(exc: BaseException) -> str:
 # --- individual checks --------------------------------------------------------------------------
 
 
-def _cap_eff(status_text: str) -> int | None:
+def cap_eff(status_text: str) -> int | None:
+    """The effective capability mask from the text of /proc/PID/status (None if absent)."""
     for line in status_text.splitlines():
         if line.startswith("CapEff:"):
             return int(line.split()[1], 16)
     return None
+
+
+def lacking_bpf_capabilities(cap: int) -> list[str]:
+    """Of the capabilities tracing programs need without root, those missing from ``cap``."""
+    return [
+        n for n, bit in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not cap >> bit & 1
+    ]
 
 
 def check_root(uid: int | None = None, status_text: str | None = None) -> Check:
@@ -101,10 +110,7 @@ def check_root(uid: int | None = None, status_text: str | None = None) -> Check:
             status_text = Path("/proc/self/status").read_text()
         except OSError:
             status_text = ""
-    caps = _cap_eff(status_text) or 0
-    missing = [
-        n for n, bit in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not caps >> bit & 1
-    ]
+    missing = lacking_bpf_capabilities(cap_eff(status_text) or 0)
     if not missing:
         return Check("root", True, f"running as uid {uid} with CAP_BPF and CAP_PERFMON")
     return Check(

@@ -27,7 +27,6 @@ import contextlib
 import ctypes as ct
 import errno
 import os
-import struct
 import sys
 import tempfile
 import threading
@@ -37,9 +36,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.proc_reader import ProcessTable, read_stat
 from denet_tui.collectors.tree_scan import descendants
+from denet_tui.doctor import CAP_SYS_ADMIN, cap_eff, lacking_bpf_capabilities
 from denet_tui.model import (
     CollectorInfo,
     ProcessSample,
@@ -58,7 +59,6 @@ HIST_BUCKETS = 36  # 2**35 ns ≈ 34 s; longer calls land in the last bucket
 MAX_PROCS = 65536  # tracked at once, or ended and not yet read
 MAX_STATS = 262144  # (process, syscall) pairs of ended threads not yet read
 REAP_AFTER_NS = 200_000_000  # forget a process's kernel entries this long after it ended
-BATCH = 4096
 
 # Flags shared with the C source.
 TRK_WAIT_EXEC = 1
@@ -70,7 +70,6 @@ DIAG_NAMES = ("stats_full", "procs_full", "storage_fail", "new_procs", "exits")
 _NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
 BPF_NOEXIST = 1
 PIDFD_THREAD = os.O_EXCL  # pidfd_open() of a thread that is not a group leader (Linux >= 6.9)
-ENOTSUPP = 524  # the kernel's "operation not supported" for map types without batch ops
 TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 
 
@@ -204,7 +203,7 @@ class EbpfCollector:
         self._cpu_bits = max(1, self._ncpu.bit_length())
         self._next_seed = 1
         self._load()
-        self._finalizer = weakref.finalize(self, _cleanup_bpf, self._bpf)
+        self._finalizer = weakref.finalize(self, bpf_maps.cleanup, self._bpf)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -267,7 +266,7 @@ class EbpfCollector:
         self._stats = b[b"stats"]
         self._hist = b[b"hist"]
         self._diag = b[b"diag"]
-        self._tstate_fd = _table_fd(b, "tstate")
+        self._tstate_fd = bpf_maps.table_fd(b, "tstate")
         ns = b[b"next_serial"]
         ns[ct.c_int(0)] = ns.Leaf(*([1] * ns.total_cpu))
         self._state_type = _task_state_type(self.latency)
@@ -275,7 +274,7 @@ class EbpfCollector:
     def _free(self) -> None:
         b, self._bpf = self._bpf, None
         if b is not None:
-            _cleanup_bpf(b)
+            bpf_maps.cleanup(b)
 
     # --- the Collector protocol -------------------------------------------------------------
 
@@ -351,7 +350,7 @@ class EbpfCollector:
         # procs first, so an exit seen right after `tracked` is set finds its entry.
         self._procs_map[key] = info
         tv = self._tracked.Leaf(serial, flags)
-        if _update(self._tracked, ct.c_uint32(pid), tv, BPF_NOEXIST) != 0:
+        if bpf_maps.update(self._tracked, ct.c_uint32(pid), tv, BPF_NOEXIST) != 0:
             del self._procs_map[key]
             return False
         self._procs[serial] = _Proc(
@@ -381,7 +380,7 @@ class EbpfCollector:
     # --- reading ----------------------------------------------------------------------------
 
     def _read_procs(self) -> None:
-        entries = _dump(self._procs_map)
+        entries = bpf_maps.dump(self._procs_map)
         self._kernel_procs = len(entries)
         for key, info in entries:
             serial = key.value
@@ -405,7 +404,7 @@ class EbpfCollector:
         """Figures of ended threads, per serial; their keys are kept for reaping."""
         ended: dict[int, Counts] = {}
         self._stat_keys = {}
-        rows = _dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
+        rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
         self._kernel_stats = len(rows)
         for (serial, nr), v in rows:
             _add(ended.setdefault(serial, {}), nr, v[0], v[1], v[2] if self.latency else 0)
@@ -448,7 +447,7 @@ class EbpfCollector:
         try:
             key = ct.c_int(pidfd)
             # Non-zero: no syscall seen from it yet, or the thread just ended.
-            return _lib().bpf_lookup_elem(self._tstate_fd, ct.byref(key), ct.byref(buf)) == 0
+            return bpf_maps.lookup(self._tstate_fd, key, buf)
         finally:
             os.close(pidfd)
 
@@ -470,7 +469,7 @@ class EbpfCollector:
                     del self._procs_map[ct.c_uint32(serial)]
                 p.reaped = True
             p.final = None  # rebuilt once more below, then reused
-        _delete_many(self._stats, doomed)
+        bpf_maps.delete_many(self._stats, doomed)
 
     def _read_hist(self, names: set[str]) -> dict[str, tuple[int, ...]]:
         """The tree's latency histogram of each syscall in ``names`` (summed over CPUs)."""
@@ -599,140 +598,16 @@ class EbpfCollector:
         }
 
 
-# --- BCC plumbing -----------------------------------------------------------------------------
-
-
-CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
-
-
 def _missing_capabilities() -> str | None:
     """None when this process may load tracing programs and task storage, else what it lacks."""
     try:
         with open("/proc/self/status") as f:
-            cap = next(int(ln.split()[1], 16) for ln in f if ln.startswith("CapEff:"))
-    except (OSError, StopIteration, ValueError):
-        return None  # cannot tell: let the kernel decide
-    if cap & (1 << CAP_SYS_ADMIN):
-        return None
-    lacking = [
-        n for n, bit in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not cap >> bit & 1
-    ]
-    return "+".join(lacking) or None
-
-
-def _lib():
-    from bcc.libbcc import lib
-
-    return lib
-
-
-def _cleanup_bpf(b) -> None:
-    """Detach every program and close every map fd; the kernel frees what nothing holds."""
-    with contextlib.suppress(Exception):
-        b.cleanup()
-
-
-def _table_fd(b, name: str) -> int:
-    fd = _lib().bpf_table_fd(b.module, name.encode())
-    if fd < 0:
-        raise CollectorError(f"BPF map {name} missing")
-    return fd
-
-
-def _update(tbl, key, value, flags: int) -> int:
-    return _lib().bpf_update_elem(tbl.map_fd, ct.byref(key), ct.byref(value), flags)
-
-
-def _dump(tbl) -> list[tuple]:
-    """Every (key, value) of a hash map, in batches (a few syscalls, not two per entry)."""
-    lib = _lib()
-    n = min(BATCH, tbl.max_entries)
-    keys = (tbl.Key * n)()
-    values = (tbl.Leaf * n)()
-    out: list[tuple] = []
-    token = ct.c_uint32(0)
-    first = True
-    while True:
-        count = ct.c_uint32(n)
-        res = lib.bpf_lookup_batch(
-            tbl.map_fd,
-            None if first else ct.byref(token),
-            ct.byref(token),
-            ct.byref(keys),
-            ct.byref(values),
-            ct.byref(count),
-        )
-        err = ct.get_errno()
-        ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
-        for i in range(count.value):
-            out.append(
-                (
-                    tbl.Key.from_buffer_copy(keys, i * ks),
-                    tbl.Leaf.from_buffer_copy(values, i * vs),
-                )
-            )
-        if res != 0:
-            if err == errno.ENOENT:
-                return out
-            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):
-                return [(k, v) for k, v in tbl.items()]  # kernel without batch ops
-            raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
-        first = False
-
-
-def _dump_raw(tbl, key_fmt: str, value_fmt: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Like ``_dump`` for maps of plain integers, unpacked straight from the batch buffers."""
-    lib = _lib()
-    n = min(BATCH, tbl.max_entries)
-    ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
-    assert struct.calcsize(key_fmt) == ks and struct.calcsize(value_fmt) == vs
-    keys = ct.create_string_buffer(ks * n)
-    values = ct.create_string_buffer(vs * n)
-    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
-    token = ct.c_uint32(0)
-    first = True
-    while True:
-        count = ct.c_uint32(n)
-        res = lib.bpf_lookup_batch(
-            tbl.map_fd,
-            None if first else ct.byref(token),
-            ct.byref(token),
-            keys,
-            values,
-            ct.byref(count),
-        )
-        err = ct.get_errno()
-        got = count.value
-        out += zip(
-            struct.iter_unpack(key_fmt, keys.raw[: got * ks]),
-            struct.iter_unpack(value_fmt, values.raw[: got * vs]),
-            strict=True,
-        )
-        if res != 0:
-            if err == errno.ENOENT:
-                return out
-            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):  # no batch ops here
-                return [
-                    (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v)))
-                    for k, v in tbl.items()
-                ]
-            raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
-        first = False
-
-
-def _delete_many(tbl, keys: list[tuple[int, ...]]) -> None:
-    """Delete (u32, u32) keys in one batch (one by one where the kernel has no batch ops)."""
-    if not keys:
-        return
-    lib = _lib()
-    for i in range(0, len(keys), BATCH):
-        chunk = keys[i : i + BATCH]
-        buf = ct.create_string_buffer(b"".join(struct.pack("II", *k) for k in chunk))
-        count = ct.c_uint32(len(chunk))
-        if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
-            for k in chunk:
-                with contextlib.suppress(KeyError):
-                    del tbl[tbl.Key(*k)]
+            cap = cap_eff(f.read())
+    except OSError:
+        cap = None
+    if cap is None or cap & (1 << CAP_SYS_ADMIN):
+        return None  # cannot tell (let the kernel decide), or allowed everything
+    return "+".join(lacking_bpf_capabilities(cap)) or None
 
 
 def _task_state_type(latency: bool) -> type[ct.Structure]:

@@ -1,0 +1,136 @@
+"""Low-level access to BCC's maps: batched reads and deletes, raw updates, fds, cleanup.
+
+BCC's own iteration costs two syscalls per entry; the collector reads whole maps every interval,
+so it goes through libbcc's batch calls (a few syscalls per map), falling back to BCC's
+iteration where the kernel has no batch ops for a map type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes as ct
+import errno
+import os
+import struct
+from collections.abc import Iterator
+
+from denet_tui.collectors.base import CollectorError
+
+BATCH = 4096  # entries per batch call
+ENOTSUPP = 524  # the kernel's "operation not supported" for map types without batch ops
+
+
+class _NoBatchOps(Exception):
+    """The kernel has no batch lookup for this map type."""
+
+
+def _lib():
+    from bcc.libbcc import lib
+
+    return lib
+
+
+def cleanup(b) -> None:
+    """Detach every program and close every map fd; the kernel frees what nothing holds."""
+    with contextlib.suppress(Exception):
+        b.cleanup()
+
+
+def table_fd(b, name: str) -> int:
+    fd = _lib().bpf_table_fd(b.module, name.encode())
+    if fd < 0:
+        raise CollectorError(f"BPF map {name} missing")
+    return fd
+
+
+def update(tbl, key, value, flags: int) -> int:
+    return _lib().bpf_update_elem(tbl.map_fd, ct.byref(key), ct.byref(value), flags)
+
+
+def lookup(fd: int, key, value) -> bool:
+    """One element by map fd (e.g. task storage keyed by a pidfd); False if it is not there."""
+    return _lib().bpf_lookup_elem(fd, ct.byref(key), ct.byref(value)) == 0
+
+
+def _batch_size(tbl) -> int:
+    return min(BATCH, tbl.max_entries)
+
+
+def _batches(tbl, keys: ct.Array, values: ct.Array) -> Iterator[int]:
+    """Fill ``keys``/``values`` one batch at a time; yield how many entries each batch holds."""
+    lib = _lib()
+    token = ct.c_uint32(0)
+    first = True
+    while True:
+        count = ct.c_uint32(_batch_size(tbl))
+        res = lib.bpf_lookup_batch(
+            tbl.map_fd,
+            None if first else ct.byref(token),
+            ct.byref(token),
+            ct.byref(keys),
+            ct.byref(values),
+            ct.byref(count),
+        )
+        err = ct.get_errno()
+        yield count.value
+        if res != 0:
+            if err == errno.ENOENT:
+                return
+            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):
+                raise _NoBatchOps
+            raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
+        first = False
+
+
+def dump(tbl) -> list[tuple]:
+    """Every (key, value) of a hash map, as BCC's ctypes structures."""
+    n = _batch_size(tbl)
+    keys, values = (tbl.Key * n)(), (tbl.Leaf * n)()
+    ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
+    out: list[tuple] = []
+    try:
+        for got in _batches(tbl, keys, values):
+            out += [
+                (tbl.Key.from_buffer_copy(keys, i * ks), tbl.Leaf.from_buffer_copy(values, i * vs))
+                for i in range(got)
+            ]
+    except _NoBatchOps:
+        return list(tbl.items())
+    return out
+
+
+def dump_raw(tbl, key_fmt: str, value_fmt: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Like ``dump`` for maps of plain integers, unpacked straight from the batch buffers."""
+    n = _batch_size(tbl)
+    ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
+    assert struct.calcsize(key_fmt) == ks and struct.calcsize(value_fmt) == vs
+    keys, values = ct.create_string_buffer(ks * n), ct.create_string_buffer(vs * n)
+    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    try:
+        for got in _batches(tbl, keys, values):
+            out += zip(
+                struct.iter_unpack(key_fmt, keys.raw[: got * ks]),
+                struct.iter_unpack(value_fmt, values.raw[: got * vs]),
+                strict=True,
+            )
+    except _NoBatchOps:
+        return [
+            (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v)))
+            for k, v in tbl.items()
+        ]
+    return out
+
+
+def delete_many(tbl, keys: list[tuple[int, ...]]) -> None:
+    """Delete (u32, u32) keys in one batch (one by one where the kernel has no batch ops)."""
+    if not keys:
+        return
+    lib = _lib()
+    for i in range(0, len(keys), BATCH):
+        chunk = keys[i : i + BATCH]
+        buf = ct.create_string_buffer(b"".join(struct.pack("II", *k) for k in chunk))
+        count = ct.c_uint32(len(chunk))
+        if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
+            for k in chunk:
+                with contextlib.suppress(KeyError):
+                    del tbl[tbl.Key(*k)]
