@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -33,6 +32,7 @@ from denet_tui.model import Meta, Snapshot
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.recorder import Recorder, write_export
 from denet_tui.session import ArmingCancelled
+from denet_tui.visible import tell, visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.format import fmt_status
@@ -243,7 +243,9 @@ class DenetApp(App[None]):
     def on_collection_failed(self, message: CollectionFailed) -> None:
         self.note = f"collector stopped: {message.error}"
         self._show_header()
-        self.notify(message.error, title="collector stopped", severity="error", markup=False)
+        self.notify(
+            visible(message.error), title="collector stopped", severity="error", markup=False
+        )
 
     def show_latest(self) -> None:
         tl = self.timeline
@@ -358,10 +360,13 @@ class DenetApp(App[None]):
             written = write_export(path, meta, snap)
         except OSError as e:
             self.notify(
-                f"{path}: {e.strerror}", title="export failed", severity="error", markup=False
+                visible(f"{path}: {e.strerror}"),
+                title="export failed",
+                severity="error",
+                markup=False,
             )
             return
-        self.notify(written, title=f"exported snapshot t={snap.t:.1f}s", markup=False)
+        self.notify(visible(written), title=f"exported snapshot t={snap.t:.1f}s", markup=False)
 
     def action_toggle_output(self) -> None:
         pane = self.query_one(OutputPane)
@@ -394,7 +399,7 @@ def run_tui(session: Session) -> int:
         target = session.target
         if armed and target is not None and target.mode == "run" and not target.poll().finished:
             assert session.collector is not None
-            print(f"denet-tui: stopping {target.cmd[0]} (pid {target.pid})…", file=sys.stderr)
+            tell(f"stopping {target.cmd[0]} (pid {target.pid})…")
             target.stop()
             last = session.collector.sample()  # the final figures, taken after the end
             if recorder is not None:
@@ -405,7 +410,7 @@ def run_tui(session: Session) -> int:
         if session.export_path and last is not None and session.meta is not None:
             write_export(session.export_path, session.meta, last)
     if app.arming_failure is not None:
-        print(f"denet-tui: {app.arming_failure}", file=sys.stderr)
+        tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED
     if not armed and target is not None and target.mode == "run":
         return EXIT_QUIT_BEFORE_RUN

@@ -9,6 +9,7 @@ import sys
 from denet_tui import __version__
 from denet_tui.collectors.base import CollectorError
 from denet_tui.target import TargetError
+from denet_tui.visible import tell
 
 EXIT_USAGE = 2
 
@@ -90,17 +91,16 @@ def main(argv: list[str] | None = None) -> int:
         return _monitor(args)
     except (TargetError, CollectorError) as e:
         code = e.exit_code if isinstance(e, TargetError) else EXIT_USAGE
-        print(f"denet-tui: {e}", file=sys.stderr)
+        tell(str(e))
         return code
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - the user gets one line; the traceback on request
         if os.environ.get("DENET_TUI_DEBUG"):
             raise
-        print(
-            f"denet-tui: internal error: {type(e).__name__}: {e} "
-            "(run with DENET_TUI_DEBUG=1 for the traceback)",
-            file=sys.stderr,
+        tell(
+            f"internal error: {type(e).__name__}: {e} "
+            "(run with DENET_TUI_DEBUG=1 for the traceback)"
         )
         return 1
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 
 from denet_tui.model import TargetStatus
+from denet_tui.process_group import group_members, state
+from denet_tui.watchdog import PR_SET_PDEATHSIG, Watchdog, prctl, stop_group
 
 # The command starts with the signal dispositions it would have had without us (as under
 # strace): Python ignores SIGPIPE and SIGXFSZ, and may handle these others. One ignored by whoever
@@ -86,6 +88,7 @@ class RunTarget(Target):
         self.path = resolve_command(argv[0])
         output = output or ChildOutput()
         gate_r, gate_w = os.pipe()
+        parent = os.getpid()
         # Fork before any thread exists (the caller creates targets first); the child only
         # rearranges fds, waits on the gate, and execs.
         pid = os.fork()
@@ -93,6 +96,11 @@ class RunTarget(Target):
             try:
                 os.close(gate_w)
                 os.setpgid(0, 0)
+                # If we die, the kernel sends it SIGTERM (the guard then stops the rest of its
+                # group); if we died before this line, it is already an orphan: give up.
+                prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+                if os.getppid() != parent:
+                    os._exit(125)
                 for fd, target_fd in ((output.stdin, 0), (output.stdout, 1), (output.stderr, 2)):
                     if fd is not None:
                         os.dup2(fd, target_fd)
@@ -115,6 +123,7 @@ class RunTarget(Target):
             os.setpgid(pid, pid)  # also set here so signalling the group never races the child
         self.pid = pid
         self._gate = gate_w
+        self._guard = Watchdog(pid)  # stops the command's group if we die without doing so
         self._lock = threading.Lock()
         self._status = TargetStatus(pid=pid, status="starting")
         self._reaped = False
@@ -159,14 +168,7 @@ class RunTarget(Target):
             os.close(self._gate)
             self._gate = None
             return self.wait(grace)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            if not self._group_running():
-                break
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, sig)
-            deadline = time.monotonic() + grace
-            while self._group_running() and time.monotonic() < deadline:
-                time.sleep(0.02)
+        stop_group(self.pid, grace, self._group_running)
         return self.poll()
 
     def _group_running(self) -> bool:
@@ -174,12 +176,15 @@ class RunTarget(Target):
         return not self.poll().finished or bool(group_members(self.pid))
 
     def close(self) -> None:
-        if not self.poll().finished:
+        """Stop whatever of the command's group still runs (its background jobs too), reap it."""
+        if self._gate is not None or self._group_running():
             self.stop(grace=1.0)
         if self.poll().finished and not self._reaped:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self._reaped = True
+        if not self._group_running():
+            self._guard.disarm()
 
 
 class AttachTarget(Target):
@@ -205,7 +210,7 @@ class AttachTarget(Target):
         self._gone_at: float | None = None
 
     def poll(self) -> TargetStatus:
-        if os.path.exists(f"/proc/{self.pid}") and _state(self.pid) not in ("Z", "X", None):
+        if os.path.exists(f"/proc/{self.pid}") and state(self.pid) not in ("Z", "X", None):
             return TargetStatus(pid=self.pid, status="running")
         # Not our child: its exit status is not ours to know.
         return TargetStatus(pid=self.pid, status="gone")
@@ -224,32 +229,6 @@ def _comm(pid: int) -> str:
             return f.read().strip()
     except OSError:
         return "?"
-
-
-def _stat_fields(pid: int) -> list[bytes] | None:
-    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data[data.rfind(b")") + 2 :].split()
-
-
-def _state(pid: int) -> str | None:
-    fields = _stat_fields(pid)
-    return fields[0].decode() if fields else None
-
-
-def group_members(pgid: int) -> list[int]:
-    """Processes of process group ``pgid`` that have not ended (zombies are not counted)."""
-    members = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-                members.append(int(entry.name))
-    return members
 
 
 def parse_pid(text: str) -> int:

@@ -8,16 +8,18 @@ import re
 from rich.text import Text
 from textual.widgets import Log
 
+from denet_tui.visible import visible
+
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links), and two-byte escapes.
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 
 def clean_line(line: str) -> str:
     """What a terminal would leave visible of one line: no escape sequences, and a carriage
-    return (progress bars) keeps only what was written after it. Other control characters are
-    shown as � by the Log widget."""
+    return (progress bars) keeps only what was written after it. Tabs become spaces; any other
+    control character left (a lone ESC, BEL, C1) is written as a readable escape."""
     line = _ESCAPES.sub("", line).rstrip("\r")
-    return line.rsplit("\r", 1)[-1]
+    return visible(line.rsplit("\r", 1)[-1].expandtabs())
 
 
 class LogTail:
@@ -69,7 +71,7 @@ class OutputPane(Log):
             self.border_title = Text("command output")
             self.write_line("(no output captured: only `run` sends a command's output here)")
             return
-        self.border_title = Text(f"command output · {self._tail.path}")
+        self.border_title = Text(f"command output · {visible(self._tail.path)}")
         self.set_interval(self._poll, self.read_new)
 
     def read_new(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets.tree import TreeNode
 
 from denet_tui.model import ProcessSample
 from denet_tui.rates import ProcessRates
+from denet_tui.visible import visible as visible_text
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu, fmt_cpu_time, fmt_int
 
 SORT_KEYS = ("pid", "cpu", "rss", "rate")
@@ -83,7 +84,9 @@ def make_row(
         "write": fmt_bytes(r.write_bps if r else None, compact=True) if live else NA,
         "threads": fmt_int(p.threads) if live else NA,
     }
-    return Row(p.pid, p.name, " ".join(p.cmdline[1:]), live, cells, matched, scoped)
+    # Names and arguments are the process's own choice: control characters are made visible.
+    name, args = visible_text(p.name), visible_text(" ".join(p.cmdline[1:]))
+    return Row(p.pid, name, args, live, cells, matched, scoped)
 
 
 def row_text(row: Row, width: int, cols: tuple[Column, ...]) -> Text:

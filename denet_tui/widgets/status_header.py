@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from denet_tui.model import Meta, Snapshot
+from denet_tui.visible import visible
 from denet_tui.widgets.format import collector_label, data_warnings, fmt_elapsed, fmt_status
 
 _STATUS_STYLE = {
@@ -70,7 +71,7 @@ def _line1(watched: Watched, state: HeaderState) -> Text:
     if watched.mode == "attach":
         line1.append(" (attached)", style="dim")
     line1.append("  ")
-    line1.append(Text(shlex.join(watched.cmd) if watched.cmd else "?", style="bold"))
+    line1.append(Text(visible(shlex.join(watched.cmd)) if watched.cmd else "?", style="bold"))
     return line1
 
 
@@ -101,7 +102,7 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
             line2.append(f" · {state.exited} exited", style="dim")
     else:
         line2.append("scope: ", style="bold")
-        line2.append(Text(state.scope, style="bold cyan"))
+        line2.append(Text(visible(state.scope), style="bold cyan"))
         line2.append(" subtree (esc: whole tree)", style="dim")
     if state.paused:
         line2.append("  │  ", style="dim")
@@ -111,7 +112,7 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
         )
     if state.note:
         line2.append("  │  ", style="dim")
-        line2.append(Text(state.note, style="bold"))
+        line2.append(Text(visible(state.note), style="bold"))
     if state.snapshot is not None:
         for warning in data_warnings(state.snapshot.diagnostics):
             line2.append("  │  ", style="dim")

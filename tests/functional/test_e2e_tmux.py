@@ -6,54 +6,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-DENET = Path(sys.executable).with_name("denet-tui")
+from tests.functional.tmux import DENET, Tmux, wait_for_file
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-class Tmux:
-    def __init__(self, name: str) -> None:
-        self.cmd = ["tmux", "-L", name]
-
-    def start(self, command: str, width: int = 100, height: int = 30) -> None:
-        subprocess.run(
-            [*self.cmd, "new-session", "-d", "-x", str(width), "-y", str(height), command],
-            check=True,
-        )
-
-    def screen(self) -> str:
-        out = subprocess.run(
-            [*self.cmd, "capture-pane", "-p"], capture_output=True, text=True, check=False
-        )
-        return out.stdout
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run([*self.cmd, "send-keys", *keys], check=True)
-
-    def wait_for(self, text: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
-
-    def kill(self) -> None:
-        subprocess.run([*self.cmd, "kill-server"], capture_output=True, check=False)
-
-
-@pytest.fixture
-def tmux(request: pytest.FixtureRequest):
-    t = Tmux(f"denet-e2e-{os.getpid()}-{request.node.name}")
-    yield t
-    t.kill()
 
 
 def test_run_shows_the_tree_keeps_output_off_screen_and_q_stops_the_command(
@@ -138,13 +99,6 @@ def test_sigterm_closes_cleanly_and_writes_the_export(tmux: Tmux, tmp_path: Path
     assert data["kind"] == "snapshot" and data["target"]["status"] == "killed"
 
 
-def _wait_for_file(path: Path, timeout: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return path.read_text().strip()
-
-
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed")
 def test_ebpf_that_cannot_be_armed_exits_2_with_one_line_and_never_runs_the_command(
     tmux: Tmux,
@@ -159,7 +113,7 @@ def test_ebpf_that_cannot_be_armed_exits_2_with_one_line_and_never_runs_the_comm
             "setpriv --reuid=65534 --regid=65534 --clear-groups "
             f"{DENET} run --collector ebpf -- touch {marker}; echo $? > {rc}; sleep 30"
         )
-        assert _wait_for_file(rc) == "2"
+        assert wait_for_file(rc) == "2"
         lines = [line for line in tmux.screen().splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("denet-tui: ebpf unavailable: not root")
         assert not marker.exists()
@@ -175,6 +129,6 @@ def test_quit_while_ebpf_is_loading_exits_130_and_never_runs_the_command(
     tmux.start(f"{DENET} run --collector ebpf -- touch {marker}; echo $? > {rc}; sleep 30")
     tmux.wait_for("starting: loading eBPF…")  # the screen is up before the BPF compile ends
     tmux.keys("q")
-    assert _wait_for_file(rc) == "130"
+    assert wait_for_file(rc) == "130"
     assert not marker.exists()
     assert "stopping" not in tmux.screen()  # nothing was started, so nothing to stop

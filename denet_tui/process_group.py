@@ -1,0 +1,32 @@
+"""Reading a process's state and its process group from /proc (no psutil: cheap, and safe to
+call in a forked child)."""
+
+from __future__ import annotations
+
+import os
+
+
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2 :].split()
+
+
+def state(pid: int) -> str | None:
+    fields = stat_fields(pid)
+    return fields[0].decode() if fields else None
+
+
+def group_members(pgid: int) -> list[int]:
+    """Processes of process group ``pgid`` that have not ended (zombies are not counted)."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            fields = stat_fields(int(entry.name))
+            if fields and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+                members.append(int(entry.name))
+    return members
