@@ -59,6 +59,7 @@ class DenetApp(App[None]):
     TITLE = "denet-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # as in htop and top
         Binding("p", "pause", "Pause"),
         Binding("n", "step", "Step"),
         Binding("e", "export", "Export"),
@@ -83,6 +84,8 @@ class DenetApp(App[None]):
         )
         self.paused = False
         self.note: str | None = None
+        self.arming = False  # the collector thread is arming (BCC may be compiling)
+        self.quit_requested = False  # quit asked for while arming: leave once arming ends
 
     def _use_meta(self, meta: Meta) -> None:
         info = meta.collector
@@ -123,10 +126,11 @@ class DenetApp(App[None]):
         if self.session.output_log is None:  # nothing to show unless asked (`o`)
             self.query_one(OutputPane).display = False
         for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
-            asyncio.get_running_loop().add_signal_handler(sig, self.exit)
+            asyncio.get_running_loop().add_signal_handler(sig, self.action_quit)
         if self.session.armed:
             self.start_collecting()
         else:  # the first frame first, then arm (a BPF compile takes a second or more)
+            self.arming = True
             self.screen.add_class("-arming")
             self.call_after_refresh(self.start_collecting)
 
@@ -161,6 +165,7 @@ class DenetApp(App[None]):
         try:
             self.session.arm(cancelled=lambda: worker.is_cancelled)
         except ArmingCancelled:
+            self.post_message(ArmingFailed(None, EXIT_QUIT_BEFORE_RUN))
             return False
         except CollectorError as e:
             self.post_message(ArmingFailed(str(e), EXIT_ARMING_FAILED))
@@ -212,13 +217,21 @@ class DenetApp(App[None]):
     # -- snapshots in, widgets out -----------------------------------------------------------
 
     def on_collector_armed(self, message: CollectorArmed) -> None:
+        self.arming = False
+        if self.quit_requested:
+            self.exit()
+            return
         self._use_meta(message.meta)
         self.query_one(ProcessHeader).exact = self.exact
         self.query_one(StatusHeader).armed(message.meta)
         self.screen.remove_class("-arming")
+        # BCC's compile hid fd 2, where the screen is drawn: draw all of it again.
+        self.refresh(layout=True)
 
     def on_arming_failed(self, message: ArmingFailed) -> None:
-        self.arming_failure = message.reason  # printed by run_tui once the screen is gone
+        self.arming = False
+        if message.reason is not None:
+            self.arming_failure = message.reason  # printed by run_tui once the screen is gone
         self.exit(return_code=message.code)
 
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
@@ -321,6 +334,18 @@ class DenetApp(App[None]):
             tree.focus()
 
     # -- keys --------------------------------------------------------------------------------
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Leave (``q``, ctrl+c, SIGTERM, SIGHUP). While the collector is being armed, BCC's
+        compile has the terminal's fd 2 redirected, so the screen could not be restored: say so,
+        and leave as soon as arming ends (the command never runs)."""
+        if not self.arming:
+            self.exit()
+            return
+        if not self.quit_requested:
+            self.quit_requested = True
+            self.workers.cancel_group(self, "collector")
+            self.query_one(StatusHeader).quitting()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "step":

@@ -8,6 +8,7 @@ import sys
 
 from denet_tui import __version__
 from denet_tui.collectors.base import CollectorError
+from denet_tui.output_paths import check_writable
 from denet_tui.target import TargetError
 from denet_tui.visible import tell
 
@@ -108,9 +109,12 @@ def main(argv: list[str] | None = None) -> int:
 def _monitor(args: argparse.Namespace) -> int:
     from denet_tui.session import CollectorPlan, Session, child_output
 
+    # Every output path is checked before anything starts: a run is never lost at its end.
+    for option in ("out", "record", "export"):
+        path = getattr(args, option, None)
+        if path and not (option == "out" and path == "-"):
+            check_writable(path, f"--{option}")
     if args.command == "replay":
-        if not (sys.stdout.isatty() and sys.stdin.isatty()):
-            raise TargetError("no terminal for the replay screen", EXIT_USAGE)
         return _replay(args)
     if args.out and not args.json:
         raise TargetError("--out needs --json (use --record FILE with the screen)", EXIT_USAGE)
@@ -162,7 +166,10 @@ def _replay(args: argparse.Namespace) -> int:
     from denet_tui.collectors.replay import ReplayCollector
     from denet_tui.session import Session
 
-    collector = ReplayCollector(args.file)
+    collector = ReplayCollector(args.file)  # a bad file is reported before the tty is needed
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        collector.close()
+        raise TargetError("no terminal for the replay screen", EXIT_USAGE)
     session = Session(
         meta=collector.meta,
         collector=collector,

@@ -16,9 +16,10 @@ class CollectorArmed(Message):
 
 
 class ArmingFailed(Message):
-    """The collector could not be armed: the command never ran; the app leaves with ``code``."""
+    """The collector could not be armed (``reason``; None: the user quit meanwhile): the command
+    never ran; the app leaves with ``code``."""
 
-    def __init__(self, reason: str, code: int) -> None:
+    def __init__(self, reason: str | None, code: int) -> None:
         super().__init__()
         self.reason = reason
         self.code = code

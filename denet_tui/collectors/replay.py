@@ -52,24 +52,37 @@ class ReplayCollector:
     # -- reading -------------------------------------------------------------------------
 
     def _record(self) -> dict[str, Any] | None:
-        for line in self._f:
+        while True:
+            try:
+                line = self._f.readline()
+            except UnicodeDecodeError:
+                self._lineno += 1
+                raise self._error("not text (not a JSON-lines recording)") from None
+            if not line:
+                return None
             self._lineno += 1
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except ValueError:
-                raise CollectorError(f"{self.path}:{self._lineno}: not a JSON line") from None
+                if not line.endswith("\n"):
+                    raise self._error("the last line is cut short (truncated recording)") from None
+                raise self._error("not a JSON line") from None
             if not isinstance(obj, dict):
-                raise CollectorError(f"{self.path}:{self._lineno}: not a JSON object")
+                raise self._error("not a JSON object")
             return obj
-        return None
+
+    def _error(self, what: str) -> CollectorError:
+        return CollectorError(f"{self.path}:{self._lineno}: {what}")
 
     def _parse(self, from_dict: Any, obj: dict[str, Any]) -> Any:
         try:
             return from_dict(obj)
-        except (KeyError, TypeError, ValueError) as e:
-            raise CollectorError(f"{self.path}:{self._lineno}: malformed record ({e})") from None
+        except KeyError as e:
+            raise self._error(f"{obj.get('kind')} record without the field {e}") from None
+        except (TypeError, ValueError, AttributeError) as e:
+            raise self._error(f"malformed {obj.get('kind')} record ({e})") from None
 
     def _next_snapshot(self) -> Snapshot | None:
         while (obj := self._record()) is not None:

@@ -75,12 +75,15 @@ def _line1(watched: Watched, state: HeaderState) -> Text:
     return line1
 
 
-def starting_text(starting: Starting) -> Text:
+def starting_text(starting: Starting, *, quitting: bool = False) -> Text:
     """The header while arming: the command and its pid, what is being done, no figures."""
     line2 = Text(no_wrap=True, overflow="ellipsis")
     line2.append(" ")
     line2.append(f"◌ starting: {starting.doing}", style="bold yellow")
-    if starting.mode == "run":
+    if quitting:
+        line2.append("  │  ", style="dim")
+        line2.append("quitting as soon as it is done; the command will not run", style="bold")
+    elif starting.mode == "run":
         line2.append("  │  ", style="dim")
         line2.append("the command waits until the collector is armed", style="dim")
     return Text("\n", no_wrap=True, overflow="ellipsis").join(
@@ -132,6 +135,11 @@ class StatusHeader(Static):
         super().__init__(text, id=id)
         self._meta = meta
         self._state = HeaderState()
+
+    def quitting(self) -> None:
+        """The user quit while the collector was being armed."""
+        if isinstance(self._meta, Starting):
+            self.update(starting_text(self._meta, quitting=True), layout=False)
 
     def armed(self, meta: Meta) -> None:
         self._meta = meta

@@ -131,4 +131,16 @@ def test_quit_while_ebpf_is_loading_exits_130_and_never_runs_the_command(
     tmux.keys("q")
     assert wait_for_file(rc) == "130"
     assert not marker.exists()
-    assert "stopping" not in tmux.screen()  # nothing was started, so nothing to stop
+    screen = tmux.screen()
+    assert "stopping" not in screen  # nothing was started, so nothing to stop
+    # The terminal was restored (BCC's compile had fd 2, where the screen is drawn, hidden).
+    assert "loading eBPF" not in screen and "denet-tui" not in screen
+
+
+def test_ctrl_c_quits_like_q(tmux: Tmux, tmp_path: Path) -> None:
+    rc = tmp_path / "rc"
+    tmux.start(f"{DENET} run --collector procfs -- sleep 60; echo $? > {rc}; sleep 30")
+    tmux.wait_for("● running")
+    tmux.keys("C-c")
+    assert wait_for_file(rc, 10) == "130"  # the command was stopped with SIGINT
+    assert "ctrl+q" not in tmux.screen()
