@@ -183,22 +183,24 @@ class DenetApp(App[None]):
         if self.recorder is not None:
             self.recorder.begin(s.meta)
         next_at = time.monotonic()
+        root_ended = False  # its final figures are taken at once, then the tree is paced as usual
         while not worker.is_cancelled:
             snap = s.collector.sample()
             if self.recorder is not None:
                 self.recorder.write(snap)
             self.post_message(SnapshotTaken(snap))
-            if snap.target.finished:
+            root_ended = root_ended or snap.target.finished
+            if s.over(snap):
                 self.post_message(CollectionEnded(fmt_status(snap.target)))
                 return
-            if s.duration is not None and snap.t >= s.duration:
+            if s.expired(snap.t):
                 self.post_message(CollectionEnded(DURATION_REACHED))
                 return
-            next_at += s.interval
-            # Sleep in short steps: quit promptly, and take the final figures as soon as the
-            # command ends rather than up to an interval later.
+            next_at = max(next_at + s.interval, time.monotonic())
+            # Sleep in short steps: quit promptly, and take the root's final figures as soon as
+            # it ends rather than up to an interval later.
             while (left := next_at - time.monotonic()) > 0 and not worker.is_cancelled:
-                if s.target is not None and s.target.poll().finished:
+                if not root_ended and s.target is not None and s.target.poll().finished:
                     break
                 worker.cancelled_event.wait(min(POLL_S, left))
 
@@ -242,8 +244,6 @@ class DenetApp(App[None]):
         if self.paused and not self.replay:
             return
         self.show_latest()
-        if snap.target.finished and self.session.exit_on_finish:
-            self.exit()
 
     def on_collection_ended(self, message: CollectionEnded) -> None:
         if message.reason == DURATION_REACHED:
@@ -252,6 +252,8 @@ class DenetApp(App[None]):
         if message.reason == END_OF_RECORDING:
             self.note = END_OF_RECORDING
             self._show_header()
+        elif self.session.exit_on_finish:
+            self.exit()
 
     def on_collection_failed(self, message: CollectionFailed) -> None:
         self.note = f"collector stopped: {message.error}"
@@ -280,7 +282,9 @@ class DenetApp(App[None]):
                 total_rate=total_rate,
             )
             self.query_one(SyscallTable).show(now, exact=self.exact)
-            self.query_one(ResourceSparklines).show(tl.series, exact=self.exact)
+            self.query_one(ResourceSparklines).show(
+                tl.series, exact=self.exact, extremes=tl.extremes
+            )
 
     def _show_header(self) -> None:
         tl = self.timeline
@@ -419,24 +423,16 @@ def run_tui(session: Session) -> int:
     try:
         app.run()
     finally:
-        armed = session.settle()  # no arming after this; one under way has ended
-        last = app.timeline.snapshot
-        target = session.target
-        if armed and target is not None and target.mode == "run" and not target.poll().finished:
-            assert session.collector is not None
-            tell(f"stopping {target.cmd[0]} (pid {target.pid})…")
-            target.stop()
-            last = session.collector.sample()  # the final figures, taken after the end
-            if recorder is not None:
-                recorder.write(last)
-        code = session.finish()
+        code, last = session.conclude(app.timeline.snapshot, announce=True)
         if recorder is not None:
-            recorder.close(last)
+            if last is not app.timeline.snapshot and last is not None:
+                recorder.write(last)  # taken after stopping what still ran
+            recorder.close(last, session.ended_by)
         if session.export_path and last is not None and session.meta is not None:
             write_export(session.export_path, session.meta, last)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED
-    if not armed and target is not None and target.mode == "run":
+    if not session.armed and session.target is not None and session.target.mode == "run":
         return EXIT_QUIT_BEFORE_RUN
     return code

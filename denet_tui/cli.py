@@ -15,6 +15,9 @@ from denet_tui.visible import tell
 EXIT_USAGE = 2
 
 
+MIN_INTERVAL_S = 0.05  # below this, reading /proc for every process is the whole workload
+
+
 def _positive(text: str) -> float:
     try:
         v = float(text)
@@ -22,6 +25,15 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not v > 0 or v == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return v
+
+
+def _interval(text: str) -> float:
+    v = _positive(text)
+    if v < MIN_INTERVAL_S:
+        raise argparse.ArgumentTypeError(
+            f"{text} s is too short: at least {MIN_INTERVAL_S} s between snapshots"
+        )
     return v
 
 
@@ -40,16 +52,37 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         metavar="HZ",
         help="/proc syscall sampler rate (default 100)",
     )
-    p.add_argument("--interval", type=_positive, default=1.0, metavar="SECONDS", help="default 1.0")
+    p.add_argument(
+        "--interval",
+        type=_interval,
+        default=1.0,
+        metavar="SECONDS",
+        help=f"between snapshots, at least {MIN_INTERVAL_S} (default 1.0)",
+    )
     p.add_argument("--json", action="store_true", help="no screen: JSON lines to stdout (or --out)")
     p.add_argument("--out", metavar="FILE", help="with --json: write the JSON lines to FILE")
     p.add_argument(
         "--record", metavar="FILE", help="write JSON lines to FILE while the screen runs"
     )
     _export_option(p)
-    p.add_argument("--duration", type=_positive, metavar="SECONDS", help="stop after SECONDS")
     p.add_argument(
-        "--exit-on-finish", action="store_true", help="close the screen when the command ends"
+        "--duration",
+        type=_positive,
+        metavar="SECONDS",
+        help="stop after SECONDS; run: a command still running then is stopped and we exit 124",
+    )
+    p.add_argument(
+        "--exit-on-finish", action="store_true", help="close the screen when the watching ends"
+    )
+    p.add_argument(
+        "--exit-with-root",
+        action="store_true",
+        help="stop watching when the root process ends (default: when the last of its tree does)",
+    )
+    p.add_argument(
+        "--keep-log",
+        action="store_true",
+        help="run: keep the log file of the command's output (default: removed at exit)",
     )
 
 
@@ -152,6 +185,8 @@ def _monitor(args: argparse.Namespace) -> int:
         exit_on_finish=args.exit_on_finish,
         output_log=log,
         duration=args.duration,
+        exit_with_root=args.exit_with_root,
+        keep_log=args.keep_log,
     )
     if args.json:
         from denet_tui.headless import run_headless

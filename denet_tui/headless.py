@@ -28,36 +28,34 @@ def run_headless(session: Session, out: str | None) -> int:
     collector = session.collector
     rec.begin(session.meta)
     last: Snapshot | None = None
-    interrupted = False
+    root_ended = False  # its final figures are taken at once, then the tree is paced as usual
     start = time.monotonic()
     try:
         with graceful_signals():
             next_at = start + session.interval
             while True:
-                done = session.target is not None and session.target.poll().finished
-                expired = (
-                    session.duration is not None and time.monotonic() - start >= session.duration
-                )
-                if done or expired or time.monotonic() >= next_at:
+                ending = not root_ended and target_finished(session)
+                expired = session.expired(time.monotonic() - start)
+                if ending or expired or time.monotonic() >= next_at:
                     last = collector.sample()
                     rec.write(last)
-                    next_at += session.interval
-                    if done or expired or last.target.finished:
+                    root_ended = root_ended or last.target.finished
+                    next_at = max(next_at + session.interval, time.monotonic())
+                    if expired or session.over(last):
                         break
                 time.sleep(max(0.0, min(POLL_S, next_at - time.monotonic())))
     except Interrupted:
-        interrupted = True
+        session.ended_by = "quit"
     finally:
-        target = session.target
-        if target is not None and target.mode == "run" and not target.poll().finished:
-            target.stop()
-            # The final figures, taken after the command ended (its zombie is still readable).
-            last = collector.sample()
-            rec.write(last)
-        code = session.finish()
-        rec.close(last)
-        if session.export_path and last is not None:
-            write_export(session.export_path, session.meta, last)
-    if session.target is not None and session.target.mode == "attach" and interrupted:
-        return 130
-    return code
+        code, final = session.conclude(last, announce=False)
+        if final is not last and final is not None:
+            rec.write(final)  # taken after stopping what still ran
+        rec.close(final, session.ended_by)
+        if session.export_path and final is not None:
+            write_export(session.export_path, session.meta, final)
+    attached = session.target is not None and session.target.mode == "attach"
+    return 130 if attached and session.ended_by == "quit" else code
+
+
+def target_finished(session: Session) -> bool:
+    return session.target is not None and session.target.poll().finished

@@ -120,8 +120,13 @@ class ProcessSample:
     cpu_percent: float | None = None  # over the last interval; 100 = one core
     cpu_time_s: float | None = None  # cumulative user+system
     rss_bytes: int | None = None
-    read_bytes: int | None = None  # storage-layer bytes, /proc/PID/io
-    write_bytes: int | None = None
+    read_bytes: int | None = None  # disk: storage-layer bytes, /proc/PID/io read_bytes
+    write_bytes: int | None = None  # disk: /proc/PID/io write_bytes
+    # Logical I/O: bytes passed to read()/write() and friends, whatever they reached (disk, page
+    # cache, pipes, sockets, terminals): /proc/PID/io rchar/wchar.
+    read_chars: int | None = None
+    write_chars: int | None = None
+    state: str | None = None  # R running, S sleeping, D disk wait, T stopped, Z zombie, …
     threads: int | None = None
     ctx_voluntary: int | None = None
     ctx_involuntary: int | None = None
@@ -157,7 +162,7 @@ class ProcessSample:
         return cls(**kw)
 
 
-TargetState = Literal["starting", "running", "exited", "killed", "gone"]
+TargetState = Literal["starting", "running", "stopped", "exited", "killed", "gone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +289,11 @@ class Meta:
         )
 
 
-def end_record(last: Snapshot) -> dict[str, Any]:
-    """The closing JSON line: exit status, duration and the final totals."""
+def end_record(last: Snapshot, ended_by: str) -> dict[str, Any]:
+    """The closing JSON line: why it ended, exit status, duration and the final totals."""
     return {
         "kind": "end",
+        "ended_by": ended_by,
         "exit_code": last.target.exit_code,
         "status": last.target.status,
         "signal": last.target.signal,

@@ -21,6 +21,13 @@ def state(pid: int) -> str | None:
     return fields[0].decode() if fields else None
 
 
+STOPPED = ("T", "t")  # stopped by a signal (kill -STOP, ctrl+z), or by a tracer
+
+
+def stopped(pid: int) -> bool:
+    return state(pid) in STOPPED
+
+
 def group_members(pgid: int) -> list[int]:
     """Processes of process group ``pgid`` that have not ended (zombies are not counted)."""
     members = []

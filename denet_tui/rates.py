@@ -28,8 +28,10 @@ class Point(NamedTuple):
     cpu_percent: float | None
     cpu_time_s: float | None
     rss_bytes: int | None
-    read_bytes: int | None
+    read_bytes: int | None  # disk
     write_bytes: int | None
+    read_chars: int | None  # logical I/O (rchar/wchar)
+    write_chars: int | None
     syscalls: int | None  # every syscall (exact collectors only)
     rw_calls: int | None  # read + write family calls, /proc/PID/io syscr + syscw (exact)
 
@@ -48,6 +50,8 @@ class Point(NamedTuple):
             p.rss_bytes,
             p.read_bytes,
             p.write_bytes,
+            p.read_chars,
+            p.write_chars,
             p.syscalls,
             rw,
         )
@@ -92,9 +96,17 @@ def _delta(prev: Point | None, cur: Point, i: int) -> float | None:
     return now - before if now >= before else now  # a reused pid starts again from 0
 
 
-_CPU, _READ, _WRITE, _SYSCALLS, _RW = (
+_CPU, _READ, _WRITE, _RCHAR, _WCHAR, _SYSCALLS, _RW = (
     Point._fields.index(f)
-    for f in ("cpu_time_s", "read_bytes", "write_bytes", "syscalls", "rw_calls")
+    for f in (
+        "cpu_time_s",
+        "read_bytes",
+        "write_bytes",
+        "read_chars",
+        "write_chars",
+        "syscalls",
+        "rw_calls",
+    )
 )
 
 
@@ -111,8 +123,10 @@ class ProcessRates:
     cpu_percent: float | None
     syscalls_per_s: float | None
     rw_calls_per_s: float | None
-    read_bps: float | None
+    read_bps: float | None  # disk
     write_bps: float | None
+    rchar_bps: float | None = None  # logical I/O
+    wchar_bps: float | None = None
 
 
 def process_rates(prev: Frame | None, cur: Frame) -> dict[int, ProcessRates]:
@@ -131,7 +145,7 @@ def process_rates(prev: Frame | None, cur: Frame) -> dict[int, ProcessRates]:
         cpu = pt.cpu_percent
         if cpu is None and pt.alive and (used := _delta(before, pt, _CPU)) is not None:
             cpu = used / dt * 100.0
-        rates = [_delta(before, pt, i) for i in (_SYSCALLS, _RW, _READ, _WRITE)]
+        rates = [_delta(before, pt, i) for i in (_SYSCALLS, _RW, _READ, _WRITE, _RCHAR, _WCHAR)]
         out[pid] = ProcessRates(cpu, *(None if r is None else r / dt for r in rates))
     return out
 
@@ -143,10 +157,12 @@ class TreeRates:
     t: float
     cpu_percent: float | None  # 100 = one core
     rss_bytes: float | None
-    read_bps: float | None
+    read_bps: float | None  # disk
     write_bps: float | None
     syscalls_per_s: float | None
     rw_calls_per_s: float | None
+    rchar_bps: float | None = None  # logical I/O
+    wchar_bps: float | None = None
 
 
 def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = None) -> TreeRates:
@@ -159,7 +175,7 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
     rss = _sum(pt.rss_bytes for _, pt in chosen if pt.alive)
     if prev is None or cur.t <= prev.t:
         cpu = _sum(pt.cpu_percent for _, pt in chosen if pt.alive)
-        return TreeRates(cur.t, cpu, rss, None, None, None, None)
+        return TreeRates(cur.t, cpu, rss, None, None, None, None, None, None)
     dt = cur.t - prev.t
     get = prev.points.get
 
@@ -176,6 +192,8 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
         rate(_WRITE),
         rate(_SYSCALLS),
         rate(_RW),
+        rate(_RCHAR),
+        rate(_WCHAR),
     )
 
 
@@ -218,6 +236,26 @@ def percentile_ns(hist: Sequence[int] | None, q: float) -> float | None:
     return low + low * max(0.0, rank - (cumulative[i] - hist[i])) / hist[i]
 
 
+class Extremes:
+    """The lowest and highest known value of each sparkline figure over a whole series, however
+    long: what "min" and "max" mean on screen, whatever width the sparkline has."""
+
+    FIELDS = tuple(f for f in TreeRates.__slots__ if f != "t")
+
+    def __init__(self, samples: Iterable[TreeRates] = ()) -> None:
+        self.low: dict[str, float] = {}
+        self.high: dict[str, float] = {}
+        for r in samples:
+            self.add(r)
+
+    def add(self, r: TreeRates) -> None:
+        for f in self.FIELDS:
+            v = getattr(r, f)
+            if v is not None:
+                self.low[f] = min(v, self.low.get(f, v))
+                self.high[f] = max(v, self.high.get(f, v))
+
+
 class Timeline:
     """The recent past as the screen needs it, advanced one snapshot at a time.
 
@@ -230,6 +268,8 @@ class Timeline:
         self._basis = share_basis
         self._frames: deque[Frame] = deque(maxlen=keep)
         self.series: deque[TreeRates] = deque(maxlen=keep)
+        # Over the whole session for the whole tree; for a scope, over the frames kept.
+        self._whole = self.extremes = Extremes()
         self.snapshot: Snapshot | None = None
         self.previous: Snapshot | None = None
         self.process_rates: dict[int, ProcessRates] = {}
@@ -242,12 +282,22 @@ class Timeline:
         frame = Frame.of(snap)
         self._frames.append(frame)
         self.process_rates = process_rates(before, frame)
-        self.series.append(tree_rates(before, frame, self.scope_pids()))
+        whole = tree_rates(before, frame)
+        self._whole.add(whole)
+        if self.scope is None:
+            self.series.append(whole)
+        else:
+            self.series.append(tree_rates(before, frame, self.scope_pids()))
+            self.extremes.add(self.series[-1])
 
     def set_scope(self, pid: int | None) -> None:
         """Scope to ``pid``'s subtree (None: everything); the sparklines are recomputed."""
         self.scope = pid
         self.series = deque(history(self._frames, self.scope_pids()), maxlen=self.series.maxlen)
+        if pid is None:
+            self.extremes = self._whole
+        else:
+            self.extremes = Extremes(self.series)
 
     def scope_pids(self) -> frozenset[int] | None:
         if self.scope is None or not self._frames:

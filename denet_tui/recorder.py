@@ -46,11 +46,11 @@ class Recorder:
         if not self._closed:
             self._line(snap.to_dict())
 
-    def close(self, last: Snapshot | None) -> None:
+    def close(self, last: Snapshot | None, ended_by: str) -> None:
         if self._closed:
             return
         if last is not None and self._begun:
-            self._line(end_record(last))
+            self._line(end_record(last, ended_by))
         self._closed = True
         if self._own:
             self._f.close()

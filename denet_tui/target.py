@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from denet_tui.model import TargetStatus
-from denet_tui.process_group import group_members, state
+from denet_tui.process_group import STOPPED, group_members, state, stopped
 from denet_tui.watchdog import PR_SET_PDEATHSIG, Watchdog, prctl, stop_group
 
 # The command starts with the signal dispositions it would have had without us (as under
@@ -71,6 +71,10 @@ class Target:
 
     def stop(self) -> None:
         """Stop what we started; never touches an attached process."""
+
+    def running(self) -> bool:
+        """Something we started still runs (run mode only: the root or its process group)."""
+        return False
 
     def close(self) -> None:
         """Release resources; in run mode, makes sure the child does not outlive us."""
@@ -149,6 +153,8 @@ class RunTarget(Target):
                 return self._status
             if info is not None and info.si_pid == self.pid:
                 self._status = status_from_siginfo(self.pid, info)
+            elif self._status.status == "running" and stopped(self.pid):
+                return TargetStatus(pid=self.pid, status="stopped")
             return self._status
 
     def wait(self, timeout: float | None = None) -> TargetStatus:
@@ -168,22 +174,22 @@ class RunTarget(Target):
             os.close(self._gate)
             self._gate = None
             return self.wait(grace)
-        stop_group(self.pid, grace, self._group_running)
+        stop_group(self.pid, grace, self.running)
         return self.poll()
 
-    def _group_running(self) -> bool:
+    def running(self) -> bool:
         """The child, or anything else in its process group, has not ended yet."""
         return not self.poll().finished or bool(group_members(self.pid))
 
     def close(self) -> None:
         """Stop whatever of the command's group still runs (its background jobs too), reap it."""
-        if self._gate is not None or self._group_running():
+        if self._gate is not None or self.running():
             self.stop(grace=1.0)
         if self.poll().finished and not self._reaped:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self._reaped = True
-        if not self._group_running():
+        if not self.running():
             self._guard.disarm()
 
 
@@ -194,6 +200,8 @@ class AttachTarget(Target):
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
+        if pid == os.getpid():
+            raise TargetError(f"{pid} is denet-tui itself", 2)
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 raw = f.read()
@@ -210,7 +218,10 @@ class AttachTarget(Target):
         self._gone_at: float | None = None
 
     def poll(self) -> TargetStatus:
-        if os.path.exists(f"/proc/{self.pid}") and state(self.pid) not in ("Z", "X", None):
+        st = state(self.pid)
+        if st in STOPPED:
+            return TargetStatus(pid=self.pid, status="stopped")
+        if st not in ("Z", "X", None):
             return TargetStatus(pid=self.pid, status="running")
         # Not our child: its exit status is not ours to know.
         return TargetStatus(pid=self.pid, status="gone")

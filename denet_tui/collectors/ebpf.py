@@ -539,6 +539,9 @@ class EbpfCollector:
                         "rss_bytes",
                         "read_bytes",
                         "write_bytes",
+                        "read_chars",
+                        "write_chars",
+                        "state",
                         "threads",
                         "ctx_voluntary",
                         "ctx_involuntary",
@@ -553,7 +556,7 @@ class EbpfCollector:
             )
         extra = {}
         if p.exited:
-            extra = {"alive": False, "cpu_percent": 0.0, "rss_bytes": 0}
+            extra = {"alive": False, "cpu_percent": 0.0, "rss_bytes": 0, "state": None}
         return replace(
             base,
             pid=p.tgid,

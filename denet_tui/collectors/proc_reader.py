@@ -25,6 +25,7 @@ class StatLine:
     comm: str
     state: str
     ppid: int
+    pgrp: int
     minflt: int
     majflt: int
     cpu_ticks: int  # utime + stime, whole thread group
@@ -42,6 +43,7 @@ def parse_stat(data: bytes) -> StatLine:
         comm=data[lp + 1 : rp].decode(errors="replace"),
         state=rest[0].decode(),
         ppid=int(rest[1]),
+        pgrp=int(rest[2]),
         minflt=int(rest[7]),
         majflt=int(rest[9]),
         cpu_ticks=int(rest[11]) + int(rest[12]),
@@ -74,6 +76,8 @@ def _parse_kv(data: bytes, wanted: dict[bytes, str]) -> dict[str, int]:
 
 
 _IO_KEYS = {
+    b"rchar": "read_chars",
+    b"wchar": "write_chars",
     b"read_bytes": "read_bytes",
     b"write_bytes": "write_bytes",
     b"syscr": "read_syscalls",
@@ -144,6 +148,9 @@ def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
         read_bytes=io.get("read_bytes"),
         write_bytes=io.get("write_bytes"),
+        read_chars=io.get("read_chars"),
+        write_chars=io.get("write_chars"),
+        state=stat.state,
         threads=stat.threads,
         ctx_voluntary=ctx.get("ctx_voluntary"),
         ctx_involuntary=ctx.get("ctx_involuntary"),
@@ -183,23 +190,26 @@ class ProcessTable:
                 continue
             stat, sample = got
             prev = self._seen.get(pid)
-            if (
-                prev is not None
-                and prev.starttime == stat.starttime
-                and sample.cpu_time_s is not None
-            ):
-                dt = now - prev.at
-                prev_cpu = prev.sample.cpu_time_s or 0.0
+            same = prev is not None and prev.starttime == stat.starttime
+            if same and not sample.cmdline and prev is not None:
+                # A zombie's cmdline reads empty: keep the one read while it ran.
+                sample = replace(sample, cmdline=prev.sample.cmdline)
+            if sample.cpu_time_s is not None:
+                if same and prev is not None:
+                    used, dt = sample.cpu_time_s - (prev.sample.cpu_time_s or 0.0), now - prev.at
+                else:  # first reading: the rate since the process started
+                    used = sample.cpu_time_s
+                    dt = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
                 if dt > 0:
-                    sample = replace(
-                        sample, cpu_percent=max(0.0, (sample.cpu_time_s - prev_cpu) / dt * 100.0)
-                    )
+                    sample = replace(sample, cpu_percent=max(0.0, used / dt * 100.0))
             if sample.alive:
                 live.add(pid)
             self._seen[pid] = _Seen(stat.starttime, sample, now)
         for pid, seen in self._seen.items():
             if pid not in live and seen.sample.alive:
-                seen.sample = replace(seen.sample, alive=False, cpu_percent=0.0, rss_bytes=0)
+                seen.sample = replace(
+                    seen.sample, alive=False, cpu_percent=0.0, rss_bytes=0, state=None
+                )
             elif pid not in live and seen.sample.cpu_percent:
                 seen.sample = replace(seen.sample, cpu_percent=0.0)
         return [s.sample for s in self._seen.values()]

@@ -26,7 +26,7 @@ class ProcfsCollector:
 
     def start(self, target: Target) -> None:
         self._target = target
-        self._scanner = TreeScanner(target.pid)
+        self._scanner = TreeScanner(target.pid, target.pid if target.mode == "run" else None)
         pids = self._scanner.scan()
         self._table.update(pids)  # baseline, so the first snapshot already has CPU %
         self._sampler.set_pids(pids)

@@ -17,10 +17,17 @@ class TreeScanner:
     A process stays in the tree once seen, even if its parent exits and it is reparented to
     init; identity is (pid, starttime) so a reused pid is not mistaken for a member.
     Children born and gone between two scans cannot be seen here (the eBPF collector sees them).
+    With ``group`` (run mode: the command's own process group), a member of that group is in
+    the tree even if its parent ended before any scan saw it (``sh -c 'job & exit'``).
+    denet-tui itself is never in the tree, nor anything below it, even when it runs inside the
+    watched tree (``attach 1``).
     """
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, group: int | None = None) -> None:
         self.root = root
+        self.group = group
+        # Never ourselves (``attach 1`` would count denet-tui's own work), nor what we start.
+        self.excluded = os.getpid()
         self._members: dict[int, int] = {}  # pid -> starttime
         st = read_stat(root)
         if st is not None:
@@ -43,12 +50,18 @@ class TreeScanner:
         while changed:
             changed = False
             for pid, st in stats.items():
-                if pid not in self._members and st.ppid in self._members:
-                    parent_start = self._members[st.ppid]
+                if pid in self._members or pid == self.excluded:
+                    continue
+                if st.ppid in self._members:
                     # A child cannot be older than its parent; guards against a reused parent pid.
-                    if st.starttime >= parent_start:
-                        self._members[pid] = st.starttime
-                        changed = True
+                    joins = st.starttime >= self._members[st.ppid]
+                else:
+                    joins = st.pgrp == self.group and st.starttime >= self._members.get(
+                        self.root, st.starttime
+                    )
+                if joins:
+                    self._members[pid] = st.starttime
+                    changed = True
         live = [p for p in self._members if p in stats]
         return sorted(live, key=lambda p: (p != self.root, p))
 

@@ -107,6 +107,8 @@ def fmt_status(st: TargetStatus) -> str:
         return f"killed by {signal_name(st.signal)}" if st.signal else "killed"
     if st.status == "gone":
         return "process gone"
+    if st.status == "stopped":
+        return f"stopped (kill -CONT {st.pid} resumes it)"
     return st.status
 
 

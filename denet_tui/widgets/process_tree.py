@@ -36,8 +36,9 @@ class Column:
 
 
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
-    """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then
-    cumulative CPU time, read and write bytes/s and threads while there is room."""
+    """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
+    while there is room, the state, cumulative CPU time, disk read and write bytes/s, logical
+    read and write bytes/s (whatever they reached: cache, pipes, sockets) and threads."""
     cols = [
         Column("cpu", "CPU%", 7),
         Column("rss", "RSS", 7),
@@ -45,15 +46,19 @@ def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
         Column("rate", "sc/s" if exact else "rw/s", 7),
     ]
     for extra in (
+        Column("state", "ST", 3),
         Column("time", "TIME+", 10),
-        Column("read", "RD/s", 8),
-        Column("write", "WR/s", 8),
+        Column("read", "DISK R/s", 9),
+        Column("write", "DISK W/s", 9),
+        Column("rchar", "IO R/s", 8),
+        Column("wchar", "IO W/s", 8),
         Column("threads", "THR", 5),
     ):
         if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
             break
         cols.append(extra)
-    return tuple(cols)
+    # The state goes first, as in htop and top.
+    return tuple(sorted(cols, key=lambda c: c.key != "state"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,9 @@ def make_row(
         "time": fmt_cpu_time(p.cpu_time_s),
         "read": fmt_bytes(r.read_bps if r else None, compact=True) if live else NA,
         "write": fmt_bytes(r.write_bps if r else None, compact=True) if live else NA,
+        "rchar": fmt_bytes(r.rchar_bps if r else None, compact=True) if live else NA,
+        "wchar": fmt_bytes(r.wchar_bps if r else None, compact=True) if live else NA,
+        "state": (p.state or NA) if live else NA,
         "threads": fmt_int(p.threads) if live else NA,
     }
     # Names and arguments are the process's own choice: control characters are made visible.

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
-from denet_tui.rates import TreeRates
+from denet_tui.rates import Extremes, TreeRates
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-LABEL_W = 10
+LABEL_W = 11
 VALUE_W = 12  # the current value
-PEAK_W = 18  # " peak " and the peak value
+RANGE_W = 32  # "  min …  max …"
 
 
 def spark_rows(values: Sequence[float | None], width: int, height: int, peak: float) -> list[str]:
@@ -43,7 +43,7 @@ def spark_rows(values: Sequence[float | None], width: int, height: int, peak: fl
 @dataclass(frozen=True, slots=True)
 class Metric:
     label: str
-    value: Callable[[TreeRates], float | None]
+    key: str  # the TreeRates field
     fmt: Callable[[float | None], str]
     style: str
     floor: float = 0.0  # the scale reaches at least this (CPU: one core)
@@ -61,33 +61,52 @@ def _per_s(v: float | None) -> str:
     return NA if v is None else f"{fmt_count(v)}/s"
 
 
-def metrics(exact: bool) -> list[Metric]:
+def metrics(exact: bool, rows: int = 5) -> list[Metric]:
+    """The figures shown: the five main ones, and logical I/O when ``rows`` allow."""
     calls = (
-        Metric("syscalls", lambda r: r.syscalls_per_s, _per_s, "#d787d7")
+        Metric("syscalls", "syscalls_per_s", _per_s, "#d787d7")
         if exact
         # /proc counts read- and write-family calls exactly (syscr/syscw), not every syscall.
-        else Metric("r/w calls", lambda r: r.rw_calls_per_s, _per_s, "#d787d7")
+        else Metric("r/w calls", "rw_calls_per_s", _per_s, "#d787d7")
     )
-    return [
-        Metric("CPU", lambda r: r.cpu_percent, _cpu, "#87d787", floor=100.0),
-        Metric("RSS", lambda r: r.rss_bytes, fmt_bytes, "#d7af5f"),
-        Metric("read", lambda r: r.read_bps, _bps, "#5fafff"),
-        Metric("write", lambda r: r.write_bps, _bps, "#ff875f"),
+    main = [
+        Metric("CPU", "cpu_percent", _cpu, "#87d787", floor=100.0),
+        Metric("RSS", "rss_bytes", fmt_bytes, "#d7af5f"),
+        # Storage-layer bytes: what reached (or came from) the disk, not the page cache.
+        Metric("disk read", "read_bps", _bps, "#5fafff"),
+        Metric("disk write", "write_bps", _bps, "#ff875f"),
         calls,
     ]
+    logical = [
+        # Bytes through read()/write(): cache, pipes, sockets and terminals included.
+        Metric("I/O read", "rchar_bps", _bps, "#87afd7"),
+        Metric("I/O write", "wchar_bps", _bps, "#d7875f"),
+    ]
+    every = main + logical
+    # Logical I/O only where it costs the main figures no height.
+    return every if rows // len(every) >= max(1, rows // len(main)) else main
 
 
-def sparklines_text(series: Sequence[TreeRates], *, exact: bool, width: int, height: int) -> Text:
-    """All five metrics; each gets ``height // 5`` rows (at least one)."""
-    ms = metrics(exact)
+def sparklines_text(
+    series: Sequence[TreeRates],
+    *,
+    exact: bool,
+    width: int,
+    height: int,
+    extremes: Extremes | None = None,
+) -> Text:
+    """Each metric gets ``height // count`` rows (at least one). Min and max are over
+    ``extremes`` (the whole session), else over ``series``; never over what fits the width."""
+    ms = metrics(exact, height)
+    extremes = extremes or Extremes(series)
     rows_each = max(1, height // len(ms))
-    chart_w = max(4, width - LABEL_W - VALUE_W - PEAK_W)
+    chart_w = max(4, width - LABEL_W - VALUE_W - RANGE_W)
     out = Text(no_wrap=True, overflow="crop", end="")
     for i, m in enumerate(ms):
-        values = [m.value(r) for r in series][-chart_w:]
+        values = [getattr(r, m.key) for r in series][-chart_w:]
         known = [v for v in values if v is not None]
         scale = max([m.floor, *known])
-        peak = max(known) if known else None
+        low, high = extremes.low.get(m.key), extremes.high.get(m.key)
         current = values[-1] if values else None
         for j, row in enumerate(spark_rows(values, chart_w, rows_each, scale)):
             if i or j:
@@ -96,7 +115,7 @@ def sparklines_text(series: Sequence[TreeRates], *, exact: bool, width: int, hei
             out.append(row, style=m.style)
             if j == 0:
                 out.append(m.fmt(current).rjust(VALUE_W), style="bold")
-                out.append(f"  max {m.fmt(peak)}".ljust(PEAK_W), style="dim")
+                out.append(f"  min {m.fmt(low)}  max {m.fmt(high)}".ljust(RANGE_W), style="dim")
     return out
 
 
@@ -104,14 +123,21 @@ class ResourceSparklines(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._series: Sequence[TreeRates] = ()
+        self._extremes: Extremes | None = None
         self._exact = False
 
-    def show(self, series: Sequence[TreeRates], *, exact: bool) -> None:
-        self._series, self._exact = tuple(series), exact
+    def show(
+        self, series: Sequence[TreeRates], *, exact: bool, extremes: Extremes | None = None
+    ) -> None:
+        self._series, self._exact, self._extremes = tuple(series), exact, extremes
         self.refresh()
 
     def render(self) -> Text:
         size = self.size
         return sparklines_text(
-            self._series, exact=self._exact, width=size.width, height=size.height
+            self._series,
+            exact=self._exact,
+            width=size.width,
+            height=size.height,
+            extremes=self._extremes,
         )

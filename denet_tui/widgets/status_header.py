@@ -16,6 +16,7 @@ from denet_tui.widgets.format import collector_label, data_warnings, fmt_elapsed
 _STATUS_STYLE = {
     "starting": "bold yellow",
     "running": "bold green",
+    "stopped": "bold reverse yellow",
     "gone": "bold yellow",
     "killed": "bold red",
 }

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from .conftest import run_json, snapshots
 
 RUN = ("run", "--json", "--collector", "procfs", "--interval", "0.25", "--")
@@ -118,11 +120,57 @@ def test_real_output_matches_schema_and_export(tmp_path, validator) -> None:
     assert exported["meta"]["kind"] == "meta" and exported["t"] == lines[-2]["t"]
 
 
-def test_duration_stops_a_run_command() -> None:
+def test_duration_stops_a_run_command_and_says_time_limit() -> None:
+    # Reported as a time limit (exit 124, as timeout(1)), not as if the user had pressed ctrl+c.
     t0 = time.monotonic()
-    code, lines, _ = run_json(*RUN[:-1], "--duration", "0.6", "--", "sleep", "30")
+    code, lines, err = run_json(*RUN[:-1], "--duration", "0.6", "--", "sleep", "30")
     assert time.monotonic() - t0 < 10
-    assert code == 128 + signal.SIGINT and lines[-1]["kind"] == "end"
+    assert code == 124 and lines[-1]["kind"] == "end"
+    assert lines[-1]["ended_by"] == "time_limit"
+    assert lines[-1]["status"] == "killed" and lines[-1]["signal"] == signal.SIGINT
+    assert err.strip().splitlines() == [
+        "denet-tui: time limit reached (--duration 0.6 s): the command was stopped"
+    ]
+
+
+def test_duration_after_the_command_ended_keeps_its_status() -> None:
+    code, lines, _ = run_json(*RUN[:-1], "--duration", "5", "--", "sh", "-c", "exit 3")
+    assert code == 3 and lines[-1]["ended_by"] == "finished"
+
+
+def test_background_jobs_are_watched_until_they_end(tmp_path) -> None:
+    # The root exits at once; its background job runs on for a second: both are watched.
+    code, lines, _ = run_json(*RUN, "sh", "-c", "sleep 1.2 & exit 0")
+    snaps = snapshots(lines)
+    assert code == 0 and lines[-1]["ended_by"] == "finished"
+    after_root = [s for s in snaps if s["target"]["status"] == "exited"]
+    assert len(after_root) >= 3  # 0.25 s apart while the job ran
+    assert any(p["name"] == "sleep" and p["alive"] for p in after_root[0]["processes"])
+    assert not any(p["alive"] for p in snaps[-1]["processes"])
+    # --exit-with-root: done when the root ends; what is left of its group is stopped.
+    code, lines, _ = run_json(*RUN[:-1], "--exit-with-root", "--", "sh", "-c", "sleep 5 & exit 0")
+    assert code == 0 and lines[-1]["ended_by"] == "root_exited"
+    assert snapshots(lines)[0]["target"]["status"] == "exited"
+    assert not any(p["alive"] for p in snapshots(lines)[-1]["processes"])
+
+
+def test_attach_2_quits_with_130_and_time_limit_with_0() -> None:
+    victim = subprocess.Popen(["sleep", "30"])
+    try:
+        code, lines, _ = run_json(
+            "attach", "--json", "--collector", "procfs", "--duration", "0.5", str(victim.pid)
+        )
+        assert code == 0 and lines[-1]["ended_by"] == "time_limit"
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_interval_below_50_ms_is_refused() -> None:
+    code, lines, err = run_json("run", "--json", "--interval", "0.01", "--", "true")
+    assert code == 2 and lines == []
+    assert "at least 0.05 s between snapshots" in err and "Traceback" not in err
 
 
 def test_unreadable_figures_are_null_with_a_reason() -> None:
@@ -164,3 +212,31 @@ def test_unreadable_figures_are_null_with_a_reason() -> None:
     finally:
         victim.kill()
         victim.wait()
+
+
+@pytest.mark.parametrize("collector", ["procfs", pytest.param("ebpf", marks=pytest.mark.ebpf)])
+def test_attach_to_a_tree_that_contains_denet_tui_leaves_it_out(collector: str) -> None:
+    # The shell attaches to itself: denet-tui (its child) is inside the watched tree.
+    script = (
+        f"{sys.executable} -m denet_tui attach --json --collector {collector} "
+        "--interval 0.3 --duration 1 $$ & echo $!; sleep 3; wait"
+    )
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60)
+    first, *rest = proc.stdout.splitlines()
+    denet = int(first)
+    lines = [json.loads(line) for line in rest]
+    pids = {p["pid"] for s in snapshots(lines) for p in s["processes"]}
+    names = {p["name"] for s in snapshots(lines) for p in s["processes"]}
+    assert lines[0]["kind"] == "meta" and pids, proc.stderr
+    assert denet not in pids and "sleep" in names
+    assert not any("python" in n for n in names)
+
+
+def test_attach_to_denet_tui_itself_is_refused() -> None:
+    proc = subprocess.run(
+        ["sh", "-c", f"exec {sys.executable} -m denet_tui attach --json $$"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2 and "is denet-tui itself" in proc.stderr

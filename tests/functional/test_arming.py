@@ -114,9 +114,15 @@ async def test_quit_while_arming_never_runs_the_command(tmp_path) -> None:
             await pilot.pause()
             assert plan.started.wait(5)
             await pilot.press("q")
+            # The screen stays until arming ends (BCC's compile holds fd 2, where it is drawn),
+            # and says so; then it leaves without letting the command run.
+            await wait_until(pilot, lambda: "quitting as soon as it is done" in header(app))
+            assert app.return_code is None
+            plan.gate.set()
             await wait_until(pilot, lambda: app.return_code is not None)
+            assert app.return_code == 130
     finally:
-        plan.gate.set()  # the arming ends after the quit: it must not let the command run
+        plan.gate.set()
         session.finish()
     assert not session.armed
     assert plan.collector.closed

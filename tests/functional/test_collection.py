@@ -45,7 +45,7 @@ async def test_the_thread_samples_until_the_command_ends_and_records_it(tmp_path
         assert "exited with code 0" in app.query_one(StatusHeader).render().plain  # type: ignore[union-attr]
         taken = [m for m in messages if isinstance(m, SnapshotTaken)]
         assert 1 <= len(taken) <= len(collector.snapshots)  # stale ones may be replaced
-    recorder.close(collector.snapshots[-1])
+    recorder.close(collector.snapshots[-1], session.ended_by)
     kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
     # Every snapshot is recorded, even those the screen skipped.
     assert kinds == ["meta"] + ["snapshot"] * len(collector.snapshots) + ["end"]

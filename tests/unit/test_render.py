@@ -126,7 +126,19 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
     assert [c.key for c in columns_for(40, exact=False)] == ["cpu", "rss", "rate"]
     assert columns_for(40, exact=False)[2].title == "rw/s"
     wide = columns_for(200, exact=True)
-    assert [c.key for c in wide][3:] == ["time", "read", "write", "threads"]
+    assert [c.key for c in wide] == [
+        "state",
+        "cpu",
+        "rss",
+        "rate",
+        "time",
+        "read",
+        "write",
+        "rchar",
+        "wchar",
+        "threads",
+    ]
+    assert [c.title for c in wide][5:9] == ["DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
     assert 200 - sum(c.width for c in wide) >= NAME_MIN
 
 

@@ -86,7 +86,7 @@ def test_wrong_schema_and_empty_recordings(tmp_path: Path) -> None:
     with pytest.raises(CollectorError, match="holds no snapshot"):
         ReplayCollector(str(path))
     path.write_text(json.dumps(meta) + '\n{"kind":"snapshot","t":1}\n')
-    with pytest.raises(CollectorError, match="malformed record"):
+    with pytest.raises(CollectorError, match=r":2: snapshot record without the field .ts."):
         ReplayCollector(str(path))
     with pytest.raises(CollectorError, match="cannot read"):
         ReplayCollector(str(tmp_path / "missing.jsonl"))
