@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
@@ -138,9 +138,10 @@ class DenetApp(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             asyncio.get_running_loop().remove_signal_handler(sig)
 
-    def on_resize(self) -> None:
-        self.screen.set_class(self.size.height >= 40, "-tall")
-        self.screen.set_class(self.size.width >= 140, "-wide")
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: the app's own may not have caught up with the terminal yet.
+        self.screen.set_class(event.size.height >= 40, "-tall")
+        self.screen.set_class(event.size.width >= 140, "-wide")
 
     # -- collection (a thread) ---------------------------------------------------------------
 
@@ -303,6 +304,7 @@ class DenetApp(App[None]):
                 running=running,
                 exited=len(snap.processes) - running if snap else 0,
                 note=self.note,
+                watching_rest=not self.session.exit_with_root,
             )
         )
 

@@ -89,7 +89,7 @@ def make_row(
         "write": fmt_bytes(r.write_bps if r else None, compact=True) if live else NA,
         "rchar": fmt_bytes(r.rchar_bps if r else None, compact=True) if live else NA,
         "wchar": fmt_bytes(r.wchar_bps if r else None, compact=True) if live else NA,
-        "state": (p.state or NA) if live else NA,
+        "state": (p.state or NA) if live else "",  # "exited" says it
         "threads": fmt_int(p.threads) if live else NA,
     }
     # Names and arguments are the process's own choice: control characters are made visible.

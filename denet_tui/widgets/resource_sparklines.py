@@ -19,7 +19,7 @@ from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 LABEL_W = 11
 VALUE_W = 12  # the current value
-RANGE_W = 32  # "  min …  max …"
+MIN_CHART_W = 16  # below this, "min" is left out to give the chart room
 
 
 def spark_rows(values: Sequence[float | None], width: int, height: int, peak: float) -> list[str]:
@@ -100,13 +100,19 @@ def sparklines_text(
     ms = metrics(exact, height)
     extremes = extremes or Extremes(series)
     rows_each = max(1, height // len(ms))
-    chart_w = max(4, width - LABEL_W - VALUE_W - RANGE_W)
+    ranges = [(extremes.low.get(m.key), extremes.high.get(m.key)) for m in ms]
+    # "min … max …" where the chart keeps room; else the max alone.
+    full = [f"  min {m.fmt(lo)}  max {m.fmt(hi)}" for m, (lo, hi) in zip(ms, ranges, strict=True)]
+    range_w = max(len(t) for t in full) + 1
+    if width - LABEL_W - VALUE_W - range_w < MIN_CHART_W:
+        full = [f"  max {m.fmt(hi)}" for m, (_lo, hi) in zip(ms, ranges, strict=True)]
+        range_w = max(len(t) for t in full) + 1
+    chart_w = max(4, width - LABEL_W - VALUE_W - range_w)
     out = Text(no_wrap=True, overflow="crop", end="")
     for i, m in enumerate(ms):
         values = [getattr(r, m.key) for r in series][-chart_w:]
         known = [v for v in values if v is not None]
         scale = max([m.floor, *known])
-        low, high = extremes.low.get(m.key), extremes.high.get(m.key)
         current = values[-1] if values else None
         for j, row in enumerate(spark_rows(values, chart_w, rows_each, scale)):
             if i or j:
@@ -115,7 +121,7 @@ def sparklines_text(
             out.append(row, style=m.style)
             if j == 0:
                 out.append(m.fmt(current).rjust(VALUE_W), style="bold")
-                out.append(f"  min {m.fmt(low)}  max {m.fmt(high)}".ljust(RANGE_W), style="dim")
+                out.append(full[i].ljust(range_w), style="dim")
     return out
 
 

@@ -33,6 +33,7 @@ class HeaderState:
     running: int = 0  # processes of the tree alive now
     exited: int = 0  # processes of the tree seen and gone
     note: str | None = None  # why collection stopped, when it stopped early
+    watching_rest: bool = True  # after the root ends, the rest of the tree is still watched
 
 
 class Watched(Protocol):
@@ -67,6 +68,15 @@ def _line1(watched: Watched, state: HeaderState) -> Text:
         st = snap.target
         style = _STATUS_STYLE.get(st.status, "bold green" if st.exit_code == 0 else "bold red")
         line1.append(f"● {fmt_status(st)}", style=style)
+        if st.finished and state.running:
+            # The root is gone, its background jobs are not (a daemon, `cmd &`, a build's tail).
+            line1.append(f" · {state.running} still running", style="bold yellow")
+            line1.append(
+                " (watched until they end)"
+                if state.watching_rest
+                else " (not watched: --exit-with-root)",
+                style="yellow",
+            )
         line1.append(f"  {fmt_elapsed(snap.t)}", style="bold")
     line1.append(f"  pid {watched.pid}", style="cyan")
     if watched.mode == "attach":

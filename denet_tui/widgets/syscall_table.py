@@ -52,18 +52,33 @@ SORTS: dict[str, tuple[str, ...]] = {
 PADDING = 1  # cells each side of a column
 
 
-def fitting(mode: str, width: int, *, without: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """The columns of ``mode`` (less ``without``) that fit in ``width`` cells (the name always)."""
+def cell_width(title: str, width: int) -> int:
+    """Room for the column's figures and for its title with the sort mark (``▼``)."""
+    return max(width, len(title) + 1)
+
+
+def fitting(
+    mode: str, width: int, *, without: frozenset[str] = frozenset(), keep: str | None = None
+) -> tuple[str, ...]:
+    """The columns of ``mode`` (less ``without``) that fit in ``width`` cells: the name always,
+    and ``keep`` (the sort column) always, in place of the last ones that fit if need be."""
+    cols = [
+        (key, cell_width(t, w) + 2 * PADDING) for key, t, w in MODES[mode] if key not in without
+    ]
+    widths = dict(cols)
     keys: list[str] = []
     used = 0
-    for key, _title, w in MODES[mode]:
-        if key in without:
-            continue
-        used += w + 2 * PADDING
+    for key, w in cols:
+        used += w
         if keys and used > width:
             break
         keys.append(key)
-    return tuple(keys)
+    if keep in widths and keep not in keys:
+        while len(keys) > 1 and sum(widths[k] for k in keys) + widths[keep] > width:
+            keys.pop()
+        keys.append(keep)
+    order = [key for key, _w in cols]
+    return tuple(sorted(keys, key=order.index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +163,14 @@ class SyscallTable(DataTable[Text]):
         self.border_title = (
             "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
         )
-        columns = fitting(mode, self.scrollable_content_region.width, without=without)
+        # The sort column chosen stays, and stays marked, whatever the width.
+        keep = self.sort_key if mode == self.mode else None
+        columns = fitting(mode, self.scrollable_content_region.width, without=without, keep=keep)
         if (mode, columns) != (self.mode, self.shown_columns):
             self.clear(columns=True)
             for key, title, width in MODES[mode]:
                 if key in columns:
-                    self.add_column(Text(title), width=width, key=key)
+                    self.add_column(Text(title), width=cell_width(title, width), key=key)
             if mode != self.mode or self.sort_key not in columns:
                 self.sort_key = next(k for k in SORTS[mode] if k in columns)
             self.mode, self.shown_columns = mode, columns

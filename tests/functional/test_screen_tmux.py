@@ -1,0 +1,75 @@
+"""What the screen shows must not depend on the terminal's size: driven in a real terminal."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.functional.tmux import DENET, Tmux
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _resize(tmux: Tmux, width: int, height: int) -> None:
+    subprocess.run([*tmux.cmd, "resize-window", "-x", str(width), "-y", str(height)], check=True)
+    time.sleep(0.8)
+
+
+def test_the_syscall_sort_survives_a_resize_and_is_always_marked(tmux: Tmux) -> None:
+    tmux.start(f"{DENET} replay {REPO / 'tests/data/build-ebpf.jsonl'}; sleep 30", 160, 40)
+    tmux.wait_for("% TIME▼")  # sorted by time at first, and marked
+    tmux.keys("Tab")  # the syscall table
+    time.sleep(0.3)
+    tmux.keys("s")
+    tmux.keys("s")  # time → calls → errors
+    tmux.wait_for("ERRORS▼")
+    for width, height in ((90, 30), (60, 24), (160, 40)):
+        _resize(tmux, width, height)
+        line = next(line for line in tmux.screen().splitlines() if "SYSCALL" in line)
+        header = line[line.index("SYSCALL") :]  # the tree's ▼ (expanded) is left of it
+        assert "ERRORS▼" in header, (width, header)
+        assert header.count("▼") == 1
+
+
+def _cpu_range(screen: str) -> tuple[str, str]:
+    found = re.search(r"\bCPU\s.*?min (\S+ %)\s+max (\S+ %)", screen)
+    assert found, screen
+    return found.group(1), found.group(2)
+
+
+def test_min_and_max_are_over_the_whole_session_at_any_width(tmux: Tmux, tmp_path: Path) -> None:
+    # A real recording: a CPU burst in the first half second, then 60 quiet snapshots — more
+    # than an 80-column sparkline can show.
+    rec = tmp_path / "burst.jsonl"
+    burst = "import time; t = time.time()\nwhile time.time() - t < 0.5: pass\ntime.sleep(3.5)"
+    subprocess.run(
+        [
+            str(DENET),
+            "run",
+            "--json",
+            "--out",
+            str(rec),
+            "--collector",
+            "procfs",
+            "--interval",
+            "0.05",
+            "--",
+            sys.executable,
+            "-c",
+            burst,
+        ],
+        check=True,
+        timeout=60,
+    )
+    tmux.start(f"{DENET} replay {rec}; sleep 30", 160, 40)
+    wide = _cpu_range(tmux.wait_for("end of recording", timeout=20))
+    assert float(wide[1].split()[0]) > 50  # the burst
+    _resize(tmux, 80, 24)
+    assert _cpu_range(tmux.screen()) == wide
