@@ -94,6 +94,8 @@ def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = Non
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
+            if sig != signal.SIGKILL:
+                os.killpg(pgid, signal.SIGCONT)  # a stopped process acts on it only once resumed
         deadline = time.monotonic() + grace
         while running() and time.monotonic() < deadline:
             time.sleep(0.02)

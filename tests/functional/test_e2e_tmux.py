@@ -144,3 +144,30 @@ def test_ctrl_c_quits_like_q(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("C-c")
     assert wait_for_file(rc, 10) == "130"  # the command was stopped with SIGINT
     assert "ctrl+q" not in tmux.screen()
+
+
+def _log_path(tmux: Tmux) -> Path:
+    tmux.keys("o")
+    screen = tmux.wait_for("command output · ")
+    line = next(line for line in screen.splitlines() if "command output · " in line)
+    return Path(line.split("command output · ", 1)[1].split()[0].rstrip("─"))
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_output_log_is_removed_at_exit_unless_kept(
+    tmux: Tmux, tmp_path: Path, keep: bool
+) -> None:
+    rc = tmp_path / "rc"
+    option = "--keep-log " if keep else ""
+    tmux.start(f"{DENET} run {option}--collector procfs -- sleep 60; echo $? > {rc}; sleep 30")
+    tmux.wait_for("● running")
+    log = _log_path(tmux)
+    assert log.exists() and log.name.startswith("denet-tui-")
+    tmux.keys("q")
+    wait_for_file(rc)
+    try:
+        assert log.exists() == keep
+        kept = f"denet-tui: the command's output is kept in {log}"
+        assert (kept in tmux.screen()) == keep
+    finally:
+        log.unlink(missing_ok=True)

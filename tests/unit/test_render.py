@@ -17,6 +17,7 @@ from denet_tui.model import (
     TargetStatus,
 )
 from denet_tui.rates import ProcessRates, TreeRates
+from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import bar, bars_text, title
 from denet_tui.widgets.format import (
     collector_label,
@@ -303,3 +304,15 @@ def test_the_scope_root_is_never_pruned() -> None:
     procs = [_p(1, None), _p(2, 1, alive=False)]
     assert visible(procs, {2: PRUNE_AFTER}, "")[0] == {1}
     assert visible(procs, {2: PRUNE_AFTER}, "", scope=2)[0] == {1, 2}
+
+
+def test_control_characters_from_processes_are_made_visible() -> None:
+    nasty = "a\x1b]2;PWNED\x07b\nc\rd\te\x7f\x9b\u2028"
+    assert visible(nasty) == "a\\e]2;PWNED\\x07b\\nc\\rd\\te\\x7f\\x9b\\u2028"
+    p = ProcessSample(pid=5, ppid=1, name="\x1b[31mred", cmdline=("x", "a\nb"), alive=True)
+    row = make_row(p, None, exact=True, matched=True, scoped=False)
+    text = row_text(row, 80, columns_for(80, exact=True)).plain
+    assert "\\e[31mred" in text and "a\\nb" in text
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+    # The output pane: whole sequences go, anything left is shown.
+    assert clean_line("\x1b[1mbold\x1b[0m \x1b lone\x07") == "bold \\e lone\\x07"

@@ -1,0 +1,71 @@
+"""Figures checked against what the program itself did (an independent truth), on real runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from denet_tui.collectors.proc_reader import ProcessTable
+
+from .conftest import run_json, snapshots
+
+RUN = ("run", "--json", "--collector", "procfs", "--interval", "0.25", "--")
+BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s}: pass\n{after}"
+
+
+def test_a_first_reading_has_the_cpu_rate_since_the_process_started() -> None:
+    child = subprocess.Popen([sys.executable, "-c", BURN.format(s=0.4, after="time.sleep(30)")])
+    try:
+        time.sleep(0.8)
+        with open(f"/proc/{child.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        (sample,) = ProcessTable().update([child.pid])
+        assert sample.cpu_time_s is not None and sample.cpu_time_s >= 0.4
+        assert sample.cpu_percent is not None
+        # The burn over the child's age (about 0.8 s): far from 0, and no more than one core.
+        assert 30 < sample.cpu_percent <= 100, (sample.cpu_percent, fields[11:13])
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_child_new_in_the_first_snapshot_has_a_cpu_rate() -> None:
+    burn = BURN.format(s=0.3, after="time.sleep(0.5)")
+    code, lines, _ = run_json(*RUN, "sh", "-c", f"{sys.executable} -c '{burn}'; true")
+    first = [p for p in snapshots(lines)[0]["processes"] if p["name"].startswith("python")]
+    assert code == 0 and first
+    assert first[0]["cpu_percent"] is not None and first[0]["cpu_percent"] > 20
+
+
+def test_disk_and_logical_io_are_told_apart() -> None:
+    # dd copies 64 MiB from /dev/zero to /dev/null: 64 MiB through read() and write(), no disk.
+    mib64 = 64 * 1024 * 1024
+    code, lines, _ = run_json(
+        *RUN, "dd", "if=/dev/zero", "of=/dev/null", "bs=1M", "count=64", "status=none"
+    )
+    (dd,) = snapshots(lines)[-1]["processes"]
+    assert code == 0
+    assert dd["write_chars"] == mib64  # all it wrote: the copy
+    assert dd["read_chars"] >= mib64
+    assert dd["write_bytes"] == 0 and dd["read_bytes"] is not None
+
+
+def test_the_root_keeps_its_command_line_after_it_exits() -> None:
+    code, lines, _ = run_json(*RUN, "sleep", "0.3")
+    last = snapshots(lines)[-1]["processes"][0]
+    assert code == 0 and not last["alive"]
+    assert last["cmdline"] == ["sleep", "0.3"]
+
+
+def test_a_stopped_command_is_shown_stopped() -> None:
+    code, lines, _ = run_json(
+        *RUN[:-1], "--duration", "1", "--", "sh", "-c", "kill -STOP $$; exit 0"
+    )
+    snaps = snapshots(lines)
+    stopped = [s for s in snaps if s["target"]["status"] == "stopped"]
+    assert stopped, [s["target"] for s in snaps]
+    assert stopped[0]["processes"][0]["state"] == "T"
+    # At the time limit it is stopped like any other: resumed to act on SIGINT.
+    assert code == 124 and lines[-1]["ended_by"] == "time_limit"
+    assert lines[-1]["signal"] == 2
