@@ -17,7 +17,7 @@ from denet_tui.model import (
     TargetStatus,
 )
 from denet_tui.rates import ProcessRates, TreeRates
-from denet_tui.visible import visible
+from denet_tui.visible import visible as visible_text
 from denet_tui.widgets.category_bars import bar, bars_text, title
 from denet_tui.widgets.format import (
     collector_label,
@@ -308,7 +308,7 @@ def test_the_scope_root_is_never_pruned() -> None:
 
 def test_control_characters_from_processes_are_made_visible() -> None:
     nasty = "a\x1b]2;PWNED\x07b\nc\rd\te\x7f\x9b\u2028"
-    assert visible(nasty) == "a\\e]2;PWNED\\x07b\\nc\\rd\\te\\x7f\\x9b\\u2028"
+    assert visible_text(nasty) == "a\\e]2;PWNED\\x07b\\nc\\rd\\te\\x7f\\x9b\\u2028"
     p = ProcessSample(pid=5, ppid=1, name="\x1b[31mred", cmdline=("x", "a\nb"), alive=True)
     row = make_row(p, None, exact=True, matched=True, scoped=False)
     text = row_text(row, 80, columns_for(80, exact=True)).plain
