@@ -523,11 +523,14 @@ class EbpfCollector:
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
             gone = "process ended before /proc could be read"
+            target = self._target
+            # The command we started: its argv is the one we passed to execve.
+            ours = target is not None and target.mode == "run" and p.tgid == target.pid
             return ProcessSample(
                 pid=p.tgid,
                 ppid=p.ppid,
                 name=p.comm,
-                cmdline=(),
+                cmdline=target.cmd if ours and target is not None else (),
                 alive=not p.exited,
                 syscalls=total,
                 syscalls_by_name=by_name,
