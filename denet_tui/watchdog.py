@@ -19,7 +19,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from denet_tui.process_group import group_members
+from denet_tui.process_group import group_members, stopped
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 GRACE_S = 2.0  # per signal, as RunTarget.stop
@@ -94,7 +94,7 @@ def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = Non
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
-            if sig != signal.SIGKILL:
+            if sig != signal.SIGKILL and any(stopped(pid) for pid in group_members(pgid)):
                 os.killpg(pgid, signal.SIGCONT)  # a stopped process acts on it only once resumed
         deadline = time.monotonic() + grace
         while running() and time.monotonic() < deadline:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = (
-    ("q", "quit (run: stops the command — SIGINT, then SIGTERM, then SIGKILL; attach: leaves it)"),
+    ("q ctrl+c", "quit (run: stops the command — SIGINT, SIGTERM, SIGKILL; attach: leaves it)"),
     ("p", "pause the view (collection and --record go on); in replay, pause the playback"),
     ("n", "replay only: step to the next snapshot"),
     ("e", "export the snapshot on screen to JSON"),
