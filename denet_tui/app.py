@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,9 +29,12 @@ from denet_tui.messages import (
     SnapshotTaken,
 )
 from denet_tui.model import Meta, Snapshot
+from denet_tui.pump import Pump
 from denet_tui.rates import Timeline, category_rates
-from denet_tui.recorder import Recorder, write_export
 from denet_tui.session import ArmingCancelled
+from denet_tui.sinks.base import Sink
+from denet_tui.sinks.export import ExportSink, write_export
+from denet_tui.sinks.jsonl import JsonLinesSink
 from denet_tui.visible import tell, visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
@@ -51,7 +54,23 @@ DURATION_REACHED = "--duration reached"
 END_OF_RECORDING = "end of recording"
 EXIT_ARMING_FAILED = 2  # the collector could not be armed (the command never ran)
 EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
-POLL_S = 0.1  # how often the collector thread looks for cancellation and the target's end
+
+
+class ScreenSink:
+    """The screen as a sink: what the loop (in the collector thread) hands over is posted to
+    the app as messages, handled in its own thread."""
+
+    def __init__(self, app: App[None]) -> None:
+        self._app = app
+
+    def begin(self, meta: Meta) -> None:
+        self._app.post_message(CollectorArmed(meta))
+
+    def write(self, snap: Snapshot) -> None:
+        self._app.post_message(SnapshotTaken(snap))
+
+    def close(self, last: Snapshot | None, ended_by: str) -> None:
+        """The screen is gone by then."""
 
 
 class DenetApp(App[None]):
@@ -69,10 +88,11 @@ class DenetApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, session: Session, recorder: Recorder | None = None) -> None:
+    def __init__(self, session: Session, sinks: Sequence[Sink] = ()) -> None:
         super().__init__()
         self.session = session
-        self.recorder = recorder
+        # The one run loop; the screen is one of its sinks, beside --record and --export.
+        self.pump = Pump(session, [*sinks, ScreenSink(self)])
         self.replay = isinstance(session.collector, ReplayCollector)
         self.exact = False
         self.timeline = Timeline(exact=False, share_basis=None)  # until the collector is known
@@ -151,20 +171,25 @@ class DenetApp(App[None]):
     @work(thread=True, exclusive=True, group="collector", exit_on_error=False)
     def collect(self) -> None:
         worker = get_current_worker()
-        if not self.session.armed and not self._arm(worker):
+        if not self._arm(worker):
             return
         try:
-            if isinstance(self.session.collector, ReplayCollector):
-                self._play(worker, self.session.collector)
-            else:
-                self._watch(worker)
+            ended = self.pump.run(worker.cancelled_event)
         except Exception as e:  # the screen keeps the last figures and says why
             self.post_message(CollectionFailed(f"{type(e).__name__}: {e}"))
+            return
+        last = self.pump.last
+        if ended == "time_limit":
+            self.post_message(CollectionEnded(DURATION_REACHED))
+        elif ended is not None and self.replay:
+            self.post_message(CollectionEnded(END_OF_RECORDING))
+        elif ended is not None and last is not None:
+            self.post_message(CollectionEnded(fmt_status(last.target)))
 
     def _arm(self, worker: Worker[None]) -> bool:
         """Arm the session's collector (the command runs from here on); say how it went."""
         try:
-            self.session.arm(cancelled=lambda: worker.is_cancelled)
+            self.pump.arm(cancelled=lambda: worker.is_cancelled)  # the sinks post CollectorArmed
         except ArmingCancelled:
             self.post_message(ArmingFailed(None, EXIT_QUIT_BEFORE_RUN))
             return False
@@ -174,48 +199,7 @@ class DenetApp(App[None]):
         except Exception as e:  # noqa: BLE001 - one line for the user, as the CLI does
             self.post_message(ArmingFailed(f"internal error: {type(e).__name__}: {e}", 1))
             return False
-        assert self.session.meta is not None
-        self.post_message(CollectorArmed(self.session.meta))
         return True
-
-    def _watch(self, worker: Worker[None]) -> None:
-        s = self.session
-        assert s.collector is not None and s.meta is not None
-        if self.recorder is not None:
-            self.recorder.begin(s.meta)
-        next_at = time.monotonic()
-        root_ended = False  # its final figures are taken at once, then the tree is paced as usual
-        while not worker.is_cancelled:
-            snap = s.collector.sample()
-            if self.recorder is not None:
-                self.recorder.write(snap)
-            self.post_message(SnapshotTaken(snap))
-            root_ended = root_ended or snap.target.finished
-            if s.over(snap):
-                self.post_message(CollectionEnded(fmt_status(snap.target)))
-                return
-            if s.expired(snap.t):
-                self.post_message(CollectionEnded(DURATION_REACHED))
-                return
-            next_at = max(next_at + s.interval, time.monotonic())
-            # Sleep in short steps: quit promptly, and take the root's final figures as soon as
-            # it ends rather than up to an interval later.
-            while (left := next_at - time.monotonic()) > 0 and not worker.is_cancelled:
-                if not root_ended and s.target is not None and s.target.poll().finished:
-                    break
-                worker.cancelled_event.wait(min(POLL_S, left))
-
-    def _play(self, worker: Worker[None], replay: ReplayCollector) -> None:
-        replay.start()
-        while not worker.is_cancelled:
-            delay = replay.due_in()
-            if delay is None and replay.finished:
-                self.post_message(CollectionEnded(END_OF_RECORDING))
-                return
-            if delay is None or delay > 0:  # paused, or not yet due
-                worker.cancelled_event.wait(POLL_S if delay is None else min(POLL_S, delay))
-                continue
-            self.post_message(SnapshotTaken(replay.sample()))
 
     # -- snapshots in, widgets out -----------------------------------------------------------
 
@@ -376,8 +360,7 @@ class DenetApp(App[None]):
             self.action_pause()
         snap = self.session.collector.step()
         if snap is not None:
-            self.timeline.add(snap)
-            self.show_latest()
+            self.pump.deliver(snap)
 
     def action_export(self) -> None:
         snap = self.shown
@@ -417,21 +400,17 @@ def run_tui(session: Session) -> int:
     never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
     """
     try:  # opened now, so a bad path fails before the screen; its meta line comes once armed
-        recorder = Recorder(session.record_path, session.meta) if session.record_path else None
+        sinks: list[Sink] = [JsonLinesSink(session.record_path)] if session.record_path else []
+        if session.export_path:
+            sinks.append(ExportSink(session.export_path))
     except BaseException:
         session.finish()
         raise
-    app = DenetApp(session, recorder)
+    app = DenetApp(session, sinks)
     try:
         app.run()
     finally:
-        code, last = session.conclude(app.timeline.snapshot, announce=True)
-        if recorder is not None:
-            if last is not app.timeline.snapshot and last is not None:
-                recorder.write(last)  # taken after stopping what still ran
-            recorder.close(last, session.ended_by)
-        if session.export_path and last is not None and session.meta is not None:
-            write_export(session.export_path, session.meta, last)
+        code = app.pump.finish(announce=True)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED

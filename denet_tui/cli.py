@@ -176,7 +176,6 @@ def _monitor(args: argparse.Namespace) -> int:
         interval=args.interval,
         plan=CollectorPlan(
             args.collector,
-            interval=args.interval,
             latency=not args.no_latency,
             sample_hz=args.sample_hz,
         ),

@@ -9,7 +9,6 @@ after its first frame; the headless writer arms at once. A replay session is arm
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import socket
@@ -22,9 +21,8 @@ from typing import Literal
 
 from denet_tui import __version__
 from denet_tui.collectors.base import Collector, CollectorError
-from denet_tui.model import Meta, Snapshot
+from denet_tui.model import Meta
 from denet_tui.target import ChildOutput, RunTarget, Target
-from denet_tui.visible import tell
 
 ARM_WAIT_S = 30.0  # how long finish() waits for an arming under way (a BPF compile) to end
 EXIT_TIME_LIMIT = 124  # `run` stopped at --duration, as timeout(1) exits
@@ -42,7 +40,6 @@ class CollectorPlan:
     """How to get a collector: ``select_collector`` with these options, then ``start``."""
 
     choice: str = "auto"  # "auto" | "ebpf" | "procfs"
-    interval: float = 1.0
     latency: bool = True
     sample_hz: float = 100.0
 
@@ -56,7 +53,7 @@ class CollectorPlan:
         from denet_tui.collectors.select import select_collector
 
         collector, _reason = select_collector(
-            self.choice, interval=self.interval, latency=self.latency, sample_hz=self.sample_hz
+            self.choice, latency=self.latency, sample_hz=self.sample_hz
         )
         try:
             collector.start(target)
@@ -80,7 +77,6 @@ class Session:
     duration: float | None = None
     exit_with_root: bool = False  # stop watching when the root ends, not when the last one does
     keep_log: bool = False  # keep ``output_log`` after the session
-    ended_by: EndedBy = "quit"  # set by the run loop when it ends on its own
     _finished: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _arming: threading.Event | None = field(default=None, repr=False)  # set when arming ends
@@ -129,50 +125,6 @@ class Session:
         if arming is not None:
             arming.wait(ARM_WAIT_S)
         return self.armed
-
-    def over(self, snap: Snapshot) -> bool:
-        """Nothing left to watch: the root has ended and (unless ``exit_with_root``) so has every
-        process of its tree — a command's background jobs are watched until they end too."""
-        if not snap.target.finished:
-            return False
-        if self.exit_with_root:
-            self.ended_by = "root_exited"
-            return True
-        if any(p.alive for p in snap.processes):
-            return False
-        self.ended_by = "finished"
-        return True
-
-    def expired(self, elapsed: float) -> bool:
-        """``--duration`` has run out."""
-        if self.duration is not None and elapsed >= self.duration:
-            self.ended_by = "time_limit"
-            return True
-        return False
-
-    def conclude(self, last: Snapshot | None, *, announce: bool) -> tuple[int, Snapshot | None]:
-        """End the session: stop whatever of a ``run`` command still runs (its background jobs
-        too) and take the final figures after it ended, then :meth:`finish`. Returns the exit
-        status and the last snapshot (a new one when something was stopped)."""
-        self.settle()
-        target = self.target
-        stopped = False
-        if self.collector is not None and isinstance(target, RunTarget) and target.running():
-            if announce:
-                tell(f"stopping {target.cmd[0]} (pid {target.pid})…")
-            target.stop()
-            stopped = True
-            last = self.collector.sample()  # the final figures, taken after the end
-        code = self.finish()
-        if stopped and self.ended_by == "time_limit":
-            tell(f"time limit reached (--duration {self.duration:g} s): the command was stopped")
-            code = EXIT_TIME_LIMIT
-        if self.output_log is not None and not self.keep_log:
-            with contextlib.suppress(OSError):
-                os.unlink(self.output_log)
-        elif self.output_log is not None:
-            tell(f"the command's output is kept in {self.output_log}")
-        return code, last
 
     def finish(self) -> int:
         """Stop what we started (gracefully), free the collector; return the status to exit with.

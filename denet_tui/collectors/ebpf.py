@@ -176,8 +176,7 @@ class EbpfCollector:
     everything and is safe to call more than once, from any exit path.
     """
 
-    def __init__(self, interval_hint: float = 1.0, latency: bool = True) -> None:
-        self.interval_hint = interval_hint
+    def __init__(self, latency: bool = True) -> None:
         self.latency = latency
         self.info = CollectorInfo(
             name="ebpf",

@@ -8,7 +8,7 @@ from denet_tui.collectors.base import Collector, CollectorError
 
 
 def select_collector(
-    choice: str, *, interval: float = 1.0, latency: bool = True, sample_hz: float = 100.0
+    choice: str, *, latency: bool = True, sample_hz: float = 100.0
 ) -> tuple[Collector, str]:
     """Return a ready (compiled, not yet started) collector and why it was chosen.
 
@@ -32,7 +32,7 @@ def select_collector(
         except ImportError as e:
             raise CollectorError(f"ebpf unavailable: cannot load the eBPF collector ({e})") from e
         return _with_reason(
-            EbpfCollector(interval_hint=interval, latency=latency),
+            EbpfCollector(latency=latency),
             "ebpf requested" if choice == "ebpf" else "ebpf available",
         )
     except CollectorError as e:

@@ -32,7 +32,7 @@ def run_collected(
         target = RunTarget(argv, ChildOutput(stdout=devnull))
     finally:
         os.close(devnull)
-    collector = EbpfCollector(interval_hint=interval, latency=latency)
+    collector = EbpfCollector(latency=latency)
     snaps: list[Snapshot] = []
     try:
         collector.start(target)

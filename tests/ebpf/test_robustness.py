@@ -94,7 +94,7 @@ def test_compile_failure_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_info_and_start_contract() -> None:
-    with EbpfCollector(interval_hint=0.5) as c:
+    with EbpfCollector() as c:
         assert c.info.name == "ebpf"
         assert c.info.syscalls == "exact"
         assert c.info.share_basis == "time"

@@ -150,7 +150,7 @@ def test_background_jobs_are_watched_until_they_end(tmp_path) -> None:
     # --exit-with-root: done when the root ends; what is left of its group is stopped.
     code, lines, _ = run_json(*RUN[:-1], "--exit-with-root", "--", "sh", "-c", "sleep 5 & exit 0")
     assert code == 0 and lines[-1]["ended_by"] == "root_exited"
-    assert snapshots(lines)[0]["target"]["status"] == "exited"
+    assert [s["target"]["status"] for s in snapshots(lines)][-1] == "exited"
     assert not any(p["alive"] for p in snapshots(lines)[-1]["processes"])
 
 

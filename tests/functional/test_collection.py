@@ -7,7 +7,7 @@ import json
 
 from denet_tui.app import DenetApp
 from denet_tui.messages import CollectionEnded, CollectionFailed, SnapshotTaken
-from denet_tui.recorder import Recorder
+from denet_tui.sinks.jsonl import JsonLinesSink
 from denet_tui.widgets.status_header import StatusHeader
 
 from .feed import RecordedCollector, recorded_session
@@ -22,8 +22,8 @@ async def until_closed(pilot) -> None:
         await pilot.pause(0.01)
 
 
-def threaded(session, recorder=None) -> DenetApp:
-    app = DenetApp(session, recorder)
+def threaded(session, *sinks) -> DenetApp:
+    app = DenetApp(session, sinks)
     app.theme = "textual-dark"
     return app
 
@@ -33,7 +33,7 @@ async def test_the_thread_samples_until_the_command_ends_and_records_it(tmp_path
     collector = session.collector
     assert isinstance(collector, RecordedCollector)
     path = tmp_path / "rec.jsonl"
-    recorder = Recorder(str(path), session.meta)
+    recorder = JsonLinesSink(str(path))
     messages: list = []
     app = threaded(session, recorder)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
@@ -45,7 +45,7 @@ async def test_the_thread_samples_until_the_command_ends_and_records_it(tmp_path
         assert "exited with code 0" in app.query_one(StatusHeader).render().plain  # type: ignore[union-attr]
         taken = [m for m in messages if isinstance(m, SnapshotTaken)]
         assert 1 <= len(taken) <= len(collector.snapshots)  # stale ones may be replaced
-    recorder.close(collector.snapshots[-1], session.ended_by)
+    app.pump.finish()  # as run_tui does once the screen has closed
     kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
     # Every snapshot is recorded, even those the screen skipped.
     assert kinds == ["meta"] + ["snapshot"] * len(collector.snapshots) + ["end"]

@@ -1,4 +1,4 @@
-"""JSON lines out: the ``--json`` stream, ``--record`` files and ``--export`` snapshots."""
+"""JSON lines out: the ``--json`` stream and ``--record`` files (meta, snapshots, end)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ import os
 import sys
 from typing import IO, Any
 
-from denet_tui.model import Meta, Snapshot, end_record, export_record
+from denet_tui.model import Meta, Snapshot, end_record
 
 
 def dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-class Recorder:
+class JsonLinesSink:
     """Writes ``meta``, one ``snapshot`` per call, then ``end``; each line flushed as written."""
 
-    def __init__(self, path: str | None, meta: Meta | None) -> None:
-        """Opens ``path`` now (a bad path fails at once); writes ``meta`` now, or at ``begin``."""
+    def __init__(self, path: str | None, meta: Meta | None = None) -> None:
+        """Opens ``path`` now (None or "-": stdout); writes ``meta`` now, or at ``begin``."""
         self._own = path not in (None, "-")
         self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         self._closed = False
@@ -54,14 +54,3 @@ class Recorder:
         self._closed = True
         if self._own:
             self._f.close()
-
-
-def write_export(path: str, meta: Meta, snap: Snapshot) -> str:
-    """Write one snapshot with its meta as pretty JSON; returns the absolute path written."""
-    path = os.path.abspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(export_record(meta, snap), f, indent=2, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path

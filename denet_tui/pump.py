@@ -1,0 +1,145 @@
+"""The one run loop, for the screen and for ``--json`` alike: arm, pace, sample, end, finish.
+
+``Pump(session, sinks)``:
+
+- ``arm()`` chooses and starts the collector (a ``run`` command leaves its gate only then) and
+  tells every sink what is watched (``begin``);
+- ``run(stop)`` samples at the session's interval (a replay at the recording's own clock) and
+  hands each snapshot to every sink, until the tree has ended (:meth:`Session.over`),
+  ``--duration`` runs out, the recording ends, or ``stop`` is set. It returns why;
+- ``finish()`` stops whatever of a ``run`` command still runs (background jobs too), takes the
+  final figures after that, closes every sink with the last snapshot and why the session
+  ended, frees the collector, and returns the exit status to leave with.
+
+The screen runs ``arm`` and ``run`` in its collector thread and ``finish`` once it has closed;
+``--json`` runs all three in the main thread, with SIGINT/SIGTERM/SIGHUP turned into an
+exception (:mod:`denet_tui.signals`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.model import Snapshot
+from denet_tui.session import EXIT_TIME_LIMIT, EndedBy, Session
+from denet_tui.sinks.base import Sink
+from denet_tui.target import RunTarget
+from denet_tui.visible import tell
+
+POLL_S = 0.05  # between samples: how often the loop looks for a stop and for the root's end
+
+
+class Pump:
+    def __init__(self, session: Session, sinks: Sequence[Sink]) -> None:
+        self.session = session
+        self.sinks = list(sinks)
+        self.last: Snapshot | None = None  # the latest snapshot handed to the sinks
+        self.ended_by: EndedBy = "quit"  # until the loop ends on its own
+        self._begun = False
+
+    # -- arming --------------------------------------------------------------------------
+
+    def arm(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Arm the session (see :meth:`Session.arm`), then ``begin`` every sink."""
+        self.session.arm(cancelled)
+        assert self.session.meta is not None
+        for sink in self.sinks:
+            sink.begin(self.session.meta)
+        self._begun = True
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None) -> EndedBy | None:
+        """Sample until the session is over; None when ``stop`` was set first."""
+        stop = stop or threading.Event()
+        collector = self.session.collector
+        if isinstance(collector, ReplayCollector):
+            return self._replay(collector, stop)
+        s = self.session
+        assert collector is not None and self._begun, "arm() first"
+        next_at = time.monotonic()
+        root_ended = False  # its final figures are taken at once, then the tree is paced as usual
+        while not stop.is_set():
+            snap = self.deliver(collector.sample())
+            root_ended = root_ended or snap.target.finished
+            if (ended := self._ended(snap)) is not None:
+                return ended
+            next_at = max(next_at + s.interval, time.monotonic())
+            # Wait in short steps: stop promptly, and take the root's final figures as soon as
+            # it ends rather than up to an interval later.
+            while (left := next_at - time.monotonic()) > 0 and not stop.is_set():
+                if not root_ended and s.target is not None and s.target.poll().finished:
+                    break
+                stop.wait(min(POLL_S, left))
+        return None
+
+    def _replay(self, replay: ReplayCollector, stop: threading.Event) -> EndedBy | None:
+        """A recording, at its own clock (pauses and steps are the replay collector's)."""
+        if not self._begun:
+            self.arm()
+        replay.start()
+        while not stop.is_set():
+            delay = replay.due_in()
+            if delay is None and replay.finished:
+                self.ended_by = "finished"
+                return "finished"
+            if delay is None or delay > 0:  # paused, or not yet due
+                stop.wait(POLL_S if delay is None else min(POLL_S, delay))
+                continue
+            self.deliver(replay.sample())
+        return None
+
+    def deliver(self, snap: Snapshot) -> Snapshot:
+        """Hand ``snap`` to every sink (the loop's samples, and a replay's single steps)."""
+        self.last = snap
+        for sink in self.sinks:
+            sink.write(snap)
+        return snap
+
+    def _ended(self, snap: Snapshot) -> EndedBy | None:
+        s = self.session
+        if s.duration is not None and snap.t >= s.duration:
+            self.ended_by = "time_limit"
+        elif snap.target.finished and s.exit_with_root:
+            self.ended_by = "root_exited"
+        elif snap.target.finished and not any(p.alive for p in snap.processes):
+            # The root and every process of its tree: background jobs are watched to their end.
+            self.ended_by = "finished"
+        else:
+            return None
+        return self.ended_by
+
+    # -- the end -------------------------------------------------------------------------
+
+    def finish(self, *, announce: bool = False) -> int:
+        """Stop what still runs of a ``run`` command, close the sinks, free the collector;
+        return the exit status. Idempotent enough to call on every exit path."""
+        s = self.session
+        s.settle()  # no arming after this; one under way (in a thread) has ended
+        target = s.target
+        stopped = False
+        if s.collector is not None and isinstance(target, RunTarget) and target.running():
+            if announce:
+                tell(f"stopping {target.cmd[0]} (pid {target.pid})…")
+            target.stop()
+            stopped = True
+            self.deliver(s.collector.sample())  # the final figures, taken after the end
+        code = s.finish()
+        if self._begun:
+            self._begun = False
+            for sink in self.sinks:
+                sink.close(self.last, self.ended_by)
+        if stopped and self.ended_by == "time_limit":
+            tell(f"time limit reached (--duration {s.duration:g} s): the command was stopped")
+            code = EXIT_TIME_LIMIT
+        if s.output_log is not None and not s.keep_log:
+            with contextlib.suppress(OSError):
+                os.unlink(s.output_log)
+        elif s.output_log is not None:
+            tell(f"the command's output is kept in {s.output_log}")
+        return code

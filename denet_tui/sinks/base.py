@@ -1,0 +1,18 @@
+"""The sink protocol."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from denet_tui.model import Meta, Snapshot
+
+
+class Sink(Protocol):
+    def begin(self, meta: Meta) -> None:
+        """The collector is armed: what is watched, by what. Called once, before any write."""
+
+    def write(self, snap: Snapshot) -> None:
+        """One snapshot (cumulative figures), in order."""
+
+    def close(self, last: Snapshot | None, ended_by: str) -> None:
+        """The session is over: its last snapshot (None if none was taken) and why it ended."""
