@@ -28,6 +28,15 @@ def _positive(text: str) -> float:
     return v
 
 
+def _probes(text: str) -> frozenset[str]:
+    from denet_tui.collectors.ebpf.families import parse_probes
+
+    try:
+        return parse_probes(text)
+    except CollectorError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _interval(text: str) -> float:
     v = _positive(text)
     if v < MIN_INTERVAL_S:
@@ -45,6 +54,13 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         help="data source: eBPF (exact syscall counts) or /proc (sampled); default auto",
     )
     p.add_argument("--no-latency", action="store_true", help="eBPF: count calls and errors only")
+    p.add_argument(
+        "--probes",
+        type=_probes,
+        default=None,
+        metavar="LIST",
+        help="eBPF probe families, comma-separated (syscalls), or all (default), or none",
+    )
     p.add_argument(
         "--sample-hz",
         type=_positive,
@@ -177,6 +193,7 @@ def _monitor(args: argparse.Namespace) -> int:
         plan=CollectorPlan(
             args.collector,
             latency=not args.no_latency,
+            probes=args.probes,
             sample_hz=args.sample_hz,
         ),
         record_path=args.record,

@@ -232,9 +232,24 @@ class CollectorInfo:
     syscalls: SyscallAccuracy
     reason: str  # why this collector was chosen (or why the better one was not)
     share_basis: ShareBasis = None
+    # The probe families present, each "exact" or "sampled" (capabilities, not modes).
+    families: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        families = self.families
+        if not families and self.syscalls is not None:  # recordings made before families
+            families = {"syscalls": self.syscalls}
+        object.__setattr__(self, "families", _frozen_map(families))
+
+    def has(self, family: str, accuracy: str | None = None) -> bool:
+        """The family is present (and, if asked, ``accuracy`` is "exact" or "sampled")."""
+        got = self.families.get(family)
+        return got is not None and (accuracy is None or got == accuracy)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["families"] = dict(self.families)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CollectorInfo:
@@ -243,6 +258,7 @@ class CollectorInfo:
             syscalls=d.get("syscalls"),
             reason=d.get("reason", ""),
             share_basis=d.get("share_basis"),
+            families=d.get("families") or {},
         )
 
 

@@ -42,6 +42,7 @@ class CollectorPlan:
     choice: str = "auto"  # "auto" | "ebpf" | "procfs"
     latency: bool = True
     sample_hz: float = 100.0
+    probes: frozenset[str] | None = None  # eBPF families (None: all this machine supports)
 
     @property
     def description(self) -> str:
@@ -53,7 +54,7 @@ class CollectorPlan:
         from denet_tui.collectors.select import select_collector
 
         collector, _reason = select_collector(
-            self.choice, latency=self.latency, sample_hz=self.sample_hz
+            self.choice, latency=self.latency, sample_hz=self.sample_hz, probes=self.probes
         )
         try:
             collector.start(target)

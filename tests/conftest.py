@@ -1,8 +1,8 @@
 """Shared test setup.
 
 eBPF rule: a test marked `@pytest.mark.ebpf` needs root, BCC, kernel headers and tracefs. When
-`denet_tui.doctor.ebpf_unavailable_reason()` says eBPF is unavailable here, the test is skipped with
-that reason.
+`denet_tui.collectors.ebpf.support.ebpf_unavailable_reason()` says eBPF is unavailable here, the
+test is skipped with that reason.
 
 CI rule: with DENET_TUI_REQUIRE_EBPF=1 (as `.ci/run` sets), CI runs as root after the set-up has
 installed everything, so *no* test may skip there: every skip (eBPF, tmux, setpriv, headers, …)
@@ -24,7 +24,7 @@ _EBPF_REASON = pytest.StashKey[str | None]()
 def _ebpf_reason(config: pytest.Config) -> str | None:
     """Computed once per session, on the first eBPF test."""
     if _EBPF_REASON not in config.stash:
-        from denet_tui.doctor import ebpf_unavailable_reason
+        from denet_tui.collectors.ebpf.support import ebpf_unavailable_reason
 
         config.stash[_EBPF_REASON] = ebpf_unavailable_reason()
     return config.stash[_EBPF_REASON]

@@ -43,6 +43,15 @@ def table_fd(b, name: str) -> int:
     return fd
 
 
+def value_size(fd: int) -> int:
+    """The value size of the map behind ``fd``, as the kernel has it (from fdinfo)."""
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        for line in f:
+            if line.startswith("value_size:"):
+                return int(line.split()[1])
+    raise CollectorError(f"no value_size in the fdinfo of map fd {fd}")
+
+
 def update(tbl, key, value, flags: int) -> int:
     return _lib().bpf_update_elem(tbl.map_fd, ct.byref(key), ct.byref(value), flags)
 

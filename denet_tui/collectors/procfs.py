@@ -16,7 +16,11 @@ from denet_tui.target import Target
 class ProcfsCollector:
     def __init__(self, sample_hz: float = 100.0, cpu_budget: float = CPU_BUDGET) -> None:
         self.info = CollectorInfo(
-            name="procfs", syscalls="sampled", reason="", share_basis="samples"
+            name="procfs",
+            syscalls="sampled",
+            reason="",
+            share_basis="samples",
+            families={"syscalls": "sampled"},
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()

@@ -8,7 +8,11 @@ from denet_tui.collectors.base import Collector, CollectorError
 
 
 def select_collector(
-    choice: str, *, latency: bool = True, sample_hz: float = 100.0
+    choice: str,
+    *,
+    latency: bool = True,
+    sample_hz: float = 100.0,
+    probes: frozenset[str] | None = None,
 ) -> tuple[Collector, str]:
     """Return a ready (compiled, not yet started) collector and why it was chosen.
 
@@ -22,7 +26,7 @@ def select_collector(
     if choice not in ("auto", "ebpf"):
         raise CollectorError(f"unknown collector: {choice}")
     try:
-        from denet_tui.doctor import ebpf_unavailable_reason
+        from denet_tui.collectors.ebpf.support import ebpf_unavailable_reason
 
         reason = ebpf_unavailable_reason()
         if reason is not None:
@@ -32,7 +36,7 @@ def select_collector(
         except ImportError as e:
             raise CollectorError(f"ebpf unavailable: cannot load the eBPF collector ({e})") from e
         return _with_reason(
-            EbpfCollector(latency=latency),
+            EbpfCollector(latency=latency, probes=probes),
             "ebpf requested" if choice == "ebpf" else "ebpf available",
         )
     except CollectorError as e:

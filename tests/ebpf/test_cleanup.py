@@ -68,10 +68,10 @@ def test_exception_while_monitoring_unloads() -> None:
 def test_failure_after_load_unloads(monkeypatch: pytest.MonkeyPatch) -> None:
     before = fd_prog_ids()
 
-    def broken(self: EbpfCollector) -> None:
+    def broken(*args: object) -> None:
         raise OSError("map setup failed")
 
-    monkeypatch.setattr(EbpfCollector, "_init_maps", broken)
+    monkeypatch.setattr("denet_tui.collectors.ebpf.collector.Tracker", broken)
     with pytest.raises(CollectorError, match="map setup failed"):
         EbpfCollector()
     assert fd_prog_ids() == before

@@ -1,4 +1,5 @@
-"""The BPF source is never built from user input, and what it is given is what it expects."""
+"""The BPF source is never built from user input, and what it is given is what it expects: the
+layouts declared in Python (``layout.py``) are the sizes BCC derives from the C source."""
 
 from __future__ import annotations
 
@@ -7,30 +8,43 @@ import re
 
 import pytest
 
-from denet_tui.collectors import ebpf
-from denet_tui.collectors.ebpf import EbpfCollector
+from denet_tui.collectors.bpf_maps import table_fd, value_size
+from denet_tui.collectors.ebpf import EbpfCollector, layout, loader
+from denet_tui.collectors.ebpf.families.syscalls import NR_REG, NR_SLOTS, SyscallsFamily
 
 pytestmark = pytest.mark.ebpf
 
 
 def test_cflags_are_integer_defines_only() -> None:
-    with EbpfCollector() as c:
-        flags = c._cflags()
+    flags = loader.cflags([SyscallsFamily()], cpu_bits=2)
     for flag in flags:
         name, _, value = flag.removeprefix("-D").partition("=")
         assert flag.startswith("-D") and re.fullmatch(r"[A-Z][A-Z0-9_]*", name), flag
         if name == "SYSCALL_NR_REG":  # a struct member from our own per-architecture table
-            assert value in ebpf._NR_REG.values()
+            assert value in NR_REG.values()
         else:
             int(value)
-    assert f"-DNR_SLOTS={ebpf.NR_SLOTS}" in flags
-    assert ebpf.NR_SLOTS & (ebpf.NR_SLOTS - 1) == 0  # the C masks indexes with NR_SLOTS - 1
+    assert f"-DNR_SLOTS={NR_SLOTS}" in flags and "-DFAMILY_SYSCALLS=1" in flags
+    assert NR_SLOTS & (NR_SLOTS - 1) == 0  # the C masks indexes with NR_SLOTS - 1
 
 
-def test_task_state_layout_matches_the_kernel_value_size() -> None:
-    with EbpfCollector() as c:
+@pytest.mark.parametrize("latency", [True, False])
+def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
+    with EbpfCollector(latency=latency) as c:
+        b = c._bpf
+        assert ct.sizeof(layout.TrackVal) == ct.sizeof(b[b"tracked"].Leaf)
+        assert ct.sizeof(layout.ProcInfo) == ct.sizeof(b[b"procs"].Leaf)
+        assert ct.sizeof(layout.StatKey) == ct.sizeof(b[b"stats"].Key)
+        assert ct.sizeof(layout.counts_type(latency)) == ct.sizeof(b[b"stats"].Leaf)
+        state = layout.task_state_type(frozenset({"syscalls"}), latency, NR_SLOTS)
+        assert ct.sizeof(state) == value_size(table_fd(b, "tstate"))  # task storage
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
-        words = 3 + ebpf.NR_SLOTS * 3
-        assert ct.sizeof(c._state_type) == words * 8
-    with EbpfCollector(latency=False) as c:
-        assert ct.sizeof(c._state_type) == (3 + ebpf.NR_SLOTS * 2) * 8
+        words = 3 + NR_SLOTS * (3 if latency else 2)
+        assert ct.sizeof(state) == words * 8
+
+
+def test_the_tree_alone_loads_without_any_family() -> None:
+    with EbpfCollector(probes=frozenset()) as c:
+        assert c.info.families == {} and c.info.syscalls is None
+        state = layout.task_state_type(frozenset(), True, NR_SLOTS)
+        assert ct.sizeof(state) == value_size(table_fd(c._bpf, "tstate")) == 8

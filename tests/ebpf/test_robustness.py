@@ -83,9 +83,9 @@ def test_without_bcc_is_a_collector_error(tmp_path: Path) -> None:
 
 
 def test_compile_failure_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    bad = tmp_path / "broken.c"
-    bad.write_text("this is not C;\n")
-    monkeypatch.setattr("denet_tui.collectors.ebpf.BPF_SOURCE", bad)
+    for name in ("tree.bpf.h", "syscalls.bpf.h", "syscalls.bpf.c"):
+        (tmp_path / name).write_text("this is not C;\n")
+    monkeypatch.setattr("denet_tui.collectors.ebpf.loader.BPF_DIR", tmp_path)
     with pytest.raises(CollectorError) as info:
         EbpfCollector()
     message = str(info.value)

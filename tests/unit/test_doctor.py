@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from denet_tui import doctor
-from denet_tui.doctor import Check, first_failure, format_check
+from denet_tui.collectors.ebpf import support
+from denet_tui.collectors.ebpf.support import Check, first_failure
+from denet_tui.doctor import format_check
 
 LABELS = ("ok    ", "FAIL  ", "info  ", "skip  ")
 
@@ -69,17 +71,17 @@ def test_check_is_frozen() -> None:
 
 
 def test_root_by_capabilities() -> None:
-    both = (1 << doctor.CAP_BPF) | (1 << doctor.CAP_PERFMON)
-    assert doctor.check_root(uid=1000, status_text=f"CapEff:\t{both:016x}\n").ok
-    only_bpf = doctor.check_root(uid=1000, status_text=f"CapEff:\t{1 << doctor.CAP_BPF:016x}\n")
+    both = (1 << support.CAP_BPF) | (1 << support.CAP_PERFMON)
+    assert support.check_root(uid=1000, status_text=f"CapEff:\t{both:016x}\n").ok
+    only_bpf = support.check_root(uid=1000, status_text=f"CapEff:\t{1 << support.CAP_BPF:016x}\n")
     assert not only_bpf.ok
     assert only_bpf.detail.startswith("not root")
     assert "CAP_PERFMON" in only_bpf.detail and "CAP_BPF," not in only_bpf.detail
-    assert doctor.check_root(uid=0).ok
+    assert support.check_root(uid=0).ok
 
 
 def test_headers_missing(tmp_path: Path) -> None:
-    c = doctor.check_headers(release="9.9.9-test", modules=str(tmp_path))
+    c = support.check_headers(release="9.9.9-test", modules=str(tmp_path))
     assert not c.ok
     assert c.detail == f"no kernel headers: {tmp_path}/9.9.9-test/build missing"
     assert c.fix == "run scripts/setup.sh as root"
@@ -87,13 +89,13 @@ def test_headers_missing(tmp_path: Path) -> None:
 
 def test_headers_without_include(tmp_path: Path) -> None:
     (tmp_path / "9.9.9-test" / "build").mkdir(parents=True)
-    c = doctor.check_headers(release="9.9.9-test", modules=str(tmp_path))
+    c = support.check_headers(release="9.9.9-test", modules=str(tmp_path))
     assert not c.ok and "no include/" in c.detail
 
 
 def test_headers_real_tree(tmp_path: Path) -> None:
     (tmp_path / "9.9.9-test" / "build" / "include").mkdir(parents=True)
-    c = doctor.check_headers(release="9.9.9-test", modules=str(tmp_path))
+    c = support.check_headers(release="9.9.9-test", modules=str(tmp_path))
     assert c.ok and "fallback" not in c.detail
 
 
@@ -105,7 +107,7 @@ def test_headers_debian_fallback_is_explained() -> None:
     with _tmp_modules(modules) as root:
         (root / "9.9.9-test").mkdir()
         (root / "9.9.9-test" / "build").symlink_to(src[-1])
-        c = doctor.check_headers(release="9.9.9-test", modules=str(root))
+        c = support.check_headers(release="9.9.9-test", modules=str(root))
     assert c.ok
     assert "Debian fallback" in c.detail and "harmless" in c.detail and "stable types" in c.detail
 
@@ -124,7 +126,7 @@ class _tmp_modules:
 
 
 def test_kprobes_is_info_never_failure() -> None:
-    c = doctor.check_kprobes()
+    c = support.check_kprobes()
     assert c.ok and c.info
     assert "tracepoints only" in c.detail
 
@@ -133,17 +135,19 @@ def test_load_failure_reports_first_line_only(monkeypatch: pytest.MonkeyPatch) -
     def boom() -> int:
         raise Exception("Failed to compile BPF module <text>\nsecond line\nthird")
 
-    monkeypatch.setattr(doctor, "_compile_and_attach", boom)
-    c = doctor.check_load()
+    monkeypatch.setattr(support, "_compile_and_attach", boom)
+    c = support.check_load()
     assert not c.ok
     assert c.detail == "test program failed: Exception: Failed to compile BPF module <text>"
 
 
 def test_load_not_tried_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     called = []
-    monkeypatch.setattr(doctor, "check_root", lambda: Check("root", False, "not root (uid 7)", "x"))
-    monkeypatch.setattr(doctor, "_compile_and_attach", lambda: called.append(1) or 1)
-    checks = doctor.run_checks(load_program=True)
+    monkeypatch.setattr(
+        support, "check_root", lambda: Check("root", False, "not root (uid 7)", "x")
+    )
+    monkeypatch.setattr(support, "_compile_and_attach", lambda: called.append(1) or 1)
+    checks = support.run_checks(load_program=True)
     assert not called
     assert checks[-1].name == "load program" and checks[-1].skipped
     assert first_failure(checks).name == "root"  # type: ignore[union-attr]
@@ -153,25 +157,25 @@ def test_a_crashing_check_becomes_a_failure(monkeypatch: pytest.MonkeyPatch) -> 
     def crash() -> Check:
         raise RuntimeError("oops\nmore")
 
-    monkeypatch.setattr(doctor, "check_tracefs", crash)
-    checks = doctor.run_checks(load_program=False)
+    monkeypatch.setattr(support, "check_tracefs", crash)
+    checks = support.run_checks(load_program=False)
     bad = [c for c in checks if c.name == "tracefs"]
     assert bad and not bad[0].ok and bad[0].detail == "check crashed: RuntimeError: oops"
 
 
 def test_unavailable_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        doctor,
+        support,
         "run_checks",
         lambda load_program=False: [
             Check("root", False, "not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)", "sudo"),
         ],
     )
-    assert doctor.ebpf_unavailable_reason() == (
+    assert support.ebpf_unavailable_reason() == (
         "ebpf unavailable: not root (uid 1000; CapEff lacks CAP_BPF, CAP_PERFMON)"
     )
-    monkeypatch.setattr(doctor, "run_checks", lambda load_program=False: [Check("root", True, "")])
-    assert doctor.ebpf_unavailable_reason() is None
+    monkeypatch.setattr(support, "run_checks", lambda load_program=False: [Check("root", True, "")])
+    assert support.ebpf_unavailable_reason() is None
 
 
 def test_main_output_and_exit_code(
@@ -232,14 +236,14 @@ def test_module_runs_and_reports_line_by_line(repo_root: Path) -> None:
 
 @pytest.mark.ebpf
 def test_all_static_checks_pass_here() -> None:
-    checks = doctor.run_checks(load_program=False)
+    checks = support.run_checks(load_program=False)
     assert first_failure(checks) is None, [format_check(c) for c in checks]
-    assert doctor.ebpf_unavailable_reason() is None
+    assert support.ebpf_unavailable_reason() is None
 
 
 @pytest.mark.ebpf
 def test_test_program_loads_and_sees_syscalls() -> None:
-    c = doctor.check_load()
+    c = support.check_load()
     assert c.ok, c.detail
     assert "raw_syscalls:sys_enter" in c.detail and " ms" in c.detail
 

@@ -1,0 +1,185 @@
+/*
+ * denet-tui, family "syscalls": exact syscall counts, errors and latency for the tree.
+ *
+ *   raw_syscalls:sys_enter / sys_exit  raw tracepoints: no event record is formatted
+ *
+ * Where the figures live (fastest first, measured on the getppid loop):
+ *   - per thread, in its state (task storage): an array indexed by syscall number. The hot
+ *     path does no hash lookup for a tracked thread: one task-storage get, one array slot.
+ *     User space reads a live thread's array through a pidfd.
+ *   - when a thread ends, its array is added into `stats` (process serial, syscall);
+ *     user space reads `stats` for everything that has ended.
+ *   - latency histograms per syscall for the whole tree, per CPU (`hist`).
+ */
+
+BPF_F_TABLE("hash", struct stat_key, struct counts, stats, MAX_STATS, BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(hist, struct hist_val, NR_SLOTS);
+
+/* The `stats` entry of (serial, nr), made if missing. Several threads of a process may end at
+ * once on different CPUs: writers use atomic adds. */
+static __always_inline struct counts *stat_for(u32 serial, u32 nr)
+{
+    struct stat_key key = {.serial = serial, .nr = nr};
+    struct counts *v = stats.lookup(&key);
+    if (v)
+        return v;
+    struct counts zero = {};
+    stats.insert(&key, &zero);
+    return stats.lookup(&key);
+}
+
+static __always_inline void add_counts(struct counts *to, struct counts *from)
+{
+    __sync_fetch_and_add(&to->count, from->count);
+    if (from->errors)
+        __sync_fetch_and_add(&to->errors, from->errors);
+#if LATENCY
+    __sync_fetch_and_add(&to->time_ns, from->time_ns);
+#endif
+}
+
+static __always_inline int is_error(long ret)
+{
+    return ret < 0 && ret >= -4095;
+}
+
+/* floor(log2(v)), clamped to the last bucket; 0 for v < 2. */
+static __always_inline u32 log2_bucket(u64 v)
+{
+    u32 r = 0;
+#pragma unroll
+    for (int shift = 32; shift > 0; shift >>= 1) {
+        if (v >= (1ULL << shift)) {
+            v >>= shift;
+            r += shift;
+        }
+    }
+    return r < HIST_BUCKETS ? r : HIST_BUCKETS - 1;
+}
+
+/* A syscall number without a slot (none on x86_64 today): straight into `stats`. */
+static __always_inline void count_outside(struct task_state *s, u32 nr, long ret, u64 dt)
+{
+    struct counts c = {.count = 1, .errors = is_error(ret)};
+#if LATENCY
+    c.time_ns = dt;
+#endif
+    struct counts *v = stat_for(s->serial, nr);
+    if (v)
+        add_counts(v, &c);
+    else
+        diag_inc(DIAG_STATS_FULL);
+}
+
+#if LATENCY
+
+/* ctx->args: [0] struct pt_regs *, [1] syscall number */
+RAW_TRACEPOINT_PROBE(sys_enter)
+{
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s)
+        return 0;                           /* not ours */
+    u32 nr = ctx->args[1];
+    if (still_waiting(s, nr))
+        return 0;
+    /* Counted on entry: exit and exit_group never return, a successful execve returns into a
+     * new program, fork returns twice, rt_sigreturn returns into the interrupted code. */
+    if (nr < NR_SLOTS)
+        s->sc.c[nr & (NR_SLOTS - 1)].count++;
+    s->sc.nr = nr;
+    s->sc.enter_ns = bpf_ktime_get_ns();
+    return 0;
+}
+
+/* ctx->args: [0] struct pt_regs *, [1] return value */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct task_state *s = tstate.task_storage_get(task, 0, 0);
+    /* No call in progress: not ours, or a new thread or child returning from fork. */
+    if (!s || !s->sc.enter_ns)
+        return 0;
+    u64 dt = bpf_ktime_get_ns() - s->sc.enter_ns;
+    s->sc.enter_ns = 0;
+    u32 nr = s->sc.nr;
+    long ret = ctx->args[1];
+    if (nr >= NR_SLOTS) {
+        count_outside(s, nr, ret, dt);
+        return 0;
+    }
+    struct counts *c = &s->sc.c[nr & (NR_SLOTS - 1)];
+    if (is_error(ret))
+        c->errors++;
+    c->time_ns += dt;
+    struct hist_val *h = hist.lookup(&nr);
+    if (h) {
+        u32 b = log2_bucket(dt);
+        /* Atomic although per CPU: syscall tracepoints may be preempted on PREEMPT kernels,
+         * and another task's program could then bump the same bucket on this CPU. */
+        if (b < HIST_BUCKETS)               /* always; keeps the verifier sure */
+            __sync_fetch_and_add(&h->b[b], 1);
+    }
+    return 0;
+}
+
+#else /* !LATENCY: one tracepoint, counted on exit */
+
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s)
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    long nr = -1;
+    bpf_probe_read_kernel(&nr, sizeof(nr), &regs->SYSCALL_NR_REG);
+    long ret = ctx->args[1];
+    if (nr < 0)
+        nr = NR_RT_SIGRETURN;               /* rt_sigreturn restores the number as -1 */
+    else if (ret == 0 && (nr == NR_CLONE || nr == NR_CLONE3 || nr == NR_FORK || nr == NR_VFORK))
+        return 0;                           /* the child's return from fork: the parent counts */
+    u32 n = nr;                             /* unsigned from here: the verifier bounds it */
+    if (still_waiting(s, n))
+        return 0;
+    if (n >= NR_SLOTS) {
+        count_outside(s, n, ret, 0);
+        return 0;
+    }
+    struct counts *c = &s->sc.c[n & (NR_SLOTS - 1)];  /* the mask: for the verifier's sake */
+    c->count++;
+    if (is_error(ret))
+        c->errors++;
+    return 0;
+}
+
+#endif /* LATENCY */
+
+/* A thread of the tree ends: add its array into `stats`. */
+static __always_inline void syscalls_thread_exit(struct task_state *s)
+{
+    u32 serial = s->serial;
+    /* A plain loop keeps the verifier's work linear: one path per slot, nothing unrolled. */
+#pragma clang loop unroll(disable)
+    for (u32 nr = 0; nr < NR_SLOTS; nr++) {
+        u64 count = s->sc.c[nr].count;
+        if (!count)
+            continue;
+        struct stat_key key = {.serial = serial, .nr = nr};
+        struct counts *v = stats.lookup(&key);
+        if (!v) {
+            struct counts zero = {};
+            stats.insert(&key, &zero);
+            v = stats.lookup(&key);
+        }
+        if (!v) {
+            s->sc.dropped++;    /* in the map value, not a register: states still prune */
+            continue;
+        }
+        __sync_fetch_and_add(&v->count, count);
+        __sync_fetch_and_add(&v->errors, s->sc.c[nr].errors);
+#if LATENCY
+        __sync_fetch_and_add(&v->time_ns, s->sc.c[nr].time_ns);
+#endif
+    }
+    if (s->sc.dropped)
+        diag_add(DIAG_STATS_FULL, s->sc.dropped);
+}

@@ -1,0 +1,226 @@
+/*
+ * denet-tui: the process tree, followed in the kernel, and the one per-thread state.
+ *
+ * The loader (collectors/ebpf/loader.py) joins one compile unit: the kernel headers, each
+ * enabled family's `<family>.bpf.h` (its types, and its fields of the per-thread state), this
+ * header, then each family's `<family>.bpf.c` (its maps and hooks). A family is switched on by
+ * `-DFAMILY_<NAME>=1`; its hooks below are called only then. Tracepoints only (no kprobes):
+ *
+ *   task:task_newtask           a new task; clone_flags tells a thread from a process
+ *   sched:sched_process_exec    the process has a new name
+ *   sched:sched_process_exit    a thread ends; with group_dead, the whole process
+ *
+ * A process created by a tracked process is tracked before it runs its first instruction, so
+ * a child that lives for a millisecond is still seen. Each thread of a tracked process gets
+ * one `task_state` in task storage (made on its first event by `adopt`): the families' hot
+ * paths share that one lookup.
+ *
+ * Every knob is an integer -D from user space; no string from the user is ever part of the
+ * source (PIDs reach the program through the `tracked` map).
+ *
+ *   MAX_PROCS        processes tracked / kept until user space has read them
+ *   SERIAL_CPU_BITS  bits of a serial that hold the CPU it was made on
+ *   HAVE_GROUP_DEAD  sched_process_exit has the group_dead field (Linux >= 6.13)
+ *   NR_EXECVE, NR_EXECVEAT  this architecture's numbers (run mode waits for the exec)
+ *
+ * Layouts shared with user space are mirrored once, in collectors/ebpf/layout.py; a test
+ * compares their sizes with the ones BCC derives from this source.
+ */
+
+/* `tracked`: live tgid -> its serial. The hot path's one lookup for a task it does not know. */
+struct track_val {
+    u32 serial;
+    u32 flags;                      /* TRK_* */
+};
+#define TRK_WAIT_EXEC 1             /* run mode: count nothing until the process execs */
+#define TRK_FLUSHING 2              /* task_state only: its figures are being moved to maps;
+                                     * user space must not read this thread's state any more */
+
+/* `procs`: serial -> one process. Kept after it exits, until user space has read it. */
+struct proc_info {
+    u32 tgid;
+    u32 ppid;                       /* tgid of the process that created it (seeded: from /proc) */
+    u32 flags;                      /* PROC_* */
+    u32 _pad;
+    u64 start_ns;                   /* bpf_ktime_get_ns() at creation (seeded: 0) */
+    u64 exit_ns;
+    char comm[TASK_COMM_LEN];       /* at creation, then after each exec */
+};
+#define PROC_EXITED 1
+#define PROC_EXECED 2
+
+#ifndef SYSCALLS_THREAD_STATE
+#define SYSCALLS_THREAD_STATE
+#endif
+
+/* Per thread: which process it counts for, then each enabled family's own fields. Only the
+ * thread itself writes here (its own events, then its exit), so plain increments are exact. */
+struct task_state {
+    u32 serial;
+    u32 flags;                      /* TRK_* copied from `tracked` when the thread is adopted */
+    SYSCALLS_THREAD_STATE
+};
+
+/* Nothing is dropped silently: each way of losing a figure has a counter. */
+enum {
+    DIAG_STATS_FULL = 0,            /* syscalls: an ended thread's figures for one call: map full */
+    DIAG_PROCS_FULL,                /* a new process not tracked: `procs`/`tracked` full */
+    DIAG_STORAGE_FAIL,              /* a thread not followed: its storage could not be made */
+    DIAG_NEW_PROCS,                 /* processes that joined the tree */
+    DIAG_EXITS,                     /* processes that left it */
+    DIAG_N,
+};
+
+BPF_F_TABLE("hash", u32, struct track_val, tracked, MAX_PROCS, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("hash", u32, struct proc_info, procs, MAX_PROCS, BPF_F_NO_PREALLOC);
+BPF_TASK_STORAGE(tstate, struct task_state);
+/* Serials are made per CPU, without atomics: (counter << SERIAL_CPU_BITS) | cpu. */
+BPF_PERCPU_ARRAY(next_serial, u32, 1);
+BPF_PERCPU_ARRAY(diag, u64, DIAG_N);
+
+static __always_inline void diag_add(int i, u64 n)
+{
+    u64 *v = diag.lookup(&i);
+    if (v)
+        __sync_fetch_and_add(v, n);
+}
+
+static __always_inline void diag_inc(int i)
+{
+    diag_add(i, 1);
+}
+
+static __always_inline u32 current_tgid(void)
+{
+    return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* The state of the current thread, made on its first event if its process is tracked;
+ * 0 when the thread is none of ours (one task-storage get and one hash lookup, done). */
+static __always_inline struct task_state *thread_state(struct task_struct *task)
+{
+    struct task_state *s = tstate.task_storage_get(task, 0, 0);
+    if (s)
+        return s;
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return 0;
+    s = tstate.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!s) {
+        diag_inc(DIAG_STORAGE_FAIL);
+        return 0;
+    }
+    s->serial = t->serial;
+    s->flags = t->flags;
+    return s;
+}
+
+/* Run mode: the gated child is tracked before it execs; what it does until then is the
+ * launcher's, not the command's. Its first execve ends the wait (for later threads too). */
+static __always_inline int still_waiting(struct task_state *s, u32 nr)
+{
+    if (!(s->flags & TRK_WAIT_EXEC))
+        return 0;
+    if (nr != NR_EXECVE && nr != NR_EXECVEAT)
+        return 1;
+    s->flags &= ~TRK_WAIT_EXEC;
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (t)
+        t->flags &= ~TRK_WAIT_EXEC;
+    return 0;
+}
+
+/* Each family's hook when a thread of the tree ends (defined in its .bpf.c, after this). */
+#if FAMILY_SYSCALLS
+static __always_inline void syscalls_thread_exit(struct task_state *s);
+#endif
+
+/* A new task. When the parent (current) is tracked and the task is a process, track it. */
+TRACEPOINT_PROBE(task, task_newtask)
+{
+    if (args->clone_flags & CLONE_THREAD)
+        return 0;                           /* a thread: adopted on its first event */
+    u32 ptgid = current_tgid();
+    if (!tracked.lookup(&ptgid))
+        return 0;
+    u32 zero = 0;
+    u32 *next = next_serial.lookup(&zero);
+    if (!next)
+        return 0;
+    u32 serial = (*next << SERIAL_CPU_BITS) | bpf_get_smp_processor_id();
+    (*next)++;
+    struct proc_info info = {};
+    info.tgid = args->pid;
+    info.ppid = ptgid;
+    info.start_ns = bpf_ktime_get_ns();
+    __builtin_memcpy(info.comm, args->comm, TASK_COMM_LEN);
+    if (procs.insert(&serial, &info)) {
+        diag_inc(DIAG_PROCS_FULL);
+        return 0;
+    }
+    u32 child = args->pid;
+    struct track_val tv = {.serial = serial, .flags = 0};
+    if (tracked.update(&child, &tv)) {
+        procs.delete(&serial);
+        diag_inc(DIAG_PROCS_FULL);
+        return 0;
+    }
+    diag_inc(DIAG_NEW_PROCS);
+    return 0;
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return 0;
+    u32 serial = t->serial;
+    struct proc_info *info = procs.lookup(&serial);
+    if (info) {
+        bpf_get_current_comm(info->comm, sizeof(info->comm));
+        info->flags |= PROC_EXECED;
+    }
+    return 0;
+}
+
+/* A thread ends: each family moves its figures out of the thread's state, which is then
+ * dropped. With group_dead, the process is gone: mark it and stop tracking its tgid. */
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+#if HAVE_GROUP_DEAD
+    int group_dead = args->group_dead;
+#else
+    u64 id = bpf_get_current_pid_tgid();
+    int group_dead = (u32)id == (u32)(id >> 32);  /* older kernels: the leader stands for it */
+#endif
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct task_state *s = tstate.task_storage_get(task, 0, 0);
+    if (s) {
+        /* Set before the first move: user space reads the maps first and thread states
+         * second, so a thread is never counted in both places. */
+        s->flags |= TRK_FLUSHING;
+#if FAMILY_SYSCALLS
+        syscalls_thread_exit(s);
+#endif
+        tstate.task_storage_delete(task);
+    }
+    if (!group_dead)
+        return 0;                           /* a thread; the process lives on */
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return 0;
+    u32 serial = t->serial;
+    struct proc_info *info = procs.lookup(&serial);
+    if (info) {
+        info->exit_ns = bpf_ktime_get_ns();
+        info->flags |= PROC_EXITED;
+    }
+    /* Untrack now: the pid may be reused by a process that is none of ours. */
+    tracked.delete(&tgid);
+    diag_inc(DIAG_EXITS);
+    return 0;
+}

@@ -1,0 +1,257 @@
+"""The eBPF collector: the tree followed in the kernel, the chosen probe families' figures on top.
+
+Per-process CPU, memory and I/O figures come from /proc (``proc_reader``), like every live
+collector; the families add theirs (today: exact syscall counts, errors and latency).
+
+What is counted, so that syscall counts equal ``strace -f -c`` on the same command:
+  - run mode: from the command's own execve on (the gated child is tracked before it execs,
+    but what it does until then is the launcher's);
+  - latency on (default): every call on entry, so exit/exit_group (which strace never shows)
+    are counted too; errors and time on exit;
+  - ``latency=False``: one tracepoint, sys_exit: exit/exit_group are never counted, the
+    child's return from fork is not counted again, rt_sigreturn is recognised by its number
+    being restored as -1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes as ct
+import threading
+import time
+import weakref
+from dataclasses import replace
+
+from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.base import CollectorError
+from denet_tui.collectors.ebpf import loader
+from denet_tui.collectors.ebpf.families import FAMILIES, Family
+from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
+from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
+from denet_tui.collectors.ebpf.tracker import MAX_PROCS, Proc, Tracker
+from denet_tui.collectors.proc_reader import ProcessTable
+from denet_tui.model import (
+    EMPTY_SYSCALLS,
+    CollectorInfo,
+    ProcessSample,
+    Snapshot,
+    summarize,
+)
+from denet_tui.target import Target
+
+# Figures /proc gives for a process; all null for one that ended before /proc could read it.
+PROC_FIGURES = (
+    "cpu_percent",
+    "cpu_time_s",
+    "rss_bytes",
+    "read_bytes",
+    "write_bytes",
+    "read_chars",
+    "write_chars",
+    "state",
+    "threads",
+    "ctx_voluntary",
+    "ctx_involuntary",
+    "minor_faults",
+    "major_faults",
+    "read_syscalls",
+    "write_syscalls",
+)
+
+
+class EbpfCollector:
+    """The process tree from BPF programs on kernel tracepoints, with the chosen families.
+
+    The constructor compiles, loads and attaches the programs (a failure raises CollectorError
+    with a one-line reason); ``start`` says which tree to follow; ``close`` detaches and frees
+    everything and is safe to call more than once, from any exit path.
+    """
+
+    def __init__(self, latency: bool = True, probes: frozenset[str] | None = None) -> None:
+        self.latency = latency
+        chosen = set(FAMILIES) if probes is None else set(probes)
+        self.families: list[Family] = [
+            SyscallsFamily(latency) if name == "syscalls" else FAMILIES[name]()
+            for name in FAMILIES
+            if name in chosen
+        ]
+        names = frozenset(f.name for f in self.families)
+        counting = "syscalls" in names
+        self.info = CollectorInfo(
+            name="ebpf",
+            syscalls="exact" if counting else None,
+            reason="ebpf",
+            share_basis=("time" if latency else "count") if counting else None,
+            families=dict.fromkeys(sorted(names), "exact"),
+        )
+        self._lock = threading.Lock()
+        self._target: Target | None = None
+        self._t0 = 0.0
+        self._table = ProcessTable()
+        self._ncpu = loader.possible_cpus()
+        # Bits for the CPU in a serial; the all-ones value is never a CPU: user space's seeds.
+        cpu_bits = max(1, self._ncpu.bit_length())
+        self._bpf = loader.load(self.families, cpu_bits)
+        try:
+            state = task_state_type(names, latency, NR_SLOTS)
+            self._tracker = Tracker(self._bpf, cpu_bits, state)
+            for f in self.families:
+                f.bind(self._bpf, state)
+            self._diag = self._bpf[b"diag"]
+        except Exception as e:  # whatever went wrong, the programs must not stay loaded
+            loader.free(self._bpf)
+            self._bpf = None
+            if isinstance(e, CollectorError):
+                raise
+            raise CollectorError(f"cannot load the BPF program: {loader.one_line(e, [])}") from None
+        self._finalizer = weakref.finalize(self, bpf_maps.cleanup, self._bpf)
+
+    # --- the Collector protocol -------------------------------------------------------------
+
+    def start(self, target: Target) -> None:
+        with self._lock:
+            if self._bpf is None:
+                raise CollectorError("the eBPF collector is closed")
+            self._target = target
+            if target.mode == "run":
+                # The child is forked and waits at the gate: follow it from its execve on.
+                self._tracker.seed(target.pid, TRK_WAIT_EXEC)
+            else:
+                self._tracker.seed_tree(target.pid)
+            self._table.update(p.tgid for p in self._tracker.procs.values() if not p.exited)
+            self._t0 = time.monotonic()
+
+    def sample(self) -> Snapshot:
+        with self._lock:
+            if self._bpf is None or self._target is None:
+                raise CollectorError("the eBPF collector is not running")
+            t_start = time.perf_counter()
+            status = self._target.poll()
+            tracker = self._tracker
+            tracker.read_procs()
+            for f in self.families:
+                f.read_ended()
+            if self.families:
+                for serial, words in tracker.live_threads():
+                    for f in self.families:
+                        f.add_thread(serial, words)
+            self._reap()
+            processes = self._processes()
+            summary = summarize(processes, self.info.share_basis, exact=True)
+            if not self.families or self.info.syscalls is None:
+                summary = EMPTY_SYSCALLS
+            for f in self.families:
+                summary = f.tree(summary)
+            return Snapshot(
+                t=time.monotonic() - self._t0,
+                ts=time.time(),
+                target=status,
+                processes=processes,
+                syscalls=summary,
+                diagnostics=self._diagnostics(processes, time.perf_counter() - t_start),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            b, self._bpf = self._bpf, None
+            loader.free(b)
+            self._finalizer.detach()
+
+    def __enter__(self) -> EbpfCollector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def program_ids(self) -> list[int]:
+        """Kernel ids of our loaded programs (from /proc/self/fdinfo), for cleanup checks."""
+        b = self._bpf
+        if b is None:
+            return []
+        ids = []
+        for fn in list(b.funcs.values()):
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/self/fdinfo/{fn.fd}") as f:
+                ids += [int(ln.split()[1]) for ln in f if ln.startswith("prog_id:")]
+        return ids
+
+    # --- building the snapshot ----------------------------------------------------------------
+
+    def _reap(self) -> None:
+        """Move processes that ended a while ago out of the kernel maps."""
+        due = [
+            p
+            for p in self._tracker.due_for_reaping()
+            if not p.reaped or any(f.pending(p.serial) for f in self.families)
+        ]
+        for f in self.families:
+            f.reap([p.serial for p in due])
+        for p in due:
+            self._tracker.reap(p)
+
+    def _processes(self) -> list[ProcessSample]:
+        tracker = self._tracker
+        live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
+        fresh = {s.pid: s for s in self._table.update(live_pids) if s.alive}
+        out: list[ProcessSample] = []
+        for p in tracker.in_order():
+            if p.final is not None:
+                out.append(p.final)
+                continue
+            if not p.exited and p.tgid in fresh:
+                p.proc = fresh[p.tgid]
+            sample = self._sample_of(p)
+            if self.info.syscalls is None:
+                off = "not counted: the syscalls probe family is off (--probes)"
+                sample = replace(sample, null_reasons={**sample.null_reasons, "syscalls": off})
+            for f in self.families:
+                sample = f.figures(p.serial, sample)
+            if p.reaped:
+                p.final = sample
+            out.append(sample)
+        return out
+
+    def _sample_of(self, p: Proc) -> ProcessSample:
+        """The process as /proc last saw it (or as the kernel did, if /proc never could)."""
+        base = p.proc
+        if base is None:
+            # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
+            gone = "process ended before /proc could be read"
+            target = self._target
+            # The command we started: its argv is the one we passed to execve.
+            ours = target is not None and target.mode == "run" and p.tgid == target.pid
+            return ProcessSample(
+                pid=p.tgid,
+                ppid=p.ppid,
+                name=p.comm,
+                cmdline=target.cmd if ours and target is not None else (),
+                alive=not p.exited,
+                null_reasons={k: gone for k in PROC_FIGURES} if p.exited else {},
+            )
+        extra: dict = {}
+        if p.exited:
+            extra = {"alive": False, "cpu_percent": 0.0, "rss_bytes": 0, "state": None}
+        return replace(
+            base,
+            pid=p.tgid,
+            ppid=p.ppid if p.ppid is not None else base.ppid,
+            name=p.comm if p.exited else base.name,
+            **extra,
+        )
+
+    def _diagnostics(self, processes: list[ProcessSample], seconds: float) -> dict:
+        diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}
+        lost = diag["stats_full"] + diag["procs_full"] + diag["storage_fail"]
+        out = {
+            "lost": lost,
+            **{k: diag[k] for k in ("stats_full", "procs_full", "storage_fail")},
+            "thread_read_errors": self._tracker.thread_read_errors,
+            "tracked_max": MAX_PROCS,
+            "kernel_procs": self._tracker.kernel_procs,  # entries in the maps now
+            "processes_seen": len(processes),
+            "processes_live": sum(1 for p in processes if p.alive),
+            "latency": self.latency,
+            "sample_ms": round(seconds * 1000, 2),
+        }
+        for f in self.families:
+            out.update(f.diagnostics())
+        return out

@@ -1,0 +1,75 @@
+"""The layouts shared with the BPF side, declared once here (mirroring ``bpf/*.bpf.h``).
+
+A test compiles the real program and compares each size with the one BCC derives from the C
+source, so the two sides cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import ctypes as ct
+from functools import cache
+
+TASK_COMM_LEN = 16
+
+# tree.bpf.h
+TRK_WAIT_EXEC = 1
+TRK_FLUSHING = 2
+PROC_EXITED = 1
+PROC_EXECED = 2
+DIAG_NAMES = ("stats_full", "procs_full", "storage_fail", "new_procs", "exits")
+
+
+class TrackVal(ct.Structure):
+    _fields_ = [("serial", ct.c_uint32), ("flags", ct.c_uint32)]
+
+
+class ProcInfo(ct.Structure):
+    _fields_ = [
+        ("tgid", ct.c_uint32),
+        ("ppid", ct.c_uint32),
+        ("flags", ct.c_uint32),
+        ("_pad", ct.c_uint32),
+        ("start_ns", ct.c_uint64),
+        ("exit_ns", ct.c_uint64),
+        ("comm", ct.c_char * TASK_COMM_LEN),
+    ]
+
+
+# syscalls.bpf.h
+class StatKey(ct.Structure):
+    _fields_ = [("serial", ct.c_uint32), ("nr", ct.c_uint32)]
+
+
+@cache
+def counts_type(latency: bool) -> type[ct.Structure]:
+    """``struct counts``: count, errors (and time_ns with latency), all u64."""
+    fields = [("count", ct.c_uint64), ("errors", ct.c_uint64)]
+    if latency:
+        fields.append(("time_ns", ct.c_uint64))
+    return type("Counts", (ct.Structure,), {"_fields_": fields})
+
+
+@cache
+def syscalls_thread_type(latency: bool, nr_slots: int) -> type[ct.Structure]:
+    """``struct syscalls_thread``: the call in progress and one ``counts`` per slot."""
+    return type(
+        "SyscallsThread",
+        (ct.Structure,),
+        {
+            "_fields_": [
+                ("enter_ns", ct.c_uint64),
+                ("nr", ct.c_uint32),
+                ("dropped", ct.c_uint32),
+                ("c", counts_type(latency) * nr_slots),
+            ]
+        },
+    )
+
+
+@cache
+def task_state_type(families: frozenset[str], latency: bool, nr_slots: int) -> type[ct.Structure]:
+    """``struct task_state``: serial and flags, then each enabled family's fields."""
+    fields: list[tuple[str, type]] = [("serial", ct.c_uint32), ("flags", ct.c_uint32)]
+    if "syscalls" in families:
+        fields.append(("sc", syscalls_thread_type(latency, nr_slots)))
+    return type("TaskState", (ct.Structure,), {"_fields_": fields})

@@ -1,0 +1,114 @@
+"""Compile and load the BPF program: one compile unit of the tree header and the chosen families.
+
+Every knob reaches the C source as an integer ``-D`` (or a name from our own tables); no text
+from the user or from a process is ever part of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.base import CollectorError
+from denet_tui.collectors.ebpf.families.base import Family
+from denet_tui.collectors.ebpf.support import missing_capabilities, quiet_stderr
+from denet_tui.collectors.ebpf.tracker import MAX_PROCS
+from denet_tui.syscalls import machine_arch, table
+
+BPF_DIR = Path(__file__).resolve().parent / "bpf"
+TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
+PRELUDE = "#include <uapi/linux/ptrace.h>\n#include <linux/sched.h>\n"
+
+
+def possible_cpus() -> int:
+    try:
+        from bcc.utils import get_possible_cpus
+
+        return max(get_possible_cpus()) + 1
+    except Exception:  # bcc missing or odd sysfs: a safe upper bound
+        return os.cpu_count() or 1
+
+
+def tracefs_has(event: str, fieldname: str) -> bool:
+    for root in TRACEFS_ROOTS:
+        try:
+            with open(f"{root}/events/{event}/format") as f:
+                return f"{fieldname};" in f.read()
+        except OSError:
+            continue
+    return False
+
+
+def compile_unit(families: Iterable[Family]) -> str:
+    """The kernel headers, each family's types, the tree, then each family's maps and hooks."""
+    fams = list(families)
+    try:
+        parts = [PRELUDE]
+        parts += [(BPF_DIR / f"{f.source}.bpf.h").read_text() for f in fams]
+        parts.append((BPF_DIR / "tree.bpf.h").read_text())
+        parts += [(BPF_DIR / f"{f.source}.bpf.c").read_text() for f in fams]
+    except OSError as e:
+        raise CollectorError(f"BPF source missing: {e.filename}: {e.strerror}") from None
+    return "\n".join(parts)
+
+
+def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
+    fams = list(families)
+    nr = {name: number for number, name in table(machine_arch()).items()}
+    defines: dict[str, int | str] = {
+        "MAX_PROCS": MAX_PROCS,
+        "SERIAL_CPU_BITS": cpu_bits,
+        "HAVE_GROUP_DEAD": int(tracefs_has("sched/sched_process_exit", "group_dead")),
+        "NR_EXECVE": nr.get("execve", -1),
+        "NR_EXECVEAT": nr.get("execveat", -1),
+    }
+    for f in fams:
+        defines[f"FAMILY_{f.name.upper()}"] = 1
+        defines.update(f.defines())
+    return [f"-D{k}={v}" for k, v in defines.items()]
+
+
+def one_line(exc: BaseException, stderr: list[str]) -> str:
+    errors = [ln.strip() for ln in stderr if "error" in ln.lower()]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if errors:
+        text += f" ({errors[0]})"
+    return text
+
+
+def load(families: Iterable[Family], cpu_bits: int) -> Any:
+    """The compiled, loaded and attached program (a BCC ``BPF``); CollectorError otherwise."""
+    try:
+        from bcc import BPF
+    except ImportError:
+        raise CollectorError(
+            "BCC is not importable (apt-get install python3-bpfcc; use a venv made with "
+            "--system-site-packages)"
+        ) from None
+    missing = missing_capabilities()
+    if missing:
+        raise CollectorError(f"not root: loading BPF programs needs root ({missing} missing)")
+    fams = list(families)
+    source = compile_unit(fams)
+    stderr: list[str] = []
+    try:
+        with quiet_stderr() as stderr:
+            return BPF(text=source.encode(), cflags=cflags(fams, cpu_bits))
+    except Exception as e:  # BCC raises bare Exception; never a traceback for the user
+        reason = one_line(e, stderr)
+        with contextlib.suppress(Exception):
+            from denet_tui.collectors.ebpf.support import ebpf_unavailable_reason
+
+            why = ebpf_unavailable_reason()
+            if why:
+                reason = f"{why} ({reason})"
+        raise CollectorError(f"cannot load the BPF program: {reason}") from None
+
+
+def free(bpf: Any) -> None:
+    if bpf is not None:
+        bpf_maps.cleanup(bpf)

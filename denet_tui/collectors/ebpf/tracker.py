@@ -1,0 +1,172 @@
+"""Which processes are ours, in the kernel's words: the ``tracked`` and ``procs`` maps.
+
+Seeding puts processes that already exist into the tree (the gated ``run`` child; an attached
+process and its descendants); the kernel adds what they fork. Each sample reads ``procs`` (who
+exists or existed), then the live threads' states through pidfds; processes that ended a while
+ago are reaped from the kernel maps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes as ct
+import errno
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.layout import PROC_EXITED, TRK_FLUSHING
+from denet_tui.collectors.proc_reader import read_stat
+from denet_tui.collectors.tree_scan import descendants
+from denet_tui.model import ProcessSample
+
+MAX_PROCS = 65536  # tracked at once, or ended and not yet read
+REAP_AFTER_NS = 200_000_000  # forget a process's kernel entries this long after it ended
+BPF_NOEXIST = 1
+PIDFD_THREAD = os.O_EXCL  # pidfd_open() of a thread that is not a group leader (Linux >= 6.9)
+
+
+@dataclass
+class Proc:
+    serial: int
+    tgid: int
+    ppid: int | None
+    comm: str
+    start_ns: int = 0  # kernel monotonic clock at fork (seeded processes: 0, in seed order)
+    exited: bool = False
+    exit_ns: int = 0
+    reaped: bool = False  # kernel entries gone
+    proc: ProcessSample | None = None  # last /proc reading
+    final: ProcessSample | None = None  # frozen sample once reaped and /proc is done
+
+
+class Tracker:
+    def __init__(self, bpf: Any, cpu_bits: int, state: type[ct.Structure]) -> None:
+        self._tracked = bpf[b"tracked"]
+        self._procs_map = bpf[b"procs"]
+        self._tstate_fd = bpf_maps.table_fd(bpf, "tstate")
+        self._state = state
+        self._cpu_bits = cpu_bits
+        self._next_seed = 1
+        self.procs: dict[int, Proc] = {}  # by serial
+        self.kernel_procs = 0  # entries in `procs` at the last read
+        self.thread_read_errors = 0
+        ns = bpf[b"next_serial"]
+        ns[ct.c_int(0)] = ns.Leaf(*([1] * ns.total_cpu))
+
+    # -- seeding -------------------------------------------------------------------------
+
+    def seed(self, pid: int, flags: int = 0) -> bool:
+        """Track an existing process. False when it is tracked already (the kernel was faster)."""
+        st = read_stat(pid)
+        # The all-ones CPU value is never a CPU: user space's seeds.
+        serial = (self._next_seed << self._cpu_bits) | ((1 << self._cpu_bits) - 1)
+        self._next_seed += 1
+        info = self._procs_map.Leaf()
+        info.tgid = pid
+        info.ppid = st.ppid if st else 0
+        info.comm = (st.comm if st else "?").encode()[:15]
+        key = ct.c_uint32(serial)
+        # procs first, so an exit seen right after `tracked` is set finds its entry.
+        self._procs_map[key] = info
+        tv = self._tracked.Leaf(serial, flags)
+        if bpf_maps.update(self._tracked, ct.c_uint32(pid), tv, BPF_NOEXIST) != 0:
+            del self._procs_map[key]
+            return False
+        self.procs[serial] = Proc(
+            serial=serial, tgid=pid, ppid=info.ppid or None, comm=st.comm if st else "?"
+        )
+        if st is not None:
+            after = read_stat(pid)
+            if after is None or after.starttime != st.starttime:
+                # Ended (or its pid was reused) while we were seeding: not ours to follow.
+                with contextlib.suppress(KeyError):
+                    del self._tracked[ct.c_uint32(pid)]
+                self.procs[serial].exited = True
+                self.procs[serial].exit_ns = time.monotonic_ns()
+        return True
+
+    def seed_tree(self, root: int) -> None:
+        """Attach: the root, every live descendant, and whatever they fork while we seed."""
+        seeded: set[int] = set()
+        for _ in range(5):
+            new = [p for p in descendants(root) if p not in seeded]
+            if not new:
+                break
+            for pid in new:
+                seeded.add(pid)
+                self.seed(pid)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_procs(self) -> None:
+        entries = bpf_maps.dump(self._procs_map)
+        self.kernel_procs = len(entries)
+        for key, info in entries:
+            serial = key.value
+            p = self.procs.get(serial)
+            if p is None:
+                p = Proc(
+                    serial=serial,
+                    tgid=info.tgid,
+                    ppid=info.ppid or None,
+                    comm=info.comm.decode(errors="replace"),
+                    start_ns=info.start_ns,
+                )
+                self.procs[serial] = p
+            else:
+                p.comm = info.comm.decode(errors="replace") or p.comm
+            if info.flags & PROC_EXITED and not p.exited:
+                p.exited = True
+                p.exit_ns = info.exit_ns
+
+    def live_threads(self) -> Iterator[tuple[int, memoryview]]:
+        """(serial, state as u64 words) of every live thread of the tree, one at a time (the
+        words are only valid until the next one)."""
+        buf = self._state()
+        words = memoryview(buf).cast("B").cast("Q")
+        for p in self.procs.values():
+            if p.exited:
+                continue
+            try:
+                tids = [int(t) for t in os.listdir(f"/proc/{p.tgid}/task")]
+            except OSError:
+                continue
+            for tid in tids:
+                if not self._read_thread(tid, tid == p.tgid, buf):
+                    continue
+                if words[0] & 0xFFFFFFFF != p.serial or (words[0] >> 32) & TRK_FLUSHING:
+                    continue  # not this process's thread (pid reused), or already moved out
+                yield p.serial, words
+
+    def _read_thread(self, tid: int, leader: bool, buf: ct.Structure) -> bool:
+        try:
+            pidfd = os.pidfd_open(tid, 0 if leader else PIDFD_THREAD)
+        except OSError as e:
+            if e.errno not in (errno.ESRCH, errno.ENOENT):
+                self.thread_read_errors += 1
+            return False
+        try:
+            # Non-zero: no event seen from it yet, or the thread just ended.
+            return bpf_maps.lookup(self._tstate_fd, ct.c_int(pidfd), buf)
+        finally:
+            os.close(pidfd)
+
+    def due_for_reaping(self) -> list[Proc]:
+        """Processes that ended a while ago: their kernel entries can go."""
+        now = time.monotonic_ns()
+        return [p for p in self.procs.values() if p.exited and now - p.exit_ns >= REAP_AFTER_NS]
+
+    def reap(self, p: Proc) -> None:
+        if not p.reaped:
+            with contextlib.suppress(KeyError):
+                del self._procs_map[ct.c_uint32(p.serial)]
+            p.reaped = True
+        p.final = None  # rebuilt once more, then reused
+
+    def in_order(self) -> list[Proc]:
+        """In the order they came into being (seeded ones first, in seed order)."""
+        return sorted(self.procs.values(), key=lambda p: (p.start_ns, p.serial))
