@@ -6,7 +6,10 @@ Kept small on purpose: figures are computed in ``denet_tui.rates`` and drawn by 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -29,9 +32,11 @@ from denet_tui.messages import (
     SnapshotTaken,
 )
 from denet_tui.model import Meta, Snapshot
+from denet_tui.output_paths import OutputError
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.recorder import Recorder, write_export
 from denet_tui.session import ArmingCancelled
+from denet_tui.terminal_watch import watch_terminal
 from denet_tui.visible import tell, visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
@@ -79,11 +84,16 @@ class DenetApp(App[None]):
         if session.meta is not None:
             self._use_meta(session.meta)
         self.arming_failure: str | None = None  # why the collector could not be armed
+        self.collection_error: str | None = None  # why the collector stopped early
         self.shown: Snapshot | None = (
             None  # the snapshot on screen (older than the latest when paused)
         )
         self.paused = False
         self.note: str | None = None
+        self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
+        self.collecting_done = threading.Event()
+        self._finish_lock = threading.Lock()
+        self._finished_code: int | None = None
         self.arming = False  # the collector thread is arming (BCC may be compiling)
         self.quit_requested = False  # quit asked for while arming: leave once arming ends
 
@@ -125,8 +135,9 @@ class DenetApp(App[None]):
         self.query_one(FilterBar).display = False
         if self.session.output_log is None:  # nothing to show unless asked (`o`)
             self.query_one(OutputPane).display = False
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
-            asyncio.get_running_loop().add_signal_handler(sig, self.action_quit)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.action_quit)  # the same clean exit as `q`
+        loop.add_signal_handler(signal.SIGHUP, self.terminal_lost)
         if self.session.armed:
             self.start_collecting()
         else:  # the first frame first, then arm (a BPF compile takes a second or more)
@@ -137,6 +148,9 @@ class DenetApp(App[None]):
     def on_unmount(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             asyncio.get_running_loop().remove_signal_handler(sig)
+            # The screen is closing and we are about to stop the command: from here on, a
+            # hang-up or a SIGTERM must not kill us before the recording and export are out.
+            signal.signal(sig, lambda _sig, _frame: self.terminal_lost())
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the app's own may not have caught up with the terminal yet.
@@ -150,7 +164,12 @@ class DenetApp(App[None]):
 
     @work(thread=True, exclusive=True, group="collector", exit_on_error=False)
     def collect(self) -> None:
-        worker = get_current_worker()
+        try:
+            self._collect(get_current_worker())
+        finally:
+            self.collecting_done.set()
+
+    def _collect(self, worker: Worker[None]) -> None:
         if not self.session.armed and not self._arm(worker):
             return
         try:
@@ -158,8 +177,13 @@ class DenetApp(App[None]):
                 self._play(worker, self.session.collector)
             else:
                 self._watch(worker)
+        except CollectorError as e:  # bad input, said in its own words
+            self.post_message(CollectionFailed(str(e)))
         except Exception as e:  # the screen keeps the last figures and says why
             self.post_message(CollectionFailed(f"{type(e).__name__}: {e}"))
+
+    def _stopping(self, worker: Worker[None]) -> bool:
+        return worker.is_cancelled or self.lost.is_set()
 
     def _arm(self, worker: Worker[None]) -> bool:
         """Arm the session's collector (the command runs from here on); say how it went."""
@@ -185,7 +209,7 @@ class DenetApp(App[None]):
             self.recorder.begin(s.meta)
         next_at = time.monotonic()
         root_ended = False  # its final figures are taken at once, then the tree is paced as usual
-        while not worker.is_cancelled:
+        while not self._stopping(worker):
             snap = s.collector.sample()
             if self.recorder is not None:
                 self.recorder.write(snap)
@@ -200,17 +224,20 @@ class DenetApp(App[None]):
             next_at = max(next_at + s.interval, time.monotonic())
             # Sleep in short steps: quit promptly, and take the root's final figures as soon as
             # it ends rather than up to an interval later.
-            while (left := next_at - time.monotonic()) > 0 and not worker.is_cancelled:
+            while (left := next_at - time.monotonic()) > 0 and not self._stopping(worker):
                 if not root_ended and s.target is not None and s.target.poll().finished:
                     break
                 worker.cancelled_event.wait(min(POLL_S, left))
 
     def _play(self, worker: Worker[None], replay: ReplayCollector) -> None:
         replay.start()
-        while not worker.is_cancelled:
+        while not self._stopping(worker):
             delay = replay.due_in()
             if delay is None and replay.finished:
-                self.post_message(CollectionEnded(END_OF_RECORDING))
+                reason = END_OF_RECORDING
+                if replay.truncated_at is not None:
+                    reason += f" (line {replay.truncated_at} cut short: a truncated recording)"
+                self.post_message(CollectionEnded(reason))
                 return
             if delay is None or delay > 0:  # paused, or not yet due
                 worker.cancelled_event.wait(POLL_S if delay is None else min(POLL_S, delay))
@@ -250,13 +277,14 @@ class DenetApp(App[None]):
         if message.reason == DURATION_REACHED:
             self.exit()
             return
-        if message.reason == END_OF_RECORDING:
-            self.note = END_OF_RECORDING
+        if message.reason.startswith(END_OF_RECORDING):
+            self.note = message.reason
             self._show_header()
         elif self.session.exit_on_finish:
             self.exit()
 
     def on_collection_failed(self, message: CollectionFailed) -> None:
+        self.collection_error = message.error  # replay: printed at exit (bad input, exit 2)
         self.note = f"collector stopped: {message.error}"
         self._show_header()
         self.notify(
@@ -339,6 +367,39 @@ class DenetApp(App[None]):
         if message.closed:
             tree.focus()
 
+    # -- the terminal went away --------------------------------------------------------------
+
+    def terminal_lost(self) -> None:
+        """SIGHUP, or a tty that hung up: nothing can be drawn or restored any more, and
+        Textual's own shutdown may wait forever on writes to the dead terminal. So: stop
+        collecting, finish (stop the command, write the recording and the export) in a thread
+        of our own, and leave. Safe to call from any thread, more than once."""
+        if self.lost.is_set():
+            return
+        self.lost.set()
+        threading.Thread(target=self._leave_without_terminal, name="denet-tui-hangup").start()
+
+    def _leave_without_terminal(self) -> None:
+        self.collecting_done.wait(2.0)  # the collector thread stops within a poll
+        os._exit(self.finish_session())
+
+    def finish_session(self) -> int:
+        """Stop what we started, write the end of the recording and the export; the exit
+        status. Once: a second caller (the hang-up thread, or the main thread after it) waits
+        for the first and gets the same answer."""
+        with self._finish_lock:
+            if self._finished_code is None:
+                s, shown = self.session, self.timeline.snapshot
+                code, last = s.conclude(shown, announce=True)
+                self._finished_code = code
+                if self.recorder is not None:
+                    if last is not shown and last is not None:
+                        self.recorder.write(last)  # taken after stopping what still ran
+                    self.recorder.close(last, s.ended_by)
+                if s.export_path and last is not None and s.meta is not None:
+                    write_export(s.export_path, s.meta, last)
+            return self._finished_code
+
     # -- keys --------------------------------------------------------------------------------
 
     def action_quit(self) -> None:  # type: ignore[override]
@@ -389,9 +450,9 @@ class DenetApp(App[None]):
         path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
         try:
             written = write_export(path, meta, snap)
-        except OSError as e:
+        except OutputError as e:
             self.notify(
-                visible(f"{path}: {e.strerror}"),
+                visible(str(e)),
                 title="export failed",
                 severity="error",
                 markup=False,
@@ -422,19 +483,31 @@ def run_tui(session: Session) -> int:
         session.finish()
         raise
     app = DenetApp(session, recorder)
+    stop_watch = threading.Event()
+    if sys.stdin.isatty():
+        watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
     try:
         app.run()
     finally:
-        code, last = session.conclude(app.timeline.snapshot, announce=True)
-        if recorder is not None:
-            if last is not app.timeline.snapshot and last is not None:
-                recorder.write(last)  # taken after stopping what still ran
-            recorder.close(last, session.ended_by)
-        if session.export_path and last is not None and session.meta is not None:
-            write_export(session.export_path, session.meta, last)
+        stop_watch.set()
+        # No signal may cut the finishing short (a closed terminal while "stopping…" would
+        # otherwise lose the end of the recording and the export).
+        quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
+        # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
+        # comes with a SIGCONT.
+        saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
+        try:
+            code = app.finish_session()
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED
+    if app.replay and app.collection_error is not None:  # a recording bad from some line on
+        tell(app.collection_error)
+        return EXIT_ARMING_FAILED
     if not session.armed and session.target is not None and session.target.mode == "run":
         return EXIT_QUIT_BEFORE_RUN
     return code

@@ -166,7 +166,12 @@ def _monitor(args: argparse.Namespace) -> int:
         if cmd[:1] == ["--"]:
             cmd = cmd[1:]
         output, log = child_output(tui=not args.json, json_to_stdout=args.json and not args.out)
-        target = RunTarget(cmd or demo_command(), output)
+        try:
+            target = RunTarget(cmd or demo_command(), output)
+        except TargetError:
+            if log is not None:  # nothing ran: nothing to keep
+                os.unlink(log)
+            raise
         for fd in {output.stdin, output.stdout} - {None, 0, 1, 2}:
             os.close(fd)
     else:

@@ -8,6 +8,7 @@ import sys
 from typing import IO, Any
 
 from denet_tui.model import Meta, Snapshot, end_record, export_record
+from denet_tui.output_paths import OutputError
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -20,6 +21,7 @@ class Recorder:
     def __init__(self, path: str | None, meta: Meta | None) -> None:
         """Opens ``path`` now (a bad path fails at once); writes ``meta`` now, or at ``begin``."""
         self._own = path not in (None, "-")
+        self._path = path if self._own else "standard output"
         self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         self._closed = False
         self._begun = False
@@ -41,6 +43,9 @@ class Recorder:
             self._closed = True
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self._f.fileno())
+        except OSError as e:  # a full disk: said once, in one line; nothing more is written
+            self._closed = True
+            raise OutputError(self._path, e) from None
 
     def write(self, snap: Snapshot) -> None:
         if not self._closed:
@@ -59,9 +64,17 @@ class Recorder:
 def write_export(path: str, meta: Meta, snap: Snapshot) -> str:
     """Write one snapshot with its meta as pretty JSON; returns the absolute path written."""
     path = os.path.abspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(export_record(meta, snap), f, indent=2, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(export_record(meta, snap), indent=2, allow_nan=False) + "\n"
+    try:
+        if os.path.exists(path) and not os.path.isfile(path):
+            # A device or a pipe (/dev/stdout, a fifo): written into, never replaced by a file.
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        tmp = path + ".tmp"  # a reader never sees half an export
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(path, e) from None
     return path

@@ -146,6 +146,7 @@ class SyscallTable(DataTable[Text]):
         self.mode: str | None = None
         self.shown_columns: tuple[str, ...] = ()
         self.sort_key = ""
+        self._chosen = False  # the sort key is the user's choice, not the mode's default
         self._summary: SyscallSummary | None = None
         self._exact = False
         self._cells: dict[str, tuple[Text, ...]] = {}
@@ -163,15 +164,20 @@ class SyscallTable(DataTable[Text]):
         self.border_title = (
             "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
         )
-        # The sort column chosen stays, and stays marked, whatever the width.
-        keep = self.sort_key if mode == self.mode else None
-        columns = fitting(mode, self.scrollable_content_region.width, without=without, keep=keep)
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return  # not laid out yet: on_resize shows it
+        # The sort column the user chose stays, and stays marked, whatever the width.
+        chosen = self._chosen and mode == self.mode
+        keep = self.sort_key if chosen else None
+        columns = fitting(mode, width, without=without, keep=keep)
         if (mode, columns) != (self.mode, self.shown_columns):
             self.clear(columns=True)
             for key, title, width in MODES[mode]:
                 if key in columns:
                     self.add_column(Text(title), width=cell_width(title, width), key=key)
-            if mode != self.mode or self.sort_key not in columns:
+            if not chosen or self.sort_key not in columns:
+                self._chosen = False
                 self.sort_key = next(k for k in SORTS[mode] if k in columns)
             self.mode, self.shown_columns = mode, columns
             self._cells = {}
@@ -231,7 +237,7 @@ class SyscallTable(DataTable[Text]):
 
     def sort_by(self, key: str) -> None:
         if self.mode is not None and key in SORTS[self.mode] and key in self.shown_columns:
-            self.sort_key = key
+            self.sort_key, self._chosen = key, True
             self._mark_sorted()
             self._resort()
 
