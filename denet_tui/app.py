@@ -100,7 +100,9 @@ class DenetApp(App[None]):
     def _use_meta(self, meta: Meta) -> None:
         info = meta.collector
         self.exact = info.syscalls == "exact"
-        self.timeline = Timeline(exact=self.exact, share_basis=info.share_basis)
+        self.timeline = Timeline(
+            exact=self.exact, share_basis=info.share_basis, min_dt=meta.interval / 2
+        )
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -343,6 +345,10 @@ class DenetApp(App[None]):
         self._set_scope(event.node.data)
 
     def action_whole_tree(self) -> None:
+        """Esc: back to the whole tree; with no scope, clear the filter kept with Enter."""
+        if self.timeline.scope is None and self.query_one(ProcessTree).filter_text:
+            self.query_one(FilterBar).action_clear_filter()
+            return
         self._set_scope(None)
 
     def _set_scope(self, pid: int | None) -> None:
@@ -418,7 +424,7 @@ class DenetApp(App[None]):
         if action == "step":
             return self.replay
         if action == "whole_tree":
-            return self.timeline.scope is not None
+            return self.timeline.scope is not None or bool(self.query_one(ProcessTree).filter_text)
         return True
 
     def action_pause(self) -> None:

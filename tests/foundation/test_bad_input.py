@@ -106,3 +106,22 @@ def test_bad_recordings_say_what_is_wrong_and_where(tmp_path: Path, repo_root: P
         assert code == 2, (name, err)
         assert len(err.strip().splitlines()) == 1 and says in err, (name, err)
         assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_device_is_written_into_never_replaced() -> None:
+    import stat
+
+    # /dev/full takes no bytes: each output fails in one line, and the device stays a device.
+    for option in ("--export", "--out"):
+        code, _, err = run_json(
+            "run", "--json", "--collector", "procfs", option, "/dev/full", "--", "true"
+        )
+        assert code == 2, (option, err)
+        assert err.strip().splitlines() == [
+            "denet-tui: cannot write /dev/full: No space left on device"
+        ]
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    code, lines, err = run_json(
+        "run", "--json", "--collector", "procfs", "--export", "/dev/null", "--", "true"
+    )
+    assert code == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), err
