@@ -33,6 +33,7 @@ from denet_tui.messages import (
 )
 from denet_tui.model import Meta, Snapshot
 from denet_tui.output_paths import OutputError
+from denet_tui.process_group import STOPPED
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.recorder import Recorder, write_export
 from denet_tui.session import ArmingCancelled
@@ -321,7 +322,9 @@ class DenetApp(App[None]):
         tl = self.timeline
         snap = self.shown if self.paused and not self.replay else tl.snapshot
         scope = None
-        running = sum(p.alive for p in snap.processes) if snap else 0
+        alive = [p for p in snap.processes if p.alive] if snap else []
+        stopped = sum(p.state in STOPPED for p in alive)
+        running = len(alive) - stopped
         if tl.scope is not None and snap is not None:
             p = snap.process(tl.scope)
             scope = f"{p.name if p else '?'} ({tl.scope})"
@@ -332,7 +335,8 @@ class DenetApp(App[None]):
                 paused=self.paused,
                 scope=scope,
                 running=running,
-                exited=len(snap.processes) - running if snap else 0,
+                stopped=stopped,
+                exited=len(snap.processes) - len(alive) if snap else 0,
                 note=self.note,
                 watching_rest=not self.session.exit_with_root,
             )
