@@ -6,7 +6,10 @@ Kept small on purpose: figures are computed in ``denet_tui.rates`` and drawn by 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -29,12 +32,15 @@ from denet_tui.messages import (
     SnapshotTaken,
 )
 from denet_tui.model import Meta, Snapshot
+from denet_tui.output_paths import OutputError
+from denet_tui.process_group import STOPPED
 from denet_tui.pump import Pump
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.session import ArmingCancelled
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import ExportSink, write_export
 from denet_tui.sinks.jsonl import JsonLinesSink
+from denet_tui.terminal_watch import watch_terminal
 from denet_tui.visible import tell, visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
@@ -99,18 +105,26 @@ class DenetApp(App[None]):
         if session.meta is not None:
             self._use_meta(session.meta)
         self.arming_failure: str | None = None  # why the collector could not be armed
+        self.collection_error: str | None = None  # why the collector stopped early
         self.shown: Snapshot | None = (
             None  # the snapshot on screen (older than the latest when paused)
         )
         self.paused = False
         self.note: str | None = None
+        self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
+        self.collecting_done = threading.Event()
+        self._stop: threading.Event | None = None  # the collector thread's stop
+        self._finish_lock = threading.Lock()
+        self._finished_code: int | None = None
         self.arming = False  # the collector thread is arming (BCC may be compiling)
         self.quit_requested = False  # quit asked for while arming: leave once arming ends
 
     def _use_meta(self, meta: Meta) -> None:
         info = meta.collector
         self.exact = info.syscalls == "exact"
-        self.timeline = Timeline(exact=self.exact, share_basis=info.share_basis)
+        self.timeline = Timeline(
+            exact=self.exact, share_basis=info.share_basis, min_dt=meta.interval / 2
+        )
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -145,8 +159,9 @@ class DenetApp(App[None]):
         self.query_one(FilterBar).display = False
         if self.session.output_log is None:  # nothing to show unless asked (`o`)
             self.query_one(OutputPane).display = False
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # same clean exit as `q`
-            asyncio.get_running_loop().add_signal_handler(sig, self.action_quit)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.action_quit)  # the same clean exit as `q`
+        loop.add_signal_handler(signal.SIGHUP, self.terminal_lost)
         if self.session.armed:
             self.start_collecting()
         else:  # the first frame first, then arm (a BPF compile takes a second or more)
@@ -157,6 +172,9 @@ class DenetApp(App[None]):
     def on_unmount(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             asyncio.get_running_loop().remove_signal_handler(sig)
+            # The screen is closing and we are about to stop the command: from here on, a
+            # hang-up or a SIGTERM must not kill us before the recording and export are out.
+            signal.signal(sig, lambda _sig, _frame: self.terminal_lost())
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the app's own may not have caught up with the terminal yet.
@@ -170,19 +188,32 @@ class DenetApp(App[None]):
 
     @work(thread=True, exclusive=True, group="collector", exit_on_error=False)
     def collect(self) -> None:
-        worker = get_current_worker()
-        if not self._arm(worker):
+        try:
+            self._collect(get_current_worker())
+        finally:
+            self.collecting_done.set()
+
+    def _collect(self, worker: Worker[None]) -> None:
+        self._stop = worker.cancelled_event  # set by a quit, or by a lost terminal
+        if self.lost.is_set() or not self._arm(worker):
             return
         try:
-            ended = self.pump.run(worker.cancelled_event)
+            ended = self.pump.run(self._stop)
+        except CollectorError as e:  # bad input, said in its own words
+            self.post_message(CollectionFailed(str(e)))
+            return
         except Exception as e:  # the screen keeps the last figures and says why
             self.post_message(CollectionFailed(f"{type(e).__name__}: {e}"))
             return
         last = self.pump.last
+        replay = self.session.collector
         if ended == "time_limit":
             self.post_message(CollectionEnded(DURATION_REACHED))
-        elif ended is not None and self.replay:
-            self.post_message(CollectionEnded(END_OF_RECORDING))
+        elif ended is not None and isinstance(replay, ReplayCollector):
+            reason = END_OF_RECORDING
+            if replay.truncated_at is not None:
+                reason += f" (line {replay.truncated_at} cut short: a truncated recording)"
+            self.post_message(CollectionEnded(reason))
         elif ended is not None and last is not None:
             self.post_message(CollectionEnded(fmt_status(last.target)))
 
@@ -234,13 +265,14 @@ class DenetApp(App[None]):
         if message.reason == DURATION_REACHED:
             self.exit()
             return
-        if message.reason == END_OF_RECORDING:
-            self.note = END_OF_RECORDING
+        if message.reason.startswith(END_OF_RECORDING):
+            self.note = message.reason
             self._show_header()
         elif self.session.exit_on_finish:
             self.exit()
 
     def on_collection_failed(self, message: CollectionFailed) -> None:
+        self.collection_error = message.error  # replay: printed at exit (bad input, exit 2)
         self.note = f"collector stopped: {message.error}"
         self._show_header()
         self.notify(
@@ -275,7 +307,9 @@ class DenetApp(App[None]):
         tl = self.timeline
         snap = self.shown if self.paused and not self.replay else tl.snapshot
         scope = None
-        running = sum(p.alive for p in snap.processes) if snap else 0
+        alive = [p for p in snap.processes if p.alive] if snap else []
+        stopped = sum(p.state in STOPPED for p in alive)
+        running = len(alive) - stopped
         if tl.scope is not None and snap is not None:
             p = snap.process(tl.scope)
             scope = f"{p.name if p else '?'} ({tl.scope})"
@@ -286,7 +320,8 @@ class DenetApp(App[None]):
                 paused=self.paused,
                 scope=scope,
                 running=running,
-                exited=len(snap.processes) - running if snap else 0,
+                stopped=stopped,
+                exited=len(snap.processes) - len(alive) if snap else 0,
                 note=self.note,
                 watching_rest=not self.session.exit_with_root,
             )
@@ -299,6 +334,10 @@ class DenetApp(App[None]):
         self._set_scope(event.node.data)
 
     def action_whole_tree(self) -> None:
+        """Esc: back to the whole tree; with no scope, clear the filter kept with Enter."""
+        if self.timeline.scope is None and self.query_one(ProcessTree).filter_text:
+            self.query_one(FilterBar).action_clear_filter()
+            return
         self._set_scope(None)
 
     def _set_scope(self, pid: int | None) -> None:
@@ -323,6 +362,33 @@ class DenetApp(App[None]):
         if message.closed:
             tree.focus()
 
+    # -- the terminal went away --------------------------------------------------------------
+
+    def terminal_lost(self) -> None:
+        """SIGHUP, or a tty that hung up: nothing can be drawn or restored any more, and
+        Textual's own shutdown may wait forever on writes to the dead terminal. So: stop
+        collecting, finish (stop the command, write the recording and the export) in a thread
+        of our own, and leave. Safe to call from any thread, more than once."""
+        if self.lost.is_set():
+            return
+        self.lost.set()
+        if self._stop is not None:
+            self._stop.set()  # the collector thread stops within a poll
+        threading.Thread(target=self._leave_without_terminal, name="denet-tui-hangup").start()
+
+    def _leave_without_terminal(self) -> None:
+        self.collecting_done.wait(2.0)  # the collector thread stops within a poll
+        os._exit(self.finish_session())
+
+    def finish_session(self) -> int:
+        """Stop what we started, close the sinks (the recording's end, the export); the exit
+        status. Once: a second caller (the hang-up thread, or the main thread after it) waits
+        for the first and gets the same answer."""
+        with self._finish_lock:
+            if self._finished_code is None:
+                self._finished_code = self.pump.finish(announce=True)
+            return self._finished_code
+
     # -- keys --------------------------------------------------------------------------------
 
     def action_quit(self) -> None:  # type: ignore[override]
@@ -341,7 +407,7 @@ class DenetApp(App[None]):
         if action == "step":
             return self.replay
         if action == "whole_tree":
-            return self.timeline.scope is not None
+            return self.timeline.scope is not None or bool(self.query_one(ProcessTree).filter_text)
         return True
 
     def action_pause(self) -> None:
@@ -372,9 +438,9 @@ class DenetApp(App[None]):
         path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
         try:
             written = write_export(path, meta, snap)
-        except OSError as e:
+        except OutputError as e:
             self.notify(
-                visible(f"{path}: {e.strerror}"),
+                visible(str(e)),
                 title="export failed",
                 severity="error",
                 markup=False,
@@ -407,13 +473,31 @@ def run_tui(session: Session) -> int:
         session.finish()
         raise
     app = DenetApp(session, sinks)
+    stop_watch = threading.Event()
+    if sys.stdin.isatty():
+        watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
     try:
         app.run()
     finally:
-        code = app.pump.finish(announce=True)
+        stop_watch.set()
+        # No signal may cut the finishing short (a closed terminal while "stopping…" would
+        # otherwise lose the end of the recording and the export).
+        quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
+        # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
+        # comes with a SIGCONT.
+        saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
+        try:
+            code = app.finish_session()
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED
+    if app.replay and app.collection_error is not None:  # a recording bad from some line on
+        tell(app.collection_error)
+        return EXIT_ARMING_FAILED
     if not session.armed and session.target is not None and session.target.mode == "run":
         return EXIT_QUIT_BEFORE_RUN
     return code

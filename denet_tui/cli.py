@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from denet_tui import __version__
 from denet_tui.collectors.base import CollectorError
@@ -106,8 +107,15 @@ def _export_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--export", metavar="FILE", help="write the last snapshot as JSON at exit")
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad usage is one line, as every other error is (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"denet-tui: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="denet-tui",
         description="Watch what a Linux process tree really does: processes, syscalls, resources.",
     )
@@ -182,7 +190,12 @@ def _monitor(args: argparse.Namespace) -> int:
         if cmd[:1] == ["--"]:
             cmd = cmd[1:]
         output, log = child_output(tui=not args.json, json_to_stdout=args.json and not args.out)
-        target = RunTarget(cmd or demo_command(), output)
+        try:
+            target = RunTarget(cmd or demo_command(), output)
+        except TargetError:
+            if log is not None:  # nothing ran: nothing to keep
+                os.unlink(log)
+            raise
         for fd in {output.stdin, output.stdout} - {None, 0, 1, 2}:
             os.close(fd)
     else:

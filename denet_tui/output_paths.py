@@ -24,6 +24,8 @@ def unwritable_reason(path: str) -> str | None:
         )
     if os.path.exists(full) and not os.access(full, os.W_OK):
         return "permission denied"
+    if os.path.exists(full) and not os.path.isfile(full):
+        return None  # a device or a pipe (/dev/stdout, a fifo): written into, never replaced
     # Exports are written beside the file and renamed into place, so the folder must take a new
     # file: try it (permission bits alone do not tell root about read-only or special folders).
     probe = f"{full}.denet-tui-probe-{os.getpid()}"
@@ -33,6 +35,13 @@ def unwritable_reason(path: str) -> str | None:
         return f"cannot create files in {folder}: {e.strerror}"
     os.unlink(probe)
     return None
+
+
+class OutputError(TargetError):
+    """An output could not be written (a full disk, a device that refuses): one line, exit 2."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"cannot write {path}: {error.strerror or error}", EXIT_USAGE)
 
 
 def check_writable(path: str, option: str) -> None:

@@ -263,9 +263,15 @@ class Timeline:
     and the sparkline samples of the current scope (the whole tree, or one process's subtree).
     """
 
-    def __init__(self, *, exact: bool, share_basis: ShareBasis, keep: int = 300) -> None:
+    def __init__(
+        self, *, exact: bool, share_basis: ShareBasis, keep: int = 300, min_dt: float = 0.0
+    ) -> None:
         self._exact = exact
         self._basis = share_basis
+        # Rates are measured over at least this long: a snapshot taken moments after the last
+        # (the root's end is sampled at once) is compared with the one before, not turned into
+        # a rate over a few milliseconds.
+        self._min_dt = min_dt
         self._frames: deque[Frame] = deque(maxlen=keep)
         self.series: deque[TreeRates] = deque(maxlen=keep)
         # Over the whole session for the whole tree; for a scope, over the frames kept.
@@ -277,9 +283,17 @@ class Timeline:
         self._scoped: tuple[int, Snapshot, SyscallSummary] | None = None
 
     def add(self, snap: Snapshot) -> None:
-        self.previous, self.snapshot = self.snapshot, snap
-        before = self._frames[-1] if self._frames else None
         frame = Frame.of(snap)
+        before = self._frames[-1] if self._frames else None
+        soon = before is not None and frame.t - before.t < self._min_dt and len(self._frames) > 1
+        if soon:
+            before = self._frames[-2]
+            self._frames.pop()  # the short step replaces the last one, rates and all
+            if self.series:
+                self.series.pop()
+        else:
+            self.previous = self.snapshot
+        self.snapshot = snap
         self._frames.append(frame)
         self.process_rates = process_rates(before, frame)
         whole = tree_rates(before, frame)

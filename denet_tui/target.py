@@ -213,7 +213,7 @@ class AttachTarget(Target):
             raise TargetError(f"cannot read process {pid}: permission denied", 2) from None
         except OSError as e:
             raise TargetError(f"cannot read process {pid}: {e.strerror}", 2) from None
-        args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+        args = [a.decode(errors="backslashreplace") for a in raw.split(b"\0") if a]
         self.cmd = tuple(args) or (f"[{_comm(pid)}]",)
         self._gone_at: float | None = None
 

@@ -40,7 +40,7 @@ def parse_stat(data: bytes) -> StatLine:
     rest = data[rp + 2 :].split()
     return StatLine(
         pid=int(data[:lp]),
-        comm=data[lp + 1 : rp].decode(errors="replace"),
+        comm=data[lp + 1 : rp].decode(errors="backslashreplace"),
         state=rest[0].decode(),
         ppid=int(rest[1]),
         pgrp=int(rest[2]),
@@ -136,7 +136,7 @@ def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
         raw_cmd = read_bytes(f"/proc/{pid}/cmdline")
     except OSError:
         raw_cmd = b""
-    cmdline = tuple(a.decode(errors="replace") for a in raw_cmd.split(b"\0") if a)
+    cmdline = tuple(a.decode(errors="backslashreplace") for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
     sample = ProcessSample(
         pid=pid,
@@ -191,8 +191,9 @@ class ProcessTable:
             stat, sample = got
             prev = self._seen.get(pid)
             same = prev is not None and prev.starttime == stat.starttime
-            if same and not sample.cmdline and prev is not None:
-                # A zombie's cmdline reads empty: keep the one read while it ran.
+            if same and not sample.cmdline and prev is not None and prev.sample.name == stat.comm:
+                # A zombie's cmdline reads empty: keep the one read while it ran (the same
+                # program: an exec since, e.g. of a gated child, changes the name).
                 sample = replace(sample, cmdline=prev.sample.cmdline)
             if sample.cpu_time_s is not None:
                 if same and prev is not None:

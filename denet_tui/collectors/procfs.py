@@ -44,7 +44,10 @@ class ProcfsCollector:
         pids = self._scanner.scan()
         self._sampler.set_pids(pids)
         hits = self._sampler.hits()
-        processes = [_with_hits(p, hits.get(p.pid)) for p in self._table.update(pids)]
+        processes = [
+            _as_started(_with_hits(p, hits.get(p.pid)), self._target)
+            for p in self._table.update(pids)
+        ]
         return Snapshot(
             t=time.monotonic() - self._t0,
             ts=time.time(),
@@ -56,6 +59,14 @@ class ProcfsCollector:
 
     def close(self) -> None:
         self._sampler.stop()
+
+
+def _as_started(p: ProcessSample, target: Target) -> ProcessSample:
+    """The command we started, when /proc has no command line for it (it ended before a reading
+    after its exec): the argv we passed to execve."""
+    if target.mode == "run" and p.pid == target.pid and not p.cmdline:
+        return replace(p, cmdline=target.cmd)
+    return p
 
 
 def _with_hits(p: ProcessSample, hits: dict[int, int] | None) -> ProcessSample:

@@ -26,6 +26,7 @@ class ReplayCollector:
             raise CollectorError(f"cannot read {path}: {e.strerror}") from None
         self._lineno = 0
         self.end: dict[str, Any] | None = None  # the recording's end line, once reached
+        self.truncated_at: int | None = None  # the line number of a cut-short last line
         try:
             first = self._record()
             if first is None or first.get("kind") != "meta":
@@ -58,6 +59,8 @@ class ReplayCollector:
             except UnicodeDecodeError:
                 self._lineno += 1
                 raise self._error("not text (not a JSON-lines recording)") from None
+            except OSError as e:
+                raise CollectorError(f"cannot read {self.path}: {e.strerror}") from None
             if not line:
                 return None
             self._lineno += 1
@@ -66,8 +69,10 @@ class ReplayCollector:
             try:
                 obj = json.loads(line)
             except ValueError:
-                if not line.endswith("\n"):
-                    raise self._error("the last line is cut short (truncated recording)") from None
+                if not line.endswith("\n") and self._lineno > 1:
+                    # A recording cut short (its writer was killed): replay what is there.
+                    self.truncated_at = self._lineno
+                    return None
                 raise self._error("not a JSON line") from None
             if not isinstance(obj, dict):
                 raise self._error("not a JSON object")

@@ -6,16 +6,25 @@ import json
 import os
 
 from denet_tui.model import Meta, Snapshot, export_record
+from denet_tui.output_paths import OutputError
 
 
 def write_export(path: str, meta: Meta, snap: Snapshot) -> str:
     """Write one snapshot with its meta as pretty JSON; returns the absolute path written."""
     path = os.path.abspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(export_record(meta, snap), f, indent=2, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(export_record(meta, snap), indent=2, allow_nan=False) + "\n"
+    try:
+        if os.path.exists(path) and not os.path.isfile(path):
+            # A device or a pipe (/dev/stdout, a fifo): written into, never replaced by a file.
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        tmp = path + ".tmp"  # a reader never sees half an export
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(path, e) from None
     return path
 
 

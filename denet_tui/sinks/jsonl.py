@@ -8,6 +8,7 @@ import sys
 from typing import IO, Any
 
 from denet_tui.model import Meta, Snapshot, end_record
+from denet_tui.output_paths import OutputError
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -20,6 +21,7 @@ class JsonLinesSink:
     def __init__(self, path: str | None, meta: Meta | None = None) -> None:
         """Opens ``path`` now (None or "-": stdout); writes ``meta`` now, or at ``begin``."""
         self._own = path not in (None, "-")
+        self._path = path if self._own else "standard output"
         self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         self._closed = False
         self._begun = False
@@ -41,6 +43,9 @@ class JsonLinesSink:
             self._closed = True
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self._f.fileno())
+        except OSError as e:  # a full disk: said once, in one line; nothing more is written
+            self._closed = True
+            raise OutputError(self._path, e) from None
 
     def write(self, snap: Snapshot) -> None:
         if not self._closed:

@@ -30,7 +30,8 @@ class HeaderState:
     replay: bool = False
     paused: bool = False
     scope: str | None = None  # "make (4242)" when scoped to a subtree
-    running: int = 0  # processes of the tree alive now
+    running: int = 0  # processes of the tree alive now, not stopped
+    stopped: int = 0  # alive but stopped (kill -STOP, ctrl+z, a tracer)
     exited: int = 0  # processes of the tree seen and gone
     note: str | None = None  # why collection stopped, when it stopped early
     watching_rest: bool = True  # after the root ends, the rest of the tree is still watched
@@ -68,9 +69,9 @@ def _line1(watched: Watched, state: HeaderState) -> Text:
         st = snap.target
         style = _STATUS_STYLE.get(st.status, "bold green" if st.exit_code == 0 else "bold red")
         line1.append(f"● {fmt_status(st)}", style=style)
-        if st.finished and state.running:
+        if st.finished and (left := state.running + state.stopped):
             # The root is gone, its background jobs are not (a daemon, `cmd &`, a build's tail).
-            line1.append(f" · {state.running} still running", style="bold yellow")
+            line1.append(f" · {left} still running", style="bold yellow")
             line1.append(
                 " (watched until they end)"
                 if state.watching_rest
@@ -112,6 +113,8 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
     line2.append("  │  ", style="dim")
     if state.scope is None:
         line2.append(f"whole tree · {state.running} running")
+        if state.stopped:
+            line2.append(f" · {state.stopped} stopped", style="bold yellow")
         if state.exited:
             line2.append(f" · {state.exited} exited", style="dim")
     else:

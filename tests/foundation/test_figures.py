@@ -73,3 +73,22 @@ def test_a_stopped_command_is_shown_stopped() -> None:
     # At the time limit it is stopped like any other: resumed to act on SIGINT.
     assert code == 124 and lines[-1]["ended_by"] == "time_limit"
     assert lines[-1]["signal"] == 2
+
+
+def test_a_root_that_ends_at_once_has_its_own_command_line() -> None:
+    # Not the gated child's (a fork of denet-tui) read before its exec.
+    for argv in (["true"], ["sh", "-c", "exit 3"]):
+        _, lines, _ = run_json(*RUN, *argv)
+        root = snapshots(lines)[-1]["processes"][0]
+        assert root["cmdline"] == argv and root["name"] == argv[0]
+
+
+def test_bytes_that_are_not_text_in_a_name_are_shown_as_escapes() -> None:
+    rename = (
+        "import ctypes, time\n"
+        "ctypes.CDLL(None).prctl(15, b'\\x9bodd\\xff', 0, 0, 0)\n"
+        "time.sleep(0.6)"
+    )
+    _, lines, _ = run_json(*RUN, sys.executable, "-c", rename)
+    names = {p["name"] for s in snapshots(lines) for p in s["processes"]}
+    assert "\\x9bodd\\xff" in names, names

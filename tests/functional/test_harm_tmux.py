@@ -3,6 +3,7 @@ the person (or the terminal) goes away: driven in a real terminal (tmux)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -132,3 +133,92 @@ def test_the_guard_is_gone_after_a_clean_exit(tmp_path: Path) -> None:
             except OSError:
                 continue
     assert left == []
+
+
+def _markers(marker: str) -> list[int]:
+    return _command_processes(marker)
+
+
+def test_a_terminal_that_hangs_up_without_sighup_ends_the_run_cleanly(tmp_path: Path) -> None:
+    # A pty that is not our controlling terminal: closing its master sends no SIGHUP, the tty
+    # just hangs up (as when the program that held it dies).
+    import fcntl
+    import struct
+    import termios
+    import threading
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    rec = tmp_path / "rec.jsonl"
+    marker = str(4100 + os.getpid() % 800)
+    proc = subprocess.Popen(
+        [
+            str(DENET),
+            "run",
+            "--collector",
+            "procfs",
+            "--record",
+            str(rec),
+            "--",
+            "sh",
+            "-c",
+            f"sleep {marker} & sleep {marker}",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 15
+        while b"running" not in seen and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"running" in seen
+        os.close(master)
+        proc.wait(timeout=10)  # it notices and leaves, rather than hang forever
+        assert _gone_within(marker, 5.0)
+        lines = [json.loads(line) for line in rec.read_text().splitlines()]
+        assert lines[-1]["kind"] == "end" and lines[-1]["ended_by"] == "quit"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _markers(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_quit_then_losing_the_terminal_while_stopping_keeps_the_record(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    rec, export = tmp_path / "rec.jsonl", tmp_path / "last.json"
+    marker = str(4900 + os.getpid() % 800)
+    # Background jobs ignore SIGINT: stopping takes a grace period, during which the terminal
+    # goes away.
+    tmux.start(
+        f"exec {DENET} run --collector procfs --record {rec} --export {export} -- "
+        f"sh -c 'sleep {marker} & sleep {marker} & wait'"
+    )
+    tmux.wait_for("● running")
+    pid = _pane_pid(tmux)
+    tmux.keys("q")
+    time.sleep(0.7)
+    tmux.kill()
+    deadline = time.monotonic() + 15
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in rec.read_text().splitlines()]
+    assert lines[-1]["kind"] == "end" and lines[-1]["ended_by"] == "quit"
+    assert json.loads(export.read_text())["kind"] == "snapshot"
+    assert _gone_within(marker, 5.0)

@@ -237,3 +237,14 @@ async def test_every_line_on_screen_shows_the_latest_figures() -> None:
             assert line.rstrip().endswith(row.cells["rate"])
             checked += 1
         assert checked > 10
+
+
+async def test_escape_on_the_tree_clears_a_kept_filter() -> None:
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        await pilot.press("slash", *"unit3.", "enter")
+        tree = app.query_one(ProcessTree)
+        assert tree.has_focus and tree.filter_text == "unit3."
+        await pilot.press("escape")
+        assert tree.filter_text == "" and not app.query_one(FilterBar).display

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.tmux import DENET, Tmux
+from tests.functional.tmux import DENET, Tmux, wait_for_file
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 REPO = Path(__file__).resolve().parents[2]
@@ -73,3 +73,27 @@ def test_min_and_max_are_over_the_whole_session_at_any_width(tmux: Tmux, tmp_pat
     assert float(wide[1].split()[0]) > 50  # the burst
     _resize(tmux, 80, 24)
     assert _cpu_range(tmux.screen()) == wide
+
+
+def test_a_recording_cut_short_plays_what_is_there_and_says_so(tmux: Tmux, tmp_path: Path) -> None:
+    whole = (REPO / "tests/data/build-procfs.jsonl").read_bytes()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(whole[:-100])  # its writer killed mid-line: no end, a partial last line
+    rc = tmp_path / "rc"
+    tmux.start(f"{DENET} replay {cut}; echo $? > {rc}; sleep 30", 160, 40)
+    screen = tmux.wait_for("cut short", timeout=20)
+    assert "end of recording (line" in screen
+    tmux.keys("q")
+    assert wait_for_file(rc) == "0"
+
+
+def test_a_recording_bad_in_the_middle_says_where_and_exits_2(tmux: Tmux, tmp_path: Path) -> None:
+    lines = (REPO / "tests/data/build-procfs.jsonl").read_bytes().split(b"\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\n".join([*lines[:3], b"{not json", *lines[3:]]))
+    rc = tmp_path / "rc"
+    tmux.start(f"{DENET} replay {bad}; echo $? > {rc}; sleep 30", 160, 40)
+    tmux.wait_for("collector stopped", timeout=20)
+    tmux.keys("q")
+    assert wait_for_file(rc) == "2"
+    assert f"denet-tui: {bad}:4: not a JSON line" in tmux.screen()

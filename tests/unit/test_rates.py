@@ -171,3 +171,19 @@ def test_timeline_scopes_syscalls_and_sparklines_to_a_subtree() -> None:
     assert [s.syscalls_per_s for s in tl.series] == [None, 5.0]
     tl.set_scope(None)
     assert tl.scope_pids() is None
+
+
+def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> None:
+    from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
+
+    def snap(t: float, calls: int) -> Snapshot:
+        p = ProcessSample(pid=1, ppid=0, name="x", cmdline=(), alive=True, syscalls=calls)
+        return Snapshot(t, t, TargetStatus(1, "running"), (p,), EMPTY_SYSCALLS)
+
+    tl = Timeline(exact=True, share_basis="count", min_dt=0.5)
+    for s in (snap(0.0, 0), snap(1.0, 100), snap(2.0, 200), snap(2.005, 210)):
+        tl.add(s)
+    # 110 calls over the 1.005 s since the snapshot at t=1, not 10 calls over 5 ms (2,000/s).
+    assert tl.process_rates[1].syscalls_per_s == pytest.approx(110 / 1.005)
+    assert [round(r.t, 3) for r in tl.series] == [0.0, 1.0, 2.005]
+    assert tl.previous is not None and tl.previous.t == 1.0

@@ -113,12 +113,12 @@ class Tracker:
                     serial=serial,
                     tgid=info.tgid,
                     ppid=info.ppid or None,
-                    comm=info.comm.decode(errors="replace"),
+                    comm=info.comm.decode(errors="backslashreplace"),
                     start_ns=info.start_ns,
                 )
                 self.procs[serial] = p
             else:
-                p.comm = info.comm.decode(errors="replace") or p.comm
+                p.comm = info.comm.decode(errors="backslashreplace") or p.comm
             if info.flags & PROC_EXITED and not p.exited:
                 p.exited = True
                 p.exit_ns = info.exit_ns
