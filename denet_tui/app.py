@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,12 +35,11 @@ from denet_tui.output_paths import OutputError
 from denet_tui.process_group import STOPPED
 from denet_tui.pump import Pump
 from denet_tui.rates import Timeline, category_rates
+from denet_tui.screen_sink import ScreenSink
 from denet_tui.session import ArmingCancelled
 from denet_tui.sinks.base import Sink
-from denet_tui.sinks.export import ExportSink, write_export
-from denet_tui.sinks.jsonl import JsonLinesSink
-from denet_tui.terminal_watch import watch_terminal
-from denet_tui.visible import tell, visible
+from denet_tui.sinks.export import write_export
+from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.format import fmt_status
@@ -60,23 +58,6 @@ DURATION_REACHED = "--duration reached"
 END_OF_RECORDING = "end of recording"
 EXIT_ARMING_FAILED = 2  # the collector could not be armed (the command never ran)
 EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
-
-
-class ScreenSink:
-    """The screen as a sink: what the loop (in the collector thread) hands over is posted to
-    the app as messages, handled in its own thread."""
-
-    def __init__(self, app: App[None]) -> None:
-        self._app = app
-
-    def begin(self, meta: Meta) -> None:
-        self._app.post_message(CollectorArmed(meta))
-
-    def write(self, snap: Snapshot) -> None:
-        self._app.post_message(SnapshotTaken(snap))
-
-    def close(self, last: Snapshot | None, ended_by: str) -> None:
-        """The screen is gone by then."""
 
 
 class DenetApp(App[None]):
@@ -454,50 +435,3 @@ class DenetApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-
-def run_tui(session: Session) -> int:
-    """Run the screen until the user quits (or the command ends with ``--exit-on-finish``), then
-    stop what we started, write the end of the recording and the export, and return the exit
-    status to leave with.
-
-    An unarmed session is armed by the screen's collector thread after the first frame. If that
-    fails, the screen closes, the reason is printed (one line) and we leave with 2; the command
-    never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
-    """
-    try:  # opened now, so a bad path fails before the screen; its meta line comes once armed
-        sinks: list[Sink] = [JsonLinesSink(session.record_path)] if session.record_path else []
-        if session.export_path:
-            sinks.append(ExportSink(session.export_path))
-    except BaseException:
-        session.finish()
-        raise
-    app = DenetApp(session, sinks)
-    stop_watch = threading.Event()
-    if sys.stdin.isatty():
-        watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
-    try:
-        app.run()
-    finally:
-        stop_watch.set()
-        # No signal may cut the finishing short (a closed terminal while "stopping…" would
-        # otherwise lose the end of the recording and the export).
-        quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
-        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
-        # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
-        # comes with a SIGCONT.
-        saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
-        try:
-            code = app.finish_session()
-        finally:
-            for sig, handler in saved.items():
-                signal.signal(sig, handler)
-    if app.arming_failure is not None:
-        tell(app.arming_failure)
-        return app.return_code or EXIT_ARMING_FAILED
-    if app.replay and app.collection_error is not None:  # a recording bad from some line on
-        tell(app.collection_error)
-        return EXIT_ARMING_FAILED
-    if not session.armed and session.target is not None and session.target.mode == "run":
-        return EXIT_QUIT_BEFORE_RUN
-    return code

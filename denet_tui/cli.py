@@ -221,7 +221,7 @@ def _monitor(args: argparse.Namespace) -> int:
         from denet_tui.headless import run_headless
 
         return run_headless(session, args.out)
-    from denet_tui.app import run_tui
+    from denet_tui.run_screen import run_tui
 
     return run_tui(session)
 
@@ -241,6 +241,6 @@ def _replay(args: argparse.Namespace) -> int:
         interval=collector.meta.interval,
         export_path=args.export,
     )
-    from denet_tui.app import run_tui
+    from denet_tui.run_screen import run_tui
 
     return run_tui(session)

@@ -1,0 +1,63 @@
+"""``run``/``attach``/``replay`` with the screen: open the outputs, run the app, then finish the
+session (stop the command, close the sinks) whatever way the screen ended."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from denet_tui.app import EXIT_ARMING_FAILED, EXIT_QUIT_BEFORE_RUN, DenetApp
+from denet_tui.session import Session
+from denet_tui.sinks.base import Sink
+from denet_tui.sinks.export import ExportSink
+from denet_tui.sinks.jsonl import JsonLinesSink
+from denet_tui.terminal_watch import watch_terminal
+from denet_tui.visible import tell
+
+
+def run_tui(session: Session) -> int:
+    """Run the screen until the user quits (or the command ends with ``--exit-on-finish``), then
+    stop what we started, write the end of the recording and the export, and return the exit
+    status to leave with.
+
+    An unarmed session is armed by the screen's collector thread after the first frame. If that
+    fails, the screen closes, the reason is printed (one line) and we leave with 2; the command
+    never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
+    """
+    try:  # opened now, so a bad path fails before the screen; its meta line comes once armed
+        sinks: list[Sink] = [JsonLinesSink(session.record_path)] if session.record_path else []
+        if session.export_path:
+            sinks.append(ExportSink(session.export_path))
+    except BaseException:
+        session.finish()
+        raise
+    app = DenetApp(session, sinks)
+    stop_watch = threading.Event()
+    if sys.stdin.isatty():
+        watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
+    try:
+        app.run()
+    finally:
+        stop_watch.set()
+        # No signal may cut the finishing short (a closed terminal while "stopping…" would
+        # otherwise lose the end of the recording and the export).
+        quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
+        # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
+        # comes with a SIGCONT.
+        saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
+        try:
+            code = app.finish_session()
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+    if app.arming_failure is not None:
+        tell(app.arming_failure)
+        return app.return_code or EXIT_ARMING_FAILED
+    if app.replay and app.collection_error is not None:  # a recording bad from some line on
+        tell(app.collection_error)
+        return EXIT_ARMING_FAILED
+    if not session.armed and session.target is not None and session.target.mode == "run":
+        return EXIT_QUIT_BEFORE_RUN
+    return code
