@@ -18,7 +18,7 @@ work=$(mktemp -d /tmp/denet-shots.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # The watched command: a small C project, built with make -j6 (about 20 s on 2 cores).
-for i in $(seq 1 16); do
+for i in $(seq 1 28); do
     {
         echo "#include <stdio.h>"
         for f in $(seq 1 400); do
