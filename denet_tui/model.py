@@ -7,9 +7,11 @@ Counters are cumulative since the start of monitoring; rates are derived from tw
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+
+from denet_tui.codec import decode, encode
 
 SCHEMA_VERSION = 1
 
@@ -19,12 +21,51 @@ SyscallAccuracy = Literal["exact", "sampled"] | None
 ShareBasis = Literal["time", "count", "samples"] | None
 
 
+DOC_READ_BYTES = (
+    "disk: bytes this process caused to be read from storage (/proc/PID/io read_bytes); cumulative"
+)
+DOC_WRITE_BYTES = (
+    "disk: bytes this process caused to be sent to storage (/proc/PID/io write_bytes); cumulative"
+)
+DOC_READ_CHARS = (
+    "logical I/O: bytes returned by read()-family calls, whatever the source (disk, page cache, "
+    "pipe, socket, tty): /proc/PID/io rchar; cumulative"
+)
+DOC_WRITE_CHARS = (
+    "logical I/O: bytes passed to write()-family calls: /proc/PID/io wchar; cumulative"
+)
+DOC_STATE = (
+    "scheduler state from /proc/PID/stat: R running, S sleeping, D uninterruptible (disk), "
+    "T stopped, t traced, Z zombie, X dead, I idle"
+)
+DOC_FAMILIES = (
+    'the probe families present (capabilities), each exact or sampled; e.g. {"syscalls": "exact"}'
+)
+DOC_ENDED_BY = (
+    "why watching ended: finished (the root and every process of its tree ended), root_exited "
+    "(--exit-with-root), time_limit (--duration), quit (q, ctrl+c, or a signal to denet-tui)"
+)
+
+
 def _frozen_map(m: Mapping | None) -> Mapping:
     return MappingProxyType(dict(m or {}))
 
 
+class Codable:
+    """``to_dict`` / ``from_dict`` for every type of the model, one generic way (``codec``)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return encode(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Any:
+        return decode(cls, d)
+
+
 @dataclass(frozen=True, slots=True)
-class SyscallStat:
+class SyscallStat(Codable):
     """Figures for one syscall name (in one process, or summed over a set of processes)."""
 
     category: str
@@ -36,48 +77,18 @@ class SyscallStat:
     # log2 latency histogram: bucket i counts calls with duration in [2**i, 2**(i+1)) ns.
     hist: tuple[int, ...] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["hist"] = list(self.hist) if self.hist is not None else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SyscallStat:
-        hist = d.get("hist")
-        return cls(
-            category=d["category"],
-            count=d.get("count"),
-            errors=d.get("errors"),
-            time_ns=d.get("time_ns"),
-            samples=d.get("samples"),
-            hist=tuple(hist) if hist is not None else None,
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class CategoryStat:
+class CategoryStat(Codable):
     count: int | None
     errors: int | None
     time_ns: int | None
     samples: int | None
-    share: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CategoryStat:
-        return cls(
-            count=d.get("count"),
-            errors=d.get("errors"),
-            time_ns=d.get("time_ns"),
-            samples=d.get("samples"),
-            share=d.get("share"),
-        )
+    share: float | None = field(metadata={"maximum": 1.000001, "minimum": 0})
 
 
 @dataclass(frozen=True, slots=True)
-class SyscallSummary:
+class SyscallSummary(Codable):
     """Syscalls of a set of processes: total, per category and per name."""
 
     total: int | None
@@ -89,30 +100,13 @@ class SyscallSummary:
         object.__setattr__(self, "by_category", _frozen_map(self.by_category))
         object.__setattr__(self, "by_name", _frozen_map(self.by_name))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "share_basis": self.share_basis,
-            "by_category": {k: v.to_dict() for k, v in self.by_category.items()},
-            "by_name": {k: v.to_dict() for k, v in self.by_name.items()},
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SyscallSummary:
-        return cls(
-            total=d.get("total"),
-            by_category={k: CategoryStat.from_dict(v) for k, v in d["by_category"].items()},
-            by_name={k: SyscallStat.from_dict(v) for k, v in d["by_name"].items()},
-            share_basis=d.get("share_basis"),
-        )
-
 
 EMPTY_SYSCALLS = SyscallSummary(total=None, by_category={}, by_name={})
 
 
 @dataclass(frozen=True, slots=True)
-class ProcessSample:
-    pid: int
+class ProcessSample(Codable):
+    pid: int = field(metadata={"minimum": 1})
     ppid: int | None
     name: str
     cmdline: tuple[str, ...]
@@ -120,13 +114,11 @@ class ProcessSample:
     cpu_percent: float | None = None  # over the last interval; 100 = one core
     cpu_time_s: float | None = None  # cumulative user+system
     rss_bytes: int | None = None
-    read_bytes: int | None = None  # disk: storage-layer bytes, /proc/PID/io read_bytes
-    write_bytes: int | None = None  # disk: /proc/PID/io write_bytes
-    # Logical I/O: bytes passed to read()/write() and friends, whatever they reached (disk, page
-    # cache, pipes, sockets, terminals): /proc/PID/io rchar/wchar.
-    read_chars: int | None = None
-    write_chars: int | None = None
-    state: str | None = None  # R running, S sleeping, D disk wait, T stopped, Z zombie, …
+    read_bytes: int | None = field(default=None, metadata={"doc": DOC_READ_BYTES})
+    write_bytes: int | None = field(default=None, metadata={"doc": DOC_WRITE_BYTES})
+    read_chars: int | None = field(default=None, metadata={"doc": DOC_READ_CHARS})
+    write_chars: int | None = field(default=None, metadata={"doc": DOC_WRITE_CHARS})
+    state: str | None = field(default=None, metadata={"doc": DOC_STATE})
     threads: int | None = None
     ctx_voluntary: int | None = None
     ctx_involuntary: int | None = None
@@ -144,42 +136,16 @@ class ProcessSample:
         object.__setattr__(self, "syscalls_by_name", _frozen_map(self.syscalls_by_name))
         object.__setattr__(self, "null_reasons", _frozen_map(self.null_reasons))
 
-    def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["cmdline"] = list(self.cmdline)
-        d["syscalls_by_name"] = {k: v.to_dict() for k, v in self.syscalls_by_name.items()}
-        d["null_reasons"] = dict(self.null_reasons)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ProcessSample:
-        kw = {f.name: d.get(f.name) for f in fields(cls)}
-        kw["cmdline"] = tuple(d.get("cmdline") or ())
-        kw["syscalls_by_name"] = {
-            k: SyscallStat.from_dict(v) for k, v in (d.get("syscalls_by_name") or {}).items()
-        }
-        kw["null_reasons"] = d.get("null_reasons") or {}
-        return cls(**kw)
-
 
 TargetState = Literal["starting", "running", "stopped", "exited", "killed", "gone"]
 
 
 @dataclass(frozen=True, slots=True)
-class TargetStatus:
-    pid: int
+class TargetStatus(Codable):
+    pid: int = field(metadata={"minimum": 1})
     status: TargetState
     exit_code: int | None = None  # 128+N when killed by signal N; None while running / unknown
-    signal: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> TargetStatus:
-        return cls(
-            pid=d["pid"], status=d["status"], exit_code=d.get("exit_code"), signal=d.get("signal")
-        )
+    signal: int | None = field(default=None, metadata={"minimum": 1})
 
     @property
     def finished(self) -> bool:
@@ -187,7 +153,8 @@ class TargetStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Codable):
+    KIND: ClassVar[str] = "snapshot"
     t: float  # seconds since monitoring started
     ts: float  # unix time
     target: TargetStatus
@@ -200,40 +167,20 @@ class Snapshot:
         object.__setattr__(self, "processes", tuple(self.processes))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "snapshot",
-            "t": self.t,
-            "ts": self.ts,
-            "target": self.target.to_dict(),
-            "processes": [p.to_dict() for p in self.processes],
-            "syscalls": self.syscalls.to_dict(),
-            "diagnostics": dict(self.diagnostics),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Snapshot:
-        return cls(
-            t=d["t"],
-            ts=d["ts"],
-            target=TargetStatus.from_dict(d["target"]),
-            processes=tuple(ProcessSample.from_dict(p) for p in d["processes"]),
-            syscalls=SyscallSummary.from_dict(d["syscalls"]),
-            diagnostics=d.get("diagnostics") or {},
-        )
-
     def process(self, pid: int) -> ProcessSample | None:
         return next((p for p in self.processes if p.pid == pid), None)
 
 
 @dataclass(frozen=True, slots=True)
-class CollectorInfo:
+class CollectorInfo(Codable):
     name: str  # "ebpf" | "procfs" | "replay"
     syscalls: SyscallAccuracy
     reason: str  # why this collector was chosen (or why the better one was not)
     share_basis: ShareBasis = None
     # The probe families present, each "exact" or "sampled" (capabilities, not modes).
-    families: Mapping[str, str] = field(default_factory=dict)
+    families: Mapping[str, Literal["exact", "sampled"]] = field(
+        default_factory=dict, metadata={"doc": DOC_FAMILIES}
+    )
 
     def __post_init__(self) -> None:
         families = self.families
@@ -246,77 +193,69 @@ class CollectorInfo:
         got = self.families.get(family)
         return got is not None and (accuracy is None or got == accuracy)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["families"] = dict(self.families)
-        return d
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CollectorInfo:
-        return cls(
-            name=d["name"],
-            syscalls=d.get("syscalls"),
-            reason=d.get("reason", ""),
-            share_basis=d.get("share_basis"),
-            families=d.get("families") or {},
-        )
+@dataclass(frozen=True, slots=True)
+class Watched(Codable):
+    """What is watched: how (``run``, ``attach``), the command line, and the root PID."""
+
+    mode: Literal["run", "attach", "replay"]
+    cmd: tuple[str, ...]
+    pid: int = field(metadata={"minimum": 1})
 
 
 @dataclass(frozen=True, slots=True)
-class Meta:
+class Meta(Codable):
+    KIND: ClassVar[str] = "meta"
     tool_version: str
     host: str
     kernel: str
-    mode: Literal["run", "attach", "replay"]
-    cmd: tuple[str, ...]
-    pid: int
+    target: Watched
     collector: CollectorInfo
-    interval: float
+    interval: float = field(metadata={"exclusiveMinimum": 0})
     started_ts: float
-    schema: int = SCHEMA_VERSION
+    schema: int = field(default=SCHEMA_VERSION, metadata={"const": SCHEMA_VERSION})
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "meta",
-            "schema": self.schema,
-            "tool_version": self.tool_version,
-            "host": self.host,
-            "kernel": self.kernel,
-            "target": {"mode": self.mode, "cmd": list(self.cmd), "pid": self.pid},
-            "collector": self.collector.to_dict(),
-            "interval": self.interval,
-            "started_ts": self.started_ts,
-        }
+    @property
+    def mode(self) -> str:
+        return self.target.mode
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Meta:
-        tgt = d["target"]
-        return cls(
-            schema=d["schema"],
-            tool_version=d["tool_version"],
-            host=d["host"],
-            kernel=d["kernel"],
-            mode=tgt["mode"],
-            cmd=tuple(tgt["cmd"]),
-            pid=tgt["pid"],
-            collector=CollectorInfo.from_dict(d["collector"]),
-            interval=d["interval"],
-            started_ts=d["started_ts"],
-        )
+    @property
+    def cmd(self) -> tuple[str, ...]:
+        return self.target.cmd
+
+    @property
+    def pid(self) -> int:
+        return self.target.pid
 
 
-def end_record(last: Snapshot, ended_by: str) -> dict[str, Any]:
+EndedBy = Literal["finished", "root_exited", "time_limit", "quit"]
+
+
+@dataclass(frozen=True, slots=True)
+class End(Codable):
     """The closing JSON line: why it ended, exit status, duration and the final totals."""
-    return {
-        "kind": "end",
-        "ended_by": ended_by,
-        "exit_code": last.target.exit_code,
-        "status": last.target.status,
-        "signal": last.target.signal,
-        "duration_s": last.t,
-        "processes_seen": len(last.processes),
-        "syscalls": last.syscalls.to_dict(),
-    }
+
+    KIND: ClassVar[str] = "end"
+    ended_by: EndedBy = field(metadata={"doc": DOC_ENDED_BY})
+    exit_code: int | None
+    status: TargetState
+    signal: int | None
+    duration_s: float
+    processes_seen: int
+    syscalls: SyscallSummary
+
+
+def end_record(last: Snapshot, ended_by: EndedBy) -> dict[str, Any]:
+    """The closing JSON line of a stream or recording."""
+    return End(
+        ended_by=ended_by,
+        exit_code=last.target.exit_code,
+        status=last.target.status,
+        signal=last.target.signal,
+        duration_s=last.t,
+        processes_seen=len(last.processes),
+        syscalls=last.syscalls,
+    ).to_dict()
 
 
 def export_record(meta: Meta, snap: Snapshot) -> dict[str, Any]:

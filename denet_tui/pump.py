@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from denet_tui.collectors.replay import ReplayCollector
-from denet_tui.model import Snapshot
-from denet_tui.session import EXIT_TIME_LIMIT, EndedBy, Session
+from denet_tui.model import EndedBy, Snapshot
+from denet_tui.session import EXIT_TIME_LIMIT, Session
 from denet_tui.sinks.base import Sink
 from denet_tui.target import RunTarget
 from denet_tui.visible import tell

@@ -17,18 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from denet_tui import __version__
 from denet_tui.collectors.base import Collector, CollectorError
-from denet_tui.model import Meta
+from denet_tui.model import Meta, Watched
 from denet_tui.target import ChildOutput, RunTarget, Target
 
 ARM_WAIT_S = 30.0  # how long finish() waits for an arming under way (a BPF compile) to end
 EXIT_TIME_LIMIT = 124  # `run` stopped at --duration, as timeout(1) exits
-
-# Why a session ended (the `end` record's `ended_by`).
-EndedBy = Literal["finished", "root_exited", "time_limit", "quit"]
 
 
 class ArmingCancelled(CollectorError):
@@ -166,9 +162,7 @@ def make_meta(target: Target, collector: Collector, interval: float) -> Meta:
         tool_version=__version__,
         host=socket.gethostname(),
         kernel=platform.release(),
-        mode=target.mode,  # type: ignore[arg-type]
-        cmd=target.cmd,
-        pid=target.pid,
+        target=Watched(mode=target.mode, cmd=target.cmd, pid=target.pid),  # type: ignore[arg-type]
         collector=collector.info,
         interval=interval,
         started_ts=time.time(),

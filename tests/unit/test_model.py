@@ -9,6 +9,7 @@ from denet_tui.model import (
     Snapshot,
     SyscallStat,
     TargetStatus,
+    Watched,
     summarize,
 )
 
@@ -58,9 +59,7 @@ def test_snapshot_and_meta_round_trip_through_json() -> None:
         tool_version="0",
         host="h",
         kernel="k",
-        mode="run",
-        cmd=("a",),
-        pid=2,
+        target=Watched(mode="run", cmd=("a",), pid=2),
         collector=CollectorInfo("ebpf", "exact", "why", "time"),
         interval=1.0,
         started_ts=1.0,

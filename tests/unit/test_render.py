@@ -15,6 +15,7 @@ from denet_tui.model import (
     SyscallStat,
     SyscallSummary,
     TargetStatus,
+    Watched,
 )
 from denet_tui.rates import ProcessRates, TreeRates
 from denet_tui.visible import visible as visible_text
@@ -80,7 +81,9 @@ def test_status_and_collector_labels() -> None:
 
 
 def _meta(cmd: tuple[str, ...] = ("make", "-j4")) -> Meta:
-    return Meta("0", "host", "6.1", "run", cmd, 42, CollectorInfo("ebpf", "exact", ""), 1.0, 0.0)
+    return Meta(
+        "0", "host", "6.1", Watched("run", cmd, 42), CollectorInfo("ebpf", "exact", ""), 1.0, 0.0
+    )
 
 
 def test_status_header_shows_untrusted_names_literally() -> None:

@@ -1,0 +1,89 @@
+"""Dataclasses to JSON and back, one generic way for every type of the model.
+
+A class's JSON object has its fields as keys (a class-level ``KIND`` adds ``"kind"``); tuples
+are lists, mappings objects, nested dataclasses nested objects. Decoding is strict about types
+(a wrong one raises ValueError, a missing field without a default KeyError) and ignores keys it
+does not know, so newer recordings with more figures still read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Literal, Union, get_args, get_origin
+
+
+def encode(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        kind = getattr(type(obj), "KIND", None)
+        if kind is not None:
+            out["kind"] = kind
+        for f in dataclasses.fields(obj):
+            out[f.name] = encode(getattr(obj, f.name))
+        return out
+    if isinstance(obj, Mapping):
+        return {str(k): encode(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [encode(v) for v in obj]
+    return obj
+
+
+@cache
+def hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def decode(cls: type, data: Any) -> Any:
+    """An instance of dataclass ``cls`` from its JSON object."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    kw: dict[str, Any] = {}
+    types_of = hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            kw[f.name] = value(types_of[f.name], data[f.name], f.name)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise KeyError(f.name)
+    return cls(**kw)
+
+
+def value(tp: Any, data: Any, where: str) -> Any:
+    """``data`` as type ``tp`` (a type hint of the model)."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = get_args(tp)
+        if data is None and type(None) in options:
+            return None
+        (inner,) = [o for o in options if o is not type(None)]
+        return value(inner, data, where)
+    if origin is Literal:
+        if data not in get_args(tp):
+            raise ValueError(f"{where}: {data!r} is not one of {get_args(tp)}")
+        return data
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise ValueError(f"{where}: expected a list")
+        return tuple(value(get_args(tp)[0], v, where) for v in data)
+    if origin in (Mapping, dict) or tp is Mapping:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where}: expected an object")
+        args = get_args(tp)
+        inner = args[1] if args else Any
+        return {k: value(inner, v, where) for k, v in data.items()}
+    if dataclasses.is_dataclass(tp):
+        return decode(tp, data)  # type: ignore[arg-type]
+    if tp is Any:
+        return data
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise ValueError(f"{where}: expected a number")
+        return data
+    if tp in (int, str, bool):
+        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
+            raise ValueError(f"{where}: expected {tp.__name__}")
+        return data
+    return data
