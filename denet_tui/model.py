@@ -21,23 +21,6 @@ SyscallAccuracy = Literal["exact", "sampled"] | None
 ShareBasis = Literal["time", "count", "samples"] | None
 
 
-DOC_READ_BYTES = (
-    "disk: bytes this process caused to be read from storage (/proc/PID/io read_bytes); cumulative"
-)
-DOC_WRITE_BYTES = (
-    "disk: bytes this process caused to be sent to storage (/proc/PID/io write_bytes); cumulative"
-)
-DOC_READ_CHARS = (
-    "logical I/O: bytes returned by read()-family calls, whatever the source (disk, page cache, "
-    "pipe, socket, tty): /proc/PID/io rchar; cumulative"
-)
-DOC_WRITE_CHARS = (
-    "logical I/O: bytes passed to write()-family calls: /proc/PID/io wchar; cumulative"
-)
-DOC_STATE = (
-    "scheduler state from /proc/PID/stat: R running, S sleeping, D uninterruptible (disk), "
-    "T stopped, t traced, Z zombie, X dead, I idle"
-)
 DOC_FAMILIES = (
     'the probe families present (capabilities), each exact or sampled; e.g. {"syscalls": "exact"}'
 )
@@ -114,11 +97,12 @@ class ProcessSample(Codable):
     cpu_percent: float | None = None  # over the last interval; 100 = one core
     cpu_time_s: float | None = None  # cumulative user+system
     rss_bytes: int | None = None
-    read_bytes: int | None = field(default=None, metadata={"doc": DOC_READ_BYTES})
-    write_bytes: int | None = field(default=None, metadata={"doc": DOC_WRITE_BYTES})
-    read_chars: int | None = field(default=None, metadata={"doc": DOC_READ_CHARS})
-    write_chars: int | None = field(default=None, metadata={"doc": DOC_WRITE_CHARS})
-    state: str | None = field(default=None, metadata={"doc": DOC_STATE})
+    # What each figure is: denet_tui.figures (disk vs logical I/O, state letters, …).
+    read_bytes: int | None = None
+    write_bytes: int | None = None
+    read_chars: int | None = None
+    write_chars: int | None = None
+    state: str | None = None
     threads: int | None = None
     ctx_voluntary: int | None = None
     ctx_involuntary: int | None = None

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 from denet_tui.codec import hints
+from denet_tui.figures import BY_KEY
 from denet_tui.model import (
     SCHEMA_VERSION,
     CategoryStat,
@@ -79,13 +80,16 @@ def type_schema(tp: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def field_schema(f: dataclasses.Field, tp: Any) -> dict[str, Any]:
+def field_schema(cls: type, f: dataclasses.Field, tp: Any) -> dict[str, Any]:
     meta = f.metadata
     if "const" in meta:
         return {"const": meta["const"]}
     s = type_schema(tp, meta)
-    if "doc" in meta:
-        s["description"] = meta["doc"]
+    doc = meta.get("doc")
+    if doc is None and cls is ProcessSample and f.name in BY_KEY:
+        doc = BY_KEY[f.name].doc  # every figure is described once, in denet_tui.figures
+    if doc is not None:
+        s["description"] = doc
     return s
 
 
@@ -96,7 +100,7 @@ def class_schema(cls: type) -> dict[str, Any]:
         props["kind"] = {"const": kind}
     types_of = hints(cls)
     for f in dataclasses.fields(cls):
-        props[f.name] = field_schema(f, types_of[f.name])
+        props[f.name] = field_schema(cls, f, types_of[f.name])
     out: dict[str, Any] = {"type": "object", "additionalProperties": False}
     if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):
         out["description"] = " ".join(cls.__doc__.split())

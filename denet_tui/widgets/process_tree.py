@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from denet_tui.figures import figure
 from denet_tui.model import ProcessSample
 from denet_tui.rates import ProcessRates
 from denet_tui.visible import visible as visible_text
@@ -40,19 +41,19 @@ def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     while there is room, the state, cumulative CPU time, disk read and write bytes/s, logical
     read and write bytes/s (whatever they reached: cache, pipes, sockets) and threads."""
     cols = [
-        Column("cpu", "CPU%", 7),
-        Column("rss", "RSS", 7),
+        Column("cpu", figure("cpu_percent").column, 7),
+        Column("rss", figure("rss_bytes").column, 7),
         # Exact collectors count every syscall; /proc counts read+write calls (syscr+syscw).
-        Column("rate", "sc/s" if exact else "rw/s", 7),
+        Column("rate", figure("syscalls" if exact else "read_syscalls").column, 7),
     ]
     for extra in (
-        Column("state", "ST", 3),
-        Column("time", "TIME+", 10),
-        Column("read", "DISK R/s", 9),
-        Column("write", "DISK W/s", 9),
-        Column("rchar", "IO R/s", 8),
-        Column("wchar", "IO W/s", 8),
-        Column("threads", "THR", 5),
+        Column("state", figure("state").column, 3),
+        Column("time", figure("cpu_time_s").column, 10),
+        Column("read", figure("read_bytes").column, 9),
+        Column("write", figure("write_bytes").column, 9),
+        Column("rchar", figure("read_chars").column, 8),
+        Column("wchar", figure("write_chars").column, 8),
+        Column("threads", figure("threads").column, 5),
     ):
         if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
             break

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from denet_tui.figures import figure
 from denet_tui.rates import Extremes, TreeRates
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
 
@@ -64,23 +65,23 @@ def _per_s(v: float | None) -> str:
 def metrics(exact: bool, rows: int = 5) -> list[Metric]:
     """The figures shown: the five main ones, and logical I/O when ``rows`` allow."""
     calls = (
-        Metric("syscalls", "syscalls_per_s", _per_s, "#d787d7")
+        Metric(figure("syscalls").label, "syscalls_per_s", _per_s, "#d787d7")
         if exact
         # /proc counts read- and write-family calls exactly (syscr/syscw), not every syscall.
-        else Metric("r/w calls", "rw_calls_per_s", _per_s, "#d787d7")
+        else Metric(figure("read_syscalls").label, "rw_calls_per_s", _per_s, "#d787d7")
     )
     main = [
-        Metric("CPU", "cpu_percent", _cpu, "#87d787", floor=100.0),
-        Metric("RSS", "rss_bytes", fmt_bytes, "#d7af5f"),
+        Metric(figure("cpu_percent").label, "cpu_percent", _cpu, "#87d787", floor=100.0),
+        Metric(figure("rss_bytes").label, "rss_bytes", fmt_bytes, "#d7af5f"),
         # Storage-layer bytes: what reached (or came from) the disk, not the page cache.
-        Metric("disk read", "read_bps", _bps, "#5fafff"),
-        Metric("disk write", "write_bps", _bps, "#ff875f"),
+        Metric(figure("read_bytes").label, "read_bps", _bps, "#5fafff"),
+        Metric(figure("write_bytes").label, "write_bps", _bps, "#ff875f"),
         calls,
     ]
     logical = [
         # Bytes through read()/write(): cache, pipes, sockets and terminals included.
-        Metric("I/O read", "rchar_bps", _bps, "#87afd7"),
-        Metric("I/O write", "wchar_bps", _bps, "#d7875f"),
+        Metric(figure("read_chars").label, "rchar_bps", _bps, "#87afd7"),
+        Metric(figure("write_chars").label, "wchar_bps", _bps, "#d7875f"),
     ]
     every = main + logical
     # Logical I/O only where it costs the main figures no height.
