@@ -17,7 +17,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
-from textual.widgets import Footer, Tree
+from textual.widgets import Footer, TabbedContent, TabPane, Tree
 from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
@@ -73,6 +73,9 @@ class DenetApp(App[None]):
         Binding("slash", "filter", "Filter"),
         Binding("o", "toggle_output", "Output"),
         Binding("question_mark", "help", "Help"),
+        Binding("1", "show_tab('overview')", "Overview", show=False),
+        Binding("2", "show_tab('syscalls')", "Syscalls", show=False),
+        Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
     def __init__(self, session: Session, sinks: Sequence[Sink] = ()) -> None:
@@ -101,6 +104,7 @@ class DenetApp(App[None]):
         self.quit_requested = False  # quit asked for while arming: leave once arming ends
 
     def _use_meta(self, meta: Meta) -> None:
+        """What the collector measures decides what is shown (capabilities, not modes)."""
         info = meta.collector
         self.exact = info.syscalls == "exact"
         self.timeline = Timeline(
@@ -117,14 +121,18 @@ class DenetApp(App[None]):
             assert s.target is not None and s.plan is not None
             t = s.target
             yield StatusHeader(Starting(t.mode, t.cmd, t.pid, s.plan.description), id="status")
-        with Grid(id="main"):
-            with Vertical(id="procs"):
-                yield ProcessHeader(id="tree-header")
-                yield ProcessTree(id="tree")
-            with Vertical(id="sys"):
-                yield CategoryBars(id="bars")
-                yield SyscallTable(id="table")
-            yield ResourceSparklines(id="sparks")
+        with TabbedContent(id="tabs", initial="overview"):
+            with TabPane("1 Overview", id="overview"), Grid(id="main"):
+                with Vertical(id="procs"):
+                    yield ProcessHeader(id="tree-header")
+                    yield ProcessTree(id="tree")
+                with Vertical(id="sys"):
+                    yield CategoryBars(id="bars")
+                    yield SyscallTable(id="table")
+                yield ResourceSparklines(id="sparks")
+            # One tab per probe family with a view of its own, shown when the family is there.
+            with TabPane("2 Syscalls", id="syscalls"):
+                yield SyscallTable(id="syscalls-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -138,6 +146,7 @@ class DenetApp(App[None]):
         self.watch(tree, "sort_key", lambda key: setattr(header, "sort_key", key))
         tree.focus()
         self.query_one(FilterBar).display = False
+        self._show_tabs()
         if self.session.output_log is None:  # nothing to show unless asked (`o`)
             self.query_one(OutputPane).display = False
         loop = asyncio.get_running_loop()
@@ -215,6 +224,38 @@ class DenetApp(App[None]):
 
     # -- snapshots in, widgets out -----------------------------------------------------------
 
+    def _show_tabs(self) -> None:
+        """A family's tab only when that family is there."""
+        tabs = self.query_one(TabbedContent)
+        meta = self.session.meta
+        if meta is not None and meta.collector.has("syscalls"):
+            tabs.show_tab("syscalls")
+        else:
+            tabs.hide_tab("syscalls")
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tab == "syscalls" and not self.check_action("show_tab", (tab,)):
+            return
+        tabs.active = tab
+
+    def action_next_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        shown = ["overview"] + (["syscalls"] if self._has_syscalls() else [])
+        tabs.active = shown[(shown.index(tabs.active) + 1) % len(shown)]
+
+    def _has_syscalls(self) -> bool:
+        meta = self.session.meta
+        return meta is not None and meta.collector.has("syscalls")
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "syscalls":
+            self.query_one("#syscalls-table", SyscallTable).focus()
+            self.show_latest()
+        else:
+            self.query_one(ProcessTree).focus()
+
     def on_collector_armed(self, message: CollectorArmed) -> None:
         self.arming = False
         if self.quit_requested:
@@ -223,6 +264,7 @@ class DenetApp(App[None]):
         self._use_meta(message.meta)
         self.query_one(ProcessHeader).exact = self.exact
         self.query_one(StatusHeader).armed(message.meta)
+        self._show_tabs()
         self.screen.remove_class("-arming")
         # BCC's compile hid fd 2, where the screen is drawn: draw all of it again.
         self.refresh(layout=True)
@@ -279,7 +321,9 @@ class DenetApp(App[None]):
                 exact=self.exact,
                 total_rate=total_rate,
             )
-            self.query_one(SyscallTable).show(now, exact=self.exact)
+            self.query_one("#table", SyscallTable).show(now, exact=self.exact)
+            if self.query_one(TabbedContent).active == "syscalls":
+                self.query_one("#syscalls-table", SyscallTable).show(now, exact=self.exact)
             self.query_one(ResourceSparklines).show(
                 tl.series, exact=self.exact, extremes=tl.extremes
             )
@@ -385,6 +429,8 @@ class DenetApp(App[None]):
             self.query_one(StatusHeader).quitting()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_tab" and parameters == ("syscalls",):
+            return self._has_syscalls()
         if action == "step":
             return self.replay
         if action == "whole_tree":

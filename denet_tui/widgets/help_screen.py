@@ -22,7 +22,7 @@ KEYS = (
     ("s", "cycle the sort of the focused pane (process tree or syscall table)"),
     ("/", "filter processes by name or command line (esc clears)"),
     ("o", "show or hide the command's output"),
-    ("tab", "move between the process tree and the syscall table"),
+    ("1 2 tab", "the Overview, or the Syscalls tab (the whole table; scope and pause apply)"),
     ("space", "fold or unfold a process"),
     ("?", "this help"),
 )

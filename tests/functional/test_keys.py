@@ -109,8 +109,8 @@ async def test_s_cycles_the_sort_of_the_focused_pane() -> None:
         living = [c.data for c in root.children if rates[c.data].cpu_percent is not None]
         cpus = [rates[p].cpu_percent for p in living]
         assert cpus == sorted(cpus, reverse=True)
-        await pilot.press("tab")
-        table = app.query_one(SyscallTable)
+        await pilot.press("tab")  # the Syscalls tab: its table has the focus
+        table = app.query_one("#syscalls-table", SyscallTable)
         assert table.has_focus
         first = table.sort_key
         await pilot.press("s")
@@ -196,8 +196,8 @@ async def test_mouse_click_on_a_process_scopes_and_on_a_header_sorts() -> None:
         await pilot.click(ProcessTree, offset=(10, 0))  # the first line: make
         await pilot.pause()
         assert app.timeline.scope == tree.root.children[0].data
-        table = app.query_one(SyscallTable)
-        await pilot.click(SyscallTable, offset=(2, 1))  # the SYSCALL title, under the border
+        table = app.query_one("#table", SyscallTable)  # the Overview's
+        await pilot.click("#table", offset=(2, 1))  # the SYSCALL title, under the border
         assert table.sort_key == "syscall"
 
 
@@ -248,3 +248,47 @@ async def test_escape_on_the_tree_clears_a_kept_filter() -> None:
         assert tree.has_focus and tree.filter_text == "unit3."
         await pilot.press("escape")
         assert tree.filter_text == "" and not app.query_one(FilterBar).display
+
+
+async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> None:
+    from textual.widgets import TabbedContent
+
+    app = live_app(EBPF)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        tabs = app.query_one(TabbedContent)
+        assert tabs.active == "overview"
+        await pilot.press("2")
+        await pilot.pause()
+        full = app.query_one("#syscalls-table", SyscallTable)
+        assert tabs.active == "syscalls" and full.has_focus and full.row_count > 10
+        whole = full.row_count
+        await pilot.press("1")
+        await pilot.pause()
+        tree = app.query_one(ProcessTree)
+        assert tabs.active == "overview" and tree.has_focus
+        await pilot.click(ProcessTree, offset=(10, 3))  # a compiler's line: scope to it
+        await pilot.pause()
+        assert app.timeline.scope is not None
+        await pilot.press("tab")
+        await pilot.pause()
+        assert tabs.active == "syscalls" and full.row_count < whole  # only the subtree's calls
+        await pilot.press("tab")
+        assert tabs.active == "overview"
+
+
+async def test_a_collector_without_a_syscall_family_has_no_syscalls_tab() -> None:
+    import dataclasses
+
+    from textual.widgets import TabbedContent
+
+    app = live_app()
+    meta = app.session.meta
+    assert meta is not None
+    info = dataclasses.replace(meta.collector, syscalls=None, families={"none": "exact"})
+    app.session.meta = dataclasses.replace(meta, collector=info)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "overview"

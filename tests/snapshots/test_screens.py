@@ -64,3 +64,12 @@ def test_filtered(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(live_app(EBPF), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_syscalls_tab(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _middle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
