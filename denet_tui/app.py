@@ -39,6 +39,7 @@ from denet_tui.screen_sink import ScreenSink
 from denet_tui.session import ArmingCancelled
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import write_export
+from denet_tui.target import TargetError
 from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 DURATION_REACHED = "--duration reached"
 END_OF_RECORDING = "end of recording"
 EXIT_ARMING_FAILED = 2  # the collector could not be armed (the command never ran)
+QUIT_GRACE_S = 5.0  # after a quit, how long Textual may take to close before we finish alone
 EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
 
 
@@ -98,6 +100,10 @@ class DenetApp(App[None]):
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
         self.collecting_done = threading.Event()
         self._stop: threading.Event | None = None  # the collector thread's stop
+        self.quit_timer: threading.Timer | None = None  # cancelled once the screen has closed
+        # The process is ours to end (run_tui): a lost terminal or a wedged quit may finish the
+        # session and exit from a thread. Not under a test harness.
+        self.own_process = False
         self._finish_lock = threading.Lock()
         self._finished_code: int | None = None
         self.arming = False  # the collector thread is arming (BCC may be compiling)
@@ -189,7 +195,7 @@ class DenetApp(App[None]):
             return
         try:
             ended = self.pump.run(self._stop)
-        except CollectorError as e:  # bad input, said in its own words
+        except (CollectorError, TargetError) as e:  # bad input or output, in its own words
             self.post_message(CollectionFailed(str(e)))
             return
         except Exception as e:  # the screen keeps the last figures and says why
@@ -214,7 +220,7 @@ class DenetApp(App[None]):
         except ArmingCancelled:
             self.post_message(ArmingFailed(None, EXIT_QUIT_BEFORE_RUN))
             return False
-        except CollectorError as e:
+        except (CollectorError, TargetError) as e:
             self.post_message(ArmingFailed(str(e), EXIT_ARMING_FAILED))
             return False
         except Exception as e:  # noqa: BLE001 - one line for the user, as the CLI does
@@ -403,7 +409,9 @@ class DenetApp(App[None]):
 
     def _leave_without_terminal(self) -> None:
         self.collecting_done.wait(2.0)  # the collector thread stops within a poll
-        os._exit(self.finish_session())
+        code = self.finish_session()
+        if self.own_process:
+            os._exit(code)
 
     def finish_session(self) -> int:
         """Stop what we started, close the sinks (the recording's end, the export); the exit
@@ -422,6 +430,13 @@ class DenetApp(App[None]):
         and leave as soon as arming ends (the command never runs)."""
         if not self.arming:
             self.exit()
+            if not self.own_process:
+                return
+            # Textual's shutdown waits for its input thread, which a dead terminal can wedge:
+            # if we are not gone in a few seconds, finish without it.
+            self.quit_timer = threading.Timer(QUIT_GRACE_S, self.terminal_lost)
+            self.quit_timer.daemon = True
+            self.quit_timer.start()
             return
         if not self.quit_requested:
             self.quit_requested = True

@@ -191,7 +191,8 @@ def _monitor(args: argparse.Namespace) -> int:
             cmd = cmd[1:]
         output, log = child_output(tui=not args.json, json_to_stdout=args.json and not args.out)
         try:
-            target = RunTarget(cmd or demo_command(), output)
+            leftovers = (log,) if log is not None and not args.keep_log else ()
+            target = RunTarget(cmd or demo_command(), output, leftovers)
         except TargetError:
             if log is not None:  # nothing ran: nothing to keep
                 os.unlink(log)

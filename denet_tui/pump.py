@@ -22,10 +22,11 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.model import EndedBy, Snapshot
+from denet_tui.output_paths import OutputError
 from denet_tui.session import EXIT_TIME_LIMIT, Session
 from denet_tui.sinks.base import Sink
 from denet_tui.target import RunTarget
@@ -40,7 +41,9 @@ class Pump:
         self.sinks = list(sinks)
         self.last: Snapshot | None = None  # the latest snapshot handed to the sinks
         self.ended_by: EndedBy = "quit"  # until the loop ends on its own
+        self.output_error: OutputError | None = None  # the first output that could not be written
         self._begun = False
+        self._finishing = False
 
     # -- arming --------------------------------------------------------------------------
 
@@ -48,9 +51,12 @@ class Pump:
         """Arm the session (see :meth:`Session.arm`), then ``begin`` every sink."""
         self.session.arm(cancelled)
         assert self.session.meta is not None
-        for sink in self.sinks:
-            sink.begin(self.session.meta)
         self._begun = True
+        for sink in list(self.sinks):
+            with self._unless_output_fails(sink):
+                sink.begin(self.session.meta)
+        if self.output_error is not None:
+            raise self.output_error
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -95,11 +101,23 @@ class Pump:
         return None
 
     def deliver(self, snap: Snapshot) -> Snapshot:
-        """Hand ``snap`` to every sink (the loop's samples, and a replay's single steps)."""
+        """Hand ``snap`` to every sink (the loop's samples, and a replay's single steps). A sink
+        that cannot write (a full disk) is dropped; the run then ends and says so."""
         self.last = snap
-        for sink in self.sinks:
-            sink.write(snap)
+        for sink in list(self.sinks):
+            with self._unless_output_fails(sink):
+                sink.write(snap)
+        if self.output_error is not None and not self._finishing:
+            raise self.output_error
         return snap
+
+    @contextlib.contextmanager
+    def _unless_output_fails(self, sink: Sink) -> Iterator[None]:
+        try:
+            yield
+        except OutputError as e:
+            self.sinks.remove(sink)
+            self.output_error = self.output_error or e
 
     def _ended(self, snap: Snapshot) -> EndedBy | None:
         s = self.session
@@ -120,6 +138,7 @@ class Pump:
         """Stop what still runs of a ``run`` command, close the sinks, free the collector;
         return the exit status. Idempotent enough to call on every exit path."""
         s = self.session
+        self._finishing = True
         s.settle()  # no arming after this; one under way (in a thread) has ended
         target = s.target
         stopped = False
@@ -132,8 +151,9 @@ class Pump:
         code = s.finish()
         if self._begun:
             self._begun = False
-            for sink in self.sinks:
-                sink.close(self.last, self.ended_by)
+            for sink in list(self.sinks):
+                with self._unless_output_fails(sink):
+                    sink.close(self.last, self.ended_by)
         if stopped and self.ended_by == "time_limit":
             tell(f"time limit reached (--duration {s.duration:g} s): the command was stopped")
             code = EXIT_TIME_LIMIT
@@ -142,4 +162,6 @@ class Pump:
                 os.unlink(s.output_log)
         elif s.output_log is not None:
             tell(f"the command's output is kept in {s.output_log}")
+        if self.output_error is not None:
+            raise self.output_error  # one line, exit 2: the run's record is incomplete
         return code

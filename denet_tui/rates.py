@@ -285,12 +285,16 @@ class Timeline:
     def add(self, snap: Snapshot) -> None:
         frame = Frame.of(snap)
         before = self._frames[-1] if self._frames else None
-        soon = before is not None and frame.t - before.t < self._min_dt and len(self._frames) > 1
+        soon = before is not None and frame.t - before.t < self._min_dt
         if soon:
-            before = self._frames[-2]
-            self._frames.pop()  # the short step replaces the last one, rates and all
+            # The short step replaces the last one, rates and all, measured from the one before
+            # (none yet: no rate, rather than a rate over a few milliseconds).
+            self._frames.pop()
+            before = self._frames[-1] if self._frames else None
             if self.series:
                 self.series.pop()
+            if before is None:
+                self.previous = None
         else:
             self.previous = self.snapshot
         self.snapshot = snap

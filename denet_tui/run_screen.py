@@ -12,7 +12,7 @@ from denet_tui.session import Session
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import ExportSink
 from denet_tui.sinks.jsonl import JsonLinesSink
-from denet_tui.terminal_watch import watch_terminal
+from denet_tui.terminal_watch import is_terminal, watch_terminal
 from denet_tui.visible import tell
 
 
@@ -33,13 +33,16 @@ def run_tui(session: Session) -> int:
         session.finish()
         raise
     app = DenetApp(session, sinks)
+    app.own_process = True
     stop_watch = threading.Event()
-    if sys.stdin.isatty():
+    if is_terminal(sys.stdin.fileno()):
         watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
     try:
         app.run()
     finally:
         stop_watch.set()
+        if app.quit_timer is not None:
+            app.quit_timer.cancel()  # the screen closed by itself
         # No signal may cut the finishing short (a closed terminal while "stopping…" would
         # otherwise lose the end of the recording and the export).
         quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)

@@ -85,10 +85,16 @@ class RunTarget(Target):
 
     mode = "run"
 
-    def __init__(self, argv: list[str], output: ChildOutput | None = None) -> None:
+    def __init__(
+        self, argv: list[str], output: ChildOutput | None = None, leftovers: tuple[str, ...] = ()
+    ) -> None:
+        """``leftovers``: files of ours that the guard removes if we die without doing so."""
         if not argv:
             raise TargetError("no command given", 2)
-        self.cmd = tuple(argv)
+        # As /proc shows command lines: bytes that are not UTF-8 as \xNN (argv runs as given).
+        self.cmd = tuple(
+            a.encode(errors="surrogateescape").decode(errors="backslashreplace") for a in argv
+        )
         self.path = resolve_command(argv[0])
         output = output or ChildOutput()
         gate_r, gate_w = os.pipe()
@@ -127,7 +133,8 @@ class RunTarget(Target):
             os.setpgid(pid, pid)  # also set here so signalling the group never races the child
         self.pid = pid
         self._gate = gate_w
-        self._guard = Watchdog(pid)  # stops the command's group if we die without doing so
+        # Stops the command's group (and removes ``leftovers``) if we die without doing so.
+        self._guard = Watchdog(pid, leftovers=leftovers)
         self._lock = threading.Lock()
         self._status = TargetStatus(pid=pid, status="starting")
         self._reaped = False

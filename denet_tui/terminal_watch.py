@@ -3,11 +3,21 @@ dropped): the tty then reports a hang-up, which ``poll`` shows without reading a
 
 from __future__ import annotations
 
+import os
 import select
+import stat
 import threading
 from collections.abc import Callable
 
 CHECK_S = 0.5
+
+
+def is_terminal(fd: int) -> bool:
+    """A terminal, even one that has already hung up (``isatty`` then fails with EIO)."""
+    try:
+        return os.isatty(fd) or stat.S_ISCHR(os.fstat(fd).st_mode)
+    except OSError:
+        return False
 
 
 def watch_terminal(fd: int, on_lost: Callable[[], None], stop: threading.Event) -> None:

@@ -11,9 +11,22 @@ from __future__ import annotations
 import sys
 
 _NAMED = {0x1B: "\\e", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
-# C0 controls, DEL, C1 controls, and the two Unicode line breaks that some renderers honour.
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+# C0 controls, DEL, C1 controls, the two Unicode line breaks that some renderers honour, and the
+# bidirectional controls that reorder what follows them (a name that reads backwards).
+_CONTROLS = [
+    *range(0x00, 0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x2028,
+    0x2029,
+    0x200E,
+    0x200F,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
 _TABLE = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROLS}
+# Bytes of an argument that were not UTF-8 (Python keeps them as lone surrogates): as \xNN.
+_TABLE.update({c: f"\\x{c - 0xDC00:02x}" for c in range(0xDC80, 0xDD00)})
 
 
 def visible(text: str) -> str:

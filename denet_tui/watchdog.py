@@ -36,12 +36,13 @@ def prctl(option: int, value: int | bytes) -> int:
 class Watchdog:
     """A guard for process group ``pgid``; ``disarm()`` once we have stopped it ourselves."""
 
-    def __init__(self, pgid: int, grace: float = GRACE_S) -> None:
+    def __init__(self, pgid: int, grace: float = GRACE_S, leftovers: tuple[str, ...] = ()) -> None:
+        """``leftovers``: files of ours (the command's output log) it removes too."""
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the guard
             try:
-                _guard(r, pgid, grace)
+                _guard(r, pgid, grace, leftovers)
             finally:
                 os._exit(0)
         os.close(r)
@@ -60,7 +61,7 @@ class Watchdog:
             os.waitpid(self.pid, 0)
 
 
-def _guard(r: int, pgid: int, grace: float) -> None:  # pragma: no cover - runs in the guard
+def _guard(r: int, pgid: int, grace: float, leftovers: tuple[str, ...]) -> None:  # pragma: no cover
     os.setsid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
         signal.signal(sig, signal.SIG_IGN)
@@ -83,6 +84,9 @@ def _guard(r: int, pgid: int, grace: float) -> None:  # pragma: no cover - runs 
     if _DONE in got:
         return
     stop_group(pgid, grace)
+    for path in leftovers:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = None) -> None:

@@ -187,3 +187,18 @@ def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> 
     assert tl.process_rates[1].syscalls_per_s == pytest.approx(110 / 1.005)
     assert [round(r.t, 3) for r in tl.series] == [0.0, 1.0, 2.005]
     assert tl.previous is not None and tl.previous.t == 1.0
+
+
+def test_a_snapshot_moments_after_the_first_has_no_rate_yet() -> None:
+    from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
+
+    def snap(t: float, calls: int) -> Snapshot:
+        p = ProcessSample(pid=1, ppid=0, name="x", cmdline=(), alive=True, syscalls=calls)
+        return Snapshot(t, t, TargetStatus(1, "running"), (p,), EMPTY_SYSCALLS)
+
+    tl = Timeline(exact=True, share_basis="count", min_dt=0.5)
+    tl.add(snap(0.017, 24))
+    tl.add(snap(0.025, 171))  # 147 calls in 8 ms is not 18,000 calls a second
+    assert tl.process_rates[1].syscalls_per_s is None
+    assert [r.syscalls_per_s for r in tl.series] == [None]
+    assert tl.previous is None and tl.syscalls()[1] is None

@@ -319,3 +319,8 @@ def test_control_characters_from_processes_are_made_visible() -> None:
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
     # The output pane: whole sequences go, anything left is shown.
     assert clean_line("\x1b[1mbold\x1b[0m \x1b lone\x07") == "bold \\e lone\\x07"
+
+
+def test_bidirectional_controls_and_bytes_that_are_not_text_are_made_visible() -> None:
+    assert visible_text("evil\u202etxt.exe") == "evil\\u202etxt.exe"
+    assert visible_text("a\udc9bb") == "a\\x9bb"  # a byte of argv that was not UTF-8

@@ -212,24 +212,30 @@ class EbpfCollector:
 
     def _sample_of(self, p: Proc) -> ProcessSample:
         """The process as /proc last saw it (or as the kernel did, if /proc never could)."""
+        target = self._target
+        # The command we started: its argv is the one we passed to execve, should /proc have
+        # none for it (ended before a reading, or read while exiting, when cmdline is empty).
+        started = target.cmd if target is not None and target.mode == "run" else ()
+        argv = started if target is not None and p.tgid == target.pid else ()
         base = p.proc
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
             gone = "process ended before /proc could be read"
-            target = self._target
-            # The command we started: its argv is the one we passed to execve.
-            ours = target is not None and target.mode == "run" and p.tgid == target.pid
             return ProcessSample(
                 pid=p.tgid,
                 ppid=p.ppid,
                 name=p.comm,
-                cmdline=target.cmd if ours and target is not None else (),
+                cmdline=argv,
                 alive=not p.exited,
                 null_reasons={k: gone for k in PROC_FIGURES} if p.exited else {},
             )
         extra: dict = {}
         if p.exited:
             extra = {"alive": False, "cpu_percent": 0.0, "rss_bytes": 0, "state": None}
+        if p.comm != base.name or not base.cmdline:
+            # /proc last saw an earlier program of this process (the gated child before its
+            # exec, a shell before `exec`), or none: its command line is not this one's.
+            extra["cmdline"] = argv
         return replace(
             base,
             pid=p.tgid,
