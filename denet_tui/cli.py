@@ -169,7 +169,7 @@ def _monitor(args: argparse.Namespace) -> int:
     # Every output path is checked before anything starts: a run is never lost at its end.
     for option in ("out", "record", "export"):
         path = getattr(args, option, None)
-        if path and not (option == "out" and path == "-"):
+        if path is not None and not (option == "out" and path == "-"):
             check_writable(path, f"--{option}")
     if args.command == "replay":
         return _replay(args)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from denet_tui.pump import Pump
+from denet_tui.pump import Pump, open_sinks
 from denet_tui.session import Session
 from denet_tui.signals import Interrupted, graceful_signals
-from denet_tui.sinks.base import Sink
-from denet_tui.sinks.export import ExportSink
-from denet_tui.sinks.jsonl import JsonLinesSink
 
 
 def run_headless(session: Session, out: str | None) -> int:
@@ -15,14 +12,7 @@ def run_headless(session: Session, out: str | None) -> int:
 
     A collector that cannot be armed raises CollectorError: the command never ran.
     """
-    try:
-        sinks: list[Sink] = [JsonLinesSink(out)]  # opened first: nothing runs if it fails
-        if session.export_path:
-            sinks.append(ExportSink(session.export_path))
-    except BaseException:
-        session.finish()
-        raise
-    pump = Pump(session, sinks)
+    pump = Pump(session, open_sinks(session, out or "-"))
     try:
         with graceful_signals():
             pump.arm()

@@ -12,6 +12,8 @@ EXIT_USAGE = 2
 
 def unwritable_reason(path: str) -> str | None:
     """Why ``path`` cannot be written (created or replaced), or None when it can."""
+    if not path:
+        return "no file name given"
     full = os.path.abspath(path)
     folder = os.path.dirname(full)
     if os.path.isdir(full):

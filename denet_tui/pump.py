@@ -29,10 +29,25 @@ from denet_tui.model import EndedBy, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.session import EXIT_TIME_LIMIT, Session
 from denet_tui.sinks.base import Sink
+from denet_tui.sinks.export import ExportSink
+from denet_tui.sinks.jsonl import JsonLinesSink
 from denet_tui.target import RunTarget
 from denet_tui.visible import tell
 
 POLL_S = 0.05  # between samples: how often the loop looks for a stop and for the root's end
+
+
+def open_sinks(session: Session, lines: str | None) -> list[Sink]:
+    """The file outputs, opened now (a bad path fails before anything runs): JSON lines to
+    ``lines`` (a path, or "-" for stdout; None: none) and the export at the end."""
+    try:
+        sinks: list[Sink] = [JsonLinesSink(lines)] if lines is not None else []
+        if session.export_path:
+            sinks.append(ExportSink(session.export_path))
+    except BaseException:
+        session.finish()  # the command never runs
+        raise
+    return sinks
 
 
 class Pump:

@@ -8,10 +8,8 @@ import sys
 import threading
 
 from denet_tui.app import EXIT_ARMING_FAILED, EXIT_QUIT_BEFORE_RUN, DenetApp
+from denet_tui.pump import open_sinks
 from denet_tui.session import Session
-from denet_tui.sinks.base import Sink
-from denet_tui.sinks.export import ExportSink
-from denet_tui.sinks.jsonl import JsonLinesSink
 from denet_tui.terminal_watch import is_terminal, watch_terminal
 from denet_tui.visible import tell
 
@@ -25,14 +23,7 @@ def run_tui(session: Session) -> int:
     fails, the screen closes, the reason is printed (one line) and we leave with 2; the command
     never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
     """
-    try:  # opened now, so a bad path fails before the screen; its meta line comes once armed
-        sinks: list[Sink] = [JsonLinesSink(session.record_path)] if session.record_path else []
-        if session.export_path:
-            sinks.append(ExportSink(session.export_path))
-    except BaseException:
-        session.finish()
-        raise
-    app = DenetApp(session, sinks)
+    app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
     app.own_process = True
     stop_watch = threading.Event()
     if is_terminal(sys.stdin.fileno()):

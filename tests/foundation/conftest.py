@@ -22,6 +22,17 @@ def run_json(*args: str, timeout: float = 60) -> tuple[int, list[dict], str]:
     return proc.returncode, lines, proc.stderr
 
 
+def denet_as_nobody(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run `denet-tui ARGS` as the `nobody` user (setpriv), text output captured."""
+    return subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        + [sys.executable, "-m", "denet_tui", *args],
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
 def snapshots(lines: list[dict]) -> list[dict]:
     return [d for d in lines if d["kind"] == "snapshot"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_json
+from .conftest import denet_as_nobody, run_json
 
 
 @pytest.mark.parametrize(
@@ -43,26 +43,15 @@ def test_an_output_path_without_permission_is_refused() -> None:
     private = Path(tempfile.mkdtemp(prefix="denet-private-"))
     try:
         private.chmod(0o700)  # root's: `nobody` may not create files in it
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                sys.executable,
-                "-m",
-                "denet_tui",
-                "run",
-                "--json",
-                "--collector",
-                "procfs",
-                "--out",
-                str(private / "x.jsonl"),
-                "--",
-                "true",
-            ],
-            capture_output=True,
-            text=True,
+        proc = denet_as_nobody(
+            "run",
+            "--json",
+            "--collector",
+            "procfs",
+            "--out",
+            str(private / "x.jsonl"),
+            "--",
+            "true",
             timeout=60,
             cwd="/",
         )

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .conftest import run_json, snapshots
+from .conftest import denet_as_nobody, run_json, snapshots
 
 RUN = ("run", "--json", "--collector", "procfs", "--interval", "0.25", "--")
 
@@ -178,27 +178,16 @@ def test_unreadable_figures_are_null_with_a_reason() -> None:
     # As nobody, a root process's /proc/PID/io and thread syscall files are refused.
     victim = subprocess.Popen(["sleep", "30"])
     try:
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                sys.executable,
-                "-m",
-                "denet_tui",
-                "attach",
-                "--json",
-                "--collector",
-                "procfs",
-                "--interval",
-                "0.3",
-                "--duration",
-                "0.7",
-                str(victim.pid),
-            ],
-            capture_output=True,
-            text=True,
+        proc = denet_as_nobody(
+            "attach",
+            "--json",
+            "--collector",
+            "procfs",
+            "--interval",
+            "0.3",
+            "--duration",
+            "0.7",
+            str(victim.pid),
             timeout=30,
             stdin=subprocess.DEVNULL,
         )

@@ -171,14 +171,20 @@ TRACEPOINT_PROBE(task, task_newtask)
     return 0;
 }
 
-TRACEPOINT_PROBE(sched, sched_process_exec)
+/* The `procs` entry of the current process, if it is tracked. */
+static __always_inline struct proc_info *current_proc(void)
 {
     u32 tgid = current_tgid();
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)
         return 0;
     u32 serial = t->serial;
-    struct proc_info *info = procs.lookup(&serial);
+    return procs.lookup(&serial);
+}
+
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+    struct proc_info *info = current_proc();
     if (info) {
         bpf_get_current_comm(info->comm, sizeof(info->comm));
         info->flags |= PROC_EXECED;
@@ -210,11 +216,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     if (!group_dead)
         return 0;                           /* a thread; the process lives on */
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
-    if (!t)
+    if (!tracked.lookup(&tgid))
         return 0;
-    u32 serial = t->serial;
-    struct proc_info *info = procs.lookup(&serial);
+    struct proc_info *info = current_proc();
     if (info) {
         info->exit_ns = bpf_ktime_get_ns();
         info->flags |= PROC_EXITED;
