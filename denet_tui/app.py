@@ -30,7 +30,7 @@ from denet_tui.messages import (
     FilterChanged,
     SnapshotTaken,
 )
-from denet_tui.model import Meta, Snapshot
+from denet_tui.model import CollectorInfo, Meta, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.process_group import STOPPED
 from denet_tui.pump import Pump
@@ -87,6 +87,7 @@ class DenetApp(App[None]):
         self.pump = Pump(session, [*sinks, ScreenSink(self)])
         self.replay = isinstance(session.collector, ReplayCollector)
         self.exact = False
+        self.collector_info = CollectorInfo("none", None, "")  # what it measures: once armed
         self.timeline = Timeline(exact=False, share_basis=None)  # until the collector is known
         if session.meta is not None:
             self._use_meta(session.meta)
@@ -112,7 +113,8 @@ class DenetApp(App[None]):
     def _use_meta(self, meta: Meta) -> None:
         """What the collector measures decides what is shown (capabilities, not modes)."""
         info = meta.collector
-        self.exact = info.syscalls == "exact"
+        self.collector_info = info
+        self.exact = info.has("syscalls", "exact")
         self.timeline = Timeline(
             exact=self.exact, share_basis=info.share_basis, min_dt=meta.interval / 2
         )
@@ -146,7 +148,7 @@ class DenetApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#procs").border_title = "processes"
         self.query_one(ResourceSparklines).border_title = "resources · whole tree"
-        self.query_one(ProcessHeader).exact = self.exact
+        self.query_one(ProcessHeader).collector = self.collector_info
         tree = self.query_one(ProcessTree)
         header = self.query_one(ProcessHeader)
         self.watch(tree, "sort_key", lambda key: setattr(header, "sort_key", key))
@@ -268,7 +270,7 @@ class DenetApp(App[None]):
             self.exit()
             return
         self._use_meta(message.meta)
-        self.query_one(ProcessHeader).exact = self.exact
+        self.query_one(ProcessHeader).collector = self.collector_info
         self.query_one(StatusHeader).armed(message.meta)
         self._show_tabs()
         self.screen.remove_class("-arming")
@@ -317,22 +319,21 @@ class DenetApp(App[None]):
         now, before, dt = tl.syscalls()
         with self.batch_update():
             self._show_header()
-            self.query_one(ProcessTree).show(snap.processes, tl.process_rates, exact=self.exact)
+            info = self.collector_info
+            self.query_one(ProcessTree).show(snap.processes, tl.process_rates, collector=info)
             total_rate = None
             if now and before and now.total is not None and before.total is not None and dt > 0:
                 total_rate = (now.total - before.total) / dt
             self.query_one(CategoryBars).show(
                 now,
                 category_rates(before, now, dt) if now else {},
-                exact=self.exact,
+                collector=info,
                 total_rate=total_rate,
             )
-            self.query_one("#table", SyscallTable).show(now, exact=self.exact)
+            self.query_one("#table", SyscallTable).show(now, collector=info)
             if self.query_one(TabbedContent).active == "syscalls":
-                self.query_one("#syscalls-table", SyscallTable).show(now, exact=self.exact)
-            self.query_one(ResourceSparklines).show(
-                tl.series, exact=self.exact, extremes=tl.extremes
-            )
+                self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
+            self.query_one(ResourceSparklines).show(tl.series, collector=info, extremes=tl.extremes)
 
     def _show_header(self) -> None:
         tl = self.timeline

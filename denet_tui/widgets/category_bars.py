@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from denet_tui.model import CategoryStat, ShareBasis, SyscallSummary
+from denet_tui.model import CategoryStat, CollectorInfo, ShareBasis, SyscallSummary
 from denet_tui.widgets.format import NA, fmt_count, fmt_int, fmt_ns, fmt_percent
 
 CATEGORY_STYLE = {
@@ -160,9 +160,10 @@ class CategoryBars(Widget):
         summary: SyscallSummary | None,
         rates: Mapping[str, float | None],
         *,
-        exact: bool,
+        collector: CollectorInfo,
         total_rate: float | None,
     ) -> None:
+        exact = collector.has("syscalls", "exact")
         self.border_title = title(summary, exact, total_rate)
         if (summary, rates, exact) != (self._summary, self._rates, self._exact):
             self._summary, self._rates, self._exact = summary, rates, exact

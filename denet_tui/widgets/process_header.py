@@ -6,14 +6,16 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from denet_tui.model import CollectorInfo
 from denet_tui.widgets.process_tree import columns_for, header_text
 
 
 class ProcessHeader(Widget):
     sort_key: reactive[str] = reactive("pid")
-    exact: reactive[bool] = reactive(False)
+    collector: reactive[CollectorInfo | None] = reactive(None)
 
     def render(self) -> Text:
         # The tree below keeps a one-cell scrollbar gutter; stop short of it so columns line up.
         width = self.size.width - 1
-        return header_text(width, self.sort_key, columns_for(width, exact=self.exact))
+        exact = self.collector is not None and self.collector.has("syscalls", "exact")
+        return header_text(width, self.sort_key, columns_for(width, exact=exact))

@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from denet_tui.figures import figure
-from denet_tui.model import ProcessSample
+from denet_tui.model import CollectorInfo, ProcessSample
 from denet_tui.rates import ProcessRates
 from denet_tui.visible import visible as visible_text
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu, fmt_cpu_time, fmt_int
@@ -295,7 +295,7 @@ class ProcessTree(Tree[int]):
         processes: tuple[ProcessSample, ...],
         rates: Mapping[int, ProcessRates],
         *,
-        exact: bool,
+        collector: CollectorInfo,
     ) -> None:
         """Bring the tree in line with a snapshot, keeping expansion, cursor and scroll."""
         for p in processes:
@@ -303,6 +303,8 @@ class ProcessTree(Tree[int]):
                 self._dead_for.pop(p.pid, None)
             else:
                 self._dead_for[p.pid] = self._dead_for.get(p.pid, -1) + 1
+        # What the collector counts: every syscall (exact), or read/write calls from /proc.
+        exact = collector.has("syscalls", "exact")
         self._processes, self._rates, self._exact = processes, rates, exact
         self._rebuild()
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from denet_tui.figures import figure
+from denet_tui.model import CollectorInfo
 from denet_tui.rates import Extremes, TreeRates
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
 
@@ -134,8 +135,13 @@ class ResourceSparklines(Widget):
         self._exact = False
 
     def show(
-        self, series: Sequence[TreeRates], *, exact: bool, extremes: Extremes | None = None
+        self,
+        series: Sequence[TreeRates],
+        *,
+        collector: CollectorInfo,
+        extremes: Extremes | None = None,
     ) -> None:
+        exact = collector.has("syscalls", "exact")
         self._series, self._exact, self._extremes = tuple(series), exact, extremes
         self.refresh()
 

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from denet_tui.model import SyscallSummary
+from denet_tui.model import CollectorInfo, SyscallSummary
 from denet_tui.rates import percentile_ns
 from denet_tui.widgets.category_bars import CATEGORY_STYLE
 from denet_tui.widgets.format import fmt_int, fmt_ns, fmt_percent
@@ -148,13 +148,14 @@ class SyscallTable(DataTable[Text]):
         self.sort_key = ""
         self._chosen = False  # the sort key is the user's choice, not the mode's default
         self._summary: SyscallSummary | None = None
-        self._exact = False
+        self._collector: CollectorInfo | None = None
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._sort: dict[str, dict[str, float | str]] = {}
         self.border_title = "syscalls"
 
-    def show(self, summary: SyscallSummary | None, *, exact: bool) -> None:
-        self._summary, self._exact = summary, exact
+    def show(self, summary: SyscallSummary | None, *, collector: CollectorInfo) -> None:
+        exact = collector.has("syscalls", "exact")
+        self._summary, self._collector = summary, collector
         if summary is None:
             return
         mode = mode_of(summary, exact)
@@ -201,7 +202,8 @@ class SyscallTable(DataTable[Text]):
         self._resort()
 
     def on_resize(self) -> None:
-        self.show(self._summary, exact=self._exact)
+        if self._collector is not None:
+            self.show(self._summary, collector=self._collector)
 
     def on_focus(self) -> None:
         self.show_cursor = True
