@@ -222,3 +222,35 @@ def test_quit_then_losing_the_terminal_while_stopping_keeps_the_record(
     assert lines[-1]["kind"] == "end" and lines[-1]["ended_by"] == "quit"
     assert json.loads(export.read_text())["kind"] == "snapshot"
     assert _gone_within(marker, 5.0)
+
+
+@pytest.mark.parametrize("after", [0.1, 0.3])
+def test_a_terminal_gone_while_the_screen_starts_never_leaves_denet_tui_hanging(
+    after: float,
+) -> None:
+    # The hang-up lands while Textual sets the terminal up: denet-tui must still leave, and
+    # take the command with it (it used to spin on the dead tty forever, deaf to signals).
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    marker = str(5900 + os.getpid() % 80 + int(after * 10))
+    proc = subprocess.Popen(
+        [str(DENET), "run", "--collector", "procfs", "--", "sleep", marker],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    time.sleep(after)
+    os.close(master)
+    try:
+        proc.wait(timeout=15)
+        assert _gone_within(marker, 5.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _command_processes(marker):
+            os.kill(pid, signal.SIGKILL)
