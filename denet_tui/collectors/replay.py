@@ -16,6 +16,9 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.model import SCHEMA_VERSION, Meta, Snapshot
 from denet_tui.target import Target
 
+# A line is read whole: bounded, so a source with no newlines cannot eat the memory.
+MAX_LINE_CHARS = 64 * 1024 * 1024
+
 
 class ReplayCollector:
     def __init__(self, path: str) -> None:
@@ -55,7 +58,7 @@ class ReplayCollector:
     def _record(self) -> dict[str, Any] | None:
         while True:
             try:
-                line = self._f.readline()
+                line = self._f.readline(MAX_LINE_CHARS + 1)
             except UnicodeDecodeError:
                 self._lineno += 1
                 raise self._error("not text (not a JSON-lines recording)") from None
@@ -64,6 +67,8 @@ class ReplayCollector:
             if not line:
                 return None
             self._lineno += 1
+            if len(line) > MAX_LINE_CHARS:  # an endless source, or no recording of ours
+                raise self._error(f"a line longer than {MAX_LINE_CHARS:,} characters")
             if not line.strip():
                 continue
             try:

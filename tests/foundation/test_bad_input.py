@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -114,3 +115,10 @@ def test_a_device_is_written_into_never_replaced() -> None:
         "run", "--json", "--collector", "procfs", "--export", "/dev/null", "--", "true"
     )
     assert code == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), err
+
+
+def test_a_source_without_newlines_is_refused_within_bounded_memory(tmp_path: Path) -> None:
+    device = tmp_path / "zero"
+    os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # endless NUL bytes
+    code, err = _replay(device)
+    assert code == 2 and ":1: a line longer than" in err
