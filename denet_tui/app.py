@@ -259,8 +259,8 @@ class DenetApp(App[None]):
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "syscalls":
+            self.show_latest()  # filled first: a focused table's cursor follows its row
             self.query_one("#syscalls-table", SyscallTable).focus()
-            self.show_latest()
         else:
             self.query_one(ProcessTree).focus()
 

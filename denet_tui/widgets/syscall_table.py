@@ -147,6 +147,7 @@ class SyscallTable(DataTable[Text]):
         self.shown_columns: tuple[str, ...] = ()
         self.sort_key = ""
         self._chosen = False  # the sort key is the user's choice, not the mode's default
+        self._fresh = True  # no rows sorted since the columns were (re)made
         self._summary: SyscallSummary | None = None
         self._collector: CollectorInfo | None = None
         self._cells: dict[str, tuple[Text, ...]] = {}
@@ -182,6 +183,7 @@ class SyscallTable(DataTable[Text]):
                 self.sort_key = next(k for k in SORTS[mode] if k in columns)
             self.mode, self.shown_columns = mode, columns
             self._cells = {}
+            self._fresh = True
             self._mark_sorted()
         rows = table_rows(summary, mode)
         for r in rows:
@@ -232,7 +234,10 @@ class SyscallTable(DataTable[Text]):
         if want == have:
             return
         # While the user is on a row, the cursor follows that syscall; otherwise it stays put.
-        followed = have[self.cursor_row] if self.has_focus and self.cursor_row < len(have) else None
+        # The rows of a fresh fill come in any order: the cursor stays on the first line then.
+        following = self.has_focus and not self._fresh and self.cursor_row < len(have)
+        self._fresh = False
+        followed = have[self.cursor_row] if following else None
         self.sort("syscall", key=lambda cell: (self._sort[cell.plain][key], cell.plain))
         if followed is not None and followed in self._sort:
             self.move_cursor(row=self.get_row_index(followed))

@@ -71,5 +71,6 @@ def test_syscalls_tab(snap_compare) -> None:
         await _middle(pilot)
         await pilot.press("2")
         await pilot.pause()
+        await pilot.pause()
 
     assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
