@@ -76,6 +76,12 @@ class Target:
         """Something we started still runs (run mode only: the root or its process group)."""
         return False
 
+    def started_argv(self, pid: int) -> tuple[str, ...]:
+        """The argv we passed to execve for ``pid`` (run mode, the root), else (): the command
+        line to show when /proc has none for it (it ended before a reading, or was read while
+        exiting, when cmdline reads empty)."""
+        return self.cmd if self.mode == "run" and pid == self.pid else ()
+
     def close(self) -> None:
         """Release resources; in run mode, makes sure the child does not outlive us."""
 

@@ -45,7 +45,7 @@ class ProcfsCollector:
         self._sampler.set_pids(pids)
         hits = self._sampler.hits()
         processes = [
-            _as_started(_with_hits(p, hits.get(p.pid)), self._target)
+            _with_hits(p, hits.get(p.pid), self._target.started_argv(p.pid))
             for p in self._table.update(pids)
         ]
         return Snapshot(
@@ -61,19 +61,15 @@ class ProcfsCollector:
         self._sampler.stop()
 
 
-def _as_started(p: ProcessSample, target: Target) -> ProcessSample:
-    """The command we started, when /proc has no command line for it (it ended before a reading
-    after its exec): the argv we passed to execve."""
-    if target.mode == "run" and p.pid == target.pid and not p.cmdline:
-        return replace(p, cmdline=target.cmd)
-    return p
-
-
-def _with_hits(p: ProcessSample, hits: dict[int, int] | None) -> ProcessSample:
+def _with_hits(
+    p: ProcessSample, hits: dict[int, int] | None, started: tuple[str, ...]
+) -> ProcessSample:
+    """``p`` with its sampled syscalls (and, if /proc had none, the command line we started)."""
     by_name: dict[str, SyscallStat] = {}
     for nr, n in (hits or {}).items():
         name = syscall_name(nr)
         by_name[name] = SyscallStat(category=category_of(name), samples=n)
     reasons = dict(p.null_reasons)
     reasons["syscalls"] = "/proc cannot count every syscall; see syscalls_by_name samples"
-    return replace(p, syscalls_by_name=by_name, null_reasons=reasons)
+    cmdline = p.cmdline or started
+    return replace(p, cmdline=cmdline, syscalls_by_name=by_name, null_reasons=reasons)

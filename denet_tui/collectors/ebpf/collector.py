@@ -212,11 +212,7 @@ class EbpfCollector:
 
     def _sample_of(self, p: Proc) -> ProcessSample:
         """The process as /proc last saw it (or as the kernel did, if /proc never could)."""
-        target = self._target
-        # The command we started: its argv is the one we passed to execve, should /proc have
-        # none for it (ended before a reading, or read while exiting, when cmdline is empty).
-        started = target.cmd if target is not None and target.mode == "run" else ()
-        argv = started if target is not None and p.tgid == target.pid else ()
+        argv = self._target.started_argv(p.tgid) if self._target is not None else ()
         base = p.proc
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
