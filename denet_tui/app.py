@@ -22,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
     CollectionEnded,
@@ -36,6 +37,7 @@ from denet_tui.process_group import STOPPED
 from denet_tui.pump import Pump
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
+from denet_tui.screen_tabs import TabsMixin
 from denet_tui.session import ArmingCancelled
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import write_export
@@ -43,6 +45,7 @@ from denet_tui.target import TargetError
 from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import CategoryBars
 from denet_tui.widgets.filter_bar import FilterBar
+from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.format import fmt_status
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
@@ -62,7 +65,7 @@ QUIT_GRACE_S = 5.0  # after a quit, how long Textual may take to close before we
 EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
 
 
-class DenetApp(App[None]):
+class DenetApp(TabsMixin, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "denet-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -77,6 +80,7 @@ class DenetApp(App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("1", "show_tab('overview')", "Overview", show=False),
         Binding("2", "show_tab('syscalls')", "Syscalls", show=False),
+        Binding("3", "show_tab('finished')", "Finished", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -96,6 +100,7 @@ class DenetApp(App[None]):
         self.shown: Snapshot | None = (
             None  # the snapshot on screen (older than the latest when paused)
         )
+        self.finished = FinishedLedger()  # ended processes by command
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -141,6 +146,8 @@ class DenetApp(App[None]):
             # One tab per probe family with a view of its own, shown when the family is there.
             with TabPane("2 Syscalls", id="syscalls"):
                 yield SyscallTable(id="syscalls-table")
+            with TabPane("3 Finished", id="finished"):
+                yield FinishedTable(id="finished-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -154,7 +161,7 @@ class DenetApp(App[None]):
         self.watch(tree, "sort_key", lambda key: setattr(header, "sort_key", key))
         tree.focus()
         self.query_one(FilterBar).display = False
-        self._show_tabs()
+        self.show_tabs()
         if self.session.output_log is None:  # nothing to show unless asked (`o`)
             self.query_one(OutputPane).display = False
         loop = asyncio.get_running_loop()
@@ -232,37 +239,8 @@ class DenetApp(App[None]):
 
     # -- snapshots in, widgets out -----------------------------------------------------------
 
-    def _show_tabs(self) -> None:
-        """A family's tab only when that family is there."""
-        tabs = self.query_one(TabbedContent)
-        meta = self.session.meta
-        if meta is not None and meta.collector.has("syscalls"):
-            tabs.show_tab("syscalls")
-        else:
-            tabs.hide_tab("syscalls")
-
-    def action_show_tab(self, tab: str) -> None:
-        tabs = self.query_one(TabbedContent)
-        if tab == "syscalls" and not self.check_action("show_tab", (tab,)):
-            return
-        tabs.active = tab
-
-    def action_next_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
-        shown = ["overview"] + (["syscalls"] if self._has_syscalls() else [])
-        tabs.active = shown[(shown.index(tabs.active) + 1) % len(shown)]
-
-    def _has_syscalls(self) -> bool:
-        meta = self.session.meta
-        return meta is not None and meta.collector.has("syscalls")
-
-    @on(TabbedContent.TabActivated)
-    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "syscalls":
-            self.show_latest()  # filled first: a focused table's cursor follows its row
-            self.query_one("#syscalls-table", SyscallTable).focus()
-        else:
-            self.query_one(ProcessTree).focus()
+    def tab_meta(self) -> Meta | None:
+        return self.session.meta
 
     def on_collector_armed(self, message: CollectorArmed) -> None:
         self.arming = False
@@ -272,7 +250,7 @@ class DenetApp(App[None]):
         self._use_meta(message.meta)
         self.query_one(ProcessHeader).collector = self.collector_info
         self.query_one(StatusHeader).armed(message.meta)
-        self._show_tabs()
+        self.show_tabs()
         self.screen.remove_class("-arming")
         # BCC's compile hid fd 2, where the screen is drawn: draw all of it again.
         self.refresh(layout=True)
@@ -286,6 +264,7 @@ class DenetApp(App[None]):
     def on_snapshot_taken(self, message: SnapshotTaken) -> None:
         snap = message.snapshot
         self.timeline.add(snap)
+        self.finished.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
         if self.paused and not self.replay:
@@ -331,8 +310,11 @@ class DenetApp(App[None]):
                 total_rate=total_rate,
             )
             self.query_one("#table", SyscallTable).show(now, collector=info)
-            if self.query_one(TabbedContent).active == "syscalls":
+            active = self.query_one(TabbedContent).active
+            if active == "syscalls":
                 self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
+            elif active == "finished":
+                self.query_one(FinishedTable).show(self.finished.summary())
             self.query_one(ResourceSparklines).show(tl.series, collector=info, extremes=tl.extremes)
 
     def _show_header(self) -> None:
@@ -353,7 +335,7 @@ class DenetApp(App[None]):
                 scope=scope,
                 running=running,
                 stopped=stopped,
-                exited=len(snap.processes) - len(alive) if snap else 0,
+                exited=snap.totals.processes_ended if snap else 0,
                 note=self.note,
                 watching_rest=not self.session.exit_with_root,
             )
@@ -445,8 +427,8 @@ class DenetApp(App[None]):
             self.query_one(StatusHeader).quitting()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_tab" and parameters == ("syscalls",):
-            return self._has_syscalls()
+        if action == "show_tab":
+            return parameters[0] in self.shown_tabs()
         if action == "step":
             return self.replay
         if action == "whole_tree":
@@ -480,7 +462,7 @@ class DenetApp(App[None]):
         assert meta is not None  # a snapshot is shown, so the collector is armed
         path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
         try:
-            written = write_export(path, meta, snap)
+            written = write_export(path, meta, snap, self.finished.summary())
         except OutputError as e:
             self.notify(
                 visible(str(e)),

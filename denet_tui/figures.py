@@ -1,51 +1,71 @@
-"""Every per-process figure, declared once: what it is called, which family measures it, its
-unit, whether it is a counter (cumulative: shown as a rate per second), its labels on screen and
-its description. The JSON Schema's descriptions, the sparklines and the tree's columns read it
-from here (and, later, the Prometheus names).
+"""Every per-process figure, declared once: what it is called, which family measures it, where
+it lives in a :class:`~denet_tui.model.ProcessSample`, its unit, whether it is a counter
+(cumulative: shown as a rate per second, summed into the tree's totals), its labels on screen
+and its description. The JSON Schema's descriptions, the rates, the sparklines, the tree's
+columns and the tree totals read it from here (and, later, the Prometheus names).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-Unit = Literal["percent", "seconds", "bytes", "calls", "count", "state"]
+Unit = Literal["percent", "seconds", "bytes", "calls", "count", "state", "timestamp"]
 
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    key: str  # the ProcessSample field
+    key: str  # unique; the ProcessSample field, or the section's field when ``section`` is set
     family: str  # "proc" (read from /proc by every live collector) or a probe family
     unit: Unit
     counter: bool  # cumulative since the start: its change per second is the rate shown
     label: str  # a sparkline's label (the rate of a counter)
     column: str  # the tree's column title (the rate of a counter)
     doc: str
+    section: str | None = None  # the ProcessSample field holding the family's section
+    field: str | None = None  # the field within the section (default: ``key``)
+
+    def of(self, p: Any) -> Any:
+        """This figure of process ``p`` (None where unknown, or its family's section absent)."""
+        if self.section is None:
+            return getattr(p, self.key)
+        part = getattr(p, self.section)
+        return None if part is None else getattr(part, self.field or self.key)
+
+
+def _proc(key: str, unit: Unit, counter: bool, label: str, column: str, doc: str) -> Figure:
+    return Figure(key, "proc", unit, counter, label, column, doc)
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure(
+    _proc(
         "cpu_percent",
-        "proc",
         "percent",
         False,
         "CPU",
         "CPU%",
         "CPU over the last interval; 100 = one core (the first reading: since the process started)",
     ),
-    Figure(
+    _proc(
         "cpu_time_s",
-        "proc",
         "seconds",
         True,
         "CPU",
         "TIME+",
         "CPU time, user + system, of the whole process; cumulative",
     ),
-    Figure("rss_bytes", "proc", "bytes", False, "RSS", "RSS", "resident memory now"),
-    Figure(
+    _proc("rss_bytes", "bytes", False, "RSS", "RSS", "resident memory now"),
+    _proc(
+        "peak_rss_bytes",
+        "bytes",
+        False,
+        "peak RSS",
+        "MAXRSS",
+        "the largest resident memory of the process so far (VmHWM) at the last reading of "
+        "/proc: a process that grew after that reading peaked higher",
+    ),
+    _proc(
         "read_bytes",
-        "proc",
         "bytes",
         True,
         "disk read",
@@ -53,9 +73,8 @@ FIGURES: tuple[Figure, ...] = (
         "disk: bytes this process caused to be read from storage (/proc/PID/io read_bytes); "
         "cumulative",
     ),
-    Figure(
+    _proc(
         "write_bytes",
-        "proc",
         "bytes",
         True,
         "disk write",
@@ -63,9 +82,8 @@ FIGURES: tuple[Figure, ...] = (
         "disk: bytes this process caused to be sent to storage (/proc/PID/io write_bytes); "
         "cumulative",
     ),
-    Figure(
+    _proc(
         "read_chars",
-        "proc",
         "bytes",
         True,
         "I/O read",
@@ -73,18 +91,16 @@ FIGURES: tuple[Figure, ...] = (
         "logical I/O: bytes returned by read()-family calls, whatever the source (disk, page "
         "cache, pipe, socket, tty): /proc/PID/io rchar; cumulative",
     ),
-    Figure(
+    _proc(
         "write_chars",
-        "proc",
         "bytes",
         True,
         "I/O write",
         "IO W/s",
         "logical I/O: bytes passed to write()-family calls: /proc/PID/io wchar; cumulative",
     ),
-    Figure(
+    _proc(
         "state",
-        "proc",
         "state",
         False,
         "state",
@@ -92,7 +108,56 @@ FIGURES: tuple[Figure, ...] = (
         "scheduler state from /proc/PID/stat: R running, S sleeping, D uninterruptible "
         "(disk), T stopped, t traced, Z zombie, X dead, I idle",
     ),
-    Figure("threads", "proc", "count", False, "threads", "THR", "threads now"),
+    _proc("threads", "count", False, "threads", "THR", "threads now"),
+    _proc(
+        "ctx_voluntary",
+        "count",
+        True,
+        "vol. switches",
+        "VCSW/s",
+        "voluntary context switches (the process waited), summed over its live threads; cumulative",
+    ),
+    _proc(
+        "ctx_involuntary",
+        "count",
+        True,
+        "invol. switches",
+        "ICSW/s",
+        "involuntary context switches (the process was preempted), summed over its live "
+        "threads; cumulative",
+    ),
+    _proc(
+        "minor_faults",
+        "count",
+        True,
+        "minor faults",
+        "MINFLT/s",
+        "page faults served without I/O (/proc/PID/stat minflt); cumulative",
+    ),
+    _proc(
+        "major_faults",
+        "count",
+        True,
+        "major faults",
+        "MAJFLT/s",
+        "page faults that needed I/O (/proc/PID/stat majflt); cumulative",
+    ),
+    _proc(
+        "read_syscalls",
+        "calls",
+        True,
+        "r/w calls",
+        "rw/s",
+        "read-family calls (/proc/PID/io syscr); cumulative",
+    ),
+    _proc(
+        "write_syscalls",
+        "calls",
+        True,
+        "r/w calls",
+        "rw/s",
+        "write-family calls (/proc/PID/io syscw); cumulative",
+    ),
     Figure(
         "syscalls",
         "syscalls",
@@ -100,29 +165,16 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "syscalls",
         "sc/s",
-        "every syscall of the process, counted in the kernel; cumulative",
-    ),
-    Figure(
-        "read_syscalls",
-        "proc",
-        "calls",
-        True,
-        "r/w calls",
-        "rw/s",
-        "read-family calls (/proc/PID/io syscr); cumulative",
-    ),
-    Figure(
-        "write_syscalls",
-        "proc",
-        "calls",
-        True,
-        "r/w calls",
-        "rw/s",
-        "write-family calls (/proc/PID/io syscw); cumulative",
+        "every syscall of the process, counted in the kernel; cumulative (null when sampled)",
+        section="syscalls",
+        field="count",
     ),
 )
 
 BY_KEY = {f.key: f for f in FIGURES}
+# The figures with a number (every one but the state letter), in declaration order.
+NUMERIC: tuple[Figure, ...] = tuple(f for f in FIGURES if f.unit != "state")
+COUNTERS: tuple[Figure, ...] = tuple(f for f in FIGURES if f.counter)
 
 
 def figure(key: str) -> Figure:

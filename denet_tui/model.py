@@ -6,14 +6,15 @@ Counters are cumulative since the start of monitoring; rates are derived from tw
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, make_dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 from denet_tui.codec import decode, encode
+from denet_tui.figures import COUNTERS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SyscallAccuracy = Literal["exact", "sampled"] | None
 # What a category's `share` is a share of: kernel-measured time, call count (latency off),
@@ -23,6 +24,27 @@ ShareBasis = Literal["time", "count", "samples"] | None
 
 DOC_FAMILIES = (
     'the probe families present (capabilities), each exact or sampled; e.g. {"syscalls": "exact"}'
+)
+DOC_BY_NAME = (
+    "per syscall name; in a JSON line, null means unchanged since the previous snapshot that "
+    "listed this process (same pid and start_ts): read it from there"
+)
+DOC_START = "unix time the process started (null: unknown)"
+DOC_END = (
+    "unix time the process ended (null while it runs, or when the collector cannot tell: see "
+    "null_reasons)"
+)
+DOC_EXIT = (
+    "the process's exit status once it ended: its exit code, or 128+N when killed by signal N "
+    "(null while it runs, or when not seen: see null_reasons)"
+)
+DOC_PROCESSES = (
+    "the processes alive now, plus those that ended since the previous snapshot (each listed "
+    "once more, with its final figures, then no more); schema 1 listed every process ever seen"
+)
+DOC_TOTALS = (
+    "the tree's counters over every process ever seen, alive or ended (nothing is lost when a "
+    "process leaves `processes`)"
 )
 DOC_ENDED_BY = (
     "why watching ended: finished (the root and every process of its tree ended), root_exited "
@@ -88,16 +110,31 @@ EMPTY_SYSCALLS = SyscallSummary(total=None, by_category={}, by_name={})
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessSyscalls(Codable):
+    """The syscalls family's figures of one process."""
+
+    count: int | None  # every syscall, exact (eBPF); None when only sampled
+    by_name: Mapping[str, SyscallStat] | None = field(
+        default_factory=dict, metadata={"doc": DOC_BY_NAME}
+    )
+
+    def __post_init__(self) -> None:
+        if self.by_name is not None:
+            object.__setattr__(self, "by_name", _frozen_map(self.by_name))
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSample(Codable):
     pid: int = field(metadata={"minimum": 1})
     ppid: int | None
     name: str
     cmdline: tuple[str, ...]
     alive: bool
-    cpu_percent: float | None = None  # over the last interval; 100 = one core
-    cpu_time_s: float | None = None  # cumulative user+system
-    rss_bytes: int | None = None
     # What each figure is: denet_tui.figures (disk vs logical I/O, state letters, …).
+    cpu_percent: float | None = None
+    cpu_time_s: float | None = None
+    rss_bytes: int | None = None
+    peak_rss_bytes: int | None = None
     read_bytes: int | None = None
     write_bytes: int | None = None
     read_chars: int | None = None
@@ -108,17 +145,24 @@ class ProcessSample(Codable):
     ctx_involuntary: int | None = None
     minor_faults: int | None = None
     major_faults: int | None = None
-    syscalls: int | None = None  # every syscall, exact (eBPF) — None when not counted
-    read_syscalls: int | None = None  # /proc/PID/io syscr: exact read-family calls
-    write_syscalls: int | None = None  # /proc/PID/io syscw
-    syscalls_by_name: Mapping[str, SyscallStat] = field(default_factory=dict)
+    read_syscalls: int | None = None
+    write_syscalls: int | None = None
+    start_ts: float | None = field(default=None, metadata={"doc": DOC_START})
+    end_ts: float | None = field(default=None, metadata={"doc": DOC_END})
+    exit_code: int | None = field(default=None, metadata={"doc": DOC_EXIT})
+    # Probe families' sections: None when the family is off (the reason in null_reasons).
+    syscalls: ProcessSyscalls | None = None
     # Why a None field is None, e.g. {"read_bytes": "permission denied"}.
     null_reasons: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cmdline", tuple(self.cmdline))
-        object.__setattr__(self, "syscalls_by_name", _frozen_map(self.syscalls_by_name))
         object.__setattr__(self, "null_reasons", _frozen_map(self.null_reasons))
+
+    @property
+    def syscalls_by_name(self) -> Mapping[str, SyscallStat]:
+        part = self.syscalls
+        return (part.by_name or {}) if part is not None else {}
 
 
 TargetState = Literal["starting", "running", "stopped", "exited", "killed", "gone"]
@@ -136,20 +180,46 @@ class TargetStatus(Codable):
         return self.status in ("exited", "killed", "gone")
 
 
+def _tree_totals() -> type:
+    """``TreeTotals``: the process counts, and one field per counter figure (``figures``)."""
+    fields: list[tuple[str, Any, Any]] = [
+        ("processes_seen", int, field(default=0, metadata={"doc": "processes ever seen"})),
+        ("processes_live", int, field(default=0, metadata={"doc": "processes alive now"})),
+        ("processes_ended", int, field(default=0, metadata={"doc": "processes that ended"})),
+    ]
+    for f in COUNTERS:
+        tp = (float if f.unit == "seconds" else int) | None
+        fields.append((f.key, tp, field(default=None, metadata={"doc": f.doc})))
+    return make_dataclass(
+        "TreeTotals",
+        fields,
+        bases=(Codable,),
+        frozen=True,
+        slots=True,
+        namespace={"__doc__": DOC_TOTALS, "__module__": __name__},
+    )
+
+
+TreeTotals: Any = _tree_totals()
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot(Codable):
     KIND: ClassVar[str] = "snapshot"
     t: float  # seconds since monitoring started
     ts: float  # unix time
     target: TargetStatus
-    processes: tuple[ProcessSample, ...]
-    syscalls: SyscallSummary
+    processes: tuple[ProcessSample, ...] = field(metadata={"doc": DOC_PROCESSES})
+    syscalls: SyscallSummary = field(default=None)  # type: ignore[assignment]
     # Collector health: lost/dropped updates, effective sample rate, … (always measured).
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    totals: TreeTotals = field(default_factory=TreeTotals, metadata={"doc": DOC_TOTALS})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
+        if self.syscalls is None:
+            object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)
 
     def process(self, pid: int) -> ProcessSample | None:
         return next((p for p in self.processes if p.pid == pid), None)
@@ -216,6 +286,47 @@ EndedBy = Literal["finished", "root_exited", "time_limit", "quit"]
 
 
 @dataclass(frozen=True, slots=True)
+class CommandStats(Codable):
+    """The ended processes of one command (``finished.command_key``), aggregated."""
+
+    command: str
+    count: int
+    cpu_s_total: float | None  # over the processes whose CPU time is known
+    cpu_s_max: float | None
+    peak_rss_max: int | None
+    wall_s_total: float | None
+    wall_s_max: float | None
+    # Exit status (as text) -> processes; "unknown" for those whose status was not seen.
+    exit_codes: Mapping[str, int] = field(default_factory=dict)
+    # Figures not known for every one of these processes: their totals are lower bounds.
+    incomplete: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exit_codes", _frozen_map(self.exit_codes))
+        object.__setattr__(self, "incomplete", tuple(self.incomplete))
+
+    @property
+    def failures(self) -> int:
+        return sum(n for code, n in self.exit_codes.items() if code not in ("0", "unknown"))
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedSummary(Codable):
+    """Every process that ended during the run, by command (bounded: see ``other``)."""
+
+    processes: int  # ended processes, all of them
+    commands: tuple[CommandStats, ...]  # by total CPU time, largest first
+    # Ended processes whose command came after the limit of distinct commands: counted here.
+    other: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "commands", tuple(self.commands))
+
+
+EMPTY_FINISHED = FinishedSummary(processes=0, commands=())
+
+
+@dataclass(frozen=True, slots=True)
 class End(Codable):
     """The closing JSON line: why it ended, exit status, duration and the final totals."""
 
@@ -226,10 +337,14 @@ class End(Codable):
     signal: int | None
     duration_s: float
     processes_seen: int
-    syscalls: SyscallSummary
+    totals: TreeTotals = field(default_factory=TreeTotals)
+    syscalls: SyscallSummary = field(default=EMPTY_SYSCALLS)
+    finished: FinishedSummary = field(default=EMPTY_FINISHED)
 
 
-def end_record(last: Snapshot, ended_by: EndedBy) -> dict[str, Any]:
+def end_record(
+    last: Snapshot, ended_by: EndedBy, finished: FinishedSummary = EMPTY_FINISHED
+) -> dict[str, Any]:
     """The closing JSON line of a stream or recording."""
     return End(
         ended_by=ended_by,
@@ -237,72 +352,19 @@ def end_record(last: Snapshot, ended_by: EndedBy) -> dict[str, Any]:
         status=last.target.status,
         signal=last.target.signal,
         duration_s=last.t,
-        processes_seen=len(last.processes),
+        processes_seen=last.totals.processes_seen,
+        totals=last.totals,
         syscalls=last.syscalls,
+        finished=finished,
     ).to_dict()
 
 
-def export_record(meta: Meta, snap: Snapshot) -> dict[str, Any]:
-    """One snapshot object with the meta fields under ``meta`` (``--export`` and the export key)."""
+def export_record(
+    meta: Meta, snap: Snapshot, finished: FinishedSummary = EMPTY_FINISHED
+) -> dict[str, Any]:
+    """One snapshot object with the meta fields under ``meta`` and the ended processes by
+    command under ``finished`` (``--export`` and the export key)."""
     d = snap.to_dict()
     d["meta"] = meta.to_dict()
+    d["finished"] = finished.to_dict()
     return d
-
-
-def summarize(
-    processes: Iterable[ProcessSample], share_basis: ShareBasis, *, exact: bool
-) -> SyscallSummary:
-    """Sum per-process syscall figures into one summary (the whole tree, or a scoped subtree).
-
-    ``exact`` says whether counts are kernel-exact; when they are not, totals stay None.
-    """
-    from denet_tui.syscalls import CATEGORIES  # local: syscalls imports nothing from here
-
-    by_name: dict[str, list[int | None]] = {}
-    cats: dict[str, str] = {}
-    hists: dict[str, list[int]] = {}
-    for p in processes:
-        for name, s in p.syscalls_by_name.items():
-            acc = by_name.setdefault(name, [None, None, None, None])
-            cats[name] = s.category
-            for i, v in enumerate((s.count, s.errors, s.time_ns, s.samples)):
-                if v is not None:
-                    acc[i] = (acc[i] or 0) + v
-            if s.hist is not None:
-                h = hists.setdefault(name, [0] * len(s.hist))
-                for i, v in enumerate(s.hist):
-                    h[i] += v
-    names = {
-        n: SyscallStat(
-            category=cats[n],
-            count=a[0],
-            errors=a[1],
-            time_ns=a[2],
-            samples=a[3],
-            hist=tuple(hists[n]) if n in hists else None,
-        )
-        for n, a in by_name.items()
-    }
-    basis_index = {"count": 0, "time": 2, "samples": 3}.get(share_basis or "")
-    cat_acc: dict[str, list[int | None]] = {c: [None, None, None, None] for c in CATEGORIES}
-    for n, a in by_name.items():
-        acc = cat_acc[cats[n]]
-        for i, v in enumerate(a):
-            if v is not None:
-                acc[i] = (acc[i] or 0) + v
-    denom = sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
-    by_category = {
-        c: CategoryStat(
-            # Exact counting saw every call, so a category with none has a true zero.
-            count=(a[0] or 0) if exact else None,
-            errors=(a[1] or 0) if exact else a[1],
-            time_ns=a[2],
-            samples=a[3],
-            share=((a[basis_index] or 0) / denom) if denom and basis_index is not None else None,
-        )
-        for c, a in cat_acc.items()
-    }
-    total = sum(a[0] or 0 for a in by_name.values()) if exact else None
-    return SyscallSummary(
-        total=total, by_category=by_category, by_name=names, share_basis=share_basis
-    )

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.finished import FinishedLedger
 from denet_tui.model import EndedBy, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.session import EXIT_TIME_LIMIT, Session
@@ -55,6 +56,7 @@ class Pump:
         self.session = session
         self.sinks = list(sinks)
         self.last: Snapshot | None = None  # the latest snapshot handed to the sinks
+        self.finished = FinishedLedger()  # every process that ended, by command
         self.ended_by: EndedBy = "quit"  # until the loop ends on its own
         self.output_error: OutputError | None = None  # the first output that could not be written
         self._begun = False
@@ -119,6 +121,7 @@ class Pump:
         """Hand ``snap`` to every sink (the loop's samples, and a replay's single steps). A sink
         that cannot write (a full disk) is dropped; the run then ends and says so."""
         self.last = snap
+        self.finished.add(snap)
         for sink in list(self.sinks):
             with self._unless_output_fails(sink):
                 sink.write(snap)
@@ -168,7 +171,7 @@ class Pump:
             self._begun = False
             for sink in list(self.sinks):
                 with self._unless_output_fails(sink):
-                    sink.close(self.last, self.ended_by)
+                    sink.close(self.last, self.ended_by, self.finished.summary())
         if stopped and self.ended_by == "time_limit":
             tell(f"time limit reached (--duration {s.duration:g} s): the command was stopped")
             code = EXIT_TIME_LIMIT

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import NamedTuple
 
-from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary, summarize
+from denet_tui.figures import COUNTERS, NUMERIC
+from denet_tui.ledger import SyscallSums
+from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary
+
+_INDEX = {f.key: i for i, f in enumerate(NUMERIC)}
+_COUNTERS = tuple((f.key, _INDEX[f.key]) for f in COUNTERS)
+_CPU, _CPU_TIME, _RSS = (_INDEX[k] for k in ("cpu_percent", "cpu_time_s", "rss_bytes"))
+# Read- plus write-family calls (/proc/PID/io syscr + syscw): the /proc collector's exact calls.
+RW_CALLS = "rw_calls"
 
 
 class Point(NamedTuple):
@@ -25,36 +33,11 @@ class Point(NamedTuple):
 
     ppid: int | None
     alive: bool
-    cpu_percent: float | None
-    cpu_time_s: float | None
-    rss_bytes: int | None
-    read_bytes: int | None  # disk
-    write_bytes: int | None
-    read_chars: int | None  # logical I/O (rchar/wchar)
-    write_chars: int | None
-    syscalls: int | None  # every syscall (exact collectors only)
-    rw_calls: int | None  # read + write family calls, /proc/PID/io syscr + syscw (exact)
+    values: tuple[float | int | None, ...]  # every numeric figure, in ``figures.NUMERIC`` order
 
     @classmethod
     def of(cls, p: ProcessSample) -> Point:
-        rw = (
-            p.read_syscalls + p.write_syscalls
-            if p.read_syscalls is not None and p.write_syscalls is not None
-            else None
-        )
-        return cls(
-            p.ppid,
-            p.alive,
-            p.cpu_percent,
-            p.cpu_time_s,
-            p.rss_bytes,
-            p.read_bytes,
-            p.write_bytes,
-            p.read_chars,
-            p.write_chars,
-            p.syscalls,
-            rw,
-        )
+        return cls(p.ppid, p.alive, tuple(f.of(p) for f in NUMERIC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,30 +67,16 @@ def subtree(points: Mapping[int, Point], root: int) -> frozenset[int]:
 
 
 def _delta(prev: Point | None, cur: Point, i: int) -> float | None:
-    """Growth of counter ``i`` of one process between two frames (None if unknown)."""
-    now = cur[i]
+    """Growth of figure ``i`` of one process between two frames (None if unknown)."""
+    now = cur.values[i]
     if now is None:
         return None
     if prev is None:
-        return now  # born since the previous frame: all of its counter is new
-    before = prev[i]
+        return now  # born since the previous frame (or listed for the first time): all new
+    before = prev.values[i]
     if before is None:
         return None
     return now - before if now >= before else now  # a reused pid starts again from 0
-
-
-_CPU, _READ, _WRITE, _RCHAR, _WCHAR, _SYSCALLS, _RW = (
-    Point._fields.index(f)
-    for f in (
-        "cpu_time_s",
-        "read_bytes",
-        "write_bytes",
-        "read_chars",
-        "write_chars",
-        "syscalls",
-        "rw_calls",
-    )
-)
 
 
 def _sum(values: Iterable[float | int | None]) -> float | None:
@@ -118,86 +87,74 @@ def _sum(values: Iterable[float | int | None]) -> float | None:
     return total
 
 
+def _with_rw(values: dict[str, float | None]) -> dict[str, float | None]:
+    r, w = values.get("read_syscalls"), values.get("write_syscalls")
+    values[RW_CALLS] = r + w if r is not None and w is not None else None
+    return values
+
+
 @dataclass(frozen=True, slots=True)
-class ProcessRates:
-    cpu_percent: float | None
-    syscalls_per_s: float | None
-    rw_calls_per_s: float | None
-    read_bps: float | None  # disk
-    write_bps: float | None
-    rchar_bps: float | None = None  # logical I/O
-    wchar_bps: float | None = None
+class Rates:
+    """Figures over one interval, by figure key: a counter's rate per second, ``cpu_percent``
+    (100 = one core), ``rss_bytes`` now, and ``rw_calls`` (read + write calls per second)."""
+
+    t: float
+    values: Mapping[str, float | None]
+
+    def __getitem__(self, key: str) -> float | None:
+        return self.values.get(key)
 
 
-def process_rates(prev: Frame | None, cur: Frame) -> dict[int, ProcessRates]:
+def process_rates(prev: Frame | None, cur: Frame) -> dict[int, Rates]:
     """Per-process rates over the interval between two frames (only CPU % for the first).
 
     CPU % is the collector's; for a process it has no CPU % for yet (born since its previous
     reading), it is the CPU time the process used since the previous frame over the interval.
     """
     dt = cur.t - prev.t if prev is not None else 0.0
-    out: dict[int, ProcessRates] = {}
+    out: dict[int, Rates] = {}
     for pid, pt in cur.points.items():
         if prev is None or dt <= 0:
-            out[pid] = ProcessRates(pt.cpu_percent, None, None, None, None)
+            out[pid] = Rates(cur.t, {"cpu_percent": pt.values[_CPU]})
             continue
         before = prev.points.get(pid)
-        cpu = pt.cpu_percent
-        if cpu is None and pt.alive and (used := _delta(before, pt, _CPU)) is not None:
+        values: dict[str, float | None] = {}
+        for key, i in _COUNTERS:
+            d = _delta(before, pt, i)
+            values[key] = None if d is None else d / dt
+        cpu = pt.values[_CPU]
+        if cpu is None and pt.alive and (used := _delta(before, pt, _CPU_TIME)) is not None:
             cpu = used / dt * 100.0
-        rates = [_delta(before, pt, i) for i in (_SYSCALLS, _RW, _READ, _WRITE, _RCHAR, _WCHAR)]
-        out[pid] = ProcessRates(cpu, *(None if r is None else r / dt for r in rates))
+        values["cpu_percent"] = cpu
+        out[pid] = Rates(cur.t, _with_rw(values))
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class TreeRates:
-    """One sample of the sparklines: a set of processes over one interval."""
-
-    t: float
-    cpu_percent: float | None  # 100 = one core
-    rss_bytes: float | None
-    read_bps: float | None  # disk
-    write_bps: float | None
-    syscalls_per_s: float | None
-    rw_calls_per_s: float | None
-    rchar_bps: float | None = None  # logical I/O
-    wchar_bps: float | None = None
-
-
-def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = None) -> TreeRates:
+def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = None) -> Rates:
     """Totals of ``pids`` (default: every process of the frame) between two frames.
 
     CPU % is the CPU time the processes used between the frames (the ones that exited in
-    between included) over the time between them; for the first frame, the collector's CPU %.
+    between included: a snapshot lists them with their final figures) over the time between
+    them; for the first frame, the collector's CPU %.
     """
     chosen = [(pid, pt) for pid, pt in cur.points.items() if pids is None or pid in pids]
-    rss = _sum(pt.rss_bytes for _, pt in chosen if pt.alive)
+    values: dict[str, float | None] = {
+        "rss_bytes": _sum(pt.values[_RSS] for _, pt in chosen if pt.alive)
+    }
     if prev is None or cur.t <= prev.t:
-        cpu = _sum(pt.cpu_percent for _, pt in chosen if pt.alive)
-        return TreeRates(cur.t, cpu, rss, None, None, None, None, None, None)
+        values["cpu_percent"] = _sum(pt.values[_CPU] for _, pt in chosen if pt.alive)
+        return Rates(cur.t, values)
     dt = cur.t - prev.t
     get = prev.points.get
-
-    def rate(i: int) -> float | None:
+    for key, i in _COUNTERS:
         total = _sum(_delta(get(pid), pt, i) for pid, pt in chosen)
-        return None if total is None else total / dt
-
-    cpu_s = rate(_CPU)
-    return TreeRates(
-        cur.t,
-        None if cpu_s is None else cpu_s * 100.0,
-        rss,
-        rate(_READ),
-        rate(_WRITE),
-        rate(_SYSCALLS),
-        rate(_RW),
-        rate(_RCHAR),
-        rate(_WCHAR),
-    )
+        values[key] = None if total is None else total / dt
+    cpu_s = values["cpu_time_s"]
+    values["cpu_percent"] = None if cpu_s is None else cpu_s * 100.0
+    return Rates(cur.t, _with_rw(values))
 
 
-def history(frames: Sequence[Frame], pids: Collection[int] | None = None) -> list[TreeRates]:
+def history(frames: Sequence[Frame], pids: Collection[int] | None = None) -> list[Rates]:
     """Sparkline samples for ``pids``, one per frame (the first has levels but no rates)."""
     return [tree_rates(a, b, pids) for a, b in zip([None, *frames], frames, strict=False)]
 
@@ -240,17 +197,14 @@ class Extremes:
     """The lowest and highest known value of each sparkline figure over a whole series, however
     long: what "min" and "max" mean on screen, whatever width the sparkline has."""
 
-    FIELDS = tuple(f for f in TreeRates.__slots__ if f != "t")
-
-    def __init__(self, samples: Iterable[TreeRates] = ()) -> None:
+    def __init__(self, samples: Iterable[Rates] = ()) -> None:
         self.low: dict[str, float] = {}
         self.high: dict[str, float] = {}
         for r in samples:
             self.add(r)
 
-    def add(self, r: TreeRates) -> None:
-        for f in self.FIELDS:
-            v = getattr(r, f)
+    def add(self, r: Rates) -> None:
+        for f, v in r.values.items():
             if v is not None:
                 self.low[f] = min(v, self.low.get(f, v))
                 self.high[f] = max(v, self.high.get(f, v))
@@ -273,12 +227,13 @@ class Timeline:
         # a rate over a few milliseconds.
         self._min_dt = min_dt
         self._frames: deque[Frame] = deque(maxlen=keep)
-        self.series: deque[TreeRates] = deque(maxlen=keep)
+        self.series: deque[Rates] = deque(maxlen=keep)
         # Over the whole session for the whole tree; for a scope, over the frames kept.
         self._whole = self.extremes = Extremes()
         self.snapshot: Snapshot | None = None
         self.previous: Snapshot | None = None
-        self.process_rates: dict[int, ProcessRates] = {}
+        self.process_rates: dict[int, Rates] = {}
+        self.folds = EndedFolds()
         self.scope: int | None = None
         self._scoped: tuple[int, Snapshot, SyscallSummary] | None = None
 
@@ -298,6 +253,7 @@ class Timeline:
         else:
             self.previous = self.snapshot
         self.snapshot = snap
+        self.folds.advance(snap)
         self._frames.append(frame)
         self.process_rates = process_rates(before, frame)
         whole = tree_rates(before, frame)
@@ -341,5 +297,41 @@ class Timeline:
         return now, before, dt
 
     def _summary(self, snap: Snapshot, pids: frozenset[int]) -> SyscallSummary:
-        chosen = (p for p in snap.processes if p.pid in pids)
-        return summarize(chosen, self._basis, exact=self._exact)
+        sums = SyscallSums()
+        for p in snap.processes:
+            if p.pid in pids:
+                sums.add(p.syscalls_by_name)
+                if (ended := self.folds.of(p.pid)) is not None:
+                    sums.add_sums(ended)
+        return sums.summary(self._basis, exact=self._exact)
+
+
+class EndedFolds:
+    """What ended processes that are no longer listed counted, folded into their nearest
+    listed ancestor: a subtree's syscalls include its descendants that ended long ago, while
+    memory stays proportional to the processes listed."""
+
+    def __init__(self) -> None:
+        self._folds: dict[int, SyscallSums] = {}
+        self._ended: dict[int, ProcessSample] = {}  # listed as ended in the previous snapshot
+
+    def advance(self, snap: Snapshot) -> None:
+        listed = {p.pid: p for p in snap.processes}
+        # A schema-1 recording lists ended processes for ever: they fold only once gone.
+        gone = {pid: p for pid, p in self._ended.items() if pid not in listed}
+        for pid, p in gone.items():
+            sums = self._folds.pop(pid, None) or SyscallSums()
+            sums.add(p.syscalls_by_name)
+            parent, hops = p.ppid, 0
+            while parent in gone and hops < len(gone):  # gone too: up to its own parent
+                parent, hops = gone[parent].ppid, hops + 1
+            if parent in listed:
+                into = self._folds.get(parent)
+                if into is None:
+                    self._folds[parent] = sums
+                else:
+                    into.add_sums(sums)
+        self._ended = {p.pid: p for p in snap.processes if not p.alive}
+
+    def of(self, pid: int) -> SyscallSums | None:
+        return self._folds.get(pid)

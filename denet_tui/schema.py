@@ -21,13 +21,17 @@ from denet_tui.model import (
     SCHEMA_VERSION,
     CategoryStat,
     CollectorInfo,
+    CommandStats,
     End,
+    FinishedSummary,
     Meta,
     ProcessSample,
+    ProcessSyscalls,
     Snapshot,
     SyscallStat,
     SyscallSummary,
     TargetStatus,
+    TreeTotals,
     Watched,
 )
 
@@ -38,6 +42,10 @@ NAMES: dict[type, str] = {
     Watched: "watched",
     CollectorInfo: "collector",
     ProcessSample: "process",
+    ProcessSyscalls: "process_syscalls",
+    TreeTotals: "totals",
+    FinishedSummary: "finished",
+    CommandStats: "command_stats",
     TargetStatus: "target_status",
     SyscallSummary: "summary",
     SyscallStat: "syscall_stat",
@@ -88,6 +96,8 @@ def field_schema(cls: type, f: dataclasses.Field, tp: Any) -> dict[str, Any]:
     doc = meta.get("doc")
     if doc is None and cls is ProcessSample and f.name in BY_KEY:
         doc = BY_KEY[f.name].doc  # every figure is described once, in denet_tui.figures
+    if doc is None and cls is ProcessSyscalls and f.name == "count":
+        doc = BY_KEY["syscalls"].doc
     if doc is not None:
         s["description"] = doc
     return s
@@ -112,9 +122,16 @@ def class_schema(cls: type) -> dict[str, Any]:
 def generate() -> dict[str, Any]:
     defs = {name: class_schema(cls) for cls, name in NAMES.items()}
     export = class_schema(Snapshot)
-    export["description"] = "`--export`: one snapshot, with the meta record under `meta`."
-    export["required"] = [*export["required"], "meta"]
-    export["properties"] = {**export["properties"], "meta": {"$ref": "#/$defs/meta"}}
+    export["description"] = (
+        "`--export`: one snapshot, with the meta record under `meta` and every process that "
+        "ended, by command, under `finished`."
+    )
+    export["required"] = [*export["required"], "meta", "finished"]
+    export["properties"] = {
+        **export["properties"],
+        "meta": {"$ref": "#/$defs/meta"},
+        "finished": {"$ref": "#/$defs/finished"},
+    }
     defs = {**{k: defs[k] for k in ("meta", "snapshot", "end")}, "export": export, **defs}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

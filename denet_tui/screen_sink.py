@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from denet_tui.messages import CollectorArmed, SnapshotTaken
-from denet_tui.model import Meta, Snapshot
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot
 
 
 class ScreenSink:
@@ -21,5 +21,7 @@ class ScreenSink:
     def write(self, snap: Snapshot) -> None:
         self._app.post_message(SnapshotTaken(snap))
 
-    def close(self, last: Snapshot | None, ended_by: str) -> None:
+    def close(
+        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+    ) -> None:
         """The screen is gone by then."""

@@ -83,14 +83,16 @@ _IO_KEYS = {
     b"syscr": "read_syscalls",
     b"syscw": "write_syscalls",
 }
+_HWM_KEY = {b"VmHWM": "peak_rss_bytes"}  # kB
 _CTX_KEYS = {
     b"voluntary_ctxt_switches": "ctx_voluntary",
     b"nonvoluntary_ctxt_switches": "ctx_involuntary",
 }
 
 
-def _ctx_switches(pid: int, threads: int) -> dict[str, int]:
-    # /proc/PID/status reports the leader thread only; sum the live threads for the process.
+def _status_figures(pid: int, threads: int) -> dict[str, int]:
+    """Context switches (summed over the live threads: /proc/PID/status has the leader's only)
+    and the peak RSS (VmHWM, the same in every thread's file)."""
     paths = (
         [f"/proc/{pid}/status"]
         if threads <= 1
@@ -99,10 +101,15 @@ def _ctx_switches(pid: int, threads: int) -> dict[str, int]:
     total = {"ctx_voluntary": 0, "ctx_involuntary": 0}
     for p in paths:
         try:
-            for k, v in _parse_kv(read_bytes(p), _CTX_KEYS).items():
-                total[k] += v
+            data = read_bytes(p)
         except FileNotFoundError:
             continue  # a thread ended between listdir and open
+        for k, v in _parse_kv(data, _CTX_KEYS).items():
+            total[k] += v
+        if "peak_rss_bytes" not in total:
+            hwm = _parse_kv(data, _HWM_KEY)
+            if "peak_rss_bytes" in hwm:  # none for a zombie: its memory is gone
+                total["peak_rss_bytes"] = hwm["peak_rss_bytes"] * 1024
     return total
 
 
@@ -110,8 +117,13 @@ def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
-    """Read one process now; ``cpu_percent`` is left None (it needs a previous reading)."""
+def read_process(
+    pid: int, before: tuple[int, ProcessSample] | None = None
+) -> tuple[StatLine, ProcessSample] | None:
+    """Read one process now; ``cpu_percent`` is left None (it needs a previous reading).
+    ``before``, this pid's previous reading (its starttime and sample), gives the command line
+    while it is the same process running the same program (a zombie's reads empty; an exec
+    changes the name)."""
     stat = read_stat(pid)
     if stat is None:
         return None
@@ -125,19 +137,30 @@ def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
         for k in _IO_KEYS.values():
             reasons[k] = f"/proc/{pid}/io: {_reason(e)}"
     try:
-        ctx = _ctx_switches(pid, stat.threads)
+        ctx = _status_figures(pid, stat.threads)
     except FileNotFoundError:
         return None
     except OSError as e:
         ctx = {}
-        for k in _CTX_KEYS.values():
+        for k in (*_CTX_KEYS.values(), "peak_rss_bytes"):
             reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
-    try:
-        raw_cmd = read_bytes(f"/proc/{pid}/cmdline")
-    except OSError:
-        raw_cmd = b""
-    cmdline = tuple(a.decode(errors="backslashreplace") for a in raw_cmd.split(b"\0") if a)
+    if (
+        before is not None
+        and before[0] == stat.starttime
+        and before[1].name == stat.comm
+        and before[1].cmdline
+    ):
+        cmdline = before[1].cmdline
+    else:
+        try:
+            raw_cmd = read_bytes(f"/proc/{pid}/cmdline")
+        except OSError:
+            raw_cmd = b""
+        cmdline = tuple(a.decode(errors="backslashreplace") for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
+    peak = ctx.get("peak_rss_bytes")
+    if peak is None and "peak_rss_bytes" not in reasons:
+        reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
     sample = ProcessSample(
         pid=pid,
         ppid=stat.ppid,
@@ -146,6 +169,7 @@ def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
         alive=alive,
         cpu_time_s=stat.cpu_ticks / CLK_TCK,
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
+        peak_rss_bytes=peak,
         read_bytes=io.get("read_bytes"),
         write_bytes=io.get("write_bytes"),
         read_chars=io.get("read_chars"),
@@ -158,6 +182,7 @@ def read_process(pid: int) -> tuple[StatLine, ProcessSample] | None:
         major_faults=stat.majflt,
         read_syscalls=io.get("read_syscalls"),
         write_syscalls=io.get("write_syscalls"),
+        start_ts=start_ts(stat.starttime),
         null_reasons=reasons,
     )
     return stat, sample
@@ -168,33 +193,68 @@ class _Seen:
     starttime: int
     sample: ProcessSample
     at: float  # monotonic time of the reading
+    ran: bytes  # /proc/PID/schedstat at that reading: unchanged means it has not run since
+
+
+def read_ran(pid: int) -> bytes | None:
+    """/proc/PID/schedstat (time on CPU, waiting, timeslices) of the main thread: it changes
+    whenever that thread runs."""
+    try:
+        return read_bytes(f"/proc/{pid}/schedstat")
+    except OSError:
+        return None
+
+
+# Unix time of the boot, taken once: every start time derived from it is then stable.
+BOOT_TS = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def start_ts(starttime: int) -> float:
+    """Unix time of a process start given in clock ticks after boot (good to a tick)."""
+    return round(BOOT_TS + starttime / CLK_TCK, 3)
 
 
 @dataclass
 class ProcessTable:
-    """The processes of one tree over time: latest figures for the living, last ones for the dead.
+    """The latest /proc reading of each live process of a tree.
 
-    ``update(pids)`` reads each given pid, derives CPU % from the previous reading, and marks
-    every known process not in ``pids`` (or whose pid was reused) as exited, keeping its last
-    cumulative figures so tree totals never go backwards.
+    ``update(pids)`` reads each given pid and derives CPU % from the previous reading. A
+    single-threaded process that has not run since its last reading (its schedstat is the
+    same) is not read again: its figures cannot have changed. Processes not given, or gone,
+    are returned once as ended (with their last figures) and forgotten.
     """
 
     _seen: dict[int, _Seen] = field(default_factory=dict)
 
-    def update(self, pids: Iterable[int]) -> list[ProcessSample]:
+    def update(self, pids: Iterable[int]) -> tuple[list[ProcessSample], list[ProcessSample]]:
+        """(live processes, processes ended since the previous update)."""
         now = time.monotonic()
-        live: set[int] = set()
+        live: list[ProcessSample] = []
+        found: set[int] = set()
+        seen = self._seen
         for pid in pids:
-            got = read_process(pid)
+            prev = seen.get(pid)
+            ran = read_ran(pid)
+            if ran is None:
+                continue
+            if (
+                prev is not None
+                and ran == prev.ran
+                and prev.sample.alive
+                and prev.sample.threads == 1
+                and read_stat(pid) is not None  # same schedstat: still the same process?
+            ):
+                idle = prev.sample
+                if idle.cpu_percent:
+                    idle = prev.sample = replace(idle, cpu_percent=0.0)
+                found.add(pid)
+                live.append(idle)
+                continue
+            got = read_process(pid, None if prev is None else (prev.starttime, prev.sample))
             if got is None:
                 continue
             stat, sample = got
-            prev = self._seen.get(pid)
             same = prev is not None and prev.starttime == stat.starttime
-            if same and not sample.cmdline and prev is not None and prev.sample.name == stat.comm:
-                # A zombie's cmdline reads empty: keep the one read while it ran (the same
-                # program: an exec since, e.g. of a gated child, changes the name).
-                sample = replace(sample, cmdline=prev.sample.cmdline)
             if sample.cpu_time_s is not None:
                 if same and prev is not None:
                     used, dt = sample.cpu_time_s - (prev.sample.cpu_time_s or 0.0), now - prev.at
@@ -203,18 +263,33 @@ class ProcessTable:
                     dt = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
                 if dt > 0:
                     sample = replace(sample, cpu_percent=max(0.0, used / dt * 100.0))
+            if same and prev is not None and sample.peak_rss_bytes is None and not sample.alive:
+                # A zombie's status has no VmHWM: its peak is the last one read while it ran.
+                reasons = {k: v for k, v in sample.null_reasons.items() if k != "peak_rss_bytes"}
+                peak = prev.sample.peak_rss_bytes
+                sample = replace(sample, peak_rss_bytes=peak, null_reasons=reasons)
+            if not same and prev is not None:
+                # The pid was reused: the process we knew ended.
+                self._ended_now.append(_ended(prev.sample))
+            seen[pid] = _Seen(stat.starttime, sample, now, ran)
             if sample.alive:
-                live.add(pid)
-            self._seen[pid] = _Seen(stat.starttime, sample, now)
-        for pid, seen in self._seen.items():
-            if pid not in live and seen.sample.alive:
-                seen.sample = replace(
-                    seen.sample, alive=False, cpu_percent=0.0, rss_bytes=0, state=None
-                )
-            elif pid not in live and seen.sample.cpu_percent:
-                seen.sample = replace(seen.sample, cpu_percent=0.0)
-        return [s.sample for s in self._seen.values()]
+                found.add(pid)
+                live.append(sample)
+        ended, self._ended_now = self._ended_now, []
+        for pid in [pid for pid in seen if pid not in found]:
+            ended.append(_ended(seen.pop(pid).sample))
+        return live, ended
+
+    def __post_init__(self) -> None:
+        self._ended_now: list[ProcessSample] = []
 
     def starttime(self, pid: int) -> int | None:
         seen = self._seen.get(pid)
         return seen.starttime if seen else None
+
+
+def _ended(last: ProcessSample) -> ProcessSample:
+    """A process's last reading, as an ended process (its cumulative figures are its last)."""
+    if not last.alive:
+        return last  # read as a zombie: its state says it
+    return replace(last, alive=False, cpu_percent=0.0, rss_bytes=0, state=None)

@@ -8,9 +8,13 @@ from dataclasses import replace
 from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
 from denet_tui.collectors.tree_scan import TreeScanner
-from denet_tui.model import CollectorInfo, ProcessSample, Snapshot, SyscallStat, summarize
+from denet_tui.ledger import TreeLedger
+from denet_tui.model import CollectorInfo, ProcessSample, ProcessSyscalls, Snapshot, SyscallStat
 from denet_tui.syscalls import category_of, syscall_name
 from denet_tui.target import Target
+
+NO_EXIT_STATUS = "/proc does not tell a process's exit status to anyone but its parent"
+NO_END_TIME = "/proc does not tell when a process ended: it was gone at the next reading"
 
 
 class ProcfsCollector:
@@ -24,6 +28,8 @@ class ProcfsCollector:
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
+        self._ledger = TreeLedger("samples", exact=False)
+        self._hit_sections: dict[int, tuple[dict[int, int], ProcessSyscalls]] = {}
         self._target: Target | None = None
         self._scanner: TreeScanner | None = None
         self._t0 = 0.0
@@ -44,32 +50,52 @@ class ProcfsCollector:
         pids = self._scanner.scan()
         self._sampler.set_pids(pids)
         hits = self._sampler.hits()
+        live, ended = self._table.update(pids)
         processes = [
-            _with_hits(p, hits.get(p.pid), self._target.started_argv(p.pid))
-            for p in self._table.update(pids)
+            self._with_hits(p, hits, self._target.started_argv(p.pid)) for p in (*live, *ended)
         ]
+        self._sampler.forget([p.pid for p in ended])
+        totals, summary = self._ledger.account(processes)
         return Snapshot(
             t=time.monotonic() - self._t0,
             ts=time.time(),
             target=status,
             processes=processes,
-            syscalls=summarize(processes, "samples", exact=False),
+            totals=totals,
+            syscalls=summary,
             diagnostics=self._sampler.stats().to_dict(),
         )
 
     def close(self) -> None:
         self._sampler.stop()
 
-
-def _with_hits(
-    p: ProcessSample, hits: dict[int, int] | None, started: tuple[str, ...]
-) -> ProcessSample:
-    """``p`` with its sampled syscalls (and, if /proc had none, the command line we started)."""
-    by_name: dict[str, SyscallStat] = {}
-    for nr, n in (hits or {}).items():
-        name = syscall_name(nr)
-        by_name[name] = SyscallStat(category=category_of(name), samples=n)
-    reasons = dict(p.null_reasons)
-    reasons["syscalls"] = "/proc cannot count every syscall; see syscalls_by_name samples"
-    cmdline = p.cmdline or started
-    return replace(p, cmdline=cmdline, syscalls_by_name=by_name, null_reasons=reasons)
+    def _with_hits(
+        self, p: ProcessSample, hits: dict[int, dict[int, int]], started: tuple[str, ...]
+    ) -> ProcessSample:
+        """``p`` with its sampled syscalls (and, if /proc had none, the command line we
+        started). An unchanged table is the same object as before: cheap to write out."""
+        mine = hits.get(p.pid) or {}
+        cached = self._hit_sections.get(p.pid)
+        if cached is not None and cached[0] == mine:
+            section = cached[1]
+        else:
+            by_name: dict[str, SyscallStat] = {}
+            for nr, n in mine.items():
+                name = syscall_name(nr)
+                by_name[name] = SyscallStat(category=category_of(name), samples=n)
+            section = ProcessSyscalls(count=None, by_name=by_name)
+            self._hit_sections[p.pid] = (dict(mine), section)
+        if not p.alive:
+            self._hit_sections.pop(p.pid, None)
+        reasons = dict(p.null_reasons)
+        reasons["syscalls"] = "/proc cannot count every syscall; see syscalls.by_name samples"
+        target = self._target
+        if target is not None and p.pid == target.pid and not p.alive:
+            status = target.poll()  # the root's status: ours, as its parent
+            if status.finished and status.exit_code is not None:
+                p = replace(p, exit_code=status.exit_code)
+        if p.exit_code is None:
+            reasons.setdefault("exit_code", NO_EXIT_STATUS)
+        if not p.alive:
+            reasons.setdefault("end_ts", NO_END_TIME)
+        return replace(p, cmdline=p.cmdline or started, syscalls=section, null_reasons=reasons)

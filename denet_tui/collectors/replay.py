@@ -15,6 +15,7 @@ from typing import IO, Any
 from denet_tui.collectors.base import CollectorError
 from denet_tui.model import SCHEMA_VERSION, Meta, Snapshot
 from denet_tui.target import Target
+from denet_tui.wire import READABLE_SCHEMAS, TableMemory, totals_of_listing, upgrade_v1
 
 # A line is read whole: bounded, so a source with no newlines cannot eat the memory.
 MAX_LINE_CHARS = 64 * 1024 * 1024
@@ -34,12 +35,14 @@ class ReplayCollector:
             first = self._record()
             if first is None or first.get("kind") != "meta":
                 raise CollectorError(f"{path}: not a denet-tui recording (no meta line first)")
-            if first.get("schema") != SCHEMA_VERSION:
+            self.schema = first.get("schema")
+            if self.schema not in READABLE_SCHEMAS:
                 raise CollectorError(
-                    f"{path}: recording schema {first.get('schema')!r}, "
-                    f"this denet-tui reads {SCHEMA_VERSION}"
+                    f"{path}: recording schema {self.schema!r}, this denet-tui reads "
+                    + " and ".join(map(str, READABLE_SCHEMAS))
                 )
-            self.meta = self._parse(Meta.from_dict, first)
+            self.meta = self._parse(Meta.from_dict, {**first, "schema": SCHEMA_VERSION})
+            self._tables = TableMemory()
             self._next = self._next_snapshot()
             if self._next is None:
                 raise CollectorError(f"{path}: the recording holds no snapshot")
@@ -98,9 +101,15 @@ class ReplayCollector:
         while (obj := self._record()) is not None:
             kind = obj.get("kind")
             if kind == "snapshot":
-                return self._parse(Snapshot.from_dict, obj)
+                if self.schema == 1:
+                    return totals_of_listing(self._parse(Snapshot.from_dict, upgrade_v1(obj)))
+                snap = self._parse(Snapshot.from_dict, obj)
+                try:
+                    return self._tables.restore(snap)
+                except ValueError as e:
+                    raise self._error(f"malformed snapshot record ({e})") from None
             if kind == "end":
-                self.end = obj
+                self.end = upgrade_v1(obj) if self.schema == 1 else obj
                 return None
         return None
 

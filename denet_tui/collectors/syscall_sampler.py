@@ -164,6 +164,12 @@ class SyscallSampler:
         with self._lock:
             return {pid: dict(c) for pid, c in self._hits.items()}
 
+    def forget(self, pids: list[int]) -> None:
+        """These processes ended and were reported: their hits are no longer needed."""
+        with self._lock:
+            for pid in pids:
+                self._hits.pop(pid, None)
+
     def stats(self) -> SamplerStats:
         with self._lock:
             elapsed = max(time.monotonic() - self._t0, 1e-9) if self._t0 else 0.0

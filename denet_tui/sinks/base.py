@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from denet_tui.model import Meta, Snapshot
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot
 
 
 class Sink(Protocol):
@@ -14,5 +14,8 @@ class Sink(Protocol):
     def write(self, snap: Snapshot) -> None:
         """One snapshot (cumulative figures), in order."""
 
-    def close(self, last: Snapshot | None, ended_by: str) -> None:
-        """The session is over: its last snapshot (None if none was taken) and why it ended."""
+    def close(
+        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+    ) -> None:
+        """The session is over: its last snapshot (None if none was taken), why it ended, and
+        every process that ended, by command."""

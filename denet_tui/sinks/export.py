@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 
-from denet_tui.model import Meta, Snapshot, export_record
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, export_record
 from denet_tui.output_paths import OutputError
 
 
-def write_export(path: str, meta: Meta, snap: Snapshot) -> str:
+def write_export(
+    path: str, meta: Meta, snap: Snapshot, finished: FinishedSummary = EMPTY_FINISHED
+) -> str:
     """Write one snapshot with its meta as pretty JSON; returns the absolute path written."""
     path = os.path.abspath(path)
-    text = json.dumps(export_record(meta, snap), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(export_record(meta, snap, finished), indent=2, allow_nan=False) + "\n"
     try:
         if os.path.exists(path) and not os.path.isfile(path):
             # A device or a pipe (/dev/stdout, a fifo): written into, never replaced by a file.
@@ -39,6 +41,8 @@ class ExportSink:
     def write(self, snap: Snapshot) -> None:
         """Only the last one counts: written at ``close``."""
 
-    def close(self, last: Snapshot | None, ended_by: str) -> None:
+    def close(
+        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+    ) -> None:
         if last is not None and self._meta is not None:
-            write_export(self.path, self._meta, last)
+            write_export(self.path, self._meta, last, finished)

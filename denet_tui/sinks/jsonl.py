@@ -7,8 +7,9 @@ import os
 import sys
 from typing import IO, Any
 
-from denet_tui.model import Meta, Snapshot, end_record
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, end_record
 from denet_tui.output_paths import OutputError
+from denet_tui.wire import TableElider
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -25,6 +26,7 @@ class JsonLinesSink:
         self._f: IO[str] = open(path, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
         self._closed = False
         self._begun = False
+        self._elider = TableElider()
         if meta is not None:
             self.begin(meta)
 
@@ -49,13 +51,15 @@ class JsonLinesSink:
 
     def write(self, snap: Snapshot) -> None:
         if not self._closed:
-            self._line(snap.to_dict())
+            self._line(self._elider.encode(snap))
 
-    def close(self, last: Snapshot | None, ended_by: str) -> None:
+    def close(
+        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+    ) -> None:
         if self._closed:
             return
         if last is not None and self._begun:
-            self._line(end_record(last, ended_by))
+            self._line(end_record(last, ended_by, finished))
         self._closed = True
         if self._own:
             self._f.close()

@@ -18,4 +18,4 @@ class ProcessHeader(Widget):
         # The tree below keeps a one-cell scrollbar gutter; stop short of it so columns line up.
         width = self.size.width - 1
         exact = self.collector is not None and self.collector.has("syscalls", "exact")
-        return header_text(width, self.sort_key, columns_for(width, exact=exact))
+        return header_text(width, self.sort_key, columns_for(width, exact=exact), exact=exact)

@@ -20,40 +20,46 @@ from textual.widgets.tree import TreeNode
 
 from denet_tui.figures import figure
 from denet_tui.model import CollectorInfo, ProcessSample
-from denet_tui.rates import ProcessRates
+from denet_tui.rates import RW_CALLS, Rates
 from denet_tui.visible import visible as visible_text
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu, fmt_cpu_time, fmt_int
 
 SORT_KEYS = ("pid", "cpu", "rss", "rate")
+SORT_OF = {"cpu_percent": "cpu", "rss_bytes": "rss", "calls": "rate"}  # column -> sort key
 PRUNE_AFTER = 3  # snapshots an exited process stays on screen
 NAME_MIN = 34  # extra columns are added only while the name keeps this much room
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    key: str
-    title: str
+    key: str  # a figure (denet_tui.figures); "calls": calls/s of what the collector counts
     width: int
+    rate: bool = False  # the figure's rate per second (a counter), not its value
+
+    def title(self, exact: bool) -> str:
+        return figure(_calls_figure(exact) if self.key == "calls" else self.key).column
+
+
+def _calls_figure(exact: bool) -> str:
+    # Exact collectors count every syscall; /proc counts read+write calls (syscr+syscw).
+    return "syscalls" if exact else "read_syscalls"
 
 
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
     while there is room, the state, cumulative CPU time, disk read and write bytes/s, logical
-    read and write bytes/s (whatever they reached: cache, pipes, sockets) and threads."""
-    cols = [
-        Column("cpu", figure("cpu_percent").column, 7),
-        Column("rss", figure("rss_bytes").column, 7),
-        # Exact collectors count every syscall; /proc counts read+write calls (syscr+syscw).
-        Column("rate", figure("syscalls" if exact else "read_syscalls").column, 7),
-    ]
+    read and write bytes/s (whatever they reached: cache, pipes, sockets), threads and the
+    peak RSS."""
+    cols = [Column("cpu_percent", 7), Column("rss_bytes", 7), Column("calls", 7, rate=True)]
     for extra in (
-        Column("state", figure("state").column, 3),
-        Column("time", figure("cpu_time_s").column, 10),
-        Column("read", figure("read_bytes").column, 9),
-        Column("write", figure("write_bytes").column, 9),
-        Column("rchar", figure("read_chars").column, 8),
-        Column("wchar", figure("write_chars").column, 8),
-        Column("threads", figure("threads").column, 5),
+        Column("state", 3),
+        Column("cpu_time_s", 10),
+        Column("read_bytes", 9, rate=True),
+        Column("write_bytes", 9, rate=True),
+        Column("read_chars", 8, rate=True),
+        Column("write_chars", 8, rate=True),
+        Column("threads", 5),
+        Column("peak_rss_bytes", 8),
     ):
         if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
             break
@@ -75,27 +81,48 @@ class Row:
     scoped: bool = False  # the root of the current scope
 
 
-def make_row(
-    p: ProcessSample, r: ProcessRates | None, *, exact: bool, matched: bool, scoped: bool
-) -> Row:
-    rate = None if r is None else (r.syscalls_per_s if exact else r.rw_calls_per_s)
-    live = p.alive
-    cells = {
-        # An exited process has no current figures, only its totals (TIME+).
-        "cpu": fmt_cpu(r.cpu_percent if r is not None else p.cpu_percent) if live else "exited",
-        "rss": fmt_bytes(p.rss_bytes, compact=True) if live else NA,
-        "rate": fmt_count(rate) if live else NA,
-        "time": fmt_cpu_time(p.cpu_time_s),
-        "read": fmt_bytes(r.read_bps if r else None, compact=True) if live else NA,
-        "write": fmt_bytes(r.write_bps if r else None, compact=True) if live else NA,
-        "rchar": fmt_bytes(r.rchar_bps if r else None, compact=True) if live else NA,
-        "wchar": fmt_bytes(r.wchar_bps if r else None, compact=True) if live else NA,
-        "state": (p.state or NA) if live else "",  # "exited" says it
-        "threads": fmt_int(p.threads) if live else NA,
-    }
+def _cell(p: ProcessSample, r: Rates | None, key: str, exact: bool) -> str:
+    """One figure of ``p`` as a cell: a rate (over the last interval) or a value, by unit."""
+    if key == "state":
+        return (p.state or NA) if p.alive else ""  # "exited" says it
+    if key == "cpu_percent":
+        return (
+            fmt_cpu(r["cpu_percent"] if r is not None else p.cpu_percent) if p.alive else "exited"
+        )
+    if key == "calls":
+        return fmt_count(r[RW_CALLS if not exact else "syscalls"] if r else None) if p.alive else NA
+    f = figure(key)
+    if f.counter and key != "cpu_time_s":  # a rate; an exited process has none
+        return fmt_bytes(r[key] if r else None, compact=True) if p.alive else NA
+    if f.unit == "seconds":
+        return fmt_cpu_time(f.of(p))  # TIME+: the total, also once exited
+    if key == "peak_rss_bytes":
+        return fmt_bytes(f.of(p), compact=True)  # the peak stays meaningful once exited
+    if not p.alive:
+        return NA  # an exited process has no current figures
+    return fmt_bytes(f.of(p), compact=True) if f.unit == "bytes" else fmt_int(f.of(p))
+
+
+CELL_KEYS = (
+    "cpu_percent",
+    "rss_bytes",
+    "calls",
+    "state",
+    "cpu_time_s",
+    "read_bytes",
+    "write_bytes",
+    "read_chars",
+    "write_chars",
+    "threads",
+    "peak_rss_bytes",
+)
+
+
+def make_row(p: ProcessSample, r: Rates | None, *, exact: bool, matched: bool, scoped: bool) -> Row:
+    cells = {key: _cell(p, r, key, exact) for key in CELL_KEYS}
     # Names and arguments are the process's own choice: control characters are made visible.
     name, args = visible_text(p.name), visible_text(" ".join(p.cmdline[1:]))
-    return Row(p.pid, name, args, live, cells, matched, scoped)
+    return Row(p.pid, name, args, p.alive, cells, matched, scoped)
 
 
 def row_text(row: Row, width: int, cols: tuple[Column, ...]) -> Text:
@@ -121,7 +148,7 @@ def row_text(row: Row, width: int, cols: tuple[Column, ...]) -> Text:
     return Text.assemble(left, right, no_wrap=True, end="")
 
 
-def header_text(width: int, sort_key: str, cols: tuple[Column, ...]) -> Text:
+def header_text(width: int, sort_key: str, cols: tuple[Column, ...], *, exact: bool = True) -> Text:
     """Column titles matching :func:`row_text`; the sort column is marked."""
 
     def title(key: str, label: str, w: int) -> Text:
@@ -132,17 +159,20 @@ def header_text(width: int, sort_key: str, cols: tuple[Column, ...]) -> Text:
     left = Text.assemble(("PROCESS ", "bold"), title("pid", "PID", 0))
     left.truncate(max(1, width - sum(c.width for c in cols)), pad=True)
     return Text.assemble(
-        left, *(title(c.key, c.title, c.width) for c in cols), no_wrap=True, end=""
+        left,
+        *(title(SORT_OF.get(c.key, c.key), c.title(exact), c.width) for c in cols),
+        no_wrap=True,
+        end="",
     )
 
 
-def _sort_value(p: ProcessSample, r: ProcessRates | None, key: str, exact: bool) -> float:
+def _sort_value(p: ProcessSample, r: Rates | None, key: str, exact: bool) -> float:
     if key == "cpu":
-        v = r.cpu_percent if r is not None else p.cpu_percent
+        v = r["cpu_percent"] if r is not None else p.cpu_percent
     elif key == "rss":
         v = p.rss_bytes
     elif key == "rate":
-        v = None if r is None else (r.syscalls_per_s if exact else r.rw_calls_per_s)
+        v = None if r is None else r["syscalls" if exact else RW_CALLS]
     else:
         return p.pid
     return -(v if v is not None else -1.0)  # biggest first, unknown last
@@ -251,10 +281,9 @@ class ProcessTree(Tree[int]):
         self._rows: dict[int, Row] = {}
         self._collapsed: set[int] = set()
         self._dead_for: dict[int, int] = {}
+        self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
         self._kids: dict[int | None, list[int]] = {}
-        self._last: tuple[
-            tuple[ProcessSample, ...], Mapping[int, ProcessRates], bool, str, int | None
-        ]
+        self._last: tuple[tuple[ProcessSample, ...], Mapping[int, Rates], bool, str, int | None]
         self._last = ((), {}, False, "", None)
 
     # -- rendering -------------------------------------------------------------------------
@@ -293,16 +322,30 @@ class ProcessTree(Tree[int]):
     def show(
         self,
         processes: tuple[ProcessSample, ...],
-        rates: Mapping[int, ProcessRates],
+        rates: Mapping[int, Rates],
         *,
         collector: CollectorInfo,
     ) -> None:
-        """Bring the tree in line with a snapshot, keeping expansion, cursor and scroll."""
+        """Bring the tree in line with a snapshot, keeping expansion, cursor and scroll.
+
+        A snapshot lists an ended process once (schema 1: in every later snapshot); the tree
+        keeps it a few snapshots more, and while a process it shows descends from it."""
+        listed = {p.pid for p in processes}
+        dead_for, ended = self._dead_for, self._ended
         for p in processes:
             if p.alive:
-                self._dead_for.pop(p.pid, None)
+                dead_for.pop(p.pid, None)
+                ended.pop(p.pid, None)
             else:
-                self._dead_for[p.pid] = self._dead_for.get(p.pid, -1) + 1
+                dead_for[p.pid] = dead_for.get(p.pid, -1) + 1
+                ended[p.pid] = p
+        kept = [p for pid, p in ended.items() if pid not in listed]
+        parents = {p.ppid for p in processes} | {p.ppid for p in kept}
+        for p in kept:
+            dead_for[p.pid] += 1
+            if dead_for[p.pid] > PRUNE_AFTER and p.pid not in parents and p.pid != self.scope:
+                del dead_for[p.pid], ended[p.pid]
+        processes = (*processes, *(p for p in kept if p.pid in ended))
         # What the collector counts: every syscall (exact), or read/write calls from /proc.
         exact = collector.has("syscalls", "exact")
         self._processes, self._rates, self._exact = processes, rates, exact

@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from denet_tui.figures import figure
 from denet_tui.model import CollectorInfo
-from denet_tui.rates import Extremes, TreeRates
+from denet_tui.rates import RW_CALLS, Extremes, Rates
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_count
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -45,7 +45,7 @@ def spark_rows(values: Sequence[float | None], width: int, height: int, peak: fl
 @dataclass(frozen=True, slots=True)
 class Metric:
     label: str
-    key: str  # the TreeRates field
+    key: str  # the figure's key in Rates (denet_tui.rates)
     fmt: Callable[[float | None], str]
     style: str
     floor: float = 0.0  # the scale reaches at least this (CPU: one core)
@@ -66,23 +66,23 @@ def _per_s(v: float | None) -> str:
 def metrics(exact: bool, rows: int = 5) -> list[Metric]:
     """The figures shown: the five main ones, and logical I/O when ``rows`` allow."""
     calls = (
-        Metric(figure("syscalls").label, "syscalls_per_s", _per_s, "#d787d7")
+        Metric(figure("syscalls").label, "syscalls", _per_s, "#d787d7")
         if exact
         # /proc counts read- and write-family calls exactly (syscr/syscw), not every syscall.
-        else Metric(figure("read_syscalls").label, "rw_calls_per_s", _per_s, "#d787d7")
+        else Metric(figure("read_syscalls").label, RW_CALLS, _per_s, "#d787d7")
     )
     main = [
         Metric(figure("cpu_percent").label, "cpu_percent", _cpu, "#87d787", floor=100.0),
         Metric(figure("rss_bytes").label, "rss_bytes", fmt_bytes, "#d7af5f"),
         # Storage-layer bytes: what reached (or came from) the disk, not the page cache.
-        Metric(figure("read_bytes").label, "read_bps", _bps, "#5fafff"),
-        Metric(figure("write_bytes").label, "write_bps", _bps, "#ff875f"),
+        Metric(figure("read_bytes").label, "read_bytes", _bps, "#5fafff"),
+        Metric(figure("write_bytes").label, "write_bytes", _bps, "#ff875f"),
         calls,
     ]
     logical = [
         # Bytes through read()/write(): cache, pipes, sockets and terminals included.
-        Metric(figure("read_chars").label, "rchar_bps", _bps, "#87afd7"),
-        Metric(figure("write_chars").label, "wchar_bps", _bps, "#d7875f"),
+        Metric(figure("read_chars").label, "read_chars", _bps, "#87afd7"),
+        Metric(figure("write_chars").label, "write_chars", _bps, "#d7875f"),
     ]
     every = main + logical
     # Logical I/O only where it costs the main figures no height.
@@ -90,7 +90,7 @@ def metrics(exact: bool, rows: int = 5) -> list[Metric]:
 
 
 def sparklines_text(
-    series: Sequence[TreeRates],
+    series: Sequence[Rates],
     *,
     exact: bool,
     width: int,
@@ -112,7 +112,7 @@ def sparklines_text(
     chart_w = max(4, width - LABEL_W - VALUE_W - range_w)
     out = Text(no_wrap=True, overflow="crop", end="")
     for i, m in enumerate(ms):
-        values = [getattr(r, m.key) for r in series][-chart_w:]
+        values = [r[m.key] for r in series][-chart_w:]
         known = [v for v in values if v is not None]
         scale = max([m.floor, *known])
         current = values[-1] if values else None
@@ -130,13 +130,13 @@ def sparklines_text(
 class ResourceSparklines(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._series: Sequence[TreeRates] = ()
+        self._series: Sequence[Rates] = ()
         self._extremes: Extremes | None = None
         self._exact = False
 
     def show(
         self,
-        series: Sequence[TreeRates],
+        series: Sequence[Rates],
         *,
         collector: CollectorInfo,
         extremes: Extremes | None = None,

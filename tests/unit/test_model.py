@@ -6,17 +6,23 @@ from denet_tui.model import (
     CollectorInfo,
     Meta,
     ProcessSample,
+    ProcessSyscalls,
     Snapshot,
     SyscallStat,
     TargetStatus,
     Watched,
-    summarize,
 )
+from denet_tui.ledger import summarize
 
 
 def proc(pid: int, **by_name: SyscallStat) -> ProcessSample:
     return ProcessSample(
-        pid=pid, ppid=1, name="x", cmdline=("x",), alive=True, syscalls_by_name=by_name
+        pid=pid,
+        ppid=1,
+        name="x",
+        cmdline=("x",),
+        alive=True,
+        syscalls=ProcessSyscalls(count=None, by_name=by_name),
     )
 
 

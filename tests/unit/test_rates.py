@@ -7,12 +7,13 @@ import pytest
 from denet_tui.model import (
     CategoryStat,
     ProcessSample,
+    ProcessSyscalls,
     Snapshot,
     SyscallStat,
     SyscallSummary,
     TargetStatus,
-    summarize,
 )
+from denet_tui.ledger import summarize
 from denet_tui.rates import (
     Frame,
     Timeline,
@@ -27,6 +28,9 @@ from denet_tui.rates import (
 
 def proc(pid: int, ppid: int | None = 1, **kw: object) -> ProcessSample:
     kw.setdefault("alive", True)
+    if "syscalls" in kw or "syscalls_by_name" in kw:
+        count, by_name = kw.pop("syscalls", None), kw.pop("syscalls_by_name", {})
+        kw["syscalls"] = ProcessSyscalls(count=count, by_name=by_name)  # type: ignore[arg-type]
     return ProcessSample(pid=pid, ppid=ppid, name=f"p{pid}", cmdline=(f"p{pid}",), **kw)  # type: ignore[arg-type]
 
 
@@ -51,10 +55,10 @@ def test_subtree_follows_ppid_and_ignores_self_parenting() -> None:
 def test_first_frame_has_levels_but_no_rates() -> None:
     f = Frame.of(snap(1.0, proc(10, cpu_percent=50.0, rss_bytes=100, syscalls=7)))
     r = process_rates(None, f)[10]
-    assert r.cpu_percent == 50.0
-    assert (r.syscalls_per_s, r.read_bps, r.write_bps, r.rw_calls_per_s) == (None,) * 4
+    assert r["cpu_percent"] == 50.0
+    assert (r["syscalls"], r["read_bytes"], r["write_bytes"], r["rw_calls"]) == (None,) * 4
     t = tree_rates(None, f)
-    assert (t.cpu_percent, t.rss_bytes, t.syscalls_per_s) == (50.0, 100, None)
+    assert (t["cpu_percent"], t["rss_bytes"], t["syscalls"]) == (50.0, 100, None)
 
 
 def test_process_rates_are_deltas_over_the_interval() -> None:
@@ -67,20 +71,20 @@ def test_process_rates_are_deltas_over_the_interval() -> None:
         )
     )
     r = process_rates(a, b)
-    assert r[10].syscalls_per_s == 100.0
-    assert r[10].read_bps == 2048.0
-    assert r[10].rw_calls_per_s == 7.0
-    assert r[11].syscalls_per_s == 25.0
+    assert r[10]["syscalls"] == 100.0
+    assert r[10]["read_bytes"] == 2048.0
+    assert r[10]["rw_calls"] == 7.0
+    assert r[11]["syscalls"] == 25.0
     # No CPU % from the collector yet: CPU time used over the interval.
-    assert r[11].cpu_percent == 25.0
+    assert r[11]["cpu_percent"] == 25.0
 
 
 def test_unknown_counters_stay_unknown_and_reused_pids_restart() -> None:
     a = Frame.of(snap(1.0, proc(10, syscalls=None, read_bytes=5000)))
     b = Frame.of(snap(2.0, proc(10, syscalls=None, read_bytes=1000)))  # a new process, same pid
     r = process_rates(a, b)[10]
-    assert r.syscalls_per_s is None
-    assert r.read_bps == 1000.0
+    assert r["syscalls"] is None
+    assert r["read_bytes"] == 1000.0
 
 
 def test_tree_cpu_counts_processes_that_exited_in_the_interval() -> None:
@@ -93,16 +97,16 @@ def test_tree_cpu_counts_processes_that_exited_in_the_interval() -> None:
         )
     )
     t = tree_rates(a, b)
-    assert t.cpu_percent == pytest.approx(100.0)  # 0.5 s each over 1 s
-    assert t.rss_bytes == 10  # only the living
-    assert tree_rates(a, b, {11}).cpu_percent == pytest.approx(50.0)
+    assert t["cpu_percent"] == pytest.approx(100.0)  # 0.5 s each over 1 s
+    assert t["rss_bytes"] == 10  # only the living
+    assert tree_rates(a, b, {11})["cpu_percent"] == pytest.approx(50.0)
 
 
 def test_history_has_one_sample_per_frame() -> None:
     frames = [Frame.of(snap(t, proc(10, syscalls=int(t) * 10))) for t in (1.0, 2.0, 3.0)]
     h = history(frames)
     assert [x.t for x in h] == [1.0, 2.0, 3.0]
-    assert [x.syscalls_per_s for x in h] == [None, 10.0, 10.0]
+    assert [x["syscalls"] for x in h] == [None, 10.0, 10.0]
 
 
 def test_category_rates_need_exact_counts_on_both_sides() -> None:
@@ -162,13 +166,13 @@ def test_timeline_scopes_syscalls_and_sparklines_to_a_subtree() -> None:
     )
     now, before, dt = tl.syscalls()
     assert (now.total, before.total, dt) == (35, 10, 1.0)
-    assert [s.syscalls_per_s for s in tl.series] == [None, 25.0]
+    assert [s["syscalls"] for s in tl.series] == [None, 25.0]
 
     tl.set_scope(11)
     now, before, _ = tl.syscalls()
     assert (now.total, before.total) == (5, 0)
     assert set(now.by_name) == {"write"}
-    assert [s.syscalls_per_s for s in tl.series] == [None, 5.0]
+    assert [s["syscalls"] for s in tl.series] == [None, 5.0]
     tl.set_scope(None)
     assert tl.scope_pids() is None
 
@@ -177,14 +181,14 @@ def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> 
     from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
 
     def snap(t: float, calls: int) -> Snapshot:
-        p = ProcessSample(pid=1, ppid=0, name="x", cmdline=(), alive=True, syscalls=calls)
+        p = proc(1, 0, syscalls=calls)
         return Snapshot(t, t, TargetStatus(1, "running"), (p,), EMPTY_SYSCALLS)
 
     tl = Timeline(exact=True, share_basis="count", min_dt=0.5)
     for s in (snap(0.0, 0), snap(1.0, 100), snap(2.0, 200), snap(2.005, 210)):
         tl.add(s)
     # 110 calls over the 1.005 s since the snapshot at t=1, not 10 calls over 5 ms (2,000/s).
-    assert tl.process_rates[1].syscalls_per_s == pytest.approx(110 / 1.005)
+    assert tl.process_rates[1]["syscalls"] == pytest.approx(110 / 1.005)
     assert [round(r.t, 3) for r in tl.series] == [0.0, 1.0, 2.005]
     assert tl.previous is not None and tl.previous.t == 1.0
 
@@ -193,12 +197,12 @@ def test_a_snapshot_moments_after_the_first_has_no_rate_yet() -> None:
     from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
 
     def snap(t: float, calls: int) -> Snapshot:
-        p = ProcessSample(pid=1, ppid=0, name="x", cmdline=(), alive=True, syscalls=calls)
+        p = proc(1, 0, syscalls=calls)
         return Snapshot(t, t, TargetStatus(1, "running"), (p,), EMPTY_SYSCALLS)
 
     tl = Timeline(exact=True, share_basis="count", min_dt=0.5)
     tl.add(snap(0.017, 24))
     tl.add(snap(0.025, 171))  # 147 calls in 8 ms is not 18,000 calls a second
-    assert tl.process_rates[1].syscalls_per_s is None
-    assert [r.syscalls_per_s for r in tl.series] == [None]
+    assert tl.process_rates[1]["syscalls"] is None
+    assert [r["syscalls"] for r in tl.series] == [None]
     assert tl.previous is None and tl.syscalls()[1] is None

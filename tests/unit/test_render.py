@@ -17,7 +17,7 @@ from denet_tui.model import (
     TargetStatus,
     Watched,
 )
-from denet_tui.rates import ProcessRates, TreeRates
+from denet_tui.rates import Rates
 from denet_tui.visible import visible as visible_text
 from denet_tui.widgets.category_bars import bar, bars_text, title
 from denet_tui.widgets.format import (
@@ -117,41 +117,48 @@ def _p(pid: int, ppid: int | None = 1, name: str = "sh", alive: bool = True) -> 
 
 
 def test_rows_line_up_under_the_header_at_every_width() -> None:
-    rates = ProcessRates(12.5, 1500.0, None, 0.0, 1024.0)
+    rates = Rates(
+        1.0,
+        {"cpu_percent": 12.5, "syscalls": 1500.0, "read_bytes": 0.0, "write_bytes": 1024.0},
+    )
     row = make_row(_p(7, name="[kworker/0:1]"), rates, exact=True, matched=True, scoped=False)
     for width in (40, 60, 80, 120):
         cols = columns_for(width, exact=True)
-        line, head = row_text(row, width, cols), header_text(width, "cpu", cols)
+        line, head = row_text(row, width, cols), header_text(width, "cpu", cols, exact=True)
         assert line.cell_len == head.cell_len == width
         assert "[kworker/0:1]" in line.plain  # never read as markup
         for c in cols:  # each figure ends where its title ends
-            end = head.plain.index(c.title) + len(c.title) + (1 if c.key == "cpu" else 0)
+            title = c.title(True)
+            end = head.plain.index(title) + len(title) + (1 if c.key == "cpu_percent" else 0)
             assert line.plain[:end].rstrip().endswith(row.cells[c.key])
-    assert [c.key for c in columns_for(40, exact=False)] == ["cpu", "rss", "rate"]
-    assert columns_for(40, exact=False)[2].title == "rw/s"
+    assert [c.key for c in columns_for(40, exact=False)] == ["cpu_percent", "rss_bytes", "calls"]
+    assert columns_for(40, exact=False)[2].title(False) == "rw/s"
     wide = columns_for(200, exact=True)
     assert [c.key for c in wide] == [
         "state",
-        "cpu",
-        "rss",
-        "rate",
-        "time",
-        "read",
-        "write",
-        "rchar",
-        "wchar",
+        "cpu_percent",
+        "rss_bytes",
+        "calls",
+        "cpu_time_s",
+        "read_bytes",
+        "write_bytes",
+        "read_chars",
+        "write_chars",
         "threads",
+        "peak_rss_bytes",
     ]
-    assert [c.title for c in wide][5:9] == ["DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
+    titles = [c.title(True) for c in wide]
+    assert titles[5:9] == ["DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
+    assert titles[-1] == "MAXRSS"
     assert 200 - sum(c.width for c in wide) >= NAME_MIN
 
 
 def test_an_exited_process_keeps_only_its_totals() -> None:
     dead = ProcessSample(pid=9, ppid=1, name="cc1", cmdline=(), alive=False, cpu_time_s=1.5)
     row = make_row(dead, None, exact=True, matched=True, scoped=False)
-    assert row.cells["cpu"] == "exited"
-    assert row.cells["rss"] == "—"
-    assert row.cells["time"] == "0:01.50"
+    assert row.cells["cpu_percent"] == "exited"
+    assert row.cells["rss_bytes"] == "—"
+    assert row.cells["cpu_time_s"] == "0:01.50"
 
 
 def test_visible_prunes_the_long_dead_but_keeps_ancestors_of_the_living() -> None:
@@ -212,8 +219,18 @@ def test_spark_rows_scale_from_zero_and_leave_gaps_for_unknown() -> None:
 
 def test_sparklines_show_current_value_unit_and_max() -> None:
     series = [
-        TreeRates(1.0, 50.0, 2**20, None, None, None, None),
-        TreeRates(2.0, 150.0, 2**21, 1024.0, 0.0, 10.0, 5.0),
+        Rates(1.0, {"cpu_percent": 50.0, "rss_bytes": 2**20}),
+        Rates(
+            2.0,
+            {
+                "cpu_percent": 150.0,
+                "rss_bytes": 2**21,
+                "read_bytes": 1024.0,
+                "write_bytes": 0.0,
+                "syscalls": 10.0,
+                "rw_calls": 5.0,
+            },
+        ),
     ]
     text = sparklines_text(series, exact=True, width=70, height=5).plain.splitlines()
     assert text[0].startswith("CPU") and "150.0 %" in text[0] and "max 150.0 %" in text[0]

@@ -30,12 +30,14 @@ from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, Proc, Tracker
 from denet_tui.collectors.proc_reader import ProcessTable
+from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
     CollectorInfo,
     ProcessSample,
     Snapshot,
-    summarize,
+    TargetStatus,
+    TreeTotals,
 )
 from denet_tui.target import Target
 
@@ -56,7 +58,9 @@ PROC_FIGURES = (
     "major_faults",
     "read_syscalls",
     "write_syscalls",
+    "peak_rss_bytes",
 )
+NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most likely)"
 
 
 class EbpfCollector:
@@ -88,6 +92,7 @@ class EbpfCollector:
         self._target: Target | None = None
         self._t0 = 0.0
         self._table = ProcessTable()
+        self._ledger = TreeLedger(self.info.share_basis, exact=True)
         self._ncpu = loader.possible_cpus()
         # Bits for the CPU in a serial; the all-ones value is never a CPU: user space's seeds.
         cpu_bits = max(1, self._ncpu.bit_length())
@@ -129,15 +134,18 @@ class EbpfCollector:
             status = self._target.poll()
             tracker = self._tracker
             tracker.read_procs()
+            if (wait := tracker.unsettled_ns()) > 0:
+                time.sleep(wait / 1e9)  # a process that just ended: let its threads settle
+            known = set(tracker.procs)
             for f in self.families:
-                f.read_ended()
+                f.read_ended(known)
             if self.families:
-                for serial, words in tracker.live_threads():
+                for serial, tid, words in tracker.live_threads():
                     for f in self.families:
-                        f.add_thread(serial, words)
+                        f.add_thread(serial, tid, words)
+            processes = self._processes(status)
             self._reap()
-            processes = self._processes()
-            summary = summarize(processes, self.info.share_basis, exact=True)
+            totals, summary = self._ledger.account(processes)
             if not self.families or self.info.syscalls is None:
                 summary = EMPTY_SYSCALLS
             for f in self.families:
@@ -147,8 +155,9 @@ class EbpfCollector:
                 ts=time.time(),
                 target=status,
                 processes=processes,
+                totals=totals,
                 syscalls=summary,
-                diagnostics=self._diagnostics(processes, time.perf_counter() - t_start),
+                diagnostics=self._diagnostics(totals, time.perf_counter() - t_start),
             )
 
     def close(self) -> None:
@@ -177,43 +186,59 @@ class EbpfCollector:
     # --- building the snapshot ----------------------------------------------------------------
 
     def _reap(self) -> None:
-        """Move processes that ended a while ago out of the kernel maps."""
-        due = [
-            p
-            for p in self._tracker.due_for_reaping()
-            if not p.reaped or any(f.pending(p.serial) for f in self.families)
-        ]
+        """Forget processes reported ended a while ago, in the kernel maps and here."""
+        due = self._tracker.due_for_reaping()
+        if not due:
+            return
         for f in self.families:
-            f.reap([p.serial for p in due])
+            f.forget([p.serial for p in due])
         for p in due:
             self._tracker.reap(p)
 
-    def _processes(self) -> list[ProcessSample]:
+    def _processes(self, status: TargetStatus) -> list[ProcessSample]:
+        """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
-        fresh = {s.pid: s for s in self._table.update(live_pids) if s.alive}
+        fresh = {s.pid: s for s in self._table.update(live_pids)[0]}
+        clock = time.time() - time.monotonic()  # unix time = monotonic time + clock
         out: list[ProcessSample] = []
-        for p in tracker.in_order():
-            if p.final is not None:
-                out.append(p.final)
-                continue
+        for p in tracker.to_report():
             if not p.exited and p.tgid in fresh:
                 p.proc = fresh[p.tgid]
-            sample = self._sample_of(p)
+            sample = self._sample_of(p, clock, status)
             if self.info.syscalls is None:
                 off = "not counted: the syscalls probe family is off (--probes)"
                 sample = replace(sample, null_reasons={**sample.null_reasons, "syscalls": off})
             for f in self.families:
                 sample = f.figures(p.serial, sample)
-            if p.reaped:
-                p.final = sample
+            if p.exited:
+                p.reported = True
             out.append(sample)
         return out
 
-    def _sample_of(self, p: Proc) -> ProcessSample:
-        """The process as /proc last saw it (or as the kernel did, if /proc never could)."""
+    def _sample_of(self, p: Proc, clock: float, status: TargetStatus) -> ProcessSample:
+        """The process as /proc last saw it (or as the kernel did, if /proc never could), with
+        the kernel's start and end times and exit status."""
         argv = self._target.started_argv(p.tgid) if self._target is not None else ()
         base = p.proc
+        target = self._target
+        root = target is not None and p.tgid == target.pid
+        if p.start_ns:
+            start: float | None = round(p.start_ns / 1e9 + clock, 6)
+        elif root and target is not None and target.mode == "run":
+            start = round(self._t0 + clock, 6)  # the gate opened: it execs the command now
+        else:
+            start = base.start_ts if base is not None else None
+        times: dict = {
+            "start_ts": start,
+            "end_ts": round(p.exit_ns / 1e9 + clock, 6) if p.exited else None,
+            "exit_code": p.exit_status if p.exited else None,
+        }
+        if p.exited and root and status.finished:
+            times["exit_code"] = status.exit_code  # the root's status is ours: its parent's
+        reasons: dict[str, str] = {}
+        if p.exited and times["exit_code"] is None:
+            reasons["exit_code"] = NO_EXIT_STATUS
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
             gone = "process ended before /proc could be read"
@@ -223,7 +248,8 @@ class EbpfCollector:
                 name=p.comm,
                 cmdline=argv,
                 alive=not p.exited,
-                null_reasons={k: gone for k in PROC_FIGURES} if p.exited else {},
+                **times,
+                null_reasons=({k: gone for k in PROC_FIGURES} if p.exited else {}) | reasons,
             )
         extra: dict = {}
         if p.exited:
@@ -232,15 +258,18 @@ class EbpfCollector:
             # /proc last saw an earlier program of this process (the gated child before its
             # exec, a shell before `exec`), or none: its command line is not this one's.
             extra["cmdline"] = argv
+        if reasons:
+            extra["null_reasons"] = {**base.null_reasons, **reasons}
         return replace(
             base,
             pid=p.tgid,
             ppid=p.ppid if p.ppid is not None else base.ppid,
             name=p.comm if p.exited else base.name,
+            **times,
             **extra,
         )
 
-    def _diagnostics(self, processes: list[ProcessSample], seconds: float) -> dict:
+    def _diagnostics(self, totals: TreeTotals, seconds: float) -> dict:
         diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}
         lost = diag["stats_full"] + diag["procs_full"] + diag["storage_fail"]
         out = {
@@ -249,8 +278,8 @@ class EbpfCollector:
             "thread_read_errors": self._tracker.thread_read_errors,
             "tracked_max": MAX_PROCS,
             "kernel_procs": self._tracker.kernel_procs,  # entries in the maps now
-            "processes_seen": len(processes),
-            "processes_live": sum(1 for p in processes if p.alive),
+            "processes_seen": totals.processes_seen,
+            "processes_live": totals.processes_live,
             "latency": self.latency,
             "sample_ms": round(seconds * 1000, 2),
         }

@@ -28,7 +28,7 @@ class ProcInfo(ct.Structure):
         ("tgid", ct.c_uint32),
         ("ppid", ct.c_uint32),
         ("flags", ct.c_uint32),
-        ("_pad", ct.c_uint32),
+        ("exit_status", ct.c_uint32),
         ("start_ns", ct.c_uint64),
         ("exit_ns", ct.c_uint64),
         ("comm", ct.c_char * TASK_COMM_LEN),

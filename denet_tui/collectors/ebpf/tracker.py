@@ -25,6 +25,9 @@ from denet_tui.model import ProcessSample
 
 MAX_PROCS = 65536  # tracked at once, or ended and not yet read
 REAP_AFTER_NS = 200_000_000  # forget a process's kernel entries this long after it ended
+# A process is reported ended once this long has passed since its end: threads of it still
+# inside exit have then moved their figures into the maps.
+SETTLE_NS = 5_000_000
 BPF_NOEXIST = 1
 PIDFD_THREAD = os.O_EXCL  # pidfd_open() of a thread that is not a group leader (Linux >= 6.9)
 
@@ -38,9 +41,9 @@ class Proc:
     start_ns: int = 0  # kernel monotonic clock at fork (seeded processes: 0, in seed order)
     exited: bool = False
     exit_ns: int = 0
-    reaped: bool = False  # kernel entries gone
+    exit_status: int | None = None  # exit code, or 128 + the signal that ended it
+    reported: bool = False  # listed as ended in a snapshot: never listed again
     proc: ProcessSample | None = None  # last /proc reading
-    final: ProcessSample | None = None  # frozen sample once reaped and /proc is done
 
 
 class Tracker:
@@ -122,10 +125,24 @@ class Tracker:
             if info.flags & PROC_EXITED and not p.exited:
                 p.exited = True
                 p.exit_ns = info.exit_ns
+            if info.exit_status:
+                p.exit_status = info.exit_status - 1
 
-    def live_threads(self) -> Iterator[tuple[int, memoryview]]:
-        """(serial, state as u64 words) of every live thread of the tree, one at a time (the
-        words are only valid until the next one)."""
+    def unsettled_ns(self) -> int:
+        """How long to wait until every process that ended has settled (0: none pending)."""
+        now = time.monotonic_ns()
+        return max(
+            (
+                SETTLE_NS - (now - p.exit_ns)
+                for p in self.procs.values()
+                if p.exited and not p.reported
+            ),
+            default=0,
+        )
+
+    def live_threads(self) -> Iterator[tuple[int, int, memoryview]]:
+        """(serial, tid, state as u64 words) of every live thread of the tree, one at a time
+        (the words are only valid until the next one)."""
         buf = self._state()
         words = memoryview(buf).cast("B").cast("Q")
         for p in self.procs.values():
@@ -140,7 +157,7 @@ class Tracker:
                     continue
                 if words[0] & 0xFFFFFFFF != p.serial or (words[0] >> 32) & TRK_FLUSHING:
                     continue  # not this process's thread (pid reused), or already moved out
-                yield p.serial, words
+                yield p.serial, tid, words
 
     def _read_thread(self, tid: int, leader: bool, buf: ct.Structure) -> bool:
         try:
@@ -156,17 +173,19 @@ class Tracker:
             os.close(pidfd)
 
     def due_for_reaping(self) -> list[Proc]:
-        """Processes that ended a while ago: their kernel entries can go."""
+        """Processes reported ended a while ago: their kernel entries can go."""
         now = time.monotonic_ns()
-        return [p for p in self.procs.values() if p.exited and now - p.exit_ns >= REAP_AFTER_NS]
+        return [p for p in self.procs.values() if p.reported and now - p.exit_ns >= REAP_AFTER_NS]
 
     def reap(self, p: Proc) -> None:
-        if not p.reaped:
-            with contextlib.suppress(KeyError):
-                del self._procs_map[ct.c_uint32(p.serial)]
-            p.reaped = True
-        p.final = None  # rebuilt once more, then reused
+        """Forget ``p``: its kernel entry, and our own record of it."""
+        with contextlib.suppress(KeyError):
+            del self._procs_map[ct.c_uint32(p.serial)]
+        self.procs.pop(p.serial, None)
 
-    def in_order(self) -> list[Proc]:
-        """In the order they came into being (seeded ones first, in seed order)."""
-        return sorted(self.procs.values(), key=lambda p: (p.start_ns, p.serial))
+    def to_report(self) -> list[Proc]:
+        """The processes a snapshot lists: the live ones and those that ended and were not
+        reported yet, in the order they came into being (seeded ones first, in seed order)."""
+        return sorted(
+            (p for p in self.procs.values() if not p.reported), key=lambda p: (p.start_ns, p.serial)
+        )

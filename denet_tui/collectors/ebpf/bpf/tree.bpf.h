@@ -9,6 +9,7 @@
  *   task:task_newtask           a new task; clone_flags tells a thread from a process
  *   sched:sched_process_exec    the process has a new name
  *   sched:sched_process_exit    a thread ends; with group_dead, the whole process
+ *   syscalls:sys_enter_exit_group   the process's exit code
  *
  * A process created by a tracked process is tracked before it runs its first instruction, so
  * a child that lives for a millisecond is still seen. Each thread of a tracked process gets
@@ -41,7 +42,7 @@ struct proc_info {
     u32 tgid;
     u32 ppid;                       /* tgid of the process that created it (seeded: from /proc) */
     u32 flags;                      /* PROC_* */
-    u32 _pad;
+    u32 exit_status;                /* 1 + its exit_group code; 0 while not known */
     u64 start_ns;                   /* bpf_ktime_get_ns() at creation (seeded: 0) */
     u64 exit_ns;
     char comm[TASK_COMM_LEN];       /* at creation, then after each exec */
@@ -226,5 +227,16 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     /* Untrack now: the pid may be reused by a process that is none of ours. */
     tracked.delete(&tgid);
     diag_inc(DIAG_EXITS);
+    return 0;
+}
+
+/* The exit code, from the process's own exit_group (the first call wins). A process killed by
+ * a signal calls none: its status stays unknown (the signal delivered then is SIGKILL whatever
+ * was sent, so it cannot be told from here). */
+TRACEPOINT_PROBE(syscalls, sys_enter_exit_group)
+{
+    struct proc_info *info = current_proc();
+    if (info && !info->exit_status)
+        info->exit_status = (args->error_code & 0xff) + 1;
     return 0;
 }

@@ -18,17 +18,16 @@ class Family(Protocol):
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         """Find its maps in the loaded program, and its fields in the per-thread state."""
 
-    def read_ended(self) -> None:
-        """Read what the kernel moved out of ended threads (before the live threads)."""
+    def read_ended(self, known: set[int]) -> None:
+        """Read what the kernel moved out of ended threads (before the live threads), for the
+        processes ``known`` (serials); entries of any other are stray: dropped and counted."""
 
-    def add_thread(self, serial: int, words: memoryview) -> None:
+    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         """A live thread's state as u64 words (read through its pidfd), of process ``serial``."""
 
-    def pending(self, serial: int) -> bool:
-        """It holds kernel entries of that (ended) process still to be reaped."""
-
-    def reap(self, serials: list[int]) -> None:
-        """These processes ended a while ago: move their figures out of the kernel maps."""
+    def forget(self, serials: list[int]) -> None:
+        """These processes were reported ended a while ago: drop their kernel entries and
+        whatever is kept of them."""
 
     def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
         """``sample`` with this family's figures of the process."""

@@ -2,8 +2,9 @@
 
 Figures of a process come from three places, read in this order each sample so that a thread
 is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``stats`` (ended threads),
-then each live thread's array (through its pidfd, by the collector), plus what was taken out of
-the kernel for processes reaped earlier. Latency histograms are kept per syscall for the whole
+then each live thread's array (through its pidfd, by the collector). A process's ``stats``
+entries stay until it has been reported ended; what reaches ``stats`` after that (a thread
+still exiting) is counted in ``late_calls``. Latency histograms are kept per syscall for the whole
 tree; they are attached to the tree summary, not to each process.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
-from denet_tui.model import ProcessSample, SyscallStat, SyscallSummary
+from denet_tui.model import ProcessSample, ProcessSyscalls, SyscallStat, SyscallSummary
 from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 
 NR_SLOTS = 512  # per-thread array size: every syscall number of x86_64/aarch64 today
@@ -73,9 +74,12 @@ class SyscallsFamily:
         self._ended: dict[int, Counts] = {}  # this sample's `stats`, per serial
         self._live: dict[int, Counts] = {}  # this sample's live threads, per serial
         self._stat_keys: dict[int, list[tuple[int, int]]] = {}
-        self._reaped: dict[int, Counts] = {}  # taken out of the kernel at reaping
         self._shown: dict[int, Counts] = {}  # last figures returned: the floor for the next
+        self._sections: dict[int, ProcessSyscalls] = {}  # last section returned, per serial
+        self._threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}  # last parse per thread
+        self._seen_threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}
         self._kernel_stats = 0
+        self.late_calls = 0  # calls that reached the kernel maps after their process was shown
 
     # -- loading -------------------------------------------------------------------------
 
@@ -100,54 +104,84 @@ class SyscallsFamily:
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_ended(self) -> None:
+    def read_ended(self, known: set[int]) -> None:
         self._ended, self._live, self._stat_keys = {}, {}, {}
+        self._threads, self._seen_threads = self._seen_threads, {}
         rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
         self._kernel_stats = len(rows)
+        stray: list[tuple[int, int]] = []
         for (serial, nr), v in rows:
+            if serial not in known:
+                # A thread that ended after its process was reported ended and forgotten.
+                self.late_calls += v[0]
+                stray.append((serial, nr))
+                continue
             add(self._ended.setdefault(serial, {}), nr, v[0], v[1], v[2] if self.latency else 0)
             self._stat_keys.setdefault(serial, []).append((serial, nr))
+        if stray:
+            bpf_maps.delete_many(self._stats, stray)
 
-    def add_thread(self, serial: int, words: memoryview) -> None:
+    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         # The thread state as u64 words (ctypes attribute access per slot is far slower): the
         # counts start after enter_ns and nr/dropped, one `struct counts` per syscall number.
         base = self._words + 2
-        stride = 3 if self.latency else 2
-        acc = self._live.setdefault(serial, {})
-        for nr, c in enumerate(words[base::stride]):
-            if c:
-                at = base + nr * stride
-                add(acc, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
+        raw = words[base:].tobytes()
+        key = (serial, tid)
+        cached = self._threads.get(key)
+        if cached is not None and cached[0] == raw:
+            counts = cached[1]  # it made no call since the last sample: nothing to parse
+        else:
+            counts = {}
+            stride = 3 if self.latency else 2
+            for nr, c in enumerate(words[base::stride]):
+                if c:
+                    at = base + nr * stride
+                    add(counts, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
+        self._seen_threads[key] = (raw, counts)
+        acc = self._live.get(serial)
+        if acc is None:
+            self._live[serial] = {nr: list(v) for nr, v in counts.items()}
+        else:
+            for nr, (c, e, t) in counts.items():
+                add(acc, nr, c, e, t)
 
-    def pending(self, serial: int) -> bool:
-        return serial in self._stat_keys
-
-    def reap(self, serials: list[int]) -> None:
+    def forget(self, serials: list[int]) -> None:
+        """These processes were reported ended: drop their kernel entries and what is kept."""
         doomed: list[tuple[int, int]] = []
         for serial in serials:
-            # A late thread of an ended process may still add to `stats`: merge it in too.
-            self._reaped[serial] = merged(self._reaped.get(serial), self._ended.pop(serial, None))
             doomed += self._stat_keys.pop(serial, [])
+            shown = self._shown.pop(serial, None) or {}
+            ended = self._ended.get(serial) or {}
+            self.late_calls += max(
+                0, sum(v[0] for v in ended.values()) - sum(v[0] for v in shown.values())
+            )
+            self._sections.pop(serial, None)
         bpf_maps.delete_many(self._stats, doomed)
 
     # -- figures -------------------------------------------------------------------------
 
     def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
-        counts = merged(self._reaped.get(serial), self._ended.get(serial), self._live.get(serial))
-        c = self._shown[serial] = floored(counts, self._shown.get(serial))
-        by_name: dict[str, SyscallStat] = {}
-        for nr in sorted(c):
-            count, errors, time_ns = c[nr]
-            name, category = self._name(nr)
-            by_name[name] = SyscallStat(
-                category=category,
-                count=count,
-                errors=errors,
-                time_ns=time_ns if self.latency else None,
-            )
-        total = sum(v[0] for v in c.values())
-        reasons = {k: v for k, v in sample.null_reasons.items() if k != "syscalls"}
-        return replace(sample, syscalls=total, syscalls_by_name=by_name, null_reasons=reasons)
+        counts = merged(self._ended.get(serial), self._live.get(serial))
+        before = self._shown.get(serial)
+        c = self._shown[serial] = floored(counts, before)
+        section = self._sections.get(serial)
+        if section is None or c != before:
+            by_name: dict[str, SyscallStat] = {}
+            for nr in sorted(c):
+                count, errors, time_ns = c[nr]
+                name, category = self._name(nr)
+                by_name[name] = SyscallStat(
+                    category=category,
+                    count=count,
+                    errors=errors,
+                    time_ns=time_ns if self.latency else None,
+                )
+            total = sum(v[0] for v in c.values())
+            section = self._sections[serial] = ProcessSyscalls(count=total, by_name=by_name)
+        reasons = sample.null_reasons
+        if "syscalls" in reasons:
+            reasons = {k: v for k, v in reasons.items() if k != "syscalls"}
+        return replace(sample, syscalls=section, null_reasons=reasons)
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         if not self.latency:
@@ -157,7 +191,11 @@ class SyscallsFamily:
         return replace(summary, by_name=by_name)
 
     def diagnostics(self) -> dict[str, Any]:
-        return {"stats_max": MAX_STATS, "kernel_stats": self._kernel_stats}
+        return {
+            "stats_max": MAX_STATS,
+            "kernel_stats": self._kernel_stats,
+            "late_calls": self.late_calls,
+        }
 
     def _name(self, nr: int) -> tuple[str, str]:
         got = self._names.get(nr)

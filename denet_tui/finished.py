@@ -1,0 +1,135 @@
+"""Ended processes, folded into a bounded summary per command: "which compile was slowest?"
+
+A command is the executable's name and, for interpreters and dispatchers, the first argument
+that is not an option (``python3 setup.py``, ``git status``, ``sh build.sh``): ``cc`` runs of
+different files stay one command, and a script's runs are told from other scripts'. At most
+:data:`MAX_COMMANDS` distinct commands are kept; the ended processes of any further command are
+counted in ``other``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapshot
+
+MAX_COMMANDS = 1000
+# Programs whose first argument says what runs: interpreters (the script) and dispatchers
+# (the subcommand).
+_WITH_ARGUMENT = re.compile(
+    r"^(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|"
+    r"lua[0-9.]*|tclsh[0-9.]*|Rscript|java|sh|bash|dash|zsh|ksh|fish|busybox|env|"
+    r"git|cargo|go|npm|npx|yarn|pnpm|pip[0-9.]*|docker|podman|kubectl|apt|apt-get|dpkg|"
+    r"systemctl|make|gmake|ninja|cmake|meson|bazel|gradle|mvn)$"
+)
+
+
+def command_key(p: ProcessSample) -> str:
+    """The command ``p`` is counted under."""
+    if not p.cmdline:
+        return p.name  # never seen in /proc: the kernel's name of it
+    exe = os.path.basename(p.cmdline[0]) or p.cmdline[0]
+    if _WITH_ARGUMENT.match(exe):
+        arg = next((a for a in p.cmdline[1:] if not a.startswith("-")), None)
+        if arg is not None and p.cmdline[1:2] != ("-c",):
+            return f"{exe} {os.path.basename(arg) or arg}"
+    return exe
+
+
+@dataclass
+class _Acc:
+    count: int = 0
+    cpu_total: float | None = None
+    cpu_max: float | None = None
+    rss_max: int | None = None
+    wall_total: float | None = None
+    wall_max: float | None = None
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    incomplete: set[str] = field(default_factory=set)
+
+    def add(self, p: ProcessSample) -> None:
+        self.count += 1
+        cpu = p.cpu_time_s
+        if cpu is None:
+            self.incomplete.add("cpu_s")
+        else:
+            self.cpu_total = (self.cpu_total or 0.0) + cpu
+            self.cpu_max = max(cpu, self.cpu_max or 0.0)
+        if p.peak_rss_bytes is None:
+            self.incomplete.add("peak_rss")
+        else:
+            self.rss_max = max(p.peak_rss_bytes, self.rss_max or 0)
+        wall = wall_s(p)
+        if wall is None:
+            self.incomplete.add("wall_s")
+        else:
+            self.wall_total = (self.wall_total or 0.0) + wall
+            self.wall_max = max(wall, self.wall_max or 0.0)
+        code = "unknown" if p.exit_code is None else str(p.exit_code)
+        self.exit_codes[code] = self.exit_codes.get(code, 0) + 1
+
+    def stats(self, command: str) -> CommandStats:
+        return CommandStats(
+            command=command,
+            count=self.count,
+            cpu_s_total=self.cpu_total,
+            cpu_s_max=self.cpu_max,
+            peak_rss_max=self.rss_max,
+            wall_s_total=self.wall_total,
+            wall_s_max=self.wall_max,
+            exit_codes=dict(sorted(self.exit_codes.items())),
+            incomplete=tuple(sorted(self.incomplete)),
+        )
+
+
+def wall_s(p: ProcessSample) -> float | None:
+    """How long the ended process ``p`` lived (None where its start or end is unknown)."""
+    if p.start_ts is None or p.end_ts is None:
+        return None
+    return max(0.0, p.end_ts - p.start_ts)
+
+
+class FinishedLedger:
+    """Folds each snapshot's ended processes into the per-command summary.
+
+    Schema 2 lists an ended process once; a schema-1 recording lists it in every later
+    snapshot, so a process listed as ended in the previous snapshot is not counted again.
+    """
+
+    def __init__(self, max_commands: int = MAX_COMMANDS) -> None:
+        self._max = max_commands
+        self._by_command: dict[str, _Acc] = {}
+        self._processes = 0
+        self._other = 0
+        self._last_ended: set[tuple[int, float | None]] = set()
+
+    def add(self, snap: Snapshot) -> None:
+        self.add_ended(p for p in snap.processes if not p.alive)
+
+    def add_ended(self, ended: Iterable[ProcessSample]) -> None:
+        now: set[tuple[int, float | None]] = set()
+        for p in ended:
+            key = (p.pid, p.start_ts)
+            now.add(key)
+            if key in self._last_ended:
+                continue
+            self._processes += 1
+            command = command_key(p)
+            acc = self._by_command.get(command)
+            if acc is None:
+                if len(self._by_command) >= self._max:
+                    self._other += 1
+                    continue
+                acc = self._by_command[command] = _Acc()
+            acc.add(p)
+        self._last_ended = now
+
+    def summary(self) -> FinishedSummary:
+        commands = [acc.stats(c) for c, acc in self._by_command.items()]
+        commands.sort(key=lambda s: (-(s.cpu_s_total or 0.0), -s.count, s.command))
+        return FinishedSummary(
+            processes=self._processes, commands=tuple(commands), other=self._other
+        )

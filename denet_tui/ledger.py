@@ -1,0 +1,179 @@
+"""Sums over processes: syscall summaries, and the tree's totals over every process ever seen.
+
+Snapshots list the processes alive plus those that ended in the interval (schema 2); what ended
+earlier lives on here, folded into running sums, so tree figures never go down and memory does
+not grow with the length of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from denet_tui.figures import COUNTERS
+from denet_tui.model import (
+    CategoryStat,
+    ProcessSample,
+    ShareBasis,
+    SyscallStat,
+    SyscallSummary,
+    TreeTotals,
+)
+
+
+class SyscallSums:
+    """Per-syscall sums (count, errors, time, samples, histogram) of a set of processes."""
+
+    __slots__ = ("values", "categories", "hists")
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[int | None]] = {}
+        self.categories: dict[str, str] = {}
+        self.hists: dict[str, list[int]] = {}
+
+    def add(self, by_name: Mapping[str, SyscallStat]) -> None:
+        values, categories, hists = self.values, self.categories, self.hists
+        for name, s in by_name.items():
+            acc = values.get(name)
+            if acc is None:
+                acc = values[name] = [None, None, None, None]
+                categories[name] = s.category
+            for i, v in enumerate((s.count, s.errors, s.time_ns, s.samples)):
+                if v is not None:
+                    acc[i] = (acc[i] or 0) + v
+            if s.hist is not None:
+                h = hists.setdefault(name, [0] * len(s.hist))
+                for i, v in enumerate(s.hist):
+                    h[i] += v
+
+    def add_sums(self, other: SyscallSums) -> None:
+        for name, vals in other.values.items():
+            acc = self.values.get(name)
+            if acc is None:
+                self.values[name] = list(vals)
+                self.categories[name] = other.categories[name]
+                continue
+            for i, v in enumerate(vals):
+                if v is not None:
+                    acc[i] = (acc[i] or 0) + v
+        for name, hist in other.hists.items():
+            h = self.hists.setdefault(name, [0] * len(hist))
+            for i, v in enumerate(hist):
+                h[i] += v
+
+    def summary(self, share_basis: ShareBasis, *, exact: bool) -> SyscallSummary:
+        """``exact`` says whether counts are kernel-exact; when they are not, totals stay None."""
+        from denet_tui.syscalls import CATEGORIES  # local: syscalls imports nothing from here
+
+        by_name = self.values
+        names = {
+            n: SyscallStat(
+                category=self.categories[n],
+                count=a[0],
+                errors=a[1],
+                time_ns=a[2],
+                samples=a[3],
+                hist=tuple(self.hists[n]) if n in self.hists else None,
+            )
+            for n, a in by_name.items()
+        }
+        basis_index = {"count": 0, "time": 2, "samples": 3}.get(share_basis or "")
+        cat_acc: dict[str, list[int | None]] = {c: [None, None, None, None] for c in CATEGORIES}
+        for n, a in by_name.items():
+            acc = cat_acc[self.categories[n]]
+            for i, v in enumerate(a):
+                if v is not None:
+                    acc[i] = (acc[i] or 0) + v
+        denom = sum(a[basis_index] or 0 for a in cat_acc.values()) if basis_index is not None else 0
+        by_category = {
+            c: CategoryStat(
+                # Exact counting saw every call, so a category with none has a true zero.
+                count=(a[0] or 0) if exact else None,
+                errors=(a[1] or 0) if exact else a[1],
+                time_ns=a[2],
+                samples=a[3],
+                share=((a[basis_index] or 0) / denom)
+                if denom and basis_index is not None
+                else None,
+            )
+            for c, a in cat_acc.items()
+        }
+        total = sum(a[0] or 0 for a in by_name.values()) if exact else None
+        return SyscallSummary(
+            total=total, by_category=by_category, by_name=names, share_basis=share_basis
+        )
+
+
+def summarize(
+    processes: Iterable[ProcessSample], share_basis: ShareBasis, *, exact: bool
+) -> SyscallSummary:
+    """Sum per-process syscall figures into one summary (a set of processes as listed)."""
+    sums = SyscallSums()
+    for p in processes:
+        sums.add(p.syscalls_by_name)
+    return sums.summary(share_basis, exact=exact)
+
+
+class CounterSums:
+    """Sums of every counter figure (``figures.COUNTERS``) over a set of processes; a figure no
+    process had stays None."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: list[float | int | None] = [None] * len(COUNTERS)
+
+    def add(self, p: ProcessSample) -> None:
+        values = self.values
+        for i, f in enumerate(COUNTERS):
+            v = f.of(p)
+            if v is not None:
+                values[i] = (values[i] or 0) + v
+
+    def add_sums(self, other: CounterSums) -> None:
+        for i, v in enumerate(other.values):
+            if v is not None:
+                self.values[i] = (self.values[i] or 0) + v
+
+    def copy(self) -> CounterSums:
+        out = CounterSums()
+        out.values = list(self.values)
+        return out
+
+
+class TreeLedger:
+    """The tree's totals and syscall summary over every process ever seen.
+
+    ``account(listed)`` takes one snapshot's processes (the live ones and those that ended in
+    its interval), returns the totals and summary including everything that ended before, then
+    folds the ended ones in: each ended process must be listed exactly once.
+    """
+
+    def __init__(self, share_basis: ShareBasis, *, exact: bool) -> None:
+        self._basis = share_basis
+        self._exact = exact
+        self._ended = CounterSums()
+        self._ended_syscalls = SyscallSums()
+        self._ended_count = 0
+
+    def account(self, listed: Iterable[ProcessSample]) -> tuple[TreeTotals, SyscallSummary]:
+        counters = self._ended.copy()
+        sums = SyscallSums()
+        sums.add_sums(self._ended_syscalls)
+        live = ended = 0
+        for p in listed:
+            counters.add(p)
+            sums.add(p.syscalls_by_name)
+            if p.alive:
+                live += 1
+                continue
+            ended += 1
+            self._ended.add(p)
+            self._ended_syscalls.add(p.syscalls_by_name)
+        totals = TreeTotals(
+            processes_seen=self._ended_count + live + ended,
+            processes_live=live,
+            processes_ended=self._ended_count + ended,
+            **{f.key: v for f, v in zip(COUNTERS, counters.values, strict=True)},
+        )
+        self._ended_count += ended
+        return totals, sums.summary(self._basis, exact=self._exact)

@@ -1,0 +1,68 @@
+"""The screen's tabs: the Overview, one per probe family with a view of its own (shown only
+when that family is there), and Finished (ended processes by command, from every collector).
+Number keys and Tab switch; the scope, filter and pause apply to every tab."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.widgets import TabbedContent
+
+from denet_tui.model import Meta
+from denet_tui.widgets.finished_table import FinishedTable
+from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.syscall_table import SyscallTable
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _Base = App[None]
+else:
+    _Base = object
+
+# Tab id -> the probe family it needs (None: always there). In the order of their number keys.
+TABS: dict[str, str | None] = {"overview": None, "syscalls": "syscalls", "finished": None}
+
+
+class TabsMixin(_Base):
+    def tab_meta(self) -> Meta | None:
+        raise NotImplementedError
+
+    def shown_tabs(self) -> list[str]:
+        meta = self.tab_meta()
+        return [
+            tab
+            for tab, family in TABS.items()
+            if family is None or (meta is not None and meta.collector.has(family))
+        ]
+
+    def show_tabs(self) -> None:
+        """A family's tab only when that family is there."""
+        tabs = self.query_one(TabbedContent)
+        shown = self.shown_tabs()
+        for tab in TABS:
+            if tab in shown:
+                tabs.show_tab(tab)
+            else:
+                tabs.hide_tab(tab)
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab in self.shown_tabs():
+            self.query_one(TabbedContent).active = tab
+
+    def action_next_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        shown = self.shown_tabs()
+        tabs.active = shown[(shown.index(tabs.active) + 1) % len(shown)]
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.show_latest()  # filled first: a focused table's cursor follows its row
+        if event.pane.id == "syscalls":
+            self.query_one("#syscalls-table", SyscallTable).focus()
+        elif event.pane.id == "finished":
+            self.query_one(FinishedTable).focus()
+        else:
+            self.query_one(ProcessTree).focus()
+
+    def show_latest(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,133 @@
+"""The Finished view: every process that ended, by command — "which compile was slowest?".
+
+One row per command (``denet_tui.finished``): how many ran, how many failed (exit status not
+0), total and largest CPU time, total and longest wall time, the largest peak RSS and the exit
+statuses. ``s`` cycles the sort; a figure not known for every process of a row is marked ``≥``
+(its total is a lower bound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from denet_tui.model import CommandStats, FinishedSummary
+from denet_tui.visible import visible
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_cpu_time, fmt_int
+
+# (key, title, width); the command first.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("command", "COMMAND", 24),
+    ("count", "RUNS", 6),
+    ("failures", "FAILED", 6),
+    ("cpu_total", "CPU TOTAL", 10),
+    ("cpu_max", "CPU MAX", 10),
+    ("wall_total", "WALL TOTAL", 10),
+    ("wall_max", "WALL MAX", 10),
+    ("rss_max", "PEAK RSS", 9),
+    ("exits", "EXIT STATUS", 14),
+)
+SORTS: dict[str, Callable[[CommandStats], float]] = {
+    "cpu_total": lambda s: s.cpu_s_total or 0.0,
+    "cpu_max": lambda s: s.cpu_s_max or 0.0,
+    "wall_max": lambda s: s.wall_s_max or 0.0,
+    "wall_total": lambda s: s.wall_s_total or 0.0,
+    "rss_max": lambda s: s.peak_rss_max or 0,
+    "count": lambda s: s.count,
+    "failures": lambda s: s.failures,
+}
+SORT_KEYS = tuple(SORTS)
+
+
+def _seconds(v: float | None, incomplete: bool) -> str:
+    text = fmt_cpu_time(v) if v is not None else NA
+    return ("≥" + text) if incomplete and v is not None else text
+
+
+def _exits(s: CommandStats) -> str:
+    return " ".join(
+        f"{code}×{n}" if n > 1 else code for code, n in sorted(s.exit_codes.items(), key=_code)
+    )
+
+
+def _code(item: tuple[str, int]) -> tuple[int, str]:
+    code = item[0]
+    return (int(code), "") if code.isdigit() else (1 << 16, code)
+
+
+def finished_cells(s: CommandStats) -> dict[str, str]:
+    """The cells of one command's row."""
+    gaps = set(s.incomplete)
+    return {
+        "command": visible(s.command),
+        "count": fmt_int(s.count),
+        "failures": fmt_int(s.failures) if s.failures else "",
+        "cpu_total": _seconds(s.cpu_s_total, "cpu_s" in gaps),
+        "cpu_max": _seconds(s.cpu_s_max, "cpu_s" in gaps),
+        "wall_total": _seconds(s.wall_s_total, "wall_s" in gaps),
+        "wall_max": _seconds(s.wall_s_max, "wall_s" in gaps),
+        "rss_max": ("≥" if "peak_rss" in gaps and s.peak_rss_max is not None else "")
+        + fmt_bytes(s.peak_rss_max, compact=True),
+        "exits": _exits(s),
+    }
+
+
+def sorted_commands(summary: FinishedSummary, sort_key: str) -> list[CommandStats]:
+    """Largest first by ``sort_key``; ties by name."""
+    key = SORTS[sort_key]
+    return sorted(summary.commands, key=lambda s: (-key(s), s.command))
+
+
+def footer_line(summary: FinishedSummary) -> str:
+    text = f"{summary.processes:,} processes ended · {len(summary.commands):,} commands"
+    if summary.other:
+        text += f" · {summary.other:,} more in commands past the limit"
+    return text
+
+
+class FinishedTable(DataTable[Text]):
+    """Ended processes by command; ``s`` sorts by the next figure."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.sort_key = "cpu_total"
+        self._summary: FinishedSummary | None = None
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def show(self, summary: FinishedSummary) -> None:
+        self._summary = summary
+        self._fill()
+
+    def _fill(self) -> None:
+        summary = self._summary
+        if summary is None:
+            return
+        cursor = self.cursor_row
+        self.clear()
+        for s in sorted_commands(summary, self.sort_key):
+            cells = finished_cells(s)
+            row = [
+                Text(cells[k], justify="left" if k in ("command", "exits") else "right")
+                for k, _, _ in COLUMNS
+            ]
+            if s.failures:
+                row[0].stylize("bold red")
+            self.add_row(*row, key=s.command)
+        if self.row_count:
+            self.move_cursor(row=min(cursor, self.row_count - 1))
+        self.border_subtitle = footer_line(summary)
+        titles = {k: t for k, t, _ in COLUMNS}
+        for key, column in self.columns.items():
+            base = titles[str(key.value)]
+            column.label = Text(base + ("▼" if key.value == self.sort_key else ""))
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._fill()

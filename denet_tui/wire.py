@@ -1,0 +1,92 @@
+"""Snapshots on the wire (JSON lines), and back.
+
+A process's per-syscall table is written only when it changed since the previous snapshot that
+listed the process; otherwise its ``syscalls.by_name`` is null and a reader takes it from there
+(:class:`TableMemory`). Recordings of schema 1 (every process ever seen in every snapshot,
+syscall figures flat on the process) are read as schema 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from denet_tui.figures import COUNTERS
+from denet_tui.ledger import CounterSums
+from denet_tui.model import ProcessSyscalls, Snapshot, TreeTotals
+
+READABLE_SCHEMAS = (1, 2)
+
+
+class TableElider:
+    """Writer side: which process's table was written last time, to leave it out when the same
+    (the collectors hand out the same section object while a table is unchanged)."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[float | None, ProcessSyscalls]] = {}
+
+    def encode(self, snap: Snapshot) -> dict[str, Any]:
+        d = snap.to_dict()
+        last, now = self._last, {}
+        for p, out in zip(snap.processes, d["processes"], strict=True):
+            section = p.syscalls
+            if section is None:
+                continue
+            before = last.get(p.pid)
+            if before is not None and before[0] == p.start_ts and before[1] is section:
+                out["syscalls"]["by_name"] = None
+            if p.alive:
+                now[p.pid] = (p.start_ts, section)
+        self._last = now
+        return d
+
+
+class TableMemory:
+    """Reader side: fills each null ``by_name`` from the process's previous listing."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[float | None, ProcessSyscalls]] = {}
+
+    def restore(self, snap: Snapshot) -> Snapshot:
+        last, now = self._last, {}
+        processes = []
+        changed = False
+        for p in snap.processes:
+            section = p.syscalls
+            if section is not None and section.by_name is None:
+                before = last.get(p.pid)
+                if before is None or before[0] != p.start_ts:
+                    raise ValueError(f"process {p.pid}: syscall table left out, never written")
+                section = ProcessSyscalls(count=section.count, by_name=before[1].by_name)
+                p = replace(p, syscalls=section)
+                changed = True
+            if section is not None and p.alive:
+                now[p.pid] = (p.start_ts, section)
+            processes.append(p)
+        self._last = now
+        return replace(snap, processes=processes) if changed else snap
+
+
+def upgrade_v1(obj: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 snapshot (or end) record, as schema 2: each process's flat ``syscalls``
+    count and ``syscalls_by_name`` become its ``syscalls`` section."""
+    for p in obj.get("processes") or ():
+        if isinstance(p, dict) and "syscalls_by_name" in p:
+            p["syscalls"] = {"count": p.get("syscalls"), "by_name": p.pop("syscalls_by_name")}
+    return obj
+
+
+def totals_of_listing(snap: Snapshot) -> Snapshot:
+    """A schema-1 snapshot with its totals: it listed every process ever seen, so the totals
+    are the sums over its listing."""
+    sums = CounterSums()
+    for p in snap.processes:
+        sums.add(p)
+    live = sum(1 for p in snap.processes if p.alive)
+    totals = TreeTotals(
+        processes_seen=len(snap.processes),
+        processes_live=live,
+        processes_ended=len(snap.processes) - live,
+        **{f.key: v for f, v in zip(COUNTERS, sums.values, strict=True)},
+    )
+    return replace(snap, totals=totals)
