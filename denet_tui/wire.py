@@ -70,7 +70,8 @@ class TableMemory:
 def upgrade_v1(obj: dict[str, Any]) -> dict[str, Any]:
     """A schema-1 snapshot (or end) record, as schema 2: each process's flat ``syscalls``
     count and ``syscalls_by_name`` become its ``syscalls`` section."""
-    for p in obj.get("processes") or ():
+    processes = obj.get("processes")
+    for p in processes if isinstance(processes, list) else ():
         if isinstance(p, dict) and "syscalls_by_name" in p:
             p["syscalls"] = {"count": p.get("syscalls"), "by_name": p.pop("syscalls_by_name")}
     return obj

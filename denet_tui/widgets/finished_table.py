@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 
 from denet_tui.model import CommandStats, FinishedSummary
 from denet_tui.visible import visible
-from denet_tui.widgets.format import NA, fmt_bytes, fmt_cpu_time, fmt_int
+from denet_tui.widgets.format import fmt_bytes, fmt_int, fmt_seconds
 
 # (key, title, width); the command first.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -44,7 +44,7 @@ SORT_KEYS = tuple(SORTS)
 
 
 def _seconds(v: float | None, incomplete: bool) -> str:
-    text = fmt_cpu_time(v) if v is not None else NA
+    text = fmt_seconds(v)
     return ("≥" + text) if incomplete and v is not None else text
 
 
@@ -83,9 +83,9 @@ def sorted_commands(summary: FinishedSummary, sort_key: str) -> list[CommandStat
 
 
 def footer_line(summary: FinishedSummary) -> str:
-    text = f"{summary.processes:,} processes ended · {len(summary.commands):,} commands"
+    text = f"finished · {summary.processes:,} processes · {len(summary.commands):,} commands"
     if summary.other:
-        text += f" · {summary.other:,} more in commands past the limit"
+        text += f" · {summary.other:,} more, of commands past the limit"
     return text
 
 
@@ -122,7 +122,7 @@ class FinishedTable(DataTable[Text]):
             self.add_row(*row, key=s.command)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
-        self.border_subtitle = footer_line(summary)
+        self.border_title = footer_line(summary)
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]

@@ -86,6 +86,19 @@ def fmt_cpu_time(seconds: float | None) -> str:
     return f"{h}h{m:02d}:{cs // 100:02d}" if h else f"{m}:{cs // 100:02d}.{cs % 100:02d}"
 
 
+def fmt_seconds(seconds: float | None) -> str:
+    """A duration down to microseconds: ``"850µs"``, ``"3.2ms"``, ``"1.25s"``, ``"2:03.4"``."""
+    if seconds is None:
+        return NA
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f}µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f}ms"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    return fmt_cpu_time(seconds)
+
+
 def fmt_elapsed(seconds: float) -> str:
     s = int(seconds)
     h, rem = divmod(s, 3600)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from denet_tui.collectors.ebpf import EbpfCollector
-from denet_tui.model import Snapshot
+from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.target import ChildOutput, RunTarget
 
 # What timing decides (futex, polling, sleeping, waiting), and what strace never counts.
@@ -47,6 +47,16 @@ def run_collected(
     finally:
         collector.close()
         target.close()
+
+
+def every_process(snaps: list[Snapshot]) -> list[ProcessSample]:
+    """Each process ever reported, as last listed (a snapshot lists the live processes and
+    those that ended since the one before)."""
+    last: dict[tuple[int, float | None], ProcessSample] = {}
+    for s in snaps:
+        for p in s.processes:
+            last[(p.pid, p.start_ts)] = p
+    return list(last.values())
 
 
 def strace_counts(argv: list[str], out: Path) -> dict[str, tuple[int, int]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TIMING, run_collected, strace_counts
+from .helpers import TIMING, every_process, run_collected, strace_counts
 
 pytestmark = pytest.mark.ebpf
 
@@ -111,7 +111,7 @@ WORKLOADS = ["tar", "shell-loop", "threads-file-io", "dgram-sockets"]
 def test_counts_match_strace(workload: str, latency: bool, tmp_path: Path, tree: Path) -> None:
     argv = _workloads(tmp_path, tree)[workload]
     strace = strace_counts(argv, tmp_path / "strace.txt")
-    snap, _ = run_collected(argv, latency=latency)
+    snap, snaps = run_collected(argv, latency=latency)
     ebpf = {n: (s.count or 0, s.errors or 0) for n, s in snap.syscalls.by_name.items()}
 
     problems, total_s, total_e = _compare(strace, ebpf)
@@ -119,7 +119,10 @@ def test_counts_match_strace(workload: str, latency: bool, tmp_path: Path, tree:
     assert total_s > 1000, f"{workload}: too small to compare ({total_s} calls)"
     assert abs(total_e - total_s) <= 0.01 * total_s, f"{workload}: {total_e} vs strace {total_s}"
     assert snap.diagnostics["lost"] == 0
-    assert snap.syscalls.total == sum(p.syscalls or 0 for p in snap.processes)
+    # The tree's total is the sum over every process ever reported, each once.
+    everyone = every_process(snaps)
+    assert snap.syscalls.total == sum(p.syscalls.count or 0 for p in everyone if p.syscalls)
+    assert snap.totals.processes_seen == len(everyone)
     # Latency on: exit_group is counted on entry (strace never shows it); off: never counted.
     groups = snap.syscalls.by_name.get("exit_group")
     if latency:

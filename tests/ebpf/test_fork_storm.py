@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import run_collected
+from .helpers import every_process, run_collected
 
 pytestmark = pytest.mark.ebpf
 
@@ -15,10 +15,11 @@ STORM = ["sh", "-c", f"i=0; while [ $i -lt {N} ]; do /bin/true; i=$((i+1)); done
 @pytest.mark.parametrize("latency", [True, False], ids=["latency", "no-latency"])
 def test_every_child_counted(latency: bool) -> None:
     snap, snaps = run_collected(STORM, latency=latency, interval=0.25)
+    everyone = every_process(snaps)
 
-    root = snap.process(snap.target.pid)
-    assert root is not None and root.name == "sh"
-    children = [p for p in snap.processes if p.pid != root.pid]
+    (root,) = [p for p in everyone if p.pid == snap.target.pid]
+    assert root.name == "sh" and root.exit_code == 0
+    children = [p for p in everyone if p.pid != root.pid]
     assert len({p.pid for p in children}) == N  # (pid_max is large enough here to not wrap)
     assert len(children) == N
     for p in children:
@@ -27,14 +28,19 @@ def test_every_child_counted(latency: bool) -> None:
         assert not p.alive
         assert p.syscalls_by_name["execve"].count == 1
         assert p.syscalls_by_name["execve"].errors == 0
-        assert p.syscalls and p.syscalls > 10
+        assert p.syscalls and p.syscalls.count and p.syscalls.count > 10
+        assert p.exit_code == 0 and p.start_ts and p.end_ts and p.end_ts >= p.start_ts
         if latency:
             assert p.syscalls_by_name["exit_group"].count == 1
 
     by_name = snap.syscalls.by_name
     assert by_name["execve"].count == N + 1
     assert by_name["vfork"].count + by_name.get("clone", by_name["vfork"]).count >= N
-    assert snap.syscalls.total == sum(p.syscalls for p in snap.processes)
+    assert snap.syscalls.total == sum(p.syscalls.count for p in everyone if p.syscalls)
+    # Each snapshot lists the live processes and those that ended since the one before.
+    reported = [(p.pid, p.start_ts) for s in snaps for p in s.processes if not p.alive]
+    assert len(reported) == len(set(reported)) == N + 1
+    assert snap.totals.processes_seen == N + 1
     assert snap.diagnostics["lost"] == 0
     assert snap.diagnostics["procs_full"] == 0
     # Ended processes leave the kernel maps once read: a long session does not fill them.

@@ -20,7 +20,7 @@ def test_a_first_reading_has_the_cpu_rate_since_the_process_started() -> None:
         time.sleep(0.8)
         with open(f"/proc/{child.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        (sample,) = ProcessTable().update([child.pid])
+        (sample,), _ended = ProcessTable().update([child.pid])
         assert sample.cpu_time_s is not None and sample.cpu_time_s >= 0.4
         assert sample.cpu_percent is not None
         # The burn over the child's age (about 0.8 s): far from 0, and no more than one core.

@@ -8,6 +8,7 @@ from textual.widgets import Input, Tree
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.widgets.filter_bar import FilterBar
+from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
@@ -106,8 +107,8 @@ async def test_s_cycles_the_sort_of_the_focused_pane() -> None:
         assert app.query_one(ProcessHeader).sort_key == "cpu"
         rates = app.timeline.process_rates
         root = tree.root.children[0]
-        living = [c.data for c in root.children if rates[c.data].cpu_percent is not None]
-        cpus = [rates[p].cpu_percent for p in living]
+        living = [c.data for c in root.children if rates[c.data]["cpu_percent"] is not None]
+        cpus = [rates[p]["cpu_percent"] for p in living]
         assert cpus == sorted(cpus, reverse=True)
         await pilot.press("tab")  # the Syscalls tab: its table has the focus
         table = app.query_one("#syscalls-table", SyscallTable)
@@ -234,7 +235,7 @@ async def test_every_line_on_screen_shows_the_latest_figures() -> None:
             assert f" {p.pid}" in line
             rates = app.timeline.process_rates.get(p.pid)
             row = make_row(p, rates, exact=True, matched=True, scoped=False)
-            assert line.rstrip().endswith(row.cells["rate"])
+            assert line.rstrip().endswith(row.cells["calls"])
             checked += 1
         assert checked > 10
 
@@ -274,6 +275,10 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         await pilot.pause()
         assert tabs.active == "syscalls" and full.row_count < whole  # only the subtree's calls
         await pilot.press("tab")
+        await pilot.pause()
+        finished = app.query_one(FinishedTable)
+        assert tabs.active == "finished" and finished.has_focus and finished.row_count >= 3
+        await pilot.press("tab")
         assert tabs.active == "overview"
 
 
@@ -289,6 +294,8 @@ async def test_a_collector_without_a_syscall_family_has_no_syscalls_tab() -> Non
     app.session.meta = dataclasses.replace(meta, collector=info)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
-        await pilot.press("tab")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "overview"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "finished"  # Syscalls is skipped

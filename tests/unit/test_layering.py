@@ -8,6 +8,9 @@ import sys
 CORE = (
     "denet_tui.model",
     "denet_tui.rates",
+    "denet_tui.ledger",
+    "denet_tui.finished",
+    "denet_tui.wire",
     "denet_tui.session",
     "denet_tui.pump",
     "denet_tui.headless",

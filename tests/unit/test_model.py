@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from denet_tui.ledger import summarize
 from denet_tui.model import (
     CollectorInfo,
     Meta,
@@ -12,7 +13,6 @@ from denet_tui.model import (
     TargetStatus,
     Watched,
 )
-from denet_tui.ledger import summarize
 
 
 def proc(pid: int, **by_name: SyscallStat) -> ProcessSample:

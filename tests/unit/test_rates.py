@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from denet_tui.ledger import summarize
 from denet_tui.model import (
     CategoryStat,
     ProcessSample,
@@ -13,7 +14,6 @@ from denet_tui.model import (
     SyscallSummary,
     TargetStatus,
 )
-from denet_tui.ledger import summarize
 from denet_tui.rates import (
     Frame,
     Timeline,
@@ -178,7 +178,7 @@ def test_timeline_scopes_syscalls_and_sparklines_to_a_subtree() -> None:
 
 
 def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> None:
-    from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
+    from denet_tui.model import EMPTY_SYSCALLS, Snapshot, TargetStatus
 
     def snap(t: float, calls: int) -> Snapshot:
         p = proc(1, 0, syscalls=calls)
@@ -194,7 +194,7 @@ def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> 
 
 
 def test_a_snapshot_moments_after_the_first_has_no_rate_yet() -> None:
-    from denet_tui.model import EMPTY_SYSCALLS, ProcessSample, Snapshot, TargetStatus
+    from denet_tui.model import EMPTY_SYSCALLS, Snapshot, TargetStatus
 
     def snap(t: float, calls: int) -> Snapshot:
         p = proc(1, 0, syscalls=calls)

@@ -91,6 +91,7 @@ class EbpfCollector:
         self._lock = threading.Lock()
         self._target: Target | None = None
         self._t0 = 0.0
+        self._clock = 0.0
         self._table = ProcessTable()
         self._ledger = TreeLedger(self.info.share_basis, exact=True)
         self._ncpu = loader.possible_cpus()
@@ -125,6 +126,8 @@ class EbpfCollector:
                 self._tracker.seed_tree(target.pid)
             self._table.update(p.tgid for p in self._tracker.procs.values() if not p.exited)
             self._t0 = time.monotonic()
+            # Unix time = monotonic time + this; taken once, so a process's times never move.
+            self._clock = time.time() - self._t0
 
     def sample(self) -> Snapshot:
         with self._lock:
@@ -200,7 +203,7 @@ class EbpfCollector:
         tracker = self._tracker
         live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
         fresh = {s.pid: s for s in self._table.update(live_pids)[0]}
-        clock = time.time() - time.monotonic()  # unix time = monotonic time + clock
+        clock = self._clock
         out: list[ProcessSample] = []
         for p in tracker.to_report():
             if not p.exited and p.tgid in fresh:

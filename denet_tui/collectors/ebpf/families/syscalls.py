@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes as ct
 import os
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 
 NR_SLOTS = 512  # per-thread array size: every syscall number of x86_64/aarch64 today
 HIST_BUCKETS = 36  # 2**35 ns ≈ 34 s; longer calls land in the last bucket
+FORGOTTEN_FOR_S = 10.0  # how long entries of a forgotten process are recognised as late
 MAX_STATS = 262144  # (process, syscall) pairs of ended threads not yet read
 # Register holding the syscall number at sys_exit (struct pt_regs member), per architecture.
 NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
@@ -80,6 +82,7 @@ class SyscallsFamily:
         self._seen_threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}
         self._kernel_stats = 0
         self.late_calls = 0  # calls that reached the kernel maps after their process was shown
+        self._forgotten: dict[int, float] = {}  # serial -> when it was forgotten (for a while)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -112,10 +115,11 @@ class SyscallsFamily:
         stray: list[tuple[int, int]] = []
         for (serial, nr), v in rows:
             if serial not in known:
-                # A thread that ended after its process was reported ended and forgotten.
-                self.late_calls += v[0]
-                stray.append((serial, nr))
-                continue
+                if serial in self._forgotten:
+                    # A thread that ended after its process was reported ended and forgotten.
+                    self.late_calls += v[0]
+                    stray.append((serial, nr))
+                continue  # else: born since `procs` was read; read at the next sample
             add(self._ended.setdefault(serial, {}), nr, v[0], v[1], v[2] if self.latency else 0)
             self._stat_keys.setdefault(serial, []).append((serial, nr))
         if stray:
@@ -148,7 +152,12 @@ class SyscallsFamily:
     def forget(self, serials: list[int]) -> None:
         """These processes were reported ended: drop their kernel entries and what is kept."""
         doomed: list[tuple[int, int]] = []
+        now = time.monotonic()
+        for serial, at in list(self._forgotten.items()):
+            if now - at > FORGOTTEN_FOR_S:
+                del self._forgotten[serial]
         for serial in serials:
+            self._forgotten[serial] = now
             doomed += self._stat_keys.pop(serial, [])
             shown = self._shown.pop(serial, None) or {}
             ended = self._ended.get(serial) or {}

@@ -1,0 +1,154 @@
+"""Schema 2: snapshots list the live and the newly ended; what ended earlier lives on in the
+tree totals, the per-command summary and the subtree sums, each counted once."""
+
+from __future__ import annotations
+
+import pytest
+
+from denet_tui.finished import FinishedLedger, command_key
+from denet_tui.ledger import TreeLedger
+from denet_tui.model import (
+    ProcessSample,
+    ProcessSyscalls,
+    Snapshot,
+    SyscallStat,
+    TargetStatus,
+)
+from denet_tui.rates import Timeline
+from denet_tui.wire import TableElider, TableMemory
+
+
+def proc(
+    pid: int, ppid: int = 1, *, alive: bool = True, calls: int = 0, **kw: object
+) -> ProcessSample:
+    section = ProcessSyscalls(count=calls, by_name={"read": SyscallStat("file_io", count=calls)})
+    kw.setdefault("cmdline", (f"/usr/bin/p{pid}",))
+    return ProcessSample(pid=pid, ppid=ppid, name=f"p{pid}", alive=alive, syscalls=section, **kw)  # type: ignore[arg-type]
+
+
+def snap(t: float, *procs: ProcessSample, ledger: TreeLedger | None = None) -> Snapshot:
+    ledger = ledger or TreeLedger("count", exact=True)
+    totals, summary = ledger.account(procs)
+    return Snapshot(t, t, TargetStatus(1, "running"), procs, summary, {}, totals)
+
+
+def test_tree_totals_keep_every_process_once() -> None:
+    ledger = TreeLedger("count", exact=True)
+    a = snap(1, proc(1, calls=5, cpu_time_s=1.0), proc(2, calls=7, cpu_time_s=0.5), ledger=ledger)
+    assert a.totals.syscalls == 12 and a.totals.processes_seen == 2
+    # 2 ends: listed once more with its final figures, then no more.
+    b = snap(
+        2,
+        proc(1, calls=6, cpu_time_s=1.0),
+        proc(2, alive=False, calls=9, cpu_time_s=0.75),
+        ledger=ledger,
+    )
+    assert b.totals.syscalls == 15 and b.syscalls.total == 15
+    c = snap(3, proc(1, calls=8, cpu_time_s=1.5), proc(3, calls=1), ledger=ledger)
+    assert c.totals.syscalls == 8 + 9 + 1 == c.syscalls.total
+    assert c.totals.cpu_time_s == pytest.approx(1.5 + 0.75)
+    assert (c.totals.processes_seen, c.totals.processes_live, c.totals.processes_ended) == (3, 2, 1)
+    assert c.syscalls.by_name["read"].count == 18
+
+
+def test_command_key_names_scripts_and_subcommands_not_files() -> None:
+    def key(*argv: str) -> str:
+        return command_key(ProcessSample(pid=2, ppid=1, name="x", cmdline=argv, alive=False))
+
+    assert key("/usr/bin/cc", "-c", "a.c", "-o", "a.o") == "cc"
+    assert key("/usr/bin/cc", "-c", "b.c") == "cc"
+    assert key("python3", "-u", "/src/setup.py", "build") == "python3 setup.py"
+    assert key("git", "status") == "git status"
+    assert key("sh", "-c", "echo hi") == "sh"
+    assert key("gzip", "big.txt") == "gzip"
+    assert command_key(ProcessSample(pid=2, ppid=1, name="cc1", cmdline=(), alive=False)) == "cc1"
+
+
+def test_finished_summary_by_command_with_failures_and_bounds() -> None:
+    ledger = FinishedLedger(max_commands=2)
+    ended = [
+        proc(
+            10,
+            alive=False,
+            cmdline=("cc", "-c", "a.c"),
+            cpu_time_s=1.0,
+            exit_code=0,
+            start_ts=100.0,
+            end_ts=101.0,
+            peak_rss_bytes=10,
+        ),
+        proc(
+            11,
+            alive=False,
+            cmdline=("cc", "-c", "b.c"),
+            cpu_time_s=3.0,
+            exit_code=1,
+            start_ts=100.0,
+            end_ts=104.0,
+            peak_rss_bytes=30,
+        ),
+        proc(12, alive=False, cmdline=("ld", "-o", "x"), cpu_time_s=None, exit_code=None),
+        proc(13, alive=False, cmdline=("as", "x.s")),
+    ]
+    ledger.add(snap(1, proc(1), *ended[:2]))
+    ledger.add(snap(2, proc(1), *ended[2:]))
+    s = ledger.summary()
+    assert s.processes == 4 and s.other == 1  # "as" came after the limit of 2 commands
+    cc, ld = s.commands
+    assert (cc.command, cc.count, cc.failures) == ("cc", 2, 1)
+    assert (cc.cpu_s_total, cc.cpu_s_max, cc.wall_s_max, cc.peak_rss_max) == (4.0, 3.0, 4.0, 30)
+    assert dict(cc.exit_codes) == {"0": 1, "1": 1} and cc.incomplete == ()
+    assert ld.cpu_s_total is None and set(ld.incomplete) == {"cpu_s", "peak_rss", "wall_s"}
+    assert dict(ld.exit_codes) == {"unknown": 1}
+
+
+def test_a_schema_1_recording_lists_the_ended_in_every_snapshot_counted_once() -> None:
+    ledger = FinishedLedger()
+    dead = proc(10, alive=False, cmdline=("cc",))
+    for t in range(3):
+        ledger.add(snap(t, proc(1), dead))
+    assert ledger.summary().processes == 1
+
+
+def test_unchanged_tables_are_left_out_of_the_stream_and_restored() -> None:
+    elider, memory = TableElider(), TableMemory()
+    same = proc(2, calls=5, start_ts=50.0)
+    changed = proc(3, calls=1, start_ts=60.0)
+    first = snap(1, same, changed)
+    second = snap(2, same, proc(3, calls=2, start_ts=60.0))
+    lines = [elider.encode(first), elider.encode(second)]
+    assert lines[1]["processes"][0]["syscalls"]["by_name"] is None  # unchanged: left out
+    assert lines[1]["processes"][1]["syscalls"]["by_name"] is not None
+    back = [memory.restore(Snapshot.from_dict(d)) for d in lines]
+    assert back[1].processes[0].syscalls_by_name == same.syscalls_by_name
+    assert back == [first, second]
+
+
+def test_a_left_out_table_never_written_is_an_error() -> None:
+    d = TableElider().encode(snap(1, proc(2, calls=5)))
+    d["processes"][0]["syscalls"]["by_name"] = None
+    with pytest.raises(ValueError, match="never written"):
+        TableMemory().restore(Snapshot.from_dict(d))
+
+
+def test_a_subtree_keeps_the_syscalls_of_its_long_ended_descendants() -> None:
+    tl = Timeline(exact=True, share_basis="count")
+    ledger = TreeLedger("count", exact=True)
+    tl.add(snap(1, proc(1, 0, calls=1), proc(5, 1, calls=2), proc(6, 5, calls=3), ledger=ledger))
+    tl.add(
+        snap(
+            2,
+            proc(1, 0, calls=1),
+            proc(5, 1, calls=2),
+            proc(6, 5, alive=False, calls=4),
+            ledger=ledger,
+        )
+    )
+    tl.add(snap(3, proc(1, 0, calls=1), proc(5, 1, calls=2), ledger=ledger))  # 6 no longer listed
+    tl.add(snap(4, proc(1, 0, calls=1), proc(5, 1, calls=2), ledger=ledger))
+    tl.set_scope(5)
+    now, _before, _dt = tl.syscalls()
+    assert now is not None and now.total == 2 + 4
+    tl.set_scope(None)
+    now, _before, _dt = tl.syscalls()
+    assert now is not None and now.total == 1 + 2 + 4
