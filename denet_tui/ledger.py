@@ -30,7 +30,8 @@ class SyscallSums:
         self.categories: dict[str, str] = {}
         self.hists: dict[str, list[int]] = {}
 
-    def add(self, by_name: Mapping[str, SyscallStat]) -> None:
+    def add(self, by_name: Mapping[str, SyscallStat], sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) one process's per-syscall figures."""
         values, categories, hists = self.values, self.categories, self.hists
         for name, s in by_name.items():
             acc = values.get(name)
@@ -39,11 +40,11 @@ class SyscallSums:
                 categories[name] = s.category
             for i, v in enumerate((s.count, s.errors, s.time_ns, s.samples)):
                 if v is not None:
-                    acc[i] = (acc[i] or 0) + v
+                    acc[i] = (acc[i] or 0) + sign * v
             if s.hist is not None:
                 h = hists.setdefault(name, [0] * len(s.hist))
                 for i, v in enumerate(s.hist):
-                    h[i] += v
+                    h[i] += sign * v
 
     def add_sums(self, other: SyscallSums) -> None:
         for name, vals in other.values.items():
@@ -122,12 +123,13 @@ class CounterSums:
     def __init__(self) -> None:
         self.values: list[float | int | None] = [None] * len(COUNTERS)
 
-    def add(self, p: ProcessSample) -> None:
+    def add(self, p: ProcessSample, sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) one process's counters."""
         values = self.values
         for i, f in enumerate(COUNTERS):
             v = f.of(p)
             if v is not None:
-                values[i] = (values[i] or 0) + v
+                values[i] = (values[i] or 0) + sign * v
 
     def add_sums(self, other: CounterSums) -> None:
         for i, v in enumerate(other.values):
@@ -146,6 +148,9 @@ class TreeLedger:
     ``account(listed)`` takes one snapshot's processes (the live ones and those that ended in
     its interval), returns the totals and summary including everything that ended before, then
     folds the ended ones in: each ended process must be listed exactly once.
+
+    The live processes' sums are kept up to date by difference: a process listed as the same
+    object as last time (nothing changed) costs nothing.
     """
 
     def __init__(self, share_basis: ShareBasis, *, exact: bool) -> None:
@@ -154,21 +159,44 @@ class TreeLedger:
         self._ended = CounterSums()
         self._ended_syscalls = SyscallSums()
         self._ended_count = 0
+        self._live: dict[int, ProcessSample] = {}  # as counted in the sums below
+        self._live_counters = CounterSums()
+        self._live_syscalls = SyscallSums()
+
+    def _count(self, p: ProcessSample, sign: int) -> None:
+        self._live_counters.add(p, sign)
+        self._live_syscalls.add(p.syscalls_by_name, sign)
 
     def account(self, listed: Iterable[ProcessSample]) -> tuple[TreeTotals, SyscallSummary]:
-        counters = self._ended.copy()
-        sums = SyscallSums()
-        sums.add_sums(self._ended_syscalls)
+        was, now = self._live, {}
         live = ended = 0
         for p in listed:
-            counters.add(p)
-            sums.add(p.syscalls_by_name)
+            before = was.pop(p.pid, None)
+            if before is p:
+                now[p.pid] = p
+                live += 1
+                continue
+            if before is not None:
+                self._count(before, -1)
             if p.alive:
+                self._count(p, 1)
+                now[p.pid] = p
                 live += 1
                 continue
             ended += 1
             self._ended.add(p)
             self._ended_syscalls.add(p.syscalls_by_name)
+        for gone in was.values():  # no longer listed without being listed ended: its last
+            self._count(gone, -1)
+            self._ended.add(gone)
+            self._ended_syscalls.add(gone.syscalls_by_name)
+            ended += 1
+        self._live = now
+        counters = self._ended.copy()
+        counters.add_sums(self._live_counters)
+        sums = SyscallSums()
+        sums.add_sums(self._ended_syscalls)
+        sums.add_sums(self._live_syscalls)
         totals = TreeTotals(
             processes_seen=self._ended_count + live + ended,
             processes_live=live,

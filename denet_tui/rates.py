@@ -44,10 +44,23 @@ class Point(NamedTuple):
 class Frame:
     t: float
     points: Mapping[int, Point]
+    samples: Mapping[int, ProcessSample] | None = None  # what the points were made from
 
     @classmethod
-    def of(cls, snap: Snapshot) -> Frame:
-        return cls(snap.t, {p.pid: Point.of(p) for p in snap.processes})
+    def of(cls, snap: Snapshot, before: Frame | None = None) -> Frame:
+        """The frame of ``snap``; a process listed as the same sample object as in ``before``
+        (nothing about it changed) keeps its Point object there, which the rates recognise."""
+        if before is None or before.samples is None:
+            points = {p.pid: Point.of(p) for p in snap.processes}
+        else:
+            old, get = before.samples, before.points.get
+            points = {
+                p.pid: pt
+                if old.get(p.pid) is p and (pt := get(p.pid)) is not None
+                else Point.of(p)
+                for p in snap.processes
+            }
+        return cls(snap.t, points, {p.pid: p for p in snap.processes})
 
 
 def subtree(points: Mapping[int, Point], root: int) -> frozenset[int]:
@@ -118,6 +131,11 @@ def process_rates(prev: Frame | None, cur: Frame) -> dict[int, Rates]:
             out[pid] = Rates(cur.t, {"cpu_percent": pt.values[_CPU]})
             continue
         before = prev.points.get(pid)
+        if before is pt:  # the same point: nothing changed, every rate it has is 0
+            idle = {key: None if pt.values[i] is None else 0.0 for key, i in _COUNTERS}
+            idle["cpu_percent"] = pt.values[_CPU]
+            out[pid] = Rates(cur.t, _with_rw(idle))
+            continue
         values: dict[str, float | None] = {}
         for key, i in _COUNTERS:
             d = _delta(before, pt, i)
@@ -146,8 +164,12 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
         return Rates(cur.t, values)
     dt = cur.t - prev.t
     get = prev.points.get
+    moved = [(pid, pt) for pid, pt in chosen if get(pid) is not pt]  # the rest grew by 0
     for key, i in _COUNTERS:
-        total = _sum(_delta(get(pid), pt, i) for pid, pt in chosen)
+        total = _sum(_delta(get(pid), pt, i) for pid, pt in moved)
+        if total is None and len(moved) < len(chosen):
+            # Unchanged processes add 0 where they have the figure at all.
+            total = 0.0 if any(pt.values[i] is not None for _, pt in chosen) else None
         values[key] = None if total is None else total / dt
     cpu_s = values["cpu_time_s"]
     values["cpu_percent"] = None if cpu_s is None else cpu_s * 100.0
@@ -238,8 +260,8 @@ class Timeline:
         self._scoped: tuple[int, Snapshot, SyscallSummary] | None = None
 
     def add(self, snap: Snapshot) -> None:
-        frame = Frame.of(snap)
         before = self._frames[-1] if self._frames else None
+        frame = Frame.of(snap, before)
         soon = before is not None and frame.t - before.t < self._min_dt
         if soon:
             # The short step replaces the last one, rates and all, measured from the one before

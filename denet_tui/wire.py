@@ -8,37 +8,61 @@ syscall figures flat on the process) are read as schema 2.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
 from denet_tui.figures import COUNTERS
 from denet_tui.ledger import CounterSums
-from denet_tui.model import ProcessSyscalls, Snapshot, TreeTotals
+from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot, TreeTotals
 
 READABLE_SCHEMAS = (1, 2)
 
 
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
 class TableElider:
     """Writer side: which process's table was written last time, to leave it out when the same
-    (the collectors hand out the same section object while a table is unchanged)."""
+    (the collectors hand out the same section object while a table is unchanged), and the text
+    of each process as last written (the same sample object is not encoded again)."""
 
     def __init__(self) -> None:
         self._last: dict[int, tuple[float | None, ProcessSyscalls]] = {}
+        self._text: dict[int, tuple[ProcessSample, bool, str]] = {}
 
     def encode(self, snap: Snapshot) -> dict[str, Any]:
-        d = snap.to_dict()
+        """The snapshot's JSON object, unchanged tables left out."""
+        return json.loads(self.line(snap))
+
+    def line(self, snap: Snapshot) -> str:
+        """The snapshot as one JSON text (no newline)."""
         last, now = self._last, {}
-        for p, out in zip(snap.processes, d["processes"], strict=True):
+        texts, new_texts = self._text, {}
+        parts = []
+        for p in snap.processes:
             section = p.syscalls
-            if section is None:
-                continue
-            before = last.get(p.pid)
-            if before is not None and before[0] == p.start_ts and before[1] is section:
-                out["syscalls"]["by_name"] = None
+            before = last.get(p.pid) if section is not None else None
+            same_table = before is not None and before[0] == p.start_ts and before[1] is section
+            cached = texts.get(p.pid)
+            if cached is not None and cached[0] is p and cached[1] == same_table:
+                text = cached[2]
+            else:
+                d = p.to_dict()
+                if same_table:
+                    d["syscalls"]["by_name"] = None
+                text = dumps(d)
+            parts.append(text)
             if p.alive:
-                now[p.pid] = (p.start_ts, section)
-        self._last = now
-        return d
+                if section is not None:
+                    now[p.pid] = (p.start_ts, section)
+                new_texts[p.pid] = (p, same_table, text)
+        self._last, self._text = now, new_texts
+        head = dumps(replace(snap, processes=()).to_dict())
+        marker = '"processes":[]'
+        assert marker in head
+        return head.replace(marker, '"processes":[' + ",".join(parts) + "]", 1)
 
 
 class TableMemory:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field, replace
 
 from denet_tui.model import ProcessSample
@@ -220,20 +220,28 @@ class ProcessTable:
 
     ``update(pids)`` reads each given pid and derives CPU % from the previous reading. A
     single-threaded process that has not run since its last reading (its schedstat is the
-    same) is not read again: its figures cannot have changed. Processes not given, or gone,
+    same) is not read again: its figures cannot have changed, and the same sample object is
+    returned (consumers can tell "unchanged" by identity). Processes not given, or gone,
     are returned once as ended (with their last figures) and forgotten.
     """
 
     _seen: dict[int, _Seen] = field(default_factory=dict)
 
-    def update(self, pids: Iterable[int]) -> tuple[list[ProcessSample], list[ProcessSample]]:
-        """(live processes, processes ended since the previous update)."""
+    def update(
+        self, pids: Iterable[int], asleep: Container[int] = ()
+    ) -> tuple[list[ProcessSample], list[ProcessSample]]:
+        """(live processes, processes ended since the previous update). ``asleep``: pids the
+        caller knows have not run since the previous update (not read again)."""
         now = time.monotonic()
         live: list[ProcessSample] = []
         found: set[int] = set()
         seen = self._seen
         for pid in pids:
             prev = seen.get(pid)
+            if prev is not None and pid in asleep and prev.sample.alive:
+                found.add(pid)
+                live.append(prev.sample)
+                continue
             ran = read_ran(pid)
             if ran is None:
                 continue
@@ -242,8 +250,8 @@ class ProcessTable:
                 and ran == prev.ran
                 and prev.sample.alive
                 and prev.sample.threads == 1
-                and read_stat(pid) is not None  # same schedstat: still the same process?
             ):
+                # Same schedstat: it has not run (a new process on a reused pid has run).
                 idle = prev.sample
                 if idle.cpu_percent:
                     idle = prev.sample = replace(idle, cpu_percent=0.0)

@@ -29,7 +29,10 @@ class ProcfsCollector:
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
         self._ledger = TreeLedger("samples", exact=False)
-        self._hit_sections: dict[int, tuple[dict[int, int], ProcessSyscalls]] = {}
+        # pid -> (its hits, its section, the reading and the sample made of them)
+        self._hit_sections: dict[
+            int, tuple[dict[int, int], ProcessSyscalls, ProcessSample | None, ProcessSample | None]
+        ] = {}
         self._target: Target | None = None
         self._scanner: TreeScanner | None = None
         self._t0 = 0.0
@@ -73,18 +76,20 @@ class ProcfsCollector:
         self, p: ProcessSample, hits: dict[int, dict[int, int]], started: tuple[str, ...]
     ) -> ProcessSample:
         """``p`` with its sampled syscalls (and, if /proc had none, the command line we
-        started). An unchanged table is the same object as before: cheap to write out."""
+        started). Unchanged (the same reading, the same table): the same object as before,
+        cheap to count and to write out."""
         mine = hits.get(p.pid) or {}
         cached = self._hit_sections.get(p.pid)
         if cached is not None and cached[0] == mine:
             section = cached[1]
+            if p.alive and cached[2] is p and cached[3] is not None:
+                return cached[3]
         else:
             by_name: dict[str, SyscallStat] = {}
             for nr, n in mine.items():
                 name = syscall_name(nr)
                 by_name[name] = SyscallStat(category=category_of(name), samples=n)
             section = ProcessSyscalls(count=None, by_name=by_name)
-            self._hit_sections[p.pid] = (dict(mine), section)
         if not p.alive:
             self._hit_sections.pop(p.pid, None)
         reasons = dict(p.null_reasons)
@@ -98,4 +103,7 @@ class ProcfsCollector:
             reasons.setdefault("exit_code", NO_EXIT_STATUS)
         if not p.alive:
             reasons.setdefault("end_ts", NO_END_TIME)
-        return replace(p, cmdline=p.cmdline or started, syscalls=section, null_reasons=reasons)
+        out = replace(p, cmdline=p.cmdline or started, syscalls=section, null_reasons=reasons)
+        if p.alive:
+            self._hit_sections[p.pid] = (dict(mine), section, p, out)
+        return out

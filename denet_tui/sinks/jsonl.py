@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import IO, Any
 
 from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, end_record
 from denet_tui.output_paths import OutputError
-from denet_tui.wire import TableElider
-
-
-def dumps(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+from denet_tui.wire import TableElider, dumps
 
 
 class JsonLinesSink:
@@ -36,9 +31,9 @@ class JsonLinesSink:
             self._begun = True
             self._line(meta.to_dict())
 
-    def _line(self, obj: dict[str, Any]) -> None:
+    def _line(self, obj: dict[str, Any] | str) -> None:
         try:
-            self._f.write(dumps(obj) + "\n")
+            self._f.write((obj if isinstance(obj, str) else dumps(obj)) + "\n")
             self._f.flush()
         except BrokenPipeError:
             # A reader that went away (`| head`) is not our error; stop writing.
@@ -51,7 +46,7 @@ class JsonLinesSink:
 
     def write(self, snap: Snapshot) -> None:
         if not self._closed:
-            self._line(self._elider.encode(snap))
+            self._line(self._elider.line(snap))
 
     def close(
         self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED

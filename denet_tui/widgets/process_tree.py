@@ -282,6 +282,7 @@ class ProcessTree(Tree[int]):
         self._collapsed: set[int] = set()
         self._dead_for: dict[int, int] = {}
         self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
+        self._made: dict[int, tuple[tuple, Row]] = {}  # the inputs of each row, and the row
         self._kids: dict[int | None, list[int]] = {}
         self._last: tuple[tuple[ProcessSample, ...], Mapping[int, Rates], bool, str, int | None]
         self._last = ((), {}, False, "", None)
@@ -361,18 +362,20 @@ class ProcessTree(Tree[int]):
             if p.pid in shown
         }
         old_kids, self._kids = self._kids, forest(processes, shown, order)
-        old_rows = self._rows
-        self._rows = {
-            p.pid: make_row(
-                p,
-                rates.get(p.pid),
-                exact=exact,
-                matched=p.pid in matched,
-                scoped=p.pid == self.scope,
-            )
-            for p in processes
-            if p.pid in shown
-        }
+        old_rows, made = self._rows, self._made
+        self._rows, self._made = {}, {}
+        for p in processes:
+            if p.pid not in shown:
+                continue
+            r = rates.get(p.pid)
+            key = (p, None if r is None else r.values, exact, p.pid in matched, p.pid == self.scope)
+            got = made.get(p.pid)
+            if got is not None and got[0][0] is p and got[0][1:] == key[1:]:
+                row = got[1]  # same process, same figures: the line as it was
+            else:
+                row = make_row(p, r, exact=exact, matched=key[3], scoped=key[4])
+            self._rows[p.pid] = row
+            self._made[p.pid] = (key, row)
         self._apply(old_kids, old_rows)
 
     def watch_sort_key(self) -> None:

@@ -92,6 +92,7 @@ class EbpfCollector:
         self._target: Target | None = None
         self._t0 = 0.0
         self._clock = 0.0
+        self._last: dict[int, ProcessSample] = {}  # last sample of each live process
         self._table = ProcessTable()
         self._ledger = TreeLedger(self.info.share_basis, exact=True)
         self._ncpu = loader.possible_cpus()
@@ -202,12 +203,25 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
-        fresh = {s.pid: s for s in self._table.update(live_pids)[0]}
+        fresh = {s.pid: s for s in self._table.update(live_pids, self._asleep())[0]}
         clock = self._clock
         out: list[ProcessSample] = []
+        last, self._last = self._last, {}
         for p in tracker.to_report():
+            before = last.get(p.serial)
             if not p.exited and p.tgid in fresh:
-                p.proc = fresh[p.tgid]
+                base = fresh[p.tgid]
+                if (
+                    before is not None
+                    and base is p.proc
+                    and not any(f.changed(p.serial) for f in self.families)
+                ):
+                    # Nothing about it changed (/proc gave the same reading, no family has
+                    # anything new): the same sample, cheap to list and to write out.
+                    self._last[p.serial] = before
+                    out.append(before)
+                    continue
+                p.proc = base
             sample = self._sample_of(p, clock, status)
             if self.info.syscalls is None:
                 off = "not counted: the syscalls probe family is off (--probes)"
@@ -216,8 +230,26 @@ class EbpfCollector:
                 sample = f.figures(p.serial, sample)
             if p.exited:
                 p.reported = True
+            else:
+                self._last[p.serial] = sample
             out.append(sample)
         return out
+
+    def _asleep(self) -> set[int]:
+        """Processes that have not run since the last sample: asleep (S or I) at the last
+        reading of /proc, and no syscall since. To wake up, a sleeping task returns from the
+        call it sleeps in, which the syscalls family sees (without it, nothing is known)."""
+        if not any(f.name == "syscalls" for f in self.families):
+            return set()
+        return {
+            p.tgid
+            for p in self._tracker.procs.values()
+            if not p.exited
+            and p.proc is not None
+            and p.proc.state in ("S", "I")
+            and p.serial in self._last
+            and not any(f.changed(p.serial) for f in self.families)
+        }
 
     def _sample_of(self, p: Proc, clock: float, status: TargetStatus) -> ProcessSample:
         """The process as /proc last saw it (or as the kernel did, if /proc never could), with

@@ -148,10 +148,15 @@ class Tracker:
         for p in self.procs.values():
             if p.exited:
                 continue
-            try:
-                tids = [int(t) for t in os.listdir(f"/proc/{p.tgid}/task")]
-            except OSError:
-                continue
+            if p.proc is not None and p.proc.threads == 1:
+                # Single-threaded at the last reading: a thread made since is read next time
+                # (its figures are never lost: they reach the maps when it ends).
+                tids = [p.tgid]
+            else:
+                try:
+                    tids = [int(t) for t in os.listdir(f"/proc/{p.tgid}/task")]
+                except OSError:
+                    continue
             for tid in tids:
                 if not self._read_thread(tid, tid == p.tgid, buf):
                     continue

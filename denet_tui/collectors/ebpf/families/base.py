@@ -29,6 +29,9 @@ class Family(Protocol):
         """These processes were reported ended a while ago: drop their kernel entries and
         whatever is kept of them."""
 
+    def changed(self, serial: int) -> bool:
+        """Its figures of the (live) process may differ from the last ones returned."""
+
     def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
         """``sample`` with this family's figures of the process."""
 

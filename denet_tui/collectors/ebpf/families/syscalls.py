@@ -80,6 +80,8 @@ class SyscallsFamily:
         self._sections: dict[int, ProcessSyscalls] = {}  # last section returned, per serial
         self._threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}  # last parse per thread
         self._seen_threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}
+        self._changed: set[int] = set()  # serials with a thread whose array changed
+        self._summed: set[int] = set()
         self._kernel_stats = 0
         self.late_calls = 0  # calls that reached the kernel maps after their process was shown
         self._forgotten: dict[int, float] = {}  # serial -> when it was forgotten (for a while)
@@ -110,6 +112,8 @@ class SyscallsFamily:
     def read_ended(self, known: set[int]) -> None:
         self._ended, self._live, self._stat_keys = {}, {}, {}
         self._threads, self._seen_threads = self._seen_threads, {}
+        self._changed = set()
+        self._summed: set[int] = set()  # serials whose _live entry is a sum of our own
         rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
         self._kernel_stats = len(rows)
         stray: list[tuple[int, int]] = []
@@ -135,6 +139,7 @@ class SyscallsFamily:
         if cached is not None and cached[0] == raw:
             counts = cached[1]  # it made no call since the last sample: nothing to parse
         else:
+            self._changed.add(serial)
             counts = {}
             stride = 3 if self.latency else 2
             for nr, c in enumerate(words[base::stride]):
@@ -144,8 +149,11 @@ class SyscallsFamily:
         self._seen_threads[key] = (raw, counts)
         acc = self._live.get(serial)
         if acc is None:
-            self._live[serial] = {nr: list(v) for nr, v in counts.items()}
+            self._live[serial] = counts  # the thread's own (cached): read, never changed
         else:
+            if serial not in self._summed:
+                acc = self._live[serial] = merged(acc)  # a second thread: a sum of our own
+                self._summed.add(serial)
             for nr, (c, e, t) in counts.items():
                 add(acc, nr, c, e, t)
 
@@ -168,6 +176,9 @@ class SyscallsFamily:
         bpf_maps.delete_many(self._stats, doomed)
 
     # -- figures -------------------------------------------------------------------------
+
+    def changed(self, serial: int) -> bool:
+        return serial in self._changed or serial in self._ended or serial not in self._sections
 
     def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
         counts = merged(self._ended.get(serial), self._live.get(serial))
