@@ -55,9 +55,7 @@ class Frame:
         else:
             old, get = before.samples, before.points.get
             points = {
-                p.pid: pt
-                if old.get(p.pid) is p and (pt := get(p.pid)) is not None
-                else Point.of(p)
+                p.pid: pt if old.get(p.pid) is p and (pt := get(p.pid)) is not None else Point.of(p)
                 for p in snap.processes
             }
         return cls(snap.t, points, {p.pid: p for p in snap.processes})
