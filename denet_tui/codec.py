@@ -15,20 +15,32 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@cache
+def _layout(cls: type) -> tuple[str | None, tuple[str, ...]] | None:
+    """A dataclass's ``KIND`` and field names (None: not a dataclass)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return getattr(cls, "KIND", None), tuple(f.name for f in dataclasses.fields(cls))
+
 
 def encode(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out: dict[str, Any] = {}
-        kind = getattr(type(obj), "KIND", None)
-        if kind is not None:
-            out["kind"] = kind
-        for f in dataclasses.fields(obj):
-            out[f.name] = encode(getattr(obj, f.name))
+    if isinstance(obj, _PLAIN):
+        return obj
+    layout = _layout(type(obj))
+    if layout is not None:
+        kind, names = layout
+        out: dict[str, Any] = {} if kind is None else {"kind": kind}
+        for name in names:
+            v = getattr(obj, name)
+            out[name] = v if isinstance(v, _PLAIN) else encode(v)
         return out
     if isinstance(obj, Mapping):
-        return {str(k): encode(v) for k, v in obj.items()}
+        return {str(k): v if isinstance(v, _PLAIN) else encode(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):
-        return [encode(v) for v in obj]
+        return [v if isinstance(v, _PLAIN) else encode(v) for v in obj]
     return obj
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -274,6 +274,10 @@ class Timeline:
             self.previous = self.snapshot
         self.snapshot = snap
         self.folds.advance(snap)
+        if self._frames:
+            # Only the newest frame keeps its samples (to know the next one's unchanged
+            # processes): a window of whole snapshots would hold every table for minutes.
+            self._frames[-1] = replace(self._frames[-1], samples=None)
         self._frames.append(frame)
         self.process_rates = process_rates(before, frame)
         whole = tree_rates(before, frame)

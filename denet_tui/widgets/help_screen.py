@@ -19,10 +19,10 @@ KEYS = (
     ("e", "export the snapshot on screen to JSON"),
     ("enter", "on a process: scope bars, table and sparklines to its subtree"),
     ("esc", "back to the whole tree"),
-    ("s", "cycle the sort of the focused pane (process tree or syscall table)"),
+    ("s", "cycle the sort of the focused pane (process tree, syscall or finished table)"),
     ("/", "filter processes by name or command line (esc clears)"),
     ("o", "show or hide the command's output"),
-    ("1 2 tab", "the Overview, or the Syscalls tab (the whole table; scope and pause apply)"),
+    ("1 2 3 tab", "the Overview, Syscalls (the whole table) or Finished (ended, by command) tab"),
     ("space", "fold or unfold a process"),
     ("?", "this help"),
 )

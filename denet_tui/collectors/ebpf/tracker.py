@@ -2,8 +2,8 @@
 
 Seeding puts processes that already exist into the tree (the gated ``run`` child; an attached
 process and its descendants); the kernel adds what they fork. Each sample reads ``procs`` (who
-exists or existed), then the live threads' states through pidfds; processes that ended a while
-ago are reaped from the kernel maps.
+exists or existed), then the live threads' states through pidfds; processes reported ended
+are reaped from the kernel maps.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from denet_tui.collectors.tree_scan import descendants
 from denet_tui.model import ProcessSample
 
 MAX_PROCS = 65536  # tracked at once, or ended and not yet read
-REAP_AFTER_NS = 200_000_000  # forget a process's kernel entries this long after it ended
 # A process is reported ended once this long has passed since its end: threads of it still
 # inside exit have then moved their figures into the maps.
 SETTLE_NS = 5_000_000
@@ -178,9 +177,9 @@ class Tracker:
             os.close(pidfd)
 
     def due_for_reaping(self) -> list[Proc]:
-        """Processes reported ended a while ago: their kernel entries can go."""
-        now = time.monotonic_ns()
-        return [p for p in self.procs.values() if p.reported and now - p.exit_ns >= REAP_AFTER_NS]
+        """Processes reported ended: their kernel entries can go (anything of theirs that
+        reaches the maps later is counted as late, see the syscalls family)."""
+        return [p for p in self.procs.values() if p.reported]
 
     def reap(self, p: Proc) -> None:
         """Forget ``p``: its kernel entry, and our own record of it."""
