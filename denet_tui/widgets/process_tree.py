@@ -45,22 +45,27 @@ def _calls_figure(exact: bool) -> str:
     return "syscalls" if exact else "read_syscalls"
 
 
+# The tree's columns, by figure: always shown, then while there is room (in this order).
+ALWAYS = (Column("cpu_percent", 7), Column("rss_bytes", 7), Column("calls", 7, rate=True))
+WHEN_ROOM = (
+    Column("state", 3),
+    Column("cpu_time_s", 10),
+    Column("read_bytes", 9, rate=True),
+    Column("write_bytes", 9, rate=True),
+    Column("read_chars", 8, rate=True),
+    Column("write_chars", 8, rate=True),
+    Column("threads", 5),
+    Column("peak_rss_bytes", 8),
+)
+
+
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
     while there is room, the state, cumulative CPU time, disk read and write bytes/s, logical
     read and write bytes/s (whatever they reached: cache, pipes, sockets), threads and the
     peak RSS."""
-    cols = [Column("cpu_percent", 7), Column("rss_bytes", 7), Column("calls", 7, rate=True)]
-    for extra in (
-        Column("state", 3),
-        Column("cpu_time_s", 10),
-        Column("read_bytes", 9, rate=True),
-        Column("write_bytes", 9, rate=True),
-        Column("read_chars", 8, rate=True),
-        Column("write_chars", 8, rate=True),
-        Column("threads", 5),
-        Column("peak_rss_bytes", 8),
-    ):
+    cols = list(ALWAYS)
+    for extra in WHEN_ROOM:
         if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
             break
         cols.append(extra)
@@ -81,8 +86,10 @@ class Row:
     scoped: bool = False  # the root of the current scope
 
 
-def _cell(p: ProcessSample, r: Rates | None, key: str, exact: bool) -> str:
-    """One figure of ``p`` as a cell: a rate (over the last interval) or a value, by unit."""
+def _cell(p: ProcessSample, r: Rates | None, c: Column, exact: bool) -> str:
+    """One figure of ``p`` as a cell: its rate over the last interval or its value, by unit.
+    An exited process keeps only what stays true after its end: totals and peaks."""
+    key = c.key
     if key == "state":
         return (p.state or NA) if p.alive else ""  # "exited" says it
     if key == "cpu_percent":
@@ -92,34 +99,23 @@ def _cell(p: ProcessSample, r: Rates | None, key: str, exact: bool) -> str:
     if key == "calls":
         return fmt_count(r[RW_CALLS if not exact else "syscalls"] if r else None) if p.alive else NA
     f = figure(key)
-    if f.counter and key != "cpu_time_s":  # a rate; an exited process has none
-        return fmt_bytes(r[key] if r else None, compact=True) if p.alive else NA
+    if c.rate:
+        if not p.alive:
+            return NA
+        v = r[key] if r else None
+        return fmt_bytes(v, compact=True) if f.unit == "bytes" else fmt_count(v)
+    v = f.of(p)
     if f.unit == "seconds":
-        return fmt_cpu_time(f.of(p))  # TIME+: the total, also once exited
-    if key == "peak_rss_bytes":
-        return fmt_bytes(f.of(p), compact=True)  # the peak stays meaningful once exited
+        return fmt_cpu_time(v)  # TIME+: the total, also once exited
+    if key.startswith("peak_"):
+        return fmt_bytes(v, compact=True)  # a peak stays true once exited
     if not p.alive:
         return NA  # an exited process has no current figures
-    return fmt_bytes(f.of(p), compact=True) if f.unit == "bytes" else fmt_int(f.of(p))
-
-
-CELL_KEYS = (
-    "cpu_percent",
-    "rss_bytes",
-    "calls",
-    "state",
-    "cpu_time_s",
-    "read_bytes",
-    "write_bytes",
-    "read_chars",
-    "write_chars",
-    "threads",
-    "peak_rss_bytes",
-)
+    return fmt_bytes(v, compact=True) if f.unit == "bytes" else fmt_int(v)
 
 
 def make_row(p: ProcessSample, r: Rates | None, *, exact: bool, matched: bool, scoped: bool) -> Row:
-    cells = {key: _cell(p, r, key, exact) for key in CELL_KEYS}
+    cells = {c.key: _cell(p, r, c, exact) for c in (*ALWAYS, *WHEN_ROOM)}
     # Names and arguments are the process's own choice: control characters are made visible.
     name, args = visible_text(p.name), visible_text(" ".join(p.cmdline[1:]))
     return Row(p.pid, name, args, p.alive, cells, matched, scoped)

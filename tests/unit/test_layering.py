@@ -31,3 +31,26 @@ def test_importing_the_core_does_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_probe_families_do_not_import_each_other() -> None:
+    """A family's reader knows its own BPF side only: what two families share lives in the
+    tracker, the layout or base.py, never in one family importing another."""
+    import ast
+    from pathlib import Path
+
+    import denet_tui.collectors.ebpf.families as families
+
+    here = Path(families.__file__).parent
+    mine = {p.stem for p in here.glob("*.py")} - {"__init__", "base"}
+    assert "syscalls" in mine
+    for name in mine:
+        tree = ast.parse((here / f"{name}.py").read_text())
+        imported = {
+            n.module if isinstance(n, ast.ImportFrom) else a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in n.names
+        }
+        others = {f"denet_tui.collectors.ebpf.families.{o}" for o in mine - {name}}
+        assert not imported & others, f"family {name} imports {imported & others}"
