@@ -124,7 +124,8 @@ def measure(workload: str, collector: str, front: str, minutes: int, minute: flo
 
 
 def summary(workload: str, collector: str, front: str, rows: list[dict]) -> str:
-    base, last = rows[1] if len(rows) > 1 else rows[0], rows[-1]
+    # The second minute is the baseline; with only two (--quick), the first.
+    base, last = rows[1] if len(rows) > 2 else rows[0], rows[-1]
     mean = sum(r["cpu"] for r in rows[1:] or rows) / len(rows[1:] or rows)
     worst = max(abs(r["interval"] - 1.0) for r in rows)
     return (
@@ -154,7 +155,7 @@ def main() -> int:
             for front in fronts:
                 rows = measure(workload, collector, front, minutes, minute)
                 results.append(summary(workload, collector, front, rows))
-    print("\nsummary (the second minute is the baseline)")
+    print("\nsummary (baseline: the second minute; with --quick, the first)")
     print("\n".join(results))
     return 0
 

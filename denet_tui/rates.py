@@ -344,17 +344,18 @@ class EndedFolds:
         # A schema-1 recording lists ended processes for ever: they fold only once gone.
         gone = {pid: p for pid, p in self._ended.items() if pid not in listed}
         for pid, p in gone.items():
-            sums = self._folds.pop(pid, None) or SyscallSums()
-            sums.add(p.syscalls_by_name)
+            own = self._folds.pop(pid, None)
             parent, hops = p.ppid, 0
             while parent in gone and hops < len(gone):  # gone too: up to its own parent
                 parent, hops = gone[parent].ppid, hops + 1
-            if parent in listed:
-                into = self._folds.get(parent)
-                if into is None:
-                    self._folds[parent] = sums
-                else:
-                    into.add_sums(sums)
+            if parent not in listed:
+                continue  # outside the tree: no subtree holds it
+            into = self._folds.get(parent)
+            if into is None:
+                into = self._folds[parent] = SyscallSums()
+            into.add(p.syscalls_by_name)
+            if own is not None:
+                into.add_sums(own)
         self._ended = {p.pid: p for p in snap.processes if not p.alive}
 
     def of(self, pid: int) -> SyscallSums | None:

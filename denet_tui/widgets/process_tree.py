@@ -27,6 +27,7 @@ from denet_tui.widgets.format import NA, fmt_bytes, fmt_count, fmt_cpu, fmt_cpu_
 SORT_KEYS = ("pid", "cpu", "rss", "rate")
 SORT_OF = {"cpu_percent": "cpu", "rss_bytes": "rss", "calls": "rate"}  # column -> sort key
 PRUNE_AFTER = 3  # snapshots an exited process stays on screen
+MAX_EXITED = 40  # ended processes shown at once (those with a living descendant aside)
 NAME_MIN = 34  # extra columns are added only while the name keeps this much room
 
 
@@ -326,7 +327,9 @@ class ProcessTree(Tree[int]):
         """Bring the tree in line with a snapshot, keeping expansion, cursor and scroll.
 
         A snapshot lists an ended process once (schema 1: in every later snapshot); the tree
-        keeps it a few snapshots more, and while a process it shows descends from it."""
+        keeps it a few snapshots more, and while a process it shows descends from it. At most
+        ``MAX_EXITED`` ended processes are shown, the latest to end first: a build ends
+        hundreds a second, and the Finished tab has every one of them."""
         listed = {p.pid for p in processes}
         dead_for, ended = self._dead_for, self._ended
         for p in processes:
@@ -343,6 +346,13 @@ class ProcessTree(Tree[int]):
             if dead_for[p.pid] > PRUNE_AFTER and p.pid not in parents and p.pid != self.scope:
                 del dead_for[p.pid], ended[p.pid]
         processes = (*processes, *(p for p in kept if p.pid in ended))
+        gone = [
+            p for p in processes if not p.alive and p.pid not in parents and p.pid != self.scope
+        ]
+        if len(gone) > MAX_EXITED:
+            latest = sorted(gone, key=lambda p: (dead_for.get(p.pid, 0), -(p.end_ts or 0.0)))
+            hidden = {p.pid for p in latest[MAX_EXITED:]}
+            processes = tuple(p for p in processes if p.pid not in hidden)
         # What the collector counts: every syscall (exact), or read/write calls from /proc.
         exact = collector.has("syscalls", "exact")
         self._processes, self._rates, self._exact = processes, rates, exact

@@ -181,9 +181,13 @@ class SyscallsFamily:
         return serial in self._changed or serial in self._ended or serial not in self._sections
 
     def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
-        counts = merged(self._ended.get(serial), self._live.get(serial))
+        ended, live = self._ended.get(serial), self._live.get(serial)
         before = self._shown.get(serial)
-        c = self._shown[serial] = floored(counts, before)
+        if before is None and not (ended and live):
+            # One source and no floor: its dict as it is (read-only from here on).
+            c = self._shown[serial] = ended or live or {}
+        else:
+            c = self._shown[serial] = floored(merged(ended, live), before)
         section = self._sections.get(serial)
         if section is None or c != before:
             by_name: dict[str, SyscallStat] = {}
