@@ -25,6 +25,7 @@ from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
+    ArmingReady,
     CollectionEnded,
     CollectionFailed,
     CollectorArmed,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 DURATION_REACHED = "--duration reached"
 END_OF_RECORDING = "end of recording"
 EXIT_ARMING_FAILED = 2  # the collector could not be armed (the command never ran)
+ANSWER_WAIT_S = 2.0  # how long the collector thread waits for the screen's go before the gate
 QUIT_GRACE_S = 5.0  # after a quit, how long Textual may take to close before we finish alone
 EXIT_QUIT_BEFORE_RUN = 130  # `run` quit while arming: the command never ran, as if interrupted
 
@@ -225,7 +227,8 @@ class DenetApp(TabsMixin, App[None]):
     def _arm(self, worker: Worker[None]) -> bool:
         """Arm the session's collector (the command runs from here on); say how it went."""
         try:
-            self.pump.arm(cancelled=lambda: worker.is_cancelled)  # the sinks post CollectorArmed
+            # The sinks post CollectorArmed.
+            self.pump.arm(cancelled=lambda: worker.is_cancelled, proceed=self._may_run)
         except ArmingCancelled:
             self.post_message(ArmingFailed(None, EXIT_QUIT_BEFORE_RUN))
             return False
@@ -254,6 +257,18 @@ class DenetApp(TabsMixin, App[None]):
         self.screen.remove_class("-arming")
         # BCC's compile hid fd 2, where the screen is drawn: draw all of it again.
         self.refresh(layout=True)
+
+    def _may_run(self) -> bool:
+        """In the collector thread, before the command leaves its gate: the screen's answer,
+        given after the keys already pressed (q while loading eBPF: the command never runs)."""
+        ready = ArmingReady()
+        self.post_message(ready)
+        ready.answered.wait(ANSWER_WAIT_S)  # a screen too busy to answer does not hold it up
+        return ready.go and not self.quit_requested
+
+    def on_arming_ready(self, message: ArmingReady) -> None:
+        message.go = not self.quit_requested
+        message.answered.set()
 
     def on_arming_failed(self, message: ArmingFailed) -> None:
         self.arming = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual.message import Message
 
 from denet_tui.model import Meta, Snapshot
@@ -13,6 +15,16 @@ class CollectorArmed(Message):
     def __init__(self, meta: Meta) -> None:
         super().__init__()
         self.meta = meta
+
+
+class ArmingReady(Message):
+    """The collector is ready and the command waits at its gate: may it run? Answered by
+    setting ``go`` and then ``answered``, after every key pressed before it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = True
+        self.answered = threading.Event()
 
 
 class ArmingFailed(Message):

@@ -64,9 +64,13 @@ class Pump:
 
     # -- arming --------------------------------------------------------------------------
 
-    def arm(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+    def arm(
+        self,
+        cancelled: Callable[[], bool] = lambda: False,
+        proceed: Callable[[], bool] = lambda: True,
+    ) -> None:
         """Arm the session (see :meth:`Session.arm`), then ``begin`` every sink."""
-        self.session.arm(cancelled)
+        self.session.arm(cancelled, proceed)
         assert self.session.meta is not None
         self._begun = True
         for sink in list(self.sinks):

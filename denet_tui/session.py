@@ -83,12 +83,18 @@ class Session:
     def armed(self) -> bool:
         return self.collector is not None and self.meta is not None
 
-    def arm(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+    def arm(
+        self,
+        cancelled: Callable[[], bool] = lambda: False,
+        proceed: Callable[[], bool] = lambda: True,
+    ) -> None:
         """Choose and start the collector, then let the command run; idempotent.
 
         Safe to call from a thread. On failure (CollectorError with the one-line reason) or when
         the session was closed meanwhile (ArmingCancelled), a ``run`` command is closed at its
-        gate: it never executes.
+        gate: it never executes. ``proceed`` is asked once the collector is ready, before the
+        gate opens (the screen answers after the keys already pressed: a quit while loading
+        wins); False cancels.
         """
         if self.armed:
             return
@@ -101,8 +107,9 @@ class Session:
         target = self.target
         try:
             collector = self.plan.arm(target)
+            go = proceed()  # not under the lock: the answer may take the screen a moment
             with self._lock:
-                if self._closing or cancelled():
+                if self._closing or cancelled() or not go:
                     collector.close()
                     raise ArmingCancelled("closed while the collector was being armed")
                 target.release()
