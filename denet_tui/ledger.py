@@ -38,9 +38,15 @@ class SyscallSums:
             if acc is None:
                 acc = values[name] = [None, None, None, None]
                 categories[name] = s.category
-            for i, v in enumerate((s.count, s.errors, s.time_ns, s.samples)):
-                if v is not None:
-                    acc[i] = (acc[i] or 0) + sign * v
+            # Unrolled: this runs for every syscall of every process that changed.
+            if (v := s.count) is not None:
+                acc[0] = (acc[0] or 0) + sign * v
+            if (v := s.errors) is not None:
+                acc[1] = (acc[1] or 0) + sign * v
+            if (v := s.time_ns) is not None:
+                acc[2] = (acc[2] or 0) + sign * v
+            if (v := s.samples) is not None:
+                acc[3] = (acc[3] or 0) + sign * v
             if s.hist is not None:
                 h = hists.setdefault(name, [0] * len(s.hist))
                 for i, v in enumerate(s.hist):
