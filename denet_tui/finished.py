@@ -1,8 +1,9 @@
 """Ended processes, folded into a bounded summary per command: "which compile was slowest?"
 
-A command is the executable's name and, for interpreters and dispatchers, the first argument
-that is not an option (``python3 setup.py``, ``git status``, ``sh build.sh``): ``cc`` runs of
-different files stay one command, and a script's runs are told from other scripts'. At most
+A command is the executable's name, plus for interpreters and shells the script they run
+(``python3 setup.py``, ``sh build.sh``; not ``sh -c``'s string) and for dispatchers a plain-word
+subcommand (``git status``, ``make all``): ``cc`` runs of different files stay one command, and a
+script's runs are told from other scripts'. At most
 :data:`MAX_COMMANDS` distinct commands are kept; the ended processes of any further command are
 counted in ``other``.
 """
@@ -17,14 +18,19 @@ from dataclasses import dataclass, field
 from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapshot
 
 MAX_COMMANDS = 1000
-# Programs whose first argument says what runs: interpreters (the script) and dispatchers
-# (the subcommand).
-_WITH_ARGUMENT = re.compile(
+SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox"])
+# Interpreters: the script they run names the command (the first argument that is a file).
+_INTERPRETER = re.compile(
     r"^(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|"
-    r"lua[0-9.]*|tclsh[0-9.]*|Rscript|java|sh|bash|dash|zsh|ksh|fish|busybox|env|"
-    r"git|cargo|go|npm|npx|yarn|pnpm|pip[0-9.]*|docker|podman|kubectl|apt|apt-get|dpkg|"
+    r"lua[0-9.]*|tclsh[0-9.]*|Rscript|java|env)$"
+)
+_SCRIPT = re.compile(r"(/|\.(py|sh|pl|rb|js|mjs|php|lua|tcl|R|jar)$)")
+# Dispatchers: the subcommand names the command (the first argument that is a plain word).
+_DISPATCHER = re.compile(
+    r"^(git|cargo|go|npm|npx|yarn|pnpm|pip[0-9.]*|docker|podman|kubectl|apt|apt-get|dpkg|"
     r"systemctl|make|gmake|ninja|cmake|meson|bazel|gradle|mvn)$"
 )
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 
 
 def command_key(p: ProcessSample) -> str:
@@ -32,10 +38,25 @@ def command_key(p: ProcessSample) -> str:
     if not p.cmdline:
         return p.name  # never seen in /proc: the kernel's name of it
     exe = os.path.basename(p.cmdline[0]) or p.cmdline[0]
-    if _WITH_ARGUMENT.match(exe):
-        arg = next((a for a in p.cmdline[1:] if not a.startswith("-")), None)
-        if arg is not None and p.cmdline[1:2] != ("-c",):
-            return f"{exe} {os.path.basename(arg) or arg}"
+    args = p.cmdline[1:]
+    if exe in SHELLS:
+        options = [a for a in args if a.startswith("-") and not a.startswith("--")]
+        if any("c" in a for a in options):
+            return exe  # a command string, not a script
+        script = next((a for a in args if not a.startswith("-")), None)
+        return f"{exe} {os.path.basename(script)}" if script else exe
+    if _INTERPRETER.match(exe):
+        script = next((a for a in args if not a.startswith("-") and _SCRIPT.search(a)), None)
+        if script is not None:
+            return f"{exe} {os.path.basename(script)}"
+        if exe == "env":
+            word = next((a for a in args if not a.startswith("-") and "=" not in a), None)
+            return f"env {os.path.basename(word)}" if word else exe
+        return exe
+    if _DISPATCHER.match(exe):
+        word = next((a for a in args if not a.startswith("-")), None)
+        if word is not None and _WORD.match(word):
+            return f"{exe} {word}"
     return exe
 
 

@@ -124,10 +124,11 @@ class CounterSums:
     """Sums of every counter figure (``figures.COUNTERS``) over a set of processes; a figure no
     process had stays None."""
 
-    __slots__ = ("values",)
+    __slots__ = ("values", "missing")
 
     def __init__(self) -> None:
         self.values: list[float | int | None] = [None] * len(COUNTERS)
+        self.missing = [0] * len(COUNTERS)  # processes without the figure (left out)
 
     def add(self, p: ProcessSample, sign: int = 1) -> None:
         """Add (``sign`` -1: take away) one process's counters."""
@@ -136,16 +137,24 @@ class CounterSums:
             v = f.of(p)
             if v is not None:
                 values[i] = (values[i] or 0) + sign * v
+            else:
+                self.missing[i] += sign
 
     def add_sums(self, other: CounterSums) -> None:
         for i, v in enumerate(other.values):
             if v is not None:
                 self.values[i] = (self.values[i] or 0) + v
+            self.missing[i] += other.missing[i]
 
     def copy(self) -> CounterSums:
         out = CounterSums()
         out.values = list(self.values)
+        out.missing = list(self.missing)
         return out
+
+    def unknown(self) -> dict[str, int]:
+        """Per figure, how many processes it leaves out (they have no such figure)."""
+        return {f.key: n for f, n in zip(COUNTERS, self.missing, strict=True) if n}
 
 
 class TreeLedger:
@@ -208,6 +217,7 @@ class TreeLedger:
             processes_live=live,
             processes_ended=self._ended_count + ended,
             **{f.key: v for f, v in zip(COUNTERS, counters.values, strict=True)},
+            unknown=counters.unknown(),
         )
         self._ended_count += ended
         return totals, sums.summary(self._basis, exact=self._exact)

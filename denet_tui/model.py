@@ -42,6 +42,10 @@ DOC_PROCESSES = (
     "the processes alive now, plus those that ended since the previous snapshot (each listed "
     "once more, with its final figures, then no more); schema 1 listed every process ever seen"
 )
+DOC_UNKNOWN = (
+    "per figure, how many processes the total leaves out because they have no such figure "
+    "(e.g. they ended before /proc could read them): the total is then a lower bound"
+)
 DOC_TOTALS = (
     "the tree's counters over every process ever seen, alive or ended (nothing is lost when a "
     "process leaves `processes`)"
@@ -190,6 +194,9 @@ def _tree_totals() -> type:
     for f in COUNTERS:
         tp = (float if f.unit == "seconds" else int) | None
         fields.append((f.key, tp, field(default=None, metadata={"doc": f.doc})))
+    fields.append(
+        ("unknown", Mapping[str, int], field(default_factory=dict, metadata={"doc": DOC_UNKNOWN}))
+    )
     return make_dataclass(
         "TreeTotals",
         fields,

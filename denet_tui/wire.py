@@ -95,9 +95,15 @@ def upgrade_v1(obj: dict[str, Any]) -> dict[str, Any]:
     """A schema-1 snapshot (or end) record, as schema 2: each process's flat ``syscalls``
     count and ``syscalls_by_name`` become its ``syscalls`` section."""
     processes = obj.get("processes")
+    target = obj.get("target")
+    root, root_code = (
+        (target.get("pid"), target.get("exit_code")) if isinstance(target, dict) else (None, None)
+    )
     for p in processes if isinstance(processes, list) else ():
         if isinstance(p, dict) and "syscalls_by_name" in p:
             p["syscalls"] = {"count": p.get("syscalls"), "by_name": p.pop("syscalls_by_name")}
+        if isinstance(p, dict) and not p.get("alive") and p.get("pid") == root:
+            p.setdefault("exit_code", root_code)  # the root's status was always recorded
     return obj
 
 
@@ -113,5 +119,6 @@ def totals_of_listing(snap: Snapshot) -> Snapshot:
         processes_live=live,
         processes_ended=len(snap.processes) - live,
         **{f.key: v for f, v in zip(COUNTERS, sums.values, strict=True)},
+        unknown=sums.unknown(),
     )
     return replace(snap, totals=totals)

@@ -99,7 +99,8 @@ class FinishedTable(DataTable[Text]):
         self.sort_key = "cpu_total"
         self._summary: FinishedSummary | None = None
         for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
+            # Room for the title with the sort mark (▼) whichever column is sorted.
+            self.add_column(title, key=key, width=max(width, len(title) + 1))
 
     def show(self, summary: FinishedSummary) -> None:
         self._summary = summary

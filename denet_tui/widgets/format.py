@@ -90,6 +90,8 @@ def fmt_seconds(seconds: float | None) -> str:
     """A duration down to microseconds: ``"850µs"``, ``"3.2ms"``, ``"1.25s"``, ``"2:03.4"``."""
     if seconds is None:
         return NA
+    if seconds == 0:
+        return "0"
     if seconds < 0.001:
         return f"{seconds * 1e6:.0f}µs"
     if seconds < 1:

@@ -49,6 +49,9 @@ def test_tree_totals_keep_every_process_once() -> None:
     assert c.totals.cpu_time_s == pytest.approx(1.5 + 0.75)
     assert (c.totals.processes_seen, c.totals.processes_live, c.totals.processes_ended) == (3, 2, 1)
     assert c.syscalls.by_name["read"].count == 18
+    # Process 3 has no CPU time: the total leaves it out, and says so.
+    assert c.totals.unknown["cpu_time_s"] == 1 and c.totals.unknown["read_bytes"] == 3
+    assert "syscalls" not in c.totals.unknown
 
 
 def test_command_key_names_scripts_and_subcommands_not_files() -> None:
@@ -60,6 +63,13 @@ def test_command_key_names_scripts_and_subcommands_not_files() -> None:
     assert key("python3", "-u", "/src/setup.py", "build") == "python3 setup.py"
     assert key("git", "status") == "git status"
     assert key("sh", "-c", "echo hi") == "sh"
+    assert key("bash", "-ec", "sleep 1; exit 6") == "bash"  # a command string, combined flags
+    assert key("sh", "/tmp/weird.sh") == "sh weird.sh"
+    assert key("python3", "-W", "ignore", "slow.py") == "python3 slow.py"  # not the -W value
+    assert key("python3", "-m", "pytest") == "python3"
+    assert key("make", "-C", "/tmp/x", "-j4") == "make"  # the -C value is no subcommand
+    assert key("make", "all") == "make all"
+    assert key("/usr/bin/env", "bash") == "env bash"
     assert key("gzip", "big.txt") == "gzip"
     assert command_key(ProcessSample(pid=2, ppid=1, name="cc1", cmdline=(), alive=False)) == "cc1"
 
