@@ -111,16 +111,20 @@ class Rates:
 
     t: float
     values: Mapping[str, float | None]
+    idle: Point | None = None  # set when nothing changed: the point it was idle at
 
     def __getitem__(self, key: str) -> float | None:
         return self.values.get(key)
 
 
-def process_rates(prev: Frame | None, cur: Frame) -> dict[int, Rates]:
+def process_rates(
+    prev: Frame | None, cur: Frame, last: Mapping[int, Rates] | None = None
+) -> dict[int, Rates]:
     """Per-process rates over the interval between two frames (only CPU % for the first).
 
     CPU % is the collector's; for a process it has no CPU % for yet (born since its previous
     reading), it is the CPU time the process used since the previous frame over the interval.
+    A process idle again (the same point twice running) keeps its Rates object from ``last``.
     """
     dt = cur.t - prev.t if prev is not None else 0.0
     out: dict[int, Rates] = {}
@@ -130,9 +134,13 @@ def process_rates(prev: Frame | None, cur: Frame) -> dict[int, Rates]:
             continue
         before = prev.points.get(pid)
         if before is pt:  # the same point: nothing changed, every rate it has is 0
+            old = last.get(pid) if last is not None else None
+            if old is not None and old.idle is pt:
+                out[pid] = old
+                continue
             idle = {key: None if pt.values[i] is None else 0.0 for key, i in _COUNTERS}
             idle["cpu_percent"] = pt.values[_CPU]
-            out[pid] = Rates(cur.t, _with_rw(idle))
+            out[pid] = Rates(cur.t, _with_rw(idle), idle=pt)
             continue
         values: dict[str, float | None] = {}
         for key, i in _COUNTERS:
@@ -279,7 +287,7 @@ class Timeline:
             # processes): a window of whole snapshots would hold every table for minutes.
             self._frames[-1] = replace(self._frames[-1], samples=None)
         self._frames.append(frame)
-        self.process_rates = process_rates(before, frame)
+        self.process_rates = process_rates(before, frame, self.process_rates)
         whole = tree_rates(before, frame)
         self._whole.add(whole)
         if self.scope is None:

@@ -280,9 +280,10 @@ class ProcessTree(Tree[int]):
         self._dead_for: dict[int, int] = {}
         self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
         self._made: dict[int, tuple[tuple, Row]] = {}  # the inputs of each row, and the row
+        self._processes: tuple[ProcessSample, ...] = ()
+        self._rates: Mapping[int, Rates] = {}
+        self._exact = False
         self._kids: dict[int | None, list[int]] = {}
-        self._last: tuple[tuple[ProcessSample, ...], Mapping[int, Rates], bool, str, int | None]
-        self._last = ((), {}, False, "", None)
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -355,6 +356,16 @@ class ProcessTree(Tree[int]):
             processes = tuple(p for p in processes if p.pid not in hidden)
         # What the collector counts: every syscall (exact), or read/write calls from /proc.
         exact = collector.has("syscalls", "exact")
+        before, old_rates = self._processes, self._rates
+        if (
+            exact == self._exact
+            and len(processes) == len(before)
+            and all(
+                p is q and p.alive and rates.get(p.pid) is old_rates.get(p.pid)
+                for p, q in zip(processes, before, strict=True)
+            )
+        ):
+            return  # the same living processes with the same figures: every line stands
         self._processes, self._rates, self._exact = processes, rates, exact
         self._rebuild()
 
