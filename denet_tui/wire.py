@@ -32,10 +32,6 @@ class TableElider:
         self._last: dict[int, tuple[float | None, ProcessSyscalls]] = {}
         self._text: dict[int, tuple[ProcessSample, bool, str]] = {}
 
-    def encode(self, snap: Snapshot) -> dict[str, Any]:
-        """The snapshot's JSON object, unchanged tables left out."""
-        return json.loads(self.line(snap))
-
     def line(self, snap: Snapshot) -> str:
         """The snapshot as one JSON text (no newline)."""
         last, now = self._last, {}

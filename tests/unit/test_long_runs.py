@@ -3,6 +3,8 @@ tree totals, the per-command summary and the subtree sums, each counted once."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from denet_tui.finished import FinishedLedger, command_key
@@ -127,7 +129,11 @@ def test_unchanged_tables_are_left_out_of_the_stream_and_restored() -> None:
     first = snap(1, same, changed)
     second = snap(2, same, proc(3, calls=2, start_ts=60.0))
     third = snap(3, same, proc(3, calls=2, start_ts=60.0))
-    lines = [elider.encode(first), elider.encode(second), elider.encode(third)]
+    lines = [
+        json.loads(elider.line(first)),
+        json.loads(elider.line(second)),
+        json.loads(elider.line(third)),
+    ]
     for line in lines[1:]:  # unchanged: left out, every time
         assert line["processes"][0]["syscalls"]["by_name"] is None
     assert lines[1]["processes"][1]["syscalls"]["by_name"] is not None
@@ -137,7 +143,7 @@ def test_unchanged_tables_are_left_out_of_the_stream_and_restored() -> None:
 
 
 def test_a_left_out_table_never_written_is_an_error() -> None:
-    d = TableElider().encode(snap(1, proc(2, calls=5)))
+    d = json.loads(TableElider().line(snap(1, proc(2, calls=5))))
     d["processes"][0]["syscalls"]["by_name"] = None
     with pytest.raises(ValueError, match="never written"):
         TableMemory().restore(Snapshot.from_dict(d))
