@@ -156,6 +156,16 @@ class CounterSums:
         """Per figure, how many processes it leaves out (they have no such figure)."""
         return {f.key: n for f, n in zip(COUNTERS, self.missing, strict=True) if n}
 
+    def totals(self, *, live: int, ended: int) -> TreeTotals:
+        """These sums as the tree's totals, over ``live`` + ``ended`` processes."""
+        return TreeTotals(
+            processes_seen=live + ended,
+            processes_live=live,
+            processes_ended=ended,
+            **{f.key: v for f, v in zip(COUNTERS, self.values, strict=True)},
+            unknown=self.unknown(),
+        )
+
 
 class TreeLedger:
     """The tree's totals and syscall summary over every process ever seen.
@@ -212,12 +222,6 @@ class TreeLedger:
         sums = SyscallSums()
         sums.add_sums(self._ended_syscalls)
         sums.add_sums(self._live_syscalls)
-        totals = TreeTotals(
-            processes_seen=self._ended_count + live + ended,
-            processes_live=live,
-            processes_ended=self._ended_count + ended,
-            **{f.key: v for f, v in zip(COUNTERS, counters.values, strict=True)},
-            unknown=counters.unknown(),
-        )
         self._ended_count += ended
+        totals = counters.totals(live=live, ended=self._ended_count)
         return totals, sums.summary(self._basis, exact=self._exact)

@@ -12,9 +12,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from denet_tui.figures import COUNTERS
 from denet_tui.ledger import CounterSums
-from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot, TreeTotals
+from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 
 READABLE_SCHEMAS = (1, 2)
 
@@ -110,11 +109,4 @@ def totals_of_listing(snap: Snapshot) -> Snapshot:
     for p in snap.processes:
         sums.add(p)
     live = sum(1 for p in snap.processes if p.alive)
-    totals = TreeTotals(
-        processes_seen=len(snap.processes),
-        processes_live=live,
-        processes_ended=len(snap.processes) - live,
-        **{f.key: v for f, v in zip(COUNTERS, sums.values, strict=True)},
-        unknown=sums.unknown(),
-    )
-    return replace(snap, totals=totals)
+    return replace(snap, totals=sums.totals(live=live, ended=len(snap.processes) - live))

@@ -233,6 +233,7 @@ class ProcessTable:
         """(live processes, processes ended since the previous update). ``asleep``: pids the
         caller knows have not run since the previous update (not read again)."""
         now = time.monotonic()
+        ended: list[ProcessSample] = []  # processes gone since the last update
         live: list[ProcessSample] = []
         found: set[int] = set()
         seen = self._seen
@@ -278,18 +279,14 @@ class ProcessTable:
                 sample = replace(sample, peak_rss_bytes=peak, null_reasons=reasons)
             if not same and prev is not None:
                 # The pid was reused: the process we knew ended.
-                self._ended_now.append(_ended(prev.sample))
+                ended.append(_ended(prev.sample))
             seen[pid] = _Seen(stat.starttime, sample, now, ran)
             if sample.alive:
                 found.add(pid)
                 live.append(sample)
-        ended, self._ended_now = self._ended_now, []
         for pid in [pid for pid in seen if pid not in found]:
             ended.append(_ended(seen.pop(pid).sample))
         return live, ended
-
-    def __post_init__(self) -> None:
-        self._ended_now: list[ProcessSample] = []
 
     def starttime(self, pid: int) -> int | None:
         seen = self._seen.get(pid)
