@@ -37,6 +37,9 @@ def encode(obj: Any) -> Any:
             v = getattr(obj, name)
             out[name] = v if isinstance(v, _PLAIN) else encode(v)
         return out
+    hook = getattr(obj, "json_value", None)
+    if hook is not None:
+        return hook()  # a type that knows its own JSON form (already plain)
     if isinstance(obj, Mapping):
         return {str(k): v if isinstance(v, _PLAIN) else encode(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):
@@ -88,6 +91,8 @@ def value(tp: Any, data: Any, where: str) -> Any:
         return {k: value(inner, v, where) for k, v in data.items()}
     if dataclasses.is_dataclass(tp):
         return decode(tp, data)  # type: ignore[arg-type]
+    if hasattr(tp, "from_json_value"):
+        return tp.from_json_value(data, where)  # a type that reads its own JSON form
     if tp is Any:
         return data
     if tp is float:

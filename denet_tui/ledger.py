@@ -7,7 +7,7 @@ not grow with the length of the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from denet_tui.figures import COUNTERS
 from denet_tui.model import (
@@ -16,41 +16,37 @@ from denet_tui.model import (
     ShareBasis,
     SyscallStat,
     SyscallSummary,
+    SyscallTable,
     TreeTotals,
 )
 
 
 class SyscallSums:
-    """Per-syscall sums (count, errors, time, samples, histogram) of a set of processes."""
+    """Per-syscall sums (count, errors, time, samples) of a set of processes."""
 
-    __slots__ = ("values", "categories", "hists")
+    __slots__ = ("values", "categories")
 
     def __init__(self) -> None:
         self.values: dict[str, list[int | None]] = {}
         self.categories: dict[str, str] = {}
-        self.hists: dict[str, list[int]] = {}
 
-    def add(self, by_name: Mapping[str, SyscallStat], sign: int = 1) -> None:
+    def add(self, table: SyscallTable, sign: int = 1) -> None:
         """Add (``sign`` -1: take away) one process's per-syscall figures."""
-        values, categories, hists = self.values, self.categories, self.hists
-        for name, s in by_name.items():
+        values = self.values
+        # Unrolled: this runs for every syscall of every process that changed.
+        for name, category, count, errors, time_ns, samples in table.rows:
             acc = values.get(name)
             if acc is None:
                 acc = values[name] = [None, None, None, None]
-                categories[name] = s.category
-            # Unrolled: this runs for every syscall of every process that changed.
-            if (v := s.count) is not None:
-                acc[0] = (acc[0] or 0) + sign * v
-            if (v := s.errors) is not None:
-                acc[1] = (acc[1] or 0) + sign * v
-            if (v := s.time_ns) is not None:
-                acc[2] = (acc[2] or 0) + sign * v
-            if (v := s.samples) is not None:
-                acc[3] = (acc[3] or 0) + sign * v
-            if s.hist is not None:
-                h = hists.setdefault(name, [0] * len(s.hist))
-                for i, v in enumerate(s.hist):
-                    h[i] += sign * v
+                self.categories[name] = category
+            if count is not None:
+                acc[0] = (acc[0] or 0) + sign * count
+            if errors is not None:
+                acc[1] = (acc[1] or 0) + sign * errors
+            if time_ns is not None:
+                acc[2] = (acc[2] or 0) + sign * time_ns
+            if samples is not None:
+                acc[3] = (acc[3] or 0) + sign * samples
 
     def add_sums(self, other: SyscallSums) -> None:
         for name, vals in other.values.items():
@@ -62,10 +58,6 @@ class SyscallSums:
             for i, v in enumerate(vals):
                 if v is not None:
                     acc[i] = (acc[i] or 0) + v
-        for name, hist in other.hists.items():
-            h = self.hists.setdefault(name, [0] * len(hist))
-            for i, v in enumerate(hist):
-                h[i] += v
 
     def summary(self, share_basis: ShareBasis, *, exact: bool) -> SyscallSummary:
         """``exact`` says whether counts are kernel-exact; when they are not, totals stay None."""
@@ -79,7 +71,6 @@ class SyscallSums:
                 errors=a[1],
                 time_ns=a[2],
                 samples=a[3],
-                hist=tuple(self.hists[n]) if n in self.hists else None,
             )
             for n, a in by_name.items()
         }

@@ -6,7 +6,7 @@ Counters are cumulative since the start of monitoring; rates are derived from tw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from denet_tui.codec import decode, encode
 from denet_tui.figures import COUNTERS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SyscallAccuracy = Literal["exact", "sampled"] | None
 # What a category's `share` is a share of: kernel-measured time, call count (latency off),
@@ -26,8 +26,10 @@ DOC_FAMILIES = (
     'the probe families present (capabilities), each exact or sampled; e.g. {"syscalls": "exact"}'
 )
 DOC_BY_NAME = (
-    "per syscall name; in a JSON line, null means unchanged since the previous snapshot that "
-    "listed this process (same pid and start_ts): read it from there"
+    "per syscall name, [count, errors, time_ns, samples] (each null where the collector has "
+    "no such figure; the name's category is in the snapshot's syscalls.by_name). In a JSON "
+    "line, null means unchanged since the previous snapshot that listed this process (same pid "
+    "and start_ts): read it from there. Schema 2 wrote each as a syscall_stat object"
 )
 DOC_START = "unix time the process started (null: unknown)"
 DOC_END = (
@@ -113,18 +115,106 @@ class SyscallSummary(Codable):
 EMPTY_SYSCALLS = SyscallSummary(total=None, by_category={}, by_name={})
 
 
+# One syscall of one process: name, category, count, errors, time_ns, samples (SyscallStat's
+# figures; a process's own table has no histogram: the tree's summary has them).
+SyscallRow = tuple[str, str, int | None, int | None, int | None, int | None]
+
+
+class SyscallTable(Mapping[str, SyscallStat]):
+    """A process's per-syscall figures, immutable, kept as plain rows.
+
+    Tables are built for every process that made a call in an interval (hundreds a second in a
+    build) and read far less often, so a ``SyscallStat`` is made only when one is looked up;
+    sums read ``rows`` directly.
+    """
+
+    __slots__ = ("rows", "_stats")
+
+    def __init__(self, rows: Iterable[SyscallRow] = ()) -> None:
+        self.rows: tuple[SyscallRow, ...] = tuple(rows)
+        self._stats: dict[str, SyscallStat] | None = None
+
+    @classmethod
+    def of(cls, m: Mapping[str, SyscallStat]) -> SyscallTable:
+        if isinstance(m, SyscallTable):
+            return m
+        if any(s.hist is not None for s in m.values()):
+            raise ValueError("a process's syscall table has no latency histograms")
+        return cls((n, s.category, s.count, s.errors, s.time_ns, s.samples) for n, s in m.items())
+
+    def __getitem__(self, name: str) -> SyscallStat:
+        if self._stats is None:
+            self._stats = {r[0]: SyscallStat(*r[1:]) for r in self.rows}
+        return self._stats[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SyscallTable):
+            return self.rows == other.rows
+        return Mapping.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return hash(self.rows)
+
+    def __repr__(self) -> str:
+        return f"SyscallTable({self.rows!r})"
+
+    # JSON (the codec's hooks): name -> [count, errors, time_ns, samples], a quarter the size
+    # of SyscallStat's object; a name's category is the snapshot summary's (and category_of's).
+    def json_value(self) -> dict[str, list[int | None]]:
+        return {n: [k, e, t, s] for n, _c, k, e, t, s in self.rows}
+
+    @classmethod
+    def from_json_value(cls, data: Any, where: str) -> SyscallTable:
+        """Schema 3's rows, or schema 1/2's SyscallStat objects."""
+        from denet_tui.syscalls import category_of  # local: a table of names, no model types
+
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where}: expected an object")
+        rows: list[SyscallRow] = []
+        for name, v in data.items():
+            if isinstance(v, Mapping):
+                v = [v.get("count"), v.get("errors"), v.get("time_ns"), v.get("samples")]
+            if not isinstance(v, list) or len(v) != 4:
+                raise ValueError(f"{where}: {name}: expected [count, errors, time_ns, samples]")
+            if not all(x is None or (type(x) is int and x >= 0) for x in v):
+                raise ValueError(f"{where}: {name}: figures must be null or integers >= 0")
+            rows.append((str(name), category_of(str(name)), *v))
+        return cls(rows)
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        figure = {"type": ["integer", "null"], "minimum": 0}
+        return {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "prefixItems": [figure] * 4,
+                "items": False,
+                "minItems": 4,
+                "description": "[count, errors, time_ns, samples]",
+            },
+        }
+
+
+EMPTY_TABLE = SyscallTable()
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessSyscalls(Codable):
     """The syscalls family's figures of one process."""
 
     count: int | None  # every syscall, exact (eBPF); None when only sampled
-    by_name: Mapping[str, SyscallStat] | None = field(
-        default_factory=dict, metadata={"doc": DOC_BY_NAME}
-    )
+    by_name: SyscallTable | None = field(default=EMPTY_TABLE, metadata={"doc": DOC_BY_NAME})
 
     def __post_init__(self) -> None:
         if self.by_name is not None:
-            object.__setattr__(self, "by_name", _frozen_map(self.by_name))
+            object.__setattr__(self, "by_name", SyscallTable.of(self.by_name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +254,11 @@ class ProcessSample(Codable):
         object.__setattr__(self, "null_reasons", _frozen_map(self.null_reasons))
 
     @property
-    def syscalls_by_name(self) -> Mapping[str, SyscallStat]:
+    def syscalls_by_name(self) -> SyscallTable:
         part = self.syscalls
-        return (part.by_name or {}) if part is not None else {}
+        if part is None or part.by_name is None:
+            return EMPTY_TABLE
+        return part.by_name  # type: ignore[return-value]  # a SyscallTable since __post_init__
 
 
 TargetState = Literal["starting", "running", "stopped", "exited", "killed", "gone"]

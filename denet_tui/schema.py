@@ -77,6 +77,8 @@ def type_schema(tp: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": type_schema(inner, {})}
     if dataclasses.is_dataclass(tp):
         return {"$ref": f"#/$defs/{NAMES[tp]}"}  # type: ignore[index]
+    if hasattr(tp, "json_schema"):
+        return tp.json_schema()
     if tp in (int, float):
         s: dict[str, Any] = {"type": "integer" if tp is int else "number"}
         bounds = {k: meta[k] for k in NUMBER_KEYS if k in meta}

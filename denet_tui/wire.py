@@ -3,7 +3,7 @@
 A process's per-syscall table is written only when it changed since the previous snapshot that
 listed the process; otherwise its ``syscalls.by_name`` is null and a reader takes it from there
 (:class:`TableMemory`). Recordings of schema 1 (every process ever seen in every snapshot,
-syscall figures flat on the process) are read as schema 2.
+syscall figures flat on the process) and schema 2 (per-syscall objects) are read too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from denet_tui.ledger import CounterSums
 from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 
-READABLE_SCHEMAS = (1, 2)
+READABLE_SCHEMAS = (1, 2, 3)
 
 
 def dumps(obj: Any) -> str:

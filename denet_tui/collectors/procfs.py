@@ -9,7 +9,13 @@ from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
 from denet_tui.collectors.tree_scan import TreeScanner
 from denet_tui.ledger import TreeLedger
-from denet_tui.model import CollectorInfo, ProcessSample, ProcessSyscalls, Snapshot, SyscallStat
+from denet_tui.model import (
+    CollectorInfo,
+    ProcessSample,
+    ProcessSyscalls,
+    Snapshot,
+    SyscallTable,
+)
 from denet_tui.syscalls import category_of, syscall_name
 from denet_tui.target import Target
 
@@ -85,11 +91,11 @@ class ProcfsCollector:
             if p.alive and cached[2] is p and cached[3] is not None:
                 return cached[3]
         else:
-            by_name: dict[str, SyscallStat] = {}
+            rows = []
             for nr, n in mine.items():
                 name = syscall_name(nr)
-                by_name[name] = SyscallStat(category=category_of(name), samples=n)
-            section = ProcessSyscalls(count=None, by_name=by_name)
+                rows.append((name, category_of(name), None, None, None, n))
+            section = ProcessSyscalls(count=None, by_name=SyscallTable(rows))
         if not p.alive:
             self._hit_sections.pop(p.pid, None)
         reasons = dict(p.null_reasons)

@@ -206,10 +206,11 @@ def test_unreadable_figures_are_null_with_a_reason() -> None:
 
 @pytest.mark.parametrize("collector", ["procfs", pytest.param("ebpf", marks=pytest.mark.ebpf)])
 def test_attach_to_a_tree_that_contains_denet_tui_leaves_it_out(collector: str) -> None:
-    # The shell attaches to itself: denet-tui (its child) is inside the watched tree.
+    # The shell attaches to itself: denet-tui (its child) is inside the watched tree. The
+    # sleep lasts until denet-tui is done, however long loading the collector takes.
     script = (
         f"{sys.executable} -m denet_tui attach --json --collector {collector} "
-        "--interval 0.3 --duration 1 $$ & echo $!; sleep 3; wait"
+        "--interval 0.3 --duration 1 $$ & D=$!; echo $D; sleep 60 & S=$!; wait $D; kill $S"
     )
     proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60)
     first, *rest = proc.stdout.splitlines()

@@ -1,12 +1,14 @@
-"""Schema 2: snapshots list the live and the newly ended; what ended earlier lives on in the
+"""Schema 2 on: snapshots list the live and the newly ended; what ended earlier lives on in the
 tree totals, the per-command summary and the subtree sums, each counted once."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.finished import FinishedLedger, command_key
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
@@ -170,3 +172,36 @@ def test_a_subtree_keeps_the_syscalls_of_its_long_ended_descendants() -> None:
     tl.set_scope(None)
     now, _before, _dt = tl.syscalls()
     assert now is not None and now.total == 1 + 2 + 4
+
+
+def test_a_schema_2_recording_replays_with_its_per_syscall_objects(repo_root: Path) -> None:
+    # Recorded by the schema-2 denet-tui (eBPF, `sh` running cat and sleep three times).
+    path = repo_root / "tests" / "data" / "small-v2-ebpf.jsonl"
+    raw = [json.loads(line) for line in path.read_text().splitlines()]
+    replay = ReplayCollector(str(path))
+    assert replay.schema == 2
+    snaps = []
+    while (s := replay.step()) is not None:
+        snaps.append(s)
+    written = [r for r in raw if r["kind"] == "snapshot"]
+    assert len(snaps) == len(written) == 5
+    for snap, line in zip(snaps, written, strict=True):
+        for p, d in zip(snap.processes, line["processes"], strict=True):
+            objects = d["syscalls"]["by_name"]
+            assert {n: s.count for n, s in p.syscalls_by_name.items()} == {
+                n: o["count"] for n, o in objects.items()
+            }
+            assert all(p.syscalls_by_name[n].category == o["category"] for n, o in objects.items())
+    # Written again, each table is the compact schema-3 form, and reads back the same.
+    again = json.loads(TableElider().line(snaps[0]))
+    cat = next(p for p in again["processes"] if p["name"] == "cat")["syscalls"]["by_name"]
+    assert cat["execve"] == [1, 0, cat["execve"][2], None] and cat["execve"][2] > 0
+    assert TableMemory().restore(Snapshot.from_dict(again)) == snaps[0]
+
+
+@pytest.mark.parametrize("row", [[1, 0, 5], [1, 0, 5, -1], [1, "0", 5, None], "x"])
+def test_a_malformed_syscall_row_is_a_one_line_error(row: object) -> None:
+    d = json.loads(TableElider().line(snap(1, proc(2, calls=5))))
+    d["processes"][0]["syscalls"]["by_name"] = {"read": row}
+    with pytest.raises(ValueError, match="read|object"):
+        Snapshot.from_dict(d)

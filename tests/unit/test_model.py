@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from denet_tui.ledger import summarize
 from denet_tui.model import (
     CollectorInfo,
@@ -10,6 +12,7 @@ from denet_tui.model import (
     ProcessSyscalls,
     Snapshot,
     SyscallStat,
+    SyscallTable,
     TargetStatus,
     Watched,
 )
@@ -26,20 +29,31 @@ def proc(pid: int, **by_name: SyscallStat) -> ProcessSample:
     )
 
 
-def test_summarize_exact_sums_counts_time_and_histograms() -> None:
-    a = proc(2, read=SyscallStat("file_io", count=10, errors=1, time_ns=1000, hist=(1, 2, 0)))
+def test_summarize_exact_sums_counts_and_time() -> None:
+    a = proc(2, read=SyscallStat("file_io", count=10, errors=1, time_ns=1000))
     b = proc(
         3,
-        read=SyscallStat("file_io", count=5, errors=0, time_ns=3000, hist=(0, 1, 4)),
-        connect=SyscallStat("network", count=1, errors=1, time_ns=4000, hist=(0, 0, 1)),
+        read=SyscallStat("file_io", count=5, errors=0, time_ns=3000),
+        connect=SyscallStat("network", count=1, errors=1, time_ns=4000),
     )
     s = summarize([a, b], "time", exact=True)
     assert s.total == 16
-    assert s.by_name["read"].count == 15 and s.by_name["read"].hist == (1, 3, 4)
+    assert s.by_name["read"].count == 15 and s.by_name["read"].time_ns == 4000
+    assert s.by_name["read"].hist is None  # histograms are the tree's, never a process's
     assert s.by_category["file_io"].errors == 1 and s.by_category["network"].errors == 1
     assert s.by_category["file_io"].share == 0.5 and s.by_category["network"].share == 0.5
     assert s.by_category["file_io"].count == 15
     assert s.by_category["memory"].share == 0.0 and s.by_category["memory"].count == 0
+
+
+def test_process_syscall_table_reads_like_a_mapping_and_refuses_histograms() -> None:
+    table = proc(2, read=SyscallStat("file_io", count=3, errors=1, time_ns=9)).syscalls_by_name
+    assert isinstance(table, SyscallTable)
+    assert dict(table) == {"read": SyscallStat("file_io", count=3, errors=1, time_ns=9)}
+    assert table == SyscallTable([("read", "file_io", 3, 1, 9, None)])
+    assert len(table) == 1 and list(table) == ["read"] and "write" not in table
+    with pytest.raises(ValueError, match="histograms"):
+        proc(2, read=SyscallStat("file_io", count=1, hist=(1,)))
 
 
 def test_summarize_sampled_has_no_invented_counts() -> None:
@@ -55,7 +69,7 @@ def test_snapshot_and_meta_round_trip_through_json() -> None:
         t=1.5,
         ts=1e9,
         target=TargetStatus(pid=2, status="killed", exit_code=130, signal=2),
-        processes=[proc(2, read=SyscallStat("file_io", count=1, errors=0, time_ns=5, hist=(1,)))],
+        processes=[proc(2, read=SyscallStat("file_io", count=1, errors=0, time_ns=5))],
         syscalls=summarize([], "time", exact=True),
         diagnostics={"lost": 0},
     )

@@ -206,12 +206,10 @@ class EbpfCollector:
                     out.append(before)
                     continue
                 p.proc = base
-            sample = self._sample_of(p, clock, status)
-            if self.info.syscalls is None:
-                off = "not counted: the syscalls probe family is off (--probes)"
-                sample = replace(sample, null_reasons={**sample.null_reasons, "syscalls": off})
+            sections: dict = {}
             for f in self.families:
-                sample = f.figures(p.serial, sample)
+                sections.update(f.figures(p.serial))
+            sample = self._sample_of(p, clock, status, sections)
             if p.exited:
                 p.reported = True
             else:
@@ -235,9 +233,11 @@ class EbpfCollector:
             and not any(f.changed(p.serial) for f in self.families)
         }
 
-    def _sample_of(self, p: Proc, clock: float, status: TargetStatus) -> ProcessSample:
+    def _sample_of(
+        self, p: Proc, clock: float, status: TargetStatus, sections: dict
+    ) -> ProcessSample:
         """The process as /proc last saw it (or as the kernel did, if /proc never could), with
-        the kernel's start and end times and exit status."""
+        the kernel's start and end times and exit status, and the families' ``sections``."""
         argv = self._target.started_argv(p.tgid) if self._target is not None else ()
         base = p.proc
         target = self._target
@@ -258,6 +258,8 @@ class EbpfCollector:
         reasons: dict[str, str] = {}
         if p.exited and times["exit_code"] is None:
             reasons["exit_code"] = NO_EXIT_STATUS
+        if self.info.syscalls is None:
+            reasons["syscalls"] = "not counted: the syscalls probe family is off (--probes)"
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
             gone = "process ended before /proc could be read"
@@ -268,6 +270,7 @@ class EbpfCollector:
                 cmdline=argv,
                 alive=not p.exited,
                 **times,
+                **sections,
                 null_reasons=({k: gone for k in PROC_FIGURES} if p.exited else {}) | reasons,
             )
         extra: dict = {}
@@ -285,6 +288,7 @@ class EbpfCollector:
             ppid=p.ppid if p.ppid is not None else base.ppid,
             name=p.comm if p.exited else base.name,
             **times,
+            **sections,
             **extra,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes as ct
 from typing import Any, Protocol
 
-from denet_tui.model import ProcessSample, SyscallSummary
+from denet_tui.model import SyscallSummary
 
 
 class Family(Protocol):
@@ -32,8 +32,8 @@ class Family(Protocol):
     def changed(self, serial: int) -> bool:
         """Its figures of the (live) process may differ from the last ones returned."""
 
-    def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
-        """``sample`` with this family's figures of the process."""
+    def figures(self, serial: int) -> dict[str, Any]:
+        """This family's section(s) of the process, by ProcessSample field name."""
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         """Tree-level figures added to the snapshot's summary."""

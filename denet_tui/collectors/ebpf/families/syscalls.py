@@ -18,7 +18,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
-from denet_tui.model import ProcessSample, ProcessSyscalls, SyscallStat, SyscallSummary
+from denet_tui.model import ProcessSyscalls, SyscallSummary, SyscallTable
 from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 
 NR_SLOTS = 512  # per-thread array size: every syscall number of x86_64/aarch64 today
@@ -180,7 +180,7 @@ class SyscallsFamily:
     def changed(self, serial: int) -> bool:
         return serial in self._changed or serial in self._ended or serial not in self._sections
 
-    def figures(self, serial: int, sample: ProcessSample) -> ProcessSample:
+    def figures(self, serial: int) -> dict[str, Any]:
         ended, live = self._ended.get(serial), self._live.get(serial)
         before = self._shown.get(serial)
         if before is None and not (ended and live):
@@ -190,22 +190,16 @@ class SyscallsFamily:
             c = self._shown[serial] = floored(merged(ended, live), before)
         section = self._sections.get(serial)
         if section is None or c != before:
-            by_name: dict[str, SyscallStat] = {}
+            latency, name_of = self.latency, self._name
+            rows = []
+            total = 0
             for nr in sorted(c):
                 count, errors, time_ns = c[nr]
-                name, category = self._name(nr)
-                by_name[name] = SyscallStat(
-                    category=category,
-                    count=count,
-                    errors=errors,
-                    time_ns=time_ns if self.latency else None,
-                )
-            total = sum(v[0] for v in c.values())
-            section = self._sections[serial] = ProcessSyscalls(count=total, by_name=by_name)
-        reasons = sample.null_reasons
-        if "syscalls" in reasons:
-            reasons = {k: v for k, v in reasons.items() if k != "syscalls"}
-        return replace(sample, syscalls=section, null_reasons=reasons)
+                total += count
+                name, category = name_of(nr)
+                rows.append((name, category, count, errors, time_ns if latency else None, None))
+            section = self._sections[serial] = ProcessSyscalls(total, SyscallTable(rows))
+        return {"syscalls": section}
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         if not self.latency:
