@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 from denet_tui.codec import decode, encode
-from denet_tui.figures import COUNTERS
+from denet_tui.figures import BY_KEY, COUNTERS
 
 SCHEMA_VERSION = 3
 
@@ -30,6 +30,11 @@ DOC_BY_NAME = (
     "no such figure; the name's category is in the snapshot's syscalls.by_name). In a JSON "
     "line, null means unchanged since the previous snapshot that listed this process (same pid "
     "and start_ts): read it from there. Schema 2 wrote each as a syscall_stat object"
+)
+DOC_NULL_REASONS = (
+    'why a null figure is null, by figure name (e.g. {"read_bytes": "permission denied"}), or by '
+    'family name for a reason that holds for every figure of that family (e.g. {"proc": '
+    '"process ended before /proc could be read"}: every figure read from /proc)'
 )
 DOC_START = "unix time the process started (null: unknown)"
 DOC_END = (
@@ -246,12 +251,21 @@ class ProcessSample(Codable):
     exit_code: int | None = field(default=None, metadata={"doc": DOC_EXIT})
     # Probe families' sections: None when the family is off (the reason in null_reasons).
     syscalls: ProcessSyscalls | None = None
-    # Why a None field is None, e.g. {"read_bytes": "permission denied"}.
-    null_reasons: Mapping[str, str] = field(default_factory=dict)
+    null_reasons: Mapping[str, str] = field(
+        default_factory=dict, metadata={"doc": DOC_NULL_REASONS}
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cmdline", tuple(self.cmdline))
         object.__setattr__(self, "null_reasons", _frozen_map(self.null_reasons))
+
+    def null_reason(self, key: str) -> str | None:
+        """Why figure ``key`` is None: its own reason, or its family's (see DOC_NULL_REASONS)."""
+        reasons = self.null_reasons
+        if key in reasons:
+            return reasons[key]
+        figure = BY_KEY.get(key)
+        return reasons.get(figure.family) if figure is not None else None
 
     @property
     def syscalls_by_name(self) -> SyscallTable:

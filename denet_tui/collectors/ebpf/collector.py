@@ -30,7 +30,6 @@ from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, Proc, Tracker
 from denet_tui.collectors.proc_reader import ProcessTable
-from denet_tui.figures import FIGURES
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
@@ -42,8 +41,6 @@ from denet_tui.model import (
 )
 from denet_tui.target import Target
 
-# Figures /proc gives for a process; all null for one that ended before /proc could read it.
-PROC_FIGURES = tuple(f.key for f in FIGURES if f.family == "proc")
 NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most likely)"
 
 
@@ -271,7 +268,7 @@ class EbpfCollector:
                 alive=not p.exited,
                 **times,
                 **sections,
-                null_reasons=({k: gone for k in PROC_FIGURES} if p.exited else {}) | reasons,
+                null_reasons=({"proc": gone} if p.exited else {}) | reasons,
             )
         extra: dict = {}
         if p.exited:
