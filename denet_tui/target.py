@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
 import threading
@@ -17,6 +18,7 @@ from denet_tui.watchdog import PR_SET_PDEATHSIG, Watchdog, prctl, stop_group
 # The command starts with the signal dispositions it would have had without us (as under
 # strace): Python ignores SIGPIPE and SIGXFSZ, and may handle these others. One ignored by whoever
 # started us stays ignored.
+EXEC_WAIT_S = 2.0  # release() waits this long at most for the command's execve
 PYTHON_IGNORED = (signal.SIGPIPE, signal.SIGXFSZ)
 PYTHON_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
 
@@ -104,6 +106,9 @@ class RunTarget(Target):
         self.path = resolve_command(argv[0])
         output = output or ChildOutput()
         gate_r, gate_w = os.pipe()
+        # Closed by the child's execve (both ends are close-on-exec): release() waits for it,
+        # so the first reading of the root is the command, not our forked copy of Python.
+        exec_r, exec_w = os.pipe()
         parent = os.getpid()
         # Fork before any thread exists (the caller creates targets first); the child only
         # rearranges fds, waits on the gate, and execs.
@@ -111,6 +116,7 @@ class RunTarget(Target):
         if pid == 0:  # pragma: no cover - child
             try:
                 os.close(gate_w)
+                os.close(exec_r)
                 os.setpgid(0, 0)
                 # If we die, the kernel sends it SIGTERM (the guard then stops the rest of its
                 # group); if we died before this line, it is already an orphan: give up.
@@ -135,6 +141,8 @@ class RunTarget(Target):
             finally:
                 os._exit(127)
         os.close(gate_r)
+        os.close(exec_w)
+        self._exec_done: int | None = exec_r
         with contextlib.suppress(OSError):
             os.setpgid(pid, pid)  # also set here so signalling the group never races the child
         self.pid = pid
@@ -150,6 +158,9 @@ class RunTarget(Target):
             os.write(self._gate, b"g")
             os.close(self._gate)
             self._gate = None
+            # Until it has exec'd (or failed to): a child stopped before that does not hold us.
+            select.select([self._exec_done], [], [], EXEC_WAIT_S)
+            self._close_exec_pipe()
             with self._lock:
                 if self._status.status == "starting":
                     self._status = TargetStatus(pid=self.pid, status="running")
@@ -194,8 +205,14 @@ class RunTarget(Target):
         """The child, or anything else in its process group, has not ended yet."""
         return not self.poll().finished or bool(group_members(self.pid))
 
+    def _close_exec_pipe(self) -> None:
+        if self._exec_done is not None:
+            os.close(self._exec_done)
+            self._exec_done = None
+
     def close(self) -> None:
         """Stop whatever of the command's group still runs (its background jobs too), reap it."""
+        self._close_exec_pipe()
         if self._gate is not None or self.running():
             self.stop(grace=1.0)
         if self.poll().finished and not self._reaped:

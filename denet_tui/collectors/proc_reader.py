@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from denet_tui.model import ProcessSample
 
@@ -17,8 +18,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-@dataclass(frozen=True, slots=True)
-class StatLine:
+class StatLine(NamedTuple):
     """The fields of /proc/PID/stat we use."""
 
     pid: int
@@ -39,23 +39,37 @@ def parse_stat(data: bytes) -> StatLine:
     lp, rp = data.index(b"("), data.rindex(b")")
     rest = data[rp + 2 :].split()
     return StatLine(
-        pid=int(data[:lp]),
-        comm=data[lp + 1 : rp].decode(errors="backslashreplace"),
-        state=rest[0].decode(),
-        ppid=int(rest[1]),
-        pgrp=int(rest[2]),
-        minflt=int(rest[7]),
-        majflt=int(rest[9]),
-        cpu_ticks=int(rest[11]) + int(rest[12]),
-        threads=int(rest[17]),
-        starttime=int(rest[19]),
-        rss_pages=int(rest[21]),
+        int(data[:lp]),
+        data[lp + 1 : rp].decode(errors="backslashreplace"),
+        rest[0].decode(),
+        int(rest[1]),
+        int(rest[2]),
+        int(rest[7]),
+        int(rest[9]),
+        int(rest[11]) + int(rest[12]),
+        int(rest[17]),
+        int(rest[19]),
+        int(rest[21]),
     )
 
 
 def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+    # os.open/os.read: a third of the cost of open() for these small files, read per process.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, CHUNK)
+        if len(data) < SMALL:
+            return data
+        parts = [data]  # maybe more (a long command line): read to the end
+        while chunk := os.read(fd, CHUNK):
+            parts.append(chunk)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+CHUNK = 128 * 1024
+SMALL = 4096  # a /proc file shorter than a page comes whole in one read
 
 
 def read_stat(pid: int) -> StatLine | None:
@@ -65,51 +79,54 @@ def read_stat(pid: int) -> StatLine | None:
         return None
 
 
-def _parse_kv(data: bytes, wanted: dict[bytes, str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in data.splitlines():
-        key, _, value = line.partition(b":")
-        name = wanted.get(key)
-        if name is not None:
-            out[name] = int(value.split()[0])
-    return out
-
-
 _IO_KEYS = {
-    b"rchar": "read_chars",
-    b"wchar": "write_chars",
-    b"read_bytes": "read_bytes",
-    b"write_bytes": "write_bytes",
-    b"syscr": "read_syscalls",
-    b"syscw": "write_syscalls",
+    b"rchar:": "read_chars",
+    b"wchar:": "write_chars",
+    b"read_bytes:": "read_bytes",
+    b"write_bytes:": "write_bytes",
+    b"syscr:": "read_syscalls",
+    b"syscw:": "write_syscalls",
 }
-_HWM_KEY = {b"VmHWM": "peak_rss_bytes"}  # kB
-_CTX_KEYS = {
-    b"voluntary_ctxt_switches": "ctx_voluntary",
-    b"nonvoluntary_ctxt_switches": "ctx_involuntary",
-}
+
+
+def _parse_io(data: bytes) -> dict[str, int]:
+    words = data.split()  # "key: value" lines
+    return {
+        _IO_KEYS[k]: int(v) for k, v in zip(words[::2], words[1::2], strict=False) if k in _IO_KEYS
+    }
+
+
+def _status_field(data: bytes, key: bytes) -> int | None:
+    """The number after ``key`` (b"\\nName:") in a /proc status file; None if absent."""
+    i = data.find(key)
+    if i < 0:
+        return None
+    i += len(key)
+    return int(data[i : data.find(b"\n", i)].split()[0])
 
 
 def _status_figures(pid: int, threads: int) -> dict[str, int]:
     """Context switches (summed over the live threads: /proc/PID/status has the leader's only)
-    and the peak RSS (VmHWM, the same in every thread's file)."""
+    and the peak RSS (VmHWM, the same in every thread's file; none for a zombie)."""
     paths = (
         [f"/proc/{pid}/status"]
         if threads <= 1
         else [f"/proc/{pid}/task/{tid}/status" for tid in os.listdir(f"/proc/{pid}/task")]
     )
-    total = {"ctx_voluntary": 0, "ctx_involuntary": 0}
+    vol = invol = 0
+    peak: int | None = None
     for p in paths:
         try:
             data = read_bytes(p)
         except FileNotFoundError:
             continue  # a thread ended between listdir and open
-        for k, v in _parse_kv(data, _CTX_KEYS).items():
-            total[k] += v
-        if "peak_rss_bytes" not in total:
-            hwm = _parse_kv(data, _HWM_KEY)
-            if "peak_rss_bytes" in hwm:  # none for a zombie: its memory is gone
-                total["peak_rss_bytes"] = hwm["peak_rss_bytes"] * 1024
+        vol += _status_field(data, b"\nvoluntary_ctxt_switches:") or 0
+        invol += _status_field(data, b"\nnonvoluntary_ctxt_switches:") or 0
+        if peak is None and (hwm := _status_field(data, b"\nVmHWM:")) is not None:
+            peak = hwm * 1024  # kB
+    total = {"ctx_voluntary": vol, "ctx_involuntary": invol}
+    if peak is not None:
+        total["peak_rss_bytes"] = peak
     return total
 
 
@@ -117,20 +134,18 @@ def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def read_process(
-    pid: int, before: tuple[int, ProcessSample] | None = None
-) -> tuple[StatLine, ProcessSample] | None:
-    """Read one process now; ``cpu_percent`` is left None (it needs a previous reading).
-    ``before``, this pid's previous reading (its starttime and sample), gives the command line
-    while it is the same process running the same program (a zombie's reads empty; an exec
-    changes the name)."""
+def read_process(pid: int, prev: _Seen | None, now: float) -> tuple[StatLine, ProcessSample] | None:
+    """Read one process now (``now``: monotonic time). ``prev``, this pid's previous reading,
+    if it is the same process: the CPU rate is over the time since (else since the process
+    started); the command line is kept while it runs the same program (a zombie's reads
+    empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran."""
     stat = read_stat(pid)
     if stat is None:
         return None
     reasons: dict[str, str] = {}
     io: dict[str, int] = {}
     try:
-        io = _parse_kv(read_bytes(f"/proc/{pid}/io"), _IO_KEYS)
+        io = _parse_io(read_bytes(f"/proc/{pid}/io"))
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -142,15 +157,12 @@ def read_process(
         return None
     except OSError as e:
         ctx = {}
-        for k in (*_CTX_KEYS.values(), "peak_rss_bytes"):
+        for k in ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes"):
             reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
-    if (
-        before is not None
-        and before[0] == stat.starttime
-        and before[1].name == stat.comm
-        and before[1].cmdline
-    ):
-        cmdline = before[1].cmdline
+    if prev is not None and prev.starttime != stat.starttime:
+        prev = None  # the pid was reused: another process
+    if prev is not None and prev.sample.name == stat.comm and prev.sample.cmdline:
+        cmdline = prev.sample.cmdline
     else:
         try:
             raw_cmd = read_bytes(f"/proc/{pid}/cmdline")
@@ -159,15 +171,24 @@ def read_process(
         cmdline = tuple(a.decode(errors="backslashreplace") for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
     peak = ctx.get("peak_rss_bytes")
+    if peak is None and prev is not None and not alive:
+        peak = prev.sample.peak_rss_bytes  # a zombie's status has no VmHWM: the last one read
     if peak is None and "peak_rss_bytes" not in reasons:
         reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
+    cpu_time = stat.cpu_ticks / CLK_TCK
+    if prev is not None:
+        used, dt = cpu_time - (prev.sample.cpu_time_s or 0.0), now - prev.at
+    else:  # first reading: the rate since the process started
+        used = cpu_time
+        dt = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
     sample = ProcessSample(
         pid=pid,
         ppid=stat.ppid,
         name=stat.comm,
         cmdline=cmdline,
         alive=alive,
-        cpu_time_s=stat.cpu_ticks / CLK_TCK,
+        cpu_percent=max(0.0, used / dt * 100.0) if dt > 0 else None,
+        cpu_time_s=cpu_time,
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
         peak_rss_bytes=peak,
         read_bytes=io.get("read_bytes"),
@@ -259,25 +280,11 @@ class ProcessTable:
                 found.add(pid)
                 live.append(idle)
                 continue
-            got = read_process(pid, None if prev is None else (prev.starttime, prev.sample))
+            got = read_process(pid, prev, now)
             if got is None:
                 continue
             stat, sample = got
-            same = prev is not None and prev.starttime == stat.starttime
-            if sample.cpu_time_s is not None:
-                if same and prev is not None:
-                    used, dt = sample.cpu_time_s - (prev.sample.cpu_time_s or 0.0), now - prev.at
-                else:  # first reading: the rate since the process started
-                    used = sample.cpu_time_s
-                    dt = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
-                if dt > 0:
-                    sample = replace(sample, cpu_percent=max(0.0, used / dt * 100.0))
-            if same and prev is not None and sample.peak_rss_bytes is None and not sample.alive:
-                # A zombie's status has no VmHWM: its peak is the last one read while it ran.
-                reasons = {k: v for k, v in sample.null_reasons.items() if k != "peak_rss_bytes"}
-                peak = prev.sample.peak_rss_bytes
-                sample = replace(sample, peak_rss_bytes=peak, null_reasons=reasons)
-            if not same and prev is not None:
+            if prev is not None and prev.starttime != stat.starttime:
                 # The pid was reused: the process we knew ended.
                 ended.append(_ended(prev.sample))
             seen[pid] = _Seen(stat.starttime, sample, now, ran)

@@ -32,7 +32,9 @@ def test_a_first_reading_has_the_cpu_rate_since_the_process_started() -> None:
 
 def test_a_child_new_in_the_first_snapshot_has_a_cpu_rate() -> None:
     burn = BURN.format(s=0.3, after="time.sleep(0.5)")
-    code, lines, _ = run_json(*RUN, "sh", "-c", f"{sys.executable} -c '{burn}'; true")
+    # It starts halfway between two readings (0.5 s apart): when first read, it has run.
+    run = (*RUN[:-2], "0.5", "--")
+    code, lines, _ = run_json(*run, "sh", "-c", f"sleep 0.72; {sys.executable} -c '{burn}'; true")
     seen = [
         [p for p in snap["processes"] if p["name"].startswith("python")]
         for snap in snapshots(lines)
@@ -40,6 +42,8 @@ def test_a_child_new_in_the_first_snapshot_has_a_cpu_rate() -> None:
     first = next(found for found in seen if found)  # the snapshot where the child is new
     assert code == 0
     assert first[0]["cpu_percent"] is not None and first[0]["cpu_percent"] > 20
+    # The root is read once it has exec'd: the command, never our forked copy of Python.
+    assert snapshots(lines)[0]["processes"][0]["name"] == "sh"
 
 
 def test_disk_and_logical_io_are_told_apart() -> None:
