@@ -130,14 +130,16 @@ def dump_raw(tbl, key_fmt: str, value_fmt: str) -> list[tuple[tuple[int, ...], t
     return out
 
 
-def delete_many(tbl, keys: list[tuple[int, ...]]) -> None:
-    """Delete (u32, u32) keys in one batch (one by one where the kernel has no batch ops)."""
+def delete_many(tbl, keys: list[tuple[int, ...]], key_fmt: str = "II") -> None:
+    """Delete keys of plain integers (``key_fmt``) in one batch (one by one where the kernel
+    has no batch ops, or where a key is missing)."""
     if not keys:
         return
     lib = _lib()
+    pack = struct.Struct(key_fmt).pack
     for i in range(0, len(keys), BATCH):
         chunk = keys[i : i + BATCH]
-        buf = ct.create_string_buffer(b"".join(struct.pack("II", *k) for k in chunk))
+        buf = ct.create_string_buffer(b"".join([pack(*k) for k in chunk]))
         count = ct.c_uint32(len(chunk))
         if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
             for k in chunk:

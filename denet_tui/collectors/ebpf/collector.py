@@ -177,8 +177,7 @@ class EbpfCollector:
             return
         for f in self.families:
             f.forget([p.serial for p in due])
-        for p in due:
-            self._tracker.reap(p)
+        self._tracker.reap(due)
 
     def _processes(self, status: TargetStatus) -> list[ProcessSample]:
         """The live processes, and those that ended since the last snapshot (once)."""

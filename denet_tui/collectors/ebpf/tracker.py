@@ -181,11 +181,11 @@ class Tracker:
         reaches the maps later is counted as late, see the syscalls family)."""
         return [p for p in self.procs.values() if p.reported]
 
-    def reap(self, p: Proc) -> None:
-        """Forget ``p``: its kernel entry, and our own record of it."""
-        with contextlib.suppress(KeyError):
-            del self._procs_map[ct.c_uint32(p.serial)]
-        self.procs.pop(p.serial, None)
+    def reap(self, procs: list[Proc]) -> None:
+        """Forget ``procs``: their kernel entries, and our own records of them."""
+        bpf_maps.delete_many(self._procs_map, [(p.serial,) for p in procs], "I")
+        for p in procs:
+            self.procs.pop(p.serial, None)
 
     def to_report(self) -> list[Proc]:
         """The processes a snapshot lists: the live ones and those that ended and were not

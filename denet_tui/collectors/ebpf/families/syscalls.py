@@ -117,15 +117,21 @@ class SyscallsFamily:
         rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
         self._kernel_stats = len(rows)
         stray: list[tuple[int, int]] = []
-        for (serial, nr), v in rows:
+        ended, stat_keys, latency = self._ended, self._stat_keys, self.latency
+        for key, v in rows:  # each (serial, nr) once: a map key
+            serial = key[0]
             if serial not in known:
                 if serial in self._forgotten:
                     # A thread that ended after its process was reported ended and forgotten.
                     self.late_calls += v[0]
-                    stray.append((serial, nr))
+                    stray.append(key)
                 continue  # else: born since `procs` was read; read at the next sample
-            add(self._ended.setdefault(serial, {}), nr, v[0], v[1], v[2] if self.latency else 0)
-            self._stat_keys.setdefault(serial, []).append((serial, nr))
+            counts = ended.get(serial)
+            if counts is None:
+                counts = ended[serial] = {}
+                stat_keys[serial] = []
+            counts[key[1]] = list(v) if latency else [v[0], v[1], 0]
+            stat_keys[serial].append(key)
         if stray:
             bpf_maps.delete_many(self._stats, stray)
 
