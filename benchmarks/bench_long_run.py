@@ -123,6 +123,10 @@ def measure(workload: str, collector: str, front: str, minutes: int, minute: flo
         return rows
 
 
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:4.2f}×" if b else " n/a"  # nothing measured (the run failed: see above)
+
+
 def summary(workload: str, collector: str, front: str, rows: list[dict]) -> str:
     # The second minute is the baseline; with only two (--quick), the first.
     base, last = rows[1] if len(rows) > 2 else rows[0], rows[-1]
@@ -130,8 +134,8 @@ def summary(workload: str, collector: str, front: str, rows: list[dict]) -> str:
     worst = max(abs(r["interval"] - 1.0) for r in rows)
     return (
         f"{workload:>8}  {collector:>6}  {front:>6}  CPU {mean:5.2f} % (last/2nd "
-        f"{last['cpu'] / base['cpu']:4.2f}×)  RSS +{last['rss'] - base['rss']:5.1f} MB  "
-        f"bytes/snapshot last/2nd {last['per_snapshot'] / base['per_snapshot']:4.2f}×  "
+        f"{ratio(last['cpu'], base['cpu'])})  RSS +{last['rss'] - base['rss']:5.1f} MB  "
+        f"bytes/snapshot last/2nd {ratio(last['per_snapshot'], base['per_snapshot'])}  "
         f"interval off by ≤ {worst * 100:4.1f} %"
     )
 

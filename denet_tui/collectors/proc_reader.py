@@ -15,6 +15,7 @@ from typing import NamedTuple
 from denet_tui.model import ProcessSample
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+NEVER_READ = "process ended before /proc could be read"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 

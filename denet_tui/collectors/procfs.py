@@ -7,6 +7,13 @@ from dataclasses import replace
 
 from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
+from denet_tui.collectors.taskstats import (
+    at_exit,
+    exit_diagnostics,
+    exit_family,
+    only_at_exit,
+    open_exit_records,
+)
 from denet_tui.collectors.tree_scan import TreeScanner
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
@@ -25,12 +32,13 @@ NO_END_TIME = "/proc does not tell when a process ended: it was gone at the next
 
 class ProcfsCollector:
     def __init__(self, sample_hz: float = 100.0, cpu_budget: float = CPU_BUDGET) -> None:
+        self._exits, self._no_exits = open_exit_records()
         self.info = CollectorInfo(
             name="procfs",
             syscalls="sampled",
             reason="",
             share_basis="samples",
-            families={"syscalls": "sampled"},
+            families={"syscalls": "sampled"} | exit_family(self._exits),
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
@@ -60,6 +68,12 @@ class ProcfsCollector:
         self._sampler.set_pids(pids)
         hits = self._sampler.hits()
         live, ended = self._table.update(pids)
+        if self._exits is not None:
+            self._exits.drain({*pids, *(p.pid for p in ended)})
+            ended = [self._at_exit(p) for p in ended]
+            # Born and gone between two readings: seen only by their exit records.
+            unseen = self._exits.children_of({*pids, *(p.pid for p in ended)})
+            ended += [only_at_exit(rec) for rec in unseen]
         processes = [
             self._with_hits(p, hits, self._target.started_argv(p.pid)) for p in (*live, *ended)
         ]
@@ -72,11 +86,20 @@ class ProcfsCollector:
             processes=processes,
             totals=totals,
             syscalls=summary,
-            diagnostics=self._sampler.stats().to_dict(),
+            diagnostics=self._sampler.stats().to_dict()
+            | exit_diagnostics(self._exits, self._no_exits),
         )
 
     def close(self) -> None:
         self._sampler.stop()
+        if self._exits is not None:
+            self._exits.close()
+
+    def _at_exit(self, p: ProcessSample) -> ProcessSample:
+        """An ended process with its exit record's figures, if one came."""
+        assert self._exits is not None
+        rec = self._exits.take(p.pid, p.start_ts)
+        return p if rec is None else at_exit(p, rec, None)
 
     def _with_hits(
         self, p: ProcessSample, hits: dict[int, dict[int, int]], started: tuple[str, ...]

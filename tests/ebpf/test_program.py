@@ -45,6 +45,7 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
 
 def test_the_tree_alone_loads_without_any_family() -> None:
     with EbpfCollector(probes=frozenset()) as c:
-        assert c.info.families == {} and c.info.syscalls is None
+        # No probe family; exit records (taskstats) are the collector's own.
+        assert c.info.families == {"exits": "exact"} and c.info.syscalls is None
         state = layout.task_state_type(frozenset(), True, NR_SLOTS)
         assert ct.sizeof(state) == value_size(table_fd(c._bpf, "tstate")) == 8

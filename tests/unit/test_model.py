@@ -85,3 +85,13 @@ def test_snapshot_and_meta_round_trip_through_json() -> None:
         started_ts=1.0,
     )
     assert Meta.from_dict(json.loads(json.dumps(meta.to_dict()))) == meta
+
+
+def test_a_reason_given_for_a_whole_family_answers_for_each_of_its_figures() -> None:
+    p = ProcessSample(
+        pid=2, ppid=1, name="x", cmdline=(), alive=False,
+        null_reasons={"proc": "process ended before /proc could be read", "exit_code": "why"},
+    )  # fmt: skip
+    assert p.null_reason("minor_faults") == "process ended before /proc could be read"
+    assert p.null_reason("exit_code") == "why"
+    assert p.null_reason("syscalls") is None  # another family: no reason given

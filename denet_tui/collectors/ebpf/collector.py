@@ -29,7 +29,13 @@ from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, Proc, Tracker
-from denet_tui.collectors.proc_reader import ProcessTable
+from denet_tui.collectors.proc_reader import NEVER_READ, ProcessTable
+from denet_tui.collectors.taskstats import (
+    at_exit,
+    exit_diagnostics,
+    exit_family,
+    open_exit_records,
+)
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
@@ -62,12 +68,13 @@ class EbpfCollector:
         ]
         names = frozenset(f.name for f in self.families)
         counting = "syscalls" in names
+        self._exits, self._no_exits = open_exit_records()
         self.info = CollectorInfo(
             name="ebpf",
             syscalls="exact" if counting else None,
             reason="ebpf",
             share_basis=("time" if latency else "count") if counting else None,
-            families=dict.fromkeys(sorted(names), "exact"),
+            families=dict.fromkeys(sorted(names), "exact") | exit_family(self._exits),
         )
         self._lock = threading.Lock()
         self._target: Target | None = None
@@ -122,6 +129,8 @@ class EbpfCollector:
             if (wait := tracker.unsettled_ns()) > 0:
                 time.sleep(wait / 1e9)  # a process that just ended: let its threads settle
             known = set(tracker.procs)
+            if self._exits is not None:
+                self._exits.drain({p.tgid for p in tracker.procs.values()})
             for f in self.families:
                 f.read_ended(known)
             if self.families:
@@ -149,6 +158,8 @@ class EbpfCollector:
         with self._lock:
             b, self._bpf = self._bpf, None
             loader.free(b)
+            if self._exits is not None:
+                self._exits.close()
             self._finalizer.detach()
 
     def __enter__(self) -> EbpfCollector:
@@ -207,6 +218,10 @@ class EbpfCollector:
                 sections.update(f.figures(p.serial))
             sample = self._sample_of(p, clock, status, sections)
             if p.exited:
+                if self._exits is not None:
+                    rec = self._exits.take(p.tgid, sample.start_ts)
+                    if rec is not None:
+                        sample = at_exit(sample, rec, sample.null_reasons.get("proc"))
                 p.reported = True
             else:
                 self._last[p.serial] = sample
@@ -258,7 +273,7 @@ class EbpfCollector:
             reasons["syscalls"] = "not counted: the syscalls probe family is off (--probes)"
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
-            gone = "process ended before /proc could be read"
+            gone = NEVER_READ + (f" ({self._no_exits})" if self._no_exits else "")
             return ProcessSample(
                 pid=p.tgid,
                 ppid=p.ppid,
@@ -304,4 +319,5 @@ class EbpfCollector:
         }
         for f in self.families:
             out.update(f.diagnostics())
+        out.update(exit_diagnostics(self._exits, self._no_exits))
         return out
