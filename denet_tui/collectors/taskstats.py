@@ -385,23 +385,6 @@ class ExitRecords:
             self._sock = None
 
 
-# The figures an exit record gives, as ProcessSample fields.
-RECORD_FIGURES = (
-    "cpu_time_s",
-    "peak_rss_bytes",
-    "read_bytes",
-    "write_bytes",
-    "read_chars",
-    "write_chars",
-    "read_syscalls",
-    "write_syscalls",
-    "minor_faults",
-    "major_faults",
-    "ctx_voluntary",
-    "ctx_involuntary",
-)
-
-
 # taskstats rounds these down to a multiple of 1,024 (KB_MASK in kernel/tsacct.c): where the
 # last /proc reading is higher (a zombie's is final), it is the better figure.
 ROUNDED_DOWN = (
@@ -411,6 +394,16 @@ ROUNDED_DOWN = (
     "write_chars",
     "read_syscalls",
     "write_syscalls",
+)
+# The figures an exit record gives, as ProcessSample fields.
+RECORD_FIGURES = (
+    "cpu_time_s",
+    "peak_rss_bytes",
+    *ROUNDED_DOWN,
+    "minor_faults",
+    "major_faults",
+    "ctx_voluntary",
+    "ctx_involuntary",
 )
 
 
