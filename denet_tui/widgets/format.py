@@ -145,4 +145,8 @@ def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
         out.append(f"{errors:,} thread reads failed")
     if denied := diagnostics.get("thread_samples_denied"):
         out.append(f"{denied:,} thread samples denied (not root?)")
+    if isinstance(why := diagnostics.get("exit_records"), str):
+        out.append(f"no final figures at exit ({why})")
+    if lost := diagnostics.get("exit_records_lost"):
+        out.append(f"exit records lost {lost:,} times (socket buffer full)")
     return out

@@ -108,6 +108,10 @@ def test_status_header_warns_of_figures_the_collector_lost() -> None:
     assert "⚠" not in header({"lost": 0, "thread_read_errors": 0})
     assert "⚠ 1,234 figures lost (kernel maps full)" in header({"lost": 1234})
     assert "⚠ 3 thread samples denied" in header({"thread_samples_denied": 3})
+    assert "⚠" not in header({"exit_records": 12, "exit_records_lost": 0})
+    why = "taskstats exit records: needs CAP_NET_ADMIN"
+    assert f"⚠ no final figures at exit ({why})" in header({"exit_records": why})
+    assert "⚠ exit records lost 2 times" in header({"exit_records": 9, "exit_records_lost": 2})
 
 
 def _p(pid: int, ppid: int | None = 1, name: str = "sh", alive: bool = True) -> ProcessSample:
