@@ -70,7 +70,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "disk read",
         "DISK R/s",
-        "disk: bytes this process caused to be read from storage (/proc/PID/io read_bytes); "
+        "disk: bytes this process caused to be read from storage (/proc/PID/task/*/io read_bytes); "
         "cumulative",
     ),
     _proc(
@@ -79,7 +79,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "disk write",
         "DISK W/s",
-        "disk: bytes this process caused to be sent to storage (/proc/PID/io write_bytes); "
+        "disk: bytes this process caused to be sent to storage (/proc/PID/task/*/io write_bytes); "
         "cumulative",
     ),
     _proc(
@@ -89,7 +89,7 @@ FIGURES: tuple[Figure, ...] = (
         "I/O read",
         "IO R/s",
         "logical I/O: bytes returned by read()-family calls, whatever the source (disk, page "
-        "cache, pipe, socket, tty): /proc/PID/io rchar; cumulative",
+        "cache, pipe, socket, tty): /proc/PID/task/*/io rchar; cumulative",
     ),
     _proc(
         "write_chars",
@@ -97,7 +97,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "I/O write",
         "IO W/s",
-        "logical I/O: bytes passed to write()-family calls: /proc/PID/io wchar; cumulative",
+        "logical I/O: bytes passed to write()-family calls: /proc/PID/task/*/io wchar; cumulative",
     ),
     _proc(
         "state",
@@ -148,7 +148,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "r/w calls",
         "rw/s",
-        "read-family calls (/proc/PID/io syscr); cumulative",
+        "read-family calls (/proc/PID/task/*/io syscr); cumulative",
     ),
     _proc(
         "write_syscalls",
@@ -156,7 +156,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "r/w calls",
         "rw/s",
-        "write-family calls (/proc/PID/io syscw); cumulative",
+        "write-family calls (/proc/PID/task/*/io syscw); cumulative",
     ),
     Figure(
         "syscalls",

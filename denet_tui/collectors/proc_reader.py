@@ -97,6 +97,24 @@ def _parse_io(data: bytes) -> dict[str, int]:
     }
 
 
+def _own_io(pid: int, threads: int) -> dict[str, int]:
+    """The process's own I/O, summed over its live threads (/proc/PID/task/TID/io):
+    /proc/PID/io adds what the process gained by reaping its children, which their own
+    figures count already (and its ended threads', which its exit record has)."""
+    tids = [pid] if threads <= 1 else [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    total: dict[str, int] = {}
+    for tid in tids:
+        try:
+            data = read_bytes(f"/proc/{pid}/task/{tid}/io")
+        except FileNotFoundError:
+            if tid == pid:
+                raise
+            continue  # a thread that ended between listdir and open
+        for k, v in _parse_io(data).items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
 def _status_field(data: bytes, key: bytes) -> int | None:
     """The number after ``key`` (b"\\nName:") in a /proc status file; None if absent."""
     i = data.find(key)
@@ -146,12 +164,12 @@ def read_process(pid: int, prev: _Seen | None, now: float) -> tuple[StatLine, Pr
     reasons: dict[str, str] = {}
     io: dict[str, int] = {}
     try:
-        io = _parse_io(read_bytes(f"/proc/{pid}/io"))
+        io = _own_io(pid, stat.threads)
     except FileNotFoundError:
         return None
     except OSError as e:
         for k in _IO_KEYS.values():
-            reasons[k] = f"/proc/{pid}/io: {_reason(e)}"
+            reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
     try:
         ctx = _status_figures(pid, stat.threads)
     except FileNotFoundError:

@@ -84,3 +84,34 @@ def test_peak_memory_of_a_child_is_its_own_high_water_mark(collector: str, tmp_p
     # A process killed by a signal: its status, as the shell tells it (128 + 9).
     (killed,) = [p for p in everyone if p["exit_code"] == 137]
     assert killed["name"] == "sh" and killed["pid"] != snapshots(lines)[0]["target"]["pid"]
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_a_reaped_childs_writes_are_counted_once(collector: str, tmp_path: Path) -> None:
+    # A child writes 40 MiB (fsync) and says what its own /proc/self/io counted; the shell
+    # reaps it and sleeps. The shell's /proc/PID/io then holds the child's bytes too.
+    out, said = tmp_path / "data", tmp_path / "io"
+    writer = (
+        "import os\nf = open(os.environ['OUT'], 'wb')\nf.write(b'x' * (40 << 20))\n"
+        "f.flush(); os.fsync(f.fileno()); f.close()\n"
+        "open(os.environ['SAID'], 'w').write(open('/proc/self/io').read())"
+    )
+    script = f'OUT={out} SAID={said} {sys.executable} -c "{writer}"; sleep 1.2'
+    code, lines, err = run_json(
+        "run", "--json", "--interval", "0.25", "--collector", collector, "--", "sh", "-c", script
+    )
+    assert code == 0, err
+    own = dict(line.split(": ") for line in said.read_text().splitlines())
+    child_wrote = int(own["wchar"])
+    assert child_wrote >= 40 << 20
+    totals = [s["totals"]["write_chars"] for s in snapshots(lines)]
+    assert totals[-1] == pytest.approx(child_wrote, rel=0.01, abs=64 * 1024), totals
+    assert totals == sorted(totals)  # never down
+    # Once the child is gone, no interval shows write traffic: the shell only sleeps.
+    alive = [
+        i
+        for i, s in enumerate(snapshots(lines))
+        if any(p["name"].startswith("python") and p["alive"] for p in s["processes"])
+    ]
+    gone = alive[-1] + 1
+    assert totals[-1] - totals[gone] < 64 * 1024, totals
