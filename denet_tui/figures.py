@@ -54,6 +54,16 @@ FIGURES: tuple[Figure, ...] = (
         "TIME+",
         "CPU time, user + system, of the whole process; cumulative",
     ),
+    _proc(
+        "runq_wait_s",
+        "seconds",
+        True,
+        "waiting for CPU",
+        "RUNQ%",
+        "time runnable but waiting for a CPU (run queue), summed over the live threads "
+        "(/proc/PID/task/*/schedstat; at exit, every thread's, from the exit record); "
+        "cumulative. As a rate: the share of wall time spent waiting",
+    ),
     _proc("rss_bytes", "bytes", False, "RSS", "RSS", "resident memory now"),
     _proc(
         "peak_rss_bytes",

@@ -153,8 +153,25 @@ def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def read_process(pid: int, prev: _Seen | None, now: float) -> tuple[StatLine, ProcessSample] | None:
-    """Read one process now (``now``: monotonic time). ``prev``, this pid's previous reading,
+def _runq_wait_s(pid: int, threads: int, ran: bytes) -> float:
+    """Run-queue wait of the live threads, in seconds (``ran``: the main thread's schedstat:
+    on-CPU ns, waiting ns, timeslices)."""
+    if threads <= 1:
+        return int(ran.split()[1]) / 1e9
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(read_bytes(f"/proc/{pid}/task/{tid}/schedstat").split()[1])
+        except FileNotFoundError:
+            continue  # a thread that ended between listdir and open
+    return total / 1e9
+
+
+def read_process(
+    pid: int, prev: _Seen | None, now: float, ran: bytes
+) -> tuple[StatLine, ProcessSample] | None:
+    """Read one process now (``now``: monotonic time; ``ran``: its main thread's schedstat,
+    just read). ``prev``, this pid's previous reading,
     if it is the same process: the CPU rate is over the time since (else since the process
     started); the command line is kept while it runs the same program (a zombie's reads
     empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran."""
@@ -178,6 +195,14 @@ def read_process(pid: int, prev: _Seen | None, now: float) -> tuple[StatLine, Pr
         ctx = {}
         for k in ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes"):
             reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
+    runq: float | None = None
+    try:
+        runq = _runq_wait_s(pid, stat.threads, ran)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, IndexError) as e:
+        why = _reason(e) if isinstance(e, OSError) else "unreadable"
+        reasons["runq_wait_s"] = f"/proc/{pid}/task/*/schedstat: {why}"
     if prev is not None and prev.starttime != stat.starttime:
         prev = None  # the pid was reused: another process
     if prev is not None and prev.sample.name == stat.comm and prev.sample.cmdline:
@@ -208,6 +233,7 @@ def read_process(pid: int, prev: _Seen | None, now: float) -> tuple[StatLine, Pr
         alive=alive,
         cpu_percent=max(0.0, used / dt * 100.0) if dt > 0 else None,
         cpu_time_s=cpu_time,
+        runq_wait_s=runq,
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
         peak_rss_bytes=peak,
         read_bytes=io.get("read_bytes"),
@@ -299,7 +325,7 @@ class ProcessTable:
                 found.add(pid)
                 live.append(idle)
                 continue
-            got = read_process(pid, prev, now)
+            got = read_process(pid, prev, now, ran)
             if got is None:
                 continue
             stat, sample = got

@@ -398,6 +398,7 @@ ROUNDED_DOWN = (
 # The figures an exit record gives, as ProcessSample fields.
 RECORD_FIGURES = (
     "cpu_time_s",
+    "runq_wait_s",
     "peak_rss_bytes",
     *ROUNDED_DOWN,
     "minor_faults",

@@ -51,6 +51,7 @@ ALWAYS = (Column("cpu_percent", 7), Column("rss_bytes", 7), Column("calls", 7, r
 WHEN_ROOM = (
     Column("state", 3),
     Column("cpu_time_s", 10),
+    Column("runq_wait_s", 7, rate=True),
     Column("read_bytes", 9, rate=True),
     Column("write_bytes", 9, rate=True),
     Column("read_chars", 8, rate=True),
@@ -62,7 +63,8 @@ WHEN_ROOM = (
 
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
-    while there is room, the state, cumulative CPU time, disk read and write bytes/s, logical
+    while there is room, the state, cumulative CPU time, the share of time spent waiting for a
+    CPU, disk read and write bytes/s, logical
     read and write bytes/s (whatever they reached: cache, pipes, sockets), threads and the
     peak RSS."""
     cols = list(ALWAYS)
@@ -104,6 +106,8 @@ def _cell(p: ProcessSample, r: Rates | None, c: Column, exact: bool) -> str:
         if not p.alive:
             return NA
         v = r[key] if r else None
+        if f.unit == "seconds":
+            return fmt_cpu(None if v is None else v * 100.0)  # seconds a second: a share
         return fmt_bytes(v, compact=True) if f.unit == "bytes" else fmt_count(v)
     v = f.of(p)
     if f.unit == "seconds":

@@ -4,6 +4,7 @@ it lived; checked against what the processes and their parent measured themselve
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -115,3 +116,42 @@ def test_a_reaped_childs_writes_are_counted_once(collector: str, tmp_path: Path)
     ]
     gone = alive[-1] + 1
     assert totals[-1] - totals[gone] < 64 * 1024, totals
+
+
+# Twice as many CPU-bound children as CPUs: each waits for a CPU about half the time, and
+# says its own run-queue wait (/proc/self/schedstat, second field) just before it exits.
+CROWD = """
+import os, subprocess, sys, time
+burn = (
+    "import os, sys, time\\n"
+    "t = time.monotonic()\\n"
+    "while time.monotonic() - t < 1.5: pass\\n"
+    "open(sys.argv[1] + '/' + str(os.getpid()), 'w').write(open('/proc/self/schedstat').read())"
+)
+n = 2 * len(os.sched_getaffinity(0))
+kids = [subprocess.Popen([sys.executable, "-c", burn, sys.argv[1]]) for _ in range(n)]
+for k in kids:
+    k.wait()
+"""
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_waiting_for_a_cpu_is_each_process_own_run_queue_time(
+    collector: str, tmp_path: Path
+) -> None:
+    code, lines, err = run_json(
+        "run", "--json", "--collector", collector, "--", sys.executable, "-c", CROWD, str(tmp_path)
+    )  # fmt: skip
+    assert code == 0, err
+    said = {int(f.name): int(f.read_text().split()[1]) / 1e9 for f in tmp_path.iterdir()}
+    assert len(said) == 2 * len(os.sched_getaffinity(0))
+    everyone = {p["pid"]: p for p in every_process(lines)}
+    for pid, own in said.items():
+        p = everyone[pid]
+        wall = p["end_ts"] - p["start_ts"] if p["end_ts"] else 1.5
+        assert own > 0.3 * wall  # crowded, as meant
+        # Its figure at exit (the exit record) is taken just after it read its own.
+        assert p["runq_wait_s"] == pytest.approx(own, rel=0.05, abs=0.01), (p, own)
+    # While they ran, the tree's share of time waiting for a CPU showed it.
+    runq = [s["totals"]["runq_wait_s"] for s in snapshots(lines)]
+    assert runq == sorted(runq) and runq[-1] >= sum(said.values())

@@ -123,7 +123,13 @@ def _p(pid: int, ppid: int | None = 1, name: str = "sh", alive: bool = True) -> 
 def test_rows_line_up_under_the_header_at_every_width() -> None:
     rates = Rates(
         1.0,
-        {"cpu_percent": 12.5, "syscalls": 1500.0, "read_bytes": 0.0, "write_bytes": 1024.0},
+        {
+            "cpu_percent": 12.5,
+            "syscalls": 1500.0,
+            "read_bytes": 0.0,
+            "write_bytes": 1024.0,
+            "runq_wait_s": 0.42,  # seconds a second: 42 % of the time waiting for a CPU
+        },
     )
     row = make_row(_p(7, name="[kworker/0:1]"), rates, exact=True, matched=True, scoped=False)
     for width in (40, 60, 80, 120):
@@ -135,6 +141,7 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
             title = c.title(True)
             end = head.plain.index(title) + len(title) + (1 if c.key == "cpu_percent" else 0)
             assert line.plain[:end].rstrip().endswith(row.cells[c.key])
+    assert row.cells["runq_wait_s"] == "42.0"
     assert [c.key for c in columns_for(40, exact=False)] == ["cpu_percent", "rss_bytes", "calls"]
     assert columns_for(40, exact=False)[2].title(False) == "rw/s"
     wide = columns_for(200, exact=True)
@@ -144,6 +151,7 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
         "rss_bytes",
         "calls",
         "cpu_time_s",
+        "runq_wait_s",
         "read_bytes",
         "write_bytes",
         "read_chars",
@@ -152,7 +160,7 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
         "peak_rss_bytes",
     ]
     titles = [c.title(True) for c in wide]
-    assert titles[5:9] == ["DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
+    assert titles[5:10] == ["RUNQ%", "DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
     assert titles[-1] == "MAXRSS"
     assert 200 - sum(c.width for c in wide) >= NAME_MIN
 
