@@ -185,8 +185,13 @@ def read_process(
     except FileNotFoundError:
         return None
     except OSError as e:
+        if prev is not None and prev.starttime == stat.starttime and stat.state == "Z":
+            # A zombie's I/O can be closed to us where the live process's was not: its
+            # last reading stands (an ended process keeps its last figures).
+            io = {k: v for k in _IO_KEYS.values() if (v := getattr(prev.sample, k)) is not None}
         for k in _IO_KEYS.values():
-            reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
+            if k not in io:
+                reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
     try:
         ctx = _status_figures(pid, stat.threads)
     except FileNotFoundError:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_json, snapshots
+from .conftest import denet_as_nobody, run_json, snapshots
 
 COLLECTORS = ["procfs", pytest.param("ebpf", marks=pytest.mark.ebpf)]
 
@@ -155,3 +155,48 @@ def test_waiting_for_a_cpu_is_each_process_own_run_queue_time(
     # While they ran, the tree's share of time waiting for a CPU showed it.
     runq = [s["totals"]["runq_wait_s"] for s in snapshots(lines)]
     assert runq == sorted(runq) and runq[-1] >= sum(said.values())
+
+
+# The root itself: it burns CPU after touching 100 MiB, then says its own figures.
+ROOT = """
+import resource, sys, time
+b = bytearray(100 * 1024 * 1024)
+for i in range(0, len(b), 4096):
+    b[i] = 1
+t = time.process_time()
+while time.process_time() - t < 0.3:
+    pass
+me = resource.getrusage(resource.RUSAGE_SELF)
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0].split()[1]
+open(sys.argv[1], "w").write(f"{me.ru_utime + me.ru_stime} {hwm}")
+"""
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_the_roots_final_figures_are_its_own_at_exit(collector: str, tmp_path: Path) -> None:
+    said = tmp_path / "said"
+    code, lines, err = run_json(
+        "run", "--json", "--collector", collector, "--", sys.executable, "-c", ROOT, str(said)
+    )  # fmt: skip
+    assert code == 0, err
+    cpu, hwm = said.read_text().split()
+    (root,) = [p for p in snapshots(lines)[-1]["processes"] if not p["alive"]]
+    assert root["cpu_time_s"] == pytest.approx(float(cpu), rel=0.05, abs=0.01), root
+    assert root["peak_rss_bytes"] == pytest.approx(int(hwm) * 1024, rel=0.02), root
+
+
+def test_without_exit_records_an_ended_process_keeps_its_last_reading() -> None:
+    # As nobody: no exit records, and a zombie's task I/O is closed to us; the root's bytes
+    # read while it ran stay its final figures (never turned into null).
+    proc = denet_as_nobody(
+        "run", "--json", "--interval", "0.2", "--", "sh", "-c",
+        "head -c 5000 /etc/services >/dev/null; sleep 0.6",
+        timeout=60,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    snaps = snapshots(lines)
+    assert proc.returncode == 0, proc.stderr
+    assert "needs CAP_NET_ADMIN" in snaps[-1]["diagnostics"]["exit_records"]
+    root = lines[0]["target"]["pid"]
+    readings = [p["read_chars"] for s in snaps for p in s["processes"] if p["pid"] == root]
+    assert readings[-1] is not None and readings[-1] == max(readings) > 0, readings

@@ -219,7 +219,11 @@ class EbpfCollector:
             sample = self._sample_of(p, clock, status, sections)
             if p.exited:
                 if self._exits is not None:
-                    rec = self._exits.take(p.tgid, sample.start_ts)
+                    # A seeded process (the run root: forked before the compile, its start
+                    # is the gate's) is matched by pid alone: it is reported just after it
+                    # ended, long before its pid could name another process.
+                    start = sample.start_ts if p.start_ns else None
+                    rec = self._exits.take(p.tgid, start)
                     if rec is not None:
                         sample = at_exit(sample, rec, sample.null_reasons.get("proc"))
                 p.reported = True
