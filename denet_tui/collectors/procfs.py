@@ -55,7 +55,8 @@ class ProcfsCollector:
         self._target = target
         self._scanner = TreeScanner(target.pid, target.pid if target.mode == "run" else None)
         pids = self._scanner.scan()
-        self._table.update(pids)  # baseline, so the first snapshot already has CPU %
+        if target.mode != "run":  # (a gated child is a copy of us until its exec: not read)
+            self._table.update(pids)  # baseline, so the first snapshot already has CPU %
         self._sampler.set_pids(pids)
         self._t0 = time.monotonic()
         self._sampler.start()

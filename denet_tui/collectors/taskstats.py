@@ -71,6 +71,19 @@ FIELDS = {
     "btime64": (344, "Q"),
     "ac_tgid": (368, "I"),
 }
+
+
+def _record_struct() -> struct.Struct:
+    """One unpack for every field of FIELDS (in their order, which is by offset)."""
+    fmt, at = "<", 0
+    for offset, code in FIELDS.values():
+        assert offset >= at, "FIELDS must be in offset order"
+        fmt += f"{offset - at}x{code}" if offset > at else code
+        at = offset + struct.calcsize("<" + code)
+    return struct.Struct(fmt)
+
+
+RECORD = _record_struct()
 COMM_OFFSET, COMM_LEN = 80, 32  # ac_comm
 RECORD_SIZE = 376  # up to and including ac_tgid (and its padding)
 
@@ -307,23 +320,20 @@ class ExitRecords:
             i += (length + 3) & ~3
 
     def _add(self, data: bytes, at: int, now: float) -> None:
-        def get(name: str) -> int:
-            offset, fmt = FIELDS[name]
-            return struct.unpack_from(fmt, data, at + offset)[0]
-
-        if get("version") < MIN_VERSION:
+        got = dict(zip(FIELDS, RECORD.unpack_from(data, at), strict=True))
+        if got["version"] < MIN_VERSION:
             return
         self.received += 1
-        tgid = get("ac_tgid")
-        leader = get("ac_pid") == tgid
+        tgid = got["ac_tgid"]
+        leader = got["ac_pid"] == tgid
         acc = self._pending.get(tgid)
         if acc is None or (leader and acc.start_s is not None):
             acc = self._pending[tgid] = _Acc()  # new, or the pid now names another process
-        acc.add([get(name) for name in SUMMED], get("hiwater_rss_kb") * 1024, now)
+        acc.add([got[name] for name in SUMMED], got["hiwater_rss_kb"] * 1024, now)
         if leader:  # its start is the process's; its exit status, the process's
-            acc.start_s = get("btime64")
-            acc.exit_code = exit_code_of(get("exit_status"))
-            acc.ppid = get("ac_ppid")
+            acc.start_s = got["btime64"]
+            acc.exit_code = exit_code_of(got["exit_status"])
+            acc.ppid = got["ac_ppid"]
             comm = data[at + COMM_OFFSET : at + COMM_OFFSET + COMM_LEN].split(b"\0", 1)[0]
             acc.comm = comm.decode(errors="backslashreplace")
 

@@ -109,11 +109,12 @@ class EbpfCollector:
                 raise CollectorError("the eBPF collector is closed")
             self._target = target
             if target.mode == "run":
-                # The child is forked and waits at the gate: follow it from its execve on.
+                # The child is forked and waits at the gate: follow it from its execve on
+                # (and read it from /proc only then: before, it is a copy of us).
                 self._tracker.seed(target.pid, TRK_WAIT_EXEC)
             else:
                 self._tracker.seed_tree(target.pid)
-            self._table.update(p.tgid for p in self._tracker.procs.values() if not p.exited)
+                self._table.update(p.tgid for p in self._tracker.procs.values() if not p.exited)
             self._t0 = time.monotonic()
             # Unix time = monotonic time + this; taken once, so a process's times never move.
             self._clock = time.time() - self._t0
