@@ -40,6 +40,9 @@ TASKSTATS_CMD_ATTR_REGISTER_CPUMASK = 3
 TASKSTATS_TYPE_PID = 1
 TASKSTATS_TYPE_STATS = 3
 TASKSTATS_TYPE_AGGR_PID = 4
+# One message a read: a record is about 600 bytes (two for a thread group's last thread);
+# a bigger buffer would only be allocated and shrunk again for each.
+MESSAGE_MAX = 16 * 1024
 RCVBUF = 8 * 1024 * 1024  # about 13,000 records between two samples
 KEEP_S = 10.0  # an unclaimed record (not one of ours, or not yet known) is dropped after this
 MAX_PENDING = 100_000
@@ -203,7 +206,7 @@ def _answer(sock: socket.socket, seq: int) -> bytes | None:
     """The kernel's answer to request ``seq``: its reply message (None for a bare ack), or
     OSError for an error. Anything else read meanwhile (exit records) is dropped."""
     while True:
-        data = sock.recv(1 << 20)
+        data = sock.recv(MESSAGE_MAX)
         i = 0
         while i + 16 <= len(data):
             length, kind, _flags, got = struct.unpack_from("IHHI", data, i)
@@ -288,7 +291,7 @@ class ExitRecords:
         now = time.monotonic()
         while True:
             try:
-                data = sock.recv(1 << 20)
+                data = sock.recv(MESSAGE_MAX)
             except BlockingIOError:
                 break
             except OSError as e:
