@@ -97,17 +97,16 @@ def _parse_io(data: bytes) -> dict[str, int]:
     }
 
 
-def _own_io(pid: int, threads: int) -> dict[str, int]:
+def _own_io(pid: int, tids: list[str] | None) -> dict[str, int]:
     """The process's own I/O, summed over its live threads (/proc/PID/task/TID/io):
     /proc/PID/io adds what the process gained by reaping its children, which their own
     figures count already (and its ended threads', which its exit record has)."""
-    tids = [pid] if threads <= 1 else [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     total: dict[str, int] = {}
-    for tid in tids:
+    for tid in tids or [str(pid)]:
         try:
             data = read_bytes(f"/proc/{pid}/task/{tid}/io")
         except FileNotFoundError:
-            if tid == pid:
+            if tid == str(pid):
                 raise
             continue  # a thread that ended between listdir and open
         for k, v in _parse_io(data).items():
@@ -124,13 +123,11 @@ def _status_field(data: bytes, key: bytes) -> int | None:
     return int(data[i : data.find(b"\n", i)].split()[0])
 
 
-def _status_figures(pid: int, threads: int) -> dict[str, int]:
+def _status_figures(pid: int, tids: list[str] | None) -> dict[str, int]:
     """Context switches (summed over the live threads: /proc/PID/status has the leader's only)
     and the peak RSS (VmHWM, the same in every thread's file; none for a zombie)."""
     paths = (
-        [f"/proc/{pid}/status"]
-        if threads <= 1
-        else [f"/proc/{pid}/task/{tid}/status" for tid in os.listdir(f"/proc/{pid}/task")]
+        [f"/proc/{pid}/status"] if tids is None else [f"/proc/{pid}/task/{t}/status" for t in tids]
     )
     vol = invol = 0
     peak: int | None = None
@@ -153,13 +150,13 @@ def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def _runq_wait_s(pid: int, threads: int, ran: bytes) -> float:
+def _runq_wait_s(pid: int, tids: list[str] | None, ran: bytes) -> float:
     """Run-queue wait of the live threads, in seconds (``ran``: the main thread's schedstat:
     on-CPU ns, waiting ns, timeslices)."""
-    if threads <= 1:
+    if tids is None:
         return int(ran.split()[1]) / 1e9
     total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    for tid in tids:
         try:
             total += int(read_bytes(f"/proc/{pid}/task/{tid}/schedstat").split()[1])
         except FileNotFoundError:
@@ -178,10 +175,14 @@ def read_process(
     stat = read_stat(pid)
     if stat is None:
         return None
+    try:  # listed once for the figures summed over threads (None: the process's own files)
+        tids = None if stat.threads <= 1 else os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return None
     reasons: dict[str, str] = {}
     io: dict[str, int] = {}
     try:
-        io = _own_io(pid, stat.threads)
+        io = _own_io(pid, tids)
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -193,7 +194,7 @@ def read_process(
             if k not in io:
                 reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
     try:
-        ctx = _status_figures(pid, stat.threads)
+        ctx = _status_figures(pid, tids)
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -202,7 +203,7 @@ def read_process(
             reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
     runq: float | None = None
     try:
-        runq = _runq_wait_s(pid, stat.threads, ran)
+        runq = _runq_wait_s(pid, tids, ran)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, IndexError) as e:

@@ -58,8 +58,6 @@ FIELDS = {
     "cpu_run_virtual_total": (72, "Q"),
     "ac_pid": (128, "I"),
     "ac_ppid": (132, "I"),
-    "utime_us": (152, "Q"),
-    "stime_us": (160, "Q"),
     "minflt": (168, "Q"),
     "majflt": (176, "Q"),
     "hiwater_rss_kb": (200, "Q"),
@@ -95,8 +93,6 @@ RECORD_SIZE = 376  # up to and including ac_tgid (and its padding)
 SUMMED = (
     "cpu_run_virtual_total",
     "cpu_delay_total",
-    "utime_us",
-    "stime_us",
     "read_bytes",
     "write_bytes",
     "read_char",
@@ -149,8 +145,6 @@ class ExitRecord:
     # On CPU until the record was written (the scheduler's exact sum), which is before the
     # kernel frees the process's memory: that last step is not in it.
     cpu_time_s: float
-    cpu_user_s: float  # user/system split by the kernel's tick samples, scaled to cpu_time_s
-    cpu_system_s: float
     runq_wait_s: float  # time runnable, waiting for a CPU
     peak_rss_bytes: int
     read_bytes: int
@@ -366,8 +360,6 @@ class ExitRecords:
             return None  # another process that had this pid
         del self._pending[tgid]
         v = dict(zip(SUMMED, acc.sums, strict=True))
-        ticks = v["utime_us"] + v["stime_us"]
-        user_share = v["utime_us"] / ticks if ticks else 0.0
         return ExitRecord(
             tgid=tgid,
             ppid=acc.ppid,
@@ -375,8 +367,6 @@ class ExitRecords:
             start_s=acc.start_s,
             exit_code=acc.exit_code,
             cpu_time_s=v["cpu_run_virtual_total"] / 1e9,
-            cpu_user_s=v["cpu_run_virtual_total"] / 1e9 * user_share,
-            cpu_system_s=v["cpu_run_virtual_total"] / 1e9 * (1 - user_share),
             runq_wait_s=v["cpu_delay_total"] / 1e9,
             peak_rss_bytes=acc.peak,
             read_bytes=v["read_bytes"],
