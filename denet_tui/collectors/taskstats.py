@@ -421,9 +421,14 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
         if seen is not None and seen > figures[name]:  # type: ignore[operator]
             figures[name] = seen
     code = p.exit_code if p.exit_code is not None else rec.exit_code
+    # The name it ended with: /proc may last have read it before an exec (a forked shell),
+    # and then the arguments read were the earlier program's.
+    renamed = bool(rec.comm) and rec.comm != p.name
     out = replace(
         p,
         **figures,
+        name=rec.comm if renamed else p.name,
+        cmdline=() if renamed else p.cmdline,
         alive=False,
         cpu_percent=0.0,
         rss_bytes=0,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -95,3 +96,23 @@ def test_a_reason_given_for_a_whole_family_answers_for_each_of_its_figures() -> 
     assert p.null_reason("minor_faults") == "process ended before /proc could be read"
     assert p.null_reason("exit_code") == "why"
     assert p.null_reason("syscalls") is None  # another family: no reason given
+
+
+def test_an_exit_record_names_the_program_that_ended() -> None:
+    from denet_tui.collectors.taskstats import ExitRecord, at_exit
+
+    # /proc last read it as the forked shell, before its exec.
+    forked = ProcessSample(pid=9, ppid=1, name="sh", cmdline=("sh", "-c", "x"), alive=True)
+    figures = dict.fromkeys(
+        ("cpu_time_s", "runq_wait_s", "read_bytes", "write_bytes", "read_chars", "write_chars"),
+        0,
+    ) | dict.fromkeys(
+        ("read_syscalls", "write_syscalls", "minor_faults", "major_faults", "ctx_voluntary"), 0
+    )
+    rec = ExitRecord(
+        tgid=9, ppid=1, comm="python", start_s=0, exit_code=0, peak_rss_bytes=4096,
+        ctx_involuntary=0, threads=1, **figures,
+    )  # fmt: skip
+    ended = at_exit(forked, rec, None)
+    assert ended.name == "python" and ended.cmdline == () and not ended.alive
+    assert at_exit(replace(forked, name="python"), rec, None).cmdline == forked.cmdline
