@@ -52,6 +52,7 @@ from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.status_header import HeaderState, Starting, StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
@@ -376,10 +377,9 @@ class DenetApp(TabsMixin, App[None]):
         self.query_one(ProcessTree).scope = pid
         self.refresh_bindings()
         sparks = self.query_one(ResourceSparklines)
-        if pid is None:
-            sparks.border_title = "resources · whole tree"
-        else:
-            sparks.border_title = f"resources · subtree of {pid}"
+        set_border_title(
+            sparks, "resources · whole tree" if pid is None else f"resources · subtree of {pid}"
+        )
         self.show_latest()
 
     def action_filter(self) -> None:

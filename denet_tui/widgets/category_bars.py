@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from denet_tui.model import CategoryStat, CollectorInfo, ShareBasis, SyscallSummary
 from denet_tui.widgets.format import NA, fmt_count, fmt_int, fmt_ns, fmt_percent
+from denet_tui.widgets.redraw import set_border_title
 
 CATEGORY_STYLE = {
     "file_io": "#5fafff",
@@ -164,7 +165,7 @@ class CategoryBars(Widget):
         total_rate: float | None,
     ) -> None:
         exact = collector.has("syscalls", "exact")
-        self.border_title = title(summary, exact, total_rate)
+        set_border_title(self, title(summary, exact, total_rate))
         if (summary, rates, exact) != (self._summary, self._rates, self._exact):
             self._summary, self._rates, self._exact = summary, rates, exact
             self.refresh(layout=True)

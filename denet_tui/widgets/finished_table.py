@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 from denet_tui.model import CommandStats, FinishedSummary
 from denet_tui.visible import visible
 from denet_tui.widgets.format import fmt_bytes, fmt_int, fmt_seconds
+from denet_tui.widgets.redraw import set_border_title
 
 # (key, title, width); the command first.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -123,7 +124,7 @@ class FinishedTable(DataTable[Text]):
             self.add_row(*row, key=s.command)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
-        self.border_title = footer_line(summary)
+        set_border_title(self, footer_line(summary))
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from denet_tui.figures import figure
@@ -133,6 +134,7 @@ class ResourceSparklines(Widget):
         self._series: Sequence[Rates] = ()
         self._extremes: Extremes | None = None
         self._exact = False
+        self._drawn: tuple[Size, Text] | None = None
 
     def show(
         self,
@@ -143,14 +145,22 @@ class ResourceSparklines(Widget):
     ) -> None:
         exact = collector.has("syscalls", "exact")
         self._series, self._exact, self._extremes = tuple(series), exact, extremes
-        self.refresh()
+        before = self._drawn
+        # A flat line shifted left is the same picture: no repaint (see widgets.redraw).
+        if before is None or self._text(before[0]) != before[1]:
+            self.refresh()
 
-    def render(self) -> Text:
-        size = self.size
-        return sparklines_text(
+    def _text(self, size: Size) -> Text:
+        text = sparklines_text(
             self._series,
             exact=self._exact,
             width=size.width,
             height=size.height,
             extremes=self._extremes,
         )
+        self._drawn = (size, text)
+        return text
+
+    def render(self) -> Text:
+        drawn = self._drawn
+        return drawn[1] if drawn is not None and drawn[0] == self.size else self._text(self.size)

@@ -15,6 +15,7 @@ from denet_tui.model import CollectorInfo, SyscallSummary
 from denet_tui.rates import percentile_ns
 from denet_tui.widgets.category_bars import CATEGORY_STYLE
 from denet_tui.widgets.format import fmt_int, fmt_ns, fmt_percent
+from denet_tui.widgets.redraw import set_border_title
 
 # Columns per mode: (key, title, width), most important first: when the pane is narrow, the
 # columns at the end are left out. Every mode starts with the name.
@@ -163,8 +164,8 @@ class SyscallTable(DataTable[Text]):
         # Latency histograms may exist for the whole tree only (not per process): no P99 then.
         no_hist = mode == "time" and not any(st.hist for st in summary.by_name.values())
         without = frozenset({"p99"}) if no_hist else frozenset()
-        self.border_title = (
-            "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
+        set_border_title(
+            self, "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
         )
         width = self.scrollable_content_region.width
         if width <= 0:
