@@ -151,12 +151,16 @@ class SyscallTable(DataTable[Text]):
         self._fresh = True  # no rows sorted since the columns were (re)made
         self._summary: SyscallSummary | None = None
         self._collector: CollectorInfo | None = None
+        self._shown_width = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._sort: dict[str, dict[str, float | str]] = {}
         self.border_title = "syscalls"
 
     def show(self, summary: SyscallSummary | None, *, collector: CollectorInfo) -> None:
         exact = collector.has("syscalls", "exact")
+        width = self.scrollable_content_region.width
+        if (summary, collector, width) == (self._summary, self._collector, self._shown_width):
+            return  # the same figures (an idle tree): nothing to format again
         self._summary, self._collector = summary, collector
         if summary is None:
             return
@@ -167,9 +171,9 @@ class SyscallTable(DataTable[Text]):
         set_border_title(
             self, "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
         )
-        width = self.scrollable_content_region.width
         if width <= 0:
             return  # not laid out yet: on_resize shows it
+        self._shown_width = width
         # The sort column the user chose stays, and stays marked, whatever the width.
         chosen = self._chosen and mode == self.mode
         keep = self.sort_key if chosen else None

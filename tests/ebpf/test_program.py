@@ -39,7 +39,7 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         state = layout.task_state_type(frozenset({"syscalls"}), latency, NR_SLOTS)
         assert ct.sizeof(state) == value_size(table_fd(b, "tstate"))  # task storage
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
-        words = 3 + NR_SLOTS * (3 if latency else 2)
+        words = 4 + NR_SLOTS * (3 if latency else 2)
         assert ct.sizeof(state) == words * 8
 
 
@@ -48,4 +48,4 @@ def test_the_tree_alone_loads_without_any_family() -> None:
         # No probe family; exit records (taskstats) are the collector's own.
         assert c.info.families == {"exits": "exact"} and c.info.syscalls is None
         state = layout.task_state_type(frozenset(), True, NR_SLOTS)
-        assert ct.sizeof(state) == value_size(table_fd(c._bpf, "tstate")) == 8
+        assert ct.sizeof(state) == value_size(table_fd(c._bpf, "tstate")) == 16

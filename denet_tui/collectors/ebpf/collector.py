@@ -135,7 +135,10 @@ class EbpfCollector:
             for f in self.families:
                 f.read_ended(known)
             if self.families:
-                for serial, tid, words in tracker.live_threads():
+                active = tracker.active()
+                for f in self.families:
+                    f.begin_live(active)
+                for serial, tid, words in tracker.live_threads(active):
                     for f in self.families:
                         f.add_thread(serial, tid, words)
             processes = self._processes(status)

@@ -16,7 +16,14 @@ TRK_WAIT_EXEC = 1
 TRK_FLUSHING = 2
 PROC_EXITED = 1
 PROC_EXECED = 2
-DIAG_NAMES = ("stats_full", "procs_full", "storage_fail", "new_procs", "exits")
+DIAG_NAMES = (
+    "stats_full",
+    "procs_full",
+    "storage_fail",
+    "new_procs",
+    "exits",
+    "active_full",
+)
 
 
 class TrackVal(ct.Structure):
@@ -68,8 +75,13 @@ def syscalls_thread_type(latency: bool, nr_slots: int) -> type[ct.Structure]:
 
 @cache
 def task_state_type(families: frozenset[str], latency: bool, nr_slots: int) -> type[ct.Structure]:
-    """``struct task_state``: serial and flags, then each enabled family's fields."""
-    fields: list[tuple[str, type]] = [("serial", ct.c_uint32), ("flags", ct.c_uint32)]
+    """``struct task_state``: serial, flags and mark, then each enabled family's fields."""
+    fields: list[tuple[str, type]] = [
+        ("serial", ct.c_uint32),
+        ("flags", ct.c_uint32),
+        ("marked", ct.c_uint32),
+        ("pad", ct.c_uint32),
+    ]
     if "syscalls" in families:
         fields.append(("sc", syscalls_thread_type(latency, nr_slots)))
     return type("TaskState", (ct.Structure,), {"_fields_": fields})

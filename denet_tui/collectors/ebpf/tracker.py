@@ -2,8 +2,8 @@
 
 Seeding puts processes that already exist into the tree (the gated ``run`` child; an attached
 process and its descendants); the kernel adds what they fork. Each sample reads ``procs`` (who
-exists or existed), then the live threads' states through pidfds; processes reported ended
-are reaped from the kernel maps.
+exists or existed), ``active`` (whose threads changed), then those processes' live threads'
+states through pidfds; processes reported ended are reaped from the kernel maps.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ class Tracker:
     def __init__(self, bpf: Any, cpu_bits: int, state: type[ct.Structure]) -> None:
         self._tracked = bpf[b"tracked"]
         self._procs_map = bpf[b"procs"]
+        self._active = bpf[b"active"]
+        self._generation = bpf[b"generation"]
+        self._gen = 1  # a new thread's mark (0) is never current: its first change marks it
+        self._generation[ct.c_int(0)] = ct.c_uint32(self._gen)
         self._tstate_fd = bpf_maps.table_fd(bpf, "tstate")
         self._state = state
         self._cpu_bits = cpu_bits
@@ -139,13 +143,25 @@ class Tracker:
             default=0,
         )
 
-    def live_threads(self) -> Iterator[tuple[int, int, memoryview]]:
-        """(serial, tid, state as u64 words) of every live thread of the tree, one at a time
-        (the words are only valid until the next one)."""
+    def active(self) -> set[int]:
+        """Serials of the processes whose threads changed state since the previous call, or
+        the one before: a mark made while we read (the program read the old generation, its
+        update lands after our dump) is caught the next time. Call after reading the maps of
+        ended threads: a thread that ends marks before it moves its figures there."""
+        since = self._gen - 1
+        self._gen += 1
+        self._generation[ct.c_int(0)] = ct.c_uint32(self._gen)
+        return {key[0] for key, (gen,) in bpf_maps.dump_raw(self._active, "I", "I") if gen >= since}
+
+    def live_threads(self, active: set[int]) -> Iterator[tuple[int, int, memoryview]]:
+        """(serial, tid, state as u64 words) of every live thread of the ``active`` processes,
+        one at a time (the words are only valid until the next one)."""
         buf = self._state()
         words = memoryview(buf).cast("B").cast("Q")
-        for p in self.procs.values():
-            if p.exited:
+        procs = self.procs
+        for serial in active:
+            p = procs.get(serial)
+            if p is None or p.exited:
                 continue
             if p.proc is not None and p.proc.threads == 1:
                 # Single-threaded at the last reading: a thread made since is read next time
@@ -183,7 +199,9 @@ class Tracker:
 
     def reap(self, procs: list[Proc]) -> None:
         """Forget ``procs``: their kernel entries, and our own records of them."""
-        bpf_maps.delete_many(self._procs_map, [(p.serial,) for p in procs], "I")
+        keys = [(p.serial,) for p in procs]
+        bpf_maps.delete_many(self._procs_map, keys, "I")
+        bpf_maps.delete_many(self._active, keys, "I")
         for p in procs:
             self.procs.pop(p.serial, None)
 

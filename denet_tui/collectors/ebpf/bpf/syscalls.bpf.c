@@ -82,6 +82,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
     u32 nr = ctx->args[1];
     if (still_waiting(s, nr))
         return 0;
+    mark_active(s, 0);
     /* Counted on entry: exit and exit_group never return, a successful execve returns into a
      * new program, fork returns twice, rt_sigreturn returns into the interrupted code. */
     if (nr < NR_SLOTS)
@@ -99,6 +100,8 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     /* No call in progress: not ours, or a new thread or child returning from fork. */
     if (!s || !s->sc.enter_ns)
         return 0;
+    /* Again: a call that sleeps through a sample ends in a later generation. */
+    mark_active(s, 0);
     u64 dt = bpf_ktime_get_ns() - s->sc.enter_ns;
     s->sc.enter_ns = 0;
     u32 nr = s->sc.nr;
@@ -140,6 +143,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     u32 n = nr;                             /* unsigned from here: the verifier bounds it */
     if (still_waiting(s, n))
         return 0;
+    mark_active(s, 0);
     if (n >= NR_SLOTS) {
         count_outside(s, n, ret, 0);
         return 0;

@@ -59,6 +59,8 @@ struct proc_info {
 struct task_state {
     u32 serial;
     u32 flags;                      /* TRK_* copied from `tracked` when the thread is adopted */
+    u32 marked;                     /* the `generation` its process was last marked active in */
+    u32 pad;
     SYSCALLS_THREAD_STATE
 };
 
@@ -69,6 +71,7 @@ enum {
     DIAG_STORAGE_FAIL,              /* a thread not followed: its storage could not be made */
     DIAG_NEW_PROCS,                 /* processes that joined the tree */
     DIAG_EXITS,                     /* processes that left it */
+    DIAG_ACTIVE_FULL,               /* a change not marked in `active`: map full (retried) */
     DIAG_N,
 };
 
@@ -78,6 +81,12 @@ BPF_TASK_STORAGE(tstate, struct task_state);
 /* Serials are made per CPU, without atomics: (counter << SERIAL_CPU_BITS) | cpu. */
 BPF_PERCPU_ARRAY(next_serial, u32, 1);
 BPF_PERCPU_ARRAY(diag, u64, DIAG_N);
+/* `active`: serial -> the `generation` in which a thread of that process last changed its
+ * state (made a call, or ended). User space bumps `generation` at each sample and reads the
+ * states of marked processes only: an idle process costs it nothing. A thread marks once per
+ * generation; entries go when the process is reaped. */
+BPF_ARRAY(generation, u32, 1);
+BPF_F_TABLE("hash", u32, u32, active, MAX_PROCS, BPF_F_NO_PREALLOC);
 
 static __always_inline void diag_add(int i, u64 n)
 {
@@ -89,6 +98,24 @@ static __always_inline void diag_add(int i, u64 n)
 static __always_inline void diag_inc(int i)
 {
     diag_add(i, 1);
+}
+
+/* The thread's state changed (or is about to): mark its process in `active`. ``always``: even
+ * if marked in this generation already (a thread that ends marks before moving its figures,
+ * so user space never keeps a copy of a state that is also in the maps). */
+static __always_inline void mark_active(struct task_state *s, int always)
+{
+    u32 zero = 0;
+    u32 *g = generation.lookup(&zero);
+    if (!g)
+        return;
+    u32 gen = *g;
+    if (s->marked == gen && !always)
+        return;
+    if (active.update(&s->serial, &gen))
+        diag_inc(DIAG_ACTIVE_FULL);         /* not marked: the next change tries again */
+    else
+        s->marked = gen;
 }
 
 static __always_inline u32 current_tgid(void)
@@ -209,6 +236,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
         /* Set before the first move: user space reads the maps first and thread states
          * second, so a thread is never counted in both places. */
         s->flags |= TRK_FLUSHING;
+        mark_active(s, 1);
 #if FAMILY_SYSCALLS
         syscalls_thread_exit(s);
 #endif

@@ -22,8 +22,12 @@ class Family(Protocol):
         """Read what the kernel moved out of ended threads (before the live threads), for the
         processes ``known`` (serials); entries of any other are stray: dropped and counted."""
 
+    def begin_live(self, active: set[int]) -> None:
+        """The live threads of the ``active`` processes (serials) are read next: what it
+        keeps of their threads goes; what it keeps of the others' (idle since) stands."""
+
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
-        """A live thread's state as u64 words (read through its pidfd), of process ``serial``."""
+        """A live thread's state as u64 words (read through its pidfd), of an active process."""
 
     def forget(self, serials: list[int]) -> None:
         """These processes were reported ended a while ago: drop their kernel entries and

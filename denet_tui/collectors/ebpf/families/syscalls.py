@@ -2,7 +2,8 @@
 
 Figures of a process come from three places, read in this order each sample so that a thread
 is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``stats`` (ended threads),
-then each live thread's array (through its pidfd, by the collector). A process's ``stats``
+then each live thread's array (through its pidfd, by the collector) of the processes marked
+active since the last sample; what was read of the others' threads stands. A process's ``stats``
 entries stay until it has been reported ended; what reaches ``stats`` after that (a thread
 still exiting) is counted in ``late_calls``. Latency histograms are kept per syscall for the whole
 tree; they are attached to the tree summary, not to each process.
@@ -74,14 +75,16 @@ class SyscallsFamily:
             raise CollectorError(f"no syscall table for this architecture ({os.uname().machine})")
         self._names: dict[int, tuple[str, str]] = {}
         self._ended: dict[int, Counts] = {}  # this sample's `stats`, per serial
-        self._live: dict[int, Counts] = {}  # this sample's live threads, per serial
+        self._live: dict[int, Counts] = {}  # live threads, per serial (kept while idle)
         self._stat_keys: dict[int, list[tuple[int, int]]] = {}
         self._shown: dict[int, Counts] = {}  # last figures returned: the floor for the next
         self._sections: dict[int, ProcessSyscalls] = {}  # last section returned, per serial
-        self._threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}  # last parse per thread
-        self._seen_threads: dict[tuple[int, int], tuple[bytes, Counts]] = {}
+        # Last parse of each live thread, per serial then tid; of the active processes, the
+        # previous one (a thread whose array is unchanged is not parsed again).
+        self._threads: dict[int, dict[int, tuple[bytes, Counts]]] = {}
+        self._before: dict[int, dict[int, tuple[bytes, Counts]]] = {}
         self._changed: set[int] = set()  # serials with a thread whose array changed
-        self._summed: set[int] = set()
+        self._summed: set[int] = set()  # serials whose _live entry is a sum of our own
         self._kernel_stats = 0
         self.late_calls = 0  # calls that reached the kernel maps after their process was shown
         self._forgotten: dict[int, float] = {}  # serial -> when it was forgotten (for a while)
@@ -110,10 +113,8 @@ class SyscallsFamily:
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
-        self._ended, self._live, self._stat_keys = {}, {}, {}
-        self._threads, self._seen_threads = self._seen_threads, {}
+        self._ended, self._stat_keys = {}, {}
         self._changed = set()
-        self._summed: set[int] = set()  # serials whose _live entry is a sum of our own
         rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
         self._kernel_stats = len(rows)
         stray: list[tuple[int, int]] = []
@@ -135,13 +136,20 @@ class SyscallsFamily:
         if stray:
             bpf_maps.delete_many(self._stats, stray)
 
+    def begin_live(self, active: set[int]) -> None:
+        self._summed = set()
+        live, threads, before = self._live, self._threads, {}
+        for serial in active:
+            live.pop(serial, None)
+            before[serial] = threads.pop(serial, None) or {}
+        self._before = before
+
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         # The thread state as u64 words (ctypes attribute access per slot is far slower): the
         # counts start after enter_ns and nr/dropped, one `struct counts` per syscall number.
         base = self._words + 2
         raw = words[base:].tobytes()
-        key = (serial, tid)
-        cached = self._threads.get(key)
+        cached = self._before[serial].get(tid)
         if cached is not None and cached[0] == raw:
             counts = cached[1]  # it made no call since the last sample: nothing to parse
         else:
@@ -152,7 +160,7 @@ class SyscallsFamily:
                 if c:
                     at = base + nr * stride
                     add(counts, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
-        self._seen_threads[key] = (raw, counts)
+        self._threads.setdefault(serial, {})[tid] = (raw, counts)
         acc = self._live.get(serial)
         if acc is None:
             self._live[serial] = counts  # the thread's own (cached): read, never changed
@@ -179,6 +187,8 @@ class SyscallsFamily:
                 0, sum(v[0] for v in ended.values()) - sum(v[0] for v in shown.values())
             )
             self._sections.pop(serial, None)
+            self._live.pop(serial, None)
+            self._threads.pop(serial, None)
         bpf_maps.delete_many(self._stats, doomed)
 
     # -- figures -------------------------------------------------------------------------
