@@ -54,6 +54,7 @@ from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
+from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import HeaderState, Starting, StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 
@@ -84,6 +85,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("1", "show_tab('overview')", "Overview", show=False),
         Binding("2", "show_tab('syscalls')", "Syscalls", show=False),
         Binding("3", "show_tab('finished')", "Finished", show=False),
+        Binding("4", "show_tab('summary')", "Summary", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -151,6 +153,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield SyscallTable(id="syscalls-table")
             with TabPane("3 Finished", id="finished"):
                 yield FinishedTable(id="finished-table")
+            with TabPane("4 Summary", id="summary"):
+                yield RunSummaryView(id="summary-view")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -331,6 +335,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
             elif active == "finished":
                 self.query_one(FinishedTable).show(self.finished.summary())
+            elif active == "summary":
+                self.query_one(RunSummaryView).show(snap, info)
             self.query_one(ResourceSparklines).show(tl.series, collector=info, extremes=tl.extremes)
 
     def _show_header(self) -> None:

@@ -147,13 +147,15 @@ class CounterSums:
         """Per figure, how many processes it leaves out (they have no such figure)."""
         return {f.key: n for f, n in zip(COUNTERS, self.missing, strict=True) if n}
 
-    def totals(self, *, live: int, ended: int) -> TreeTotals:
-        """These sums as the tree's totals, over ``live`` + ``ended`` processes."""
+    def totals(self, *, live: int, ended: int, **peaks: int | None) -> TreeTotals:
+        """These sums as the tree's totals, over ``live`` + ``ended`` processes (with the
+        tree's ``peaks``, model.PEAKS, kept by whoever sees every snapshot)."""
         return TreeTotals(
             processes_seen=live + ended,
             processes_live=live,
             processes_ended=ended,
             **{f.key: v for f, v in zip(COUNTERS, self.values, strict=True)},
+            **peaks,
             unknown=self.unknown(),
         )
 
@@ -178,6 +180,8 @@ class TreeLedger:
         self._live: dict[int, ProcessSample] = {}  # as counted in the sums below
         self._live_counters = CounterSums()
         self._live_syscalls = SyscallSums()
+        self._peak_max: int | None = None  # the largest peak_rss_bytes listed
+        self._sum_peak: int | None = None  # the largest sum of listed live RSS
 
     def _count(self, p: ProcessSample, sign: int) -> None:
         self._live_counters.add(p, sign)
@@ -186,7 +190,14 @@ class TreeLedger:
     def account(self, listed: Iterable[ProcessSample]) -> tuple[TreeTotals, SyscallSummary]:
         was, now = self._live, {}
         live = ended = 0
+        peak_max, rss_sum, rss_known = self._peak_max, 0, False
         for p in listed:
+            peak = p.peak_rss_bytes
+            if peak is not None and (peak_max is None or peak > peak_max):
+                peak_max = peak
+            if p.alive and p.rss_bytes is not None:
+                rss_sum += p.rss_bytes
+                rss_known = True
             before = was.pop(p.pid, None)
             if before is p:
                 now[p.pid] = p
@@ -214,5 +225,16 @@ class TreeLedger:
         sums.add_sums(self._ended_syscalls)
         sums.add_sums(self._live_syscalls)
         self._ended_count += ended
-        totals = counters.totals(live=live, ended=self._ended_count)
+        self._peak_max = peak_max
+        if rss_known and (self._sum_peak is None or rss_sum > self._sum_peak):
+            self._sum_peak = rss_sum
+        # A sum is never below one of its parts: a process that peaked between two snapshots
+        # raises the sum's peak to at least its own.
+        sum_peak = max((v for v in (self._sum_peak, peak_max) if v is not None), default=None)
+        totals = counters.totals(
+            live=live,
+            ended=self._ended_count,
+            peak_rss_max_bytes=peak_max,
+            rss_sum_peak_bytes=sum_peak,
+        )
         return totals, sums.summary(self._basis, exact=self._exact)

@@ -57,6 +57,15 @@ DOC_TOTALS = (
     "the tree's counters over every process ever seen, alive or ended (nothing is lost when a "
     "process leaves `processes`)"
 )
+# The tree's peak memory, two ways (what `/usr/bin/time -v` calls maximum resident set size is
+# the first: the largest of any one process).
+PEAKS = {
+    "peak_rss_max_bytes": "the largest peak RSS of any one process of the tree, alive or ended "
+    "(each process's peak_rss_bytes: exact at exit where exit records give it)",
+    "rss_sum_peak_bytes": "at least this much at once: the largest sum of the live processes' "
+    "RSS at any snapshot (sampled once an interval), or peak_rss_max_bytes if larger (a sum is "
+    "never below one of its parts)",
+}
 DOC_ENDED_BY = (
     "why watching ended: finished (the root and every process of its tree ended), root_exited "
     "(--exit-with-root), time_limit (--duration), quit (q, ctrl+c, or a signal to denet-tui)"
@@ -301,6 +310,8 @@ def _tree_totals() -> type:
     for f in COUNTERS:
         tp = (float if f.unit == "seconds" else int) | None
         fields.append((f.key, tp, field(default=None, metadata={"doc": f.doc})))
+    for key, doc in PEAKS.items():
+        fields.append((key, int | None, field(default=None, metadata={"doc": doc})))
     fields.append(
         ("unknown", Mapping[str, int], field(default_factory=dict, metadata={"doc": DOC_UNKNOWN}))
     )

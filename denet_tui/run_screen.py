@@ -12,6 +12,7 @@ from denet_tui.pump import open_sinks
 from denet_tui.session import Session
 from denet_tui.terminal_watch import is_terminal, watch_terminal
 from denet_tui.visible import tell
+from denet_tui.widgets.run_summary import summary_text
 
 
 def run_tui(session: Session) -> int:
@@ -54,4 +55,8 @@ def run_tui(session: Session) -> int:
         return EXIT_ARMING_FAILED
     if not session.armed and session.target is not None and session.target.mode == "run":
         return EXIT_QUIT_BEFORE_RUN
+    last = app.pump.last
+    if last is not None and not app.replay:
+        for line in summary_text(last, app.collector_info):
+            tell(line)
     return code

@@ -1,5 +1,6 @@
 """The screen's tabs: the Overview, one per probe family with a view of its own (shown only
-when that family is there), and Finished (ended processes by command, from every collector).
+when that family is there), Finished (ended processes by command, from every collector) and
+Summary (the tree's totals, as /usr/bin/time -v lists them).
 Number keys and Tab switch; the scope, filter and pause apply to every tab."""
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ else:
     _Base = object
 
 # Tab id -> the probe family it needs (None: always there). In the order of their number keys.
-TABS: dict[str, str | None] = {"overview": None, "syscalls": "syscalls", "finished": None}
+TABS: dict[str, str | None] = {
+    "overview": None,
+    "syscalls": "syscalls",
+    "finished": None,
+    "summary": None,
+}
 
 
 class TabsMixin(_Base):

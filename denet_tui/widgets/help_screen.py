@@ -22,7 +22,7 @@ KEYS = (
     ("s", "cycle the sort of the focused pane (process tree, syscall or finished table)"),
     ("/", "filter processes by name or command line (esc clears)"),
     ("o", "show or hide the command's output"),
-    ("1 2 3 tab", "the Overview, Syscalls (the whole table) or Finished (ended, by command) tab"),
+    ("1 2 3 4 tab", "Overview, Syscalls (whole table), Finished (by command), Summary (time -v)"),
     ("space", "fold or unfold a process"),
     ("?", "this help"),
 )

@@ -34,6 +34,7 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         b = c._bpf
         assert ct.sizeof(layout.TrackVal) == ct.sizeof(b[b"tracked"].Leaf)
         assert ct.sizeof(layout.ProcInfo) == ct.sizeof(b[b"procs"].Leaf)
+        assert ct.sizeof(layout.ExecArgv) == ct.sizeof(b[b"exec_argv"].Leaf)
         assert ct.sizeof(layout.StatKey) == ct.sizeof(b[b"stats"].Key)
         assert ct.sizeof(layout.counts_type(latency)) == ct.sizeof(b[b"stats"].Leaf)
         state = layout.task_state_type(frozenset({"syscalls"}), latency, NR_SLOTS)

@@ -202,3 +202,54 @@ def test_without_exit_records_an_ended_process_keeps_its_last_reading() -> None:
     root = lines[0]["target"]["pid"]
     readings = [p["read_chars"] for s in snaps for p in s["processes"] if p["pid"] == root]
     assert readings[-1] is not None and readings[-1] == max(readings) > 0, readings
+
+
+# /usr/bin/time -v around a tree: a child touching 60 MiB and ten short shells.
+TIMED = (
+    "python3 -c 'b = bytearray(60 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1'; "
+    "for i in 1 2 3 4 5 6 7 8 9 10; do sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done'; "
+    "done"
+)
+
+
+def time_v(path: Path) -> dict[str, float]:
+    """``/usr/bin/time -v``'s figures by their label."""
+    out = {}
+    for line in path.read_text().splitlines():
+        label, _, value = line.strip().rpartition(": ")
+        try:
+            out[label] = float(value)
+        except ValueError:
+            continue
+    return out
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_the_tree_totals_equal_usr_bin_time_v(collector: str, tmp_path: Path) -> None:
+    truth_file = tmp_path / "time-v.txt"
+    code, lines, err = run_json(
+        "run", "--json", "--collector", collector, "--",
+        "/usr/bin/time", "-v", "-o", str(truth_file), "sh", "-c", TIMED,
+    )  # fmt: skip
+    assert code == 0, err
+    truth = time_v(truth_file)
+    end = lines[-1]
+    assert end["kind"] == "end"
+    t = end["totals"]
+    # time -v's maximum RSS is its largest child's: ours, the largest process of the tree.
+    assert t["peak_rss_max_bytes"] == pytest.approx(
+        truth["Maximum resident set size (kbytes)"] * 1024, rel=0.02
+    )
+    assert t["rss_sum_peak_bytes"] >= t["peak_rss_max_bytes"]
+    # Ours include /usr/bin/time itself (a small C program), time -v's only its children; an
+    # exit record misses each process's teardown after it (1-3 ms here: see the README).
+    cpu = truth["User time (seconds)"] + truth["System time (seconds)"]
+    assert cpu - 0.003 * t["processes_seen"] - 0.02 <= t["cpu_time_s"] <= cpu * 1.05 + 0.05
+    minor = truth["Minor (reclaiming a frame) page faults"]
+    assert minor <= t["minor_faults"] <= minor * 1.02 + 300
+    assert t["major_faults"] >= truth["Major (requiring I/O) page faults"]
+    # Exit records miss each process's last voluntary switch (the one inside exit): at most one
+    # per process fewer; /usr/bin/time's own add a few.
+    vol = truth["Voluntary context switches"]
+    assert vol - t["processes_seen"] <= t["ctx_voluntary"] <= vol + 20
+    assert not set(t["unknown"]) - {"syscalls"}  # /proc counts none: sampled

@@ -74,3 +74,12 @@ def test_syscalls_tab(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_summary_tab(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot)
+        await pilot.press("4")
+        await pilot.pause()
+
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)

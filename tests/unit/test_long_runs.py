@@ -205,3 +205,35 @@ def test_a_malformed_syscall_row_is_a_one_line_error(row: object) -> None:
     d["processes"][0]["syscalls"]["by_name"] = {"read": row}
     with pytest.raises(ValueError, match="read|object"):
         Snapshot.from_dict(d)
+
+
+def test_the_tree_peak_memory_is_the_largest_process_and_the_largest_sum() -> None:
+    ledger = TreeLedger("count", exact=True)
+    mib = 1 << 20
+    a = snap(1, proc(1, rss_bytes=10 * mib, peak_rss_bytes=12 * mib), ledger=ledger)
+    # The sum's peak is at least the largest process's own peak.
+    assert (a.totals.peak_rss_max_bytes, a.totals.rss_sum_peak_bytes) == (12 * mib, 12 * mib)
+    b = snap(
+        2,
+        proc(1, rss_bytes=5 * mib, peak_rss_bytes=12 * mib),
+        proc(2, rss_bytes=30 * mib, peak_rss_bytes=40 * mib),
+        ledger=ledger,
+    )
+    assert (b.totals.peak_rss_max_bytes, b.totals.rss_sum_peak_bytes) == (40 * mib, 40 * mib)
+    b2 = snap(
+        2.5,
+        proc(1, rss_bytes=20 * mib, peak_rss_bytes=20 * mib),
+        proc(2, rss_bytes=30 * mib, peak_rss_bytes=40 * mib),
+        ledger=ledger,
+    )
+    assert (b2.totals.peak_rss_max_bytes, b2.totals.rss_sum_peak_bytes) == (40 * mib, 50 * mib)
+    # 2 ended (listed once more, not alive: its RSS is no longer summed); both peaks stay.
+    c = snap(
+        3,
+        proc(1, rss_bytes=6 * mib, peak_rss_bytes=12 * mib),
+        proc(2, alive=False, rss_bytes=0, peak_rss_bytes=41 * mib),
+        ledger=ledger,
+    )
+    assert (c.totals.peak_rss_max_bytes, c.totals.rss_sum_peak_bytes) == (41 * mib, 50 * mib)
+    d = snap(4, proc(1, rss_bytes=6 * mib, peak_rss_bytes=12 * mib), ledger=ledger)
+    assert (d.totals.peak_rss_max_bytes, d.totals.rss_sum_peak_bytes) == (41 * mib, 50 * mib)

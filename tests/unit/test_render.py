@@ -15,6 +15,7 @@ from denet_tui.model import (
     SyscallStat,
     SyscallSummary,
     TargetStatus,
+    TreeTotals,
     Watched,
 )
 from denet_tui.rates import Rates
@@ -44,6 +45,7 @@ from denet_tui.widgets.process_tree import (
     visible,
 )
 from denet_tui.widgets.resource_sparklines import spark_rows, sparklines_text
+from denet_tui.widgets.run_summary import summary_lines
 from denet_tui.widgets.status_header import HeaderState
 from denet_tui.widgets.status_header import header_text as status_text
 from denet_tui.widgets.syscall_table import fitting, table_rows
@@ -353,3 +355,30 @@ def test_control_characters_from_processes_are_made_visible() -> None:
 def test_bidirectional_controls_and_bytes_that_are_not_text_are_made_visible() -> None:
     assert visible_text("evil\u202etxt.exe") == "evil\\u202etxt.exe"
     assert visible_text("a\udc9bb") == "a\\x9bb"  # a byte of argv that was not UTF-8
+
+
+def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> None:
+    totals = TreeTotals(
+        processes_seen=3,
+        processes_ended=2,
+        cpu_time_s=1.5,
+        minor_faults=1200,
+        major_faults=0,
+        peak_rss_max_bytes=40 << 20,
+        rss_sum_peak_bytes=None,
+        syscalls=4321,
+        unknown={"cpu_time_s": 1},
+    )
+    snap = Snapshot(3.0, 0.0, TargetStatus(1, "exited", 0), (), totals=totals)
+    rows = dict(summary_lines(snap, CollectorInfo("ebpf", "exact", "")))
+    assert rows["Command"] == "exited with code 0"
+    assert rows["Elapsed (wall clock) time"] == "3.00s"
+    assert rows["CPU time, user + system"] == (
+        "1.50s  (50% of one core)  (lower bound: 1 process without it)"
+    )
+    assert rows["Maximum resident set size"] == "40.0 MiB  (largest process)"
+    assert rows["Peak of the summed RSS"] == "—"  # unknown, never 0
+    assert rows["Page faults"] == "0 major, 1,200 minor"
+    assert rows["Context switches"] == "—"
+    assert rows["System calls"] == "4,321 (exact)"
+    assert rows["Processes"] == "3 (2 ended)"

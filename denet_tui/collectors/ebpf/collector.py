@@ -257,7 +257,6 @@ class EbpfCollector:
     ) -> ProcessSample:
         """The process as /proc last saw it (or as the kernel did, if /proc never could), with
         the kernel's start and end times and exit status, and the families' ``sections``."""
-        argv = self._target.started_argv(p.tgid) if self._target is not None else ()
         base = p.proc
         target = self._target
         root = target is not None and p.tgid == target.pid
@@ -286,7 +285,7 @@ class EbpfCollector:
                 pid=p.tgid,
                 ppid=p.ppid,
                 name=p.comm,
-                cmdline=argv,
+                cmdline=self._argv(p),
                 alive=not p.exited,
                 **times,
                 **sections,
@@ -298,7 +297,7 @@ class EbpfCollector:
         if p.comm != base.name or not base.cmdline:
             # /proc last saw an earlier program of this process (the gated child before its
             # exec, a shell before `exec`), or none: its command line is not this one's.
-            extra["cmdline"] = argv
+            extra["cmdline"] = self._argv(p)
         if reasons:
             extra["null_reasons"] = {**base.null_reasons, **reasons}
         return replace(
@@ -310,6 +309,12 @@ class EbpfCollector:
             **sections,
             **extra,
         )
+
+    def _argv(self, p: Proc) -> tuple[str, ...]:
+        """The command line of the process's last exec: the one we ran (the run root), else
+        the one the kernel read at the exec."""
+        started = self._target.started_argv(p.tgid) if self._target is not None else ()
+        return started or self._tracker.argv(p.serial)
 
     def _diagnostics(self, totals: TreeTotals, seconds: float) -> dict:
         diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}

@@ -26,6 +26,22 @@ DIAG_NAMES = (
 )
 
 
+ARGV_BYTES = 512  # a power of two
+ARGV_MAX = 32
+ARGV_TRUNCATED = 1
+ARGV_FAULT = 2
+
+
+class ExecArgv(ct.Structure):
+    _fields_ = [
+        ("argc", ct.c_uint32),
+        ("len", ct.c_uint32),
+        ("flags", ct.c_uint32),
+        ("pad", ct.c_uint32),
+        ("buf", ct.c_char * (2 * ARGV_BYTES)),
+    ]
+
+
 class TrackVal(ct.Structure):
     _fields_ = [("serial", ct.c_uint32), ("flags", ct.c_uint32)]
 

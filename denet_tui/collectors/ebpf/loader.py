@@ -15,6 +15,7 @@ from typing import Any
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
+from denet_tui.collectors.ebpf.layout import ARGV_BYTES, ARGV_MAX
 from denet_tui.collectors.ebpf.support import missing_capabilities, quiet_stderr
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS
 from denet_tui.syscalls import machine_arch, table
@@ -65,6 +66,8 @@ def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
         "HAVE_GROUP_DEAD": int(tracefs_has("sched/sched_process_exit", "group_dead")),
         "NR_EXECVE": nr.get("execve", -1),
         "NR_EXECVEAT": nr.get("execveat", -1),
+        "ARGV_BYTES": ARGV_BYTES,
+        "ARGV_MAX": ARGV_MAX,
     }
     for f in fams:
         defines[f"FAMILY_{f.name.upper()}"] = 1

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
-from denet_tui.collectors.ebpf.layout import PROC_EXITED, TRK_FLUSHING
+from denet_tui.collectors.ebpf.layout import (
+    ARGV_FAULT,
+    ARGV_TRUNCATED,
+    PROC_EXITED,
+    TRK_FLUSHING,
+    ExecArgv,
+)
 from denet_tui.collectors.proc_reader import read_stat
 from denet_tui.collectors.tree_scan import descendants
 from denet_tui.model import ProcessSample
@@ -50,6 +56,8 @@ class Tracker:
         self._tracked = bpf[b"tracked"]
         self._procs_map = bpf[b"procs"]
         self._active = bpf[b"active"]
+        self._argv = bpf[b"exec_argv"]
+        self._argv_buf = ExecArgv()
         self._generation = bpf[b"generation"]
         self._gen = 1  # a new thread's mark (0) is never current: its first change marks it
         self._generation[ct.c_int(0)] = ct.c_uint32(self._gen)
@@ -192,6 +200,19 @@ class Tracker:
         finally:
             os.close(pidfd)
 
+    def argv(self, serial: int) -> tuple[str, ...]:
+        """The arguments of the process's last exec, as the kernel read them from the caller
+        (a cut one ends in "…"); () if it made none we saw, or none could be read."""
+        a = self._argv_buf
+        if not bpf_maps.lookup(self._argv.map_fd, ct.c_uint32(serial), a) or not a.argc:
+            return ()
+        buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
+        raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
+        args = [b.decode(errors="backslashreplace") for b in raw.split(b"\0")[: a.argc]]
+        if a.flags & (ARGV_TRUNCATED | ARGV_FAULT):
+            args[-1] += "…"
+        return tuple(args)
+
     def due_for_reaping(self) -> list[Proc]:
         """Processes reported ended: their kernel entries can go (anything of theirs that
         reaches the maps later is counted as late, see the syscalls family)."""
@@ -202,6 +223,7 @@ class Tracker:
         keys = [(p.serial,) for p in procs]
         bpf_maps.delete_many(self._procs_map, keys, "I")
         bpf_maps.delete_many(self._active, keys, "I")
+        bpf_maps.delete_many(self._argv, keys, "I")
         for p in procs:
             self.procs.pop(p.serial, None)
 

@@ -7,7 +7,8 @@
  * `-DFAMILY_<NAME>=1`; its hooks below are called only then. Tracepoints only (no kprobes):
  *
  *   task:task_newtask           a new task; clone_flags tells a thread from a process
- *   sched:sched_process_exec    the process has a new name
+ *   sched:sched_process_exec    the process has a new name (and the arguments read at entry)
+ *   syscalls:sys_enter_execve, sys_enter_execveat   an exec's arguments, read from the caller
  *   sched:sched_process_exit    a thread ends; with group_dead, the whole process
  *   syscalls:sys_enter_exit_group   the process's exit code
  *
@@ -23,6 +24,7 @@
  *   SERIAL_CPU_BITS  bits of a serial that hold the CPU it was made on
  *   HAVE_GROUP_DEAD  sched_process_exit has the group_dead field (Linux >= 6.13)
  *   NR_EXECVE, NR_EXECVEAT  this architecture's numbers (run mode waits for the exec)
+ *   ARGV_BYTES, ARGV_MAX    what is kept of an exec's arguments (see `exec_argv`)
  *
  * Layouts shared with user space are mirrored once, in collectors/ebpf/layout.py; a test
  * compares their sizes with the ones BCC derives from this source.
@@ -210,12 +212,95 @@ static __always_inline struct proc_info *current_proc(void)
     return procs.lookup(&serial);
 }
 
+/* The arguments of an exec, as NUL-terminated strings in `buf`, so that a process /proc never
+ * read (it lived a millisecond) still has its command line. Read at entry, from the caller's
+ * memory (after a successful exec it is gone): a page not yet faulted in cannot be read from
+ * here, which `flags` says. At most ARGV_MAX arguments; a string may start anywhere below
+ * ARGV_BYTES and run for up to ARGV_BYTES more (so that the verifier can bound each read). */
+struct exec_argv {
+    u32 argc;                       /* strings in buf */
+    u32 len;                        /* bytes of buf used */
+    u32 flags;                      /* ARGV_* */
+    u32 pad;
+    char buf[2 * ARGV_BYTES];
+};
+#define ARGV_TRUNCATED 1            /* more arguments or longer ones than were kept */
+#define ARGV_FAULT 2                /* a read failed: the rest is missing */
+
+BPF_PERCPU_ARRAY(argv_scratch, struct exec_argv, 1);
+/* tid -> the arguments of its exec in progress; serial -> those of its last successful exec. */
+BPF_F_TABLE("hash", u32, struct exec_argv, exec_pending, MAX_PROCS, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("hash", u32, struct exec_argv, exec_argv, MAX_PROCS, BPF_F_NO_PREALLOC);
+
+static __always_inline void read_argv(u64 argv)
+{
+    u32 tgid = current_tgid();
+    if (!tracked.lookup(&tgid))
+        return;
+    u32 zero = 0;
+    struct exec_argv *a = argv_scratch.lookup(&zero);
+    if (!a)
+        return;
+    a->argc = 0;
+    a->flags = 0;
+    u32 off = 0;
+    for (int i = 0; i <= ARGV_MAX; i++) {
+        u64 p = 0;
+        if (bpf_probe_read_user(&p, sizeof(p), (void *)(argv + i * sizeof(u64)))) {
+            a->flags |= ARGV_FAULT;
+            break;
+        }
+        if (!p)
+            break;
+        if (i == ARGV_MAX || off >= ARGV_BYTES) {
+            a->flags |= ARGV_TRUNCATED;
+            break;
+        }
+        long n = bpf_probe_read_user_str(&a->buf[off & (ARGV_BYTES - 1)], ARGV_BYTES, (void *)p);
+        if (n <= 0) {
+            a->flags |= ARGV_FAULT;
+            break;
+        }
+        if (n == ARGV_BYTES)
+            a->flags |= ARGV_TRUNCATED;     /* cut to fit, or exactly this long: we cannot tell */
+        off = (off & (ARGV_BYTES - 1)) + n;
+        a->argc++;
+    }
+    a->len = off;
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    exec_pending.update(&tid, a);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+    read_argv((u64)args->argv);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
+{
+    read_argv((u64)args->argv);
+    return 0;
+}
+
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
-    struct proc_info *info = current_proc();
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return 0;
+    u32 serial = t->serial;
+    struct proc_info *info = procs.lookup(&serial);
     if (info) {
         bpf_get_current_comm(info->comm, sizeof(info->comm));
         info->flags |= PROC_EXECED;
+    }
+    /* A thread other than the leader that execs takes the leader's pid: old_pid was its own. */
+    u32 old = args->old_pid;
+    struct exec_argv *a = exec_pending.lookup(&old);
+    if (a) {
+        exec_argv.update(&serial, a);
+        exec_pending.delete(&old);
     }
     return 0;
 }
@@ -242,6 +327,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
         tstate.task_storage_delete(task);
     }
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    exec_pending.delete(&tid);              /* an exec that failed, the last thing it tried */
     if (!group_dead)
         return 0;                           /* a thread; the process lives on */
     u32 tgid = current_tgid();

@@ -1,0 +1,80 @@
+"""The whole tree's figures, the way ``/usr/bin/time -v`` lists them: on screen (tab 4) and
+printed when the screen closes, from the same totals as the ``end`` record."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from denet_tui.model import CollectorInfo, Snapshot
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_seconds, fmt_status
+
+
+def _known(totals: object, key: str) -> str:
+    """`` (N processes without it)`` when the total leaves some out: a lower bound."""
+    n = totals.unknown.get(key, 0)  # type: ignore[attr-defined]
+    return f"  (lower bound: {n:,} process{'es' if n > 1 else ''} without it)" if n else ""
+
+
+def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
+    """(label, value) rows for the tree as of ``snap``."""
+    t = snap.totals
+    wall = snap.t
+    cpu = t.cpu_time_s
+    share = f"  ({cpu / wall * 100:.0f}% of one core)" if cpu is not None and wall > 0 else ""
+    faults = NA
+    if t.minor_faults is not None or t.major_faults is not None:
+        faults = f"{fmt_int(t.major_faults)} major, {fmt_int(t.minor_faults)} minor"
+    switches = NA
+    if t.ctx_voluntary is not None or t.ctx_involuntary is not None:
+        switches = f"{fmt_int(t.ctx_voluntary)} voluntary, {fmt_int(t.ctx_involuntary)} involuntary"
+    sum_peak = NA
+    if t.rss_sum_peak_bytes is not None:
+        sum_peak = f"≥ {fmt_bytes(t.rss_sum_peak_bytes)}  (sampled; at least the largest process)"
+    calls = NA
+    if t.syscalls is not None:
+        calls = f"{fmt_int(t.syscalls)} ({info.syscalls or 'not counted'})"
+    return [
+        ("Command", fmt_status(snap.target)),
+        ("Elapsed (wall clock) time", fmt_seconds(wall)),
+        ("CPU time, user + system", fmt_seconds(cpu) + share + _known(t, "cpu_time_s")),
+        ("Waiting for a CPU (run queue)", fmt_seconds(t.runq_wait_s) + _known(t, "runq_wait_s")),
+        ("Maximum resident set size", fmt_bytes(t.peak_rss_max_bytes) + "  (largest process)"),
+        ("Peak of the summed RSS", sum_peak),
+        ("Page faults", faults + _known(t, "minor_faults")),
+        ("Context switches", switches + _known(t, "ctx_voluntary")),
+        ("Disk bytes read", fmt_bytes(t.read_bytes) + _known(t, "read_bytes")),
+        ("Disk bytes written", fmt_bytes(t.write_bytes) + _known(t, "write_bytes")),
+        ("System calls", calls),
+        ("Processes", f"{t.processes_seen:,} ({t.processes_ended:,} ended)"),
+    ]
+
+
+def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
+    """The lines printed when the screen closes."""
+    rows = summary_lines(snap, info)
+    width = max(len(label) for label, _ in rows)
+    head = "the whole tree, every process ever seen:"
+    return [head, *(f"  {label + ':':<{width + 1}} {value}" for label, value in rows)]
+
+
+class RunSummaryView(Widget):
+    """The summary on screen (tab 4), for the tree so far; final once the command ended."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
+    def show(self, snap: Snapshot, info: CollectorInfo) -> None:
+        rows = summary_lines(snap, info)
+        width = max(len(label) for label, _ in rows)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for label, value in rows:
+            text.append(f"{label + ':':<{width + 1}} ", style="bold")
+            text.append(f"{value}\n")
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text

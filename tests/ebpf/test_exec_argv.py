@@ -1,0 +1,32 @@
+"""Every process keeps the command line of its exec, read by the kernel at the exec, even when
+it lived too briefly for /proc to read it; what does not fit is cut, visibly."""
+
+from __future__ import annotations
+
+from denet_tui.collectors.ebpf.layout import ARGV_BYTES, ARGV_MAX
+
+from .helpers import every_process, run_collected
+
+LONG = "x" * (ARGV_BYTES + 100)
+
+
+def test_short_lived_processes_keep_their_arguments() -> None:
+    script = (
+        "for i in $(seq 60); do /bin/true alpha 'b c' $i; done; "
+        f"/bin/echo {LONG} >/dev/null; /bin/true $(seq {ARGV_MAX + 5}); "
+        "nosuchcommand 2>/dev/null; exit 0"
+    )
+    _, snaps = run_collected(["sh", "-c", script])
+    procs = every_process(snaps)
+    trues = sorted(
+        (p.cmdline for p in procs if p.name == "true" and len(p.cmdline) == 4),
+        key=lambda c: int(c[3]),
+    )
+    assert trues == [("/bin/true", "alpha", "b c", str(i)) for i in range(1, 61)]
+    echo = next(p for p in procs if p.name == "echo")
+    assert echo.cmdline[0] == "/bin/echo" and echo.cmdline[1].endswith("…")
+    assert echo.cmdline[1].rstrip("…") == "x" * (ARGV_BYTES - 1)  # cut where the limit is
+    many = next(p.cmdline for p in procs if p.name == "true" and len(p.cmdline) > 4)
+    assert len(many) == ARGV_MAX and many[-1] == f"{ARGV_MAX - 1}…"
+    # An exec that failed is not one: no process takes the arguments it tried.
+    assert not [p for p in procs if p.cmdline[:1] == ("nosuchcommand",)]
