@@ -12,6 +12,7 @@ from textual.widgets import TabbedContent
 from denet_tui.model import Meta
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.syscall_table import SyscallTable
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ class TabsMixin(_Base):
             self.query_one("#syscalls-table", SyscallTable).focus()
         elif event.pane.id == "finished":
             self.query_one(FinishedTable).focus()
+        elif event.pane.id == "summary":
+            # Focus stays in the tab shown: focusing the tree would switch back to its tab.
+            self.query_one(RunSummaryView).focus()
         else:
             self.query_one(ProcessTree).focus()
 

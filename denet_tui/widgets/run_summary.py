@@ -19,7 +19,11 @@ def _known(totals: object, key: str) -> str:
 def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     """(label, value) rows for the tree as of ``snap``."""
     t = snap.totals
-    wall = snap.t
+    root = snap.process(snap.target.pid)
+    if root is not None and root.start_ts is not None and root.end_ts is not None:
+        wall, wall_note = root.end_ts - root.start_ts, "  (the command's, start to end)"
+    else:
+        wall, wall_note = snap.t, "  (watched so far)"
     cpu = t.cpu_time_s
     share = f"  ({cpu / wall * 100:.0f}% of one core)" if cpu is not None and wall > 0 else ""
     faults = NA
@@ -36,7 +40,7 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         calls = f"{fmt_int(t.syscalls)} ({info.syscalls or 'not counted'})"
     return [
         ("Command", fmt_status(snap.target)),
-        ("Elapsed (wall clock) time", fmt_seconds(wall)),
+        ("Elapsed (wall clock) time", fmt_seconds(wall) + wall_note),
         ("CPU time, user + system", fmt_seconds(cpu) + share + _known(t, "cpu_time_s")),
         ("Waiting for a CPU (run queue)", fmt_seconds(t.runq_wait_s) + _known(t, "runq_wait_s")),
         ("Maximum resident set size", fmt_bytes(t.peak_rss_max_bytes) + "  (largest process)"),
@@ -60,6 +64,8 @@ def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
 
 class RunSummaryView(Widget):
     """The summary on screen (tab 4), for the tree so far; final once the command ended."""
+
+    can_focus = True
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -14,6 +14,7 @@ from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree, make_row
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
+from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 
@@ -279,7 +280,18 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         finished = app.query_one(FinishedTable)
         assert tabs.active == "finished" and finished.has_focus and finished.row_count >= 3
         await pilot.press("tab")
+        await pilot.pause()
+        summary = app.query_one(RunSummaryView)
+        assert tabs.active == "summary" and summary.has_focus  # it stays, from any tab
+        assert "Maximum resident set size" in summary.render().plain
+        await pilot.press("tab")
+        await pilot.pause()
         assert tabs.active == "overview"
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        assert tabs.active == "summary"
 
 
 async def test_a_collector_without_a_syscall_family_has_no_syscalls_tab() -> None:
