@@ -52,7 +52,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "CPU",
         "TIME+",
-        "CPU time, user + system, of the whole process; cumulative",
+        "CPU time, user + system, of the whole process; cumulative: the scheduler's time of its "
+        "live threads to the nanosecond (/proc/PID/task/*/schedstat), or the tick-counted "
+        "utime + stime where more (they also hold ended threads'); at exit, the exit record's",
     ),
     _proc(
         "runq_wait_s",

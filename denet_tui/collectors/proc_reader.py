@@ -150,18 +150,21 @@ def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def _runq_wait_s(pid: int, tids: list[str] | None, ran: bytes) -> float:
-    """Run-queue wait of the live threads, in seconds (``ran``: the main thread's schedstat:
-    on-CPU ns, waiting ns, timeslices)."""
+def _schedstat_s(pid: int, tids: list[str] | None, ran: bytes) -> tuple[float, float]:
+    """(on CPU, waiting for a CPU) of the live threads, in seconds, to the nanosecond (``ran``:
+    the main thread's schedstat: on-CPU ns, waiting ns, timeslices)."""
     if tids is None:
-        return int(ran.split()[1]) / 1e9
-    total = 0
+        on, wait = ran.split()[:2]
+        return int(on) / 1e9, int(wait) / 1e9
+    run = total = 0
     for tid in tids:
         try:
-            total += int(read_bytes(f"/proc/{pid}/task/{tid}/schedstat").split()[1])
+            on, wait = read_bytes(f"/proc/{pid}/task/{tid}/schedstat").split()[:2]
         except FileNotFoundError:
             continue  # a thread that ended between listdir and open
-    return total / 1e9
+        run += int(on)
+        total += int(wait)
+    return run / 1e9, total / 1e9
 
 
 def read_process(
@@ -202,8 +205,9 @@ def read_process(
         for k in ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes"):
             reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
     runq: float | None = None
+    on_cpu = 0.0
     try:
-        runq = _runq_wait_s(pid, tids, ran)
+        on_cpu, runq = _schedstat_s(pid, tids, ran)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, IndexError) as e:
@@ -225,8 +229,11 @@ def read_process(
         peak = prev.sample.peak_rss_bytes  # a zombie's status has no VmHWM: the last one read
     if peak is None and "peak_rss_bytes" not in reasons:
         reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
-    cpu_time = stat.cpu_ticks / CLK_TCK
+    # The scheduler's exact time of the live threads; the ticks (utime + stime) also hold
+    # ended threads', so whichever is more; and never less than shown before.
+    cpu_time = max(stat.cpu_ticks / CLK_TCK, on_cpu)
     if prev is not None:
+        cpu_time = max(cpu_time, prev.sample.cpu_time_s or 0.0)
         used, dt = cpu_time - (prev.sample.cpu_time_s or 0.0), now - prev.at
     else:  # first reading: the rate since the process started
         used = cpu_time
@@ -299,6 +306,14 @@ class ProcessTable:
 
     _seen: dict[int, _Seen] = field(default_factory=dict)
 
+    @staticmethod
+    def _idle(prev: _Seen) -> ProcessSample:
+        """The last reading of a process that has not run since: it used no CPU (the same
+        object from then on)."""
+        if prev.sample.cpu_percent:
+            prev.sample = replace(prev.sample, cpu_percent=0.0)
+        return prev.sample
+
     def update(
         self, pids: Iterable[int], asleep: Container[int] = ()
     ) -> tuple[list[ProcessSample], list[ProcessSample]]:
@@ -313,7 +328,7 @@ class ProcessTable:
             prev = seen.get(pid)
             if prev is not None and pid in asleep and prev.sample.alive:
                 found.add(pid)
-                live.append(prev.sample)
+                live.append(self._idle(prev))
                 continue
             ran = read_ran(pid)
             if ran is None:
@@ -325,11 +340,8 @@ class ProcessTable:
                 and prev.sample.threads == 1
             ):
                 # Same schedstat: it has not run (a new process on a reused pid has run).
-                idle = prev.sample
-                if idle.cpu_percent:
-                    idle = prev.sample = replace(idle, cpu_percent=0.0)
                 found.add(pid)
-                live.append(idle)
+                live.append(self._idle(prev))
                 continue
             got = read_process(pid, prev, now, ran)
             if got is None:

@@ -399,6 +399,13 @@ ROUNDED_DOWN = (
     "write_syscalls",
 )
 # The figures an exit record gives, as ProcessSample fields.
+# Counts that rounding makes meaningless for a short process: null when /proc never read one.
+ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
+ROUNDED_REASON = (
+    "not known: the kernel's exit record rounds this count down to a multiple of 1,024, and "
+    "/proc never read the process"
+)
+
 RECORD_FIGURES = (
     "cpu_time_s",
     "runq_wait_s",
@@ -416,10 +423,15 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
     record does not have keep their value, or stay null with ``family_reason`` (the reason
     ``p`` gave for all of /proc's figures, if it had one)."""
     figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
+    rounded: dict[str, str] = {}
     for name in ROUNDED_DOWN:
         seen = getattr(p, name)
         if seen is not None and seen > figures[name]:  # type: ignore[operator]
             figures[name] = seen
+        elif seen is None and name in ROUNDED_COUNTS:
+            # Up to 1,023 calls short: for most processes the record says 0.
+            figures[name] = None
+            rounded[name] = ROUNDED_REASON
     code = p.exit_code if p.exit_code is not None else rec.exit_code
     # The name it ended with: /proc may last have read it before an exec (a forked shell),
     # and then the arguments read were the earlier program's.
@@ -436,6 +448,7 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
         exit_code=code,
     )
     reasons = {k: v for k, v in p.null_reasons.items() if k not in figures and k != "proc"}
+    reasons.update(rounded)
     if code is not None:
         reasons.pop("exit_code", None)
     if family_reason is not None:

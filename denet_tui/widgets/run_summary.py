@@ -23,7 +23,8 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     if root is not None and root.start_ts is not None and root.end_ts is not None:
         wall, wall_note = root.end_ts - root.start_ts, "  (the command's, start to end)"
     else:
-        wall, wall_note = snap.t, "  (watched so far)"
+        done = snap.target.finished
+        wall, wall_note = snap.t, "  (watched, to the last snapshot)" if done else "  (so far)"
     cpu = t.cpu_time_s
     share = f"  ({cpu / wall * 100:.0f}% of one core)" if cpu is not None and wall > 0 else ""
     faults = NA

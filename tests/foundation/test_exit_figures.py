@@ -252,4 +252,6 @@ def test_the_tree_totals_equal_usr_bin_time_v(collector: str, tmp_path: Path) ->
     # per process fewer; /usr/bin/time's own add a few.
     vol = truth["Voluntary context switches"]
     assert vol - t["processes_seen"] <= t["ctx_voluntary"] <= vol + 20
-    assert not set(t["unknown"]) - {"syscalls"}  # /proc counts none: sampled
+    # /proc counts no syscalls (sampled); read/write call counts of processes /proc never read
+    # are null (the exit record rounds them down to a multiple of 1,024): left out, and said.
+    assert not set(t["unknown"]) - {"syscalls", "read_syscalls", "write_syscalls"}

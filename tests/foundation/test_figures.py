@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from denet_tui.collectors.proc_reader import ProcessTable
 
 from .conftest import run_json, snapshots
@@ -96,3 +98,38 @@ def test_bytes_that_are_not_text_in_a_name_are_shown_as_escapes() -> None:
     _, lines, _ = run_json(*RUN, sys.executable, "-c", rename)
     names = {p["name"] for s in snapshots(lines) for p in s["processes"]}
     assert "\\x9bodd\\xff" in names, names
+
+
+def test_a_live_process_cpu_time_is_the_schedulers_to_the_nanosecond() -> None:
+    # 20 sleeps: each ran about a millisecond, under one clock tick (10 ms) of utime + stime.
+    kids = [subprocess.Popen(["sleep", "30"]) for _ in range(20)]
+    try:
+        time.sleep(0.3)
+        live, _ = ProcessTable().update([k.pid for k in kids])
+        for k, sample in zip(kids, live, strict=True):
+            with open(f"/proc/{k.pid}/schedstat") as f:
+                on_cpu = int(f.read().split()[0]) / 1e9  # its own, read after ours
+            assert 0 < sample.cpu_time_s <= on_cpu  # not 0: not rounded to ticks
+            assert sample.cpu_time_s == on_cpu  # asleep since: not a nanosecond more
+    finally:
+        for k in kids:
+            k.kill()
+            k.wait()
+
+
+@pytest.mark.parametrize("collector", ["procfs", pytest.param("ebpf", marks=pytest.mark.ebpf)])
+def test_a_process_that_stopped_running_shows_no_cpu_rate(collector: str) -> None:
+    # The shell burns for a moment, then waits for `sleep` without running: once a snapshot
+    # interval has passed, its rate is 0, not the rate of the interval when it last ran.
+    script = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 2.5"
+    run = ("run", "--json", "--collector", collector, "--interval", "0.25", "--")
+    code, lines, err = run_json(*run, "sh", "-c", script)
+    assert code == 0, err
+    rates = [
+        p["cpu_percent"]
+        for snap in snapshots(lines)
+        for p in snap["processes"]
+        if p["name"] == "sh" and p["alive"]
+    ]
+    assert max(rates) > 20, rates  # it did burn
+    assert rates[-4:] == [0.0] * 4, rates  # the last second: waiting

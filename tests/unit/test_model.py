@@ -116,3 +116,9 @@ def test_an_exit_record_names_the_program_that_ended() -> None:
     ended = at_exit(forked, rec, None)
     assert ended.name == "python" and ended.cmdline == () and not ended.alive
     assert at_exit(replace(forked, name="python"), rec, None).cmdline == forked.cmdline
+    # Call counts rounded down to a multiple of 1,024: null with the reason unless /proc read
+    # them (then the larger one stands).
+    assert ended.read_syscalls is None and "1,024" in (ended.null_reason("read_syscalls") or "")
+    read = at_exit(replace(forked, read_syscalls=700, write_syscalls=3), rec, None)
+    assert (read.read_syscalls, read.write_syscalls) == (700, 3)
+    assert read.null_reason("read_syscalls") is None

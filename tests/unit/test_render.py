@@ -372,7 +372,8 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
     snap = Snapshot(3.0, 0.0, TargetStatus(1, "exited", 0), (), totals=totals)
     rows = dict(summary_lines(snap, CollectorInfo("ebpf", "exact", "")))
     assert rows["Command"] == "exited with code 0"
-    assert rows["Elapsed (wall clock) time"] == "3.00s  (watched so far)"  # the root not listed
+    # The root is not listed in this snapshot: its start and end are not at hand.
+    assert rows["Elapsed (wall clock) time"] == "3.00s  (watched, to the last snapshot)"
     assert rows["CPU time, user + system"] == (
         "1.50s  (50% of one core)  (lower bound: 1 process without it)"
     )
