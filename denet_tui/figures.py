@@ -57,6 +57,24 @@ FIGURES: tuple[Figure, ...] = (
         "utime + stime where more (they also hold ended threads'); at exit, the exit record's",
     ),
     _proc(
+        "cpu_user_s",
+        "seconds",
+        True,
+        "user CPU",
+        "USER",
+        "CPU time in user mode, as the kernel splits it (tick-sampled: utime of /proc/PID/stat; "
+        "at exit, the exit record's ac_utime); cumulative. cpu_time_s is the exact total",
+    ),
+    _proc(
+        "cpu_system_s",
+        "seconds",
+        True,
+        "system CPU",
+        "SYS",
+        "CPU time in the kernel on the process's behalf, as the kernel splits it (tick-sampled: "
+        "stime, or the exit record's ac_stime); cumulative",
+    ),
+    _proc(
         "runq_wait_s",
         "seconds",
         True,

@@ -241,6 +241,8 @@ class ProcessSample(Codable):
     # What each figure is: denet_tui.figures (disk vs logical I/O, state letters, …).
     cpu_percent: float | None = None
     cpu_time_s: float | None = None
+    cpu_user_s: float | None = None
+    cpu_system_s: float | None = None
     runq_wait_s: float | None = None
     rss_bytes: int | None = None
     peak_rss_bytes: int | None = None

@@ -29,7 +29,8 @@ class StatLine(NamedTuple):
     pgrp: int
     minflt: int
     majflt: int
-    cpu_ticks: int  # utime + stime, whole thread group
+    utime: int  # clock ticks, whole thread group
+    stime: int
     threads: int
     starttime: int  # clock ticks after boot: with pid, identifies a process across pid reuse
     rss_pages: int
@@ -47,7 +48,8 @@ def parse_stat(data: bytes) -> StatLine:
         int(rest[2]),
         int(rest[7]),
         int(rest[9]),
-        int(rest[11]) + int(rest[12]),
+        int(rest[11]),
+        int(rest[12]),
         int(rest[17]),
         int(rest[19]),
         int(rest[21]),
@@ -231,7 +233,7 @@ def read_process(
         reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
     # The scheduler's exact time of the live threads; the ticks (utime + stime) also hold
     # ended threads', so whichever is more; and never less than shown before.
-    cpu_time = max(stat.cpu_ticks / CLK_TCK, on_cpu)
+    cpu_time = max((stat.utime + stat.stime) / CLK_TCK, on_cpu)
     if prev is not None:
         cpu_time = max(cpu_time, prev.sample.cpu_time_s or 0.0)
         used, dt = cpu_time - (prev.sample.cpu_time_s or 0.0), now - prev.at
@@ -246,6 +248,8 @@ def read_process(
         alive=alive,
         cpu_percent=max(0.0, used / dt * 100.0) if dt > 0 else None,
         cpu_time_s=cpu_time,
+        cpu_user_s=stat.utime / CLK_TCK,
+        cpu_system_s=stat.stime / CLK_TCK,
         runq_wait_s=runq,
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
         peak_rss_bytes=peak,

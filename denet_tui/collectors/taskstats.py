@@ -58,6 +58,8 @@ FIELDS = {
     "cpu_run_virtual_total": (72, "Q"),
     "ac_pid": (128, "I"),
     "ac_ppid": (132, "I"),
+    "ac_utime": (152, "Q"),  # µs
+    "ac_stime": (160, "Q"),
     "minflt": (168, "Q"),
     "majflt": (176, "Q"),
     "hiwater_rss_kb": (200, "Q"),
@@ -92,6 +94,8 @@ RECORD_SIZE = 376  # up to and including ac_tgid (and its padding)
 # Summed over a process's threads (the peak RSS is their maximum).
 SUMMED = (
     "cpu_run_virtual_total",
+    "ac_utime",
+    "ac_stime",
     "cpu_delay_total",
     "read_bytes",
     "write_bytes",
@@ -145,6 +149,8 @@ class ExitRecord:
     # On CPU until the record was written (the scheduler's exact sum), which is before the
     # kernel frees the process's memory: that last step is not in it.
     cpu_time_s: float
+    cpu_user_s: float  # the kernel's split (tick-sampled), summed over threads
+    cpu_system_s: float
     runq_wait_s: float  # time runnable, waiting for a CPU
     peak_rss_bytes: int
     read_bytes: int
@@ -367,6 +373,8 @@ class ExitRecords:
             start_s=acc.start_s,
             exit_code=acc.exit_code,
             cpu_time_s=v["cpu_run_virtual_total"] / 1e9,
+            cpu_user_s=v["ac_utime"] / 1e6,
+            cpu_system_s=v["ac_stime"] / 1e6,
             runq_wait_s=v["cpu_delay_total"] / 1e9,
             peak_rss_bytes=acc.peak,
             read_bytes=v["read_bytes"],
@@ -408,6 +416,8 @@ ROUNDED_REASON = (
 
 RECORD_FIGURES = (
     "cpu_time_s",
+    "cpu_user_s",
+    "cpu_system_s",
     "runq_wait_s",
     "peak_rss_bytes",
     *ROUNDED_DOWN,

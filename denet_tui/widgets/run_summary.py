@@ -27,6 +27,12 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         wall, wall_note = snap.t, "  (watched, to the last snapshot)" if done else "  (so far)"
     cpu = t.cpu_time_s
     share = f"  ({cpu / wall * 100:.0f}% of one core)" if cpu is not None and wall > 0 else ""
+    split = NA
+    if t.cpu_user_s is not None or t.cpu_system_s is not None:
+        split = (
+            f"{fmt_seconds(t.cpu_user_s)} user, {fmt_seconds(t.cpu_system_s)} system"
+            "  (the kernel's tick-sampled split)" + _known(t, "cpu_user_s")
+        )
     faults = NA
     if t.minor_faults is not None or t.major_faults is not None:
         faults = f"{fmt_int(t.major_faults)} major, {fmt_int(t.minor_faults)} minor"
@@ -43,6 +49,7 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         ("Command", fmt_status(snap.target)),
         ("Elapsed (wall clock) time", fmt_seconds(wall) + wall_note),
         ("CPU time, user + system", fmt_seconds(cpu) + share + _known(t, "cpu_time_s")),
+        ("User / system", split),
         ("Waiting for a CPU (run queue)", fmt_seconds(t.runq_wait_s) + _known(t, "runq_wait_s")),
         ("Maximum resident set size", fmt_bytes(t.peak_rss_max_bytes) + "  (largest process)"),
         ("Peak of the summed RSS", sum_peak),

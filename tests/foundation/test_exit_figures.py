@@ -21,7 +21,11 @@ import json, resource, subprocess, sys
 for _ in range(40):
     subprocess.run(["sh", "-c", "i=0; while [ $i -lt 6000 ]; do i=$((i+1)); done"], check=True)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({"cpu": kids.ru_utime + kids.ru_stime, "nvcsw": kids.ru_nvcsw}, open(sys.argv[1], "w"))
+json.dump(
+    {"cpu": kids.ru_utime + kids.ru_stime, "user": kids.ru_utime, "system": kids.ru_stime,
+     "nvcsw": kids.ru_nvcsw},
+    open(sys.argv[1], "w"),
+)
 """
 
 # A child that touches 200 MiB, then says its own peak (VmHWM) just before it exits.
@@ -65,6 +69,12 @@ def test_short_burners_cpu_equals_what_their_parent_waited_for(
     assert 0.85 * truth["cpu"] <= cpu <= truth["cpu"] * 1.001, (cpu, truth)
     # Likewise a task's last switch (off the CPU, for good) comes after its record; the parent
     # counts it only if it was done before the parent reaped the child (a race).
+    user = sum(p["cpu_user_s"] for p in burners)
+    system = sum(p["cpu_system_s"] for p in burners)
+    # The kernel's own split (tick-sampled): user time as the parent saw it; the teardown
+    # missing from the record is system time.
+    assert user == pytest.approx(truth["user"], rel=0.02, abs=0.01), (user, truth)
+    assert truth["system"] - 0.003 * len(burners) - 0.01 <= system <= truth["system"] + 0.01
     switches = sum(p["ctx_voluntary"] for p in burners)
     assert truth["nvcsw"] - len(burners) <= switches <= truth["nvcsw"], (switches, truth)
 
@@ -245,6 +255,8 @@ def test_the_tree_totals_equal_usr_bin_time_v(collector: str, tmp_path: Path) ->
     # exit record misses each process's teardown after it (1-3 ms here: see the README).
     cpu = truth["User time (seconds)"] + truth["System time (seconds)"]
     assert cpu - 0.003 * t["processes_seen"] - 0.02 <= t["cpu_time_s"] <= cpu * 1.05 + 0.05
+    user = truth["User time (seconds)"]  # printed to 10 ms
+    assert t["cpu_user_s"] == pytest.approx(user, rel=0.05, abs=0.03)
     minor = truth["Minor (reclaiming a frame) page faults"]
     assert minor <= t["minor_faults"] <= minor * 1.02 + 300
     assert t["major_faults"] >= truth["Major (requiring I/O) page faults"]

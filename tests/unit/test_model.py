@@ -103,11 +103,22 @@ def test_an_exit_record_names_the_program_that_ended() -> None:
 
     # /proc last read it as the forked shell, before its exec.
     forked = ProcessSample(pid=9, ppid=1, name="sh", cmdline=("sh", "-c", "x"), alive=True)
-    figures = dict.fromkeys(
-        ("cpu_time_s", "runq_wait_s", "read_bytes", "write_bytes", "read_chars", "write_chars"),
-        0,
-    ) | dict.fromkeys(
-        ("read_syscalls", "write_syscalls", "minor_faults", "major_faults", "ctx_voluntary"), 0
+    figures = (
+        dict.fromkeys(
+            (
+                "cpu_time_s",
+                "cpu_user_s",
+                "cpu_system_s",
+                "runq_wait_s",
+                "read_bytes",
+                "write_bytes",
+            ),
+            0,
+        )
+        | dict.fromkeys(
+            ("read_chars", "write_chars", "read_syscalls", "write_syscalls", "minor_faults"), 0
+        )
+        | dict.fromkeys(("major_faults", "ctx_voluntary"), 0)
     )
     rec = ExitRecord(
         tgid=9, ppid=1, comm="python", start_s=0, exit_code=0, peak_rss_bytes=4096,

@@ -377,6 +377,7 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
     assert rows["CPU time, user + system"] == (
         "1.50s  (50% of one core)  (lower bound: 1 process without it)"
     )
+    assert rows["User / system"] == "—"  # no split given
     assert rows["Maximum resident set size"] == "40.0 MiB  (largest process)"
     assert rows["Peak of the summed RSS"] == "—"  # unknown, never 0
     assert rows["Page faults"] == "0 major, 1,200 minor"
