@@ -406,7 +406,6 @@ ROUNDED_DOWN = (
     "read_syscalls",
     "write_syscalls",
 )
-# The figures an exit record gives, as ProcessSample fields.
 # Counts that rounding makes meaningless for a short process: null when /proc never read one.
 ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
 ROUNDED_REASON = (
@@ -414,6 +413,7 @@ ROUNDED_REASON = (
     "/proc never read the process"
 )
 
+# The figures an exit record gives, as ProcessSample fields.
 RECORD_FIGURES = (
     "cpu_time_s",
     "cpu_user_s",

@@ -62,12 +62,17 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     ]
 
 
+def aligned(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
+    """``summary_lines`` with each label padded to the longest (``"Label:   "``)."""
+    rows = summary_lines(snap, info)
+    width = max(len(label) for label, _ in rows) + 1
+    return [(f"{label + ':':<{width}} ", value) for label, value in rows]
+
+
 def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
     """The lines printed when the screen closes."""
-    rows = summary_lines(snap, info)
-    width = max(len(label) for label, _ in rows)
     head = "the whole tree, every process ever seen:"
-    return [head, *(f"  {label + ':':<{width + 1}} {value}" for label, value in rows)]
+    return [head, *(f"  {label}{value}" for label, value in aligned(snap, info))]
 
 
 class RunSummaryView(Widget):
@@ -80,11 +85,9 @@ class RunSummaryView(Widget):
         self._text = Text()
 
     def show(self, snap: Snapshot, info: CollectorInfo) -> None:
-        rows = summary_lines(snap, info)
-        width = max(len(label) for label, _ in rows)
         text = Text(no_wrap=True, overflow="ellipsis")
-        for label, value in rows:
-            text.append(f"{label + ':':<{width + 1}} ", style="bold")
+        for label, value in aligned(snap, info):
+            text.append(label, style="bold")
             text.append(f"{value}\n")
         if text != self._text:
             self._text = text

@@ -327,14 +327,16 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
         tstate.task_storage_delete(task);
     }
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return 0;                           /* none of ours */
     u32 tid = (u32)bpf_get_current_pid_tgid();
     exec_pending.delete(&tid);              /* an exec that failed, the last thing it tried */
     if (!group_dead)
         return 0;                           /* a thread; the process lives on */
-    u32 tgid = current_tgid();
-    if (!tracked.lookup(&tgid))
-        return 0;
-    struct proc_info *info = current_proc();
+    u32 serial = t->serial;
+    struct proc_info *info = procs.lookup(&serial);
     if (info) {
         info->exit_ns = bpf_ktime_get_ns();
         info->flags |= PROC_EXITED;
