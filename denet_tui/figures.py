@@ -201,6 +201,59 @@ FIGURES: tuple[Figure, ...] = (
     ),
 )
 
+
+def _sched(key: str, unit: Unit, label: str, column: str, doc: str) -> Figure:
+    return Figure(key, "sched", unit, True, label, column, doc, section="sched")
+
+
+SCHED_DOC = (
+    ", summed over its threads (eBPF: the sched family's state machine on sched_switch and "
+    "sched_wakeup, to the nanosecond, the open interval up to the snapshot); cumulative. As a "
+    "rate: the share of wall time (over 100 % with several threads)"
+)
+FIGURES += (
+    _sched("on_cpu_s", "seconds", "on CPU", "ONCPU%", "time running on a CPU" + SCHED_DOC),
+    _sched(
+        "waiting_cpu_s",
+        "seconds",
+        "waiting for CPU",
+        "WAIT%",
+        "time runnable but waiting for a CPU: woken or preempted, not yet running" + SCHED_DOC,
+    ),
+    _sched(
+        "sleeping_s",
+        "seconds",
+        "sleeping",
+        "SLEEP%",
+        "time asleep off the run queue (S; also stopped, traced and idle states), waiting for "
+        "an event, a timer, a lock or input" + SCHED_DOC,
+    ),
+    _sched(
+        "uninterruptible_s",
+        "seconds",
+        "D state",
+        "D%",
+        "time in uninterruptible sleep (D): waiting in the kernel, mostly for disk I/O"
+        + SCHED_DOC,
+    ),
+    _sched(
+        "voluntary_switches",
+        "count",
+        "vol. switches",
+        "VCSW/s",
+        "times a thread left the CPU to wait (any state but runnable), counted at each switch; "
+        "cumulative",
+    ),
+    _sched(
+        "involuntary_switches",
+        "count",
+        "invol. switches",
+        "ICSW/s",
+        "times a thread was preempted (left the CPU still runnable), counted at each switch; "
+        "cumulative",
+    ),
+)
+
 BY_KEY = {f.key: f for f in FIGURES}
 # The figures with a number (every one but the state letter), in declaration order.
 NUMERIC: tuple[Figure, ...] = tuple(f for f in FIGURES if f.unit != "state")

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from denet_tui.codec import decode, encode
 from denet_tui.figures import BY_KEY, COUNTERS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SyscallAccuracy = Literal["exact", "sampled"] | None
 # What a category's `share` is a share of: kernel-measured time, call count (latency off),
@@ -66,6 +66,10 @@ PEAKS = {
     "RSS at any snapshot (sampled once an interval), or peak_rss_max_bytes if larger (a sum is "
     "never below one of its parts)",
 }
+DOC_RUNQ_HIST = (
+    "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "
+    "i counts waits of [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
+)
 DOC_ENDED_BY = (
     "why watching ended: finished (the root and every process of its tree ended), root_exited "
     "(--exit-with-root), time_limit (--duration), quit (q, ctrl+c, or a signal to denet-tui)"
@@ -232,6 +236,26 @@ class ProcessSyscalls(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessSched(Codable):
+    """The sched family's figures of one process: where its threads' wall time went (summed
+    over its threads, so it can exceed the process's wall time), and its context switches."""
+
+    on_cpu_s: float
+    waiting_cpu_s: float
+    sleeping_s: float
+    uninterruptible_s: float
+    voluntary_switches: int
+    involuntary_switches: int
+
+
+@dataclass(frozen=True, slots=True)
+class TreeSched(Codable):
+    """The sched family's tree-wide figures."""
+
+    runq_hist: tuple[int, ...] = field(metadata={"doc": DOC_RUNQ_HIST})
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSample(Codable):
     pid: int = field(metadata={"minimum": 1})
     ppid: int | None
@@ -263,6 +287,7 @@ class ProcessSample(Codable):
     exit_code: int | None = field(default=None, metadata={"doc": DOC_EXIT})
     # Probe families' sections: None when the family is off (the reason in null_reasons).
     syscalls: ProcessSyscalls | None = None
+    sched: ProcessSched | None = None
     null_reasons: Mapping[str, str] = field(
         default_factory=dict, metadata={"doc": DOC_NULL_REASONS}
     )
@@ -341,6 +366,7 @@ class Snapshot(Codable):
     # Collector health: lost/dropped updates, effective sample rate, … (always measured).
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     totals: TreeTotals = field(default_factory=TreeTotals, metadata={"doc": DOC_TOTALS})
+    sched: TreeSched | None = None  # the sched family's tree figures (None: family off)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
@@ -467,6 +493,7 @@ class End(Codable):
     totals: TreeTotals = field(default_factory=TreeTotals)
     syscalls: SyscallSummary = field(default=EMPTY_SYSCALLS)
     finished: FinishedSummary = field(default=EMPTY_FINISHED)
+    sched: TreeSched | None = None
 
 
 def end_record(
@@ -483,6 +510,7 @@ def end_record(
         totals=last.totals,
         syscalls=last.syscalls,
         finished=finished,
+        sched=last.sched,
     ).to_dict()
 
 

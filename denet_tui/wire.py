@@ -15,7 +15,7 @@ from typing import Any
 from denet_tui.ledger import CounterSums
 from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 
-READABLE_SCHEMAS = (1, 2, 3)
+READABLE_SCHEMAS = (1, 2, 3, 4)
 
 
 def dumps(obj: Any) -> str:

@@ -32,8 +32,9 @@ def test_close_unloads_and_is_idempotent() -> None:
     c = EbpfCollector()
     ids = set(c.program_ids())
     # sys_enter, sys_exit, task_newtask, sched_process_exec, sched_process_exit,
-    # sys_enter_exit_group, sys_enter_execve, sys_enter_execveat
-    assert len(ids) == 8 and ids <= fd_prog_ids()
+    # sys_enter_exit_group, sys_enter_execve, sys_enter_execveat; sched: sched_switch,
+    # sched_wakeup, sched_wakeup_new
+    assert len(ids) == 11 and ids <= fd_prog_ids()
     loaded = loaded_prog_ids()
     assert loaded is None or ids <= loaded
     c.close()
@@ -48,7 +49,7 @@ def test_close_unloads_and_is_idempotent() -> None:
 def test_no_latency_loads_one_syscall_tracepoint() -> None:
     with EbpfCollector(latency=False) as c:
         ids = set(c.program_ids())
-        assert len(ids) == 7
+        assert len(ids) == 10
         assert c.info.share_basis == "count"
     _assert_gone(ids)
 
@@ -103,7 +104,7 @@ def _armed(proc: subprocess.Popen[bytes]) -> tuple[set[int], int]:
     meta = json.loads(proc.stdout.readline())  # the collector is armed
     assert meta["kind"] == "meta" and meta["collector"]["name"] == "ebpf"
     ids = fd_prog_ids(proc.pid)
-    assert len(ids) == 8
+    assert len(ids) == 11
     return ids, meta["target"]["pid"]
 
 

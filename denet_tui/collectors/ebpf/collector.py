@@ -67,6 +67,7 @@ class EbpfCollector:
             if name in chosen
         ]
         names = frozenset(f.name for f in self.families)
+        self._off = [name for name in FAMILIES if name not in names]
         counting = "syscalls" in names
         self._exits, self._no_exits = open_exit_records()
         self.info = CollectorInfo(
@@ -89,9 +90,9 @@ class EbpfCollector:
         self._bpf = loader.load(self.families, cpu_bits)
         try:
             state = task_state_type(names, latency, NR_SLOTS)
-            self._tracker = Tracker(self._bpf, cpu_bits, state)
             for f in self.families:
                 f.bind(self._bpf, state)
+            self._tracker = Tracker(self._bpf, cpu_bits, state, self._seeded)
             self._diag = self._bpf[b"diag"]
         except Exception as e:  # whatever went wrong, the programs must not stay loaded
             loader.free(self._bpf)
@@ -146,9 +147,12 @@ class EbpfCollector:
             totals, summary = self._ledger.account(processes)
             if not self.families or self.info.syscalls is None:
                 summary = EMPTY_SYSCALLS
+            tree: dict = {}
             for f in self.families:
                 summary = f.tree(summary)
+                tree.update(f.snapshot_fields())
             return Snapshot(
+                **tree,
                 t=time.monotonic() - self._t0,
                 ts=time.time(),
                 target=status,
@@ -157,6 +161,10 @@ class EbpfCollector:
                 syscalls=summary,
                 diagnostics=self._diagnostics(totals, time.perf_counter() - t_start),
             )
+
+    def _seeded(self, serial: int, pid: int) -> None:
+        for f in self.families:
+            f.seeded(serial, pid)
 
     def close(self) -> None:
         with self._lock:
@@ -276,8 +284,8 @@ class EbpfCollector:
         reasons: dict[str, str] = {}
         if p.exited and times["exit_code"] is None:
             reasons["exit_code"] = NO_EXIT_STATUS
-        if self.info.syscalls is None:
-            reasons["syscalls"] = "not counted: the syscalls probe family is off (--probes)"
+        for name in self._off:
+            reasons[name] = f"not measured: the {name} probe family is off (--probes)"
         if base is None:
             # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
             gone = NEVER_READ + (f" ({self._no_exits})" if self._no_exits else "")

@@ -13,7 +13,7 @@ import ctypes as ct
 import errno
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,14 @@ class Proc:
 
 
 class Tracker:
-    def __init__(self, bpf: Any, cpu_bits: int, state: type[ct.Structure]) -> None:
+    def __init__(
+        self,
+        bpf: Any,
+        cpu_bits: int,
+        state: type[ct.Structure],
+        on_seed: Callable[[int, int], None] = lambda serial, pid: None,
+    ) -> None:
+        self._on_seed = on_seed  # told (serial, pid) of each process seeded
         self._tracked = bpf[b"tracked"]
         self._procs_map = bpf[b"procs"]
         self._active = bpf[b"active"]
@@ -93,6 +100,7 @@ class Tracker:
         self.procs[serial] = Proc(
             serial=serial, tgid=pid, ppid=info.ppid or None, comm=st.comm if st else "?"
         )
+        self._on_seed(serial, pid)
         if st is not None:
             after = read_stat(pid)
             if after is None or after.starttime != st.starttime:

@@ -7,6 +7,7 @@
  * `-DFAMILY_<NAME>=1`; its hooks below are called only then. Tracepoints only (no kprobes):
  *
  *   task:task_newtask           a new task; clone_flags tells a thread from a process
+ *                               (families are told of each new thread of the tree)
  *   sched:sched_process_exec    the process has a new name (and the arguments read at entry)
  *   syscalls:sys_enter_execve, sys_enter_execveat   an exec's arguments, read from the caller
  *   sched:sched_process_exit    a thread ends; with group_dead, the whole process
@@ -74,6 +75,8 @@ enum {
     DIAG_NEW_PROCS,                 /* processes that joined the tree */
     DIAG_EXITS,                     /* processes that left it */
     DIAG_ACTIVE_FULL,               /* a change not marked in `active`: map full (retried) */
+    DIAG_SCHED_FULL,                /* sched: a thread not followed, or an ended one's figures
+                                     * lost: `sched_threads` or `sched_ended` full */
     DIAG_N,
 };
 
@@ -162,19 +165,29 @@ static __always_inline int still_waiting(struct task_state *s, u32 nr)
     return 0;
 }
 
-/* Each family's hook when a thread of the tree ends (defined in its .bpf.c, after this). */
+/* Each family's hooks when a thread of the tree begins or ends (defined in its .bpf.c). */
 #if FAMILY_SYSCALLS
 static __always_inline void syscalls_thread_exit(struct task_state *s);
+#endif
+#if FAMILY_SCHED
+static __always_inline void sched_new_task(u32 tid, u32 serial);
+static __always_inline void sched_thread_exit(void);
 #endif
 
 /* A new task. When the parent (current) is tracked and the task is a process, track it. */
 TRACEPOINT_PROBE(task, task_newtask)
 {
-    if (args->clone_flags & CLONE_THREAD)
-        return 0;                           /* a thread: adopted on its first event */
     u32 ptgid = current_tgid();
-    if (!tracked.lookup(&ptgid))
+    struct track_val *parent = tracked.lookup(&ptgid);
+    if (!parent)
         return 0;
+    if (args->clone_flags & CLONE_THREAD) {
+        /* A thread: adopted into task storage on its first event. */
+#if FAMILY_SCHED
+        sched_new_task(args->pid, parent->serial);
+#endif
+        return 0;
+    }
     u32 zero = 0;
     u32 *next = next_serial.lookup(&zero);
     if (!next)
@@ -197,6 +210,9 @@ TRACEPOINT_PROBE(task, task_newtask)
         diag_inc(DIAG_PROCS_FULL);
         return 0;
     }
+#if FAMILY_SCHED
+    sched_new_task(child, serial);
+#endif
     diag_inc(DIAG_NEW_PROCS);
     return 0;
 }
@@ -327,6 +343,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
         tstate.task_storage_delete(task);
     }
+#if FAMILY_SCHED
+    sched_thread_exit();                    /* its own lookup: a thread may have no state */
+#endif
     u32 tgid = current_tgid();
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
+from denet_tui.collectors.ebpf.families.sched import SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import SyscallsFamily
 
-FAMILIES: dict[str, type[Family]] = {"syscalls": SyscallsFamily}
+FAMILIES: dict[str, type[Family]] = {"syscalls": SyscallsFamily, "sched": SchedFamily}
 
 
 def parse_probes(text: str | None) -> frozenset[str]:

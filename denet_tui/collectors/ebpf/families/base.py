@@ -18,6 +18,9 @@ class Family(Protocol):
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         """Find its maps in the loaded program, and its fields in the per-thread state."""
 
+    def seeded(self, serial: int, pid: int) -> None:
+        """User space put process ``pid`` (already running) in the tree as ``serial``."""
+
     def read_ended(self, known: set[int]) -> None:
         """Read what the kernel moved out of ended threads (before the live threads), for the
         processes ``known`` (serials); entries of any other are stray: dropped and counted."""
@@ -41,6 +44,9 @@ class Family(Protocol):
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         """Tree-level figures added to the snapshot's summary."""
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        """Its tree-level section(s) of the snapshot, by Snapshot field name."""
 
     def diagnostics(self) -> dict[str, Any]:
         """Its health figures (map occupancy, …)."""

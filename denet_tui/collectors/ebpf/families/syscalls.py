@@ -110,6 +110,9 @@ class SyscallsFamily:
         self._hist = bpf[b"hist"]
         self._words = state.sc.offset // 8  # type: ignore[attr-defined]
 
+    def seeded(self, serial: int, pid: int) -> None:
+        pass  # its threads are adopted on their first call
+
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
@@ -223,6 +226,9 @@ class SyscallsFamily:
         hists = self._read_hist(set(summary.by_name))
         by_name = {name: replace(st, hist=hists.get(name)) for name, st in summary.by_name.items()}
         return replace(summary, by_name=by_name)
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        return {}  # its tree figures are the summary's (``tree``)
 
     def diagnostics(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,38 @@
+/*
+ * denet-tui, family "sched": types. Where each thread of the tree spends its wall time.
+ *
+ *   MAX_THREADS      threads of the tree followed at once
+ *   RUNQ_BUCKETS     log2 buckets of run-queue waits: bucket i holds waits of [2^i, 2^(i+1)) ns;
+ *                    the last one also holds everything longer
+ */
+
+/* A thread's time is in one of four states; the first is only ever closed, never open. */
+#define SCHED_ON_CPU 0
+#define SCHED_RUNQ 1                /* runnable, waiting for a CPU (woken, or preempted) */
+#define SCHED_SLEEP 2               /* S, and every other state off the run queue but D */
+#define SCHED_DISK 3                /* D: uninterruptible (disk and other kernel waits) */
+#define SCHED_UNKNOWN 4             /* seeded or new: nothing seen yet */
+
+/* Figures of a thread (closed intervals), and of a process's ended threads (`sched_ended`). */
+struct sched_sums {
+    u64 ns[4];                      /* by SCHED_* state */
+    u64 voluntary;                  /* switched out asleep (any state but runnable) */
+    u64 involuntary;                /* switched out runnable: preempted */
+};
+
+/* `sched_threads`: tid -> its process and its state machine. In a hash, not in task storage:
+ * wakeups run in the waker's context, which knows only the wakee's tid. */
+struct sched_thread {
+    u32 serial;
+    u32 state;                      /* SCHED_*: where the open interval is */
+    u64 since;                      /* when it began (bpf_ktime_get_ns) */
+    struct sched_sums s;
+};
+
+/* Per CPU: the task switched in last, and when. The thread that next switches out here is
+ * that task, so its time on the CPU is exact without a lookup of every task switched in. */
+struct sched_cpu {
+    u64 since;
+    u32 tid;
+    u32 pad;
+};

@@ -1,0 +1,152 @@
+"""Family "sched": where each process's wall time goes, per thread state (``bpf/sched``).
+
+The kernel keeps a state machine per thread of the tree (``sched_threads``, by tid): closed
+intervals on CPU, waiting for a CPU, sleeping and in D state, and the context switches; a
+thread that ends adds its figures to its process's ``sched_ended`` entry. Each sample reads
+``sched_ended`` first, then every live thread, so a thread is never counted twice (one that
+ends between the two reads is missed for a sample, and the figures shown never go down). The
+open interval of each live thread is counted up to the moment of reading: a thread asleep for
+an hour shows an hour asleep, and one running without a switch shows its time on the CPU (per
+CPU, the kernel notes which task was switched in and when).
+"""
+
+from __future__ import annotations
+
+import ctypes as ct
+import os
+import time
+from typing import Any
+
+from denet_tui.collectors import bpf_maps
+from denet_tui.model import ProcessSched, TreeSched
+
+MAX_THREADS = 32768  # threads of the tree followed at once
+RUNQ_BUCKETS = 36  # 2**35 ns ≈ 34 s
+ON_CPU, RUNQ, SLEEP, DISK, UNKNOWN = range(5)  # SCHED_* of bpf/sched.bpf.h
+BPF_NOEXIST = 1
+
+# Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches.
+Sums = list[int]
+
+
+def _add(dst: dict[int, Sums], serial: int, vals: tuple[int, ...] | Sums) -> None:
+    got = dst.get(serial)
+    if got is None:
+        dst[serial] = list(vals)
+    else:
+        for i, v in enumerate(vals):
+            got[i] += v
+
+
+class SchedFamily:
+    name = "sched"
+    source = "sched"
+
+    def __init__(self) -> None:
+        self._ended: dict[int, Sums] = {}
+        self._live: dict[int, Sums] = {}
+        self._shown: dict[int, tuple[int, ...]] = {}  # last figures returned: the floor
+        self._sections: dict[int, ProcessSched] = {}
+        self._threads = 0
+
+    def defines(self) -> dict[str, int | str]:
+        return {"MAX_THREADS": MAX_THREADS, "RUNQ_BUCKETS": RUNQ_BUCKETS}
+
+    def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
+        self._threads_map = bpf[b"sched_threads"]
+        self._ended_map = bpf[b"sched_ended"]
+        self._cpu = bpf[b"sched_cpu"]
+        self._hist = bpf[b"runq_hist"]
+
+    def seeded(self, serial: int, pid: int) -> None:
+        """A process user space put in the tree: follow its threads from their next switch."""
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            return  # gone already
+        leaf = self._threads_map.Leaf()
+        leaf.serial = serial
+        leaf.state = UNKNOWN
+        for tid in tids:
+            # NOEXIST: a thread the kernel already follows keeps what it has.
+            bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_ended(self, known: set[int]) -> None:
+        self._ended = {
+            key[0]: list(v)
+            for key, v in bpf_maps.dump_raw(self._ended_map, "I", "6Q")
+            if key[0] in known  # others: a process born since `procs` was read, or forgotten
+        }
+
+    def begin_live(self, active: set[int]) -> None:
+        # Every live thread, idle or not: an idle one's open interval grows.
+        rows = bpf_maps.dump_raw(self._threads_map, "I", "II7Q")
+        now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
+        on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
+        live: dict[int, Sums] = {}
+        for (tid,), (serial, state, since, on, runq, sleep, disk, vol, invol) in rows:
+            ns = [on, runq, sleep, disk]
+            went_in = on_cpu.get(tid)
+            if went_in is not None:  # on a CPU now, since `went_in`
+                if state == RUNQ and since <= went_in:
+                    ns[RUNQ] += went_in - since
+                ns[ON_CPU] += max(0, now - went_in)
+            elif state in (RUNQ, SLEEP, DISK) and since:
+                ns[state] += max(0, now - since)
+            _add(live, serial, (*ns, vol, invol))
+        self._live = live
+        self._threads = len(rows)
+
+    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
+        pass  # nothing of this family is in the per-thread task storage
+
+    def forget(self, serials: list[int]) -> None:
+        for serial in serials:
+            self._shown.pop(serial, None)
+            self._sections.pop(serial, None)
+        bpf_maps.delete_many(self._ended_map, [(s,) for s in serials], "I")
+
+    # -- figures -------------------------------------------------------------------------
+
+    def _sums(self, serial: int) -> tuple[int, ...]:
+        got = [0] * 6
+        for part in (self._ended.get(serial), self._live.get(serial)):
+            if part:
+                got = [a + b for a, b in zip(got, part, strict=True)]
+        before = self._shown.get(serial)
+        if before is not None:
+            got = [max(a, b) for a, b in zip(got, before, strict=True)]
+        return tuple(got)
+
+    def changed(self, serial: int) -> bool:
+        return self._sums(serial) != self._shown.get(serial)
+
+    def figures(self, serial: int) -> dict[str, Any]:
+        sums = self._sums(serial)
+        section = self._sections.get(serial)
+        if section is None or sums != self._shown.get(serial):
+            on, runq, sleep, disk, vol, invol = sums
+            section = self._sections[serial] = ProcessSched(
+                on_cpu_s=on / 1e9,
+                waiting_cpu_s=runq / 1e9,
+                sleeping_s=sleep / 1e9,
+                uninterruptible_s=disk / 1e9,
+                voluntary_switches=vol,
+                involuntary_switches=invol,
+            )
+            self._shown[serial] = sums
+        return {"sched": section}
+
+    def tree(self, summary: Any) -> Any:
+        return summary
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        buckets = []
+        for i in range(RUNQ_BUCKETS):
+            buckets.append(sum(self._hist[ct.c_int(i)]))
+        return {"sched": TreeSched(runq_hist=tuple(buckets))}
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {"sched_threads": self._threads, "sched_threads_max": MAX_THREADS}
