@@ -57,6 +57,7 @@ from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import HeaderState, Starting, StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
+from denet_tui.widgets.time_view import TimeTab
 
 if TYPE_CHECKING:
     from denet_tui.session import Session
@@ -86,6 +87,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("2", "show_tab('syscalls')", "Syscalls", show=False),
         Binding("3", "show_tab('finished')", "Finished", show=False),
         Binding("4", "show_tab('summary')", "Summary", show=False),
+        Binding("5", "show_tab('time')", "Time", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -155,6 +157,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield FinishedTable(id="finished-table")
             with TabPane("4 Summary", id="summary"):
                 yield RunSummaryView(id="summary-view")
+            with TabPane("5 Time", id="time"):
+                yield TimeTab(id="time-tab")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -337,6 +341,12 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(FinishedTable).show(self.finished.summary())
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
+            elif active == "time":
+                pids = tl.scope_pids()
+                procs = tuple(p for p in snap.processes if pids is None or p.pid in pids)
+                scope = "whole tree" if pids is None else f"subtree of {tl.scope}"
+                interval = tl.series[-1] if len(tl.series) > 1 else None
+                self.query_one(TimeTab).show(snap, interval, scope, procs)
             self.query_one(ResourceSparklines).show(tl.series, collector=info, extremes=tl.extremes)
 
     def _show_header(self) -> None:

@@ -14,6 +14,7 @@ from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.syscall_table import SyscallTable
+from denet_tui.widgets.time_view import SchedTable
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -28,6 +29,7 @@ TABS: dict[str, str | None] = {
     "syscalls": "syscalls",
     "finished": None,
     "summary": None,
+    "time": "sched",
 }
 
 
@@ -68,6 +70,8 @@ class TabsMixin(_Base):
             self.query_one("#syscalls-table", SyscallTable).focus()
         elif event.pane.id == "finished":
             self.query_one(FinishedTable).focus()
+        elif event.pane.id == "time":
+            self.query_one(SchedTable).focus()
         elif event.pane.id == "summary":
             # Focus stays in the tab shown: focusing the tree would switch back to its tab.
             self.query_one(RunSummaryView).focus()

@@ -1,0 +1,312 @@
+"""The Time tab: where the wall time goes (the sched family), for the tree and per process.
+
+A stacked bar splits thread-time into on a CPU (user and system), waiting for a CPU, sleeping
+and uninterruptible (D), over the last interval and since the start; the run-queue waits'
+percentiles come from the kernel's histogram; the table lists every process of the snapshot
+with its states (``s`` sorts), and the bar of the row under the cursor. The user/system split
+of the CPU time is the kernel's tick-sampled one (utime/stime) applied to the exact on-CPU
+time, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from denet_tui.model import ProcessSample, Snapshot
+from denet_tui.rates import Rates, percentile_ns
+from denet_tui.visible import visible
+from denet_tui.widgets.format import NA, fmt_int, fmt_ns, fmt_seconds
+from denet_tui.widgets.redraw import set_border_title
+
+# (figure key, label, bar character, style): the order of the bar's segments.
+STATES: tuple[tuple[str, str, str, str], ...] = (
+    ("user", "user", "█", "green"),
+    ("system", "system", "█", "red"),
+    ("waiting_cpu_s", "waiting", "█", "yellow"),
+    ("uninterruptible_s", "D", "█", "magenta"),
+    ("sleeping_s", "sleeping", "░", "blue"),
+)
+SPLIT_NOTE = "user/system: the kernel's tick-sampled split of the exact CPU time"
+
+
+def split_cpu(
+    on_cpu: float | None, user: float | None, system: float | None
+) -> tuple[float | None, float | None]:
+    """The exact on-CPU time split by the kernel's user/system ratio (None: no ratio known)."""
+    if on_cpu is None or user is None or system is None or user + system <= 0:
+        return None, None
+    share = user / (user + system)
+    return on_cpu * share, on_cpu * (1 - share)
+
+
+def state_parts(values: Callable[[str], float | None]) -> dict[str, float | None]:
+    """Thread-seconds per state from figure values (cumulative, or rates per second)."""
+    on = values("on_cpu_s")
+    user, system = split_cpu(on, values("cpu_user_s"), values("cpu_system_s"))
+    if user is None and on is not None:
+        user, system = on, 0.0  # no split known: all of it shown as one CPU segment
+    return {
+        "user": user,
+        "system": system,
+        "waiting_cpu_s": values("waiting_cpu_s"),
+        "uninterruptible_s": values("uninterruptible_s"),
+        "sleeping_s": values("sleeping_s"),
+    }
+
+
+def stacked_bar(parts: Mapping[str, float | None], width: int) -> Text:
+    """``width`` cells split among the states in proportion (each non-zero state gets at
+    least one cell); empty (dim dots) when nothing is known."""
+    known = {k: v for k, v in parts.items() if v is not None and v > 0}
+    total = sum(known.values())
+    if total <= 0 or width <= 0:
+        return Text("·" * max(0, width), style="dim")
+    cells = {k: max(1, round(v / total * width)) for k, v in known.items()}
+    # Take the rounding error from the largest segment.
+    largest = max(cells, key=lambda k: known[k])
+    cells[largest] = max(1, cells[largest] + width - sum(cells.values()))
+    bar = Text(no_wrap=True, end="")
+    for key, _label, char, style in STATES:
+        if key in cells:
+            bar.append(char * cells[key], style=style)
+    return bar
+
+
+def legend(parts: Mapping[str, float | None], *, rate: bool) -> Text:
+    """Each state's share and amount: ``on CPU 1.2s (12%)``; a rate in CPUs (threads busy)."""
+    known = [v for v in parts.values() if v is not None]
+    total = sum(known)
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    for key, label, char, style in STATES:
+        v = parts.get(key)
+        if v is None:
+            continue
+        if out.plain:
+            out.append("  ")
+        out.append(char, style=style)
+        amount = f"{v:.2f}" if rate else fmt_seconds(v)
+        share = f" ({v / total * 100:.0f}%)" if total > 0 else ""
+        out.append(f" {label} {amount}{share}")
+    return out
+
+
+def runq_line(hist: tuple[int, ...] | None) -> str:
+    """Run-queue waits: how many, and their p50/p99 (a log2 histogram: good to 2×)."""
+    if not hist or not sum(hist):
+        return "run-queue waits: none yet"
+    p50, p99 = percentile_ns(hist, 0.5), percentile_ns(hist, 0.99)
+    return (
+        f"run-queue waits: {sum(hist):,} · p50 ~{fmt_ns(p50)} · p99 ~{fmt_ns(p99)} "
+        "(from log2 buckets, good to 2×)"
+    )
+
+
+def histogram_lines(hist: tuple[int, ...] | None, width: int = 40) -> list[Text]:
+    """One line per non-empty bucket, from the first to the last used: ``≥16µs ████ 123``."""
+    if not hist or not sum(hist):
+        return []
+    used = [i for i, n in enumerate(hist) if n]
+    top = max(hist)
+    lines = []
+    for i in range(used[0], used[-1] + 1):
+        n = hist[i]
+        line = Text(f"{'≥' + fmt_ns(2**i):>8} ", style="dim", no_wrap=True, end="")
+        line.append("▇" * max(1 if n else 0, round(n / top * width)), style="yellow")
+        line.append(f" {n:,}")
+        lines.append(line)
+    return lines
+
+
+class TimeBreakdown(Static):
+    """The bars: the scope over the last interval and since the start, and the selected
+    process; then the run-queue waits."""
+
+    def show(
+        self,
+        snap: Snapshot,
+        interval: Rates | None,
+        scope: str,
+        selected: ProcessSample | None,
+    ) -> None:
+        width = max(10, self.size.width - 18)
+        lines: list[Text] = []
+        t = snap.totals
+        rows: list[tuple[str, dict[str, float | None], bool]] = []
+        if interval is not None:
+            rows.append(("last interval", state_parts(interval.__getitem__), True))
+        rows.append(("since start", state_parts(lambda k: getattr(t, k, None)), False))
+        if selected is not None:
+            rows.append((f"{selected.pid}", state_parts(lambda k: _figure(selected, k)), False))
+        for label, parts, rate in rows:
+            head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
+            lines.append(head + stacked_bar(parts, width))
+            lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
+        lines.append(Text(runq_line(snap.sched.runq_hist if snap.sched else None)))
+        lines.append(
+            Text(
+                "waiting: runnable, for a CPU · D: uninterruptible, mostly disk · rates: "
+                "thread-seconds a second · "
+                + SPLIT_NOTE,
+                style="dim",
+            )
+        )
+        self.update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
+        title = f"where the time goes · {scope}"
+        if selected is not None:
+            title += f" · {visible(selected.name)} {selected.pid}"
+        set_border_title(self, title)
+
+
+def _figure(p: ProcessSample, key: str) -> float | None:
+    if key in ("cpu_user_s", "cpu_system_s"):
+        return getattr(p, key)
+    return getattr(p.sched, key, None) if p.sched is not None else None
+
+
+# (key, title, width); the process first.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("pid", "PID", 7),
+    ("name", "COMMAND", 14),
+    ("on_cpu_s", "ON CPU", 8),
+    ("waiting_cpu_s", "WAIT", 8),
+    ("sleeping_s", "SLEEP", 8),
+    ("uninterruptible_s", "D", 8),
+    ("wait_share", "WAIT%", 6),
+    ("voluntary_switches", "VCSW", 6),
+    ("involuntary_switches", "ICSW", 6),
+)
+SORT_NAMES = {
+    "on_cpu_s": "time on CPU",
+    "waiting_cpu_s": "time waiting for a CPU",
+    "sleeping_s": "time asleep",
+    "uninterruptible_s": "time in D state",
+    "wait_share": "share of CPU time spent waiting",
+    "involuntary_switches": "preemptions",
+}
+SORT_KEYS = tuple(SORT_NAMES)
+
+
+def wait_share(p: ProcessSample) -> float | None:
+    """Its time waiting for a CPU over the time it wanted one (waiting + on a CPU)."""
+    s = p.sched
+    if s is None or s.on_cpu_s + s.waiting_cpu_s <= 0:
+        return None
+    return s.waiting_cpu_s / (s.on_cpu_s + s.waiting_cpu_s)
+
+
+def sort_value(p: ProcessSample, key: str) -> float:
+    if key == "wait_share":
+        return wait_share(p) or 0.0
+    return float(getattr(p.sched, key, 0) or 0) if p.sched is not None else 0.0
+
+
+def sched_cells(p: ProcessSample) -> dict[str, str]:
+    s = p.sched
+    share = wait_share(p)
+    return {
+        "pid": str(p.pid),
+        "name": visible(p.name) + ("" if p.alive else " (ended)"),
+        "on_cpu_s": fmt_seconds(s.on_cpu_s) if s else NA,
+        "waiting_cpu_s": fmt_seconds(s.waiting_cpu_s) if s else NA,
+        "sleeping_s": fmt_seconds(s.sleeping_s) if s else NA,
+        "uninterruptible_s": fmt_seconds(s.uninterruptible_s) if s else NA,
+        "wait_share": NA if share is None else f"{share * 100:.0f}",
+        "voluntary_switches": fmt_int(s.voluntary_switches) if s else NA,
+        "involuntary_switches": fmt_int(s.involuntary_switches) if s else NA,
+    }
+
+
+class SchedTable(DataTable[Text]):
+    """Every process of the snapshot with its time states; ``s`` sorts by the next one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.sort_key = "on_cpu_s"
+        self._procs: tuple[ProcessSample, ...] = ()
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def show(self, processes: tuple[ProcessSample, ...]) -> None:
+        if processes == self._procs:
+            return
+        self._procs = processes
+        self._fill()
+
+    def selected(self) -> ProcessSample | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return next((p for p in self._procs if str(p.pid) == key), None)
+
+    def _fill(self) -> None:
+        chosen = self.selected()
+        self.clear()
+        order = sorted(self._procs, key=lambda p: (-sort_value(p, self.sort_key), p.pid))
+        for p in order:
+            cells = sched_cells(p)
+            row = [
+                Text(
+                    cells[k],
+                    justify="left" if k == "name" else "right",
+                    style="" if p.alive else "dim",
+                )
+                for k, _, _ in COLUMNS
+            ]
+            self.add_row(*row, key=str(p.pid))
+        if chosen is not None and any(p.pid == chosen.pid for p in order):
+            self.move_cursor(row=self.get_row_index(str(chosen.pid)))
+        titles = {k: t for k, t, _ in COLUMNS}
+        for key, column in self.columns.items():
+            base = titles[str(key.value)]
+            column.label = Text(base + ("▼" if key.value == self.sort_key else ""))
+        set_border_title(self, f"processes · sorted by {SORT_NAMES[self.sort_key]} (s)")
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._fill()
+
+
+class RunqHistogram(Static):
+    """The tree's run-queue waits, bucket by bucket."""
+
+    def show(self, hist: tuple[int, ...] | None) -> None:
+        lines = histogram_lines(hist, width=max(5, self.size.width - 20))
+        self.update(Text("\n").join(lines) if lines else Text("no waits yet", style="dim"))
+        set_border_title(self, "run-queue waits")
+
+
+class TimeTab(Vertical):
+    """The Time tab's panes, kept in step: the row under the cursor gets its own bar."""
+
+    def compose(self) -> ComposeResult:
+        yield TimeBreakdown(id="time-bars")
+        with Horizontal(id="time-lower"):
+            yield SchedTable(id="sched-table")
+            yield RunqHistogram(id="runq-hist")
+
+    def show(
+        self,
+        snap: Snapshot,
+        interval: Rates | None,
+        scope: str,
+        processes: tuple[ProcessSample, ...],
+    ) -> None:
+        self._shown = (snap, interval, scope)
+        table = self.query_one(SchedTable)
+        table.show(processes)
+        self.query_one(TimeBreakdown).show(snap, interval, scope, table.selected())
+        self.query_one(RunqHistogram).show(snap.sched.runq_hist if snap.sched else None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        shown = getattr(self, "_shown", None)
+        if shown is not None:
+            self.query_one(TimeBreakdown).show(*shown, self.query_one(SchedTable).selected())

@@ -1,0 +1,112 @@
+"""The sched family: where each process's wall time went (on a CPU, waiting for one, asleep, in
+D state) and its context switches, checked against what the processes measured themselves
+(/proc/self/schedstat, getrusage) and what their parent waited for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_json, snapshots
+
+pytestmark = pytest.mark.ebpf
+
+# A CPU-bound child: burns `cpu` seconds of its own CPU time, then writes what the kernel says
+# of it (schedstat: on-CPU and run-queue ns; getrusage: switches) just before it exits.
+BUSY = """
+import json, os, resource, sys, time
+while time.process_time() < float(sys.argv[2]):
+    pass
+on, wait, _ = map(int, open("/proc/self/schedstat").read().split())
+r = resource.getrusage(resource.RUSAGE_SELF)
+json.dump({"pid": os.getpid(), "on": on, "wait": wait, "vol": r.ru_nvcsw, "invol": r.ru_nivcsw},
+          open(sys.argv[1], "w"))
+"""
+
+# A parent that runs CPU burners one after another and writes what getrusage says its
+# waited-for children used.
+BURNERS = """
+import json, resource, subprocess, sys
+for _ in range(20):
+    subprocess.run(["sh", "-c", "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"], check=True)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump({"cpu": kids.ru_utime + kids.ru_stime, "nvcsw": kids.ru_nvcsw,
+           "nivcsw": kids.ru_nivcsw}, open(sys.argv[1], "w"))
+"""
+
+
+def every_process(lines: list[dict]) -> list[dict]:
+    last: dict[tuple[int, float | None], dict] = {}
+    for s in snapshots(lines):
+        for p in s["processes"]:
+            last[(p["pid"], p["start_ts"])] = p
+    return list(last.values())
+
+
+def test_cpu_bound_processes_wait_for_a_cpu_as_their_own_schedstat_says(tmp_path: Path) -> None:
+    # Twice as many CPU-bound processes as CPUs: each waits for a CPU about half its time.
+    n = 2 * (os.cpu_count() or 1)
+    runs = " ".join(
+        f"{sys.executable} -c '{BUSY}' {tmp_path / f'own{i}'} 0.6 &" for i in range(n)
+    )
+    code, lines, err = run_json("run", "--json", "--", "sh", "-c", runs + " wait", timeout=120)
+    assert code == 0, err
+    busy = [p for p in every_process(lines) if p["name"].startswith("python")]
+    assert len(busy) == n
+    own = {o["pid"]: o for o in (json.loads((tmp_path / f"own{i}").read_text()) for i in range(n))}
+    for p in busy:
+        s, o = p["sched"], own[p["pid"]]
+        wall = p["end_ts"] - p["start_ts"]
+        assert s["waiting_cpu_s"] >= 0.4 * wall, (s, wall)
+        # What it did after its own reading (write the file, exit) is in ours, not its own.
+        assert s["waiting_cpu_s"] == pytest.approx(o["wait"] / 1e9, rel=0.05, abs=0.003), (s, o)
+        assert s["on_cpu_s"] == pytest.approx(o["on"] / 1e9, rel=0.05), (s, o)
+        assert o["invol"] - 2 <= s["involuntary_switches"] <= o["invol"] * 1.02 + 2, (s, o)
+        assert o["vol"] <= s["voluntary_switches"] <= o["vol"] + 3, (s, o)
+
+
+def test_sleep_sleeps_and_fsync_waits_in_d_state(tmp_path: Path) -> None:
+    # fsync of fresh data waits for the disk in D state; tmp_path's filesystem must be backed
+    # by a block device for that (this machine's: see the message).
+    fs = subprocess.run(
+        ["df", "--output=fstype,source", str(tmp_path)], capture_output=True, text=True
+    ).stdout.split()[-2:]
+    writer = (
+        "import os\nfd = os.open(os.environ['OUT'], os.O_WRONLY | os.O_CREAT)\n"
+        "for _ in range(50):\n    os.write(fd, b'x' * 65536); os.fsync(fd)\n"
+    )
+    script = f'sleep 1; OUT={tmp_path / "data"} {sys.executable} -c "{writer}"'
+    code, lines, err = run_json("run", "--json", "--", "sh", "-c", script)
+    assert code == 0, err
+    everyone = every_process(lines)
+    (sleeper,) = [p for p in everyone if p["name"] == "sleep"]
+    wall = sleeper["end_ts"] - sleeper["start_ts"]
+    assert sleeper["sched"]["sleeping_s"] >= 0.95 * wall, sleeper["sched"]
+    (fsyncer,) = [p for p in everyone if p["name"].startswith("python")]
+    assert fsyncer["sched"]["uninterruptible_s"] > 0.001, (fs, fsyncer["sched"])
+    assert snapshots(lines)[-1]["totals"]["uninterruptible_s"] > 0.001
+
+
+def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) -> None:
+    truth_file = tmp_path / "rusage.json"
+    code, lines, err = run_json(
+        "run", "--json", "--", sys.executable, "-c", BURNERS, str(truth_file), timeout=120
+    )
+    assert code == 0, err
+    truth = json.loads(truth_file.read_text())
+    burners = [p["sched"] for p in every_process(lines) if p["name"] == "sh"]
+    assert len(burners) == 20
+    cpu = sum(s["on_cpu_s"] for s in burners)
+    assert cpu == pytest.approx(truth["cpu"], rel=0.02), (cpu, truth)
+    invol = sum(s["involuntary_switches"] for s in burners)
+    vol = sum(s["voluntary_switches"] for s in burners)
+    assert invol == pytest.approx(truth["nivcsw"], rel=0.02, abs=2), (invol, truth)
+    assert vol == pytest.approx(truth["nvcsw"], rel=0.02, abs=len(burners)), (vol, truth)
+    # The run-queue histogram holds every wait that was closed.
+    hist = snapshots(lines)[-1]["sched"]["runq_hist"]
+    assert sum(hist) >= invol
