@@ -233,8 +233,7 @@ FIGURES += (
         "seconds",
         "D state",
         "D%",
-        "time in uninterruptible sleep (D): waiting in the kernel, mostly for disk I/O"
-        + SCHED_DOC,
+        "time in uninterruptible sleep (D): waiting in the kernel, mostly for disk I/O" + SCHED_DOC,
     ),
     _sched(
         "voluntary_switches",

@@ -69,9 +69,15 @@ def _share_title(exact: bool, basis: ShareBasis, width: int) -> str:
     if not exact:
         titles = ("ESTIMATED SHARE OF TIME (sampled)", "EST. SHARE (sampled)", "EST. SHARE")
     else:
-        titles = {"time": ("SHARE OF TIME",), "count": ("SHARE OF CALLS",)}.get(
-            basis or "", ("SHARE",)
+        # Time inside syscalls, blocking included (wait4, poll): not CPU time (the Time tab
+        # shows that), and it can exceed the wall time.
+        time_titles = (
+            "SHARE OF TIME IN SYSCALLS, BLOCKING INCL.",
+            "SHARE OF TIME IN SYSCALLS",
+            "SHARE OF SYSCALL TIME",
+            "SYSCALL TIME",
         )
+        titles = {"time": time_titles, "count": ("SHARE OF CALLS",)}.get(basis or "", ("SHARE",))
     return next((t for t in titles if len(t) <= width), titles[-1][:width])
 
 

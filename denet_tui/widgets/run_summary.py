@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 from denet_tui.model import CollectorInfo, Snapshot
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_seconds, fmt_status
+from denet_tui.widgets.time_view import runq_summary
 
 
 def _known(totals: object, key: str) -> str:
@@ -42,6 +43,16 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     sum_peak = NA
     if t.rss_sum_peak_bytes is not None:
         sum_peak = f"≥ {fmt_bytes(t.rss_sum_peak_bytes)}  (sampled; at least the largest process)"
+    states: list[tuple[str, str]] = []
+    if t.sleeping_s is not None:  # the sched family: thread-seconds in each state
+        states = [
+            ("Run-queue waits", runq_summary(snap.sched.runq_hist if snap.sched else None) or NA),
+            ("Sleeping (thread-seconds)", fmt_seconds(t.sleeping_s)),
+            (
+                "Uninterruptible, D (thread-seconds)",
+                fmt_seconds(t.uninterruptible_s) + "  (waiting in the kernel, mostly disk)",
+            ),
+        ]
     calls = NA
     if t.syscalls is not None:
         calls = f"{fmt_int(t.syscalls)} ({info.syscalls or 'not counted'})"
@@ -51,6 +62,7 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         ("CPU time, user + system", fmt_seconds(cpu) + share + _known(t, "cpu_time_s")),
         ("User / system", split),
         ("Waiting for a CPU (run queue)", fmt_seconds(t.runq_wait_s) + _known(t, "runq_wait_s")),
+        *states,
         ("Maximum resident set size", fmt_bytes(t.peak_rss_max_bytes) + "  (largest process)"),
         ("Peak of the summed RSS", sum_peak),
         ("Page faults", faults + _known(t, "minor_faults")),

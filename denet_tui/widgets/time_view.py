@@ -28,9 +28,9 @@ from denet_tui.widgets.redraw import set_border_title
 # (figure key, label, bar character, style): the order of the bar's segments.
 STATES: tuple[tuple[str, str, str, str], ...] = (
     ("user", "user", "█", "green"),
-    ("system", "system", "█", "red"),
+    ("system", "system", "█", "cyan"),
     ("waiting_cpu_s", "waiting", "█", "yellow"),
-    ("uninterruptible_s", "D", "█", "magenta"),
+    ("uninterruptible_s", "D", "█", "red"),
     ("sleeping_s", "sleeping", "░", "blue"),
 )
 SPLIT_NOTE = "user/system: the kernel's tick-sampled split of the exact CPU time"
@@ -97,15 +97,12 @@ def legend(parts: Mapping[str, float | None], *, rate: bool) -> Text:
     return out
 
 
-def runq_line(hist: tuple[int, ...] | None) -> str:
-    """Run-queue waits: how many, and their p50/p99 (a log2 histogram: good to 2×)."""
+def runq_summary(hist: tuple[int, ...] | None) -> str | None:
+    """How many run-queue waits, and their p50/p99 (None: none yet)."""
     if not hist or not sum(hist):
-        return "run-queue waits: none yet"
+        return None
     p50, p99 = percentile_ns(hist, 0.5), percentile_ns(hist, 0.99)
-    return (
-        f"run-queue waits: {sum(hist):,} · p50 ~{fmt_ns(p50)} · p99 ~{fmt_ns(p99)} "
-        "(from log2 buckets, good to 2×)"
-    )
+    return f"{sum(hist):,} · p50 ~{fmt_ns(p50)} · p99 ~{fmt_ns(p99)} (log2 buckets: good to 2×)"
 
 
 def histogram_lines(hist: tuple[int, ...] | None, width: int = 40) -> list[Text]:
@@ -148,12 +145,12 @@ class TimeBreakdown(Static):
             head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
             lines.append(head + stacked_bar(parts, width))
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
-        lines.append(Text(runq_line(snap.sched.runq_hist if snap.sched else None)))
+        waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
+        lines.append(Text(f"run-queue waits: {waits or 'none yet'}"))
         lines.append(
             Text(
                 "waiting: runnable, for a CPU · D: uninterruptible, mostly disk · rates: "
-                "thread-seconds a second · "
-                + SPLIT_NOTE,
+                "thread-seconds a second · " + SPLIT_NOTE,
                 style="dim",
             )
         )

@@ -83,3 +83,12 @@ def test_summary_tab(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_time_tab(snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot, MIDDLE)
+        await pilot.press("5")
+        await pilot.pause()
+
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
