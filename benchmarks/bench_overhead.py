@@ -12,6 +12,9 @@ Workloads:
              (~47k small files: ~430k syscalls a second, one every ~2.3 µs)
   tar-big    the same on a directory of large files (default /usr/lib/x86_64-linux-gnu or
              /usr/lib): fewer syscalls per byte
+  pingpong   two processes passing a byte back and forth over two pipes 100,000 times: a
+             context switch every few µs (the sched family's hot path)
+  faults     touching 1 GiB of fresh anonymous pages, one write per 4 KiB page
 
 Every repetition runs every configuration once, in turn, and each ratio is taken against the
 bare run of the same repetition (the machine is shared: drift hits all configurations alike);
@@ -23,6 +26,13 @@ other work on the machine disturbs least. "CPU ratio" is the program's own user+
 time: BPF programs run inside the traced syscalls, so their cost is in it, while time spent
 waiting for a CPU taken by someone else is not — a steadier figure on a shared machine. (It
 understates strace and perf, whose cost is mostly waiting for the tracer.)
+
+``--probes syscalls`` is denet-tui without the sched family: the difference between it and
+"denet-tui ebpf" (every family) is what the sched family costs. Reference row
+``bpf-empty-all (ref)`` loads empty programs on the raw syscall tracepoints and on
+sched_switch, sched_wakeup and sched_wakeup_new: the floor for an untracked neighbour. Peer
+rows run BCC's own ``syscount`` (counts only, and ``-L`` with latency) beside the bare
+command: it watches the whole machine, so it needs no process to start.
 
 Reference rows ``bpf-empty-*`` load an empty BPF program on one or both raw syscall tracepoints
 (for every process on the machine) and run the command bare: the floor any tracepoint-based
@@ -67,6 +77,42 @@ with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed!r} {cpu!r}")
 """
 
+PINGPONG = """
+import os, sys, time
+n = int(sys.argv[2])
+a_r, a_w = os.pipe()
+b_r, b_w = os.pipe()
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    for _ in range(n):
+        os.read(a_r, 1)
+        os.write(b_w, b"x")
+    os._exit(0)
+for _ in range(n):
+    os.write(a_w, b"x")
+    os.read(b_r, 1)
+os.waitpid(pid, 0)
+elapsed = time.perf_counter() - t0
+ru_self = os.times()
+cpu = ru_self.user + ru_self.system + ru_self.children_user + ru_self.children_system
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
+FAULTS = """
+import mmap, sys, time
+size = int(sys.argv[2]) << 20
+t0, c0 = time.perf_counter(), time.process_time()
+m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+for i in range(0, size, 4096):
+    m[i] = 1
+m.close()
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
 # Times its child from the inside: the monitor's start-up is not in the figure.
 TIMED = """
 import resource, subprocess, sys, time
@@ -83,6 +129,7 @@ TARGETS = {  # (workload, config) -> the issue's targets for denet-tui
     ("loop", "denet-tui ebpf --no-latency"): 1.8,
     ("tar", "denet-tui ebpf"): 1.05,
     ("tar-big", "denet-tui ebpf"): 1.05,
+    ("faults", "denet-tui ebpf"): 1.10,
 }
 
 
@@ -163,6 +210,50 @@ def empty_bpf(
     return loaded
 
 
+def empty_all() -> contextlib.AbstractContextManager[None]:
+    """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones
+    and the scheduler ones of the sched family."""
+    from bcc import BPF
+
+    text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
+    text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
+    text += "".join(
+        f"TRACEPOINT_PROBE(sched, {tp}) {{ return 0; }}\n"
+        for tp in ("sched_switch", "sched_wakeup", "sched_wakeup_new")
+    )
+
+    @contextlib.contextmanager
+    def loaded() -> Iterator[None]:
+        b = BPF(text=text.encode())
+        try:
+            yield
+        finally:
+            b.cleanup()
+
+    return loaded()
+
+
+def beside(argv: list[str]) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """A machine-wide tool running beside the bare command (BCC's syscount)."""
+
+    @contextlib.contextmanager
+    def running() -> Iterator[None]:
+        tool = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            time.sleep(4)  # compile and attach (it prints nothing to say it is ready)
+            if tool.poll() is not None:
+                raise SystemExit(f"{argv[0]} did not start: {tool.stderr.read().decode()[:200]}")
+            yield
+        finally:
+            tool.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                tool.wait(timeout=30)
+
+    return running
+
+
 def neighbour(*extra: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
     """denet-tui watching something else: what every other process on the machine pays."""
 
@@ -196,6 +287,9 @@ def configs(selected: set[str] | None) -> list[Config]:
         Config("bare", lambda s: []),
         Config("denet-tui ebpf", denet(), check=check_denet),
         Config("denet-tui ebpf --no-latency", denet("--no-latency"), check=check_denet),
+        Config(
+            "denet-tui ebpf --probes syscalls", denet("--probes", "syscalls"), check=check_denet
+        ),
         Config("strace -f -c", strace_prefix, slow=True),
         Config("perf trace -s", perf_prefix, slow=True),
     ]
@@ -204,8 +298,15 @@ def configs(selected: set[str] | None) -> list[Config]:
             Config("bpf-empty-enter (ref)", lambda s: [], context=empty_bpf(True, False)),
             Config("bpf-empty-both (ref)", lambda s: [], context=empty_bpf(True, True)),
             Config("bpf-clock-both (ref)", lambda s: [], context=empty_bpf(True, True, clock=True)),
+            Config("bpf-empty-all (ref)", lambda s: [], context=empty_all),
             Config("untracked, denet-tui elsewhere", lambda s: [], context=neighbour()),
         ]
+        syscount = shutil.which("syscount-bpfcc")
+        if syscount:
+            all_configs += [
+                Config("syscount-bpfcc beside", lambda s: [], context=beside([syscount])),
+                Config("syscount-bpfcc -L beside", lambda s: [], context=beside([syscount, "-L"])),
+            ]
     out = []
     for c in all_configs:
         tool = c.prefix(Path("/tmp"))[:1]
@@ -230,6 +331,10 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
     loop_py.write_text(LOOP)
     timed_py = scratch / "timed.py"
     timed_py.write_text(TIMED)
+    pingpong_py = scratch / "pingpong.py"
+    pingpong_py.write_text(PINGPONG)
+    faults_py = scratch / "faults.py"
+    faults_py.write_text(FAULTS)
     tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
 
     def tar(directory: str) -> Callable[[Path], list[str]]:
@@ -247,6 +352,8 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
         "loop": lambda res: [sys.executable, str(loop_py), str(res), str(args.loop_n)],
         "tar": tar(args.tar_dir),
         "tar-big": tar(args.tar_big_dir),
+        "pingpong": lambda res: [sys.executable, str(pingpong_py), str(res), "100000"],
+        "faults": lambda res: [sys.executable, str(faults_py), str(res), "1024"],
     }
 
 
@@ -283,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tar-big-dir", default=default_big_dir(), help="large files to tar")
     p.add_argument("--tar-out", default="/dev/shm", help="where the archive goes (tmpfs)")
     p.add_argument(
-        "--workloads", default="loop,tar,tar-big", help="comma-separated: loop,tar,tar-big"
+        "--workloads",
+        default="loop,tar,tar-big,pingpong,faults",
+        help="comma-separated: loop,tar,tar-big,pingpong,faults",
     )
     p.add_argument("--only", help="comma-separated substrings of configurations to run")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")

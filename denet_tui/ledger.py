@@ -144,8 +144,14 @@ class CounterSums:
         return out
 
     def unknown(self) -> dict[str, int]:
-        """Per figure, how many processes it leaves out (they have no such figure)."""
-        return {f.key: n for f, n in zip(COUNTERS, self.missing, strict=True) if n}
+        """Per figure with a total, how many processes it leaves out (they have no such
+        figure): that total is a lower bound. A figure no process has (its family is off, or
+        the collector has none) has no total, and is not listed."""
+        return {
+            f.key: n
+            for f, n, v in zip(COUNTERS, self.missing, self.values, strict=True)
+            if n and v is not None
+        }
 
     def totals(self, *, live: int, ended: int, **peaks: int | None) -> TreeTotals:
         """These sums as the tree's totals, over ``live`` + ``ended`` processes (with the

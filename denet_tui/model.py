@@ -51,7 +51,8 @@ DOC_PROCESSES = (
 )
 DOC_UNKNOWN = (
     "per figure, how many processes the total leaves out because they have no such figure "
-    "(e.g. they ended before /proc could read them): the total is then a lower bound"
+    "(e.g. they ended before /proc could read them): the total is then a lower bound (a figure "
+    "with no total at all is not listed)"
 )
 DOC_TOTALS = (
     "the tree's counters over every process ever seen, alive or ended (nothing is lost when a "

@@ -51,9 +51,7 @@ def every_process(lines: list[dict]) -> list[dict]:
 def test_cpu_bound_processes_wait_for_a_cpu_as_their_own_schedstat_says(tmp_path: Path) -> None:
     # Twice as many CPU-bound processes as CPUs: each waits for a CPU about half its time.
     n = 2 * (os.cpu_count() or 1)
-    runs = " ".join(
-        f"{sys.executable} -c '{BUSY}' {tmp_path / f'own{i}'} 0.6 &" for i in range(n)
-    )
+    runs = " ".join(f"{sys.executable} -c '{BUSY}' {tmp_path / f'own{i}'} 0.6 &" for i in range(n))
     code, lines, err = run_json("run", "--json", "--", "sh", "-c", runs + " wait", timeout=120)
     assert code == 0, err
     busy = [p for p in every_process(lines) if p["name"].startswith("python")]

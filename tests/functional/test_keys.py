@@ -17,6 +17,7 @@ from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
+from denet_tui.widgets.time_view import SchedTable
 
 from .feed import EBPF, feed, live_app, replay_app, snapshots
 
@@ -222,10 +223,10 @@ async def test_tree_keeps_expansion_and_cursor_across_snapshots() -> None:
 async def test_every_line_on_screen_shows_the_latest_figures() -> None:
     app = live_app(EBPF)
     async with app.run_test(size=SIZE) as pilot:
-        await feed(pilot, 5)
+        await feed(pilot, 6)  # a dozen compilers just ended: listed once more
         tree = app.query_one(ProcessTree)
         await pilot.pause()
-        latest = {p.pid: p for p in snapshots(app)[4].processes}
+        latest = {p.pid: p for p in snapshots(app)[5].processes}
         checked = 0
         for y in range(tree.size.height):
             node = tree.get_node_at_line(y)
@@ -257,7 +258,7 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
 
     app = live_app(EBPF)
     async with app.run_test(size=SIZE) as pilot:
-        await feed(pilot, 4)
+        await feed(pilot, 6)  # a dozen compilers have ended
         tabs = app.query_one(TabbedContent)
         assert tabs.active == "overview"
         await pilot.press("2")
@@ -284,6 +285,11 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         summary = app.query_one(RunSummaryView)
         assert tabs.active == "summary" and summary.has_focus  # it stays, from any tab
         assert "Maximum resident set size" in summary.render().plain
+        await pilot.press("tab")
+        await pilot.pause()
+        sched = app.query_one(SchedTable)
+        # The Time tab follows the scope too: the compiler alone (and the processes under it).
+        assert tabs.active == "time" and sched.has_focus and 1 <= sched.row_count < whole
         await pilot.press("tab")
         await pilot.pause()
         assert tabs.active == "overview"
