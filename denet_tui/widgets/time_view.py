@@ -33,7 +33,7 @@ STATES: tuple[tuple[str, str, str, str], ...] = (
     ("uninterruptible_s", "D", "█", "red"),
     ("sleeping_s", "sleeping", "░", "blue"),
 )
-SPLIT_NOTE = "user/system: the kernel's tick-sampled split of the exact CPU time"
+SPLIT_NOTE = "user/system: the kernel's tick-sampled split"
 
 
 def split_cpu(
@@ -131,34 +131,43 @@ class TimeBreakdown(Static):
         interval: Rates | None,
         scope: str,
         selected: ProcessSample | None,
+        scoped: tuple[ProcessSample, ...] | None = None,
     ) -> None:
+        """``scoped``: the scope's processes listed now, when a subtree is chosen (its figures
+        since the start are theirs; the tree's totals also hold what ended long ago)."""
         width = max(10, self.size.width - 18)
         lines: list[Text] = []
         t = snap.totals
         rows: list[tuple[str, dict[str, float | None], bool]] = []
         if interval is not None:
             rows.append(("last interval", state_parts(interval.__getitem__), True))
-        rows.append(("since start", state_parts(lambda k: getattr(t, k, None)), False))
+        if scoped is None:
+            rows.append(("since start", state_parts(lambda k: getattr(t, k, None)), False))
+        else:
+            rows.append(("listed, total", state_parts(lambda k: _sum(scoped, k)), False))
         if selected is not None:
-            rows.append((f"{selected.pid}", state_parts(lambda k: _figure(selected, k)), False))
+            name = f"{visible(selected.name)[:8]} {selected.pid}"
+            rows.append((name, state_parts(lambda k: _figure(selected, k)), False))
         for label, parts, rate in rows:
             head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
             lines.append(head + stacked_bar(parts, width))
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
         waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
-        lines.append(Text(f"run-queue waits: {waits or 'none yet'}"))
-        lines.append(
-            Text(
-                "waiting: runnable, for a CPU · D: uninterruptible, mostly disk · rates: "
-                "thread-seconds a second · " + SPLIT_NOTE,
-                style="dim",
-            )
-        )
+        lines.append(Text(f"run-queue waits, whole tree: {waits or 'none yet'}"))
+        note = "waiting: runnable, for a CPU · D: uninterruptible, mostly disk · "
+        if scoped is not None:
+            note += "listed: the subtree's processes on screen now · "
+        lines.append(Text(note + "rates: thread-seconds a second · " + SPLIT_NOTE, style="dim"))
         self.update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
         title = f"where the time goes · {scope}"
         if selected is not None:
             title += f" · {visible(selected.name)} {selected.pid}"
         set_border_title(self, title)
+
+
+def _sum(processes: tuple[ProcessSample, ...], key: str) -> float | None:
+    known = [v for p in processes if (v := _figure(p, key)) is not None]
+    return sum(known) if known else None
 
 
 def _figure(p: ProcessSample, key: str) -> float | None:
@@ -278,7 +287,7 @@ class RunqHistogram(Static):
     def show(self, hist: tuple[int, ...] | None) -> None:
         lines = histogram_lines(hist, width=max(5, self.size.width - 20))
         self.update(Text("\n").join(lines) if lines else Text("no waits yet", style="dim"))
-        set_border_title(self, "run-queue waits")
+        set_border_title(self, "run-queue waits, tree")
 
 
 class TimeTab(Vertical):
@@ -296,14 +305,17 @@ class TimeTab(Vertical):
         interval: Rates | None,
         scope: str,
         processes: tuple[ProcessSample, ...],
+        scoped: bool = False,
     ) -> None:
-        self._shown = (snap, interval, scope)
         table = self.query_one(SchedTable)
         table.show(processes)
-        self.query_one(TimeBreakdown).show(snap, interval, scope, table.selected())
+        self._show_bars = lambda: self.query_one(TimeBreakdown).show(
+            snap, interval, scope, table.selected(), processes if scoped else None
+        )
+        self._show_bars()
         self.query_one(RunqHistogram).show(snap.sched.runq_hist if snap.sched else None)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        shown = getattr(self, "_shown", None)
-        if shown is not None:
-            self.query_one(TimeBreakdown).show(*shown, self.query_one(SchedTable).selected())
+        show_bars = getattr(self, "_show_bars", None)
+        if show_bars is not None:
+            show_bars()
