@@ -226,7 +226,9 @@ FIGURES += (
         "sleeping",
         "SLEEP%",
         "time asleep off the run queue (S; also stopped, traced and idle states), waiting for "
-        "an event, a timer, a lock or input" + SCHED_DOC,
+        "an event, a timer, a lock or input; each nap is counted when it ends (its wakeup, or "
+        "the thread's exit), not while it lasts"
+        + SCHED_DOC.replace(", the open interval up to the snapshot", ""),
     ),
     _sched(
         "uninterruptible_s",

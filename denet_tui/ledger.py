@@ -209,6 +209,13 @@ class TreeLedger:
                 now[p.pid] = p
                 live += 1
                 continue
+            if before is not None and p.alive and before.syscalls is p.syscalls:
+                # Only other figures changed (a sleeper's time asleep): its table stands.
+                self._live_counters.add(before, -1)
+                self._live_counters.add(p, 1)
+                now[p.pid] = p
+                live += 1
+                continue
             if before is not None:
                 self._count(before, -1)
             if p.alive:

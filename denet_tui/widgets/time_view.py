@@ -154,7 +154,7 @@ class TimeBreakdown(Static):
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
         waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
         lines.append(Text(f"run-queue waits, whole tree: {waits or 'none yet'}"))
-        note = "waiting: runnable, for a CPU · D: uninterruptible, mostly disk · "
+        note = "waiting: for a CPU · D: uninterruptible, mostly disk · a nap counts when it ends · "
         if scoped is not None:
             note += "listed: the subtree's processes on screen now · "
         lines.append(Text(note + "rates: thread-seconds a second · " + SPLIT_NOTE, style="dim"))

@@ -212,20 +212,25 @@ class EbpfCollector:
         last, self._last = self._last, {}
         for p in tracker.to_report():
             before = last.get(p.serial)
+            sections: dict = {}
             if not p.exited and p.tgid in fresh:
                 base = fresh[p.tgid]
-                if (
-                    before is not None
-                    and base is p.proc
-                    and not any(f.changed(p.serial) for f in self.families)
-                ):
-                    # Nothing about it changed (/proc gave the same reading, no family has
-                    # anything new): the same sample, cheap to list and to write out.
-                    self._last[p.serial] = before
-                    out.append(before)
+                if before is not None and base is p.proc:
+                    if not any(f.changed(p.serial) for f in self.families):
+                        # Nothing about it changed (/proc gave the same reading, no family has
+                        # anything new): the same sample, cheap to list and to write out.
+                        self._last[p.serial] = before
+                        out.append(before)
+                        continue
+                    # The same /proc reading: only the families' sections are new (a sleeper's
+                    # time asleep grows).
+                    for f in self.families:
+                        if f.changed(p.serial):
+                            sections.update(f.figures(p.serial))
+                    sample = self._last[p.serial] = replace(before, **sections)
+                    out.append(sample)
                     continue
                 p.proc = base
-            sections: dict = {}
             for f in self.families:
                 sections.update(f.figures(p.serial))
             sample = self._sample_of(p, clock, status, sections)
@@ -257,7 +262,7 @@ class EbpfCollector:
             and p.proc is not None
             and p.proc.state in ("S", "I")
             and p.serial in self._last
-            and not any(f.changed(p.serial) for f in self.families)
+            and not any(f.ran(p.serial) for f in self.families)
         }
 
     def _sample_of(

@@ -36,6 +36,10 @@ class Family(Protocol):
         """These processes were reported ended a while ago: drop their kernel entries and
         whatever is kept of them."""
 
+    def ran(self, serial: int) -> bool:
+        """A thread of the (live) process did something this family sees since the last
+        sample (a process none of whose families saw it run is not read from /proc again)."""
+
     def changed(self, serial: int) -> bool:
         """Its figures of the (live) process may differ from the last ones returned."""
 

@@ -5,9 +5,12 @@ intervals on CPU, waiting for a CPU, sleeping and in D state, and the context sw
 thread that ends adds its figures to its process's ``sched_ended`` entry. Each sample reads
 ``sched_ended`` first, then every live thread, so a thread is never counted twice (one that
 ends between the two reads is missed for a sample, and the figures shown never go down). The
-open interval of each live thread is counted up to the moment of reading: a thread asleep for
-an hour shows an hour asleep, and one running without a switch shows its time on the CPU (per
-CPU, the kernel notes which task was switched in and when).
+open interval of each live thread on a CPU, waiting for one or in D state is counted up to the
+moment of reading: a thread stuck in D for a minute shows a minute in D, and one running
+without a switch shows its time on the CPU (per CPU, the kernel notes which task was switched
+in and when). A nap in S is counted when it ends (at the wakeup, or the thread's exit): a
+process asleep for an hour adds its hour when it wakes, and until then its figures do not
+change, so a thousand idle sleepers cost nothing to report.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class SchedFamily:
         self._shown: dict[int, tuple[int, ...]] = {}  # last figures returned: the floor
         self._sections: dict[int, ProcessSched] = {}
         self._threads = 0
+        self._memo: dict[int, tuple[int, ...]] = {}
+        self._rows: dict[int, list[tuple]] = {}  # each serial's threads' entries, as read
+        self._ran: set[int] = set()  # serials whose entries changed since the last read
 
     def defines(self) -> dict[str, int | str]:
         return {"MAX_THREADS": MAX_THREADS, "RUNQ_BUCKETS": RUNQ_BUCKETS}
@@ -86,6 +92,14 @@ class SchedFamily:
         now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
         live: dict[int, Sums] = {}
+        raw: dict[int, list[tuple]] = {}
+        for key, value in rows:
+            raw.setdefault(value[0], []).append((key, value))
+        before = self._rows
+        # A thread that switched, woke, began or ended changed its entry; an idle one did not
+        # (its open interval grows, but it did not run).
+        self._ran = {s for s, r in raw.items() if before.get(s) != r} | (before.keys() - raw.keys())
+        self._rows = raw
         for (tid,), (serial, state, since, on, runq, sleep, disk, vol, invol) in rows:
             ns = [on, runq, sleep, disk]
             went_in = on_cpu.get(tid)
@@ -93,10 +107,14 @@ class SchedFamily:
                 if state == RUNQ and since <= went_in:
                     ns[RUNQ] += went_in - since
                 ns[ON_CPU] += max(0, now - went_in)
-            elif state in (RUNQ, SLEEP, DISK) and since:
+            elif state in (RUNQ, DISK) and since:
+                # Waiting and D count up to now (a thread stuck in D shows it at once); a nap
+                # in S is counted when it ends, so an idle sleeper's figures stay the same and
+                # cost nothing to report.
                 ns[state] += max(0, now - since)
             _add(live, serial, (*ns, vol, invol))
         self._live = live
+        self._memo: dict[int, tuple[int, ...]] = {}  # this sample's sums, once each
         self._threads = len(rows)
 
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
@@ -104,6 +122,7 @@ class SchedFamily:
 
     def forget(self, serials: list[int]) -> None:
         for serial in serials:
+            self._rows.pop(serial, None)
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
         bpf_maps.delete_many(self._ended_map, [(s,) for s in serials], "I")
@@ -111,6 +130,9 @@ class SchedFamily:
     # -- figures -------------------------------------------------------------------------
 
     def _sums(self, serial: int) -> tuple[int, ...]:
+        memo = self._memo.get(serial)
+        if memo is not None:
+            return memo
         got = [0] * 6
         for part in (self._ended.get(serial), self._live.get(serial)):
             if part:
@@ -118,7 +140,11 @@ class SchedFamily:
         before = self._shown.get(serial)
         if before is not None:
             got = [max(a, b) for a, b in zip(got, before, strict=True)]
-        return tuple(got)
+        memo = self._memo[serial] = tuple(got)
+        return memo
+
+    def ran(self, serial: int) -> bool:
+        return serial in self._ran or serial in self._ended
 
     def changed(self, serial: int) -> bool:
         return self._sums(serial) != self._shown.get(serial)

@@ -196,6 +196,9 @@ class SyscallsFamily:
 
     # -- figures -------------------------------------------------------------------------
 
+    def ran(self, serial: int) -> bool:
+        return self.changed(serial)
+
     def changed(self, serial: int) -> bool:
         return serial in self._changed or serial in self._ended or serial not in self._sections
 
