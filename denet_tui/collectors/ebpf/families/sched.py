@@ -47,11 +47,13 @@ class SchedFamily:
 
     def __init__(self) -> None:
         self._ended: dict[int, Sums] = {}
+        self._ended_new: set[int] = set()  # serials whose ended threads' figures changed
         self._live: dict[int, Sums] = {}
         self._shown: dict[int, tuple[int, ...]] = {}  # last figures returned: the floor
         self._sections: dict[int, ProcessSched] = {}
         self._threads = 0
         self._memo: dict[int, tuple[int, ...]] = {}
+        self._still: set[int] = set()
         self._rows: dict[int, list[tuple]] = {}  # each serial's threads' entries, as read
         self._ran: set[int] = set()  # serials whose entries changed since the last read
 
@@ -80,41 +82,53 @@ class SchedFamily:
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
+        old = self._ended
         self._ended = {
             key[0]: list(v)
             for key, v in bpf_maps.dump_raw(self._ended_map, "I", "6Q")
             if key[0] in known  # others: a process born since `procs` was read, or forgotten
         }
+        self._ended_new = {s for s, v in self._ended.items() if old.get(s) != v}
 
     def begin_live(self, active: set[int]) -> None:
-        # Every live thread, idle or not: an idle one's open interval grows.
+        # Every live thread, idle or not: an idle one's open interval may grow.
         rows = bpf_maps.dump_raw(self._threads_map, "I", "II7Q")
         now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
-        live: dict[int, Sums] = {}
         raw: dict[int, list[tuple]] = {}
         for key, value in rows:
             raw.setdefault(value[0], []).append((key, value))
-        before = self._rows
-        # A thread that switched, woke, began or ended changed its entry; an idle one did not
-        # (its open interval grows, but it did not run).
+        before, last_live, still = self._rows, self._live, self._still
+        # A thread that switched, woke, began or ended changed its entry; an idle one did not.
         self._ran = {s for s, r in raw.items() if before.get(s) != r} | (before.keys() - raw.keys())
         self._rows = raw
-        for (tid,), (serial, state, since, on, runq, sleep, disk, vol, invol) in rows:
-            ns = [on, runq, sleep, disk]
-            went_in = on_cpu.get(tid)
-            if went_in is not None:  # on a CPU now, since `went_in`
-                if state == RUNQ and since <= went_in:
-                    ns[RUNQ] += went_in - since
-                ns[ON_CPU] += max(0, now - went_in)
-            elif state in (RUNQ, DISK) and since:
-                # Waiting and D count up to now (a thread stuck in D shows it at once); a nap
-                # in S is counted when it ends, so an idle sleeper's figures stay the same and
-                # cost nothing to report.
-                ns[state] += max(0, now - since)
-            _add(live, serial, (*ns, vol, invol))
+        live: dict[int, Sums] = {}
+        self._still = set()  # serials with no interval in progress that counts (all asleep)
+        for serial, threads in raw.items():
+            if serial in still and serial not in self._ran:
+                live[serial] = last_live[serial]  # asleep, untouched: the same sums
+                self._still.add(serial)
+                continue
+            quiet = True
+            for (tid,), (_s, state, since, on, runq, sleep, disk, vol, invol) in threads:
+                ns = [on, runq, sleep, disk]
+                went_in = on_cpu.get(tid)
+                if went_in is not None:  # on a CPU now, since `went_in`
+                    if state == RUNQ and since <= went_in:
+                        ns[RUNQ] += went_in - since
+                    ns[ON_CPU] += max(0, now - went_in)
+                    quiet = False
+                elif state in (RUNQ, DISK) and since:
+                    # Waiting and D count up to now (a thread stuck in D shows it at once); a
+                    # nap in S is counted when it ends, so an idle sleeper's figures stay the
+                    # same and cost nothing to report.
+                    ns[state] += max(0, now - since)
+                    quiet = False
+                _add(live, serial, (*ns, vol, invol))
+            if quiet:
+                self._still.add(serial)
         self._live = live
-        self._memo: dict[int, tuple[int, ...]] = {}  # this sample's sums, once each
+        self._memo = {}  # this sample's sums, once each
         self._threads = len(rows)
 
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
@@ -144,9 +158,11 @@ class SchedFamily:
         return memo
 
     def ran(self, serial: int) -> bool:
-        return serial in self._ran or serial in self._ended
+        return serial in self._ran or serial in self._ended_new
 
     def changed(self, serial: int) -> bool:
+        if serial in self._still and serial not in self._ran and serial not in self._ended_new:
+            return serial not in self._shown  # asleep and untouched: as last shown
         return self._sums(serial) != self._shown.get(serial)
 
     def figures(self, serial: int) -> dict[str, Any]:
