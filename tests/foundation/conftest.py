@@ -37,6 +37,15 @@ def snapshots(lines: list[dict]) -> list[dict]:
     return [d for d in lines if d["kind"] == "snapshot"]
 
 
+def every_process(lines: list[dict]) -> list[dict]:
+    """Each process ever listed, as last listed (by pid and start time)."""
+    last: dict[tuple[int, float | None], dict] = {}
+    for s in snapshots(lines):
+        for p in s["processes"]:
+            last[(p["pid"], p["start_ts"])] = p
+    return list(last.values())
+
+
 @pytest.fixture(scope="session")
 def validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(files("denet_tui").joinpath("jsonl.schema.json").read_text())

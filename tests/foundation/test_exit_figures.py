@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import denet_as_nobody, run_json, snapshots
+from .conftest import denet_as_nobody, every_process, run_json, snapshots
 
 COLLECTORS = ["procfs", pytest.param("ebpf", marks=pytest.mark.ebpf)]
 
@@ -37,14 +37,6 @@ for i in range(0, len(b), 4096):
 hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0].split()[1]
 open(sys.argv[1], "w").write(hwm)
 """
-
-
-def every_process(lines: list[dict]) -> list[dict]:
-    last: dict[tuple[int, float | None], dict] = {}
-    for s in snapshots(lines):
-        for p in s["processes"]:
-            last[(p["pid"], p["start_ts"])] = p
-    return list(last.values())
 
 
 @pytest.mark.parametrize("collector", COLLECTORS)

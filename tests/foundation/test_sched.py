@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_json, snapshots
+from .conftest import every_process, run_json, snapshots
 
 pytestmark = pytest.mark.ebpf
 
@@ -38,14 +38,6 @@ kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 json.dump({"cpu": kids.ru_utime + kids.ru_stime, "nvcsw": kids.ru_nvcsw,
            "nivcsw": kids.ru_nivcsw}, open(sys.argv[1], "w"))
 """
-
-
-def every_process(lines: list[dict]) -> list[dict]:
-    last: dict[tuple[int, float | None], dict] = {}
-    for s in snapshots(lines):
-        for p in s["processes"]:
-            last[(p["pid"], p["start_ts"])] = p
-    return list(last.values())
 
 
 def test_cpu_bound_processes_wait_for_a_cpu_as_their_own_schedstat_says(tmp_path: Path) -> None:

@@ -17,20 +17,6 @@ BPF_F_TABLE("hash", u32, struct sched_sums, sched_ended, MAX_PROCS, BPF_F_NO_PRE
 BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
-/* floor(log2(v)), clamped to the last bucket; 0 for v < 2. */
-static __always_inline u32 runq_bucket(u64 v)
-{
-    u32 r = 0;
-#pragma unroll
-    for (int shift = 32; shift > 0; shift >>= 1) {
-        if (v >= (1ULL << shift)) {
-            v >>= shift;
-            r += shift;
-        }
-    }
-    return r < RUNQ_BUCKETS ? r : RUNQ_BUCKETS - 1;
-}
-
 /* The thread leaves a CPU it was switched in at `in` (0: not seen, the program just loaded):
  * close its wait for the CPU, if it waited, and its time on it. */
 static __always_inline void sched_close_run(struct sched_thread *t, u64 in, u64 now)
@@ -40,7 +26,7 @@ static __always_inline void sched_close_run(struct sched_thread *t, u64 in, u64 
     if (t->state == SCHED_RUNQ && in >= t->since) {
         u64 wait = in - t->since;
         t->s.ns[SCHED_RUNQ] += wait;
-        u32 b = runq_bucket(wait);
+        u32 b = log2_bucket(wait, RUNQ_BUCKETS);
         u64 *h = runq_hist.lookup(&b);
         if (h)
             (*h)++;                         /* per CPU, and switches do not nest */

@@ -43,20 +43,6 @@ static __always_inline int is_error(long ret)
     return ret < 0 && ret >= -4095;
 }
 
-/* floor(log2(v)), clamped to the last bucket; 0 for v < 2. */
-static __always_inline u32 log2_bucket(u64 v)
-{
-    u32 r = 0;
-#pragma unroll
-    for (int shift = 32; shift > 0; shift >>= 1) {
-        if (v >= (1ULL << shift)) {
-            v >>= shift;
-            r += shift;
-        }
-    }
-    return r < HIST_BUCKETS ? r : HIST_BUCKETS - 1;
-}
-
 /* A syscall number without a slot (none on x86_64 today): straight into `stats`. */
 static __always_inline void count_outside(struct task_state *s, u32 nr, long ret, u64 dt)
 {
@@ -116,7 +102,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     c->time_ns += dt;
     struct hist_val *h = hist.lookup(&nr);
     if (h) {
-        u32 b = log2_bucket(dt);
+        u32 b = log2_bucket(dt, HIST_BUCKETS);
         /* Atomic although per CPU: syscall tracepoints may be preempted on PREEMPT kernels,
          * and another task's program could then bump the same bucket on this CPU. */
         if (b < HIST_BUCKETS)               /* always; keeps the verifier sure */

@@ -123,6 +123,20 @@ static __always_inline void mark_active(struct task_state *s, int always)
         s->marked = gen;
 }
 
+/* floor(log2(v)), clamped to the last of `buckets`; 0 for v < 2 (the families' histograms). */
+static __always_inline u32 log2_bucket(u64 v, u32 buckets)
+{
+    u32 r = 0;
+#pragma unroll
+    for (int shift = 32; shift > 0; shift >>= 1) {
+        if (v >= (1ULL << shift)) {
+            v >>= shift;
+            r += shift;
+        }
+    }
+    return r < buckets ? r : buckets - 1;
+}
+
 static __always_inline u32 current_tgid(void)
 {
     return bpf_get_current_pid_tgid() >> 32;
