@@ -62,8 +62,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "user CPU",
         "USER",
-        "CPU time in user mode, as the kernel splits it (tick-sampled: utime of /proc/PID/stat; "
-        "at exit, the exit record's ac_utime); cumulative. cpu_time_s is the exact total",
+        "CPU time in user mode, as the kernel splits it for getrusage and /proc/PID/stat: the "
+        "exact total in the tick-sampled user:system ratio (utime; at exit, the exit record's "
+        "cpu_run_virtual_total in its ac_utime:ac_stime ratio); cumulative",
     ),
     _proc(
         "cpu_system_s",
@@ -71,8 +72,8 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "system CPU",
         "SYS",
-        "CPU time in the kernel on the process's behalf, as the kernel splits it (tick-sampled: "
-        "stime, or the exit record's ac_stime); cumulative",
+        "CPU time in the kernel on the process's behalf, as the kernel splits it (the rest of "
+        "the exact total: stime, or at exit the exit record's share); cumulative",
     ),
     _proc(
         "runq_wait_s",

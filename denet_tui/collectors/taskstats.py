@@ -149,7 +149,7 @@ class ExitRecord:
     # On CPU until the record was written (the scheduler's exact sum), which is before the
     # kernel frees the process's memory: that last step is not in it.
     cpu_time_s: float
-    cpu_user_s: float  # the kernel's split (tick-sampled), summed over threads
+    cpu_user_s: float  # the exact total in the ticks' ratio (kernel_split), all threads
     cpu_system_s: float
     runq_wait_s: float  # time runnable, waiting for a CPU
     peak_rss_bytes: int
@@ -164,6 +164,18 @@ class ExitRecord:
     ctx_voluntary: int
     ctx_involuntary: int
     threads: int  # records summed
+
+
+def kernel_split(total_s: float, ticks_user_s: float, ticks_system_s: float) -> tuple[float, float]:
+    """The exact CPU time ``total_s`` split into user and system in the tick-sampled ratio, by the
+    kernel's own rule (cputime_adjust) that getrusage, wait4, time -v and /proc/PID/stat apply:
+    no system ticks, all user; no user ticks, all system. The exit record holds the raw ticks."""
+    if ticks_system_s == 0:
+        return total_s, 0.0
+    if ticks_user_s == 0:
+        return 0.0, total_s
+    system = total_s * ticks_system_s / (ticks_user_s + ticks_system_s)
+    return total_s - system, system
 
 
 def exit_code_of(status: int) -> int:
@@ -366,6 +378,9 @@ class ExitRecords:
             return None  # another process that had this pid
         del self._pending[tgid]
         v = dict(zip(SUMMED, acc.sums, strict=True))
+        user_s, system_s = kernel_split(
+            v["cpu_run_virtual_total"] / 1e9, v["ac_utime"] / 1e6, v["ac_stime"] / 1e6
+        )
         return ExitRecord(
             tgid=tgid,
             ppid=acc.ppid,
@@ -373,8 +388,8 @@ class ExitRecords:
             start_s=acc.start_s,
             exit_code=acc.exit_code,
             cpu_time_s=v["cpu_run_virtual_total"] / 1e9,
-            cpu_user_s=v["ac_utime"] / 1e6,
-            cpu_system_s=v["ac_stime"] / 1e6,
+            cpu_user_s=user_s,
+            cpu_system_s=system_s,
             runq_wait_s=v["cpu_delay_total"] / 1e9,
             peak_rss_bytes=acc.peak,
             read_bytes=v["read_bytes"],

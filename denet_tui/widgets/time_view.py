@@ -284,10 +284,16 @@ class SchedTable(DataTable[Text]):
 class RunqHistogram(Static):
     """The tree's run-queue waits, bucket by bucket."""
 
+    _hist: tuple[int, ...] | None = None
+
     def show(self, hist: tuple[int, ...] | None) -> None:
+        self._hist = hist
         lines = histogram_lines(hist, width=max(5, self.size.width - 20))
         self.update(Text("\n").join(lines) if lines else Text("no waits yet", style="dim"))
         set_border_title(self, "run-queue waits, tree")
+
+    def on_resize(self) -> None:
+        self.show(self._hist)  # bars as wide as the pane (shown before its first layout too)
 
 
 class TimeTab(Vertical):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ctypes as ct
 import re
+import struct
 
 import pytest
 
 from denet_tui.collectors.bpf_maps import table_fd, value_size
 from denet_tui.collectors.ebpf import EbpfCollector, layout, loader
+from denet_tui.collectors.ebpf.families.sched import SUMS_FMT, THREAD_FMT
 from denet_tui.collectors.ebpf.families.syscalls import NR_REG, NR_SLOTS, SyscallsFamily
 
 pytestmark = pytest.mark.ebpf
@@ -39,6 +41,9 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         assert ct.sizeof(layout.counts_type(latency)) == ct.sizeof(b[b"stats"].Leaf)
         state = layout.task_state_type(frozenset({"syscalls"}), latency, NR_SLOTS)
         assert ct.sizeof(state) == value_size(table_fd(b, "tstate"))  # task storage
+        # The sched family's entries, read as packed words.
+        assert struct.calcsize("=" + THREAD_FMT) == ct.sizeof(b[b"sched_threads"].Leaf)
+        assert struct.calcsize("=" + SUMS_FMT) == ct.sizeof(b[b"sched_ended"].Leaf)
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
         words = 4 + NR_SLOTS * (3 if latency else 2)
         assert ct.sizeof(state) == words * 8

@@ -8,6 +8,20 @@ from importlib.resources import files
 import jsonschema
 import pytest
 
+# A parent that runs 20 CPU burners (shells, about 30 ms each here) one after another, then
+# writes what getrusage says its waited-for children used: argv[1] is the file.
+BURNERS = """
+import json, resource, subprocess, sys
+for _ in range(20):
+    subprocess.run(["sh", "-c", "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"], check=True)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump(
+    {"cpu": kids.ru_utime + kids.ru_stime, "user": kids.ru_utime, "system": kids.ru_stime,
+     "nvcsw": kids.ru_nvcsw, "nivcsw": kids.ru_nivcsw},
+    open(sys.argv[1], "w"),
+)
+"""
+
 
 def run_json(*args: str, timeout: float = 60) -> tuple[int, list[dict], str]:
     """Run `denet-tui ARGS` headless and return (exit status, parsed JSON lines, stderr)."""

@@ -121,7 +121,7 @@ def test_a_live_process_cpu_time_is_the_schedulers_to_the_nanosecond() -> None:
 def test_a_process_that_stopped_running_shows_no_cpu_rate(collector: str) -> None:
     # The shell burns for a moment, then waits for `sleep` without running: once a snapshot
     # interval has passed, its rate is 0, not the rate of the interval when it last ran.
-    script = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; sleep 2.5"
+    script = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 2.5"
     run = ("run", "--json", "--collector", collector, "--interval", "0.25", "--")
     code, lines, err = run_json(*run, "sh", "-c", script)
     assert code == 0, err

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import every_process, run_json, snapshots
+from .conftest import BURNERS, every_process, run_json, snapshots
 
 pytestmark = pytest.mark.ebpf
 
@@ -26,17 +26,6 @@ on, wait, _ = map(int, open("/proc/self/schedstat").read().split())
 r = resource.getrusage(resource.RUSAGE_SELF)
 json.dump({"pid": os.getpid(), "on": on, "wait": wait, "vol": r.ru_nvcsw, "invol": r.ru_nivcsw},
           open(sys.argv[1], "w"))
-"""
-
-# A parent that runs CPU burners one after another and writes what getrusage says its
-# waited-for children used.
-BURNERS = """
-import json, resource, subprocess, sys
-for _ in range(20):
-    subprocess.run(["sh", "-c", "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"], check=True)
-kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({"cpu": kids.ru_utime + kids.ru_stime, "nvcsw": kids.ru_nvcsw,
-           "nivcsw": kids.ru_nivcsw}, open(sys.argv[1], "w"))
 """
 
 
@@ -91,12 +80,15 @@ def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) 
     truth = json.loads(truth_file.read_text())
     burners = [p["sched"] for p in every_process(lines) if p["name"] == "sh"]
     assert len(burners) == 20
+    # The kernel's own counters of each task, to its last switch (after its memory is freed,
+    # which the exit record misses): what the parent reaped, to the µs.
     cpu = sum(s["on_cpu_s"] for s in burners)
-    assert cpu == pytest.approx(truth["cpu"], rel=0.02), (cpu, truth)
+    assert cpu == pytest.approx(truth["cpu"], rel=0.002), (cpu, truth)
     invol = sum(s["involuntary_switches"] for s in burners)
     vol = sum(s["voluntary_switches"] for s in burners)
-    assert invol == pytest.approx(truth["nivcsw"], rel=0.02, abs=2), (invol, truth)
-    assert vol == pytest.approx(truth["nvcsw"], rel=0.02, abs=len(burners)), (vol, truth)
+    assert invol == truth["nivcsw"], (invol, truth)
+    # A task's last switch may come after its parent reaped it: one more each, at most.
+    assert truth["nvcsw"] <= vol <= truth["nvcsw"] + len(burners), (vol, truth)
     # The run-queue histogram holds every wait that was closed.
     hist = snapshots(lines)[-1]["sched"]["runq_hist"]
     assert sum(hist) >= invol

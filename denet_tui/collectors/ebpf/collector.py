@@ -28,7 +28,7 @@ from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
-from denet_tui.collectors.ebpf.tracker import MAX_PROCS, Proc, Tracker
+from denet_tui.collectors.ebpf.tracker import MAX_PROCS, SETTLE_MAX_NS, Proc, Tracker
 from denet_tui.collectors.proc_reader import NEVER_READ, ProcessTable
 from denet_tui.collectors.taskstats import (
     at_exit,
@@ -234,6 +234,12 @@ class EbpfCollector:
             for f in self.families:
                 sections.update(f.figures(p.serial))
             sample = self._sample_of(p, clock, status, sections)
+            if p.exited and not self._settled(p):
+                # A thread of it is still on its way out: as last shown, ended next time.
+                if before is not None:
+                    self._last[p.serial] = before
+                    out.append(before)
+                continue
             if p.exited:
                 if self._exits is not None:
                     # A seeded process (the run root: forked before the compile, its start
@@ -248,6 +254,11 @@ class EbpfCollector:
                 self._last[p.serial] = sample
             out.append(sample)
         return out
+
+    def _settled(self, p: Proc) -> bool:
+        if time.monotonic_ns() - p.exit_ns > SETTLE_MAX_NS:
+            return True
+        return all(f.settled(p.serial) for f in self.families)
 
     def _asleep(self) -> set[int]:
         """Processes that have not run since the last sample: asleep (S or I) at the last
@@ -344,6 +355,6 @@ class EbpfCollector:
             "sample_ms": round(seconds * 1000, 2),
         }
         for f in self.families:
-            out.update(f.diagnostics())
+            out.update(f.diagnostics(diag))
         out.update(exit_diagnostics(self._exits, self._no_exits))
         return out

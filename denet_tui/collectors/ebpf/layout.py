@@ -23,6 +23,7 @@ DIAG_NAMES = (
     "new_procs",
     "exits",
     "active_full",
+    "sched_late",
     "sched_full",
 )
 

@@ -33,6 +33,9 @@ MAX_PROCS = 65536  # tracked at once, or ended and not yet read
 # A process is reported ended once this long has passed since its end: threads of it still
 # inside exit have then moved their figures into the maps.
 SETTLE_NS = 5_000_000
+# ... and at most this long for a family to say its figures are final (a thread stuck on its way
+# out: reported as it is then, and what comes later is counted as late).
+SETTLE_MAX_NS = 2_000_000_000
 BPF_NOEXIST = 1
 PIDFD_THREAD = os.O_EXCL  # pidfd_open() of a thread that is not a group leader (Linux >= 6.9)
 

@@ -5,11 +5,18 @@
  *                            if it had waited, its wait); its prev_state says where it goes
  *   sched:sched_wakeup       a sleeping thread of ours becomes runnable (the waker's context)
  *   sched:sched_wakeup_new   a new thread of ours becomes runnable for the first time
- *   task:task_newtask, sched:sched_process_exit  (in tree.bpf.h) a thread of ours begins, ends
+ *   task:task_newtask        (in tree.bpf.h) a thread of ours begins
+ *
+ * A thread ends at its last switch (prev_state X or Z), not at sched_process_exit: what it
+ * runs after that tracepoint (freeing its memory, closing its files: 1-3 ms for a shell here)
+ * is its CPU time too, and getrusage and time -v count it. Its entry then stays, final
+ * (SCHED_GONE), until user space has read it: every read sees each thread once, live or ended.
  *
  * Formatted tracepoints only: BCC builds `args` from the running kernel's format files. The
- * hot path, for every switch on the machine: one per-CPU slot written, one hash lookup of the
- * task leaving (a miss for every task that is not ours).
+ * hot path, for every switch on the machine: one per-CPU slot written (which task went in and
+ * when: user space's view of what is on a CPU now), one hash lookup of the task leaving (a
+ * miss for every task that is not ours). Time on and waiting for a CPU and the switches are
+ * the task's own counters (read from its task_struct), so a missed event loses none of them.
  */
 
 BPF_HASH(sched_threads, u32, struct sched_thread, MAX_THREADS);
@@ -17,61 +24,67 @@ BPF_F_TABLE("hash", u32, struct sched_sums, sched_ended, MAX_PROCS, BPF_F_NO_PRE
 BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
-/* The thread leaves a CPU it was switched in at `in` (0: not seen, the program just loaded):
- * close its wait for the CPU, if it waited, and its time on it. */
-static __always_inline void sched_close_run(struct sched_thread *t, u64 in, u64 now)
+/* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them and its
+ * switches are the kernel's own counters of the task, exact to the ns, even where an event was
+ * missed (seen here: about one switch-in in a few thousand never reached the program); the
+ * wait this switch-out closes (the one before this slice) goes into the histogram. */
+static __always_inline void sched_close_run(struct sched_thread *t, struct task_struct *task)
 {
-    if (!in)
-        return;
-    if (t->state == SCHED_RUNQ && in >= t->since) {
-        u64 wait = in - t->since;
-        t->s.ns[SCHED_RUNQ] += wait;
-        u32 b = log2_bucket(wait, RUNQ_BUCKETS);
+    /* At the running kernel's offsets (from its BTF: the headers BCC compiles with may be
+     * another kernel's). */
+    u64 delay = 0, exec = 0, nv = 0, niv = 0;
+    bpf_probe_read_kernel(&delay, sizeof(delay), (void *)task + TASK_RUN_DELAY);
+    bpf_probe_read_kernel(&exec, sizeof(exec), (void *)task + TASK_SUM_EXEC);
+    bpf_probe_read_kernel(&nv, sizeof(nv), (void *)task + TASK_NVCSW);
+    bpf_probe_read_kernel(&niv, sizeof(niv), (void *)task + TASK_NIVCSW);
+    u64 runq = delay - t->base.ns[SCHED_RUNQ];
+    if (runq > t->s.ns[SCHED_RUNQ]) {
+        u32 b = log2_bucket(runq - t->s.ns[SCHED_RUNQ], RUNQ_BUCKETS);
         u64 *h = runq_hist.lookup(&b);
         if (h)
             (*h)++;                         /* per CPU, and switches do not nest */
     }
-    t->s.ns[SCHED_ON_CPU] += now - in;
+    t->s.ns[SCHED_RUNQ] = runq;
+    t->s.ns[SCHED_ON_CPU] = exec - t->base.ns[SCHED_ON_CPU];
+    t->s.voluntary = nv - t->base.voluntary;
+    t->s.involuntary = niv - t->base.involuntary;
 }
 
-/* A task of ours begins (task_newtask, the parent's context): nothing known until it runs. */
-static __always_inline void sched_new_task(u32 tid, u32 serial)
+/* Move an ended thread's figures into its process's `sched_ended` entry (a thread whose tid is
+ * taken by a new one before user space took them; rare). Its process forgotten: late. */
+static __always_inline void sched_fold(struct sched_thread *t)
 {
-    struct sched_thread t = {.serial = serial, .state = SCHED_UNKNOWN};
-    if (sched_threads.update(&tid, &t))
-        diag_inc(DIAG_SCHED_FULL);
-}
-
-/* The current thread ends: close its time on the CPU, move its figures into its process's
- * `sched_ended` entry, forget it. (What it runs after this, on its way out, is not counted.) */
-static __always_inline void sched_thread_exit(void)
-{
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct sched_thread *t = sched_threads.lookup(&tid);
-    if (!t)
-        return;
-    u64 now = bpf_ktime_get_ns();
-    u32 zero = 0;
-    struct sched_cpu *c = sched_cpu.lookup(&zero);
-    if (c && c->tid == tid)
-        sched_close_run(t, c->since, now);
     u32 serial = t->serial;
+    if (!procs.lookup(&serial)) {
+        diag_inc(DIAG_SCHED_LATE);
+        return;
+    }
     struct sched_sums *e = sched_ended.lookup(&serial);
     if (!e) {
         struct sched_sums none = {};
         sched_ended.insert(&serial, &none);
         e = sched_ended.lookup(&serial);
     }
-    if (e) {
-        /* Threads of one process may end at once on several CPUs. */
-        for (int i = 0; i < 4; i++)
-            __sync_fetch_and_add(&e->ns[i], t->s.ns[i]);
-        __sync_fetch_and_add(&e->voluntary, t->s.voluntary);
-        __sync_fetch_and_add(&e->involuntary, t->s.involuntary);
-    } else {
+    if (!e) {
         diag_inc(DIAG_SCHED_FULL);
+        return;
     }
-    sched_threads.delete(&tid);
+    /* Threads of one process may end at once on several CPUs. */
+    for (int i = 0; i < 4; i++)
+        __sync_fetch_and_add(&e->ns[i], t->s.ns[i]);
+    __sync_fetch_and_add(&e->voluntary, t->s.voluntary);
+    __sync_fetch_and_add(&e->involuntary, t->s.involuntary);
+}
+
+/* A task of ours begins (task_newtask, the parent's context): nothing known until it runs. */
+static __always_inline void sched_new_task(u32 tid, u32 serial)
+{
+    struct sched_thread *old = sched_threads.lookup(&tid);
+    if (old && old->state == SCHED_GONE)
+        sched_fold(old);                    /* its tid is reused before user space took it */
+    struct sched_thread t = {.serial = serial, .state = SCHED_UNKNOWN};
+    if (sched_threads.update(&tid, &t))
+        diag_inc(DIAG_SCHED_FULL);
 }
 
 TRACEPOINT_PROBE(sched, sched_switch)
@@ -84,7 +97,6 @@ TRACEPOINT_PROBE(sched, sched_switch)
     struct sched_cpu *c = sched_cpu.lookup(&zero);
     if (!c)
         return 0;
-    u64 in = c->tid == prev ? c->since : 0;
     c->since = now;
     c->tid = next;
     if (!prev)
@@ -92,16 +104,17 @@ TRACEPOINT_PROBE(sched, sched_switch)
     struct sched_thread *t = sched_threads.lookup(&prev);
     if (!t)
         return 0;                           /* not ours */
-    sched_close_run(t, in, now);
-    /* prev_state & 0xff == 0: still runnable, preempted (0x100 marks kernel preemption). */
+    /* The tracepoint runs before the switch: the current task is still `prev`. */
+    sched_close_run(t, (struct task_struct *)bpf_get_current_task());
+    /* prev_state & 0xff: 0x10 or 0x20 (X, Z): the task is dead, this was its last switch;
+     * 0: still runnable, preempted (0x100 marks kernel preemption); 2: D; else asleep. */
     u32 st = prev_state & 0xff;
-    if (st == 0) {
+    if (st & 0x30)
+        t->state = SCHED_GONE;              /* final: user space reads it once and deletes it */
+    else if (st == 0)
         t->state = SCHED_RUNQ;
-        t->s.involuntary++;
-    } else {
+    else
         t->state = st == 2 ? SCHED_DISK : SCHED_SLEEP;
-        t->s.voluntary++;
-    }
     t->since = now;
     return 0;
 }

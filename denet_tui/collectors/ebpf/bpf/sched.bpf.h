@@ -4,6 +4,9 @@
  *   MAX_THREADS      threads of the tree followed at once
  *   RUNQ_BUCKETS     log2 buckets of run-queue waits: bucket i holds waits of [2^i, 2^(i+1)) ns;
  *                    the last one also holds everything longer
+ *   TASK_SUM_EXEC, TASK_RUN_DELAY, TASK_NVCSW, TASK_NIVCSW
+ *                    byte offsets in struct task_struct of se.sum_exec_runtime,
+ *                    sched_info.run_delay, nvcsw, nivcsw (u64 each), from the kernel's BTF
  */
 
 /* A thread's time is in one of four states; the first is only ever closed, never open. */
@@ -12,6 +15,7 @@
 #define SCHED_SLEEP 2               /* S, and every other state off the run queue but D */
 #define SCHED_DISK 3                /* D: uninterruptible (disk and other kernel waits) */
 #define SCHED_UNKNOWN 4             /* seeded or new: nothing seen yet */
+#define SCHED_GONE 5                /* ended (its last switch): final, for user space to take */
 
 /* Figures of a thread (closed intervals), and of a process's ended threads (`sched_ended`). */
 struct sched_sums {
@@ -27,6 +31,9 @@ struct sched_thread {
     u32 state;                      /* SCHED_*: where the open interval is */
     u64 since;                      /* when it began (bpf_ktime_get_ns) */
     struct sched_sums s;
+    /* The task's own counters when we began to follow it (0 for a task born since): on CPU
+     * se.sum_exec_runtime, waiting sched_info.run_delay, and nvcsw/nivcsw. */
+    struct sched_sums base;
 };
 
 /* Per CPU: the task switched in last, and when. The thread that next switches out here is

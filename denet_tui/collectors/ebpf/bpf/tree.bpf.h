@@ -75,6 +75,8 @@ enum {
     DIAG_NEW_PROCS,                 /* processes that joined the tree */
     DIAG_EXITS,                     /* processes that left it */
     DIAG_ACTIVE_FULL,               /* a change not marked in `active`: map full (retried) */
+    DIAG_SCHED_LATE,                /* sched: a thread's last switch came after its process
+                                     * was reported ended (its figures went without it) */
     DIAG_SCHED_FULL,                /* sched: a thread not followed, or an ended one's figures
                                      * lost: `sched_threads` or `sched_ended` full */
     DIAG_N,
@@ -185,7 +187,6 @@ static __always_inline void syscalls_thread_exit(struct task_state *s);
 #endif
 #if FAMILY_SCHED
 static __always_inline void sched_new_task(u32 tid, u32 serial);
-static __always_inline void sched_thread_exit(void);
 #endif
 
 /* A new task. When the parent (current) is tracked and the task is a process, track it. */
@@ -357,9 +358,6 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
         tstate.task_storage_delete(task);
     }
-#if FAMILY_SCHED
-    sched_thread_exit();                    /* its own lookup: a thread may have no state */
-#endif
     u32 tgid = current_tgid();
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)

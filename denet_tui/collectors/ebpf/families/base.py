@@ -36,6 +36,9 @@ class Family(Protocol):
         """These processes were reported ended a while ago: drop their kernel entries and
         whatever is kept of them."""
 
+    def settled(self, serial: int) -> bool:
+        """The (ended) process's figures are final: none of its threads is on its way out."""
+
     def ran(self, serial: int) -> bool:
         """A thread of the (live) process did something this family sees since the last
         sample (a process none of whose families saw it run is not read from /proc again)."""
@@ -52,5 +55,6 @@ class Family(Protocol):
     def snapshot_fields(self) -> dict[str, Any]:
         """Its tree-level section(s) of the snapshot, by Snapshot field name."""
 
-    def diagnostics(self) -> dict[str, Any]:
-        """Its health figures (map occupancy, …)."""
+    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
+        """Its health figures (map occupancy, …); ``kernel``: the programs' counters by name
+        (layout.DIAG_NAMES)."""

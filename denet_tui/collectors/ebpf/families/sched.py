@@ -1,11 +1,13 @@
 """Family "sched": where each process's wall time goes, per thread state (``bpf/sched``).
 
 The kernel keeps a state machine per thread of the tree (``sched_threads``, by tid): closed
-intervals on CPU, waiting for a CPU, sleeping and in D state, and the context switches; a
-thread that ends adds its figures to its process's ``sched_ended`` entry. Each sample reads
-``sched_ended`` first, then every live thread, so a thread is never counted twice (one that
-ends between the two reads is missed for a sample, and the figures shown never go down). The
-open interval of each live thread on a CPU, waiting for one or in D state is counted up to the
+intervals on CPU, waiting for a CPU, sleeping and in D state, and the context switches. A
+thread ends at its last switch, after its whole exit (freeing its memory is its CPU time too):
+its entry becomes final (GONE) and stays until a sample has read it, added it to its
+process's ended figures and deleted it, so one read sees each thread once, live or ended. (A
+thread whose tid is taken by a new one before that adds its figures to ``sched_ended``.) A
+process that ended is reported once none of its threads is still on its way out. The open
+interval of each live thread on a CPU, waiting for one or in D state is counted up to the
 moment of reading: a thread stuck in D for a minute shows a minute in D, and one running
 without a switch shows its time on the CPU (per CPU, the kernel notes which task was switched
 in and when). A nap in S is counted when it ends (at the wakeup, or the thread's exit): a
@@ -21,12 +23,22 @@ import time
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.model import ProcessSched, TreeSched
 
 MAX_THREADS = 32768  # threads of the tree followed at once
 RUNQ_BUCKETS = 36  # 2**35 ns ≈ 34 s
-ON_CPU, RUNQ, SLEEP, DISK, UNKNOWN = range(5)  # SCHED_* of bpf/sched.bpf.h
+ON_CPU, RUNQ, SLEEP, DISK, UNKNOWN, GONE = range(6)  # SCHED_* of bpf/sched.bpf.h
 BPF_NOEXIST = 1
+THREAD_FMT = "II13Q"  # struct sched_thread: serial, state, since, sums (6), base (6)
+SUMS_FMT = "6Q"  # struct sched_sums
+# The task's own counters the program reads (bpf/sched.bpf.h), where the running kernel has them.
+TASK_FIELDS = {
+    "TASK_SUM_EXEC": "task_struct.se.sum_exec_runtime",
+    "TASK_RUN_DELAY": "task_struct.sched_info.run_delay",
+    "TASK_NVCSW": "task_struct.nvcsw",
+    "TASK_NIVCSW": "task_struct.nivcsw",
+}
 
 # Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches.
 Sums = list[int]
@@ -41,13 +53,31 @@ def _add(dst: dict[int, Sums], serial: int, vals: tuple[int, ...] | Sums) -> Non
             got[i] += v
 
 
+def _own_counters(pid: int, tid: int) -> tuple[int, int, int, int] | None:
+    """The thread's own counters now: ns on CPUs and waiting for one (schedstat), voluntary and
+    involuntary switches (status); what it did before we follow it is left out."""
+    where = f"/proc/{pid}/task/{tid}"
+    try:
+        with open(f"{where}/schedstat") as f:
+            on, wait, _ = (int(x) for x in f.read().split())
+        with open(f"{where}/status") as f:
+            got = dict(line.split(":", 1) for line in f if "ctxt_switches" in line)
+        return on, wait, int(got["voluntary_ctxt_switches"]), int(got["nonvoluntary_ctxt_switches"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 class SchedFamily:
     name = "sched"
     source = "sched"
 
     def __init__(self) -> None:
-        self._ended: dict[int, Sums] = {}
+        self._ended: dict[int, Sums] = {}  # ended threads' figures, by serial
+        self._folded: dict[int, Sums] = {}  # the part the kernel folded (`sched_ended`)
         self._ended_new: set[int] = set()  # serials whose ended threads' figures changed
+        self._exiting: set[int] = set()  # serials with a thread still live, by the last read
+        self._known: set[int] = set()
+        self.late = 0  # ended threads whose process had been reported ended already
         self._live: dict[int, Sums] = {}
         self._shown: dict[int, tuple[int, ...]] = {}  # last figures returned: the floor
         self._sections: dict[int, ProcessSched] = {}
@@ -58,7 +88,11 @@ class SchedFamily:
         self._ran: set[int] = set()  # serials whose entries changed since the last read
 
     def defines(self) -> dict[str, int | str]:
-        return {"MAX_THREADS": MAX_THREADS, "RUNQ_BUCKETS": RUNQ_BUCKETS}
+        return {
+            "MAX_THREADS": MAX_THREADS,
+            "RUNQ_BUCKETS": RUNQ_BUCKETS,
+            **kernel_offsets(TASK_FIELDS),
+        }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._threads_map = bpf[b"sched_threads"]
@@ -67,37 +101,63 @@ class SchedFamily:
         self._hist = bpf[b"runq_hist"]
 
     def seeded(self, serial: int, pid: int) -> None:
-        """A process user space put in the tree: follow its threads from their next switch."""
+        """A process user space put in the tree: its threads' time on and waiting for a CPU and
+        their switches count from now (their counters now are the base); asleep and D from
+        their next switch."""
         try:
             tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
         except OSError:
             return  # gone already
-        leaf = self._threads_map.Leaf()
-        leaf.serial = serial
-        leaf.state = UNKNOWN
         for tid in tids:
+            base = _own_counters(pid, tid)
+            if base is None:
+                continue  # the thread is gone
+            leaf = self._threads_map.Leaf()
+            leaf.serial = serial
+            leaf.state = UNKNOWN
+            leaf.base.ns[ON_CPU], leaf.base.ns[RUNQ], leaf.base.voluntary, leaf.base.involuntary = (
+                base
+            )
             # NOEXIST: a thread the kernel already follows keeps what it has.
             bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST)
 
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
-        old = self._ended
-        self._ended = {
+        # Totals, kept by the kernel (rare: threads whose tid was reused before we took them).
+        folded = {
             key[0]: list(v)
-            for key, v in bpf_maps.dump_raw(self._ended_map, "I", "6Q")
+            for key, v in bpf_maps.dump_raw(self._ended_map, "I", SUMS_FMT)
             if key[0] in known  # others: a process born since `procs` was read, or forgotten
         }
-        self._ended_new = {s for s, v in self._ended.items() if old.get(s) != v}
+        self._ended_new = set()
+        for serial, sums in folded.items():
+            before = self._folded.get(serial, [0] * 6)
+            if sums != before:
+                _add(self._ended, serial, [a - b for a, b in zip(sums, before, strict=True)])
+                self._ended_new.add(serial)
+        self._folded = folded
+        self._known = known
 
     def begin_live(self, active: set[int]) -> None:
         # Every live thread, idle or not: an idle one's open interval may grow.
-        rows = bpf_maps.dump_raw(self._threads_map, "I", "II7Q")
+        rows = bpf_maps.dump_raw(self._threads_map, "I", THREAD_FMT)
         now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
         raw: dict[int, list[tuple]] = {}
+        gone: list[tuple[int]] = []
         for key, value in rows:
+            if value[1] == GONE:  # ended: its figures are final; take them once
+                gone.append(key)
+                if value[0] in self._known:
+                    _add(self._ended, value[0], value[3:9])
+                    self._ended_new.add(value[0])
+                else:
+                    self.late += 1  # its process was reported ended without it
+                continue
             raw.setdefault(value[0], []).append((key, value))
+        bpf_maps.delete_many(self._threads_map, gone, "I")
+        self._exiting = set(raw)
         before, last_live, still = self._rows, self._live, self._still
         # A thread that switched, woke, began or ended changed its entry; an idle one did not.
         self._ran = {s for s, r in raw.items() if before.get(s) != r} | (before.keys() - raw.keys())
@@ -110,7 +170,7 @@ class SchedFamily:
                 self._still.add(serial)
                 continue
             quiet = True
-            for (tid,), (_s, state, since, on, runq, sleep, disk, vol, invol) in threads:
+            for (tid,), (_s, state, since, on, runq, sleep, disk, vol, invol, *_) in threads:
                 ns = [on, runq, sleep, disk]
                 went_in = on_cpu.get(tid)
                 if went_in is not None:  # on a CPU now, since `went_in`
@@ -136,6 +196,8 @@ class SchedFamily:
 
     def forget(self, serials: list[int]) -> None:
         for serial in serials:
+            self._ended.pop(serial, None)
+            self._folded.pop(serial, None)
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
@@ -156,6 +218,9 @@ class SchedFamily:
             got = [max(a, b) for a, b in zip(got, before, strict=True)]
         memo = self._memo[serial] = tuple(got)
         return memo
+
+    def settled(self, serial: int) -> bool:
+        return serial not in self._exiting
 
     def ran(self, serial: int) -> bool:
         return serial in self._ran or serial in self._ended_new
@@ -190,5 +255,11 @@ class SchedFamily:
             buckets.append(sum(self._hist[ct.c_int(i)]))
         return {"sched": TreeSched(runq_hist=tuple(buckets))}
 
-    def diagnostics(self) -> dict[str, Any]:
-        return {"sched_threads": self._threads, "sched_threads_max": MAX_THREADS}
+    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
+        return {
+            "sched_threads": self._threads,
+            "sched_threads_max": MAX_THREADS,
+            "sched_full": kernel["sched_full"],  # figures lost: a map full
+            # Threads that ended after their process was reported ended: their last bit missing.
+            "sched_late": kernel["sched_late"] + self.late,
+        }

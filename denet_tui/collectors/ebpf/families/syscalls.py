@@ -196,6 +196,9 @@ class SyscallsFamily:
 
     # -- figures -------------------------------------------------------------------------
 
+    def settled(self, serial: int) -> bool:
+        return True  # a thread's figures move out at its sched_process_exit (the settle wait)
+
     def ran(self, serial: int) -> bool:
         return self.changed(serial)
 
@@ -233,7 +236,7 @@ class SyscallsFamily:
     def snapshot_fields(self) -> dict[str, Any]:
         return {}  # its tree figures are the summary's (``tree``)
 
-    def diagnostics(self) -> dict[str, Any]:
+    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
         return {
             "stats_max": MAX_STATS,
             "kernel_stats": self._kernel_stats,

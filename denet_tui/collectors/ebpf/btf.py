@@ -1,0 +1,86 @@
+"""Where fields of kernel structs lie in the running kernel, from its BTF (/sys/kernel/btf/vmlinux).
+
+BCC compiles against whatever headers the machine has; here those are another kernel's, so a
+struct's layout in them may be wrong. The kernel's own type information is not: a program that
+reads a field gets its offset from here, as a number.
+"""
+
+from __future__ import annotations
+
+import struct
+
+VMLINUX = "/sys/kernel/btf/vmlinux"
+_STRUCT, _UNION = 4, 5
+# Bytes each kind of type has after its 12-byte header: fixed, and per item (vlen).
+_EXTRA = {1: (4, 0), 3: (12, 0), 4: (0, 12), 5: (0, 12), 6: (0, 8), 13: (0, 8), 14: (4, 0),
+          15: (0, 12), 17: (4, 0), 19: (0, 12)}  # fmt: skip
+
+
+class BtfError(Exception):
+    pass
+
+
+class Btf:
+    """The struct and union types of a BTF blob: name -> members (name -> (type id, bit offset))."""
+
+    def __init__(self, data: bytes) -> None:
+        magic, _version, _flags, hdr_len, type_off, type_len, str_off, _str_len = (
+            struct.unpack_from("<HBBIIIII", data)
+        )
+        if magic != 0xEB9F:
+            raise BtfError("not BTF (bad magic)")
+        strings = hdr_len + str_off
+
+        def name(off: int) -> str:
+            end = data.index(b"\0", strings + off)
+            return data[strings + off : end].decode()
+
+        self._by_id: dict[int, dict[str, tuple[int, int]]] = {}
+        self._by_name: dict[str, int] = {}
+        pos, end, tid = hdr_len + type_off, hdr_len + type_off + type_len, 1
+        while pos < end:
+            name_off, info = struct.unpack_from("<II", data, pos)
+            kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
+            fixed, per = _EXTRA.get(kind, (0, 0))
+            body = pos + 12
+            if kind in (_STRUCT, _UNION):
+                bitfield = info >> 31  # offsets then hold a bitfield size in their top byte
+                members = {}
+                for i in range(vlen):
+                    m_name, m_type, m_off = struct.unpack_from("<III", data, body + 12 * i)
+                    members[name(m_name)] = (m_type, m_off & 0xFFFFFF if bitfield else m_off)
+                self._by_id[tid] = members
+                if name_off:
+                    self._by_name.setdefault(name(name_off), tid)
+            pos = body + fixed + per * vlen
+            tid += 1
+
+    def offset(self, struct_name: str, path: str) -> int:
+        """Byte offset of ``path`` (``"se.sum_exec_runtime"``) within ``struct struct_name``."""
+        tid = self._by_name.get(struct_name)
+        if tid is None:
+            raise BtfError(f"no struct {struct_name} in the kernel's BTF")
+        total = 0
+        for part in path.split("."):
+            members = self._by_id.get(tid)
+            if members is None or part not in members:
+                raise BtfError(f"no field {path} in struct {struct_name} of the kernel's BTF")
+            tid, bits = members[part]
+            total += bits
+        if total % 8:
+            raise BtfError(f"{struct_name}.{path} is a bitfield")
+        return total // 8
+
+
+def kernel_offsets(fields: dict[str, str], source: str = VMLINUX) -> dict[str, int]:
+    """``{define name: "struct.path"}`` -> ``{define name: byte offset}`` in the running kernel."""
+    try:
+        with open(source, "rb") as f:
+            btf = Btf(f.read())
+    except OSError as e:
+        raise BtfError(f"cannot read the kernel's BTF ({source}): {e.strerror}") from None
+    out = {}
+    for define, where in fields.items():
+        struct_name, _, path = where.partition(".")
+        out[define] = btf.offset(struct_name, path)
+    return out
