@@ -72,8 +72,8 @@ class SchedFamily:
     source = "sched"
 
     def __init__(self) -> None:
-        self._ended: dict[int, Sums] = {}  # ended threads' figures, by serial
-        self._folded: dict[int, Sums] = {}  # the part the kernel folded (`sched_ended`)
+        self._gone: dict[int, Sums] = {}  # ended threads' figures taken from their entries
+        self._folded: dict[int, Sums] = {}  # those the kernel folded instead (`sched_ended`)
         self._ended_new: set[int] = set()  # serials whose ended threads' figures changed
         self._exiting: set[int] = set()  # serials with a thread still live, by the last read
         self._known: set[int] = set()
@@ -125,18 +125,13 @@ class SchedFamily:
 
     def read_ended(self, known: set[int]) -> None:
         # Totals, kept by the kernel (rare: threads whose tid was reused before we took them).
-        folded = {
+        old = self._folded
+        self._folded = {
             key[0]: list(v)
             for key, v in bpf_maps.dump_raw(self._ended_map, "I", SUMS_FMT)
             if key[0] in known  # others: a process born since `procs` was read, or forgotten
         }
-        self._ended_new = set()
-        for serial, sums in folded.items():
-            before = self._folded.get(serial, [0] * 6)
-            if sums != before:
-                _add(self._ended, serial, [a - b for a, b in zip(sums, before, strict=True)])
-                self._ended_new.add(serial)
-        self._folded = folded
+        self._ended_new = {s for s, v in self._folded.items() if old.get(s) != v}
         self._known = known
 
     def begin_live(self, active: set[int]) -> None:
@@ -150,7 +145,7 @@ class SchedFamily:
             if value[1] == GONE:  # ended: its figures are final; take them once
                 gone.append(key)
                 if value[0] in self._known:
-                    _add(self._ended, value[0], value[3:9])
+                    _add(self._gone, value[0], value[3:9])
                     self._ended_new.add(value[0])
                 else:
                     self.late += 1  # its process was reported ended without it
@@ -196,7 +191,7 @@ class SchedFamily:
 
     def forget(self, serials: list[int]) -> None:
         for serial in serials:
-            self._ended.pop(serial, None)
+            self._gone.pop(serial, None)
             self._folded.pop(serial, None)
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
@@ -210,7 +205,7 @@ class SchedFamily:
         if memo is not None:
             return memo
         got = [0] * 6
-        for part in (self._ended.get(serial), self._live.get(serial)):
+        for part in (self._folded.get(serial), self._gone.get(serial), self._live.get(serial)):
             if part:
                 got = [a + b for a, b in zip(got, part, strict=True)]
         before = self._shown.get(serial)
