@@ -92,8 +92,11 @@ FIGURES: tuple[Figure, ...] = (
         False,
         "peak RSS",
         "MAXRSS",
-        "the largest resident memory of the process so far (VmHWM) at the last reading of "
-        "/proc: a process that grew after that reading peaked higher",
+        "the largest resident memory of the process since its last exec (VmHWM's meaning): "
+        "with the memory family, the larger of VmHWM at the last reading of /proc and the "
+        "kernel's counters at each change of its memory (exact, also for a process /proc never "
+        "read); without it, VmHWM at the last reading (a process that grew since peaked "
+        "higher); at exit, the exit record's hiwater_rss",
     ),
     _proc(
         "read_bytes",
@@ -163,7 +166,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "minor faults",
         "MINFLT/s",
-        "page faults served without I/O (/proc/PID/stat minflt); cumulative",
+        "page faults served without I/O: /proc/PID/stat minflt, or with the memory family the "
+        "kernel's count (perf software events, from when the process is followed) if larger; "
+        "at exit, the exit record's; cumulative",
     ),
     _proc(
         "major_faults",
@@ -171,7 +176,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "major faults",
         "MAJFLT/s",
-        "page faults that needed I/O (/proc/PID/stat majflt); cumulative",
+        "page faults that needed I/O (majflt; the same sources as minor_faults); cumulative",
     ),
     _proc(
         "read_syscalls",

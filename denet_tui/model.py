@@ -63,10 +63,16 @@ DOC_TOTALS = (
 PEAKS = {
     "peak_rss_max_bytes": "the largest peak RSS of any one process of the tree, alive or ended "
     "(each process's peak_rss_bytes: exact at exit where exit records give it)",
-    "rss_sum_peak_bytes": "at least this much at once: the largest sum of the live processes' "
-    "RSS at any snapshot (sampled once an interval), or peak_rss_max_bytes if larger (a sum is "
-    "never below one of its parts)",
+    "rss_sum_peak_bytes": "the peak of the sum of the live processes' RSS: with the memory "
+    "family, exact (the kernel keeps the sum at each change; memory.rss_sum_peak_bytes); without "
+    "it, at least this much at once: the largest sum at any snapshot (sampled once an "
+    "interval), or peak_rss_max_bytes if larger (a sum is never below one of its parts)",
 }
+DOC_RSS_SUM_PEAK = (
+    "the largest the sum of the tree's live processes' resident memory has been, kept by the "
+    "kernel at each change (a sum of RSS: pages shared by two processes count in each, as "
+    "adding up RSS columns does)"
+)
 DOC_RUNQ_HIST = (
     "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "
     "i counts waits of [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
@@ -257,6 +263,17 @@ class TreeSched(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class TreeMemory(Codable):
+    """The memory family's tree-wide figures: kept by the kernel at each change of a process's
+    resident memory, so exact, not sampled."""
+
+    rss_sum_bytes: int = field(
+        metadata={"doc": "the sum of the tree's live processes' resident memory now"}
+    )
+    rss_sum_peak_bytes: int = field(metadata={"doc": DOC_RSS_SUM_PEAK})
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSample(Codable):
     pid: int = field(metadata={"minimum": 1})
     ppid: int | None
@@ -368,6 +385,7 @@ class Snapshot(Codable):
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     totals: TreeTotals = field(default_factory=TreeTotals, metadata={"doc": DOC_TOTALS})
     sched: TreeSched | None = None  # the sched family's tree figures (None: family off)
+    memory: TreeMemory | None = None  # the memory family's (None: family off)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
@@ -495,6 +513,7 @@ class End(Codable):
     syscalls: SyscallSummary = field(default=EMPTY_SYSCALLS)
     finished: FinishedSummary = field(default=EMPTY_FINISHED)
     sched: TreeSched | None = None
+    memory: TreeMemory | None = None
 
 
 def end_record(
@@ -512,6 +531,7 @@ def end_record(
         syscalls=last.syscalls,
         finished=finished,
         sched=last.sched,
+        memory=last.memory,
     ).to_dict()
 
 

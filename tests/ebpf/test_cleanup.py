@@ -18,6 +18,7 @@ from denet_tui.target import RunTarget
 from .helpers import fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
+PROGRAMS = 14  # every family's, with latency (see the first test)
 
 
 def _assert_gone(ids: set[int]) -> None:
@@ -33,8 +34,9 @@ def test_close_unloads_and_is_idempotent() -> None:
     ids = set(c.program_ids())
     # sys_enter, sys_exit, task_newtask, sched_process_exec, sched_process_exit,
     # sys_enter_exit_group, sys_enter_execve, sys_enter_execveat; sched: sched_switch,
-    # sched_wakeup, sched_wakeup_new
-    assert len(ids) == 11 and ids <= fd_prog_ids()
+    # sched_wakeup, sched_wakeup_new; memory: rss_stat, and the minor and major page faults'
+    # perf events
+    assert len(ids) == PROGRAMS and ids <= fd_prog_ids()
     loaded = loaded_prog_ids()
     assert loaded is None or ids <= loaded
     c.close()
@@ -49,7 +51,7 @@ def test_close_unloads_and_is_idempotent() -> None:
 def test_no_latency_loads_one_syscall_tracepoint() -> None:
     with EbpfCollector(latency=False) as c:
         ids = set(c.program_ids())
-        assert len(ids) == 10
+        assert len(ids) == PROGRAMS - 1
         assert c.info.share_basis == "count"
     _assert_gone(ids)
 
@@ -104,7 +106,7 @@ def _armed(proc: subprocess.Popen[bytes]) -> tuple[set[int], int]:
     meta = json.loads(proc.stdout.readline())  # the collector is armed
     assert meta["kind"] == "meta" and meta["collector"]["name"] == "ebpf"
     ids = fd_prog_ids(proc.pid)
-    assert len(ids) == 11
+    assert len(ids) == PROGRAMS
     return ids, meta["target"]["pid"]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from denet_tui.collectors.bpf_maps import table_fd, value_size
 from denet_tui.collectors.ebpf import EbpfCollector, layout, loader
+from denet_tui.collectors.ebpf.families.memory import PROC_FMT
 from denet_tui.collectors.ebpf.families.sched import SUMS_FMT, THREAD_FMT
 from denet_tui.collectors.ebpf.families.syscalls import NR_REG, NR_SLOTS, SyscallsFamily
 
@@ -44,6 +45,7 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         # The sched family's entries, read as packed words.
         assert struct.calcsize("=" + THREAD_FMT) == ct.sizeof(b[b"sched_threads"].Leaf)
         assert struct.calcsize("=" + SUMS_FMT) == ct.sizeof(b[b"sched_ended"].Leaf)
+        assert struct.calcsize("=" + PROC_FMT) == ct.sizeof(b[b"mem_procs"].Leaf)
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
         words = 4 + NR_SLOTS * (3 if latency else 2)
         assert ct.sizeof(state) == words * 8

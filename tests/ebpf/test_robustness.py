@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from denet_tui.collectors.base import CollectorError
-from denet_tui.collectors.ebpf import EbpfCollector
+from denet_tui.collectors.ebpf import EbpfCollector, loader
 
 pytestmark = pytest.mark.ebpf
 
@@ -83,8 +83,8 @@ def test_without_bcc_is_a_collector_error(tmp_path: Path) -> None:
 
 
 def test_compile_failure_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("tree.bpf.h", "syscalls.bpf.h", "syscalls.bpf.c", "sched.bpf.h", "sched.bpf.c"):
-        (tmp_path / name).write_text("this is not C;\n")
+    for source in loader.BPF_DIR.iterdir():
+        (tmp_path / source.name).write_text("this is not C;\n")
     monkeypatch.setattr("denet_tui.collectors.ebpf.loader.BPF_DIR", tmp_path)
     with pytest.raises(CollectorError) as info:
         EbpfCollector()

@@ -21,7 +21,8 @@ class BtfError(Exception):
 
 
 class Btf:
-    """The struct and union types of a BTF blob: name -> members (name -> (type id, bit offset))."""
+    """The struct and union types of a BTF blob: name -> members (name -> (type id, bit offset)),
+    the anonymous ones (a struct inside a struct) listed apart, and each one's size."""
 
     def __init__(self, data: bytes) -> None:
         magic, _version, _flags, hdr_len, type_off, type_len, str_off, _str_len = (
@@ -36,20 +37,28 @@ class Btf:
             return data[strings + off : end].decode()
 
         self._by_id: dict[int, dict[str, tuple[int, int]]] = {}
+        self._anonymous: dict[int, list[tuple[int, int]]] = {}
+        self._size: dict[int, int] = {}
         self._by_name: dict[str, int] = {}
         pos, end, tid = hdr_len + type_off, hdr_len + type_off + type_len, 1
         while pos < end:
-            name_off, info = struct.unpack_from("<II", data, pos)
+            name_off, info, size = struct.unpack_from("<III", data, pos)
             kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
             fixed, per = _EXTRA.get(kind, (0, 0))
             body = pos + 12
             if kind in (_STRUCT, _UNION):
                 bitfield = info >> 31  # offsets then hold a bitfield size in their top byte
-                members = {}
+                members, anonymous = {}, []
                 for i in range(vlen):
                     m_name, m_type, m_off = struct.unpack_from("<III", data, body + 12 * i)
-                    members[name(m_name)] = (m_type, m_off & 0xFFFFFF if bitfield else m_off)
+                    where = (m_type, m_off & 0xFFFFFF if bitfield else m_off)
+                    if m_name:
+                        members[name(m_name)] = where
+                    else:
+                        anonymous.append(where)
                 self._by_id[tid] = members
+                self._anonymous[tid] = anonymous
+                self._size[tid] = size
                 if name_off:
                     self._by_name.setdefault(name(name_off), tid)
             pos = body + fixed + per * vlen
@@ -62,18 +71,40 @@ class Btf:
             raise BtfError(f"no struct {struct_name} in the kernel's BTF")
         total = 0
         for part in path.split("."):
-            members = self._by_id.get(tid)
-            if members is None or part not in members:
+            found = self._member(tid, part)
+            if found is None:
                 raise BtfError(f"no field {path} in struct {struct_name} of the kernel's BTF")
-            tid, bits = members[part]
+            tid, bits = found
             total += bits
         if total % 8:
             raise BtfError(f"{struct_name}.{path} is a bitfield")
         return total // 8
 
+    def _member(self, tid: int, name: str) -> tuple[int, int] | None:
+        """(type id, bit offset) of member ``name`` of type ``tid``, looking inside its
+        anonymous structs and unions as C does."""
+        members = self._by_id.get(tid)
+        if members is None:
+            return None
+        if name in members:
+            return members[name]
+        for inner, bits in self._anonymous.get(tid, ()):
+            found = self._member(inner, name)
+            if found is not None:
+                return found[0], bits + found[1]
+        return None
+
+    def size(self, struct_name: str) -> int:
+        """sizeof(struct struct_name) in the running kernel."""
+        tid = self._by_name.get(struct_name)
+        if tid is None:
+            raise BtfError(f"no struct {struct_name} in the kernel's BTF")
+        return self._size[tid]
+
 
 def kernel_offsets(fields: dict[str, str], source: str = VMLINUX) -> dict[str, int]:
-    """``{define name: "struct.path"}`` -> ``{define name: byte offset}`` in the running kernel."""
+    """``{define name: "struct.path"}`` -> ``{define name: byte offset}`` in the running kernel;
+    ``"sizeof struct"`` gives the struct's size."""
     try:
         with open(source, "rb") as f:
             btf = Btf(f.read())
@@ -81,6 +112,9 @@ def kernel_offsets(fields: dict[str, str], source: str = VMLINUX) -> dict[str, i
         raise BtfError(f"cannot read the kernel's BTF ({source}): {e.strerror}") from None
     out = {}
     for define, where in fields.items():
+        if where.startswith("sizeof "):
+            out[define] = btf.size(where.removeprefix("sizeof "))
+            continue
         struct_name, _, path = where.partition(".")
         out[define] = btf.offset(struct_name, path)
     return out

@@ -67,6 +67,7 @@ class EbpfCollector:
             if name in chosen
         ]
         names = frozenset(f.name for f in self.families)
+        self._floors = frozenset().union(*(f.floors for f in self.families))
         self._off = [name for name in FAMILIES if name not in names]
         counting = "syscalls" in names
         self._exits, self._no_exits = open_exit_records()
@@ -150,6 +151,7 @@ class EbpfCollector:
             tree: dict = {}
             for f in self.families:
                 summary = f.tree(summary)
+                totals = f.totals(totals)
                 tree.update(f.snapshot_fields())
             return Snapshot(
                 **tree,
@@ -162,9 +164,9 @@ class EbpfCollector:
                 diagnostics=self._diagnostics(totals, time.perf_counter() - t_start),
             )
 
-    def _seeded(self, serial: int, pid: int) -> None:
+    def _seeded(self, serial: int, pid: int, gated: bool) -> None:
         for f in self.families:
-            f.seeded(serial, pid)
+            f.seeded(serial, pid, gated)
 
     def close(self) -> None:
         with self._lock:
@@ -227,12 +229,14 @@ class EbpfCollector:
                     for f in self.families:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
+                    sections = self._floored(sections, before)
                     sample = self._last[p.serial] = replace(before, **sections)
                     out.append(sample)
                     continue
                 p.proc = base
             for f in self.families:
                 sections.update(f.figures(p.serial))
+            sections = self._floored(sections, p.proc)
             sample = self._sample_of(p, clock, status, sections)
             if p.exited and not self._settled(p):
                 # A thread of it is still on its way out: as last shown, ended next time.
@@ -254,6 +258,17 @@ class EbpfCollector:
                 self._last[p.serial] = sample
             out.append(sample)
         return out
+
+    def _floored(self, sections: dict, seen: ProcessSample | None) -> dict:
+        """The families' figures, where one is only a lower bound (``Family.floors``), raised
+        to what /proc gave (``seen``) if that is more."""
+        if seen is None:
+            return sections
+        for key in self._floors.intersection(sections):
+            got = getattr(seen, key)
+            if got is not None and got > sections[key]:
+                sections[key] = got
+        return sections
 
     def _settled(self, p: Proc) -> bool:
         if time.monotonic_ns() - p.exit_ns > SETTLE_MAX_NS:

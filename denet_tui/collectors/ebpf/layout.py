@@ -25,6 +25,7 @@ DIAG_NAMES = (
     "active_full",
     "sched_late",
     "sched_full",
+    "mem_full",
 )
 
 

@@ -23,6 +23,7 @@ from denet_tui.collectors.ebpf.layout import (
     ARGV_TRUNCATED,
     PROC_EXITED,
     TRK_FLUSHING,
+    TRK_WAIT_EXEC,
     ExecArgv,
 )
 from denet_tui.collectors.proc_reader import read_stat
@@ -60,9 +61,9 @@ class Tracker:
         bpf: Any,
         cpu_bits: int,
         state: type[ct.Structure],
-        on_seed: Callable[[int, int], None] = lambda serial, pid: None,
+        on_seed: Callable[[int, int, bool], None] = lambda serial, pid, gated: None,
     ) -> None:
-        self._on_seed = on_seed  # told (serial, pid) of each process seeded
+        self._on_seed = on_seed  # told (serial, pid, gated) of each process seeded
         self._tracked = bpf[b"tracked"]
         self._procs_map = bpf[b"procs"]
         self._active = bpf[b"active"]
@@ -103,7 +104,7 @@ class Tracker:
         self.procs[serial] = Proc(
             serial=serial, tgid=pid, ppid=info.ppid or None, comm=st.comm if st else "?"
         )
-        self._on_seed(serial, pid)
+        self._on_seed(serial, pid, bool(flags & TRK_WAIT_EXEC))
         if st is not None:
             after = read_stat(pid)
             if after is None or after.starttime != st.starttime:

@@ -8,7 +8,8 @@
  *
  *   task:task_newtask           a new task; clone_flags tells a thread from a process
  *                               (families are told of each new thread of the tree)
- *   sched:sched_process_exec    the process has a new name (and the arguments read at entry)
+ *   sched:sched_process_exec    the process has a new name (and the arguments read at entry);
+ *                               run mode's gate is open
  *   syscalls:sys_enter_execve, sys_enter_execveat   an exec's arguments, read from the caller
  *   sched:sched_process_exit    a thread ends; with group_dead, the whole process
  *   syscalls:sys_enter_exit_group   the process's exit code
@@ -79,6 +80,7 @@ enum {
                                      * was reported ended (its figures went without it) */
     DIAG_SCHED_FULL,                /* sched: a thread not followed, or an ended one's figures
                                      * lost: `sched_threads` or `sched_ended` full */
+    DIAG_MEM_FULL,                  /* memory: a process's memory not followed: map full */
     DIAG_N,
 };
 
@@ -187,6 +189,9 @@ static __always_inline void syscalls_thread_exit(struct task_state *s);
 #endif
 #if FAMILY_SCHED
 static __always_inline void sched_new_task(u32 tid, u32 serial);
+#endif
+#if FAMILY_MEMORY
+static __always_inline void memory_process_exit(u32 serial);
 #endif
 
 /* A new task. When the parent (current) is tracked and the task is a process, track it. */
@@ -320,6 +325,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)
         return 0;
+    t->flags &= ~TRK_WAIT_EXEC;             /* run mode: the command runs (whatever counted) */
     u32 serial = t->serial;
     struct proc_info *info = procs.lookup(&serial);
     if (info) {
@@ -372,6 +378,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
         info->exit_ns = bpf_ktime_get_ns();
         info->flags |= PROC_EXITED;
     }
+#if FAMILY_MEMORY
+    memory_process_exit(serial);
+#endif
     /* Untrack now: the pid may be reused by a process that is none of ours. */
     tracked.delete(&tgid);
     diag_inc(DIAG_EXITS);

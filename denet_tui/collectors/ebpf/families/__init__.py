@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
+from denet_tui.collectors.ebpf.families.memory import MemoryFamily
 from denet_tui.collectors.ebpf.families.sched import SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import SyscallsFamily
 
-FAMILIES: dict[str, type[Family]] = {"syscalls": SyscallsFamily, "sched": SchedFamily}
+FAMILIES: dict[str, type[Family]] = {
+    "syscalls": SyscallsFamily,
+    "sched": SchedFamily,
+    "memory": MemoryFamily,
+}
 
 
 def parse_probes(text: str | None) -> frozenset[str]:

@@ -11,6 +11,9 @@ from denet_tui.model import SyscallSummary
 class Family(Protocol):
     name: str
     source: str  # bpf/<source>.bpf.h and bpf/<source>.bpf.c
+    # ProcessSample fields its figures give a lower bound of (the collector keeps the larger
+    # of its and /proc's); its other figures replace /proc's.
+    floors: frozenset[str]
 
     def defines(self) -> dict[str, int | str]:
         """Its compile-time knobs (integers, or names from our own tables: never user text)."""
@@ -18,8 +21,9 @@ class Family(Protocol):
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         """Find its maps in the loaded program, and its fields in the per-thread state."""
 
-    def seeded(self, serial: int, pid: int) -> None:
-        """User space put process ``pid`` (already running) in the tree as ``serial``."""
+    def seeded(self, serial: int, pid: int, gated: bool) -> None:
+        """User space put process ``pid`` (already running) in the tree as ``serial``;
+        ``gated``: run mode's child, which becomes the command at its exec."""
 
     def read_ended(self, known: set[int]) -> None:
         """Read what the kernel moved out of ended threads (before the live threads), for the
@@ -51,6 +55,9 @@ class Family(Protocol):
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         """Tree-level figures added to the snapshot's summary."""
+
+    def totals(self, totals: Any) -> Any:
+        """The tree's totals (TreeTotals), with what it knows better."""
 
     def snapshot_fields(self) -> dict[str, Any]:
         """Its tree-level section(s) of the snapshot, by Snapshot field name."""

@@ -68,6 +68,7 @@ def _own_counters(pid: int, tid: int) -> tuple[int, int, int, int] | None:
 
 
 class SchedFamily:
+    floors: frozenset[str] = frozenset()
     name = "sched"
     source = "sched"
 
@@ -100,7 +101,7 @@ class SchedFamily:
         self._cpu = bpf[b"sched_cpu"]
         self._hist = bpf[b"runq_hist"]
 
-    def seeded(self, serial: int, pid: int) -> None:
+    def seeded(self, serial: int, pid: int, gated: bool) -> None:
         """A process user space put in the tree: its threads' time on and waiting for a CPU and
         their switches count from now (their counters now are the base); asleep and D from
         their next switch."""
@@ -243,6 +244,9 @@ class SchedFamily:
 
     def tree(self, summary: Any) -> Any:
         return summary
+
+    def totals(self, totals: Any) -> Any:
+        return totals
 
     def snapshot_fields(self) -> dict[str, Any]:
         buckets = []

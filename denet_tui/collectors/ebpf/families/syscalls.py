@@ -65,6 +65,7 @@ def floored(counts: Counts, prev: Counts | None) -> Counts:
 
 
 class SyscallsFamily:
+    floors: frozenset[str] = frozenset()
     name = "syscalls"
     source = "syscalls"
 
@@ -110,7 +111,7 @@ class SyscallsFamily:
         self._hist = bpf[b"hist"]
         self._words = state.sc.offset // 8  # type: ignore[attr-defined]
 
-    def seeded(self, serial: int, pid: int) -> None:
+    def seeded(self, serial: int, pid: int, gated: bool) -> None:
         pass  # its threads are adopted on their first call
 
     # -- reading -------------------------------------------------------------------------
@@ -225,6 +226,9 @@ class SyscallsFamily:
                 rows.append((name, category, count, errors, time_ns if latency else None, None))
             section = self._sections[serial] = ProcessSyscalls(total, SyscallTable(rows))
         return {"syscalls": section}
+
+    def totals(self, totals: Any) -> Any:
+        return totals
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         if not self.latency:
