@@ -27,10 +27,12 @@ time: BPF programs run inside the traced syscalls, so their cost is in it, while
 waiting for a CPU taken by someone else is not — a steadier figure on a shared machine. (It
 understates strace and perf, whose cost is mostly waiting for the tracer.)
 
-``--probes syscalls`` is denet-tui without the sched family: the difference between it and
-"denet-tui ebpf" (every family) is what the sched family costs. Reference row
-``bpf-empty-all (ref)`` loads empty programs on the raw syscall tracepoints and on
-sched_switch, sched_wakeup and sched_wakeup_new: the floor for an untracked neighbour. Peer
+``--probes syscalls`` is denet-tui with the syscalls family alone, ``--probes syscalls,sched``
+without the memory family: the differences between them and "denet-tui ebpf" (every family)
+are what the sched and memory families cost. Reference row ``bpf-empty-all (ref)`` loads
+empty programs on the raw syscall tracepoints, on sched_switch, sched_wakeup and
+sched_wakeup_new, on kmem:rss_stat and on the page-fault perf events: the floor for an
+untracked neighbour. Peer
 rows run BCC's own ``syscount`` (counts only, and ``-L`` with latency) beside the bare
 command: it watches the whole machine, so it needs no process to start.
 
@@ -211,20 +213,27 @@ def empty_bpf(
 
 
 def empty_all() -> contextlib.AbstractContextManager[None]:
-    """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones
-    and the scheduler ones of the sched family."""
-    from bcc import BPF
+    """Programs that do nothing on every hot event denet-tui hooks: the raw syscall tracepoints,
+    the scheduler ones of the sched family, and the memory family's rss_stat and page-fault
+    perf events."""
+    from bcc import BPF, PerfSWConfig, PerfType
 
     text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
     text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
     text += "".join(
-        f"TRACEPOINT_PROBE(sched, {tp}) {{ return 0; }}\n"
-        for tp in ("sched_switch", "sched_wakeup", "sched_wakeup_new")
-    )
+        f"TRACEPOINT_PROBE({tp}) {{ return 0; }}\n"
+        for tp in ("sched, sched_switch", "sched, sched_wakeup", "sched, sched_wakeup_new",
+                   "kmem, rss_stat")
+    )  # fmt: skip
+    text += "int on_fault(struct bpf_perf_event_data *ctx) { return 0; }\n"
 
     @contextlib.contextmanager
     def loaded() -> Iterator[None]:
         b = BPF(text=text.encode())
+        for event in (PerfSWConfig.PAGE_FAULTS_MIN, PerfSWConfig.PAGE_FAULTS_MAJ):
+            b.attach_perf_event(
+                ev_type=PerfType.SOFTWARE, ev_config=event, fn_name=b"on_fault", sample_period=1
+            )
         try:
             yield
         finally:
@@ -289,6 +298,11 @@ def configs(selected: set[str] | None) -> list[Config]:
         Config("denet-tui ebpf --no-latency", denet("--no-latency"), check=check_denet),
         Config(
             "denet-tui ebpf --probes syscalls", denet("--probes", "syscalls"), check=check_denet
+        ),
+        Config(
+            "denet-tui ebpf --probes syscalls,sched",
+            denet("--probes", "syscalls,sched"),
+            check=check_denet,
         ),
         Config("strace -f -c", strace_prefix, slow=True),
         Config("perf trace -s", perf_prefix, slow=True),

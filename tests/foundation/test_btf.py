@@ -3,30 +3,64 @@ reads from the same file."""
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 
 import pytest
 
 from denet_tui.collectors.ebpf.btf import BtfError, kernel_offsets
+from denet_tui.collectors.ebpf.families.memory import KERNEL_FIELDS
 from denet_tui.collectors.ebpf.families.sched import TASK_FIELDS
 
 
-def bpftool_members(struct_name: str) -> dict[str, tuple[int, int]]:
-    """bpftool's members of ``struct struct_name``: name -> (type id, bit offset); and the ids."""
-    out = subprocess.run(
+@functools.cache
+def bpftool_raw() -> str:
+    return subprocess.run(
         ["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    head = re.search(rf"^\[(\d+)\] STRUCT '{struct_name}' size=\d+ vlen=(\d+)$", out, re.M)
+
+
+def bpftool_members(struct_name: str, kind: str = "STRUCT") -> dict[str, tuple[int, int]]:
+    """bpftool's members of ``struct struct_name`` (or of type id ``#N``): name -> (type id,
+    bit offset); anonymous ones as ``(anon)N``."""
+    out = bpftool_raw()
+    name = (
+        rf"\[{struct_name[1:]}\] (?:STRUCT|UNION) '[^']*'"
+        if struct_name.startswith("#")
+        else (rf"\[\d+\] {kind} '{struct_name}'")
+    )
+    head = re.search(rf"^{name} size=(\d+) vlen=(\d+)$", out, re.M)
     assert head, struct_name
     lines = out[head.end() :].splitlines()[1 : 1 + int(head.group(2))]
     members = {}
-    for line in lines:
-        m = re.match(r"\s+'(\w+)' type_id=(\d+) bits_offset=(\d+)", line)
+    for i, line in enumerate(lines):
+        m = re.match(r"\s+'([\w()]+)' type_id=(\d+) bits_offset=(\d+)", line)
         if m:
-            members[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+            key = m.group(1) if m.group(1) != "(anon)" else f"(anon){i}"
+            members[key] = (int(m.group(2)), int(m.group(3)))
     return members
+
+
+def bpftool_size(struct_name: str) -> int:
+    head = re.search(rf"^\[\d+\] STRUCT '{struct_name}' size=(\d+)", bpftool_raw(), re.M)
+    assert head, struct_name
+    return int(head.group(1))
+
+
+def find(where: str, field: str) -> int | None:
+    """Bit offset of ``field`` in the type ``where`` (a struct name or ``#id``), looking
+    inside anonymous members, from bpftool's dump."""
+    members = bpftool_members(where)
+    if field in members:
+        return members[field][1]
+    for key, (tid, bits) in members.items():
+        if key.startswith("(anon)"):
+            inner = find(f"#{tid}", field)
+            if inner is not None:
+                return bits + inner
+    return None
 
 
 def test_task_struct_offsets_are_bpftools() -> None:
@@ -37,6 +71,14 @@ def test_task_struct_offsets_are_bpftools() -> None:
     assert got["TASK_NIVCSW"] == task["nivcsw"][1] // 8
     assert got["TASK_SUM_EXEC"] == (task["se"][1] + se["sum_exec_runtime"][1]) // 8
     assert got["TASK_RUN_DELAY"] == (task["sched_info"][1] + info["run_delay"][1]) // 8
+
+
+def test_fields_inside_anonymous_structs_and_sizes_are_bpftools() -> None:
+    got = kernel_offsets(KERNEL_FIELDS)
+    assert got["TASK_MM"] == bpftool_members("task_struct")["mm"][1] // 8
+    assert got["MM_RSS_STAT"] == find("mm_struct", "rss_stat") // 8  # inside an anonymous struct
+    assert got["PCPU_COUNT"] == bpftool_members("percpu_counter")["count"][1] // 8
+    assert got["PCPU_SIZE"] == bpftool_size("percpu_counter")
 
 
 def test_a_field_the_kernel_lacks_is_a_clear_error() -> None:
