@@ -31,8 +31,7 @@ understates strace and perf, whose cost is mostly waiting for the tracer.)
 without the memory family: the differences between them and "denet-tui ebpf" (every family)
 are what the sched and memory families cost. Reference row ``bpf-empty-all (ref)`` loads
 empty programs on the raw syscall tracepoints, on sched_switch, sched_wakeup and
-sched_wakeup_new, on kmem:rss_stat and on the page-fault perf events: the floor for an
-untracked neighbour. Peer
+sched_wakeup_new, and on kmem:rss_stat: the floor for an untracked neighbour. Peer
 rows run BCC's own ``syscount`` (counts only, and ``-L`` with latency) beside the bare
 command: it watches the whole machine, so it needs no process to start.
 
@@ -213,10 +212,9 @@ def empty_bpf(
 
 
 def empty_all() -> contextlib.AbstractContextManager[None]:
-    """Programs that do nothing on every hot event denet-tui hooks: the raw syscall tracepoints,
-    the scheduler ones of the sched family, and the memory family's rss_stat and page-fault
-    perf events."""
-    from bcc import BPF, PerfSWConfig, PerfType
+    """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones,
+    the scheduler ones of the sched family, and the memory family's rss_stat."""
+    from bcc import BPF
 
     text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
     text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
@@ -225,15 +223,10 @@ def empty_all() -> contextlib.AbstractContextManager[None]:
         for tp in ("sched, sched_switch", "sched, sched_wakeup", "sched, sched_wakeup_new",
                    "kmem, rss_stat")
     )  # fmt: skip
-    text += "int on_fault(struct bpf_perf_event_data *ctx) { return 0; }\n"
 
     @contextlib.contextmanager
     def loaded() -> Iterator[None]:
         b = BPF(text=text.encode())
-        for event in (PerfSWConfig.PAGE_FAULTS_MIN, PerfSWConfig.PAGE_FAULTS_MAJ):
-            b.attach_perf_event(
-                ev_type=PerfType.SOFTWARE, ev_config=event, fn_name=b"on_fault", sample_period=1
-            )
         try:
             yield
         finally:

@@ -1,6 +1,7 @@
-"""The memory family: each process's peak resident memory and page faults, and the exact peak of
-the tree's summed memory, checked against what the processes read of themselves just before
-they exit (VmHWM, VmRSS, getrusage) with exit records off, so the family's own figures show."""
+"""The memory family (each process's peak resident memory, the exact peak of the tree's summed
+memory) and the sched family's page faults, checked against what the processes read of
+themselves just before they exit (VmHWM, VmRSS, getrusage), with exit records off so the
+families' own figures show."""
 
 from __future__ import annotations
 

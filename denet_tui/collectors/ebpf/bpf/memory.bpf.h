@@ -1,5 +1,5 @@
 /*
- * denet-tui, family "memory": types. Resident memory and page faults of each process.
+ * denet-tui, family "memory": types. Resident memory of each process, and of the tree.
  *
  *   TASK_MM          byte offset of task_struct.mm
  *   MM_RSS_STAT      byte offset of mm_struct.rss_stat (struct percpu_counter[NR_MM_COUNTERS])
@@ -9,15 +9,14 @@
  *                    (offsets and sizes from the running kernel's BTF)
  */
 
-/* `mem_procs`: serial -> one process's memory. */
+/* One process's memory: in `mem_live` by tgid while it runs, in `mem_ended` by serial after. */
 struct mem_proc {
-    u64 mm;                         /* the address space its rss and peak are of (0: none yet) */
-    s64 rss;                        /* bytes resident (file + anon + shmem) at its last change */
+    u64 mm;                         /* the address space its figures are of (0: none read yet) */
+    s64 member[3];                  /* bytes: file, anon and shmem pages, as last known */
+    s64 rss;                        /* their sum */
     s64 peak;                       /* the largest rss of this address space seen */
-    u64 minor;                      /* page faults since it is followed */
-    u64 major;
-    u32 exited;                     /* its process has ended: its rss left the tree's sum */
-    u32 pad;
+    u32 mm_id;                      /* rss_stat's name of `mm` (0: not seen yet) */
+    u32 serial;
 };
 
 /* `tree_mem` slots: the tree's resident memory, summed over its processes. */

@@ -24,19 +24,21 @@ BPF_F_TABLE("hash", u32, struct sched_sums, sched_ended, MAX_PROCS, BPF_F_NO_PRE
 BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
-/* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them and its
- * switches are the kernel's own counters of the task, exact to the ns, even where an event was
+/* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them, its
+ * switches and its page faults are the kernel's own counters of the task, exact to the ns, even where an event was
  * missed (seen here: about one switch-in in a few thousand never reached the program); the
  * wait this switch-out closes (the one before this slice) goes into the histogram. */
 static __always_inline void sched_close_run(struct sched_thread *t, struct task_struct *task)
 {
     /* At the running kernel's offsets (from its BTF: the headers BCC compiles with may be
      * another kernel's). */
-    u64 delay = 0, exec = 0, nv = 0, niv = 0;
+    u64 delay = 0, exec = 0, nv = 0, niv = 0, minf = 0, majf = 0;
     bpf_probe_read_kernel(&delay, sizeof(delay), (void *)task + TASK_RUN_DELAY);
     bpf_probe_read_kernel(&exec, sizeof(exec), (void *)task + TASK_SUM_EXEC);
     bpf_probe_read_kernel(&nv, sizeof(nv), (void *)task + TASK_NVCSW);
     bpf_probe_read_kernel(&niv, sizeof(niv), (void *)task + TASK_NIVCSW);
+    bpf_probe_read_kernel(&minf, sizeof(minf), (void *)task + TASK_MIN_FLT);
+    bpf_probe_read_kernel(&majf, sizeof(majf), (void *)task + TASK_MAJ_FLT);
     u64 runq = delay - t->base.ns[SCHED_RUNQ];
     if (runq > t->s.ns[SCHED_RUNQ]) {
         u32 b = log2_bucket(runq - t->s.ns[SCHED_RUNQ], RUNQ_BUCKETS);
@@ -48,6 +50,8 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
     t->s.ns[SCHED_ON_CPU] = exec - t->base.ns[SCHED_ON_CPU];
     t->s.voluntary = nv - t->base.voluntary;
     t->s.involuntary = niv - t->base.involuntary;
+    t->s.minor_faults = minf - t->base.minor_faults;
+    t->s.major_faults = majf - t->base.major_faults;
 }
 
 /* Move an ended thread's figures into its process's `sched_ended` entry (a thread whose tid is
@@ -74,6 +78,8 @@ static __always_inline void sched_fold(struct sched_thread *t)
         __sync_fetch_and_add(&e->ns[i], t->s.ns[i]);
     __sync_fetch_and_add(&e->voluntary, t->s.voluntary);
     __sync_fetch_and_add(&e->involuntary, t->s.involuntary);
+    __sync_fetch_and_add(&e->minor_faults, t->s.minor_faults);
+    __sync_fetch_and_add(&e->major_faults, t->s.major_faults);
 }
 
 /* A task of ours begins (task_newtask, the parent's context): nothing known until it runs. */

@@ -30,17 +30,20 @@ MAX_THREADS = 32768  # threads of the tree followed at once
 RUNQ_BUCKETS = 36  # 2**35 ns ≈ 34 s
 ON_CPU, RUNQ, SLEEP, DISK, UNKNOWN, GONE = range(6)  # SCHED_* of bpf/sched.bpf.h
 BPF_NOEXIST = 1
-THREAD_FMT = "II13Q"  # struct sched_thread: serial, state, since, sums (6), base (6)
-SUMS_FMT = "6Q"  # struct sched_sums
+THREAD_FMT = "II17Q"  # struct sched_thread: serial, state, since, sums (8), base (8)
+SUMS_FMT = "8Q"  # struct sched_sums
 # The task's own counters the program reads (bpf/sched.bpf.h), where the running kernel has them.
 TASK_FIELDS = {
     "TASK_SUM_EXEC": "task_struct.se.sum_exec_runtime",
     "TASK_RUN_DELAY": "task_struct.sched_info.run_delay",
     "TASK_NVCSW": "task_struct.nvcsw",
     "TASK_NIVCSW": "task_struct.nivcsw",
+    "TASK_MIN_FLT": "task_struct.min_flt",
+    "TASK_MAJ_FLT": "task_struct.maj_flt",
 }
 
-# Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches.
+# Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches; minor
+# and major page faults.
 Sums = list[int]
 
 
@@ -53,22 +56,27 @@ def _add(dst: dict[int, Sums], serial: int, vals: tuple[int, ...] | Sums) -> Non
             got[i] += v
 
 
-def _own_counters(pid: int, tid: int) -> tuple[int, int, int, int] | None:
+def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
     """The thread's own counters now: ns on CPUs and waiting for one (schedstat), voluntary and
-    involuntary switches (status); what it did before we follow it is left out."""
+    involuntary switches (status), minor and major faults (stat); what it did before we follow
+    it is left out."""
     where = f"/proc/{pid}/task/{tid}"
     try:
         with open(f"{where}/schedstat") as f:
             on, wait, _ = (int(x) for x in f.read().split())
         with open(f"{where}/status") as f:
             got = dict(line.split(":", 1) for line in f if "ctxt_switches" in line)
-        return on, wait, int(got["voluntary_ctxt_switches"]), int(got["nonvoluntary_ctxt_switches"])
-    except (OSError, ValueError, KeyError):
+        with open(f"{where}/stat") as f:
+            stat = f.read().rsplit(")", 1)[1].split()  # after the name, which may hold spaces
+        vol, invol = int(got["voluntary_ctxt_switches"]), int(got["nonvoluntary_ctxt_switches"])
+        return on, wait, vol, invol, int(stat[7]), int(stat[9])  # minflt, majflt
+    except (OSError, ValueError, KeyError, IndexError):
         return None
 
 
 class SchedFamily:
-    floors: frozenset[str] = frozenset()
+    # Faults of a process seeded while it ran count from then: /proc's count is more.
+    floors = frozenset({"minor_faults", "major_faults"})
     name = "sched"
     source = "sched"
 
@@ -116,7 +124,8 @@ class SchedFamily:
             leaf = self._threads_map.Leaf()
             leaf.serial = serial
             leaf.state = UNKNOWN
-            leaf.base.ns[ON_CPU], leaf.base.ns[RUNQ], leaf.base.voluntary, leaf.base.involuntary = (
+            b = leaf.base
+            b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary, b.minor_faults, b.major_faults = (
                 base
             )
             # NOEXIST: a thread the kernel already follows keeps what it has.
@@ -146,7 +155,7 @@ class SchedFamily:
             if value[1] == GONE:  # ended: its figures are final; take them once
                 gone.append(key)
                 if value[0] in self._known:
-                    _add(self._gone, value[0], value[3:9])
+                    _add(self._gone, value[0], value[3:11])
                     self._ended_new.add(value[0])
                 else:
                     self.late += 1  # its process was reported ended without it
@@ -166,7 +175,7 @@ class SchedFamily:
                 self._still.add(serial)
                 continue
             quiet = True
-            for (tid,), (_s, state, since, on, runq, sleep, disk, vol, invol, *_) in threads:
+            for (tid,), (_s, state, since, on, runq, sleep, disk, *counts) in threads:
                 ns = [on, runq, sleep, disk]
                 went_in = on_cpu.get(tid)
                 if went_in is not None:  # on a CPU now, since `went_in`
@@ -180,7 +189,7 @@ class SchedFamily:
                     # same and cost nothing to report.
                     ns[state] += max(0, now - since)
                     quiet = False
-                _add(live, serial, (*ns, vol, invol))
+                _add(live, serial, (*ns, *counts[:4]))  # switches and faults
             if quiet:
                 self._still.add(serial)
         self._live = live
@@ -205,7 +214,7 @@ class SchedFamily:
         memo = self._memo.get(serial)
         if memo is not None:
             return memo
-        got = [0] * 6
+        got = [0] * 8
         for part in (self._folded.get(serial), self._gone.get(serial), self._live.get(serial)):
             if part:
                 got = [a + b for a, b in zip(got, part, strict=True)]
@@ -230,7 +239,7 @@ class SchedFamily:
         sums = self._sums(serial)
         section = self._sections.get(serial)
         if section is None or sums != self._shown.get(serial):
-            on, runq, sleep, disk, vol, invol = sums
+            on, runq, sleep, disk, vol, invol, _minor, _major = sums
             section = self._sections[serial] = ProcessSched(
                 on_cpu_s=on / 1e9,
                 waiting_cpu_s=runq / 1e9,
@@ -240,7 +249,8 @@ class SchedFamily:
                 involuntary_switches=invol,
             )
             self._shown[serial] = sums
-        return {"sched": section}
+        # Faults: the threads' own counts, like switches (from when each is followed).
+        return {"sched": section, "minor_faults": sums[6], "major_faults": sums[7]}
 
     def tree(self, summary: Any) -> Any:
         return summary
