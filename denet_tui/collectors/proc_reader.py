@@ -116,7 +116,7 @@ def _own_io(pid: int, tids: list[str] | None) -> dict[str, int]:
     return total
 
 
-def _status_field(data: bytes, key: bytes) -> int | None:
+def status_field(data: bytes, key: bytes) -> int | None:
     """The number after ``key`` (b"\\nName:") in a /proc status file; None if absent."""
     i = data.find(key)
     if i < 0:
@@ -138,9 +138,9 @@ def _status_figures(pid: int, tids: list[str] | None) -> dict[str, int]:
             data = read_bytes(p)
         except FileNotFoundError:
             continue  # a thread ended between listdir and open
-        vol += _status_field(data, b"\nvoluntary_ctxt_switches:") or 0
-        invol += _status_field(data, b"\nnonvoluntary_ctxt_switches:") or 0
-        if peak is None and (hwm := _status_field(data, b"\nVmHWM:")) is not None:
+        vol += status_field(data, b"\nvoluntary_ctxt_switches:") or 0
+        invol += status_field(data, b"\nnonvoluntary_ctxt_switches:") or 0
+        if peak is None and (hwm := status_field(data, b"\nVmHWM:")) is not None:
             peak = hwm * 1024  # kB
     total = {"ctx_voluntary": vol, "ctx_involuntary": invol}
     if peak is not None:

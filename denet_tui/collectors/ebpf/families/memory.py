@@ -18,6 +18,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
+from denet_tui.collectors.proc_reader import read_bytes, status_field
 from denet_tui.model import SyscallSummary, TreeMemory
 
 BPF_NOEXIST = 1
@@ -31,17 +32,17 @@ KERNEL_FIELDS = {
     "PCPU_COUNT": "percpu_counter.count",
     "PCPU_SIZE": "sizeof percpu_counter",
 }
-RESIDENT = ("RssAnon:", "RssFile:", "RssShmem:")  # /proc/PID/status, in kB
+RESIDENT = (b"\nRssAnon:", b"\nRssFile:", b"\nRssShmem:")  # /proc/PID/status, in kB
 
 
 def _resident_now(pid: int) -> int | None:
     """The process's resident bytes now (the members the kernel sums for VmRSS)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            got = [int(line.split()[1]) for line in f if line.startswith(RESIDENT)]
+        data = read_bytes(f"/proc/{pid}/status")
+        got = [status_field(data, key) for key in RESIDENT]
     except (OSError, ValueError, IndexError):
         return None
-    return sum(got) * 1024 if len(got) == len(RESIDENT) else None
+    return None if None in got else sum(got) * 1024  # type: ignore[arg-type]
 
 
 class MemoryFamily:
