@@ -421,6 +421,10 @@ ROUNDED_DOWN = (
     "read_syscalls",
     "write_syscalls",
 )
+# The record's peak is the kernel's high-water mark, made of its batched per-CPU counters
+# (VmHWM's source): a peak seen while the process ran (the memory family's exact sums, or a
+# live VmHWM) can be higher, and then it is the better figure.
+AT_LEAST_SEEN = (*ROUNDED_DOWN, "peak_rss_bytes")
 # Counts that rounding makes meaningless for a short process: null when /proc never read one.
 ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
 ROUNDED_REASON = (
@@ -449,7 +453,7 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
     ``p`` gave for all of /proc's figures, if it had one)."""
     figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
     rounded: dict[str, str] = {}
-    for name in ROUNDED_DOWN:
+    for name in AT_LEAST_SEEN:
         seen = getattr(p, name)
         if seen is not None and seen > figures[name]:  # type: ignore[operator]
             figures[name] = seen

@@ -85,3 +85,13 @@ def test_the_sum_peak_is_exact_not_sampled(tmp_path: Path, no_exit_records: None
     assert last.totals.rss_sum_peak_bytes == last.memory.rss_sum_peak_bytes
     assert last.memory.rss_sum_bytes == 0  # everyone has ended: nothing is resident
     assert max(s.memory.rss_sum_bytes for s in snaps if s.memory) <= truth * 1.02
+
+
+def test_the_launcher_is_not_the_command(no_exit_records: None) -> None:
+    # Run mode's gated child is a copy of the monitor until its exec replaces its memory (the
+    # syscalls family opens the gate at execve's entry, while the old memory is still in place).
+    last, snaps = run_collected(["/bin/true"])
+    (true,) = every_process(snaps)
+    assert true.peak_rss_bytes is not None and true.peak_rss_bytes < 4 << 20, true
+    assert last.memory is not None
+    assert last.memory.rss_sum_peak_bytes == true.peak_rss_bytes

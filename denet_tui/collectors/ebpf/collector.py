@@ -27,7 +27,12 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
-from denet_tui.collectors.ebpf.layout import DIAG_NAMES, TRK_WAIT_EXEC, task_state_type
+from denet_tui.collectors.ebpf.layout import (
+    DIAG_NAMES,
+    TRK_WAIT_EXEC,
+    TRK_WAIT_MM,
+    task_state_type,
+)
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, SETTLE_MAX_NS, Proc, Tracker
 from denet_tui.collectors.proc_reader import NEVER_READ, ProcessTable
 from denet_tui.collectors.taskstats import (
@@ -113,7 +118,7 @@ class EbpfCollector:
             if target.mode == "run":
                 # The child is forked and waits at the gate: follow it from its execve on
                 # (and read it from /proc only then: before, it is a copy of us).
-                self._tracker.seed(target.pid, TRK_WAIT_EXEC)
+                self._tracker.seed(target.pid, TRK_WAIT_EXEC | TRK_WAIT_MM)
             else:
                 self._tracker.seed_tree(target.pid)
                 self._table.update(p.tgid for p in self._tracker.procs.values() if not p.exited)

@@ -44,7 +44,7 @@ static __always_inline struct mem_proc *mem_entry(void)
     if (e)
         return e;
     struct track_val *t = tracked.lookup(&tgid);
-    if (!t || (t->flags & TRK_WAIT_EXEC))
+    if (!t || (t->flags & (TRK_WAIT_EXEC | TRK_WAIT_MM)))
         return 0;
     struct mem_proc none = {.serial = t->serial};
     mem_live.insert(&tgid, &none);          /* another thread may have been first: fine */

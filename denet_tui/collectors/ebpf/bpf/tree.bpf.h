@@ -40,6 +40,9 @@ struct track_val {
 #define TRK_WAIT_EXEC 1             /* run mode: count nothing until the process execs */
 #define TRK_FLUSHING 2              /* task_state only: its figures are being moved to maps;
                                      * user space must not read this thread's state any more */
+#define TRK_WAIT_MM 4               /* run mode: its memory is the launcher's until its exec is
+                                     * done (the syscalls family ends TRK_WAIT_EXEC at execve's
+                                     * entry, while the old address space is still in place) */
 
 /* `procs`: serial -> one process. Kept after it exits, until user space has read it. */
 struct proc_info {
@@ -325,7 +328,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)
         return 0;
-    t->flags &= ~TRK_WAIT_EXEC;             /* run mode: the command runs (whatever counted) */
+    t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
     u32 serial = t->serial;
     struct proc_info *info = procs.lookup(&serial);
     if (info) {

@@ -95,6 +95,7 @@ class SchedFamily:
         self._still: set[int] = set()
         self._rows: dict[int, list[tuple]] = {}  # each serial's threads' entries, as read
         self._ran: set[int] = set()  # serials whose entries changed since the last read
+        self._unknown_gone: set[tuple[int]] = set()  # ended threads of processes not yet read
 
     def defines(self) -> dict[str, int | str]:
         return {
@@ -151,14 +152,19 @@ class SchedFamily:
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
         raw: dict[int, list[tuple]] = {}
         gone: list[tuple[int]] = []
+        unknown, self._unknown_gone = self._unknown_gone, set()
         for key, value in rows:
             if value[1] == GONE:  # ended: its figures are final; take them once
-                gone.append(key)
                 if value[0] in self._known:
+                    gone.append(key)
                     _add(self._gone, value[0], value[3:11])
                     self._ended_new.add(value[0])
-                else:
+                elif key in unknown:
+                    gone.append(key)
                     self.late += 1  # its process was reported ended without it
+                else:
+                    # Its process began and ended since `procs` was read: taken next time.
+                    self._unknown_gone.add(key)
                 continue
             raw.setdefault(value[0], []).append((key, value))
         bpf_maps.delete_many(self._threads_map, gone, "I")
