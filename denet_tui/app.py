@@ -346,7 +346,10 @@ class DenetApp(TabsMixin, App[None]):
                 procs = tuple(p for p in snap.processes if pids is None or p.pid in pids)
                 scope = "whole tree" if pids is None else f"subtree of {tl.scope}"
                 interval = tl.series[-1] if len(tl.series) > 1 else None
-                self.query_one(TimeTab).show(snap, interval, scope, procs, pids is not None)
+                sampled = info is not None and info.has("sched", "sampled")
+                self.query_one(TimeTab).show(
+                    snap, interval, scope, procs, pids is not None, sampled=sampled
+                )
             self.query_one(ResourceSparklines).show(tl.series, collector=info, extremes=tl.extremes)
 
     def _show_header(self) -> None:

@@ -214,7 +214,9 @@ def _sched(key: str, unit: Unit, label: str, column: str, doc: str) -> Figure:
 
 SCHED_DOC = (
     ", summed over its threads (eBPF: the sched family's state machine on sched_switch and "
-    "sched_wakeup, to the nanosecond, the open interval up to the snapshot); cumulative. As a "
+    "sched_wakeup, to the nanosecond, the open interval up to the snapshot; /proc: on CPU and "
+    "waiting from schedstat, asleep and D estimated from thread states sampled ~100 times a "
+    "second); cumulative. As a "
     "rate: the share of wall time (over 100 % with several threads)"
 )
 FIGURES += (

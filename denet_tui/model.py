@@ -245,12 +245,14 @@ class ProcessSyscalls(Codable):
 @dataclass(frozen=True, slots=True)
 class ProcessSched(Codable):
     """The sched family's figures of one process: where its threads' wall time went (summed
-    over its threads, so it can exceed the process's wall time), and its context switches."""
+    over its threads, so it can exceed the process's wall time), and its context switches.
+    (The /proc collector estimates asleep and D by sampling: null for a process it never
+    sampled, the reason in the process's null_reasons.)"""
 
     on_cpu_s: float
     waiting_cpu_s: float
-    sleeping_s: float
-    uninterruptible_s: float
+    sleeping_s: float | None
+    uninterruptible_s: float | None
     voluntary_switches: int
     involuntary_switches: int
 

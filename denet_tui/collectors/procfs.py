@@ -1,4 +1,5 @@
-"""The /proc collector: exact per-process figures, plus a sampled estimate of syscall shares."""
+"""The /proc collector: exact per-process figures, plus sampled estimates of syscall shares and
+of the threads' time asleep and in D."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     CollectorInfo,
     ProcessSample,
+    ProcessSched,
     ProcessSyscalls,
     Snapshot,
     SyscallTable,
@@ -28,6 +30,25 @@ from denet_tui.target import Target
 
 NO_EXIT_STATUS = "/proc does not tell a process's exit status to anyone but its parent"
 NO_END_TIME = "/proc does not tell when a process ended: it was gone at the next reading"
+NOT_SAMPLED = "the thread sampler never read it (it ended first): time asleep and in D unknown"
+NO_SCHED_BASE = "its CPU time, run-queue wait or switches could not be read from /proc"
+
+
+def sched_section(p: ProcessSample, off_cpu: tuple[float, float] | None) -> ProcessSched | None:
+    """``p``'s time states: on a CPU and waiting for one from /proc (schedstat, exact), asleep
+    and in D as the sampler estimated them (``off_cpu``; None: never sampled); None if a
+    figure from /proc is missing."""
+    on, runq, vol, invol = p.cpu_time_s, p.runq_wait_s, p.ctx_voluntary, p.ctx_involuntary
+    if on is None or runq is None or vol is None or invol is None:
+        return None
+    return ProcessSched(
+        on_cpu_s=on,
+        waiting_cpu_s=runq,
+        sleeping_s=None if off_cpu is None else off_cpu[0],
+        uninterruptible_s=None if off_cpu is None else off_cpu[1],
+        voluntary_switches=vol,
+        involuntary_switches=invol,
+    )
 
 
 class ProcfsCollector:
@@ -38,14 +59,21 @@ class ProcfsCollector:
             syscalls="sampled",
             reason="",
             share_basis="samples",
-            families={"syscalls": "sampled"} | exit_family(self._exits),
+            families={"syscalls": "sampled", "sched": "sampled"} | exit_family(self._exits),
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
         self._ledger = TreeLedger("samples", exact=False)
-        # pid -> (its hits, its section, the reading and the sample made of them)
+        # pid -> (its hits and time states, its syscalls section, the reading and the sample
+        # made of them)
         self._hit_sections: dict[
-            int, tuple[dict[int, int], ProcessSyscalls, ProcessSample | None, ProcessSample | None]
+            int,
+            tuple[
+                tuple[dict[int, int], tuple[float, float] | None],
+                ProcessSyscalls,
+                ProcessSample | None,
+                ProcessSample | None,
+            ],
         ] = {}
         self._target: Target | None = None
         self._scanner: TreeScanner | None = None
@@ -53,11 +81,13 @@ class ProcfsCollector:
 
     def start(self, target: Target) -> None:
         self._target = target
-        self._scanner = TreeScanner(target.pid, target.pid if target.mode == "run" else None)
+        group = target.pid if target.mode == "run" else None
+        self._scanner = TreeScanner(target.pid, group)
         pids = self._scanner.scan()
         if target.mode != "run":  # (a gated child is a copy of us until its exec: not read)
             self._table.update(pids)  # baseline, so the first snapshot already has CPU %
-        self._sampler.set_pids(pids)
+        # The sampler's own scanner: it lists the tree ten times as often, from its thread.
+        self._sampler.follow(TreeScanner(target.pid, group).scan)
         self._t0 = time.monotonic()
         self._sampler.start()
 
@@ -66,8 +96,7 @@ class ProcfsCollector:
         # Status first: a target seen finished here is read below as the zombie it is.
         status = self._target.poll()
         pids = self._scanner.scan()
-        self._sampler.set_pids(pids)
-        hits = self._sampler.hits()
+        hits, off_cpu = self._sampler.hits(), self._sampler.off_cpu()
         live, ended = self._table.update(pids)
         if self._exits is not None:
             self._exits.drain({*pids, *(p.pid for p in ended)})
@@ -76,7 +105,8 @@ class ProcfsCollector:
             unseen = self._exits.children_of({*pids, *(p.pid for p in ended)})
             ended += [only_at_exit(rec) for rec in unseen]
         processes = [
-            self._with_hits(p, hits, self._target.started_argv(p.pid)) for p in (*live, *ended)
+            self._with_hits(p, hits, off_cpu, self._target.started_argv(p.pid))
+            for p in (*live, *ended)
         ]
         self._sampler.forget([p.pid for p in ended])
         totals, summary = self._ledger.account(processes)
@@ -103,14 +133,19 @@ class ProcfsCollector:
         return p if rec is None else at_exit(p, rec, None)
 
     def _with_hits(
-        self, p: ProcessSample, hits: dict[int, dict[int, int]], started: tuple[str, ...]
+        self,
+        p: ProcessSample,
+        hits: dict[int, dict[int, int]],
+        off_cpu: dict[int, tuple[float, float]],
+        started: tuple[str, ...],
     ) -> ProcessSample:
-        """``p`` with its sampled syscalls (and, if /proc had none, the command line we
-        started). Unchanged (the same reading, the same table): the same object as before,
-        cheap to count and to write out."""
+        """``p`` with its sampled syscalls and time states (and, if /proc had none, the command
+        line we started). Unchanged (the same reading, the same table and states): the same
+        object as before, cheap to count and to write out."""
         mine = hits.get(p.pid) or {}
+        states = off_cpu.get(p.pid)
         cached = self._hit_sections.get(p.pid)
-        if cached is not None and cached[0] == mine:
+        if cached is not None and cached[0] == (mine, states):
             section = cached[1]
             if p.alive and cached[2] is p and cached[3] is not None:
                 return cached[3]
@@ -124,6 +159,11 @@ class ProcfsCollector:
             self._hit_sections.pop(p.pid, None)
         reasons = dict(p.null_reasons)
         reasons["syscalls"] = "/proc cannot count every syscall; see syscalls.by_name samples"
+        sched = sched_section(p, states)
+        if sched is None:
+            reasons["sched"] = NO_SCHED_BASE
+        elif states is None:
+            reasons["sleeping_s"] = reasons["uninterruptible_s"] = NOT_SAMPLED
         target = self._target
         if target is not None and p.pid == target.pid and not p.alive:
             status = target.poll()  # the root's status: ours, as its parent
@@ -133,7 +173,9 @@ class ProcfsCollector:
             reasons.setdefault("exit_code", NO_EXIT_STATUS)
         if not p.alive:
             reasons.setdefault("end_ts", NO_END_TIME)
-        out = replace(p, cmdline=p.cmdline or started, syscalls=section, null_reasons=reasons)
+        out = replace(
+            p, cmdline=p.cmdline or started, syscalls=section, sched=sched, null_reasons=reasons
+        )
         if p.alive:
-            self._hit_sections[p.pid] = (dict(mine), section, p, out)
+            self._hit_sections[p.pid] = ((dict(mine), states), section, p, out)
         return out

@@ -42,7 +42,10 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         switches = f"{fmt_int(t.ctx_voluntary)} voluntary, {fmt_int(t.ctx_involuntary)} involuntary"
     sum_peak = NA
     if snap.memory is not None:  # the memory family: the kernel kept the sum at each change
-        sum_peak = f"{fmt_bytes(snap.memory.rss_sum_peak_bytes)}  (exact, at each change)"
+        sum_peak = (
+            f"{fmt_bytes(snap.memory.rss_sum_peak_bytes)}"
+            "  (exact, at each change; shared pages count per process)"
+        )
     elif t.rss_sum_peak_bytes is not None:
         sum_peak = f"≥ {fmt_bytes(t.rss_sum_peak_bytes)}  (sampled; at least the largest process)"
     states: list[tuple[str, str]] = []

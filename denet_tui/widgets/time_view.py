@@ -34,6 +34,8 @@ STATES: tuple[tuple[str, str, str, str], ...] = (
     ("sleeping_s", "sleeping", "░", "blue"),
 )
 SPLIT_NOTE = "user/system: the kernel's tick-sampled split"
+NO_HIST = "each wait is seen only by eBPF's sched family (/proc sums them)"
+SAMPLED_NOTE = "sleeping and D: estimated from thread states sampled ~100×/s (/proc)"
 
 
 def split_cpu(
@@ -132,9 +134,12 @@ class TimeBreakdown(Static):
         scope: str,
         selected: ProcessSample | None,
         scoped: tuple[ProcessSample, ...] | None = None,
+        *,
+        sampled: bool = False,
     ) -> None:
         """``scoped``: the scope's processes listed now, when a subtree is chosen (its figures
-        since the start are theirs; the tree's totals also hold what ended long ago)."""
+        since the start are theirs; the tree's totals also hold what ended long ago).
+        ``sampled``: asleep and D are estimates from sampled thread states (/proc)."""
         width = max(10, self.size.width - 18)
         lines: list[Text] = []
         t = snap.totals
@@ -152,9 +157,10 @@ class TimeBreakdown(Static):
             head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
             lines.append(head + stacked_bar(parts, width))
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
-        waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
-        lines.append(Text(f"run-queue waits, whole tree: {waits or 'none yet'}"))
-        note = "waiting: for a CPU · D: uninterruptible, mostly disk · a nap counts when it ends · "
+        waits = runq_summary(snap.sched.runq_hist) or "none yet" if snap.sched else NO_HIST
+        lines.append(Text(f"run-queue waits, whole tree: {waits}"))
+        note = "waiting: for a CPU · D: uninterruptible, mostly disk · "
+        note += SAMPLED_NOTE + " · " if sampled else "a nap counts when it ends · "
         if scoped is not None:
             note += "listed: the subtree's processes on screen now · "
         lines.append(Text(note + "rates: thread-seconds a second · " + SPLIT_NOTE, style="dim"))
@@ -287,9 +293,11 @@ class RunqHistogram(Static):
     _hist: tuple[int, ...] | None = None
 
     def show(self, hist: tuple[int, ...] | None) -> None:
+        """``hist``: None when no collector counts each wait."""
         self._hist = hist
         lines = histogram_lines(hist, width=max(5, self.size.width - 20))
-        self.update(Text("\n").join(lines) if lines else Text("no waits yet", style="dim"))
+        empty = "no waits yet" if hist is not None else NO_HIST
+        self.update(Text("\n").join(lines) if lines else Text(empty, style="dim"))
         set_border_title(self, "run-queue waits, tree")
 
     def on_resize(self) -> None:
@@ -312,11 +320,14 @@ class TimeTab(Vertical):
         scope: str,
         processes: tuple[ProcessSample, ...],
         scoped: bool = False,
+        *,
+        sampled: bool = False,
     ) -> None:
+        """``sampled``: asleep and D are the /proc collector's estimates."""
         table = self.query_one(SchedTable)
         table.show(processes)
         self._show_bars = lambda: self.query_one(TimeBreakdown).show(
-            snap, interval, scope, table.selected(), processes if scoped else None
+            snap, interval, scope, table.selected(), processes if scoped else None, sampled=sampled
         )
         self._show_bars()
         self.query_one(RunqHistogram).show(snap.sched.runq_hist if snap.sched else None)

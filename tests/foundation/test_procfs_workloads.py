@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
-from .conftest import run_json, snapshots
+import pytest
+
+from .conftest import every_process, run_json, snapshots
 
 PROCFS = ("run", "--json", "--collector", "procfs", "--interval", "0.25", "--")
 
@@ -92,7 +95,7 @@ def test_sampled_shares_point_at_the_blocking_syscall() -> None:
         "syscalls": "sampled",
         "reason": "procfs requested",
         "share_basis": "samples",
-        "families": {"syscalls": "sampled", "exits": "exact"},  # root: exit records too
+        "families": {"syscalls": "sampled", "sched": "sampled", "exits": "exact"},  # root: exits
     }
     summary = snapshots(lines)[-1]["syscalls"]
     assert summary["total"] is None  # sampled: no invented counts
@@ -101,3 +104,39 @@ def test_sampled_shares_point_at_the_blocking_syscall() -> None:
     assert summary["by_name"]["clock_nanosleep"]["count"] is None
     diag = snapshots(lines)[-1]["diagnostics"]
     assert diag["sample_hz"] > 20 and diag["sampler_cpu_percent"] <= 6.0
+
+
+# Sleeps 1 s, then writes 64 KiB 3,000 times with O_DIRECT and O_DSYNC (each write waits for
+# the disk, in D), then writes its own wall time and schedstat (on a CPU, waiting for one) to
+# argv[1]: the rest of its wall time was spent off the CPU, asleep or in D.
+OFF_CPU = """
+import json, mmap, os, sys, time
+t0 = time.monotonic()
+time.sleep(1)
+fd = os.open(sys.argv[1] + ".data", os.O_WRONLY | os.O_CREAT | os.O_DIRECT | os.O_DSYNC)
+block = mmap.mmap(-1, 65536)  # page-aligned, as O_DIRECT needs
+for _ in range(3000):
+    os.write(fd, block)
+on, wait, _ = map(int, open("/proc/self/schedstat").read().split())
+json.dump({"pid": os.getpid(), "wall": time.monotonic() - t0, "on": on / 1e9, "wait": wait / 1e9},
+          open(sys.argv[1], "w"))
+"""
+
+
+def test_time_asleep_and_in_d_are_sampled_estimates(tmp_path) -> None:
+    own = tmp_path / "own"
+    code, lines, err = run_json(*PROCFS, *py(OFF_CPU), str(own))
+    assert code == 0, err
+    assert lines[0]["collector"]["families"]["sched"] == "sampled"
+    truth = json.loads(own.read_text())
+    (p,) = [p for p in every_process(lines) if p["pid"] == truth["pid"]]
+    s = p["sched"]
+    # On a CPU and waiting for one: schedstat's (exact); asleep and in D: sampled at ~100 Hz.
+    assert s["on_cpu_s"] == pytest.approx(truth["on"], abs=0.02), s
+    assert s["waiting_cpu_s"] == pytest.approx(truth["wait"], abs=0.01), s
+    off = truth["wall"] - truth["on"] - truth["wait"]
+    assert s["sleeping_s"] + s["uninterruptible_s"] == pytest.approx(off, rel=0.1), (s, truth)
+    assert s["sleeping_s"] >= 0.85, s  # the 1 s sleep (found within 0.1 s of its start)
+    assert s["uninterruptible_s"] > 0.005, s  # the fsyncs (this machine's disk: ext4 on vda)
+    totals = snapshots(lines)[-1]["totals"]
+    assert totals["sleeping_s"] >= s["sleeping_s"]
