@@ -25,9 +25,10 @@ BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
 /* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them, its
- * switches and its page faults are the kernel's own counters of the task, exact to the ns, even where an event was
- * missed (seen here: about one switch-in in a few thousand never reached the program); the
- * wait this switch-out closes (the one before this slice) goes into the histogram. */
+ * switches and its page faults are the kernel's own counters of the task, exact to the ns,
+ * even where an event was missed (seen here: about one switch-in in a few thousand never
+ * reached the program); the wait this switch-out closes (the one before this slice) goes into
+ * the histogram. */
 static __always_inline void sched_close_run(struct sched_thread *t, struct task_struct *task)
 {
     /* At the running kernel's offsets (from its BTF: the headers BCC compiles with may be
@@ -35,10 +36,22 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
     u64 delay = 0, exec = 0, nv = 0, niv = 0, minf = 0, majf = 0;
     bpf_probe_read_kernel(&delay, sizeof(delay), (void *)task + TASK_RUN_DELAY);
     bpf_probe_read_kernel(&exec, sizeof(exec), (void *)task + TASK_SUM_EXEC);
+    /* The switch and fault counters sit close together in task_struct (here: 48 bytes from
+     * nvcsw to maj_flt): one read instead of four, on every switch of the tree. */
+#if TASK_NIVCSW == TASK_NVCSW + 8 && TASK_MAJ_FLT == TASK_MIN_FLT + 8 && \
+    TASK_MIN_FLT > TASK_NVCSW && TASK_MAJ_FLT - TASK_NVCSW <= 120
+    u64 span[(TASK_MAJ_FLT - TASK_NVCSW) / 8 + 1] = {};
+    bpf_probe_read_kernel(span, sizeof(span), (void *)task + TASK_NVCSW);
+    nv = span[0];
+    niv = span[1];
+    minf = span[(TASK_MIN_FLT - TASK_NVCSW) / 8];
+    majf = span[(TASK_MAJ_FLT - TASK_NVCSW) / 8];
+#else
     bpf_probe_read_kernel(&nv, sizeof(nv), (void *)task + TASK_NVCSW);
     bpf_probe_read_kernel(&niv, sizeof(niv), (void *)task + TASK_NIVCSW);
     bpf_probe_read_kernel(&minf, sizeof(minf), (void *)task + TASK_MIN_FLT);
     bpf_probe_read_kernel(&majf, sizeof(majf), (void *)task + TASK_MAJ_FLT);
+#endif
     u64 runq = delay - t->base.ns[SCHED_RUNQ];
     if (runq > t->s.ns[SCHED_RUNQ]) {
         u32 b = log2_bucket(runq - t->s.ns[SCHED_RUNQ], RUNQ_BUCKETS);
