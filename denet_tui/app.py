@@ -180,10 +180,10 @@ class DenetApp(TabsMixin, App[None]):
         loop.add_signal_handler(signal.SIGHUP, self.terminal_lost)
         if self.session.armed:
             self.start_collecting()
-        else:  # the first frame first, then arm (a BPF compile takes a second or more)
+        else:  # arm in a thread while the first frame is drawn (a BPF compile takes a second)
             self.arming = True
             self.screen.add_class("-arming")
-            self.call_after_refresh(self.start_collecting)
+            self.start_collecting()
 
     def on_unmount(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGHUP):

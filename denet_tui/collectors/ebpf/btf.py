@@ -8,6 +8,7 @@ reads a field gets its offset from here, as a number.
 from __future__ import annotations
 
 import struct
+from functools import cache
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 _STRUCT, _UNION = 4, 5
@@ -21,8 +22,9 @@ class BtfError(Exception):
 
 
 class Btf:
-    """The struct and union types of a BTF blob: name -> members (name -> (type id, bit offset)),
-    the anonymous ones (a struct inside a struct) listed apart, and each one's size."""
+    """The struct and union types of a BTF blob, by name; their members (name -> (type id, bit
+    offset)), the anonymous ones (a struct inside a struct) listed apart, are read only for
+    the types a lookup passes through (a kernel has some 150,000 members)."""
 
     def __init__(self, data: bytes) -> None:
         magic, _version, _flags, hdr_len, type_off, type_len, str_off, _str_len = (
@@ -30,16 +32,12 @@ class Btf:
         )
         if magic != 0xEB9F:
             raise BtfError("not BTF (bad magic)")
-        strings = hdr_len + str_off
-
-        def name(off: int) -> str:
-            end = data.index(b"\0", strings + off)
-            return data[strings + off : end].decode()
-
-        self._by_id: dict[int, dict[str, tuple[int, int]]] = {}
-        self._anonymous: dict[int, list[tuple[int, int]]] = {}
-        self._size: dict[int, int] = {}
+        self._data = data
+        self._strings = hdr_len + str_off
+        # type id -> (where its members start, how many, bitfield offsets?, its size)
+        self._types: dict[int, tuple[int, int, int, int]] = {}
         self._by_name: dict[str, int] = {}
+        self._members: dict[int, tuple[dict[str, tuple[int, int]], list[tuple[int, int]]]] = {}
         pos, end, tid = hdr_len + type_off, hdr_len + type_off + type_len, 1
         while pos < end:
             name_off, info, size = struct.unpack_from("<III", data, pos)
@@ -47,22 +45,33 @@ class Btf:
             fixed, per = _EXTRA.get(kind, (0, 0))
             body = pos + 12
             if kind in (_STRUCT, _UNION):
-                bitfield = info >> 31  # offsets then hold a bitfield size in their top byte
-                members, anonymous = {}, []
-                for i in range(vlen):
-                    m_name, m_type, m_off = struct.unpack_from("<III", data, body + 12 * i)
-                    where = (m_type, m_off & 0xFFFFFF if bitfield else m_off)
-                    if m_name:
-                        members[name(m_name)] = where
-                    else:
-                        anonymous.append(where)
-                self._by_id[tid] = members
-                self._anonymous[tid] = anonymous
-                self._size[tid] = size
+                # Bitfield structs' member offsets hold a bitfield size in their top byte.
+                self._types[tid] = (body, vlen, info >> 31, size)
                 if name_off:
-                    self._by_name.setdefault(name(name_off), tid)
+                    self._by_name.setdefault(self._name(name_off), tid)
             pos = body + fixed + per * vlen
             tid += 1
+
+    def _name(self, off: int) -> str:
+        start = self._strings + off
+        return self._data[start : self._data.index(b"\0", start)].decode()
+
+    def _members_of(self, tid: int) -> tuple[dict[str, tuple[int, int]], list[tuple[int, int]]]:
+        """Named members of struct/union ``tid``, and its anonymous ones."""
+        got = self._members.get(tid)
+        if got is None:
+            body, vlen, bitfield, _size = self._types[tid]
+            members: dict[str, tuple[int, int]] = {}
+            anonymous: list[tuple[int, int]] = []
+            for i in range(vlen):
+                m_name, m_type, m_off = struct.unpack_from("<III", self._data, body + 12 * i)
+                where = (m_type, m_off & 0xFFFFFF if bitfield else m_off)
+                if m_name:
+                    members[self._name(m_name)] = where
+                else:
+                    anonymous.append(where)
+            got = self._members[tid] = (members, anonymous)
+        return got
 
     def offset(self, struct_name: str, path: str) -> int:
         """Byte offset of ``path`` (``"se.sum_exec_runtime"``) within ``struct struct_name``."""
@@ -83,12 +92,12 @@ class Btf:
     def _member(self, tid: int, name: str) -> tuple[int, int] | None:
         """(type id, bit offset) of member ``name`` of type ``tid``, looking inside its
         anonymous structs and unions as C does."""
-        members = self._by_id.get(tid)
-        if members is None:
+        if tid not in self._types:
             return None
+        members, anonymous = self._members_of(tid)
         if name in members:
             return members[name]
-        for inner, bits in self._anonymous.get(tid, ()):
+        for inner, bits in anonymous:
             found = self._member(inner, name)
             if found is not None:
                 return found[0], bits + found[1]
@@ -99,17 +108,23 @@ class Btf:
         tid = self._by_name.get(struct_name)
         if tid is None:
             raise BtfError(f"no struct {struct_name} in the kernel's BTF")
-        return self._size[tid]
+        return self._types[tid][3]
+
+
+@cache
+def _parsed(source: str) -> Btf:
+    """The BTF at ``source``, read once per process (the kernel's does not change)."""
+    try:
+        with open(source, "rb") as f:
+            return Btf(f.read())
+    except OSError as e:
+        raise BtfError(f"cannot read the kernel's BTF ({source}): {e.strerror}") from None
 
 
 def kernel_offsets(fields: dict[str, str], source: str = VMLINUX) -> dict[str, int]:
     """``{define name: "struct.path"}`` -> ``{define name: byte offset}`` in the running kernel;
     ``"sizeof struct"`` gives the struct's size."""
-    try:
-        with open(source, "rb") as f:
-            btf = Btf(f.read())
-    except OSError as e:
-        raise BtfError(f"cannot read the kernel's BTF ({source}): {e.strerror}") from None
+    btf = _parsed(source)
     out = {}
     for define, where in fields.items():
         if where.startswith("sizeof "):
