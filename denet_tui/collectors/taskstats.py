@@ -178,6 +178,17 @@ def kernel_split(total_s: float, ticks_user_s: float, ticks_system_s: float) -> 
     return total_s - system, system
 
 
+def with_kernel_split(p: ProcessSample) -> ProcessSample:
+    """``p`` with its user/system split rescaled to its CPU time where a more exact figure
+    raised that time (the sched family's, or one seen before the exit record), so the two
+    parts still add up to it."""
+    total, user, system = p.cpu_time_s, p.cpu_user_s, p.cpu_system_s
+    if total is None or user is None or system is None or abs(user + system - total) < 1e-9:
+        return p
+    user, system = kernel_split(total, user, system)
+    return replace(p, cpu_user_s=user, cpu_system_s=system)
+
+
 def exit_code_of(status: int) -> int:
     """A wait status as the shell tells it: the exit code, or 128 + the signal."""
     return 128 + (status & 0x7F) if status & 0x7F else (status >> 8) & 0xFF
@@ -424,7 +435,9 @@ ROUNDED_DOWN = (
 # The record's peak is the kernel's high-water mark, made of its batched per-CPU counters
 # (VmHWM's source): a peak seen while the process ran (the memory family's exact sums, or a
 # live VmHWM) can be higher, and then it is the better figure.
-AT_LEAST_SEEN = (*ROUNDED_DOWN, "peak_rss_bytes")
+# Likewise CPU time and switches: the sched family's figures run to the task's last switch,
+# after the teardown that the record, written earlier in the exit, misses.
+AT_LEAST_SEEN = (*ROUNDED_DOWN, "peak_rss_bytes", "cpu_time_s", "ctx_voluntary", "ctx_involuntary")
 # Counts that rounding makes meaningless for a short process: null when /proc never read one.
 ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
 ROUNDED_REASON = (
@@ -484,7 +497,7 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
         for f in FIGURES:
             if f.family == "proc" and f.key != "state" and getattr(out, f.key) is None:
                 reasons.setdefault(f.key, family_reason)
-    return replace(out, null_reasons=reasons)
+    return with_kernel_split(replace(out, null_reasons=reasons))
 
 
 def open_exit_records() -> tuple[ExitRecords | None, str | None]:

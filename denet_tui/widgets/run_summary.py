@@ -50,15 +50,25 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
         sum_peak = f"≥ {fmt_bytes(t.rss_sum_peak_bytes)}  (sampled; at least the largest process)"
     states: list[tuple[str, str]] = []
     if t.sleeping_s is not None:  # the sched family: thread-seconds in each state
+        sampled = info.has("sched", "sampled")  # /proc: estimates from sampled thread states
+        how = "  (estimated: sampled thread states)" if sampled else ""
+        waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
         states = [
-            ("Run-queue waits", runq_summary(snap.sched.runq_hist if snap.sched else None) or NA),
-            ("Sleeping (thread-seconds)", fmt_seconds(t.sleeping_s)),
+            ("Run-queue waits", waits or ("— (each wait: eBPF only)" if sampled else NA)),
+            (
+                "Sleeping (thread-seconds)",
+                fmt_seconds(t.sleeping_s) + how + _known(t, "sleeping_s"),
+            ),
             (
                 "Uninterruptible, D (thread-seconds)",
-                fmt_seconds(t.uninterruptible_s) + "  (waiting in the kernel, mostly disk)",
+                fmt_seconds(t.uninterruptible_s)
+                + f"  (in the kernel, mostly disk{'; estimated' if sampled else ''})"
+                + _known(t, "uninterruptible_s"),
             ),
         ]
     calls = NA
+    if info.syscalls == "sampled":
+        calls = f"{NA} (/proc cannot count them: sampled shares in the Syscalls tab)"
     if t.syscalls is not None:
         calls = f"{fmt_int(t.syscalls)} ({info.syscalls or 'not counted'})"
     return [

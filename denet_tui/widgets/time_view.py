@@ -159,11 +159,15 @@ class TimeBreakdown(Static):
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
         waits = runq_summary(snap.sched.runq_hist) or "none yet" if snap.sched else NO_HIST
         lines.append(Text(f"run-queue waits, whole tree: {waits}"))
+        if sampled:  # first, where a narrow screen cannot cut it off
+            lines.append(Text(SAMPLED_NOTE, style="bold yellow"))
         note = "waiting: for a CPU · D: uninterruptible, mostly disk · "
-        note += SAMPLED_NOTE + " · " if sampled else "a nap counts when it ends · "
+        note += "" if sampled else "a nap counts when it ends · "
+        lines.append(Text(note + "rates: thread-seconds a second", style="dim"))
+        note = SPLIT_NOTE
         if scoped is not None:
-            note += "listed: the subtree's processes on screen now · "
-        lines.append(Text(note + "rates: thread-seconds a second · " + SPLIT_NOTE, style="dim"))
+            note += " · listed: the subtree's processes on screen now"
+        lines.append(Text(note, style="dim"))
         self.update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
         title = f"where the time goes · {scope}"
         if selected is not None:

@@ -40,6 +40,7 @@ from denet_tui.collectors.taskstats import (
     exit_diagnostics,
     exit_family,
     open_exit_records,
+    with_kernel_split,
 )
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
@@ -235,14 +236,15 @@ class EbpfCollector:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
                     sections = self._floored(sections, before)
-                    sample = self._last[p.serial] = replace(before, **sections)
+                    sample = with_kernel_split(replace(before, **sections))
+                    self._last[p.serial] = sample
                     out.append(sample)
                     continue
                 p.proc = base
             for f in self.families:
                 sections.update(f.figures(p.serial))
             sections = self._floored(sections, p.proc)
-            sample = self._sample_of(p, clock, status, sections)
+            sample = with_kernel_split(self._sample_of(p, clock, status, sections))
             if p.exited and not self._settled(p):
                 # A thread of it is still on its way out: as last shown, ended next time.
                 if before is not None:

@@ -26,6 +26,12 @@ def parse_probes(text: str | None) -> frozenset[str]:
     if text.strip() == "none":
         return frozenset()
     names = frozenset(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise CollectorError(
+            f"no probe family named (give some of {', '.join(FAMILIES)}, or all, or none)"
+        )
+    if names & {"all", "none"}:
+        raise CollectorError("all and none stand alone: not in a list with other names")
     unknown = sorted(names - FAMILIES.keys())
     if unknown:
         raise CollectorError(

@@ -75,8 +75,12 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
 
 
 class SchedFamily:
-    # Faults of a process seeded while it ran count from then: /proc's count is more.
-    floors = frozenset({"minor_faults", "major_faults"})
+    # A process seeded while it ran counts from then (and run mode's root from its gate):
+    # /proc's count is more. Its CPU time and switches are /proc's and the exit record's too,
+    # which miss the end of each exit: the larger stands.
+    floors = frozenset(
+        {"minor_faults", "major_faults", "cpu_time_s", "ctx_voluntary", "ctx_involuntary"}
+    )
     name = "sched"
     source = "sched"
 
@@ -256,7 +260,14 @@ class SchedFamily:
             )
             self._shown[serial] = sums
         # Faults: the threads' own counts, like switches (from when each is followed).
-        return {"sched": section, "minor_faults": sums[6], "major_faults": sums[7]}
+        return {
+            "sched": section,
+            "cpu_time_s": section.on_cpu_s,
+            "ctx_voluntary": section.voluntary_switches,
+            "ctx_involuntary": section.involuntary_switches,
+            "minor_faults": sums[6],
+            "major_faults": sums[7],
+        }
 
     def tree(self, summary: Any) -> Any:
         return summary
