@@ -35,6 +35,7 @@ from denet_tui.messages import (
 from denet_tui.model import CollectorInfo, Meta, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.process_group import STOPPED
+from denet_tui.programs import ProgramsLog
 from denet_tui.pump import Pump
 from denet_tui.rates import Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
@@ -52,6 +53,7 @@ from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
@@ -88,6 +90,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("3", "show_tab('finished')", "Finished", show=False),
         Binding("4", "show_tab('summary')", "Summary", show=False),
         Binding("5", "show_tab('time')", "Time", show=False),
+        Binding("6", "show_tab('programs')", "Programs", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -108,6 +111,7 @@ class DenetApp(TabsMixin, App[None]):
             None  # the snapshot on screen (older than the latest when paused)
         )
         self.finished = FinishedLedger()  # ended processes by command
+        self.programs = ProgramsLog()  # every exec, in order (the exec family)
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -159,6 +163,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield RunSummaryView(id="summary-view")
             with TabPane("5 Time", id="time"):
                 yield TimeTab(id="time-tab")
+            with TabPane("6 Programs", id="programs"):
+                yield ProgramsTable(id="programs-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -289,6 +295,7 @@ class DenetApp(TabsMixin, App[None]):
         snap = message.snapshot
         self.timeline.add(snap)
         self.finished.add(snap)
+        self.programs.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
         if self.paused and not self.replay:
@@ -339,6 +346,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
             elif active == "finished":
                 self.query_one(FinishedTable).show(self.finished.summary())
+            elif active == "programs":
+                self.query_one(ProgramsTable).show(self.programs)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

@@ -73,6 +73,14 @@ DOC_RSS_SUM_PEAK = (
     "kernel at each change (a sum of RSS: pages shared by two processes count in each, as "
     "adding up RSS columns does)"
 )
+DOC_EXEC_ARGV = (
+    "its arguments, read by the kernel from the caller at the exec's entry: at most 32, of "
+    "512 bytes each and 1,024 in all (argv_cut says when some were left out or cut)"
+)
+DOC_EXECS = (
+    "the exec family: the tree's execs since the previous snapshot, in order (each one once; a "
+    "diagnostics.exec_lost above 0 says some were lost, the ring buffer full)"
+)
 DOC_RUNQ_HIST = (
     "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "
     "i counts waits of [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
@@ -276,6 +284,28 @@ class TreeMemory(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class ExecEvent(Codable):
+    """One exec of the tree (the exec family), successful or not, as the kernel saw it."""
+
+    ts: float = field(metadata={"doc": "unix time it succeeded or failed"})
+    pid: int
+    ppid: int | None
+    name: str = field(metadata={"doc": "the process's name after it (failed: still its own)"})
+    path: str = field(
+        metadata={"doc": "the program: the kernel's path if it succeeded, else as it was passed"}
+    )
+    argv: tuple[str, ...] = field(metadata={"doc": DOC_EXEC_ARGV})
+    error: str | None = field(
+        default=None, metadata={"doc": "null: it succeeded; else the errno's name (ENOENT, …)"}
+    )
+    argv_cut: bool = field(default=False, metadata={"doc": "argv holds less than was passed"})
+    path_cut: bool = field(default=False, metadata={"doc": "path holds less than was passed"})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "argv", tuple(self.argv))
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSample(Codable):
     pid: int = field(metadata={"minimum": 1})
     ppid: int | None
@@ -388,9 +418,11 @@ class Snapshot(Codable):
     totals: TreeTotals = field(default_factory=TreeTotals, metadata={"doc": DOC_TOTALS})
     sched: TreeSched | None = None  # the sched family's tree figures (None: family off)
     memory: TreeMemory | None = None  # the memory family's (None: family off)
+    execs: tuple[ExecEvent, ...] = field(default=(), metadata={"doc": DOC_EXECS})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
+        object.__setattr__(self, "execs", tuple(self.execs))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

@@ -12,6 +12,7 @@ from textual.widgets import TabbedContent
 from denet_tui.model import Meta
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import SchedTable
@@ -30,6 +31,7 @@ TABS: dict[str, str | None] = {
     "finished": None,
     "summary": None,
     "time": "sched",
+    "programs": "exec",
 }
 
 
@@ -72,6 +74,8 @@ class TabsMixin(_Base):
             self.query_one(FinishedTable).focus()
         elif event.pane.id == "time":
             self.query_one(SchedTable).focus()
+        elif event.pane.id == "programs":
+            self.query_one(ProgramsTable).focus()
         elif event.pane.id == "summary":
             # Focus stays in the tab shown: focusing the tree would switch back to its tab.
             self.query_one(RunSummaryView).focus()

@@ -27,6 +27,7 @@ DIAG_NAMES = (
     "sched_late",
     "sched_full",
     "mem_full",
+    "exec_lost",
 )
 
 
@@ -43,6 +44,27 @@ class ExecArgv(ct.Structure):
         ("flags", ct.c_uint32),
         ("pad", ct.c_uint32),
         ("buf", ct.c_char * (2 * ARGV_BYTES)),
+    ]
+
+
+# exec.bpf.h
+EXEC_PATH = 256
+EXEC_PATH_CUT = 1
+EXEC_PATH_FAULT = 2
+
+
+class RawExecEvent(ct.Structure):
+    _fields_ = [
+        ("ns", ct.c_uint64),
+        ("serial", ct.c_uint32),
+        ("pid", ct.c_uint32),
+        ("ppid", ct.c_uint32),
+        ("ret", ct.c_int32),
+        ("flags", ct.c_uint32),
+        ("pad", ct.c_uint32),
+        ("comm", ct.c_char * TASK_COMM_LEN),
+        ("path", ct.c_char * EXEC_PATH),
+        ("argv", ExecArgv),
     ]
 
 

@@ -41,6 +41,15 @@ BPF_NOEXIST = 1
 PIDFD_THREAD = os.O_EXCL  # pidfd_open() of a thread that is not a group leader (Linux >= 6.9)
 
 
+def argv_strings(a: ExecArgv) -> tuple[str, ...]:
+    """The arguments the kernel read of an exec, as strings (undecodable bytes escaped)."""
+    if not a.argc:
+        return ()
+    buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
+    raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
+    return tuple(b.decode(errors="backslashreplace") for b in raw.split(b"\0")[: a.argc])
+
+
 @dataclass
 class Proc:
     serial: int
@@ -216,14 +225,12 @@ class Tracker:
         """The arguments of the process's last exec, as the kernel read them from the caller
         (a cut one ends in "…"); () if it made none we saw, or none could be read."""
         a = self._argv_buf
-        if not bpf_maps.lookup(self._argv.map_fd, ct.c_uint32(serial), a) or not a.argc:
+        if not bpf_maps.lookup(self._argv.map_fd, ct.c_uint32(serial), a):
             return ()
-        buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
-        raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
-        args = [b.decode(errors="backslashreplace") for b in raw.split(b"\0")[: a.argc]]
-        if a.flags & (ARGV_TRUNCATED | ARGV_FAULT):
-            args[-1] += "…"
-        return tuple(args)
+        args = argv_strings(a)
+        if args and a.flags & (ARGV_TRUNCATED | ARGV_FAULT):
+            args = (*args[:-1], args[-1] + "…")
+        return args
 
     def due_for_reaping(self) -> list[Proc]:
         """Processes reported ended: their kernel entries can go (anything of theirs that

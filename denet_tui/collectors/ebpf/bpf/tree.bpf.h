@@ -84,6 +84,7 @@ enum {
     DIAG_SCHED_FULL,                /* sched: a thread not followed, or an ended one's figures
                                      * lost: `sched_threads` or `sched_ended` full */
     DIAG_MEM_FULL,                  /* memory: a process's memory not followed: map full */
+    DIAG_EXEC_LOST,                 /* exec: an event lost, its ring buffer full */
     DIAG_N,
 };
 
@@ -195,6 +196,11 @@ static __always_inline void sched_new_task(u32 tid, u32 serial);
 #endif
 #if FAMILY_MEMORY
 static __always_inline void memory_process_exit(u32 serial);
+#endif
+#if FAMILY_EXEC
+struct exec_argv;
+static __always_inline void exec_entered(u64 path);
+static __always_inline void exec_succeeded(u32 serial, void *ctx, u32 loc, struct exec_argv *a);
 #endif
 
 /* A new task. When the parent (current) is tracked and the task is a process, track it. */
@@ -313,12 +319,18 @@ static __always_inline void read_argv(u64 argv)
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
     read_argv((u64)args->argv);
+#if FAMILY_EXEC
+    exec_entered((u64)args->filename);
+#endif
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 {
     read_argv((u64)args->argv);
+#if FAMILY_EXEC
+    exec_entered((u64)args->filename);
+#endif
     return 0;
 }
 
@@ -338,6 +350,9 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     /* A thread other than the leader that execs takes the leader's pid: old_pid was its own. */
     u32 old = args->old_pid;
     struct exec_argv *a = exec_pending.lookup(&old);
+#if FAMILY_EXEC
+    exec_succeeded(serial, (void *)args, args->data_loc_filename, a);
+#endif
     if (a) {
         exec_argv.update(&serial, a);
         exec_pending.delete(&old);

@@ -1,0 +1,76 @@
+"""The Programs tab: every exec of the tree in order — what ran, with which arguments, how it
+ended (the exec family; like execsnoop, for the watched tree only). Failed execs are marked
+with the error; a program's exit status and duration appear once its process has ended."""
+
+from __future__ import annotations
+
+import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from denet_tui.programs import ProgramRow, ProgramsLog
+from denet_tui.visible import visible
+from denet_tui.widgets.format import NA, fmt_seconds
+from denet_tui.widgets.redraw import set_border_title
+
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "TIME", 12),
+    ("pid", "PID", 7),
+    ("ppid", "PPID", 7),
+    ("result", "RESULT", 8),
+    ("exit", "EXIT", 5),
+    ("duration", "DURATION", 9),
+    ("argv", "COMMAND (argv)", None),
+)
+
+
+def row_cells(row: ProgramRow) -> list[Text]:
+    """One exec as cells; kernel strings shown as harmless text (control characters made
+    visible, markup not interpreted)."""
+    e = row.event
+    when = datetime.datetime.fromtimestamp(e.ts).strftime("%H:%M:%S.%f")[:12]
+    failed = e.error is not None
+    args = " ".join(visible(a) for a in e.argv) or visible(e.path)
+    if e.argv_cut:
+        args += " …(cut)"
+    if failed and e.argv and e.argv[0] != e.path:
+        args = f"{visible(e.path)}: {args}"
+    style = "red" if failed else ("" if row.end_ts is not None else "bold")
+    exit_code = "" if failed else (NA if row.exit_code is None else str(row.exit_code))
+    cells = [
+        Text(when, style="dim"),
+        Text(str(e.pid), justify="right"),
+        Text(str(e.ppid or NA), justify="right"),
+        Text(e.error or "ok", style="red" if failed else "green"),
+        Text(exit_code, justify="right", style="red" if row.exit_code not in (None, 0) else ""),
+        Text("" if failed else fmt_seconds(row.duration_s), justify="right"),
+        Text(args, style=style, no_wrap=True, overflow="ellipsis"),
+    ]
+    return cells
+
+
+class ProgramsTable(DataTable[Text]):
+    """The log's rows, newest last; refilled when the log changed."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._version = -1
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def show(self, log: ProgramsLog) -> None:
+        if log.version == self._version:
+            return
+        self._version = log.version
+        at_end = self.cursor_row >= self.row_count - 1
+        self.clear()
+        for row in log.rows:
+            self.add_row(*row_cells(row))
+        if at_end and self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+        failed = sum(1 for r in log.rows if r.event.error is not None)
+        title = f"programs run · {len(log.rows):,} execs, {failed:,} failed"
+        if log.dropped:
+            title += f" · {log.dropped:,} older ones let go"
+        set_border_title(self, title)
