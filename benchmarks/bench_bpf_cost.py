@@ -17,9 +17,9 @@ which the programs run inside). Per run, the accounting itself and the tracepoin
 cost something too: the floor's ns per run on the same tracepoint is that part, so a program's
 "body" (ns per run above the floor) is what its code costs, and "as run" (with the floor's
 part) is an upper bound of what it adds. The families' rows sum their programs: ``syscalls``
-(the raw syscall tracepoints), ``sched`` (sched_switch, sched_wakeup, sched_wakeup_new) and
-``memory`` (kmem:rss_stat); the process tree's own programs (fork, exec, exit) run once per
-process and are listed apart.
+(the raw syscall tracepoints), ``sched`` (sched_switch, sched_wakeup, sched_wakeup_new),
+``memory`` (kmem:rss_stat), ``files`` (the open calls' tracepoints) and ``exec``; the process
+tree's own programs (fork, exec, exit) run once per process and are listed apart.
 
 Needs root, BCC and bpftool.
     sudo .venv/bin/python benchmarks/bench_bpf_cost.py [--workloads pingpong,faults,loop]
@@ -51,6 +51,16 @@ FAMILIES = {
     "sched_wakeup": "sched",
     "sched_wakeup_new": "sched",
     "rss_stat": "memory",
+    **dict.fromkeys(
+        [
+            f"sys_{end}_{call}"
+            for end in ("enter", "exit")
+            for call in ("open", "openat", "openat2", "creat")
+        ],
+        "files",
+    ),
+    "sys_exit_execve": "exec",
+    "sys_exit_execveat": "exec",
 }
 
 Counters = dict[int, tuple[str, int, int]]  # program id -> (tracepoint, runs, ns)

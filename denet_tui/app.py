@@ -22,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.files_log import FilesLog
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
@@ -46,6 +47,7 @@ from denet_tui.sinks.export import write_export
 from denet_tui.target import TargetError
 from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import CategoryBars
+from denet_tui.widgets.files_table import FilesTable
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.format import fmt_status
@@ -91,6 +93,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("4", "show_tab('summary')", "Summary", show=False),
         Binding("5", "show_tab('time')", "Time", show=False),
         Binding("6", "show_tab('programs')", "Programs", show=False),
+        Binding("7", "show_tab('files')", "Files", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -112,6 +115,7 @@ class DenetApp(TabsMixin, App[None]):
         )
         self.finished = FinishedLedger()  # ended processes by command
         self.programs = ProgramsLog()  # every exec, in order (the exec family)
+        self.files = FilesLog()  # every path opened (the files family)
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -165,6 +169,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield TimeTab(id="time-tab")
             with TabPane("6 Programs", id="programs"):
                 yield ProgramsTable(id="programs-table")
+            with TabPane("7 Files", id="files"):
+                yield FilesTable(id="files-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -296,6 +302,7 @@ class DenetApp(TabsMixin, App[None]):
         self.timeline.add(snap)
         self.finished.add(snap)
         self.programs.add(snap)
+        self.files.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
         if self.paused and not self.replay:
@@ -348,6 +355,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(FinishedTable).show(self.finished.summary())
             elif active == "programs":
                 self.query_one(ProgramsTable).show(self.programs)
+            elif active == "files":
+                self.query_one(FilesTable).show(self.files)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

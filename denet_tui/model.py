@@ -81,6 +81,11 @@ DOC_EXECS = (
     "the exec family: the tree's execs since the previous snapshot, in order (each one once; a "
     "diagnostics.exec_lost above 0 says some were lost, the ring buffer full)"
 )
+DOC_FILES = (
+    "the files family: each path whose figures changed since the previous snapshot, with its "
+    "figures since the start (a reader keeps the last row of each path); at most 10,000 paths "
+    "are followed, diagnostics.files_paths_left_out counts the calls on others"
+)
 DOC_RUNQ_HIST = (
     "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "
     "i counts waits of [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
@@ -306,6 +311,22 @@ class ExecEvent(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class FileStat(Codable):
+    """One path the tree opened (the files family), summed over its processes: every call
+    counted in the kernel."""
+
+    path: str = field(metadata={"doc": "as the program passed it (a relative one stays so)"})
+    opens: int
+    failures: int
+    error: str | None = field(metadata={"doc": "the errno name of its last failed open"})
+    processes: int = field(metadata={"doc": "how many processes of the tree opened it"})
+    modes: str = field(metadata={"doc": "what the opens asked for: r, w, c (create), or-ed"})
+    first_ts: float
+    last_ts: float
+    path_cut: bool = field(default=False, metadata={"doc": "longer than the 255 bytes kept"})
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSample(Codable):
     pid: int = field(metadata={"minimum": 1})
     ppid: int | None
@@ -419,10 +440,12 @@ class Snapshot(Codable):
     sched: TreeSched | None = None  # the sched family's tree figures (None: family off)
     memory: TreeMemory | None = None  # the memory family's (None: family off)
     execs: tuple[ExecEvent, ...] = field(default=(), metadata={"doc": DOC_EXECS})
+    files: tuple[FileStat, ...] = field(default=(), metadata={"doc": DOC_FILES})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
         object.__setattr__(self, "execs", tuple(self.execs))
+        object.__setattr__(self, "files", tuple(self.files))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import TabbedContent
 
 from denet_tui.model import Meta
+from denet_tui.widgets.files_table import FilesTable
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.programs_table import ProgramsTable
@@ -32,6 +33,7 @@ TABS: dict[str, str | None] = {
     "summary": None,
     "time": "sched",
     "programs": "exec",
+    "files": "files",
 }
 
 
@@ -76,6 +78,8 @@ class TabsMixin(_Base):
             self.query_one(SchedTable).focus()
         elif event.pane.id == "programs":
             self.query_one(ProgramsTable).focus()
+        elif event.pane.id == "files":
+            self.query_one(FilesTable).focus()
         elif event.pane.id == "summary":
             # Focus stays in the tab shown: focusing the tree would switch back to its tab.
             self.query_one(RunSummaryView).focus()

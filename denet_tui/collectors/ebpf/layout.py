@@ -28,6 +28,7 @@ DIAG_NAMES = (
     "sched_full",
     "mem_full",
     "exec_lost",
+    "files_full",
 )
 
 
@@ -66,6 +67,11 @@ class RawExecEvent(ct.Structure):
         ("path", ct.c_char * EXEC_PATH),
         ("argv", ExecArgv),
     ]
+
+
+# files.bpf.h
+FILE_PATH = 256
+FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
 
 
 class TrackVal(ct.Structure):

@@ -85,6 +85,7 @@ enum {
                                      * lost: `sched_threads` or `sched_ended` full */
     DIAG_MEM_FULL,                  /* memory: a process's memory not followed: map full */
     DIAG_EXEC_LOST,                 /* exec: an event lost, its ring buffer full */
+    DIAG_FILES_FULL,                /* files: a call not counted: `file_stats` full */
     DIAG_N,
 };
 

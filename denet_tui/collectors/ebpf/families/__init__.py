@@ -9,6 +9,7 @@ from __future__ import annotations
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
 from denet_tui.collectors.ebpf.families.exec import ExecFamily
+from denet_tui.collectors.ebpf.families.files import FilesFamily
 from denet_tui.collectors.ebpf.families.memory import MemoryFamily
 from denet_tui.collectors.ebpf.families.sched import SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import SyscallsFamily
@@ -18,6 +19,7 @@ FAMILIES: dict[str, type[Family]] = {
     "sched": SchedFamily,
     "memory": MemoryFamily,
     "exec": ExecFamily,
+    "files": FilesFamily,
 }
 
 

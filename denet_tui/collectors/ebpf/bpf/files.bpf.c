@@ -1,0 +1,138 @@
+/*
+ * denet-tui, family "files": every open of the tree, per process and path (kernel-side counts).
+ *
+ *   syscalls:sys_enter_open, openat, openat2, creat   a call of the tree: its arguments kept
+ *   syscalls:sys_exit_open, openat, openat2, creat    its result: the path read now (from the
+ *                                                     caller's memory, faulted in by the call)
+ *                                                     and counted under (process, path)
+ *
+ * The path is the one passed (relative ones stay relative). A full table loses the call: the
+ * program counts it (DIAG_FILES_FULL), never silent.
+ */
+
+BPF_HASH(file_args, u32, struct file_arg, MAX_PROCS);
+BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
+            BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
+
+static __always_inline void file_entered(u64 path, u32 flags)
+{
+    u32 tgid = current_tgid();
+    if (!tracked.lookup(&tgid))
+        return;                             /* not ours */
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct file_arg a = {.path = path, .flags = flags, .op = FILE_OP_OPEN};
+    file_args.update(&tid, &a);
+}
+
+static __always_inline u32 file_modes(u32 flags)
+{
+    u32 acc = flags & 3;                    /* O_RDONLY 0, O_WRONLY 1, O_RDWR 2 */
+    u32 m = 0;
+    if (acc == 0 || acc == 2)
+        m |= FILE_MODE_READ;
+    if (acc == 1 || acc == 2)
+        m |= FILE_MODE_WRITE;
+    if (flags & 0100)                       /* O_CREAT */
+        m |= FILE_MODE_CREATE;
+    return m;
+}
+
+static __always_inline void file_returned(long ret)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct file_arg *a = file_args.lookup(&tid);
+    if (!a)
+        return;                             /* not ours */
+    u64 path = a->path;
+    u32 flags = a->flags;
+    u32 op = a->op;
+    file_args.delete(&tid);
+    u32 tgid = current_tgid();
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
+        return;
+    u32 zero = 0;
+    struct file_key *k = file_scratch.lookup(&zero);
+    if (!k)
+        return;
+    __builtin_memset(k, 0, sizeof(*k));     /* the key is compared whole: no stale bytes */
+    k->serial = t->serial;
+    k->op = op;
+    long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
+    u32 modes = file_modes(flags);
+    if (n == FILE_PATH)
+        modes |= FILE_MODE_CUT;
+    u64 now = bpf_ktime_get_ns();
+    struct file_val *v = file_stats.lookup(k);
+    if (!v) {
+        struct file_val none = {.first_ns = now};
+        file_stats.insert(k, &none);        /* another thread may have been first: fine */
+        v = file_stats.lookup(k);
+        if (!v) {
+            diag_inc(DIAG_FILES_FULL);
+            return;
+        }
+    }
+    __sync_fetch_and_add(&v->calls, 1);
+    if (ret < 0) {
+        __sync_fetch_and_add(&v->failures, 1);
+        v->last_errno = (u32)-ret;
+    }
+    v->last_ns = now;
+    v->modes |= modes;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_open)
+{
+    file_entered((u64)args->filename, (u32)args->flags);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_openat)
+{
+    file_entered((u64)args->filename, (u32)args->flags);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
+{
+    u64 how_flags = 0;                      /* struct open_how: flags is its first member */
+    bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)args->how);
+    file_entered((u64)args->filename, (u32)how_flags);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_creat)
+{
+    file_entered((u64)args->pathname, 01 | 0100 | 01000);  /* O_WRONLY | O_CREAT | O_TRUNC */
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_open)
+{
+    long ret = args->ret;
+    file_returned(ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_openat)
+{
+    long ret = args->ret;
+    file_returned(ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
+{
+    long ret = args->ret;
+    file_returned(ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_creat)
+{
+    long ret = args->ret;
+    file_returned(ret);
+    return 0;
+}

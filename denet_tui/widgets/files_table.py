@@ -1,0 +1,109 @@
+"""The Files tab: every path the tree opened — how often, how often it failed and why, by how
+many processes, for reading, writing or creating, first and last time (the files family, counted
+in the kernel). ``f`` shows only paths with failures (the missing config file); ``s`` sorts by
+opens, failures or last time. Paths are the programs' own text: shown as harmless text."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from denet_tui.files_log import FilesLog
+from denet_tui.model import FileStat
+from denet_tui.visible import visible
+from denet_tui.widgets.format import fmt_int
+from denet_tui.widgets.redraw import set_border_title
+
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("opens", "OPENS", 7),
+    ("failures", "FAILED", 7),
+    ("error", "ERROR", 8),
+    ("processes", "PROCS", 6),
+    ("modes", "MODE", 5),
+    ("first", "FIRST", 12),
+    ("last", "LAST", 12),
+    ("path", "PATH (as passed)", None),
+)
+SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
+    "opens": ("opens", lambda r: (-r.opens, r.path)),
+    "failures": ("failures", lambda r: (-r.failures, -r.opens, r.path)),
+    "last": ("last open", lambda r: (-r.last_ts, r.path)),
+}
+SORT_KEYS = tuple(SORTS)
+MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
+
+
+def _clock(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]
+
+
+def file_cells(r: FileStat) -> list[Text]:
+    failed = "red" if r.failures else ""
+    path = visible(r.path) + (" (cut)" if r.path_cut else "")
+    return [
+        Text(fmt_int(r.opens), justify="right"),
+        Text(fmt_int(r.failures) if r.failures else "", justify="right", style=failed),
+        Text(r.error or "", style=failed),
+        Text(fmt_int(r.processes), justify="right"),
+        Text(r.modes),
+        Text(_clock(r.first_ts), style="dim"),
+        Text(_clock(r.last_ts), style="dim"),
+        Text(path, style="red" if r.failures == r.opens else "", no_wrap=True),
+    ]
+
+
+def shown_rows(log: FilesLog, sort_key: str, failures_only: bool) -> list[FileStat]:
+    rows = [r for r in log.rows.values() if r.failures or not failures_only]
+    return sorted(rows, key=SORTS[sort_key][1])[:MAX_SHOWN]
+
+
+class FilesTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("f", "toggle_failures", "Failures only"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.sort_key = "opens"
+        self.failures_only = False
+        self._log: FilesLog | None = None
+        self._version = -1
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def show(self, log: FilesLog) -> None:
+        self._log = log
+        if log.version != self._version:
+            self._version = log.version
+            self._fill()
+
+    def _fill(self) -> None:
+        log = self._log
+        if log is None:
+            return
+        self.clear()
+        rows = shown_rows(log, self.sort_key, self.failures_only)
+        for r in rows:
+            self.add_row(*file_cells(r))
+        total = len(log.rows)
+        failing = sum(1 for r in log.rows.values() if r.failures)
+        title = f"files opened · {total:,} paths, {failing:,} with failures"
+        title += f" · sorted by {SORTS[self.sort_key][0]} (s)"
+        title += " · failures only (f)" if self.failures_only else " · f: failures only"
+        if len(rows) == MAX_SHOWN:
+            title += f" · first {MAX_SHOWN:,} shown"
+        set_border_title(self, title)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._fill()
+
+    def action_toggle_failures(self) -> None:
+        self.failures_only = not self.failures_only
+        self._fill()

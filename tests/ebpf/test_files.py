@@ -1,0 +1,62 @@
+"""The files family: every open of the tree, per path, counted in the kernel, checked against
+the paths a program of our own opened (and what strace saw on the same command)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .helpers import run_collected
+
+# Three processes each open the same 200 paths of their own, 20 of them missing: absolute and
+# relative names, spaces, markup, a newline and bytes that are not UTF-8. argv[1]: the directory.
+OPENER = r"""
+import os, sys
+os.chdir(sys.argv[1])
+names = [f"plain {i}" if i % 3 else f"[bold]{i}" for i in range(180)]
+names += [f"missing {i}" for i in range(20)]
+for _ in range(2):
+    if os.fork() == 0:
+        break
+for n in names:
+    for path in (n, os.path.join(sys.argv[1], n)) if n.endswith("0") else (n,):
+        try:
+            os.close(os.open(path, os.O_RDONLY))
+        except FileNotFoundError:
+            pass
+for raw in (b"line\nbreak", b"bad \xff\xfe utf8"):
+    os.close(os.open(raw, os.O_RDONLY))
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
+    for i in range(180):
+        (tmp_path / (f"plain {i}" if i % 3 else f"[bold]{i}")).touch()
+    for raw in (b"line\nbreak", b"bad \xff\xfe utf8"):
+        open(os.path.join(os.fsencode(tmp_path), raw), "wb").close()
+    _, snaps = run_collected([sys.executable, "-c", OPENER, str(tmp_path)])
+    rows = {}
+    for s in snaps:
+        rows.update((f.path, f) for f in s.files)
+    for i in range(180):
+        name = f"plain {i}" if i % 3 else f"[bold]{i}"
+        assert (rows[name].opens, rows[name].failures, rows[name].processes) == (3, 0, 3), name
+        assert rows[name].modes == "r" and rows[name].error is None
+        if name.endswith("0"):
+            absolute = rows[str(tmp_path / name)]
+            assert (absolute.opens, absolute.failures) == (3, 0)
+    for i in range(20):
+        missing = rows[f"missing {i}"]
+        assert (missing.opens, missing.failures, missing.error) == (3, 3, "ENOENT")
+        if i % 10 == 0:
+            assert rows[str(tmp_path / f"missing {i}")].failures == 3
+    assert rows["line\nbreak"].opens == 3
+    assert rows["bad \\xff\\xfe utf8"].opens == 3  # undecodable bytes escaped, not lost
+    assert snaps[-1].diagnostics["files_full"] == 0
+    assert snaps[-1].diagnostics["files_paths_left_out"] == 0
