@@ -15,6 +15,7 @@ Workloads:
   pingpong   two processes passing a byte back and forth over two pipes 100,000 times: a
              context switch every few µs (the sched family's hot path)
   faults     touching 1 GiB of fresh anonymous pages, one write per 4 KiB page
+  openclose  100,000 ``open`` + ``close`` of one file (the files family's hot path)
 
 Every repetition runs every configuration once, in turn, and each ratio is taken against the
 bare run of the same repetition (the machine is shared: drift hits all configurations alike);
@@ -109,6 +110,19 @@ m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 for i in range(0, size, 4096):
     m[i] = 1
 m.close()
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
+OPENCLOSE = """
+import os, sys, time
+n = int(sys.argv[2])
+path = sys.argv[1] + ".target"
+open(path, "w").close()
+t0, c0 = time.perf_counter(), time.process_time()
+for _ in range(n):
+    os.close(os.open(path, os.O_RDONLY))
 elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed!r} {cpu!r}")
@@ -342,6 +356,8 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
     pingpong_py.write_text(PINGPONG)
     faults_py = scratch / "faults.py"
     faults_py.write_text(FAULTS)
+    openclose_py = scratch / "openclose.py"
+    openclose_py.write_text(OPENCLOSE)
     tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
 
     def tar(directory: str) -> Callable[[Path], list[str]]:
@@ -361,6 +377,7 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
         "tar-big": tar(args.tar_big_dir),
         "pingpong": lambda res: [sys.executable, str(pingpong_py), str(res), "100000"],
         "faults": lambda res: [sys.executable, str(faults_py), str(res), "1024"],
+        "openclose": lambda res: [sys.executable, str(openclose_py), str(res), "100000"],
     }
 
 
@@ -398,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tar-out", default="/dev/shm", help="where the archive goes (tmpfs)")
     p.add_argument(
         "--workloads",
-        default="loop,tar,tar-big,pingpong,faults",
-        help="comma-separated: loop,tar,tar-big,pingpong,faults",
+        default="loop,tar,tar-big,pingpong,faults,openclose",
+        help="comma-separated: loop,tar,tar-big,pingpong,faults,openclose",
     )
     p.add_argument("--only", help="comma-separated substrings of configurations to run")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
