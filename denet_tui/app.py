@@ -42,6 +42,7 @@ from denet_tui.rates import Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
 from denet_tui.screen_tabs import TabsMixin
 from denet_tui.session import ArmingCancelled
+from denet_tui.signals_log import SignalsLog
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import write_export
 from denet_tui.target import TargetError
@@ -59,6 +60,7 @@ from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
+from denet_tui.widgets.signals_table import SignalsTable
 from denet_tui.widgets.status_header import HeaderState, Starting, StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import TimeTab
@@ -94,6 +96,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("5", "show_tab('time')", "Time", show=False),
         Binding("6", "show_tab('programs')", "Programs", show=False),
         Binding("7", "show_tab('files')", "Files", show=False),
+        Binding("8", "show_tab('signals')", "Signals", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -116,6 +119,7 @@ class DenetApp(TabsMixin, App[None]):
         self.finished = FinishedLedger()  # ended processes by command
         self.programs = ProgramsLog()  # every exec, in order (the exec family)
         self.files = FilesLog()  # every path opened (the files family)
+        self.signals = SignalsLog()  # every signal, in order (the signals family)
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -171,6 +175,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield ProgramsTable(id="programs-table")
             with TabPane("7 Files", id="files"):
                 yield FilesTable(id="files-table")
+            with TabPane("8 Signals", id="signals"):
+                yield SignalsTable(id="signals-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -303,6 +309,7 @@ class DenetApp(TabsMixin, App[None]):
         self.finished.add(snap)
         self.programs.add(snap)
         self.files.add(snap)
+        self.signals.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
         if self.paused and not self.replay:
@@ -357,6 +364,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(ProgramsTable).show(self.programs)
             elif active == "files":
                 self.query_one(FilesTable).show(self.files)
+            elif active == "signals":
+                self.query_one(SignalsTable).show(self.signals)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

@@ -86,6 +86,14 @@ DOC_FILES = (
     "figures since the start (a reader keeps the last row of each path); at most 10,000 paths "
     "are followed, diagnostics.files_paths_left_out counts the calls on others"
 )
+DOC_SIGNALS = (
+    "the signals family: signals sent to or from the tree since the previous snapshot, and "
+    "those its processes took delivery of, in order, each once"
+)
+DOC_SIGNAL_OUTCOME = (
+    "sent: delivered, ignored, already pending, overflow or info lost (the kernel's result); "
+    "delivered: the action the process had for it (default, ignored, handler)"
+)
 DOC_RUNQ_HIST = (
     "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "
     "i counts waits of [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
@@ -311,6 +319,26 @@ class ExecEvent(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class SignalEvent(Codable):
+    """One signal (the signals family): sent by or to the tree, or taken by one of its
+    processes."""
+
+    ts: float
+    kind: Literal["sent", "delivered"]
+    signal: str = field(metadata={"doc": "its name: SIGTERM, SIGUSR1, …"})
+    sender_pid: int | None = field(metadata={"doc": "the sender's pid (null: delivered)"})
+    sender_name: str | None
+    sender_in_tree: bool
+    target_pid: int
+    target_name: str
+    target_in_tree: bool
+    outcome: str = field(metadata={"doc": DOC_SIGNAL_OUTCOME})
+    to_process: bool | None = field(
+        default=None, metadata={"doc": "sent: to the whole process, or to one thread (false)"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class FileStat(Codable):
     """One path the tree opened (the files family), summed over its processes: every call
     counted in the kernel."""
@@ -441,11 +469,13 @@ class Snapshot(Codable):
     memory: TreeMemory | None = None  # the memory family's (None: family off)
     execs: tuple[ExecEvent, ...] = field(default=(), metadata={"doc": DOC_EXECS})
     files: tuple[FileStat, ...] = field(default=(), metadata={"doc": DOC_FILES})
+    signals: tuple[SignalEvent, ...] = field(default=(), metadata={"doc": DOC_SIGNALS})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
         object.__setattr__(self, "execs", tuple(self.execs))
         object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "signals", tuple(self.signals))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

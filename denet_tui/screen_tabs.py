@@ -15,6 +15,7 @@ from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.run_summary import RunSummaryView
+from denet_tui.widgets.signals_table import SignalsTable
 from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import SchedTable
 
@@ -34,6 +35,7 @@ TABS: dict[str, str | None] = {
     "time": "sched",
     "programs": "exec",
     "files": "files",
+    "signals": "signals",
 }
 
 
@@ -80,6 +82,8 @@ class TabsMixin(_Base):
             self.query_one(ProgramsTable).focus()
         elif event.pane.id == "files":
             self.query_one(FilesTable).focus()
+        elif event.pane.id == "signals":
+            self.query_one(SignalsTable).focus()
         elif event.pane.id == "summary":
             # Focus stays in the tab shown: focusing the tree would switch back to its tab.
             self.query_one(RunSummaryView).focus()

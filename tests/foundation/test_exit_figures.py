@@ -54,10 +54,11 @@ def test_short_burners_cpu_equals_what_their_parent_waited_for(
     assert user + system == pytest.approx(cpu, rel=1e-6)
     assert abs(user - truth["user"]) <= 0.004 * n + 0.005, (user, truth)
     assert abs(system - truth["system"]) <= 0.004 * n + 0.005, (system, truth)
-    # Likewise a task's last switch (off the CPU, for good) comes after its record; the parent
-    # counts it only if it was done before the parent reaped the child (a race).
+    # Likewise a task's last switch (off the CPU, for good) comes after its record (the sched
+    # family counts it); the parent counts it only if it was done before the parent reaped the
+    # child (a race): one each at most, either way.
     switches = sum(p["ctx_voluntary"] for p in burners)
-    assert truth["nvcsw"] - n <= switches <= truth["nvcsw"], (switches, truth)
+    assert truth["nvcsw"] - n <= switches <= truth["nvcsw"] + n, (switches, truth)
 
 
 @pytest.mark.parametrize("collector", COLLECTORS)

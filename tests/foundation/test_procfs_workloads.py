@@ -135,7 +135,8 @@ def test_time_asleep_and_in_d_are_sampled_estimates(tmp_path) -> None:
     assert s["on_cpu_s"] == pytest.approx(truth["on"], abs=0.02), s
     assert s["waiting_cpu_s"] == pytest.approx(truth["wait"], abs=0.01), s
     off = truth["wall"] - truth["on"] - truth["wait"]
-    assert s["sleeping_s"] + s["uninterruptible_s"] == pytest.approx(off, rel=0.1), (s, truth)
+    # Sampled: short waits in D between runs are missed more often on a busy machine.
+    assert s["sleeping_s"] + s["uninterruptible_s"] == pytest.approx(off, rel=0.25), (s, truth)
     assert s["sleeping_s"] >= 0.85, s  # the 1 s sleep (found within 0.1 s of its start)
     assert s["uninterruptible_s"] > 0.005, s  # the fsyncs (this machine's disk: ext4 on vda)
     totals = snapshots(lines)[-1]["totals"]

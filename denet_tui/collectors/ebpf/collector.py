@@ -47,6 +47,7 @@ from denet_tui.model import (
     EMPTY_SYSCALLS,
     CollectorInfo,
     ProcessSample,
+    SignalEvent,
     Snapshot,
     TargetStatus,
     TreeTotals,
@@ -54,6 +55,19 @@ from denet_tui.model import (
 from denet_tui.target import Target
 
 NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most likely)"
+
+
+def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalEvent, ...]:
+    """Signal events whose sender or target is a process of the tree that the kernel had
+    already let go (a child's SIGCHLD is sent after its exit untracked it), marked so."""
+    return tuple(
+        replace(
+            e,
+            sender_in_tree=e.sender_in_tree or e.sender_pid in members,
+            target_in_tree=e.target_in_tree or e.target_pid in members,
+        )
+        for e in events
+    )
 
 
 class EbpfCollector:
@@ -138,6 +152,7 @@ class EbpfCollector:
             if (wait := tracker.unsettled_ns()) > 0:
                 time.sleep(wait / 1e9)  # a process that just ended: let its threads settle
             known = set(tracker.procs)
+            members = {p.tgid for p in tracker.procs.values()}  # ended ones not yet reaped too
             if self._exits is not None:
                 self._exits.drain({p.tgid for p in tracker.procs.values()})
             for f in self.families:
@@ -159,6 +174,8 @@ class EbpfCollector:
                 summary = f.tree(summary)
                 totals = f.totals(totals)
                 tree.update(f.snapshot_fields())
+            if tree.get("signals"):
+                tree["signals"] = in_tree(tree["signals"], members)
             return Snapshot(
                 **tree,
                 t=time.monotonic() - self._t0,

@@ -29,6 +29,7 @@ DIAG_NAMES = (
     "mem_full",
     "exec_lost",
     "files_full",
+    "signals_lost",
 )
 
 
@@ -72,6 +73,27 @@ class RawExecEvent(ct.Structure):
 # files.bpf.h
 FILE_PATH = 256
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
+
+
+# signals.bpf.h
+SIGNAL_SENT, SIGNAL_DELIVERED = 0, 1
+
+
+class RawSignalEvent(ct.Structure):
+    _fields_ = [
+        ("ns", ct.c_uint64),
+        ("handler", ct.c_uint64),
+        ("kind", ct.c_uint32),
+        ("sig", ct.c_int32),
+        ("result", ct.c_int32),
+        ("group", ct.c_uint32),
+        ("sender", ct.c_uint32),
+        ("sender_serial", ct.c_uint32),
+        ("target", ct.c_uint32),
+        ("target_serial", ct.c_uint32),
+        ("sender_comm", ct.c_char * TASK_COMM_LEN),
+        ("target_comm", ct.c_char * TASK_COMM_LEN),
+    ]
 
 
 class TrackVal(ct.Structure):

@@ -86,6 +86,7 @@ enum {
     DIAG_MEM_FULL,                  /* memory: a process's memory not followed: map full */
     DIAG_EXEC_LOST,                 /* exec: an event lost, its ring buffer full */
     DIAG_FILES_FULL,                /* files: a call not counted: `file_stats` full */
+    DIAG_SIGNALS_LOST,              /* signals: an event lost, its ring buffer full */
     DIAG_N,
 };
 

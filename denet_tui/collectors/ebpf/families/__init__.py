@@ -12,6 +12,7 @@ from denet_tui.collectors.ebpf.families.exec import ExecFamily
 from denet_tui.collectors.ebpf.families.files import FilesFamily
 from denet_tui.collectors.ebpf.families.memory import MemoryFamily
 from denet_tui.collectors.ebpf.families.sched import SchedFamily
+from denet_tui.collectors.ebpf.families.signals import SignalsFamily
 from denet_tui.collectors.ebpf.families.syscalls import SyscallsFamily
 
 FAMILIES: dict[str, type[Family]] = {
@@ -20,6 +21,7 @@ FAMILIES: dict[str, type[Family]] = {
     "memory": MemoryFamily,
     "exec": ExecFamily,
     "files": FilesFamily,
+    "signals": SignalsFamily,
 }
 
 

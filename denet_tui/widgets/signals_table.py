@@ -1,0 +1,70 @@
+"""The Signals tab: every signal sent to or from the tree, and each one its processes took,
+in order — who sent which signal to whom, and what came of it (the signals family). A side
+outside the watched tree is marked "outside"; names are shown as harmless text."""
+
+from __future__ import annotations
+
+import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from denet_tui.model import SignalEvent
+from denet_tui.signals_log import SignalsLog
+from denet_tui.visible import visible
+from denet_tui.widgets.redraw import set_border_title
+
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "TIME", 12),
+    ("kind", "EVENT", 9),
+    ("signal", "SIGNAL", 9),
+    ("sender", "FROM", 26),
+    ("target", "TO", 26),
+    ("outcome", "OUTCOME", None),
+)
+
+
+def side(pid: int | None, name: str | None, in_tree: bool) -> Text:
+    if pid is None:
+        return Text("")
+    out = Text(f"{pid} {visible(name or '?')}", no_wrap=True, overflow="ellipsis")
+    if not in_tree:
+        out.append(" (outside)", style="yellow")
+    return out
+
+
+def signal_cells(e: SignalEvent) -> list[Text]:
+    when = datetime.datetime.fromtimestamp(e.ts).strftime("%H:%M:%S.%f")[:12]
+    bad = e.outcome not in ("delivered", "handler")
+    return [
+        Text(when, style="dim"),
+        Text(e.kind, style="dim" if e.kind == "delivered" else ""),
+        Text(e.signal, style="bold"),
+        side(e.sender_pid, e.sender_name, e.sender_in_tree),
+        side(e.target_pid, e.target_name, e.target_in_tree),
+        Text(e.outcome, style="yellow" if bad else ""),
+    ]
+
+
+class SignalsTable(DataTable[Text]):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._version = -1
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
+
+    def show(self, log: SignalsLog) -> None:
+        if log.version == self._version:
+            return
+        self._version = log.version
+        at_end = self.cursor_row >= self.row_count - 1
+        self.clear()
+        for e in log.rows:
+            self.add_row(*signal_cells(e))
+        if at_end and self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+        sent = sum(1 for e in log.rows if e.kind == "sent")
+        title = f"signals · {sent:,} sent, {len(log.rows) - sent:,} taken"
+        if log.dropped:
+            title += f" · {log.dropped:,} older ones let go"
+        set_border_title(self, title)

@@ -1,0 +1,56 @@
+"""The signals family: signals sent inside the tree and into it from outside, each shown with
+its sender, target and what came of it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .helpers import run_collected
+
+# The root starts a sleeper (the sibling) and a sender; the sender sends SIGUSR1 to the sibling
+# and SIGTERM to itself. Then the root waits for a SIGHUP from outside the tree (it writes its
+# pid to argv[1] and ignores SIGHUP, so that the outside process can find it and it lives on).
+ROOT = r"""
+import os, signal, subprocess, sys, time
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+sibling = subprocess.Popen(["sleep", "30"])
+subprocess.run([sys.executable, "-c",
+    "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGUSR1); "
+    "os.kill(os.getpid(), signal.SIGTERM)", str(sibling.pid)])
+sibling.wait()
+open(sys.argv[1], "w").write(str(os.getpid()))
+time.sleep(1.5)
+"""
+
+
+def test_signals_in_and_into_the_tree(tmp_path: Path) -> None:
+    ready = tmp_path / "pid"
+
+    def outsider() -> None:  # our own thread: outside the watched tree
+        deadline = time.monotonic() + 20
+        while not ready.exists() or not ready.read_text():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+        os.kill(int(ready.read_text()), signal.SIGHUP)
+
+    t = threading.Thread(target=outsider)
+    t.start()
+    _, snaps = run_collected([sys.executable, "-c", ROOT, str(ready)])
+    t.join()
+    sent = [e for s in snaps for e in s.signals if e.kind == "sent"]
+    by_signal = {e.signal: e for e in sent}
+    usr1, term, hup = by_signal["SIGUSR1"], by_signal["SIGTERM"], by_signal["SIGHUP"]
+    assert usr1.sender_in_tree and usr1.target_in_tree and usr1.target_name == "sleep"
+    assert usr1.outcome == "delivered" and usr1.sender_pid != usr1.target_pid
+    assert term.sender_pid == term.target_pid and term.outcome == "delivered"
+    assert not hup.sender_in_tree and hup.sender_pid == os.getpid()
+    assert hup.target_in_tree and hup.outcome == "ignored"  # SIG_IGN: the kernel drops it
+    taken = [e for s in snaps for e in s.signals if e.kind == "delivered"]
+    assert any(e.target_pid == usr1.target_pid for e in taken)
+    assert snaps[-1].diagnostics["signals_lost"] == 0
