@@ -1,10 +1,19 @@
-"""Turn SIGINT/SIGTERM/SIGHUP into one exception so every exit path cleans up the same way."""
+"""Signals: their names, and SIGINT/SIGTERM/SIGHUP turned into one exception so every exit
+path cleans up the same way."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def signal_name(n: int) -> str:
+    """``15`` -> ``"SIGTERM"``; a number with no name as ``"signal 64"``."""
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
 
 
 class Interrupted(Exception):

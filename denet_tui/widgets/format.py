@@ -5,11 +5,11 @@ A figure that is unknown is written :data:`NA` ("—"), never 0.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Mapping
 from typing import Any
 
 from denet_tui.model import CollectorInfo, TargetStatus
+from denet_tui.signals import signal_name
 
 NA = "—"
 
@@ -106,13 +106,6 @@ def fmt_elapsed(seconds: float) -> str:
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def signal_name(n: int) -> str:
-    try:
-        return signal.Signals(n).name
-    except ValueError:
-        return f"signal {n}"
 
 
 def fmt_status(st: TargetStatus) -> str:

@@ -4,21 +4,13 @@ tree is shown too, marked as such."""
 
 from __future__ import annotations
 
-import signal
-
 from denet_tui.collectors.ebpf.families.events import EventFamily, c_string
 from denet_tui.collectors.ebpf.layout import SIGNAL_SENT, RawSignalEvent
 from denet_tui.model import SignalEvent
+from denet_tui.signals import signal_name
 
 # signal_generate's result (include/trace/events/signal.h).
 RESULTS = ("delivered", "ignored", "already pending", "overflow", "info lost")
-
-
-def signal_name(sig: int) -> str:
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return f"SIG{sig}"
 
 
 def action(handler: int) -> str:
