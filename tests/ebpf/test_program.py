@@ -40,14 +40,14 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         assert ct.sizeof(layout.ExecArgv) == ct.sizeof(b[b"exec_argv"].Leaf)
         assert ct.sizeof(layout.StatKey) == ct.sizeof(b[b"stats"].Key)
         assert ct.sizeof(layout.counts_type(latency)) == ct.sizeof(b[b"stats"].Leaf)
-        state = layout.task_state_type(frozenset({"syscalls"}), latency, NR_SLOTS)
+        state = layout.task_state_type(frozenset(c.info.families), latency, NR_SLOTS)
         assert ct.sizeof(state) == value_size(table_fd(b, "tstate"))  # task storage
         # The sched family's entries, read as packed words.
         assert struct.calcsize("=" + THREAD_FMT) == ct.sizeof(b[b"sched_threads"].Leaf)
         assert struct.calcsize("=" + SUMS_FMT) == ct.sizeof(b[b"sched_ended"].Leaf)
         assert struct.calcsize("=" + PROC_FMT) == ct.sizeof(b[b"mem_live"].Leaf)
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
-        words = 4 + NR_SLOTS * (3 if latency else 2)
+        words = 4 + NR_SLOTS * (3 if latency else 2) + 2  # + the files family's call
         assert ct.sizeof(state) == words * 8
 
 

@@ -75,6 +75,10 @@ FILE_PATH = 256
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
 
 
+class FileArg(ct.Structure):
+    _fields_ = [("path", ct.c_uint64), ("flags", ct.c_uint32), ("op", ct.c_uint32)]
+
+
 # signals.bpf.h
 SIGNAL_SENT, SIGNAL_DELIVERED = 0, 1
 
@@ -154,4 +158,6 @@ def task_state_type(families: frozenset[str], latency: bool, nr_slots: int) -> t
     ]
     if "syscalls" in families:
         fields.append(("sc", syscalls_thread_type(latency, nr_slots)))
+    if "files" in families:
+        fields.append(("fa", FileArg))
     return type("TaskState", (ct.Structure,), {"_fields_": fields})

@@ -2,6 +2,7 @@
  * denet-tui, family "files": every open of the tree, per process and path (kernel-side counts).
  *
  *   syscalls:sys_enter_open, openat, openat2, creat   a call of the tree: its arguments kept
+ *                                                     in the thread's task storage
  *   syscalls:sys_exit_open, openat, openat2, creat    its result: the path read now (from the
  *                                                     caller's memory, faulted in by the call)
  *                                                     and counted under (process, path)
@@ -10,19 +11,18 @@
  * program counts it (DIAG_FILES_FULL), never silent.
  */
 
-BPF_HASH(file_args, u32, struct file_arg, MAX_PROCS);
 BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
             BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
 
 static __always_inline void file_entered(u64 path, u32 flags)
 {
-    u32 tgid = current_tgid();
-    if (!tracked.lookup(&tgid))
-        return;                             /* not ours */
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct file_arg a = {.path = path, .flags = flags, .op = FILE_OP_OPEN};
-    file_args.update(&tid, &a);
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s || (s->flags & TRK_WAIT_EXEC))
+        return;                             /* not ours, or run mode's launcher */
+    s->fa.path = path;
+    s->fa.flags = flags;
+    s->fa.op = FILE_OP_OPEN;
 }
 
 static __always_inline u32 file_modes(u32 flags)
@@ -40,24 +40,19 @@ static __always_inline u32 file_modes(u32 flags)
 
 static __always_inline void file_returned(long ret)
 {
-    u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct file_arg *a = file_args.lookup(&tid);
-    if (!a)
-        return;                             /* not ours */
-    u64 path = a->path;
-    u32 flags = a->flags;
-    u32 op = a->op;
-    file_args.delete(&tid);
-    u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
-    if (!t)
-        return;
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    if (!s || !s->fa.path)
+        return;                             /* not ours, or no call of ours in progress */
+    u64 path = s->fa.path;
+    u32 flags = s->fa.flags;
+    u32 op = s->fa.op;
+    s->fa.path = 0;
     u32 zero = 0;
     struct file_key *k = file_scratch.lookup(&zero);
     if (!k)
         return;
     __builtin_memset(k, 0, sizeof(*k));     /* the key is compared whole: no stale bytes */
-    k->serial = t->serial;
+    k->serial = s->serial;
     k->op = op;
     long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
     u32 modes = file_modes(flags);

@@ -27,9 +27,10 @@ struct file_val {
 #define FILE_MODE_CUT 8             /* the path was longer than FILE_PATH - 1 bytes */
 
 /* A call in progress: its arguments, saved at entry and read at exit (the path's page may not
- * be in memory yet at entry). */
+ * be in memory yet at entry), in the thread's own task storage (tree.bpf.h's task_state). */
 struct file_arg {
-    u64 path;                       /* user address */
+    u64 path;                       /* user address; 0: no call in progress */
     u32 flags;                      /* open flags */
     u32 op;
 };
+#define FILES_THREAD_STATE struct file_arg fa;

@@ -60,6 +60,9 @@ struct proc_info {
 #ifndef SYSCALLS_THREAD_STATE
 #define SYSCALLS_THREAD_STATE
 #endif
+#ifndef FILES_THREAD_STATE
+#define FILES_THREAD_STATE
+#endif
 
 /* Per thread: which process it counts for, then each enabled family's own fields. Only the
  * thread itself writes here (its own events, then its exit), so plain increments are exact. */
@@ -69,6 +72,7 @@ struct task_state {
     u32 marked;                     /* the `generation` its process was last marked active in */
     u32 pad;
     SYSCALLS_THREAD_STATE
+    FILES_THREAD_STATE
 };
 
 /* Nothing is dropped silently: each way of losing a figure has a counter. */
@@ -343,6 +347,9 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     if (!t)
         return 0;
     t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    if (s)
+        s->flags &= ~TRK_WAIT_EXEC;         /* (the syscalls family, if on, did at the entry) */
     u32 serial = t->serial;
     struct proc_info *info = procs.lookup(&serial);
     if (info) {
