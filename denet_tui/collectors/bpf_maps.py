@@ -14,6 +14,7 @@ import os
 import struct
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from denet_tui.collectors.base import CollectorError
 
@@ -77,14 +78,16 @@ def _batch_size(tbl) -> int:
     return min(BATCH, tbl.max_entries)
 
 
-def _batches(tbl, keys: ct.Array, values: ct.Array) -> Iterator[int]:
-    """Fill ``keys``/``values`` one batch at a time; yield how many entries each batch holds."""
+def _batches(tbl, keys: ct.Array, values: ct.Array, delete: bool = False) -> Iterator[int]:
+    """Fill ``keys``/``values`` one batch at a time; yield how many entries each batch holds
+    (``delete``: each entry is taken out of the map as it is read, atomically)."""
     lib = _lib()
+    call = lib.bpf_lookup_and_delete_batch if delete else lib.bpf_lookup_batch
     token = ct.c_uint32(0)
     first = True
     while True:
         count = ct.c_uint32(_batch_size(tbl))
-        res = lib.bpf_lookup_batch(
+        res = call(
             tbl.map_fd,
             None if first else ct.byref(token),
             ct.byref(token),
@@ -120,24 +123,31 @@ def dump(tbl) -> list[tuple]:
     return out
 
 
-def dump_raw(tbl, key_fmt: str, value_fmt: str) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Like ``dump`` for maps of plain integers, unpacked straight from the batch buffers."""
+def dump_raw(
+    tbl, key_fmt: str, value_fmt: str, *, delete: bool = False
+) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Like ``dump`` for maps of plain values (``struct`` formats), unpacked straight from the
+    batch buffers; ``delete``: drained, each entry taken out as it is read."""
     n = _batch_size(tbl)
     ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
     assert struct.calcsize(key_fmt) == ks and struct.calcsize(value_fmt) == vs
     keys, values = ct.create_string_buffer(ks * n), ct.create_string_buffer(vs * n)
     out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     try:
-        for got in _batches(tbl, keys, values):
+        for got in _batches(tbl, keys, values, delete):
             out += zip(
                 struct.iter_unpack(key_fmt, keys.raw[: got * ks]),
                 struct.iter_unpack(value_fmt, values.raw[: got * vs]),
                 strict=True,
             )
     except _NoBatchOps:
+        items = list(tbl.items())
+        if delete:
+            for k, _v in items:
+                with contextlib.suppress(KeyError):
+                    del tbl[k]
         return [
-            (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v)))
-            for k, v in tbl.items()
+            (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v))) for k, v in items
         ]
     return out
 

@@ -2,8 +2,8 @@
 
 The kernel counts each call under (process, path, kind of call): calls, failures, the last
 errno, first and last time, and what the calls asked for (read, write, create). Each sample
-reads the table, adds what changed to the per-path figures kept here (summed over processes,
-kept after the processes are forgotten), and hands the snapshot the paths that changed.
+drains the table into the per-path figures kept here (summed over processes, kept after the
+processes are forgotten), and hands the snapshot the paths that changed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from denet_tui.collectors.ebpf.layout import (
 )
 from denet_tui.model import FileStat, SyscallSummary
 
-MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel at once
+MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two samples
 MAX_PATHS = 10_000  # paths followed here; calls on others are counted as left out
 KEY_FMT = f"II{FILE_PATH}s"  # struct file_key: serial, op, path
 VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
@@ -54,7 +54,7 @@ class FilesFamily:
     floors: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[int, int, bytes], tuple[int, ...]] = {}  # kernel entry, as read
+        self._entries = 0  # entries drained at the last sample
         self._paths: dict[str, _Path] = {}
         self._changed: set[str] = set()
         self.left_out = 0  # calls on paths beyond MAX_PATHS
@@ -72,28 +72,25 @@ class FilesFamily:
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
-        """Every entry (the live processes' and the ended ones'): what grew since the last
-        read goes into its path's figures."""
-        seen, paths = self._seen, self._paths
-        for key, v in bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT):
-            before = seen.get(key)
-            if before == v:
-                continue
-            seen[key] = v
-            calls, failures, first_ns, last_ns, last_errno, modes = v
-            old_calls, old_failures = (before[0], before[1]) if before else (0, 0)
+        """Drain the table (each entry taken out as it is read, so it holds only what came
+        since the last sample, however long the run) into the per-path figures. A call whose
+        entry is taken out in the nanoseconds between its lookup and its count is lost."""
+        paths = self._paths
+        rows = bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
+        self._entries = len(rows)
+        for key, (calls, failures, first_ns, last_ns, last_errno, modes) in rows:
             path = key[2].split(b"\0", 1)[0].decode(errors="backslashreplace")
             if modes & FILE_MODE_CUT:
                 path += "…"
             acc = paths.get(path)
             if acc is None:
                 if len(paths) >= MAX_PATHS:
-                    self.left_out += calls - old_calls
+                    self.left_out += calls
                     continue
                 acc = paths[path] = _Path(first_ns=first_ns)
-            acc.opens += calls - old_calls
-            acc.failures += failures - old_failures
-            if failures > old_failures:
+            acc.opens += calls
+            acc.failures += failures
+            if failures:
                 acc.last_errno = last_errno
             acc.modes |= modes
             acc.first_ns = min(acc.first_ns, first_ns)
@@ -108,12 +105,7 @@ class FilesFamily:
         pass
 
     def forget(self, serials: list[int]) -> None:
-        """Their entries leave the kernel; what they added stays in the per-path figures."""
-        gone = set(serials)
-        doomed = [k for k in self._seen if k[0] in gone]
-        for k in doomed:
-            del self._seen[k]
-        bpf_maps.delete_many(self._map, doomed, KEY_FMT)
+        pass  # the table is drained at every sample: nothing of theirs stays in the kernel
 
     # -- figures -------------------------------------------------------------------------
 
@@ -157,7 +149,7 @@ class FilesFamily:
 
     def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
         return {
-            "file_entries": len(self._seen),
+            "file_entries": self._entries,
             "files_paths": len(self._paths),
             "files_paths_left_out": self.left_out,
             "files_full": kernel["files_full"],
