@@ -38,16 +38,13 @@ class ArmingFailed(Message):
 
 
 class SnapshotTaken(Message):
-    """The collector produced a snapshot (posted from the collector thread)."""
+    """The collector produced a snapshot (posted from the collector thread). Each one is
+    handled, none replaced by a newer one: a snapshot lists the processes that ended and the
+    events of its interval only once (a replay hands out several in a few milliseconds)."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__()
         self.snapshot = snapshot
-
-    def can_replace(self, message: Message) -> bool:
-        # A newer snapshot makes a stale one pointless: counters are cumulative, so rates
-        # computed across the skipped interval stay right.
-        return isinstance(message, SnapshotTaken)
 
 
 class CollectionFailed(Message):

@@ -43,3 +43,34 @@ def test_every_exec_in_order_with_arguments_results_and_exit_statuses() -> None:
     assert sum(1 for p in every_process(snaps) if p.name == "sh") >= 99
     assert snaps[-1].diagnostics["exec_lost"] == 0
     assert snaps[-1].diagnostics["execs_seen"] == 103
+
+
+def test_the_screen_gets_every_snapshots_events_even_in_a_fast_replay(tmp_path) -> None:
+    # A replay hands out snapshots milliseconds apart: none may be dropped for a newer one,
+    # or the events (and the processes that ended) of its interval are lost for the screen.
+    import asyncio
+    import json
+    import subprocess
+    import sys
+
+    from denet_tui.app import DenetApp
+    from denet_tui.collectors.replay import ReplayCollector
+    from denet_tui.session import Session
+
+    rec = tmp_path / "rec.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "denet_tui", "run", "--json", "--out", str(rec), "--",
+         "sh", "-c", "ls / >/dev/null; /no/such 2>/dev/null; true"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    recorded = sum(len(json.loads(line).get("execs", [])) for line in rec.open())
+    assert recorded >= 3  # sh, ls, the failed one
+
+    async def replayed() -> int:
+        c = ReplayCollector(str(rec))
+        app = DenetApp(Session(meta=c.meta, collector=c, target=None, interval=c.meta.interval))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(1.5)
+            return len(app.programs.rows)
+
+    assert asyncio.run(replayed()) == recorded
