@@ -71,3 +71,5 @@ shot ebpf-80x24 80x24 12 ""
 shot scoped-120x36 120x36 12 "11 Down Down Down Enter"
 shot procfs-120x36 120x36 12 "" --collector procfs
 shot exited-120x36 120x36 32 ""
+shot programs-120x36 120x36 14 "10 6"
+shot files-120x36 120x36 14 "10 7"
