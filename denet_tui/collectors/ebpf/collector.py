@@ -88,7 +88,8 @@ class EbpfCollector:
         ]
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
-        self._off = [name for name in FAMILIES if name not in names]
+        # Families off whose figures a process would have had: each process says why not.
+        self._off = [n for n, f in FAMILIES.items() if n not in names and f.per_process]
         counting = "syscalls" in names
         self._exits, self._no_exits = open_exit_records()
         self.info = CollectorInfo(

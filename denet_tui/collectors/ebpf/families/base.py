@@ -14,6 +14,8 @@ class Family(Protocol):
     # ProcessSample fields its figures give a lower bound of (the collector keeps the larger
     # of its and /proc's); its other figures replace /proc's.
     floors: frozenset[str]
+    # It adds figures to processes (not only to the tree or the snapshot's event lists).
+    per_process: bool
 
     def defines(self) -> dict[str, int | str]:
         """Its compile-time knobs (integers, or names from our own tables: never user text)."""

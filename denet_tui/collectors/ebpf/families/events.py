@@ -25,6 +25,7 @@ class EventFamily:
     lost: ClassVar[str]  # the program's counter of lost events (layout.DIAG_NAMES)
     raw: ClassVar[type[ct.Structure]]  # one record as the kernel writes it
     floors: frozenset[str] = frozenset()
+    per_process = False
 
     def __init__(self) -> None:
         self._new: list[Any] = []

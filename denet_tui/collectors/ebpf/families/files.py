@@ -52,6 +52,7 @@ class FilesFamily:
     name = "files"
     source = "files"
     floors: frozenset[str] = frozenset()
+    per_process = False
 
     def __init__(self) -> None:
         self._entries = 0  # entries drained at the last sample

@@ -46,6 +46,7 @@ def _resident_now(pid: int) -> int | None:
 
 
 class MemoryFamily:
+    per_process = True
     name = "memory"
     source = "memory"
     # A lower bound of the process's own peak (the collector keeps the larger).

@@ -75,6 +75,7 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
 
 
 class SchedFamily:
+    per_process = True
     # A process seeded while it ran counts from then (and run mode's root from its gate):
     # /proc's count is more. Its CPU time and switches are /proc's and the exit record's too,
     # which miss the end of each exit: the larger stands.

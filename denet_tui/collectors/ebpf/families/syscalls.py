@@ -65,6 +65,7 @@ def floored(counts: Counts, prev: Counts | None) -> Counts:
 
 
 class SyscallsFamily:
+    per_process = True
     floors: frozenset[str] = frozenset()
     name = "syscalls"
     source = "syscalls"
