@@ -393,13 +393,17 @@ def run_once(cfg: Config, argv: list[str], scratch: Path, res: Path) -> tuple[fl
     env = dict(os.environ, PYTHONPATH=str(REPO))
     ctx = cfg.context() if cfg.context else contextlib.nullcontext()
     with ctx:
-        subprocess.run(
+        proc = subprocess.run(
             cfg.prefix(scratch) + argv,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=True,
+            stderr=subprocess.PIPE,
             env=env,
             cwd=scratch,
+        )
+    if proc.returncode != 0:
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise SystemExit(
+            f"{cfg.name}: exit status {proc.returncode}: {said[-1] if said else 'no message'}"
         )
     wall, cpu = res.read_text().split()
     return float(wall), float(cpu)
