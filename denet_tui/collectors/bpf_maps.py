@@ -47,6 +47,7 @@ def cleanup(b) -> None:
             list(pool.map(detach, tracepoints))
     with contextlib.suppress(Exception):
         b.cleanup()
+    _BUFFERS.clear()  # keyed by map fd: those fds are closed now
 
 
 def table_fd(b, name: str) -> int:
@@ -123,21 +124,36 @@ def dump(tbl) -> list[tuple]:
     return out
 
 
+_BUFFERS: dict[tuple[int, int, int, int], tuple[ct.Array, ct.Array]] = {}
+
+
+def _buffers(fd: int, n: int, ks: int, vs: int) -> tuple[ct.Array, ct.Array]:
+    """Batch buffers for a map, made once: a map of long keys (the files family's paths)
+    would otherwise cost a megabyte zeroed and copied at every read."""
+    got = _BUFFERS.get((fd, n, ks, vs))
+    if got is None:
+        got = _BUFFERS[fd, n, ks, vs] = (
+            ct.create_string_buffer(ks * n),
+            ct.create_string_buffer(vs * n),
+        )
+    return got
+
+
 def dump_raw(
     tbl, key_fmt: str, value_fmt: str, *, delete: bool = False
 ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """Like ``dump`` for maps of plain values (``struct`` formats), unpacked straight from the
     batch buffers; ``delete``: drained, each entry taken out as it is read."""
-    n = _batch_size(tbl)
     ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
     assert struct.calcsize(key_fmt) == ks and struct.calcsize(value_fmt) == vs
-    keys, values = ct.create_string_buffer(ks * n), ct.create_string_buffer(vs * n)
+    keys, values = _buffers(tbl.map_fd, _batch_size(tbl), ks, vs)
+    key_view, value_view = memoryview(keys), memoryview(values)
     out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     try:
         for got in _batches(tbl, keys, values, delete):
             out += zip(
-                struct.iter_unpack(key_fmt, keys.raw[: got * ks]),
-                struct.iter_unpack(value_fmt, values.raw[: got * vs]),
+                struct.iter_unpack(key_fmt, key_view[: got * ks]),
+                struct.iter_unpack(value_fmt, value_view[: got * vs]),
                 strict=True,
             )
     except _NoBatchOps:
