@@ -58,6 +58,9 @@ def decode(cls: type, data: Any) -> Any:
         raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
     kw: dict[str, Any] = {}
     types_of = hints(cls)
+    for old, new in getattr(cls, "RENAMED", {}).items():  # a field's name in older recordings
+        if old in data and new not in data:
+            data = {**data, new: data[old]}
     for f in dataclasses.fields(cls):
         if f.name in data:
             kw[f.name] = value(types_of[f.name], data[f.name], f.name)

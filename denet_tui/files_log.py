@@ -1,5 +1,6 @@
-"""Every path the tree opened, as the latest row of each (the files family): snapshots bring
-the rows that changed; this keeps the last of each path, for the Files tab and the export."""
+"""Every path the tree opened (removed, renamed…), as the latest row of each path and kind of
+call (the files family): snapshots bring the rows that changed; this keeps the last of each, for
+the Files tab and the export."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from denet_tui.model import FileStat, Snapshot
 
 class FilesLog:
     def __init__(self) -> None:
-        self.rows: dict[str, FileStat] = {}
+        self.rows: dict[tuple[str, str], FileStat] = {}  # by (path, op)
         self.version = 0  # changes whenever a row does
 
     def add(self, snap: Snapshot) -> None:
         for row in snap.files:
-            self.rows[row.path] = row
+            self.rows[row.path, row.op] = row
         if snap.files:
             self.version += 1

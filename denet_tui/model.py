@@ -104,6 +104,13 @@ DOC_ENDED_BY = (
 )
 
 
+DOC_FILE_OP = (
+    "the kind of call: open (open, openat, openat2, creat), unlink, rmdir (rmdir, unlinkat with "
+    "AT_REMOVEDIR), mkdir, rename_from / rename_to (a rename counts under its old and its new "
+    "name), truncate (by path)"
+)
+
+
 def _frozen_map(m: Mapping | None) -> Mapping:
     return MappingProxyType(dict(m or {}))
 
@@ -340,18 +347,22 @@ class SignalEvent(Codable):
 
 @dataclass(frozen=True, slots=True)
 class FileStat(Codable):
-    """One path the tree opened (the files family), summed over its processes: every call
-    counted in the kernel."""
+    """One path the tree opened, removed, created, renamed or truncated (the files family), for
+    one kind of call, summed over its processes: every call counted in the kernel."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"opens": "calls"}  # keys of recordings before `op`
     path: str = field(metadata={"doc": "as the program passed it (a relative one stays so)"})
-    opens: int
+    calls: int
     failures: int
-    error: str | None = field(metadata={"doc": "the errno name of its last failed open"})
-    processes: int = field(metadata={"doc": "how many processes of the tree opened it"})
-    modes: str = field(metadata={"doc": "what the opens asked for: r, w, c (create), or-ed"})
+    error: str | None = field(metadata={"doc": "the errno name of its last failed call"})
+    processes: int = field(metadata={"doc": "how many processes of the tree made such calls"})
+    modes: str = field(
+        metadata={"doc": "what opens asked for: r, w, c (create), or-ed; truncate: w"}
+    )
     first_ts: float
     last_ts: float
     path_cut: bool = field(default=False, metadata={"doc": "longer than the 255 bytes kept"})
+    op: str = field(default="open", metadata={"doc": DOC_FILE_OP})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
-"""The Files tab: every path the tree opened — how often, how often it failed and why, by how
-many processes, for reading, writing or creating, first and last time (the files family, counted
-in the kernel). ``f`` shows only paths with failures (the missing config file); ``s`` sorts by
-opens, failures or last time. Paths are the programs' own text: shown as harmless text."""
+"""The Files tab: every path the tree opened, removed, created, renamed or truncated — how
+often, how often it failed and why, by how many processes, for reading, writing or creating,
+first and last time (the files family, counted in the kernel). ``f`` shows only paths with
+failures (the missing config file); ``s`` sorts by calls, failures or last time. Paths are the
+programs' own text: shown as harmless text."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from denet_tui.widgets.format import fmt_int
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("opens", "OPENS", 7),
+    ("op", "CALL", 9),
+    ("calls", "CALLS", 7),
     ("failures", "FAILED", 7),
     ("error", "ERROR", 8),
     ("processes", "PROCS", 6),
@@ -30,11 +32,12 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("path", "PATH (as passed)", None),
 )
 SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
-    "opens": ("opens", lambda r: (-r.opens, r.path)),
-    "failures": ("failures", lambda r: (-r.failures, -r.opens, r.path)),
-    "last": ("last open", lambda r: (-r.last_ts, r.path)),
+    "calls": ("calls", lambda r: (-r.calls, r.path, r.op)),
+    "failures": ("failures", lambda r: (-r.failures, -r.calls, r.path, r.op)),
+    "last": ("last call", lambda r: (-r.last_ts, r.path, r.op)),
 }
 SORT_KEYS = tuple(SORTS)
+OP_LABELS = {"rename_from": "rename ⇢", "rename_to": "⇢ rename"}  # from this name, to it
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
@@ -46,14 +49,15 @@ def file_cells(r: FileStat) -> list[Text]:
     failed = "red" if r.failures else ""
     path = visible(r.path) + (" (cut)" if r.path_cut else "")
     return [
-        Text(fmt_int(r.opens), justify="right"),
+        Text(OP_LABELS.get(r.op, r.op), style="" if r.op == "open" else "bold"),
+        Text(fmt_int(r.calls), justify="right"),
         Text(fmt_int(r.failures) if r.failures else "", justify="right", style=failed),
         Text(r.error or "", style=failed),
         Text(fmt_int(r.processes), justify="right"),
         Text(r.modes),
         Text(_clock(r.first_ts), style="dim"),
         Text(_clock(r.last_ts), style="dim"),
-        Text(path, style="red" if r.failures == r.opens else "", no_wrap=True),
+        Text(path, style="red" if r.failures == r.calls else "", no_wrap=True),
     ]
 
 
@@ -70,7 +74,7 @@ class FilesTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.sort_key = "opens"
+        self.sort_key = "calls"
         self.failures_only = False
         self._log: FilesLog | None = None
         self._version = -1
@@ -91,9 +95,9 @@ class FilesTable(DataTable[Text]):
         rows = shown_rows(log, self.sort_key, self.failures_only)
         for r in rows:
             self.add_row(*file_cells(r))
-        total = len(log.rows)
-        failing = sum(1 for r in log.rows.values() if r.failures)
-        title = f"files opened · {total:,} paths, {failing:,} with failures"
+        total = len({path for path, _op in log.rows})
+        failing = len({r.path for r in log.rows.values() if r.failures})
+        title = f"files · {total:,} paths, {failing:,} with failures"
         title += f" · sorted by {SORTS[self.sort_key][0]} (s)"
         title += " · failures only (f)" if self.failures_only else " · f: failures only"
         if len(rows) == MAX_SHOWN:

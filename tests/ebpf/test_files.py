@@ -1,5 +1,5 @@
-"""The files family: every open of the tree, per path, counted in the kernel, checked against
-the paths a program of our own opened (and what strace saw on the same command)."""
+"""The files family: every open of the tree, and every unlink, rmdir, mkdir, rename and truncate,
+per path, counted in the kernel, checked against the calls a program of our own made."""
 
 from __future__ import annotations
 
@@ -43,20 +43,65 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
     _, snaps = run_collected([sys.executable, "-c", OPENER, str(tmp_path)])
     rows = {}
     for s in snaps:
-        rows.update((f.path, f) for f in s.files)
+        rows.update((f.path, f) for f in s.files if f.op == "open")
     for i in range(180):
         name = f"plain {i}" if i % 3 else f"[bold]{i}"
-        assert (rows[name].opens, rows[name].failures, rows[name].processes) == (3, 0, 3), name
+        assert (rows[name].calls, rows[name].failures, rows[name].processes) == (3, 0, 3), name
         assert rows[name].modes == "r" and rows[name].error is None
         if name.endswith("0"):
             absolute = rows[str(tmp_path / name)]
-            assert (absolute.opens, absolute.failures) == (3, 0)
+            assert (absolute.calls, absolute.failures) == (3, 0)
     for i in range(20):
         missing = rows[f"missing {i}"]
-        assert (missing.opens, missing.failures, missing.error) == (3, 3, "ENOENT")
+        assert (missing.calls, missing.failures, missing.error) == (3, 3, "ENOENT")
         if i % 10 == 0:
             assert rows[str(tmp_path / f"missing {i}")].failures == 3
-    assert rows["line\nbreak"].opens == 3
-    assert rows["bad \\xff\\xfe utf8"].opens == 3  # undecodable bytes escaped, not lost
+    assert rows["line\nbreak"].calls == 3
+    assert rows["bad \\xff\\xfe utf8"].calls == 3  # undecodable bytes escaped, not lost
     assert snaps[-1].diagnostics["files_full"] == 0
     assert snaps[-1].diagnostics["files_paths_left_out"] == 0
+
+
+# Every path-changing call, with the libc function that makes it (Python's os module): what the
+# kernel must count, per (path, kind), and the two that fail.
+CHANGER = r"""
+import os, sys
+os.chdir(sys.argv[1])
+os.mkdir("d")                                      # mkdirat
+try:
+    os.mkdir("d")                                  # mkdirat: EEXIST
+except FileExistsError:
+    pass
+open("d/f", "w").close()
+os.truncate("d/f", 10)                             # truncate
+os.rename("d/f", "d/[g] h")                        # renameat2 or rename
+os.unlink("d/[g] h")                               # unlinkat
+try:
+    os.unlink("d/nothing")                         # unlinkat: ENOENT
+except FileNotFoundError:
+    pass
+os.rmdir("d")                                      # rmdir (or unlinkat with AT_REMOVEDIR)
+"""
+
+
+def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
+    _, snaps = run_collected([sys.executable, "-c", CHANGER, str(tmp_path)])
+    rows = {}
+    for s in snaps:
+        rows.update(((f.path, f.op), f) for f in s.files)
+    got = {
+        key: (rows[key].calls, rows[key].failures, rows[key].error)
+        for key in rows
+        if key[1] != "open"
+    }
+    assert got == {
+        ("d", "mkdir"): (2, 1, "EEXIST"),
+        ("d/f", "truncate"): (1, 0, None),
+        ("d/f", "rename_from"): (1, 0, None),
+        ("d/[g] h", "rename_to"): (1, 0, None),
+        ("d/[g] h", "unlink"): (1, 0, None),
+        ("d/nothing", "unlink"): (1, 1, "ENOENT"),
+        ("d", "rmdir"): (1, 0, None),
+    }
+    assert rows["d/f", "truncate"].modes == "w"
+    assert rows["d/f", "open"].modes == "wc"

@@ -73,10 +73,17 @@ class RawExecEvent(ct.Structure):
 # files.bpf.h
 FILE_PATH = 256
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
+# FILE_OP_*, by value: the op's name in the model (FileStat.op)
+FILE_OPS = ("open", "unlink", "rmdir", "mkdir", "rename_from", "rename_to", "truncate")
 
 
 class FileArg(ct.Structure):
-    _fields_ = [("path", ct.c_uint64), ("flags", ct.c_uint32), ("op", ct.c_uint32)]
+    _fields_ = [
+        ("path", ct.c_uint64),
+        ("path2", ct.c_uint64),
+        ("flags", ct.c_uint32),
+        ("op", ct.c_uint32),
+    ]
 
 
 # signals.bpf.h

@@ -1,11 +1,13 @@
 /*
- * denet-tui, family "files": every open of the tree, per process and path (kernel-side counts).
+ * denet-tui, family "files": every open of the tree, and every unlink, rmdir, mkdir, rename and
+ * truncate by path, per process and path (kernel-side counts).
  *
- *   syscalls:sys_enter_open, openat, openat2, creat   a call of the tree: its arguments kept
- *                                                     in the thread's task storage
- *   syscalls:sys_exit_open, openat, openat2, creat    its result: the path read now (from the
- *                                                     caller's memory, faulted in by the call)
- *                                                     and counted under (process, path)
+ *   syscalls:sys_enter_<call>   a call of the tree: its arguments kept in the thread's task
+ *                               storage (open, openat, openat2, creat, unlink, unlinkat, rmdir,
+ *                               mkdir, mkdirat, rename, renameat, renameat2, truncate)
+ *   syscalls:sys_exit_<call>    its result: the path read now (from the caller's memory,
+ *                               faulted in by the call) and counted under (process, path, op);
+ *                               a rename under both of its names
  *
  * The path is the one passed (relative ones stay relative). A full table loses the call: the
  * program counts it (DIAG_FILES_FULL), never silent.
@@ -15,14 +17,15 @@ BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
             BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
 
-static __always_inline void file_entered(u64 path, u32 flags)
+static __always_inline void file_entered(u32 op, u64 path, u64 path2, u32 flags)
 {
     struct task_state *s = thread_state(bpf_get_current_task_btf());
     if (!s || (s->flags & TRK_WAIT_EXEC))
         return;                             /* not ours, or run mode's launcher */
     s->fa.path = path;
+    s->fa.path2 = path2;
     s->fa.flags = flags;
-    s->fa.op = FILE_OP_OPEN;
+    s->fa.op = op;
 }
 
 static __always_inline u32 file_modes(u32 flags)
@@ -38,24 +41,16 @@ static __always_inline u32 file_modes(u32 flags)
     return m;
 }
 
-static __always_inline void file_returned(long ret)
+static __always_inline void file_count(u32 serial, u32 op, u64 path, u32 modes, long ret)
 {
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
-    if (!s || !s->fa.path)
-        return;                             /* not ours, or no call of ours in progress */
-    u64 path = s->fa.path;
-    u32 flags = s->fa.flags;
-    u32 op = s->fa.op;
-    s->fa.path = 0;
     u32 zero = 0;
     struct file_key *k = file_scratch.lookup(&zero);
     if (!k)
         return;
     __builtin_memset(k, 0, sizeof(*k));     /* the key is compared whole: no stale bytes */
-    k->serial = s->serial;
+    k->serial = serial;
     k->op = op;
     long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
-    u32 modes = file_modes(flags);
     if (n == FILE_PATH)
         modes |= FILE_MODE_CUT;
     u64 now = bpf_ktime_get_ns();
@@ -78,15 +73,39 @@ static __always_inline void file_returned(long ret)
     v->modes |= modes;
 }
 
+static __always_inline void file_returned(long ret)
+{
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    if (!s || !s->fa.path)
+        return;                             /* not ours, or no call of ours in progress */
+    u64 path = s->fa.path, path2 = s->fa.path2;
+    u32 op = s->fa.op;
+    u32 modes = op == FILE_OP_OPEN ? file_modes(s->fa.flags)
+              : op == FILE_OP_TRUNCATE ? FILE_MODE_WRITE : 0;
+    s->fa.path = 0;
+    file_count(s->serial, op, path, modes, ret);
+    if (op == FILE_OP_RENAME_FROM)
+        file_count(s->serial, FILE_OP_RENAME_TO, path2, 0, ret);
+}
+
+/* Each call's entry (its arguments) and exit (its result). */
+#define FILE_EXIT(call)                                                     \
+    TRACEPOINT_PROBE(syscalls, sys_exit_##call)                             \
+    {                                                                       \
+        long ret = args->ret;                                               \
+        file_returned(ret);                                                 \
+        return 0;                                                           \
+    }
+
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
-    file_entered((u64)args->filename, (u32)args->flags);
+    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)args->flags);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 {
-    file_entered((u64)args->filename, (u32)args->flags);
+    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)args->flags);
     return 0;
 }
 
@@ -94,40 +113,82 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
     u64 how_flags = 0;                      /* struct open_how: flags is its first member */
     bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)args->how);
-    file_entered((u64)args->filename, (u32)how_flags);
+    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)how_flags);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_creat)
 {
-    file_entered((u64)args->pathname, 01 | 0100 | 01000);  /* O_WRONLY | O_CREAT | O_TRUNC */
+    /* O_WRONLY | O_CREAT | O_TRUNC */
+    file_entered(FILE_OP_OPEN, (u64)args->pathname, 0, 01 | 0100 | 01000);
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_open)
+TRACEPOINT_PROBE(syscalls, sys_enter_unlink)
 {
-    long ret = args->ret;
-    file_returned(ret);
+    file_entered(FILE_OP_UNLINK, (u64)args->pathname, 0, 0);
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_openat)
+TRACEPOINT_PROBE(syscalls, sys_enter_unlinkat)
 {
-    long ret = args->ret;
-    file_returned(ret);
+    u32 op = args->flag & 0x200 ? FILE_OP_RMDIR : FILE_OP_UNLINK;  /* AT_REMOVEDIR */
+    file_entered(op, (u64)args->pathname, 0, 0);
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_openat2)
+TRACEPOINT_PROBE(syscalls, sys_enter_rmdir)
 {
-    long ret = args->ret;
-    file_returned(ret);
+    file_entered(FILE_OP_RMDIR, (u64)args->pathname, 0, 0);
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_creat)
+TRACEPOINT_PROBE(syscalls, sys_enter_mkdir)
 {
-    long ret = args->ret;
-    file_returned(ret);
+    file_entered(FILE_OP_MKDIR, (u64)args->pathname, 0, 0);
     return 0;
 }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_mkdirat)
+{
+    file_entered(FILE_OP_MKDIR, (u64)args->pathname, 0, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_rename)
+{
+    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_renameat)
+{
+    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_renameat2)
+{
+    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_truncate)
+{
+    file_entered(FILE_OP_TRUNCATE, (u64)args->path, 0, 0);
+    return 0;
+}
+
+FILE_EXIT(open)
+FILE_EXIT(openat)
+FILE_EXIT(openat2)
+FILE_EXIT(creat)
+FILE_EXIT(unlink)
+FILE_EXIT(unlinkat)
+FILE_EXIT(rmdir)
+FILE_EXIT(mkdir)
+FILE_EXIT(mkdirat)
+FILE_EXIT(rename)
+FILE_EXIT(renameat)
+FILE_EXIT(renameat2)
+FILE_EXIT(truncate)

@@ -1,6 +1,7 @@
 /*
- * denet-tui, family "files": types. The files the tree opened, per process and path, counted
- * in the kernel (one entry per process, path and kind of call, however many calls).
+ * denet-tui, family "files": types. The files the tree opened, removed, created, renamed or
+ * truncated, per process and path, counted in the kernel (one entry per process, path and kind
+ * of call, however many calls).
  *
  *   FILE_PATH        bytes kept of a path (a longer one is cut, and its entry says so)
  *   MAX_FILE_KEYS    (process, path) entries kept at once
@@ -12,6 +13,12 @@ struct file_key {
     char path[FILE_PATH];           /* as passed, NUL-padded */
 };
 #define FILE_OP_OPEN 0              /* open, openat, openat2, creat */
+#define FILE_OP_UNLINK 1            /* unlink, unlinkat */
+#define FILE_OP_RMDIR 2             /* rmdir, unlinkat(AT_REMOVEDIR) */
+#define FILE_OP_MKDIR 3             /* mkdir, mkdirat */
+#define FILE_OP_RENAME_FROM 4       /* rename, renameat, renameat2: the old name */
+#define FILE_OP_RENAME_TO 5         /* ... and the new one (counted under both) */
+#define FILE_OP_TRUNCATE 6          /* truncate (by path; ftruncate has none) */
 
 struct file_val {
     u64 calls;
@@ -30,6 +37,7 @@ struct file_val {
  * be in memory yet at entry), in the thread's own task storage (tree.bpf.h's task_state). */
 struct file_arg {
     u64 path;                       /* user address; 0: no call in progress */
+    u64 path2;                      /* a rename's new name */
     u32 flags;                      /* open flags */
     u32 op;
 };

@@ -1,9 +1,10 @@
-"""Family "files": every open of the tree, per path (``bpf/files``).
+"""Family "files": every open of the tree, and every unlink, rmdir, mkdir, rename and truncate
+by path, per path and kind of call (``bpf/files``).
 
 The kernel counts each call under (process, path, kind of call): calls, failures, the last
 errno, first and last time, and what the calls asked for (read, write, create). Each sample
-drains the table into the per-path figures kept here (summed over processes, kept after the
-processes are forgotten), and hands the snapshot the paths that changed.
+drains the table into the per-(path, kind) figures kept here (summed over processes, kept after
+the processes are forgotten), and hands the snapshot the rows that changed.
 """
 
 from __future__ import annotations
@@ -20,19 +21,20 @@ from denet_tui.collectors.ebpf.layout import (
     FILE_MODE_CUT,
     FILE_MODE_READ,
     FILE_MODE_WRITE,
+    FILE_OPS,
     FILE_PATH,
 )
 from denet_tui.model import FileStat, SyscallSummary
 
 MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two samples
-MAX_PATHS = 10_000  # paths followed here; calls on others are counted as left out
+MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
 KEY_FMT = f"II{FILE_PATH}s"  # struct file_key: serial, op, path
 VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
 
 
 @dataclass(slots=True)
 class _Path:
-    opens: int = 0
+    calls: int = 0
     failures: int = 0
     last_errno: int = 0
     modes: int = 0
@@ -56,8 +58,8 @@ class FilesFamily:
 
     def __init__(self) -> None:
         self._entries = 0  # entries drained at the last sample
-        self._paths: dict[str, _Path] = {}
-        self._changed: set[str] = set()
+        self._paths: dict[tuple[str, int], _Path] = {}  # by (path, FILE_OP_*)
+        self._changed: set[tuple[str, int]] = set()
         self.left_out = 0  # calls on paths beyond MAX_PATHS
         self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
@@ -83,13 +85,14 @@ class FilesFamily:
             path = key[2].split(b"\0", 1)[0].decode(errors="backslashreplace")
             if modes & FILE_MODE_CUT:
                 path += "…"
-            acc = paths.get(path)
+            row = (path, key[1])
+            acc = paths.get(row)
             if acc is None:
                 if len(paths) >= MAX_PATHS:
                     self.left_out += calls
                     continue
-                acc = paths[path] = _Path(first_ns=first_ns)
-            acc.opens += calls
+                acc = paths[row] = _Path(first_ns=first_ns)
+            acc.calls += calls
             acc.failures += failures
             if failures:
                 acc.last_errno = last_errno
@@ -97,7 +100,7 @@ class FilesFamily:
             acc.first_ns = min(acc.first_ns, first_ns)
             acc.last_ns = max(acc.last_ns, last_ns)
             acc.serials.add(key[0])
-            self._changed.add(path)
+            self._changed.add(row)
 
     def begin_live(self, active: set[int]) -> None:
         pass
@@ -131,12 +134,13 @@ class FilesFamily:
     def snapshot_fields(self) -> dict[str, Any]:
         changed, self._changed = self._changed, set()
         rows = []
-        for path in sorted(changed):
-            acc = self._paths[path]
+        for path, op in sorted(changed):
+            acc = self._paths[path, op]
             rows.append(
                 FileStat(
                     path=path,
-                    opens=acc.opens,
+                    op=FILE_OPS[op] if op < len(FILE_OPS) else str(op),
+                    calls=acc.calls,
                     failures=acc.failures,
                     error=errno.errorcode.get(acc.last_errno) if acc.failures else None,
                     processes=len(acc.serials),
