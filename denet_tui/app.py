@@ -22,7 +22,7 @@ from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
-from denet_tui.files_log import FilesLog
+from denet_tui.event_logs import EventLog, LatestRows
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
@@ -42,7 +42,6 @@ from denet_tui.rates import Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
 from denet_tui.screen_tabs import TabsMixin
 from denet_tui.session import ArmingCancelled
-from denet_tui.signals_log import SignalsLog
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import write_export
 from denet_tui.target import TargetError
@@ -54,6 +53,7 @@ from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.format import fmt_status
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
+from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.programs_table import ProgramsTable
@@ -97,6 +97,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("6", "show_tab('programs')", "Programs", show=False),
         Binding("7", "show_tab('files')", "Files", show=False),
         Binding("8", "show_tab('signals')", "Signals", show=False),
+        Binding("9", "show_tab('privileges')", "Privileges", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -118,8 +119,10 @@ class DenetApp(TabsMixin, App[None]):
         )
         self.finished = FinishedLedger()  # ended processes by command
         self.programs = ProgramsLog()  # every exec, in order (the exec family)
-        self.files = FilesLog()  # every path opened (the files family)
-        self.signals = SignalsLog()  # every signal, in order (the signals family)
+        self.files = LatestRows("files", lambda r: (r.path, r.op))  # the files family's paths
+        self.signals = EventLog("signals")  # every signal, in order (the signals family)
+        self.privileges = EventLog("privileges")  # the privileges family: calls, in order
+        self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.capability))
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -177,6 +180,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield FilesTable(id="files-table")
             with TabPane("8 Signals", id="signals"):
                 yield SignalsTable(id="signals-table")
+            with TabPane("9 Privileges", id="privileges"):
+                yield PrivilegesView(id="privileges-view")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -308,8 +313,8 @@ class DenetApp(TabsMixin, App[None]):
         self.timeline.add(snap)
         self.finished.add(snap)
         self.programs.add(snap)
-        self.files.add(snap)
-        self.signals.add(snap)
+        for log in (self.files, self.signals, self.privileges, self.capabilities):
+            log.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
         if self.paused and not self.replay:
@@ -366,6 +371,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(FilesTable).show(self.files)
             elif active == "signals":
                 self.query_one(SignalsTable).show(self.signals)
+            elif active == "privileges":
+                self.query_one(PrivilegesView).show(self.privileges, self.capabilities)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

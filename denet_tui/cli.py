@@ -60,7 +60,8 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         type=_probes,
         default=None,
         metavar="LIST",
-        help="eBPF probe families, comma-separated (syscalls), or all (default), or none",
+        help="eBPF probe families, comma-separated (syscalls, sched, memory, exec, files, "
+        "signals, privileges), or all (default), or none",
     )
     p.add_argument(
         "--sample-hz",
@@ -209,6 +210,7 @@ def _monitor(args: argparse.Namespace) -> int:
             latency=not args.no_latency,
             probes=args.probes,
             sample_hz=args.sample_hz,
+            detach_later=True,  # quitting does not wait for the kernel to detach
         ),
         record_path=args.record,
         export_path=args.export,

@@ -90,6 +90,17 @@ DOC_SIGNALS = (
     "the signals family: signals sent to or from the tree since the previous snapshot, and "
     "those its processes took delivery of, in order, each once"
 )
+DOC_PRIVILEGES = (
+    "the privileges family: the tree's privileged calls since the previous snapshot (uid/gid "
+    "changes, capset, ptrace, mount, umount2, unshare, setns, chroot, pivot_root, bpf, "
+    "memfd_create, seccomp, prctl), in order, each once"
+)
+DOC_CAPABILITIES = (
+    "the privileges family: each (process, capability) whose checks changed since the previous "
+    "snapshot, with its counts since the process began (a reader keeps the last row of each "
+    "pid and capability); at most 10,000 rows are followed, diagnostics.caps_left_out counts "
+    "the checks of others"
+)
 DOC_SIGNAL_OUTCOME = (
     "sent: delivered, ignored, already pending, overflow or info lost (the kernel's result); "
     "delivered: the action the process had for it (default, ignored, handler)"
@@ -346,6 +357,38 @@ class SignalEvent(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class PrivilegeEvent(Codable):
+    """One privileged call of the tree (the privileges family), as the kernel saw it return."""
+
+    ts: float
+    pid: int
+    name: str
+    call: str = field(metadata={"doc": "the system call: setresuid, mount, unshare, prctl, …"})
+    detail: str = field(metadata={"doc": "its arguments, decoded (flag and request names)"})
+    path: str | None = field(
+        metadata={"doc": "its path or name argument (mount's target, chroot's, memfd's name)"}
+    )
+    result: int = field(metadata={"doc": "what the call returned (a negative errno on failure)"})
+    error: str | None = field(metadata={"doc": "null: it succeeded; else the errno's name"})
+    uid: int = field(metadata={"doc": "the thread's real uid after the call"})
+    gid: int = field(metadata={"doc": "the thread's real gid after the call"})
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityStat(Codable):
+    """One capability a process of the tree was checked for (the privileges family), counted
+    in the kernel."""
+
+    pid: int
+    name: str = field(metadata={"doc": "the process's name at its first check"})
+    capability: str = field(metadata={"doc": "CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, …"})
+    granted: int
+    denied: int
+    first_ts: float
+    last_ts: float
+
+
+@dataclass(frozen=True, slots=True)
 class FileStat(Codable):
     """One path the tree opened, removed, created, renamed or truncated (the files family), for
     one kind of call, summed over its processes: every call counted in the kernel."""
@@ -481,12 +524,16 @@ class Snapshot(Codable):
     execs: tuple[ExecEvent, ...] = field(default=(), metadata={"doc": DOC_EXECS})
     files: tuple[FileStat, ...] = field(default=(), metadata={"doc": DOC_FILES})
     signals: tuple[SignalEvent, ...] = field(default=(), metadata={"doc": DOC_SIGNALS})
+    privileges: tuple[PrivilegeEvent, ...] = field(default=(), metadata={"doc": DOC_PRIVILEGES})
+    capabilities: tuple[CapabilityStat, ...] = field(default=(), metadata={"doc": DOC_CAPABILITIES})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
         object.__setattr__(self, "execs", tuple(self.execs))
         object.__setattr__(self, "files", tuple(self.files))
         object.__setattr__(self, "signals", tuple(self.signals))
+        object.__setattr__(self, "privileges", tuple(self.privileges))
+        object.__setattr__(self, "capabilities", tuple(self.capabilities))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

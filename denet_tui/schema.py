@@ -19,6 +19,7 @@ from denet_tui.codec import hints
 from denet_tui.figures import BY_KEY
 from denet_tui.model import (
     SCHEMA_VERSION,
+    CapabilityStat,
     CategoryStat,
     CollectorInfo,
     CommandStats,
@@ -27,6 +28,7 @@ from denet_tui.model import (
     FileStat,
     FinishedSummary,
     Meta,
+    PrivilegeEvent,
     ProcessSample,
     ProcessSched,
     ProcessSyscalls,
@@ -55,6 +57,8 @@ NAMES: dict[type, str] = {
     ExecEvent: "exec_event",
     FileStat: "file_stat",
     SignalEvent: "signal_event",
+    PrivilegeEvent: "privilege_event",
+    CapabilityStat: "capability_stat",
     TreeTotals: "totals",
     FinishedSummary: "finished",
     CommandStats: "command_stats",

@@ -36,6 +36,7 @@ TABS: dict[str, str | None] = {
     "programs": "exec",
     "files": "files",
     "signals": "signals",
+    "privileges": "privileges",
 }
 
 
@@ -84,6 +85,8 @@ class TabsMixin(_Base):
             self.query_one(FilesTable).focus()
         elif event.pane.id == "signals":
             self.query_one(SignalsTable).focus()
+        elif event.pane.id == "privileges":
+            self.query_one("#privileged-calls-table").focus()
         elif event.pane.id == "summary":
             # Focus stays in the tab shown: focusing the tree would switch back to its tab.
             self.query_one(RunSummaryView).focus()

@@ -39,6 +39,7 @@ class CollectorPlan:
     latency: bool = True
     sample_hz: float = 100.0
     probes: frozenset[str] | None = None  # eBPF families (None: all this machine supports)
+    detach_later: bool = False  # eBPF: detached by a child process at the end (EbpfCollector)
 
     @property
     def description(self) -> str:
@@ -50,7 +51,11 @@ class CollectorPlan:
         from denet_tui.collectors.select import select_collector
 
         collector, _reason = select_collector(
-            self.choice, latency=self.latency, sample_hz=self.sample_hz, probes=self.probes
+            self.choice,
+            latency=self.latency,
+            sample_hz=self.sample_hz,
+            probes=self.probes,
+            detach_later=self.detach_later,
         )
         try:
             collector.start(target)

@@ -13,6 +13,7 @@ def select_collector(
     latency: bool = True,
     sample_hz: float = 100.0,
     probes: frozenset[str] | None = None,
+    detach_later: bool = False,
 ) -> tuple[Collector, str]:
     """Return a ready (compiled, not yet started) collector and why it was chosen.
 
@@ -36,7 +37,7 @@ def select_collector(
         except ImportError as e:
             raise CollectorError(f"ebpf unavailable: cannot load the eBPF collector ({e})") from e
         return _with_reason(
-            EbpfCollector(latency=latency, probes=probes),
+            EbpfCollector(latency=latency, probes=probes, detach_later=detach_later),
             "ebpf requested" if choice == "ebpf" else "ebpf available",
         )
     except CollectorError as e:

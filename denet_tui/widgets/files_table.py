@@ -6,7 +6,6 @@ programs' own text: shown as harmless text."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -14,10 +13,10 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from denet_tui.files_log import FilesLog
+from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
-from denet_tui.widgets.format import fmt_int
+from denet_tui.widgets.format import clock_ms, fmt_int
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -41,10 +40,6 @@ OP_LABELS = {"rename_from": "rename ⇢", "rename_to": "⇢ rename"}  # from thi
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-def _clock(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]
-
-
 def file_cells(r: FileStat) -> list[Text]:
     failed = "red" if r.failures else ""
     path = visible(r.path) + (" (cut)" if r.path_cut else "")
@@ -55,13 +50,13 @@ def file_cells(r: FileStat) -> list[Text]:
         Text(r.error or "", style=failed),
         Text(fmt_int(r.processes), justify="right"),
         Text(r.modes),
-        Text(_clock(r.first_ts), style="dim"),
-        Text(_clock(r.last_ts), style="dim"),
+        Text(clock_ms(r.first_ts), style="dim"),
+        Text(clock_ms(r.last_ts), style="dim"),
         Text(path, style="red" if r.failures == r.calls else "", no_wrap=True),
     ]
 
 
-def shown_rows(log: FilesLog, sort_key: str, failures_only: bool) -> list[FileStat]:
+def shown_rows(log: LatestRows, sort_key: str, failures_only: bool) -> list[FileStat]:
     rows = [r for r in log.rows.values() if r.failures or not failures_only]
     return sorted(rows, key=SORTS[sort_key][1])[:MAX_SHOWN]
 
@@ -76,12 +71,12 @@ class FilesTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.sort_key = "calls"
         self.failures_only = False
-        self._log: FilesLog | None = None
+        self._log: LatestRows | None = None
         self._version = -1
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: FilesLog) -> None:
+    def show(self, log: LatestRows) -> None:
         self._log = log
         if log.version != self._version:
             self._version = log.version

@@ -5,6 +5,7 @@ A figure that is unknown is written :data:`NA` ("—"), never 0.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,3 +144,8 @@ def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
     if lost := diagnostics.get("exit_records_lost"):
         out.append(f"exit records lost {lost:,} times (socket buffer full)")
     return out
+
+
+def clock_ms(ts: float) -> str:
+    """A unix time as the local time of day, to the millisecond: ``14:03:07.215``."""
+    return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]

@@ -4,14 +4,12 @@ with the error; a program's exit status and duration appear once its process has
 
 from __future__ import annotations
 
-import datetime
-
 from rich.text import Text
 from textual.widgets import DataTable
 
 from denet_tui.programs import ProgramRow, ProgramsLog
 from denet_tui.visible import visible
-from denet_tui.widgets.format import NA, fmt_seconds
+from denet_tui.widgets.format import NA, clock_ms, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -29,7 +27,7 @@ def row_cells(row: ProgramRow) -> list[Text]:
     """One exec as cells; kernel strings shown as harmless text (control characters made
     visible, markup not interpreted)."""
     e = row.event
-    when = datetime.datetime.fromtimestamp(e.ts).strftime("%H:%M:%S.%f")[:12]
+    when = clock_ms(e.ts)
     failed = e.error is not None
     args = " ".join(visible(a) for a in e.argv) or visible(e.path)
     if e.argv_cut:

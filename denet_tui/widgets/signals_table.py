@@ -4,14 +4,13 @@ outside the watched tree is marked "outside"; names are shown as harmless text."
 
 from __future__ import annotations
 
-import datetime
-
 from rich.text import Text
 from textual.widgets import DataTable
 
+from denet_tui.event_logs import EventLog
 from denet_tui.model import SignalEvent
-from denet_tui.signals_log import SignalsLog
 from denet_tui.visible import visible
+from denet_tui.widgets.format import clock_ms
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -34,7 +33,7 @@ def side(pid: int | None, name: str | None, in_tree: bool) -> Text:
 
 
 def signal_cells(e: SignalEvent) -> list[Text]:
-    when = datetime.datetime.fromtimestamp(e.ts).strftime("%H:%M:%S.%f")[:12]
+    when = clock_ms(e.ts)
     bad = e.outcome not in ("delivered", "handler")
     return [
         Text(when, style="dim"),
@@ -53,7 +52,7 @@ class SignalsTable(DataTable[Text]):
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: SignalsLog) -> None:
+    def show(self, log: EventLog) -> None:
         if log.version == self._version:
             return
         self._version = log.version

@@ -78,8 +78,16 @@ class EbpfCollector:
     everything and is safe to call more than once, from any exit path.
     """
 
-    def __init__(self, latency: bool = True, probes: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        latency: bool = True,
+        probes: frozenset[str] | None = None,
+        detach_later: bool = False,
+    ) -> None:
         self.latency = latency
+        # At close, the programs are detached by a child process (bpf_maps.cleanup): for the
+        # end of a run, not for a collector closed and checked in the same process.
+        self.detach_later = detach_later
         chosen = set(FAMILIES) if probes is None else set(probes)
         self.families: list[Family] = [
             SyscallsFamily(latency) if name == "syscalls" else FAMILIES[name]()
@@ -195,7 +203,7 @@ class EbpfCollector:
     def close(self) -> None:
         with self._lock:
             b, self._bpf = self._bpf, None
-            loader.free(b)
+            loader.free(b, self.detach_later)
             if self._exits is not None:
                 self._exits.close()
             self._finalizer.detach()

@@ -30,6 +30,8 @@ DIAG_NAMES = (
     "exec_lost",
     "files_full",
     "signals_lost",
+    "privileges_lost",
+    "caps_full",
 )
 
 
@@ -83,6 +85,58 @@ class FileArg(ct.Structure):
         ("path2", ct.c_uint64),
         ("flags", ct.c_uint32),
         ("op", ct.c_uint32),
+    ]
+
+
+# privileges.bpf.h
+PRIV_STR = 128
+# PRIV_* by value (privileges.bpf.c's PRIV_ENTER lines): the call's name
+PRIV_CALLS = (
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "capset",
+    "ptrace",
+    "mount",
+    "umount2",
+    "unshare",
+    "setns",
+    "chroot",
+    "pivot_root",
+    "bpf",
+    "memfd_create",
+    "seccomp",
+    "prctl",
+)
+
+
+class PrivArg(ct.Structure):
+    _fields_ = [
+        ("args", ct.c_uint64 * 4),
+        ("str", ct.c_uint64),
+        ("call", ct.c_uint32),
+        ("pad", ct.c_uint32),
+    ]
+
+
+class RawPrivEvent(ct.Structure):
+    _fields_ = [
+        ("ns", ct.c_uint64),
+        ("args", ct.c_uint64 * 4),
+        ("ret", ct.c_int64),
+        ("pid", ct.c_uint32),
+        ("tid", ct.c_uint32),
+        ("call", ct.c_uint32),
+        ("uid", ct.c_uint32),
+        ("gid", ct.c_uint32),
+        ("str_cut", ct.c_uint32),
+        ("comm", ct.c_char * TASK_COMM_LEN),
+        ("str", ct.c_char * PRIV_STR),
     ]
 
 
@@ -167,4 +221,6 @@ def task_state_type(families: frozenset[str], latency: bool, nr_slots: int) -> t
         fields.append(("sc", syscalls_thread_type(latency, nr_slots)))
     if "files" in families:
         fields.append(("fa", FileArg))
+    if "privileges" in families:
+        fields.append(("pa", PrivArg))
     return type("TaskState", (ct.Structure,), {"_fields_": fields})

@@ -117,6 +117,6 @@ def load(families: Iterable[Family], cpu_bits: int) -> Any:
         raise CollectorError(f"cannot load the BPF program: {reason}") from None
 
 
-def free(bpf: Any) -> None:
+def free(bpf: Any, later: bool = False) -> None:
     if bpf is not None:
-        bpf_maps.cleanup(bpf)
+        bpf_maps.cleanup(bpf, later)

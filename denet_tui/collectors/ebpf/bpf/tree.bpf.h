@@ -63,6 +63,9 @@ struct proc_info {
 #ifndef FILES_THREAD_STATE
 #define FILES_THREAD_STATE
 #endif
+#ifndef PRIVILEGES_THREAD_STATE
+#define PRIVILEGES_THREAD_STATE
+#endif
 
 /* Per thread: which process it counts for, then each enabled family's own fields. Only the
  * thread itself writes here (its own events, then its exit), so plain increments are exact. */
@@ -73,6 +76,7 @@ struct task_state {
     u32 pad;
     SYSCALLS_THREAD_STATE
     FILES_THREAD_STATE
+    PRIVILEGES_THREAD_STATE
 };
 
 /* Nothing is dropped silently: each way of losing a figure has a counter. */
@@ -91,6 +95,8 @@ enum {
     DIAG_EXEC_LOST,                 /* exec: an event lost, its ring buffer full */
     DIAG_FILES_FULL,                /* files: a call not counted: `file_stats` full */
     DIAG_SIGNALS_LOST,              /* signals: an event lost, its ring buffer full */
+    DIAG_PRIVILEGES_LOST,           /* privileges: an event lost, its ring buffer full */
+    DIAG_CAPS_FULL,                 /* privileges: a capability check not counted: map full */
     DIAG_N,
 };
 

@@ -1,0 +1,138 @@
+/*
+ * denet-tui, family "privileges": what the tree did that needs or changes privilege.
+ *
+ *   capability:cap_capable      a capability check of a thread of the tree: counted per
+ *                               (process, capability, granted or denied); it fires thousands
+ *                               of times a second, so it is never streamed
+ *   syscalls:sys_enter_<call>   a privileged call of the tree: its arguments kept in the
+ *                               thread's task storage
+ *   syscalls:sys_exit_<call>    its result, the string argument read now (faulted in by the
+ *                               call), and the uid/gid after it: one ring-buffer event
+ *
+ * A full table or ring buffer loses a count or an event and the program counts it
+ * (DIAG_CAPS_FULL, DIAG_PRIVILEGES_LOST): never silent.
+ */
+
+BPF_F_TABLE("hash", struct cap_key, struct cap_val, cap_stats, MAX_CAP_KEYS, BPF_F_NO_PREALLOC);
+BPF_RINGBUF_OUTPUT(priv_events, 64);       /* 256 KiB: ~1,100 calls between two samples */
+
+TRACEPOINT_PROBE(capability, cap_capable)
+{
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    u32 tgid = current_tgid();
+    u32 serial;
+    if (s) {
+        if (s->flags & TRK_WAIT_EXEC)
+            return 0;                       /* run mode's launcher */
+        serial = s->serial;
+    } else {
+        struct track_val *t = tracked.lookup(&tgid);
+        if (!t || (t->flags & TRK_WAIT_EXEC))
+            return 0;                       /* none of ours */
+        serial = t->serial;
+    }
+    struct cap_key k = {.tgid = tgid, .serial = serial, .cap = args->cap,
+                        .denied = args->ret != 0};
+    u64 now = bpf_ktime_get_ns();
+    struct cap_val *v = cap_stats.lookup(&k);
+    if (!v) {
+        struct cap_val none = {.first_ns = now};
+        bpf_get_current_comm(none.comm, sizeof(none.comm));
+        cap_stats.insert(&k, &none);        /* another thread may have been first: fine */
+        v = cap_stats.lookup(&k);
+        if (!v) {
+            diag_inc(DIAG_CAPS_FULL);
+            return 0;
+        }
+    }
+    __sync_fetch_and_add(&v->count, 1);
+    v->last_ns = now;
+    return 0;
+}
+
+static __always_inline void priv_entered(u32 call, u64 a0, u64 a1, u64 a2, u64 a3, u64 str)
+{
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s || (s->flags & TRK_WAIT_EXEC))
+        return;                             /* not ours, or run mode's launcher */
+    s->pa.args[0] = a0;
+    s->pa.args[1] = a1;
+    s->pa.args[2] = a2;
+    s->pa.args[3] = a3;
+    s->pa.str = str;
+    s->pa.call = call + 1;
+}
+
+static __always_inline void priv_returned(long ret)
+{
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    if (!s || !s->pa.call)
+        return;                             /* not ours, or no call of ours in progress */
+    struct priv_event *e = priv_events.ringbuf_reserve(sizeof(struct priv_event));
+    if (!e) {
+        s->pa.call = 0;
+        diag_inc(DIAG_PRIVILEGES_LOST);
+        return;
+    }
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u64 uid_gid = bpf_get_current_uid_gid();
+    e->ns = bpf_ktime_get_ns();
+    e->args[0] = s->pa.args[0];
+    e->args[1] = s->pa.args[1];
+    e->args[2] = s->pa.args[2];
+    e->args[3] = s->pa.args[3];
+    e->ret = ret;
+    e->pid = pid_tgid >> 32;
+    e->tid = (u32)pid_tgid;
+    e->call = s->pa.call - 1;
+    e->uid = (u32)uid_gid;
+    e->gid = uid_gid >> 32;
+    e->str_cut = 0;
+    e->str[0] = 0;
+    if (s->pa.str) {
+        long n = bpf_probe_read_user_str(e->str, sizeof(e->str), (void *)s->pa.str);
+        if (n < 0)
+            e->str[0] = 0;
+        e->str_cut = n == PRIV_STR;
+    }
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    s->pa.call = 0;
+    priv_events.ringbuf_submit(e, 0);
+}
+
+/* Each call's entry: which of its arguments are kept (PRIV_* order: layout.PRIV_CALLS). */
+#define PRIV_ENTER(name, call, a0, a1, a2, a3, str)                         \
+    TRACEPOINT_PROBE(syscalls, sys_enter_##name)                            \
+    {                                                                       \
+        priv_entered(call, (u64)(a0), (u64)(a1), (u64)(a2), (u64)(a3),     \
+                     (u64)(str));                                           \
+        return 0;                                                           \
+    }                                                                       \
+    TRACEPOINT_PROBE(syscalls, sys_exit_##name)                             \
+    {                                                                       \
+        long ret = args->ret;                                               \
+        priv_returned(ret);                                                 \
+        return 0;                                                           \
+    }
+
+PRIV_ENTER(setuid, 0, args->uid, 0, 0, 0, 0)
+PRIV_ENTER(setgid, 1, args->gid, 0, 0, 0, 0)
+PRIV_ENTER(setreuid, 2, args->ruid, args->euid, 0, 0, 0)
+PRIV_ENTER(setregid, 3, args->rgid, args->egid, 0, 0, 0)
+PRIV_ENTER(setresuid, 4, args->ruid, args->euid, args->suid, 0, 0)
+PRIV_ENTER(setresgid, 5, args->rgid, args->egid, args->sgid, 0, 0)
+PRIV_ENTER(setfsuid, 6, args->uid, 0, 0, 0, 0)
+PRIV_ENTER(setfsgid, 7, args->gid, 0, 0, 0, 0)
+PRIV_ENTER(capset, 8, 0, 0, 0, 0, 0)
+PRIV_ENTER(ptrace, 9, args->request, args->pid, 0, 0, 0)
+PRIV_ENTER(mount, 10, args->flags, 0, 0, 0, args->dir_name)
+PRIV_ENTER(umount, 11, args->flags, 0, 0, 0, args->name)
+PRIV_ENTER(unshare, 12, args->unshare_flags, 0, 0, 0, 0)
+PRIV_ENTER(setns, 13, args->fd, args->flags, 0, 0, 0)
+PRIV_ENTER(chroot, 14, 0, 0, 0, 0, args->filename)
+PRIV_ENTER(pivot_root, 15, 0, 0, 0, 0, args->new_root)
+PRIV_ENTER(bpf, 16, args->cmd, 0, 0, 0, 0)
+PRIV_ENTER(memfd_create, 17, args->flags, 0, 0, 0, args->uname)
+PRIV_ENTER(seccomp, 18, args->op, args->flags, 0, 0, 0)
+PRIV_ENTER(prctl, 19, args->option, args->arg2, 0, 0, args->option == 15 ? args->arg2 : 0)
+                                                                    /* PR_SET_NAME: the name */

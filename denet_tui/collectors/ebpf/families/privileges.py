@@ -1,0 +1,126 @@
+"""Family "privileges": what the tree did that needs or changes privilege (``bpf/privileges``).
+
+Capability checks are counted in the kernel per (process, capability, granted or denied); each
+sample drains that table into per-(process, capability) figures kept here, and hands the
+snapshot the rows that changed. Each privileged call (uid/gid changes, capset, ptrace, mount
+and namespace operations, chroot, bpf, memfd_create, seccomp, prctl) is an event through a ring
+buffer (see ``events``), with its arguments decoded, its result and the uid/gid after it.
+"""
+
+from __future__ import annotations
+
+import ctypes as ct
+import errno
+from dataclasses import dataclass
+from typing import Any
+
+from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.families.events import EventFamily, c_string
+from denet_tui.collectors.ebpf.layout import PRIV_CALLS, PRIV_STR, TASK_COMM_LEN, RawPrivEvent
+from denet_tui.model import CapabilityStat, PrivilegeEvent
+from denet_tui.privileges import capability_name, describe
+
+MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel between two samples
+MAX_CAP_ROWS = 10_000  # (process, capability) rows followed here; the rest counted as left out
+KEY_FMT = "IIII"  # struct cap_key: tgid, serial, cap, denied
+VAL_FMT = f"QQQ{TASK_COMM_LEN}s"  # struct cap_val: count, first_ns, last_ns, comm
+
+
+@dataclass(slots=True)
+class _Checks:
+    pid: int
+    name: str
+    granted: int = 0
+    denied: int = 0
+    first_ns: int = 0
+    last_ns: int = 0
+
+
+class PrivilegesFamily(EventFamily):
+    name = "privileges"
+    source = "privileges"
+    ring = b"priv_events"
+    field = "privileges"
+    lost = "privileges_lost"
+    raw = RawPrivEvent
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checks: dict[tuple[int, int], _Checks] = {}  # by (serial, cap)
+        self._changed: set[tuple[int, int]] = set()
+        self.left_out = 0  # checks of rows beyond MAX_CAP_ROWS
+
+    def defines(self) -> dict[str, int | str]:
+        return {"PRIV_STR": PRIV_STR, "MAX_CAP_KEYS": MAX_CAP_KEYS}
+
+    def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
+        super().bind(bpf, state)
+        self._caps = bpf[b"cap_stats"]
+
+    def decode(self, raw: RawPrivEvent) -> PrivilegeEvent:
+        call = PRIV_CALLS[raw.call] if raw.call < len(PRIV_CALLS) else f"call {raw.call}"
+        path = c_string(bytes(raw.str)) + ("…" if raw.str_cut else "")
+        failed = raw.ret < 0 and call not in ("setfsuid", "setfsgid")  # they return the old id
+        return PrivilegeEvent(
+            ts=self.ts(raw.ns),
+            pid=raw.pid,
+            name=c_string(bytes(raw.comm)),
+            call=call,
+            detail=describe(call, tuple(raw.args)),
+            path=path or None,
+            result=raw.ret,
+            error=errno.errorcode.get(-raw.ret, f"errno {-raw.ret}") if failed else None,
+            uid=raw.uid,
+            gid=raw.gid,
+        )
+
+    def read_ended(self, known: set[int]) -> None:
+        """The new events (``EventFamily``), and the capability checks since the last sample:
+        the table is drained (each entry taken out as it is read), so it holds only what came
+        since, however long the run."""
+        super().read_ended(known)
+        checks = self._checks
+        for (tgid, serial, cap, denied), (count, first_ns, last_ns, comm) in bpf_maps.dump_raw(
+            self._caps, KEY_FMT, VAL_FMT, delete=True
+        ):
+            row = (serial, cap)
+            acc = checks.get(row)
+            if acc is None:
+                if len(checks) >= MAX_CAP_ROWS:
+                    self.left_out += count
+                    continue
+                name = c_string(comm)
+                acc = checks[row] = _Checks(pid=tgid, name=name, first_ns=first_ns)
+            if denied:
+                acc.denied += count
+            else:
+                acc.granted += count
+            acc.first_ns = min(acc.first_ns, first_ns)
+            acc.last_ns = max(acc.last_ns, last_ns)
+            self._changed.add(row)
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        changed, self._changed = self._changed, set()
+        rows = []
+        for row in sorted(changed):
+            acc = self._checks[row]
+            rows.append(
+                CapabilityStat(
+                    pid=acc.pid,
+                    name=acc.name,
+                    capability=capability_name(row[1]),
+                    granted=acc.granted,
+                    denied=acc.denied,
+                    first_ts=self.ts(acc.first_ns),
+                    last_ts=self.ts(acc.last_ns),
+                )
+            )
+        return {**super().snapshot_fields(), "capabilities": tuple(rows)}
+
+    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
+        return {
+            **super().diagnostics(kernel),
+            "caps_full": kernel["caps_full"],
+            "caps_rows": len(self._checks),
+            "caps_left_out": self.left_out,
+        }

@@ -1,0 +1,125 @@
+"""The Privileges tab: what the tree did that needs or changes privilege (the privileges
+family). Above, each capability each process was checked for, granted and denied, counted in
+the kernel (a denial is what "it needs root" looks like); below, each privileged call in order
+with its arguments, result and the uid/gid after it. Names and paths are shown as harmless
+text."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable
+
+from denet_tui.event_logs import EventLog, LatestRows
+from denet_tui.model import CapabilityStat, PrivilegeEvent
+from denet_tui.visible import visible
+from denet_tui.widgets.format import clock_ms, fmt_int
+from denet_tui.widgets.redraw import set_border_title
+
+CAP_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("pid", "PID", 8),
+    ("name", "PROCESS", 16),
+    ("capability", "CAPABILITY", 22),
+    ("granted", "GRANTED", 9),
+    ("denied", "DENIED", 8),
+    ("first", "FIRST", 12),
+    ("last", "LAST", None),
+)
+CALL_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "TIME", 12),
+    ("pid", "PID", 8),
+    ("name", "PROCESS", 16),
+    ("call", "CALL", 13),
+    ("result", "RESULT", 9),
+    ("ids", "UID:GID", 12),
+    ("detail", "ARGUMENTS", None),
+)
+
+
+def capability_cells(r: CapabilityStat) -> list[Text]:
+    return [
+        Text(str(r.pid), justify="right"),
+        Text(visible(r.name), no_wrap=True, overflow="ellipsis"),
+        Text(r.capability, style="red" if r.denied else ""),
+        Text(fmt_int(r.granted) if r.granted else "", justify="right"),
+        Text(fmt_int(r.denied) if r.denied else "", justify="right", style="red"),
+        Text(clock_ms(r.first_ts), style="dim"),
+        Text(clock_ms(r.last_ts), style="dim"),
+    ]
+
+
+def call_cells(e: PrivilegeEvent) -> list[Text]:
+    detail = Text(e.detail)
+    if e.path is not None:
+        detail.append((" " if e.detail else "") + visible(e.path), style="bold")
+    return [
+        Text(clock_ms(e.ts), style="dim"),
+        Text(str(e.pid), justify="right"),
+        Text(visible(e.name), no_wrap=True, overflow="ellipsis"),
+        Text(e.call, style="bold"),
+        Text(e.error, style="red") if e.error else Text(str(e.result)),
+        Text(f"{e.uid}:{e.gid}", style="" if e.uid else "yellow"),
+        detail,
+    ]
+
+
+def capability_order(r: CapabilityStat) -> tuple:
+    """Denials first (what failed for want of privilege), then by process and capability."""
+    return (not r.denied, r.pid, r.capability)
+
+
+class _Table(DataTable[Text]):
+    def __init__(self, columns: tuple[tuple[str, str, int | None], ...], id: str) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        for key, title, width in columns:
+            self.add_column(title, key=key, width=width)
+
+
+class PrivilegesView(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "switch_table", "Checks/calls"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._versions = (-1, -1)
+
+    def compose(self) -> ComposeResult:
+        yield _Table(CAP_COLUMNS, id="capabilities-table")
+        yield _Table(CALL_COLUMNS, id="privileged-calls-table")
+
+    def show(self, calls: EventLog, caps: LatestRows) -> None:
+        if (calls.version, caps.version) == self._versions:
+            return
+        self._versions = (calls.version, caps.version)
+        table = self.query_one("#capabilities-table", _Table)
+        table.clear()
+        for r in sorted(caps.rows.values(), key=capability_order):
+            table.add_row(*capability_cells(r))
+        denied = sum(1 for r in caps.rows.values() if r.denied)
+        set_border_title(
+            table,
+            f"capability checks · {len(caps.rows):,} (process, capability), {denied:,} denied",
+        )
+        table = self.query_one("#privileged-calls-table", _Table)
+        at_end = table.cursor_row >= table.row_count - 1
+        table.clear()
+        for e in calls.rows:
+            table.add_row(*call_cells(e))
+        if at_end and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        failed = sum(1 for e in calls.rows if e.error)
+        title = f"privileged calls · {len(calls.rows):,}, {failed:,} failed"
+        if calls.dropped:
+            title += f" · {calls.dropped:,} older ones let go"
+        set_border_title(table, title)
+
+    def action_switch_table(self) -> None:
+        """Move the keys between the capability checks and the calls."""
+        calls = self.query_one("#privileged-calls-table", _Table)
+        caps = self.query_one("#capabilities-table", _Table)
+        (caps if calls.has_focus else calls).focus()
