@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from denet_tui.model import TargetStatus
 from denet_tui.process_group import STOPPED, group_members, state, stopped
+from denet_tui.rawtext import decoded
 from denet_tui.watchdog import PR_SET_PDEATHSIG, Watchdog, prctl, stop_group
 
 # The command starts with the signal dispositions it would have had without us (as under
@@ -99,10 +100,8 @@ class RunTarget(Target):
         """``leftovers``: files of ours that the guard removes if we die without doing so."""
         if not argv:
             raise TargetError("no command given", 2)
-        # As /proc shows command lines: bytes that are not UTF-8 as \xNN (argv runs as given).
-        self.cmd = tuple(
-            a.encode(errors="surrogateescape").decode(errors="backslashreplace") for a in argv
-        )
+        # As /proc shows command lines (rawtext.decoded; argv runs as given).
+        self.cmd = tuple(decoded(a.encode(errors="surrogateescape")) for a in argv)
         self.path = resolve_command(argv[0])
         output = output or ChildOutput()
         gate_r, gate_w = os.pipe()
@@ -243,7 +242,7 @@ class AttachTarget(Target):
             raise TargetError(f"cannot read process {pid}: permission denied", 2) from None
         except OSError as e:
             raise TargetError(f"cannot read process {pid}: {e.strerror}", 2) from None
-        args = [a.decode(errors="backslashreplace") for a in raw.split(b"\0") if a]
+        args = [decoded(a) for a in raw.split(b"\0") if a]
         self.cmd = tuple(args) or (f"[{_comm(pid)}]",)
         self._gone_at: float | None = None
 

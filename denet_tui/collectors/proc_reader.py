@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from denet_tui.model import ProcessSample
+from denet_tui.rawtext import decoded
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NEVER_READ = "process ended before /proc could be read"
@@ -42,7 +43,7 @@ def parse_stat(data: bytes) -> StatLine:
     rest = data[rp + 2 :].split()
     return StatLine(
         int(data[:lp]),
-        data[lp + 1 : rp].decode(errors="backslashreplace"),
+        decoded(data[lp + 1 : rp]),
         rest[0].decode(),
         int(rest[1]),
         int(rest[2]),
@@ -224,7 +225,7 @@ def read_process(
             raw_cmd = read_bytes(f"/proc/{pid}/cmdline")
         except OSError:
             raw_cmd = b""
-        cmdline = tuple(a.decode(errors="backslashreplace") for a in raw_cmd.split(b"\0") if a)
+        cmdline = tuple(decoded(a) for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
     peak = ctx.get("peak_rss_bytes")
     if peak is None and prev is not None and not alive:

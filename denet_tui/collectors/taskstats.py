@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from denet_tui.figures import FIGURES
 from denet_tui.model import ProcessSample
+from denet_tui.rawtext import c_string
 
 NETLINK_GENERIC = 16
 SO_RCVBUFFORCE = 33  # linux/asm-generic/socket.h (not in Python's socket module)
@@ -360,8 +361,7 @@ class ExitRecords:
             acc.start_s = got["btime64"]
             acc.exit_code = exit_code_of(got["exit_status"])
             acc.ppid = got["ac_ppid"]
-            comm = data[at + COMM_OFFSET : at + COMM_OFFSET + COMM_LEN].split(b"\0", 1)[0]
-            acc.comm = comm.decode(errors="backslashreplace")
+            acc.comm = c_string(data[at + COMM_OFFSET : at + COMM_OFFSET + COMM_LEN])
 
     def children_of(self, tree: set[int]) -> list[ExitRecord]:
         """Take the records of processes no one asked for whose parent is in ``tree`` (pids),

@@ -25,7 +25,7 @@ for n in names:
             os.close(os.open(path, os.O_RDONLY))
         except FileNotFoundError:
             pass
-for raw in (b"line\nbreak", b"bad \xff\xfe utf8"):
+for raw in (b"line\nbreak", b"bad \xff\xfe utf8", b"bad \\xff\\xfe utf8"):
     os.close(os.open(raw, os.O_RDONLY))
 while True:
     try:
@@ -38,7 +38,7 @@ while True:
 def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
     for i in range(180):
         (tmp_path / (f"plain {i}" if i % 3 else f"[bold]{i}")).touch()
-    for raw in (b"line\nbreak", b"bad \xff\xfe utf8"):
+    for raw in (b"line\nbreak", b"bad \xff\xfe utf8", b"bad \\xff\\xfe utf8"):
         open(os.path.join(os.fsencode(tmp_path), raw), "wb").close()
     _, snaps = run_collected([sys.executable, "-c", OPENER, str(tmp_path)])
     rows = {}
@@ -58,6 +58,7 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
             assert rows[str(tmp_path / f"missing {i}")].failures == 3
     assert rows["line\nbreak"].calls == 3
     assert rows["bad \\xff\\xfe utf8"].calls == 3  # undecodable bytes escaped, not lost
+    assert rows["bad \\\\xff\\\\xfe utf8"].calls == 3  # and a name that spells them out
     assert snaps[-1].diagnostics["files_full"] == 0
     assert snaps[-1].diagnostics["files_paths_left_out"] == 0
 

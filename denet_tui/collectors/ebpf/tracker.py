@@ -29,6 +29,7 @@ from denet_tui.collectors.ebpf.layout import (
 from denet_tui.collectors.proc_reader import read_stat
 from denet_tui.collectors.tree_scan import descendants
 from denet_tui.model import ProcessSample
+from denet_tui.rawtext import c_string, decoded
 
 MAX_PROCS = 65536  # tracked at once, or ended and not yet read
 # A process is reported ended once this long has passed since its end: threads of it still
@@ -47,7 +48,7 @@ def argv_strings(a: ExecArgv) -> tuple[str, ...]:
         return ()
     buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
     raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
-    return tuple(b.decode(errors="backslashreplace") for b in raw.split(b"\0")[: a.argc])
+    return tuple(decoded(b) for b in raw.split(b"\0")[: a.argc])
 
 
 @dataclass
@@ -148,12 +149,12 @@ class Tracker:
                     serial=serial,
                     tgid=info.tgid,
                     ppid=info.ppid or None,
-                    comm=info.comm.decode(errors="backslashreplace"),
+                    comm=c_string(info.comm),
                     start_ns=info.start_ns,
                 )
                 self.procs[serial] = p
             else:
-                p.comm = info.comm.decode(errors="backslashreplace") or p.comm
+                p.comm = c_string(info.comm) or p.comm
             if info.flags & PROC_EXITED and not p.exited:
                 p.exited = True
                 p.exit_ns = info.exit_ns

@@ -12,11 +12,6 @@ from typing import Any, ClassVar
 from denet_tui.model import SyscallSummary
 
 
-def c_string(raw: bytes) -> str:
-    """A NUL-terminated kernel string as text (undecodable bytes escaped, never lost)."""
-    return raw.split(b"\0", 1)[0].decode(errors="backslashreplace")
-
-
 class EventFamily:
     name: ClassVar[str]
     source: ClassVar[str]

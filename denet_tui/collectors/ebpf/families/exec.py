@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 
-from denet_tui.collectors.ebpf.families.events import EventFamily, c_string
+from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import (
     EXEC_PATH,
     EXEC_PATH_CUT,
@@ -14,6 +14,7 @@ from denet_tui.collectors.ebpf.layout import (
 )
 from denet_tui.collectors.ebpf.tracker import argv_strings
 from denet_tui.model import ExecEvent
+from denet_tui.rawtext import c_string
 
 
 def error_name(ret: int) -> str | None:

@@ -25,6 +25,7 @@ from denet_tui.collectors.ebpf.layout import (
     FILE_PATH,
 )
 from denet_tui.model import FileStat, SyscallSummary
+from denet_tui.rawtext import c_string
 
 MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two samples
 MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
@@ -82,7 +83,7 @@ class FilesFamily:
         rows = bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
         self._entries = len(rows)
         for key, (calls, failures, first_ns, last_ns, last_errno, modes) in rows:
-            path = key[2].split(b"\0", 1)[0].decode(errors="backslashreplace")
+            path = c_string(key[2])
             if modes & FILE_MODE_CUT:
                 path += "…"
             row = (path, key[1])

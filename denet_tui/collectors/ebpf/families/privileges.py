@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
-from denet_tui.collectors.ebpf.families.events import EventFamily, c_string
+from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import PRIV_CALLS, PRIV_STR, TASK_COMM_LEN, RawPrivEvent
 from denet_tui.model import CapabilityStat, PrivilegeEvent
 from denet_tui.privileges import capability_name, describe
+from denet_tui.rawtext import c_string
 
 MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel between two samples
 MAX_CAP_ROWS = 10_000  # (process, capability) rows followed here; the rest counted as left out

@@ -4,9 +4,10 @@ tree is shown too, marked as such."""
 
 from __future__ import annotations
 
-from denet_tui.collectors.ebpf.families.events import EventFamily, c_string
+from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import SIGNAL_SENT, RawSignalEvent
 from denet_tui.model import SignalEvent
+from denet_tui.rawtext import c_string
 from denet_tui.signals import signal_name
 
 # signal_generate's result (include/trace/events/signal.h).
