@@ -22,7 +22,8 @@ from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
-from denet_tui.event_logs import EventLog, LatestRows
+from denet_tui.event_filter import Ancestry, EventFilter
+from denet_tui.event_logs import EventLog, EventTimeline, LatestRows
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
@@ -47,6 +48,7 @@ from denet_tui.sinks.export import write_export
 from denet_tui.target import TargetError
 from denet_tui.visible import visible
 from denet_tui.widgets.category_bars import CategoryBars
+from denet_tui.widgets.events_table import EventsTable
 from denet_tui.widgets.files_table import FilesTable
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.finished_table import FinishedTable
@@ -98,6 +100,7 @@ class DenetApp(TabsMixin, App[None]):
         Binding("7", "show_tab('files')", "Files", show=False),
         Binding("8", "show_tab('signals')", "Signals", show=False),
         Binding("9", "show_tab('privileges')", "Privileges", show=False),
+        Binding("0", "show_tab('events')", "Events", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -123,6 +126,8 @@ class DenetApp(TabsMixin, App[None]):
         self.signals = EventLog("signals")  # every signal, in order (the signals family)
         self.privileges = EventLog("privileges")  # the privileges family: calls, in order
         self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.capability))
+        self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
+        self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
         self.paused = False
         self.note: str | None = None
         self.lost = threading.Event()  # the terminal is gone (SIGHUP, or a hung-up tty)
@@ -182,6 +187,8 @@ class DenetApp(TabsMixin, App[None]):
                 yield SignalsTable(id="signals-table")
             with TabPane("9 Privileges", id="privileges"):
                 yield PrivilegesView(id="privileges-view")
+            with TabPane("0 Events", id="events"):
+                yield EventsTable(id="events-table")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -313,7 +320,14 @@ class DenetApp(TabsMixin, App[None]):
         self.timeline.add(snap)
         self.finished.add(snap)
         self.programs.add(snap)
-        for log in (self.files, self.signals, self.privileges, self.capabilities):
+        for log in (
+            self.files,
+            self.signals,
+            self.privileges,
+            self.capabilities,
+            self.timeline_events,
+            self.ancestry,
+        ):
             log.add(snap)
         if snap.target.finished:
             self.query_one(OutputPane).finish()
@@ -366,13 +380,16 @@ class DenetApp(TabsMixin, App[None]):
             elif active == "finished":
                 self.query_one(FinishedTable).show(self.finished.summary())
             elif active == "programs":
-                self.query_one(ProgramsTable).show(self.programs)
+                self.query_one(ProgramsTable).show(self.programs, self.event_filter())
             elif active == "files":
-                self.query_one(FilesTable).show(self.files)
+                self.query_one(FilesTable).show(self.files, self.event_filter())
             elif active == "signals":
-                self.query_one(SignalsTable).show(self.signals)
+                self.query_one(SignalsTable).show(self.signals, self.event_filter())
             elif active == "privileges":
-                self.query_one(PrivilegesView).show(self.privileges, self.capabilities)
+                flt = self.event_filter()
+                self.query_one(PrivilegesView).show(self.privileges, self.capabilities, flt)
+            elif active == "events":
+                self.query_one(EventsTable).show(self.timeline_events, self.event_filter())
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":
@@ -435,14 +452,20 @@ class DenetApp(TabsMixin, App[None]):
         )
         self.show_latest()
 
+    def event_filter(self) -> EventFilter:
+        """The scope and filter of the process tree, for the event tabs."""
+        text = self.query_one(ProcessTree).filter_text
+        return EventFilter(text, self.timeline.scope, self.ancestry)
+
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         tree = self.query_one(ProcessTree)
         tree.filter_text = message.text
+        self.show_latest()  # the event tabs follow the filter too
         if message.closed:
-            tree.focus()
+            self.focus_tab(self.query_one(TabbedContent).active)
 
     # -- the terminal went away --------------------------------------------------------------
 

@@ -3,16 +3,21 @@
 ``EventLog``: events in order (signals, privileged calls), each once, bounded: the newest
 ``max_rows`` are kept, and how many older ones were let go is counted. ``LatestRows``: tables
 of figures since the start (files, capability checks), of which snapshots bring the rows that
-changed: the last row of each key is kept.
+changed: the last row of each key is kept. ``EventTimeline``: every event of every family in one
+time order (the Events tab).
 """
 
 from __future__ import annotations
 
+import bisect
+import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.model import Snapshot
+from denet_tui.signals import exit_text
 
 MAX_ROWS = 10_000
 
@@ -45,5 +50,116 @@ class LatestRows:
         new = getattr(snap, self.field)
         for row in new:
             self.rows[self.key(row)] = row
+        if new:
+            self.version += 1
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """One line of the event log: any family's event in one shape (time, process, event,
+    detail, result), with the event it came from (``source``, for the scope and the filter)."""
+
+    ts: float
+    pid: int
+    name: str
+    family: str  # exec, exit, signal, privilege
+    event: str
+    detail: str
+    result: str
+    failed: bool
+    source: Any
+
+
+FAMILIES = ("exec", "exit", "signal", "privilege")
+
+
+def logged(snap: Snapshot) -> list[LoggedEvent]:
+    """A snapshot's events, each once, in time order: its execs, the processes that ended in
+    its interval, its signals and its privileged calls."""
+    out = [
+        LoggedEvent(
+            e.ts,
+            e.pid,
+            e.name,
+            "exec",
+            "exec",
+            shlex.join(e.argv) or e.path,
+            e.error or "ok",
+            e.error is not None,
+            e,
+        )
+        for e in snap.execs
+    ]
+    out += [
+        LoggedEvent(
+            p.end_ts,
+            p.pid,
+            p.name,
+            "exit",
+            "exit",
+            shlex.join(p.cmdline),
+            "status not seen" if p.exit_code is None else exit_text(p.exit_code),
+            p.exit_code not in (0, None),
+            p,
+        )
+        for p in snap.processes
+        if not p.alive and p.end_ts is not None
+    ]
+    for e in snap.signals:
+        sent = e.kind == "sent"
+        pid, name = (e.sender_pid, e.sender_name) if sent else (e.target_pid, e.target_name)
+        to = f"to {e.target_pid} {e.target_name}" + ("" if e.target_in_tree else " (outside)")
+        if sent and not e.sender_in_tree:
+            to += " from outside"
+        out.append(
+            LoggedEvent(
+                e.ts,
+                pid or 0,
+                name or "?",
+                "signal",
+                f"{e.signal} {e.kind}",
+                to if sent else "",
+                e.outcome,
+                e.outcome not in ("delivered", "default", "handler", "ignored"),
+                e,
+            )
+        )
+    out += [
+        LoggedEvent(
+            e.ts,
+            e.pid,
+            e.name,
+            "privilege",
+            e.call,
+            f"{e.detail} {e.path}" if e.path is not None else e.detail,
+            e.error or str(e.result),
+            e.error is not None,
+            e,
+        )
+        for e in snap.privileges
+    ]
+    return sorted(out, key=lambda e: e.ts)
+
+
+class EventTimeline:
+    """Every event of the tree in time order (the event log), bounded: the newest
+    ``max_rows`` kept, how many older ones were let go counted. A snapshot can bring an event
+    older than the last one shown (a process reported ended once its threads settled): it goes
+    in its place."""
+
+    def __init__(self, max_rows: int = MAX_ROWS) -> None:
+        self.rows: list[LoggedEvent] = []
+        self.max_rows = max_rows
+        self.dropped = 0
+        self.version = 0
+
+    def add(self, snap: Snapshot) -> None:
+        new = logged(snap)
+        for e in new:
+            bisect.insort(self.rows, e, key=lambda r: r.ts)
+        if len(self.rows) > self.max_rows:
+            extra = len(self.rows) - self.max_rows
+            del self.rows[:extra]
+            self.dropped += extra
         if new:
             self.version += 1

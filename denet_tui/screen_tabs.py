@@ -16,7 +16,6 @@ from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.signals_table import SignalsTable
-from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import SchedTable
 
 if TYPE_CHECKING:
@@ -37,6 +36,21 @@ TABS: dict[str, str | None] = {
     "files": "files",
     "signals": "signals",
     "privileges": "privileges",
+    "events": None,
+}
+
+
+# Tab id -> the widget that takes the keys there (the Overview: the process tree).
+FOCUS: dict[str, type | str] = {
+    "syscalls": "#syscalls-table",
+    "finished": FinishedTable,
+    "time": SchedTable,
+    "programs": ProgramsTable,
+    "files": FilesTable,
+    "signals": SignalsTable,
+    "privileges": "#privileged-calls-table",
+    "events": "#events-table",
+    "summary": RunSummaryView,
 }
 
 
@@ -73,25 +87,12 @@ class TabsMixin(_Base):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.show_latest()  # filled first: a focused table's cursor follows its row
-        if event.pane.id == "syscalls":
-            self.query_one("#syscalls-table", SyscallTable).focus()
-        elif event.pane.id == "finished":
-            self.query_one(FinishedTable).focus()
-        elif event.pane.id == "time":
-            self.query_one(SchedTable).focus()
-        elif event.pane.id == "programs":
-            self.query_one(ProgramsTable).focus()
-        elif event.pane.id == "files":
-            self.query_one(FilesTable).focus()
-        elif event.pane.id == "signals":
-            self.query_one(SignalsTable).focus()
-        elif event.pane.id == "privileges":
-            self.query_one("#privileged-calls-table").focus()
-        elif event.pane.id == "summary":
-            # Focus stays in the tab shown: focusing the tree would switch back to its tab.
-            self.query_one(RunSummaryView).focus()
-        else:
-            self.query_one(ProcessTree).focus()
+        self.focus_tab(event.pane.id)
+
+    def focus_tab(self, tab: str | None) -> None:
+        """The keys to the tab's own table. Focus stays in the tab shown: focusing the tree from
+        another tab would switch back to the Overview."""
+        self.query_one(FOCUS.get(tab or "", ProcessTree)).focus()
 
     def show_latest(self) -> None:
         raise NotImplementedError

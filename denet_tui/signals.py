@@ -16,6 +16,12 @@ def signal_name(n: int) -> str:
         return f"signal {n}"
 
 
+def exit_text(code: int) -> str:
+    """An exit status: ``0``, ``2``; 128+N (killed by signal N, as a shell writes it) with the
+    signal's name: ``143 SIGTERM``."""
+    return f"{code} {signal_name(code - 128)}" if 128 < code < 128 + 65 else str(code)
+
+
 class Interrupted(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
@@ -56,8 +57,10 @@ def file_cells(r: FileStat) -> list[Text]:
     ]
 
 
-def shown_rows(log: LatestRows, sort_key: str, failures_only: bool) -> list[FileStat]:
-    rows = [r for r in log.rows.values() if r.failures or not failures_only]
+def shown_rows(
+    log: LatestRows, sort_key: str, failures_only: bool, flt: EventFilter = EVERYTHING
+) -> list[FileStat]:
+    rows = [r for r in log.rows.values() if (r.failures or not failures_only) and flt.matches(r)]
     return sorted(rows, key=SORTS[sort_key][1])[:MAX_SHOWN]
 
 
@@ -72,14 +75,15 @@ class FilesTable(DataTable[Text]):
         self.sort_key = "calls"
         self.failures_only = False
         self._log: LatestRows | None = None
-        self._version = -1
+        self._flt = EVERYTHING
+        self._version: tuple | None = None
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: LatestRows) -> None:
-        self._log = log
-        if log.version != self._version:
-            self._version = log.version
+    def show(self, log: LatestRows, flt: EventFilter) -> None:
+        self._log, self._flt = log, flt
+        if (log.version, flt) != self._version:
+            self._version = (log.version, flt)
             self._fill()
 
     def _fill(self) -> None:
@@ -87,7 +91,7 @@ class FilesTable(DataTable[Text]):
         if log is None:
             return
         self.clear()
-        rows = shown_rows(log, self.sort_key, self.failures_only)
+        rows = shown_rows(log, self.sort_key, self.failures_only, self._flt)
         for r in rows:
             self.add_row(*file_cells(r))
         total = len({path for path, _op in log.rows})
@@ -95,9 +99,11 @@ class FilesTable(DataTable[Text]):
         title = f"files · {total:,} paths, {failing:,} with failures"
         title += f" · sorted by {SORTS[self.sort_key][0]} (s)"
         title += " · failures only (f)" if self.failures_only else " · f: failures only"
+        if self._flt.text:  # a file's figures are the whole tree's: the scope cannot narrow them
+            title += f" · filter “{self._flt.text}”: {len(rows):,} rows"
         if len(rows) == MAX_SHOWN:
             title += f" · first {MAX_SHOWN:,} shown"
-        set_border_title(self, title)
+        set_border_title(self, Text(title))
 
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]

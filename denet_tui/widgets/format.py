@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from denet_tui.model import CollectorInfo, TargetStatus
-from denet_tui.signals import signal_name
+from denet_tui.signals import exit_text, signal_name
 
 NA = "—"
 
@@ -149,3 +149,7 @@ def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
 def clock_ms(ts: float) -> str:
     """A unix time as the local time of day, to the millisecond: ``14:03:07.215``."""
     return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]
+
+
+def fmt_exit(code: int | None) -> str:
+    return NA if code is None else exit_text(code)

@@ -14,11 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from denet_tui.event_filter import EventFilter
 from denet_tui.event_logs import EventLog, LatestRows
 from denet_tui.model import CapabilityStat, PrivilegeEvent
 from denet_tui.visible import visible
 from denet_tui.widgets.format import clock_ms, fmt_int
-from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.redraw import refill_following, set_border_title
 
 CAP_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("pid", "PID", 8),
@@ -86,37 +87,33 @@ class PrivilegesView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._versions = (-1, -1)
+        self._versions: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield _Table(CAP_COLUMNS, id="capabilities-table")
         yield _Table(CALL_COLUMNS, id="privileged-calls-table")
 
-    def show(self, calls: EventLog, caps: LatestRows) -> None:
-        if (calls.version, caps.version) == self._versions:
+    def show(self, calls: EventLog, caps: LatestRows, flt: EventFilter) -> None:
+        if (calls.version, caps.version, flt) == self._versions:
             return
-        self._versions = (calls.version, caps.version)
+        self._versions = (calls.version, caps.version, flt)
+        narrowed = f" · {flt.describe()}" if flt.active else ""
         table = self.query_one("#capabilities-table", _Table)
         table.clear()
-        for r in sorted(caps.rows.values(), key=capability_order):
+        checks = flt.select(caps.rows.values())
+        for r in sorted(checks, key=capability_order):
             table.add_row(*capability_cells(r))
-        denied = sum(1 for r in caps.rows.values() if r.denied)
-        set_border_title(
-            table,
-            f"capability checks · {len(caps.rows):,} (process, capability), {denied:,} denied",
-        )
+        denied = sum(1 for r in checks if r.denied)
+        title = f"capability checks · {len(checks):,} (process, capability), {denied:,} denied"
+        set_border_title(table, Text(title + narrowed))
         table = self.query_one("#privileged-calls-table", _Table)
-        at_end = table.cursor_row >= table.row_count - 1
-        table.clear()
-        for e in calls.rows:
-            table.add_row(*call_cells(e))
-        if at_end and table.row_count:
-            table.move_cursor(row=table.row_count - 1)
-        failed = sum(1 for e in calls.rows if e.error)
-        title = f"privileged calls · {len(calls.rows):,}, {failed:,} failed"
+        rows = flt.select(calls.rows)
+        refill_following(table, map(call_cells, rows))
+        failed = sum(1 for e in rows if e.error)
+        title = f"privileged calls · {len(rows):,}, {failed:,} failed" + narrowed
         if calls.dropped:
             title += f" · {calls.dropped:,} older ones let go"
-        set_border_title(table, title)
+        set_border_title(table, Text(title))
 
     def action_switch_table(self) -> None:
         """Move the keys between the capability checks and the calls."""

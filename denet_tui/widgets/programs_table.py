@@ -4,20 +4,23 @@ with the error; a program's exit status and duration appear once its process has
 
 from __future__ import annotations
 
+import shlex
+
 from rich.text import Text
 from textual.widgets import DataTable
 
+from denet_tui.event_filter import EventFilter
 from denet_tui.programs import ProgramRow, ProgramsLog
 from denet_tui.visible import visible
-from denet_tui.widgets.format import NA, clock_ms, fmt_seconds
-from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.format import NA, clock_ms, fmt_exit, fmt_seconds
+from denet_tui.widgets.redraw import refill_following, set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("time", "TIME", 12),
     ("pid", "PID", 7),
     ("ppid", "PPID", 7),
     ("result", "RESULT", 8),
-    ("exit", "EXIT", 5),
+    ("exit", "EXIT", 11),
     ("duration", "DURATION", 9),
     ("argv", "COMMAND (argv)", None),
 )
@@ -29,13 +32,13 @@ def row_cells(row: ProgramRow) -> list[Text]:
     e = row.event
     when = clock_ms(e.ts)
     failed = e.error is not None
-    args = " ".join(visible(a) for a in e.argv) or visible(e.path)
+    args = shlex.join(visible(a) for a in e.argv) or visible(e.path)
     if e.argv_cut:
         args += " …(cut)"
     if failed and e.argv and e.argv[0] != e.path:
         args = f"{visible(e.path)}: {args}"
     style = "red" if failed else ("" if row.end_ts is not None else "bold")
-    exit_code = "" if failed else (NA if row.exit_code is None else str(row.exit_code))
+    exit_code = "" if failed else fmt_exit(row.exit_code)
     cells = [
         Text(when, style="dim"),
         Text(str(e.pid), justify="right"),
@@ -53,22 +56,20 @@ class ProgramsTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._version = -1
+        self._version: tuple | None = None
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: ProgramsLog) -> None:
-        if log.version == self._version:
+    def show(self, log: ProgramsLog, flt: EventFilter) -> None:
+        if (log.version, flt) == self._version:
             return
-        self._version = log.version
-        at_end = self.cursor_row >= self.row_count - 1
-        self.clear()
-        for row in log.rows:
-            self.add_row(*row_cells(row))
-        if at_end and self.row_count:
-            self.move_cursor(row=self.row_count - 1)
-        failed = sum(1 for r in log.rows if r.event.error is not None)
-        title = f"programs run · {len(log.rows):,} execs, {failed:,} failed"
+        self._version = (log.version, flt)
+        rows = [r for r in log.rows if flt.matches(r.event)] if flt.active else log.rows
+        refill_following(self, map(row_cells, rows))
+        failed = sum(1 for r in rows if r.event.error is not None)
+        title = f"programs run · {len(rows):,} execs, {failed:,} failed"
+        if flt.active:
+            title += f" · {flt.describe()} (of {len(log.rows):,})"
         if log.dropped:
             title += f" · {log.dropped:,} older ones let go"
-        set_border_title(self, title)
+        set_border_title(self, Text(title))

@@ -7,11 +7,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from denet_tui.event_filter import EventFilter
 from denet_tui.event_logs import EventLog
 from denet_tui.model import SignalEvent
 from denet_tui.visible import visible
 from denet_tui.widgets.format import clock_ms
-from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.redraw import refill_following, set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("time", "TIME", 12),
@@ -48,22 +49,20 @@ def signal_cells(e: SignalEvent) -> list[Text]:
 class SignalsTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._version = -1
+        self._version: tuple | None = None
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: EventLog) -> None:
-        if log.version == self._version:
+    def show(self, log: EventLog, flt: EventFilter) -> None:
+        if (log.version, flt) == self._version:
             return
-        self._version = log.version
-        at_end = self.cursor_row >= self.row_count - 1
-        self.clear()
-        for e in log.rows:
-            self.add_row(*signal_cells(e))
-        if at_end and self.row_count:
-            self.move_cursor(row=self.row_count - 1)
-        sent = sum(1 for e in log.rows if e.kind == "sent")
-        title = f"signals · {sent:,} sent, {len(log.rows) - sent:,} taken"
+        self._version = (log.version, flt)
+        rows = flt.select(log.rows)
+        refill_following(self, map(signal_cells, rows))
+        sent = sum(1 for e in rows if e.kind == "sent")
+        title = f"signals · {sent:,} sent, {len(rows) - sent:,} taken"
+        if flt.active:
+            title += f" · {flt.describe()} (of {len(log.rows):,})"
         if log.dropped:
             title += f" · {log.dropped:,} older ones let go"
-        set_border_title(self, title)
+        set_border_title(self, Text(title))

@@ -7,6 +7,7 @@ import json
 from textual.widgets import Input, Tree
 
 from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.widgets.events_table import EventsTable
 from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.help_screen import HelpScreen
@@ -290,6 +291,15 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         sched = app.query_one(SchedTable)
         # The Time tab follows the scope too: the compiler alone (and the processes under it).
         assert tabs.active == "time" and sched.has_focus and 1 <= sched.row_count < whole
+        await pilot.press("tab")
+        await pilot.pause()
+        events = app.query_one(EventsTable)
+        # The Events tab (every family's events; here the processes' ends) follows it too.
+        assert tabs.active == "events" and events.has_focus
+        ended_in_scope = events.row_count
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.timeline.scope is None and events.row_count > ended_in_scope
         await pilot.press("tab")
         await pilot.pause()
         assert tabs.active == "overview"

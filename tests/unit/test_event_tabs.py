@@ -1,0 +1,91 @@
+"""The event tabs' pure parts: scope and filter on events, the one time order of the event log,
+privileged calls in words, and kernel bytes as text that says which bytes they were."""
+
+from __future__ import annotations
+
+from denet_tui.event_filter import Ancestry, EventFilter
+from denet_tui.event_logs import EventTimeline, logged
+from denet_tui.model import (
+    ExecEvent,
+    FileStat,
+    PrivilegeEvent,
+    ProcessSample,
+    SignalEvent,
+    Snapshot,
+    TargetStatus,
+)
+from denet_tui.privileges import capability_name, describe, flag_names
+from denet_tui.rawtext import c_string, decoded
+
+
+def snap(**kw) -> Snapshot:
+    kw.setdefault("processes", ())
+    return Snapshot(t=0.0, ts=0.0, target=TargetStatus(pid=1, status="running"), **kw)
+
+
+def test_scope_keeps_a_subtree_events_after_its_processes_ended() -> None:
+    ancestry = Ancestry()
+    ancestry.add(
+        snap(
+            execs=(
+                ExecEvent(ts=1.0, pid=11, ppid=10, name="cc", path="/cc", argv=("cc",)),
+                ExecEvent(ts=1.0, pid=12, ppid=11, name="as", path="/as", argv=("as",)),
+                ExecEvent(ts=1.0, pid=20, ppid=1, name="ls", path="/ls", argv=("ls",)),
+            )
+        )
+    )
+    flt = EventFilter("", 11, ancestry)
+    sig = SignalEvent(
+        ts=2.0, kind="sent", signal="SIGTERM", sender_pid=20, sender_name="ls",
+        sender_in_tree=True, target_pid=12, target_name="as", target_in_tree=True,
+        outcome="delivered",
+    )  # fmt: skip
+    assert flt.matches(sig)  # its target is in the subtree
+    assert not flt.matches(PrivilegeEvent(2.0, 20, "ls", "prctl", "", None, 0, None, 0, 0))
+    assert EventFilter("term", None, ancestry).matches(sig)  # the filter text, any case
+    assert not EventFilter("kill", None, ancestry).matches(sig)
+    file = FileStat(path="/etc/x", calls=1, failures=0, error=None, processes=1, modes="r",
+                    first_ts=1.0, last_ts=1.0)  # fmt: skip
+    assert flt.matches(file)  # a path's figures are the whole tree's: never hidden by scope
+
+
+def test_ancestry_is_bounded_and_a_pid_loop_ends() -> None:
+    ancestry = Ancestry(max_processes=3)
+    for pid in range(10, 20):
+        ancestry._note(pid, pid - 1)
+    assert len(ancestry.parent) == 3
+    ancestry._note(5, 6)
+    ancestry._note(6, 5)
+    assert not ancestry.descends(5, 99)
+
+
+def test_event_log_in_time_order_across_snapshots() -> None:
+    timeline = EventTimeline(max_rows=3)
+    ended = ProcessSample(pid=7, ppid=1, name="sh", cmdline=("sh", "-c", "x y"), alive=False,
+                          end_ts=5.0, exit_code=143)  # fmt: skip
+    timeline.add(snap(execs=(ExecEvent(ts=6.0, pid=8, ppid=1, name="a", path="/a", argv=()),)))
+    timeline.add(snap(processes=(ended,)))  # reported later than it happened
+    assert [(e.ts, e.family) for e in timeline.rows] == [(5.0, "exit"), (6.0, "exec")]
+    assert timeline.rows[0].result == "143 SIGTERM" and timeline.rows[0].failed
+    assert timeline.rows[0].detail == "sh -c 'x y'"
+    for ts in (7.0, 8.0):
+        timeline.add(snap(execs=(ExecEvent(ts=ts, pid=9, ppid=1, name="b", path="/b", argv=()),)))
+    assert [e.ts for e in timeline.rows] == [6.0, 7.0, 8.0] and timeline.dropped == 1
+    assert logged(snap()) == []
+
+
+def test_privileged_calls_in_words() -> None:
+    assert capability_name(21) == "CAP_SYS_ADMIN" and capability_name(99) == "capability 99"
+    assert describe("setresuid", (65534, 0xFFFFFFFF, 0, 0)) == "ruid=65534 euid=- suid=0"
+    assert describe("unshare", (0x10020000, 0, 0, 0)) == "CLONE_NEWNS|CLONE_NEWUSER"
+    assert flag_names(0x1 | 0x400000000, {0x1: "A"}) == "A|0x400000000"
+    assert describe("ptrace", (0x4206, 1234, 0, 0)) == "PTRACE_SEIZE pid=1234"
+    assert describe("prctl", (15, 140000, 0, 0)) == "PR_SET_NAME"  # the name is the path
+    assert describe("bpf", (5, 0, 0, 0)) == "BPF_PROG_LOAD"
+
+
+def test_kernel_bytes_as_text_never_mix_a_byte_and_its_spelling() -> None:
+    assert decoded(b"bad\xff") == "bad\\xff"
+    assert decoded(b"bad\\xff") == "bad\\\\xff"
+    assert decoded("é".encode()) == "é"
+    assert c_string(b"comm\0garbage") == "comm"
