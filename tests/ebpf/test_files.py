@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from tests.functional.tmux import DENET, Tmux
+
 from .helpers import run_collected
 
 # Three processes each open the same 200 paths of their own, 20 of them missing: absolute and
@@ -106,3 +108,39 @@ def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
     }
     assert rows["d/f", "truncate"].modes == "w"
     assert rows["d/f", "open"].modes == "wc"
+
+
+# Names that would act on a terminal written as is: a window title, a screen clear, a bell,
+# markup, a newline, bytes that are not UTF-8. argv[1]: the directory (the names are built
+# here, so the command line on screen holds none of them).
+HOSTILE = r"""
+import os, sys, time
+os.chdir(sys.argv[1])
+for raw in (b"\x1b]0;pwned\x07", b"\x1b[2Jcleared", b"[bold]loud[/bold]", b"two\nlines",
+            b"bell\x07", b"bad \xff byte"):
+    try:
+        os.open(raw, os.O_RDONLY)
+    except FileNotFoundError:
+        pass
+time.sleep(60)
+"""
+
+
+def test_the_files_tab_shows_hostile_names_as_harmless_text(tmp_path: Path) -> None:
+    (tmp_path / "h.py").write_text(HOSTILE)
+    tmux = Tmux(f"denet-e2e-{os.getpid()}-hostile-files")
+    try:
+        tmux.start(f"{DENET} run -- {sys.executable} {tmp_path / 'h.py'} {tmp_path}", 140, 40)
+        tmux.wait_for("● running", timeout=30)
+        tmux.keys("7")
+        tmux.wait_for("pwned", timeout=15)
+        tmux.keys("f")  # failures only: they never existed
+        screen = tmux.wait_for("failures only (f)")
+    finally:
+        tmux.kill()
+    for shown in ("\\e]0;pwned\\x07", "\\e[2Jcleared", "[bold]loud[/bold]", "two\\nlines",
+                  "bell\\x07", "bad \\xff byte"):  # fmt: skip
+        assert shown in screen, shown
+    lines = screen.splitlines()
+    assert lines[0].startswith(" denet-tui") and "7 Files" in lines[2]  # nothing cleared
+    assert all(len(line) <= 140 for line in lines)
