@@ -380,7 +380,8 @@ class DenetApp(TabsMixin, App[None]):
             elif active == "finished":
                 self.query_one(FinishedTable).show(self.finished.summary())
             elif active == "programs":
-                self.query_one(ProgramsTable).show(self.programs, self.event_filter())
+                sampled = info.has("exec", "sampled")
+                self.query_one(ProgramsTable).show(self.programs, self.event_filter(), sampled)
             elif active == "files":
                 self.query_one(FilesTable).show(self.files, self.event_filter())
             elif active == "signals":

@@ -79,7 +79,10 @@ DOC_EXEC_ARGV = (
 )
 DOC_EXECS = (
     "the exec family: the tree's execs since the previous snapshot, in order (each one once; a "
-    "diagnostics.exec_lost above 0 says some were lost, the ring buffer full)"
+    "diagnostics.exec_lost above 0 says some were lost, the ring buffer full). With the /proc "
+    "collector (collector.families.exec sampled): the programs its tree scan saw running for "
+    "the first time, dated at the process's start (a later program of the same process: when "
+    "the scan saw it); execs between two readings and failed ones are not seen"
 )
 DOC_FILES = (
     "the files family: each path whose figures changed since the previous snapshot, with its "

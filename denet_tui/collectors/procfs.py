@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 
 from denet_tui.collectors.proc_reader import ProcessTable
+from denet_tui.collectors.programs_seen import ProgramsSeen
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
 from denet_tui.collectors.taskstats import (
     at_exit,
@@ -59,10 +60,12 @@ class ProcfsCollector:
             syscalls="sampled",
             reason="",
             share_basis="samples",
-            families={"syscalls": "sampled", "sched": "sampled"} | exit_family(self._exits),
+            families={"syscalls": "sampled", "sched": "sampled", "exec": "sampled"}
+            | exit_family(self._exits),
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
+        self._programs = ProgramsSeen()
         self._ledger = TreeLedger("samples", exact=False)
         # pid -> (its hits and time states, its syscalls section, the reading and the sample
         # made of them)
@@ -109,12 +112,14 @@ class ProcfsCollector:
             for p in (*live, *ended)
         ]
         self._sampler.forget([p.pid for p in ended])
+        execs = self._programs.update(live, [p.pid for p in ended])
         totals, summary = self._ledger.account(processes)
         return Snapshot(
             t=time.monotonic() - self._t0,
             ts=time.time(),
             target=status,
             processes=processes,
+            execs=execs,
             totals=totals,
             syscalls=summary,
             diagnostics=self._sampler.stats().to_dict()

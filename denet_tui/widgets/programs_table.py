@@ -60,14 +60,19 @@ class ProgramsTable(DataTable[Text]):
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: ProgramsLog, flt: EventFilter) -> None:
-        if (log.version, flt) == self._version:
+    def show(self, log: ProgramsLog, flt: EventFilter, sampled: bool = False) -> None:
+        """``sampled``: the programs the /proc tree scan saw (execs between readings and failed
+        ones are not seen), not every exec."""
+        if (log.version, flt, sampled) == self._version:
             return
-        self._version = (log.version, flt)
+        self._version = (log.version, flt, sampled)
         rows = [r for r in log.rows if flt.matches(r.event)] if flt.active else log.rows
         refill_following(self, map(row_cells, rows))
         failed = sum(1 for r in rows if r.event.error is not None)
-        title = f"programs run · {len(rows):,} execs, {failed:,} failed"
+        if sampled:
+            title = f"programs seen · {len(rows):,} · sampled by /proc: short-lived ones missed"
+        else:
+            title = f"programs run · {len(rows):,} execs, {failed:,} failed"
         if flt.active:
             title += f" · {flt.describe()} (of {len(log.rows):,})"
         if log.dropped:

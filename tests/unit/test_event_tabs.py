@@ -89,3 +89,27 @@ def test_kernel_bytes_as_text_never_mix_a_byte_and_its_spelling() -> None:
     assert decoded(b"bad\\xff") == "bad\\\\xff"
     assert decoded("é".encode()) == "é"
     assert c_string(b"comm\0garbage") == "comm"
+
+
+def test_proc_programs_each_seen_once_dated_at_the_start_then_when_seen() -> None:
+    import os
+    import sys
+
+    from denet_tui.collectors.programs_seen import ProgramsSeen
+
+    me = os.getpid()
+    seen = ProgramsSeen()
+    sh = ProcessSample(pid=me, ppid=1, name="sh", cmdline=("sh", "x"), alive=True, start_ts=10.0)
+    (first,) = seen.update([sh], [])
+    assert (first.ts, first.argv, first.path) == (
+        10.0,
+        ("sh", "x"),
+        os.path.realpath(sys.executable),
+    )
+    assert seen.update([sh], []) == ()  # the same program: once
+    execd = ProcessSample(pid=me, ppid=1, name="sleep", cmdline=("sleep", "1"), alive=True,
+                          start_ts=10.0)  # fmt: skip
+    (second,) = seen.update([execd], [])
+    assert second.argv == ("sleep", "1") and second.ts > 10.0  # when the scan saw it
+    seen.update([], [me])
+    assert seen.update([execd], []) != ()  # forgotten at its end: a new process on its pid
