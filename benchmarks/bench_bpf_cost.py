@@ -18,7 +18,9 @@ cost something too: the floor's ns per run on the same tracepoint is that part, 
 "body" (ns per run above the floor) is what its code costs, and "as run" (with the floor's
 part) is an upper bound of what it adds. The families' rows sum their programs: ``syscalls``
 (the raw syscall tracepoints), ``sched`` (sched_switch, sched_wakeup, sched_wakeup_new),
-``memory`` (kmem:rss_stat), ``files`` (the open calls' tracepoints) and ``exec``; the process
+``memory`` (kmem:rss_stat), ``files`` (the open, unlink, mkdir, rename, truncate calls'
+tracepoints), ``exec``, ``signals`` and ``privileges`` (cap_capable and the privileged calls'
+tracepoints); the process
 tree's own programs (fork, exec, exit) run once per process and are listed apart.
 
 Needs root, BCC and bpftool.
@@ -42,6 +44,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_overhead import REPO, denet, empty_all, workloads  # noqa: E402
 
+from denet_tui.collectors.ebpf.layout import PRIV_CALLS  # noqa: E402
+
 STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
 # The tracepoint each program is on, as bpftool names it (BCC's names), and its family.
 FAMILIES = {
@@ -55,12 +59,26 @@ FAMILIES = {
         [
             f"sys_{end}_{call}"
             for end in ("enter", "exit")
-            for call in ("open", "openat", "openat2", "creat")
+            for call in (
+                *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir"),
+                *("mkdir", "mkdirat", "rename", "renameat", "renameat2", "truncate"),
+            )
         ],
         "files",
     ),
     "sys_exit_execve": "exec",
     "sys_exit_execveat": "exec",
+    "signal_generate": "signals",
+    "signal_deliver": "signals",
+    "cap_capable": "privileges",
+    **dict.fromkeys(
+        [
+            f"sys_{end}_{'umount' if call == 'umount2' else call}"
+            for end in ("enter", "exit")
+            for call in PRIV_CALLS
+        ],
+        "privileges",
+    ),
 }
 
 Counters = dict[int, tuple[str, int, int]]  # program id -> (tracepoint, runs, ns)
