@@ -383,7 +383,8 @@ class DenetApp(TabsMixin, App[None]):
                 sampled = info.has("exec", "sampled")
                 self.query_one(ProgramsTable).show(self.programs, self.event_filter(), sampled)
             elif active == "files":
-                self.query_one(FilesTable).show(self.files, self.event_filter())
+                sampled = info.has("files", "sampled")
+                self.query_one(FilesTable).show(self.files, self.event_filter(), sampled)
             elif active == "signals":
                 self.query_one(SignalsTable).show(self.signals, self.event_filter())
             elif active == "privileges":

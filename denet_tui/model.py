@@ -121,7 +121,9 @@ DOC_ENDED_BY = (
 DOC_FILE_OP = (
     "the kind of call: open (open, openat, openat2, creat), unlink, rmdir (rmdir, unlinkat with "
     "AT_REMOVEDIR), mkdir, rename_from / rename_to (a rename counts under its old and its new "
-    "name), truncate (by path)"
+    "name), truncate (by path); with the /proc collector (collector.families.files sampled): "
+    "held — the path was found open in /proc/PID/fd at a reading, calls counting the holdings "
+    "seen (files opened and closed between two readings, and failed opens, are not seen)"
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from denet_tui.collectors.held_files import HeldFiles
 from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.programs_seen import ProgramsSeen
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
@@ -61,11 +62,13 @@ class ProcfsCollector:
             reason="",
             share_basis="samples",
             families={"syscalls": "sampled", "sched": "sampled", "exec": "sampled"}
+            | {"files": "sampled"}
             | exit_family(self._exits),
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
         self._programs = ProgramsSeen()
+        self._held = HeldFiles()
         self._ledger = TreeLedger("samples", exact=False)
         # pid -> (its hits and time states, its syscalls section, the reading and the sample
         # made of them)
@@ -112,7 +115,9 @@ class ProcfsCollector:
             for p in (*live, *ended)
         ]
         self._sampler.forget([p.pid for p in ended])
-        execs = self._programs.update(live, [p.pid for p in ended])
+        gone = [p.pid for p in ended]
+        execs = self._programs.update(live, gone)
+        files = self._held.update(live, gone)
         totals, summary = self._ledger.account(processes)
         return Snapshot(
             t=time.monotonic() - self._t0,
@@ -120,9 +125,11 @@ class ProcfsCollector:
             target=status,
             processes=processes,
             execs=execs,
+            files=files,
             totals=totals,
             syscalls=summary,
             diagnostics=self._sampler.stats().to_dict()
+            | {"files_paths_left_out": self._held.left_out}
             | exit_diagnostics(self._exits, self._no_exits),
         )
 

@@ -76,14 +76,16 @@ class FilesTable(DataTable[Text]):
         self.failures_only = False
         self._log: LatestRows | None = None
         self._flt = EVERYTHING
+        self._sampled = False
         self._version: tuple | None = None
         for key, title, width in COLUMNS:
             self.add_column(title, key=key, width=width)
 
-    def show(self, log: LatestRows, flt: EventFilter) -> None:
-        self._log, self._flt = log, flt
-        if (log.version, flt) != self._version:
-            self._version = (log.version, flt)
+    def show(self, log: LatestRows, flt: EventFilter, sampled: bool = False) -> None:
+        """``sampled``: the paths the /proc collector found held open, not every call."""
+        self._log, self._flt, self._sampled = log, flt, sampled
+        if (log.version, flt, sampled) != self._version:
+            self._version = (log.version, flt, sampled)
             self._fill()
 
     def _fill(self) -> None:
@@ -97,6 +99,8 @@ class FilesTable(DataTable[Text]):
         total = len({path for path, _op in log.rows})
         failing = len({r.path for r in log.rows.values() if r.failures})
         title = f"files · {total:,} paths, {failing:,} with failures"
+        if self._sampled:
+            title = f"files held open · {total:,} paths · sampled from /proc/PID/fd"
         title += f" · sorted by {SORTS[self.sort_key][0]} (s)"
         title += " · failures only (f)" if self.failures_only else " · f: failures only"
         if self._flt.text:  # a file's figures are the whole tree's: the scope cannot narrow them

@@ -95,8 +95,17 @@ def test_sampled_shares_point_at_the_blocking_syscall() -> None:
         "syscalls": "sampled",
         "reason": "procfs requested",
         "share_basis": "samples",
-        "families": {"syscalls": "sampled", "sched": "sampled", "exits": "exact"},  # root: exits
+        "families": {  # root: exit records
+            "syscalls": "sampled",
+            "sched": "sampled",
+            "exec": "sampled",
+            "files": "sampled",
+            "exits": "exact",
+        },
     }
+    execs = [e for s in snapshots(lines) for e in s["execs"]]
+    assert [e["argv"] for e in execs] == [["sleep", "1.5"]]  # the program the scan saw
+    assert execs[0]["path"].endswith("/sleep")
     summary = snapshots(lines)[-1]["syscalls"]
     assert summary["total"] is None  # sampled: no invented counts
     assert summary["by_category"]["time"]["share"] > 0.9

@@ -113,3 +113,29 @@ def test_proc_programs_each_seen_once_dated_at_the_start_then_when_seen() -> Non
     assert second.argv == ("sleep", "1") and second.ts > 10.0  # when the scan saw it
     seen.update([], [me])
     assert seen.update([execd], []) != ()  # forgotten at its end: a new process on its pid
+
+
+def test_proc_files_held_open_counted_once_per_holding(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from denet_tui.collectors.held_files import HeldFiles
+
+    path = tmp_path / "held [x].txt"
+    path.write_text("x")
+    code = f"import time; f = open({str(path)!r}); print(1, flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline()
+        held = HeldFiles()
+        p = ProcessSample(pid=child.pid, ppid=1, name="python", cmdline=(), alive=True)
+        rows = {r.path: r for r in held.update([p], [])}
+        assert (rows[str(path)].op, rows[str(path)].calls, rows[str(path)].processes) == (
+            "held", 1, 1,
+        )  # fmt: skip
+        assert held.update([p], []) == ()  # the same sample: it has not run, not read again
+        again = ProcessSample(pid=child.pid, ppid=1, name="python", cmdline=(), alive=True)
+        assert held.update([again], []) == ()  # read again: the same holding, nothing new
+    finally:
+        child.kill()
+        child.wait()
