@@ -118,6 +118,17 @@ DOC_ENDED_BY = (
 )
 
 
+DOC_FILE_RELATIVE = (
+    "null: `path` is absolute (as passed, or joined to the working directory: see joined); "
+    "cwd unknown: passed relative to a working directory whose path is not known (no chdir "
+    "named it and no process in it was alive at a reading), shown as passed; dirfd: passed "
+    "relative to a directory file descriptor, shown as passed"
+)
+DOC_FILE_JOINED = (
+    "some calls passed the path relative to their working directory, and `path` joins it to "
+    "that directory (named by the chdir that entered it, or read from /proc/PID/cwd of a live "
+    "process in it; followed in the kernel across forks and chdir)"
+)
 DOC_FILE_OP = (
     "the kind of call: open (open, openat, openat2, creat), unlink, rmdir (rmdir, unlinkat with "
     "AT_REMOVEDIR), mkdir, rename_from / rename_to (a rename counts under its old and its new "
@@ -399,7 +410,12 @@ class FileStat(Codable):
     one kind of call, summed over its processes: every call counted in the kernel."""
 
     RENAMED: ClassVar[dict[str, str]] = {"opens": "calls"}  # keys of recordings before `op`
-    path: str = field(metadata={"doc": "as the program passed it (a relative one stays so)"})
+    path: str = field(
+        metadata={
+            "doc": "as the program passed it; a relative one joined to the working directory "
+            "it was opened in when that is known (see joined, relative)"
+        }
+    )
     calls: int
     failures: int
     error: str | None = field(metadata={"doc": "the errno name of its last failed call"})
@@ -411,6 +427,8 @@ class FileStat(Codable):
     last_ts: float
     path_cut: bool = field(default=False, metadata={"doc": "longer than the 255 bytes kept"})
     op: str = field(default="open", metadata={"doc": DOC_FILE_OP})
+    relative: str | None = field(default=None, metadata={"doc": DOC_FILE_RELATIVE})
+    joined: bool = field(default=False, metadata={"doc": DOC_FILE_JOINED})
 
 
 @dataclass(frozen=True, slots=True)

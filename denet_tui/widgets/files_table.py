@@ -2,7 +2,8 @@
 often, how often it failed and why, by how many processes, for reading, writing or creating,
 first and last time (the files family, counted in the kernel). ``f`` shows only paths with
 failures (the missing config file); ``s`` sorts by calls, failures or last time. Paths are the
-programs' own text: shown as harmless text."""
+programs' own text: shown as harmless text. A relative path is shown joined to the working
+directory it was opened in when that is known, else as passed and marked so."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
-from denet_tui.widgets.format import clock_ms, fmt_int
+from denet_tui.widgets.format import clock_ms, fmt_int, keep_tail
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -29,7 +30,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("modes", "MODE", 5),
     ("first", "FIRST", 12),
     ("last", "LAST", 12),
-    ("path", "PATH (as passed)", None),
+    ("path", "PATH", None),
 )
 SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
     "calls": ("calls", lambda r: (-r.calls, r.path, r.op)),
@@ -38,12 +39,24 @@ SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
 }
 SORT_KEYS = tuple(SORTS)
 OP_LABELS = {"rename_from": "rename ⇢", "rename_to": "⇢ rename"}  # from this name, to it
+UNJOINED = {"cwd unknown": " (relative: cwd unknown)", "dirfd": " (relative to a directory fd)"}
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-def file_cells(r: FileStat) -> list[Text]:
+FIXED_WIDTH = sum(w or 0 for _k, _t, w in COLUMNS) + 2 * len(COLUMNS) + 2  # padding, scrollbar
+
+
+def file_cells(r: FileStat, path_width: int | None = None) -> list[Text]:
+    """A row's cells; the path cut at its start to ``path_width`` cells if given."""
     failed = "red" if r.failures else ""
-    path = visible(r.path) + (" (cut)" if r.path_cut else "")
+    path = Text(
+        visible(r.path) + (" (cut)" if r.path_cut else ""),
+        style="red" if r.failures == r.calls else "",
+        no_wrap=True,
+    )
+    path.append(UNJOINED.get(r.relative or "", ""), style="dim")
+    if path_width:
+        path = keep_tail(path, path_width)
     return [
         Text(OP_LABELS.get(r.op, r.op), style="" if r.op == "open" else "bold"),
         Text(fmt_int(r.calls), justify="right"),
@@ -53,7 +66,7 @@ def file_cells(r: FileStat) -> list[Text]:
         Text(r.modes),
         Text(clock_ms(r.first_ts), style="dim"),
         Text(clock_ms(r.last_ts), style="dim"),
-        Text(path, style="red" if r.failures == r.calls else "", no_wrap=True),
+        path,
     ]
 
 
@@ -94,9 +107,11 @@ class FilesTable(DataTable[Text]):
             return
         self.clear()
         rows = shown_rows(log, self.sort_key, self.failures_only, self._flt)
+        width = self.size.width
+        path_width = max(24, width - FIXED_WIDTH) if width else None  # none: not laid out yet
         for r in rows:
-            self.add_row(*file_cells(r))
-        total = len({path for path, _op in log.rows})
+            self.add_row(*file_cells(r, path_width))
+        total = len({key[0] for key in log.rows})
         failing = len({r.path for r in log.rows.values() if r.failures})
         title = f"files · {total:,} paths, {failing:,} with failures"
         if self._sampled:
@@ -108,6 +123,9 @@ class FilesTable(DataTable[Text]):
         if len(rows) == MAX_SHOWN:
             title += f" · first {MAX_SHOWN:,} shown"
         set_border_title(self, Text(title))
+
+    def on_resize(self) -> None:
+        self._fill()  # the paths' room changed
 
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]

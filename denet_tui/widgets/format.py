@@ -9,6 +9,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from rich.text import Text
+
 from denet_tui.model import CollectorInfo, TargetStatus
 from denet_tui.signals import exit_text, signal_name
 
@@ -153,3 +155,14 @@ def clock_ms(ts: float) -> str:
 
 def fmt_exit(code: int | None) -> str:
     return NA if code is None else exit_text(code)
+
+
+def keep_tail(text: Text, width: int) -> Text:
+    """``text`` in at most ``width`` cells, its start given up for "…" if it must be (a path's
+    file name is at its end)."""
+    if text.cell_len <= width:
+        return text
+    cut = text[len(text) - max(1, width - 1) :]
+    while cut.cell_len > width - 1 and len(cut) > 1:
+        cut = cut[1:]
+    return Text("…", style=text.style) + cut

@@ -46,21 +46,21 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
     rows = {}
     for s in snaps:
         rows.update((f.path, f) for f in s.files if f.op == "open")
+    # The relative names are joined to the directory the chdir named: one row per file, the
+    # opens of its absolute name (every tenth name) counted in the same row.
     for i in range(180):
         name = f"plain {i}" if i % 3 else f"[bold]{i}"
-        assert (rows[name].calls, rows[name].failures, rows[name].processes) == (3, 0, 3), name
-        assert rows[name].modes == "r" and rows[name].error is None
-        if name.endswith("0"):
-            absolute = rows[str(tmp_path / name)]
-            assert (absolute.calls, absolute.failures) == (3, 0)
+        row = rows[str(tmp_path / name)]
+        times = 6 if name.endswith("0") else 3
+        assert (row.calls, row.failures, row.processes) == (times, 0, 3), name
+        assert row.modes == "r" and row.error is None and row.joined and row.relative is None
     for i in range(20):
-        missing = rows[f"missing {i}"]
-        assert (missing.calls, missing.failures, missing.error) == (3, 3, "ENOENT")
-        if i % 10 == 0:
-            assert rows[str(tmp_path / f"missing {i}")].failures == 3
-    assert rows["line\nbreak"].calls == 3
-    assert rows["bad \\xff\\xfe utf8"].calls == 3  # undecodable bytes escaped, not lost
-    assert rows["bad \\\\xff\\\\xfe utf8"].calls == 3  # and a name that spells them out
+        missing = rows[str(tmp_path / f"missing {i}")]
+        times = 6 if i % 10 == 0 else 3
+        assert (missing.calls, missing.failures, missing.error) == (times, times, "ENOENT")
+    assert rows[f"{tmp_path}/line\nbreak"].calls == 3
+    assert rows[f"{tmp_path}/bad \\xff\\xfe utf8"].calls == 3  # undecodable bytes escaped
+    assert rows[f"{tmp_path}/bad \\\\xff\\\\xfe utf8"].calls == 3  # and a name spelling them
     assert snaps[-1].diagnostics["files_full"] == 0
     assert snaps[-1].diagnostics["files_paths_left_out"] == 0
 
@@ -97,17 +97,66 @@ def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
         for key in rows
         if key[1] != "open"
     }
+    d = f"{tmp_path}/d"
     assert got == {
-        ("d", "mkdir"): (2, 1, "EEXIST"),
-        ("d/f", "truncate"): (1, 0, None),
-        ("d/f", "rename_from"): (1, 0, None),
-        ("d/[g] h", "rename_to"): (1, 0, None),
-        ("d/[g] h", "unlink"): (1, 0, None),
-        ("d/nothing", "unlink"): (1, 1, "ENOENT"),
-        ("d", "rmdir"): (1, 0, None),
+        (d, "mkdir"): (2, 1, "EEXIST"),
+        (f"{d}/f", "truncate"): (1, 0, None),
+        (f"{d}/f", "rename_from"): (1, 0, None),
+        (f"{d}/[g] h", "rename_to"): (1, 0, None),
+        (f"{d}/[g] h", "unlink"): (1, 0, None),
+        (f"{d}/nothing", "unlink"): (1, 1, "ENOENT"),
+        (d, "rmdir"): (1, 0, None),
     }
-    assert rows["d/f", "truncate"].modes == "w"
-    assert rows["d/f", "open"].modes == "wc"
+    assert rows[f"{d}/f", "truncate"].modes == "w"
+    assert rows[f"{d}/f", "open"].modes == "wc"
+
+
+# Relative names, each with what the working directory was when it was opened. argv[1]: a
+# directory holding `a` and `sub/b`.
+WANDERER = r"""
+import os, sys, time
+os.chdir(sys.argv[1])                   # named by the chdir
+os.close(os.open("a", os.O_RDONLY))
+if os.fork() == 0:                      # the child inherits the directory, opens, and is gone
+    os.close(os.open("./sub/b", os.O_RDONLY))
+    os._exit(0)
+os.wait()
+sub = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
+os.close(os.open("b", os.O_RDONLY, dir_fd=sub))   # relative to a directory fd
+if os.fork() == 0:                      # fchdir names nothing, and it is gone before a reading
+    os.fchdir(sub)
+    os.close(os.open("b", os.O_RDONLY))
+    os._exit(0)
+os.wait()
+os.fchdir(sub)                          # named by /proc/PID/cwd while it lives
+os.close(os.open("b", os.O_RDONLY))
+time.sleep(0.6)
+os.chdir("..")                          # named under the directory it left, ".." kept
+os.close(os.open("a", os.O_RDONLY))
+"""
+
+
+def test_relative_paths_joined_to_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a").touch()
+    (tmp_path / "sub" / "b").touch()
+    _, snaps = run_collected([sys.executable, "-c", WANDERER, str(tmp_path)])
+    rows = {}
+    for s in snaps:
+        rows.update(((f.path, f.relative), f) for f in s.files if f.op == "open")
+    got = {
+        key: (f.calls, f.processes, f.joined)
+        for key, f in rows.items()
+        if key[0].startswith(f"{tmp_path}/") or key[1]
+    }
+    assert got == {
+        (f"{tmp_path}/a", None): (1, 1, True),
+        (f"{tmp_path}/sub", None): (1, 1, True),  # the directory fd's open
+        (f"{tmp_path}/sub/b", None): (2, 2, True),
+        ("b", "dirfd"): (1, 1, False),
+        ("b", "cwd unknown"): (1, 1, False),
+        (f"{tmp_path}/sub/../a", None): (1, 1, True),
+    }
 
 
 # Names that would act on a terminal written as is: a window title, a screen clear, a bell,

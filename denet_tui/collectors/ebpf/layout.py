@@ -77,6 +77,8 @@ FILE_PATH = 256
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
 # FILE_OP_*, by value: the op's name in the model (FileStat.op)
 FILE_OPS = ("open", "unlink", "rmdir", "mkdir", "rename_from", "rename_to", "truncate")
+FILE_AT_DIRFD = 0x100  # in file_key.op: relative to a directory fd
+FILE_CWD_CHANGING = 0xFFFFFFFF  # a cwd id while chdir runs: never learned
 
 
 class FileArg(ct.Structure):
@@ -85,6 +87,10 @@ class FileArg(ct.Structure):
         ("path2", ct.c_uint64),
         ("flags", ct.c_uint32),
         ("op", ct.c_uint32),
+        ("dfd", ct.c_int32),
+        ("dfd2", ct.c_int32),
+        ("from_cwd", ct.c_uint32),
+        ("pad", ct.c_uint32),
     ]
 
 

@@ -8,16 +8,126 @@
  *   syscalls:sys_exit_<call>    its result: the path read now (from the caller's memory,
  *                               faulted in by the call) and counted under (process, path, op);
  *                               a rename under both of its names
+ *   syscalls:sys_enter_chdir, sys_exit_chdir, sys_enter_fchdir, sys_exit_fchdir
+ *                               the working directory changes: a new `cwd_id`
+ *   (tree.bpf.h's task_newtask and sched_process_exit: a child inherits the parent's id; an
+ *   ended process's entry goes)
  *
- * The path is the one passed (relative ones stay relative). A full table loses the call: the
+ * The path is the one passed; a relative one is counted with the id of the working directory
+ * it was opened in (or marked relative to a directory fd). A full table loses the call: the
  * program counts it (DIAG_FILES_FULL), never silent.
  */
+
+#define AT_FDCWD -100
 
 BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
             BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
+/* serial -> the id of its working directory, for live processes that have one yet. */
+BPF_F_TABLE("hash", u32, struct cwd_val, cwds, MAX_PROCS, BPF_F_NO_PREALLOC);
+/* Ids are made per CPU, without atomics, like serials: (counter << SERIAL_CPU_BITS) | cpu. */
+BPF_PERCPU_ARRAY(next_cwd, u32, 1);
+/* new id -> what the chdir that made it named; drained at each sample. */
+BPF_F_TABLE("hash", u32, struct cwd_name, cwd_names, MAX_CWD_NAMES, BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(cwd_scratch, struct cwd_name, 1);
 
-static __always_inline void file_entered(u32 op, u64 path, u64 path2, u32 flags)
+static __always_inline u32 fresh_cwd_id(void)
+{
+    u32 zero = 0;
+    u32 *next = next_cwd.lookup(&zero);
+    if (!next)
+        return FILE_CWD_CHANGING;           /* (never: an array's slot) an id never learned */
+    (*next)++;
+    return (*next << SERIAL_CPU_BITS) | bpf_get_smp_processor_id();
+}
+
+/* The id of the process's working directory; its first one is made when first needed (a
+ * process that was seeded, or that forked nothing and chdir-ed nowhere since). A full map
+ * gives an id no process holds: its paths stay as passed. */
+static __always_inline u32 cwd_of(u32 serial, u32 tgid)
+{
+    struct cwd_val *c = cwds.lookup(&serial);
+    if (c)
+        return c->id;
+    struct cwd_val v = {.id = fresh_cwd_id(), .tgid = tgid};
+    cwds.update(&serial, &v);
+    return v.id;
+}
+
+static __always_inline void files_new_process(u32 ptgid, u32 pserial, u32 tgid, u32 serial)
+{
+    struct cwd_val v = {.id = cwd_of(pserial, ptgid), .tgid = tgid};
+    cwds.update(&serial, &v);
+}
+
+static __always_inline void files_process_exit(u32 serial)
+{
+    cwds.delete(&serial);
+}
+
+/* chdir and fchdir: the directory is unknown while the call runs (another thread's relative
+ * open then is counted under an id never learned); after it, a new id (with chdir's path, for
+ * user space to name it by), or the old one again if the call failed. */
+static __always_inline void cwd_leaving(u64 path)
+{
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s)
+        return;
+    struct cwd_val *c = cwds.lookup(&s->serial);
+    s->fa.from_cwd = c ? c->id : 0;
+    s->fa.path2 = path;                     /* (not an open's: fa.path stays 0) */
+    struct cwd_val v = {.id = FILE_CWD_CHANGING, .tgid = current_tgid()};
+    cwds.update(&s->serial, &v);
+}
+
+static __always_inline void cwd_arrived(long ret)
+{
+    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    if (!s)
+        return;
+    u32 from = s->fa.from_cwd;
+    u64 path = s->fa.path2;
+    s->fa.path2 = 0;
+    struct cwd_val v = {.id = ret == 0 || !from ? fresh_cwd_id() : from, .tgid = current_tgid()};
+    cwds.update(&s->serial, &v);
+    if (ret != 0 || !path)
+        return;
+    u32 zero = 0;
+    struct cwd_name *n = cwd_scratch.lookup(&zero);
+    if (!n)
+        return;
+    n->from = from;
+    if (bpf_probe_read_user_str(n->path, sizeof(n->path), (void *)path) >= FILE_PATH)
+        return;                             /* cut: no name for it */
+    cwd_names.update(&v.id, n);             /* full: the id is named from /proc, or not at all */
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_chdir)
+{
+    cwd_leaving((u64)args->filename);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_chdir)
+{
+    cwd_arrived(args->ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_fchdir)
+{
+    cwd_leaving(0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_fchdir)
+{
+    cwd_arrived(args->ret);
+    return 0;
+}
+
+static __always_inline void file_entered(u32 op, int dfd, u64 path, int dfd2, u64 path2,
+                                         u32 flags)
 {
     struct task_state *s = thread_state(bpf_get_current_task_btf());
     if (!s || (s->flags & TRK_WAIT_EXEC))
@@ -26,6 +136,8 @@ static __always_inline void file_entered(u32 op, u64 path, u64 path2, u32 flags)
     s->fa.path2 = path2;
     s->fa.flags = flags;
     s->fa.op = op;
+    s->fa.dfd = dfd;
+    s->fa.dfd2 = dfd2;
 }
 
 static __always_inline u32 file_modes(u32 flags)
@@ -41,7 +153,8 @@ static __always_inline u32 file_modes(u32 flags)
     return m;
 }
 
-static __always_inline void file_count(u32 serial, u32 op, u64 path, u32 modes, long ret)
+static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u32 modes,
+                                       long ret)
 {
     u32 zero = 0;
     struct file_key *k = file_scratch.lookup(&zero);
@@ -53,6 +166,12 @@ static __always_inline void file_count(u32 serial, u32 op, u64 path, u32 modes, 
     long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
     if (n == FILE_PATH)
         modes |= FILE_MODE_CUT;
+    if (n > 1 && k->path[0] != '/') {
+        if (dfd == AT_FDCWD)
+            k->cwd = cwd_of(serial, current_tgid());
+        else
+            k->op |= FILE_AT_DIRFD;
+    }
     u64 now = bpf_ktime_get_ns();
     struct file_val *v = file_stats.lookup(k);
     if (!v) {
@@ -79,13 +198,14 @@ static __always_inline void file_returned(long ret)
     if (!s || !s->fa.path)
         return;                             /* not ours, or no call of ours in progress */
     u64 path = s->fa.path, path2 = s->fa.path2;
+    int dfd = s->fa.dfd, dfd2 = s->fa.dfd2;
     u32 op = s->fa.op;
     u32 modes = op == FILE_OP_OPEN ? file_modes(s->fa.flags)
               : op == FILE_OP_TRUNCATE ? FILE_MODE_WRITE : 0;
     s->fa.path = 0;
-    file_count(s->serial, op, path, modes, ret);
+    file_count(s->serial, op, dfd, path, modes, ret);
     if (op == FILE_OP_RENAME_FROM)
-        file_count(s->serial, FILE_OP_RENAME_TO, path2, 0, ret);
+        file_count(s->serial, FILE_OP_RENAME_TO, dfd2, path2, 0, ret);
 }
 
 /* Each call's entry (its arguments) and exit (its result). */
@@ -99,13 +219,13 @@ static __always_inline void file_returned(long ret)
 
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
-    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)args->flags);
+    file_entered(FILE_OP_OPEN, AT_FDCWD, (u64)args->filename, 0, 0, (u32)args->flags);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 {
-    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)args->flags);
+    file_entered(FILE_OP_OPEN, args->dfd, (u64)args->filename, 0, 0, (u32)args->flags);
     return 0;
 }
 
@@ -113,69 +233,72 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
     u64 how_flags = 0;                      /* struct open_how: flags is its first member */
     bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)args->how);
-    file_entered(FILE_OP_OPEN, (u64)args->filename, 0, (u32)how_flags);
+    file_entered(FILE_OP_OPEN, args->dfd, (u64)args->filename, 0, 0, (u32)how_flags);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_creat)
 {
     /* O_WRONLY | O_CREAT | O_TRUNC */
-    file_entered(FILE_OP_OPEN, (u64)args->pathname, 0, 01 | 0100 | 01000);
+    file_entered(FILE_OP_OPEN, AT_FDCWD, (u64)args->pathname, 0, 0, 01 | 0100 | 01000);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_unlink)
 {
-    file_entered(FILE_OP_UNLINK, (u64)args->pathname, 0, 0);
+    file_entered(FILE_OP_UNLINK, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_unlinkat)
 {
     u32 op = args->flag & 0x200 ? FILE_OP_RMDIR : FILE_OP_UNLINK;  /* AT_REMOVEDIR */
-    file_entered(op, (u64)args->pathname, 0, 0);
+    file_entered(op, args->dfd, (u64)args->pathname, 0, 0, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_rmdir)
 {
-    file_entered(FILE_OP_RMDIR, (u64)args->pathname, 0, 0);
+    file_entered(FILE_OP_RMDIR, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_mkdir)
 {
-    file_entered(FILE_OP_MKDIR, (u64)args->pathname, 0, 0);
+    file_entered(FILE_OP_MKDIR, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_mkdirat)
 {
-    file_entered(FILE_OP_MKDIR, (u64)args->pathname, 0, 0);
+    file_entered(FILE_OP_MKDIR, args->dfd, (u64)args->pathname, 0, 0, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_rename)
 {
-    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    file_entered(FILE_OP_RENAME_FROM, AT_FDCWD, (u64)args->oldname, AT_FDCWD,
+                 (u64)args->newname, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_renameat)
 {
-    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    file_entered(FILE_OP_RENAME_FROM, args->olddfd, (u64)args->oldname, args->newdfd,
+                 (u64)args->newname, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_renameat2)
 {
-    file_entered(FILE_OP_RENAME_FROM, (u64)args->oldname, (u64)args->newname, 0);
+    file_entered(FILE_OP_RENAME_FROM, args->olddfd, (u64)args->oldname, args->newdfd,
+                 (u64)args->newname, 0);
     return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_truncate)
 {
-    file_entered(FILE_OP_TRUNCATE, (u64)args->path, 0, 0);
+    file_entered(FILE_OP_TRUNCATE, AT_FDCWD, (u64)args->path, 0, 0, 0);
     return 0;
 }
 

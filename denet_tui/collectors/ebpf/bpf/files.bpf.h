@@ -9,7 +9,9 @@
 
 struct file_key {
     u32 serial;                     /* the process */
-    u32 op;                         /* FILE_OP_* */
+    u32 op;                         /* FILE_OP_*, | FILE_AT_DIRFD */
+    u32 cwd;                        /* a relative path's working directory (a `cwd_id`); 0: none */
+    u32 pad;
     char path[FILE_PATH];           /* as passed, NUL-padded */
 };
 #define FILE_OP_OPEN 0              /* open, openat, openat2, creat */
@@ -19,7 +21,26 @@ struct file_key {
 #define FILE_OP_RENAME_FROM 4       /* rename, renameat, renameat2: the old name */
 #define FILE_OP_RENAME_TO 5         /* ... and the new one (counted under both) */
 #define FILE_OP_TRUNCATE 6          /* truncate (by path; ftruncate has none) */
+#define FILE_AT_DIRFD 0x100         /* relative to a directory fd, not to the working directory */
 
+/* A process's working directory, named by an id that stands for one directory for as long as
+ * it is the process's: a child inherits its parent's id; a chdir or fchdir gives a new one
+ * (FILE_CWD_CHANGING while the call runs). User space learns an id's path from
+ * /proc/PID/cwd of a live process that holds it; the id never has to be read from a process
+ * that has ended. */
+struct cwd_val {
+    u32 id;
+    u32 tgid;
+};
+#define FILE_CWD_CHANGING 0xffffffff
+
+/* What a successful chdir named: its new directory is `path` under the one it left (or `path`
+ * itself if absolute). Kept by the new id until user space reads it. */
+struct cwd_name {
+    u32 from;                       /* the id it left */
+    u32 pad;
+    char path[FILE_PATH];           /* as passed */
+};
 struct file_val {
     u64 calls;
     u64 failures;
@@ -40,5 +61,9 @@ struct file_arg {
     u64 path2;                      /* a rename's new name */
     u32 flags;                      /* open flags */
     u32 op;
+    s32 dfd;                        /* the directory fd of a relative path (AT_FDCWD: none) */
+    s32 dfd2;                       /* ... of a rename's new name */
+    u32 from_cwd;                   /* chdir, fchdir: the id of the directory it leaves */
+    u32 pad;
 };
 #define FILES_THREAD_STATE struct file_arg fa;

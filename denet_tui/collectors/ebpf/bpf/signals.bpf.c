@@ -6,17 +6,38 @@
  *   signal:signal_deliver    a process of the tree takes a signal (its own context), with the
  *                            action it has for it
  *
+ * A process that ends is no longer tracked, yet sends SIGCHLD to its parent while it ends:
+ * that signal is its own (`signal_ending`), even when the parent is outside the tree.
+ *
  * Events go through a ring buffer drained at each sample; a full buffer is counted
  * (DIAG_SIGNALS_LOST). The target is matched by its pid: a signal aimed at a thread other
  * than a process's first one is seen from the sender's side only.
  */
 
 BPF_RINGBUF_OUTPUT(signal_events, 64);     /* 256 KiB: ~2,700 signals between two samples */
+/* tgid -> the process of the tree that is ending with it; the oldest go first. */
+BPF_TABLE("lru_hash", u32, struct signal_ending, signal_ending, 4096);
+
+static __always_inline void signals_process_exit(u32 tgid, u32 serial)
+{
+    struct signal_ending v = {.task = (u64)bpf_get_current_task(), .serial = serial};
+    signal_ending.update(&tgid, &v);
+}
 
 static __always_inline u32 serial_of(u32 tgid)
 {
     struct track_val *t = tracked.lookup(&tgid);
     return t ? t->serial : 0;
+}
+
+/* The sender's serial: tracked, or ending in this very task. */
+static __always_inline u32 sender_serial_of(u32 tgid)
+{
+    u32 serial = serial_of(tgid);
+    if (serial)
+        return serial;
+    struct signal_ending *x = signal_ending.lookup(&tgid);
+    return x && x->task == (u64)bpf_get_current_task() ? x->serial : 0;
 }
 
 static __always_inline struct signal_event *signal_start(u32 kind, int sig)
@@ -39,7 +60,7 @@ TRACEPOINT_PROBE(signal, signal_generate)
 {
     u32 sender = current_tgid();
     u32 target = args->pid;
-    u32 sender_serial = serial_of(sender);
+    u32 sender_serial = sender_serial_of(sender);
     u32 target_serial = serial_of(target);
     if (!sender_serial && !target_serial)
         return 0;                           /* none of ours */

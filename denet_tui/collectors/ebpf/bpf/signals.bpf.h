@@ -20,3 +20,12 @@ struct signal_event {
 };
 #define SIGNAL_SENT 0
 #define SIGNAL_DELIVERED 1
+
+/* A process of the tree on its way out: no longer tracked (its pid may be reused once it is
+ * reaped), but the signals it sends while it ends (SIGCHLD to its parent, a child's
+ * parent-death signal) are still its own. Known by the ending task itself. */
+struct signal_ending {
+    u64 task;                       /* the task that ended the process */
+    u32 serial;
+    u32 pad;
+};

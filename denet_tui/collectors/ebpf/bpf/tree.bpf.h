@@ -209,6 +209,13 @@ static __always_inline void sched_new_task(u32 tid, u32 serial);
 #if FAMILY_MEMORY
 static __always_inline void memory_process_exit(u32 serial);
 #endif
+#if FAMILY_FILES
+static __always_inline void files_new_process(u32 ptgid, u32 pserial, u32 tgid, u32 serial);
+static __always_inline void files_process_exit(u32 serial);
+#endif
+#if FAMILY_SIGNALS
+static __always_inline void signals_process_exit(u32 tgid, u32 serial);
+#endif
 #if FAMILY_EXEC
 struct exec_argv;
 static __always_inline void exec_entered(u64 path);
@@ -253,6 +260,9 @@ TRACEPOINT_PROBE(task, task_newtask)
     }
 #if FAMILY_SCHED
     sched_new_task(child, serial);
+#endif
+#if FAMILY_FILES
+    files_new_process(ptgid, parent->serial, child, serial);
 #endif
     diag_inc(DIAG_NEW_PROCS);
     return 0;
@@ -413,6 +423,12 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     }
 #if FAMILY_MEMORY
     memory_process_exit(serial);
+#endif
+#if FAMILY_FILES
+    files_process_exit(serial);
+#endif
+#if FAMILY_SIGNALS
+    signals_process_exit(tgid, serial);
 #endif
     /* Untrack now: the pid may be reused by a process that is none of ours. */
     tracked.delete(&tgid);

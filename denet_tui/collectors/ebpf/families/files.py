@@ -5,18 +5,27 @@ The kernel counts each call under (process, path, kind of call): calls, failures
 errno, first and last time, and what the calls asked for (read, write, create). Each sample
 drains the table into the per-(path, kind) figures kept here (summed over processes, kept after
 the processes are forgotten), and hands the snapshot the rows that changed.
+
+A relative path comes with the id of the working directory it was opened in (the kernel
+follows ids across forks and chdir). An id is named by the chdir that made it (its path, under
+the directory it left when relative), or else read from /proc/PID/cwd of a live process that
+holds it (kept only if the process held the same id before and after the read); a path whose
+directory has no name so far stays as passed, marked so.
 """
 
 from __future__ import annotations
 
 import ctypes as ct
 import errno
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.layout import (
+    FILE_AT_DIRFD,
+    FILE_CWD_CHANGING,
     FILE_MODE_CREATE,
     FILE_MODE_CUT,
     FILE_MODE_READ,
@@ -29,8 +38,22 @@ from denet_tui.rawtext import c_string
 
 MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two samples
 MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
-KEY_FMT = f"II{FILE_PATH}s"  # struct file_key: serial, op, path
+MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
+MAX_CWD_NAMES = 4096  # chdirs in the kernel between two samples
+KEY_FMT = f"IIII{FILE_PATH}s"  # struct file_key: serial, op, cwd, pad, path
 VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
+CWD_FMT = "II"  # struct cwd_val: id, tgid
+CWD_NAME_FMT = f"II{FILE_PATH}s"  # struct cwd_name: from, pad, path
+
+
+def joined(cwd: str, path: str) -> str:
+    """``path`` (relative) under ``cwd``; only "." steps at its start are dropped (".." is
+    kept: with symbolic links, taking it off by text could name another directory)."""
+    while path.startswith("./"):
+        path = path[2:].lstrip("/")
+    if path == ".":
+        path = ""
+    return cwd.rstrip("/") + "/" + path if path else cwd
 
 
 @dataclass(slots=True)
@@ -41,7 +64,15 @@ class _Path:
     modes: int = 0
     first_ns: int = 0
     last_ns: int = 0
+    joined: bool = False  # some calls passed it relative to the working directory
     serials: set[int] = field(default_factory=set)
+
+
+def _bounded(d: dict) -> dict:
+    """``d``, its oldest entry let go if it holds MAX_CWDS."""
+    if len(d) >= MAX_CWDS:
+        del d[next(iter(d))]
+    return d
 
 
 def mode_letters(modes: int) -> str:
@@ -59,16 +90,25 @@ class FilesFamily:
 
     def __init__(self) -> None:
         self._entries = 0  # entries drained at the last sample
-        self._paths: dict[tuple[str, int], _Path] = {}  # by (path, FILE_OP_*)
-        self._changed: set[tuple[str, int]] = set()
+        # by (path, FILE_OP_*, FileStat.relative)
+        self._paths: dict[tuple[str, int, str | None], _Path] = {}
+        self._changed: set[tuple[str, int, str | None]] = set()
+        self._cwd_paths: dict[int, str] = {}  # working directory id -> its path
+        self._cwd_names: dict[int, tuple[int, str]] = {}  # id -> (id it left, chdir's path)
         self.left_out = 0  # calls on paths beyond MAX_PATHS
         self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
     def defines(self) -> dict[str, int | str]:
-        return {"FILE_PATH": FILE_PATH, "MAX_FILE_KEYS": MAX_FILE_KEYS}
+        return {
+            "FILE_PATH": FILE_PATH,
+            "MAX_FILE_KEYS": MAX_FILE_KEYS,
+            "MAX_CWD_NAMES": MAX_CWD_NAMES,
+        }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._map = bpf[b"file_stats"]
+        self._cwds = bpf[b"cwds"]
+        self._cwd_name_map = bpf[b"cwd_names"]
 
     def seeded(self, serial: int, pid: int, gated: bool) -> None:
         pass  # what it opened before it joined is not known
@@ -82,11 +122,18 @@ class FilesFamily:
         paths = self._paths
         rows = bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
         self._entries = len(rows)
+        for (cwd,), (left, _pad, path) in bpf_maps.dump_raw(
+            self._cwd_name_map, "I", CWD_NAME_FMT, delete=True
+        ):
+            _bounded(self._cwd_names)[cwd] = (left, c_string(path))
+        self._learn({key[2] for key, _ in rows if key[2] and self._cwd(key[2]) is None})
         for key, (calls, failures, first_ns, last_ns, last_errno, modes) in rows:
-            path = c_string(key[2])
+            path, relative = self._shown(c_string(key[4]), key[1] & FILE_AT_DIRFD, key[2])
+            joined = relative == "cwd"
+            relative = None if joined else relative
             if modes & FILE_MODE_CUT:
                 path += "…"
-            row = (path, key[1])
+            row = (path, key[1] & ~FILE_AT_DIRFD, relative)
             acc = paths.get(row)
             if acc is None:
                 if len(paths) >= MAX_PATHS:
@@ -100,8 +147,51 @@ class FilesFamily:
             acc.modes |= modes
             acc.first_ns = min(acc.first_ns, first_ns)
             acc.last_ns = max(acc.last_ns, last_ns)
+            acc.joined |= joined
             acc.serials.add(key[0])
             self._changed.add(row)
+
+    def _shown(self, path: str, at_dirfd: int, cwd: int) -> tuple[str, str | None]:
+        """The path as shown, and how a relative one was resolved: "cwd" (joined), or
+        FileStat.relative."""
+        if at_dirfd:
+            return path, "dirfd"
+        if not cwd:
+            return path, None  # absolute (or unreadable: empty)
+        known = self._cwd(cwd)
+        return (joined(known, path), "cwd") if known is not None else (path, "cwd unknown")
+
+    def _cwd(self, cwd: int, depth: int = 0) -> str | None:
+        """The path of working directory ``cwd`` (an id), if known."""
+        known = self._cwd_paths.get(cwd)
+        if known is not None or cwd not in self._cwd_names or depth > 64:
+            return known
+        left, path = self._cwd_names[cwd]
+        base = "" if path.startswith("/") else self._cwd(left, depth + 1)
+        if base is None:
+            return None
+        _bounded(self._cwd_paths)[cwd] = known = joined(base, path) if base else path
+        return known
+
+    def _learn(self, wanted: set[int]) -> None:
+        """The paths of the working directories ``wanted`` (ids), from live processes in them."""
+        wanted.discard(FILE_CWD_CHANGING)
+        if not wanted:
+            return
+        for (serial,), (cwd, tgid) in bpf_maps.dump_raw(self._cwds, "I", CWD_FMT):
+            if cwd not in wanted:
+                continue
+            try:
+                path = os.readlink(f"/proc/{tgid}/cwd")
+                still = self._cwds[self._cwds.Key(serial)].id
+            except (OSError, KeyError):
+                continue  # ended (or chdir-ing: no entry yet), or not ours to read
+            if still != cwd or path.endswith(" (deleted)"):
+                continue  # it moved while we read; or its directory is gone: no honest name
+            _bounded(self._cwd_paths)[cwd] = path
+            wanted.discard(cwd)
+            if not wanted:
+                return
 
     def begin_live(self, active: set[int]) -> None:
         pass
@@ -135,8 +225,8 @@ class FilesFamily:
     def snapshot_fields(self) -> dict[str, Any]:
         changed, self._changed = self._changed, set()
         rows = []
-        for path, op in sorted(changed):
-            acc = self._paths[path, op]
+        for path, op, relative in sorted(changed, key=lambda r: (r[0], r[1], r[2] or "")):
+            acc = self._paths[path, op, relative]
             rows.append(
                 FileStat(
                     path=path,
@@ -149,6 +239,8 @@ class FilesFamily:
                     first_ts=round(acc.first_ns / 1e9 + self._clock, 6),
                     last_ts=round(acc.last_ns / 1e9 + self._clock, 6),
                     path_cut=path.endswith("…") and bool(acc.modes & FILE_MODE_CUT),
+                    relative=relative,
+                    joined=acc.joined,
                 )
             )
         return {"files": tuple(rows)}
@@ -158,5 +250,6 @@ class FilesFamily:
             "file_entries": self._entries,
             "files_paths": len(self._paths),
             "files_paths_left_out": self.left_out,
+            "files_cwds_known": len(self._cwd_paths),
             "files_full": kernel["files_full"],
         }
