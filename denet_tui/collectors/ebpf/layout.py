@@ -74,6 +74,7 @@ class RawExecEvent(ct.Structure):
 
 # files.bpf.h
 FILE_PATH = 256
+FILE_SHORT = 64  # the short table's paths (see files.bpf.h)
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
 # FILE_OP_*, by value: the op's name in the model (FileStat.op)
 FILE_OPS = ("open", "unlink", "rmdir", "mkdir", "rename_from", "rename_to", "truncate")

@@ -20,8 +20,12 @@
 
 #define AT_FDCWD -100
 
+/* The short table is allocated up front (12 MB): an entry made at a call then costs no
+ * allocation (tar: 1,200 -> 910 ns per open); the long one, seldom used, as it fills. */
+BPF_F_TABLE("hash", struct file_key_short, struct file_val, file_stats_short, MAX_FILE_KEYS, 0);
 BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
             BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(file_scratch_short, struct file_key_short, 1);
 BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
 /* serial -> the id of its working directory, for live processes that have one yet. */
 BPF_F_TABLE("hash", u32, struct cwd_val, cwds, MAX_PROCS, BPF_F_NO_PREALLOC);
@@ -157,31 +161,42 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
                                        long ret)
 {
     u32 zero = 0;
-    struct file_key *k = file_scratch.lookup(&zero);
-    if (!k)
+    struct file_key_short *ks = file_scratch_short.lookup(&zero);
+    if (!ks)
         return;
-    __builtin_memset(k, 0, sizeof(*k));     /* the key is compared whole: no stale bytes */
-    k->serial = serial;
-    k->op = op;
-    long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
-    if (n == FILE_PATH)
-        modes |= FILE_MODE_CUT;
-    if (n > 1 && k->path[0] != '/') {
+    __builtin_memset(ks, 0, sizeof(*ks));   /* a key is compared whole: no stale bytes */
+    long n = bpf_probe_read_user_str(ks->path, sizeof(ks->path), (void *)path);
+    u32 cwd = 0;
+    if (n > 1 && ks->path[0] != '/') {
         if (dfd == AT_FDCWD)
-            k->cwd = cwd_of(serial, current_tgid());
+            cwd = cwd_of(serial, current_tgid());
         else
-            k->op |= FILE_AT_DIRFD;
+            op |= FILE_AT_DIRFD;
     }
     u64 now = bpf_ktime_get_ns();
-    struct file_val *v = file_stats.lookup(k);
-    if (!v) {
-        struct file_val none = {.first_ns = now};
-        file_stats.insert(k, &none);        /* another thread may have been first: fine */
-        v = file_stats.lookup(k);
-        if (!v) {
-            diag_inc(DIAG_FILES_FULL);
+    /* Another thread may make the entry first: lookup_or_try_init then finds its. */
+    struct file_val none = {.first_ns = now};
+    struct file_val *v;
+    if (n < FILE_SHORT) {                   /* it fits (a failed read: the empty path) */
+        ks->serial = serial;
+        ks->op = op;
+        ks->cwd = cwd;
+        v = file_stats_short.lookup_or_try_init(ks, &none);
+    } else {
+        struct file_key *k = file_scratch.lookup(&zero);
+        if (!k)
             return;
-        }
+        __builtin_memset(k, 0, sizeof(*k));
+        k->serial = serial;
+        k->op = op;
+        k->cwd = cwd;
+        if (bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path) == FILE_PATH)
+            modes |= FILE_MODE_CUT;
+        v = file_stats.lookup_or_try_init(k, &none);
+    }
+    if (!v) {
+        diag_inc(DIAG_FILES_FULL);
+        return;
     }
     __sync_fetch_and_add(&v->calls, 1);
     if (ret < 0) {

@@ -4,16 +4,22 @@
  * of call, however many calls).
  *
  *   FILE_PATH        bytes kept of a path (a longer one is cut, and its entry says so)
+ *   FILE_SHORT       a path shorter than FILE_SHORT - 1 bytes is counted in the short table
  *   MAX_FILE_KEYS    (process, path) entries kept at once
  */
 
-struct file_key {
-    u32 serial;                     /* the process */
-    u32 op;                         /* FILE_OP_*, | FILE_AT_DIRFD */
-    u32 cwd;                        /* a relative path's working directory (a `cwd_id`); 0: none */
-    u32 pad;
-    char path[FILE_PATH];           /* as passed, NUL-padded */
-};
+#define FILE_KEY(name, size)                                                                \
+    struct name {                                                                           \
+        u32 serial;                 /* the process */                                       \
+        u32 op;                     /* FILE_OP_*, | FILE_AT_DIRFD */                        \
+        u32 cwd;                    /* a relative path's working directory (a `cwd_id`) */  \
+        u32 pad;                                                                            \
+        char path[size];            /* as passed, NUL-padded */                             \
+    }
+/* Two tables by the path's length: the key is hashed whole at every lookup, and most paths
+ * are short (under FILE_SHORT - 1 bytes). */
+FILE_KEY(file_key, FILE_PATH);
+FILE_KEY(file_key_short, FILE_SHORT);
 #define FILE_OP_OPEN 0              /* open, openat, openat2, creat */
 #define FILE_OP_UNLINK 1            /* unlink, unlinkat */
 #define FILE_OP_RMDIR 2             /* rmdir, unlinkat(AT_REMOVEDIR) */

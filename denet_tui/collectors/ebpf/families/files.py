@@ -32,6 +32,7 @@ from denet_tui.collectors.ebpf.layout import (
     FILE_MODE_WRITE,
     FILE_OPS,
     FILE_PATH,
+    FILE_SHORT,
 )
 from denet_tui.model import FileStat, SyscallSummary
 from denet_tui.rawtext import c_string
@@ -41,6 +42,7 @@ MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are count
 MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
 MAX_CWD_NAMES = 4096  # chdirs in the kernel between two samples
 KEY_FMT = f"IIII{FILE_PATH}s"  # struct file_key: serial, op, cwd, pad, path
+SHORT_KEY_FMT = f"IIII{FILE_SHORT}s"  # struct file_key_short
 VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
 CWD_FMT = "II"  # struct cwd_val: id, tgid
 CWD_NAME_FMT = f"II{FILE_PATH}s"  # struct cwd_name: from, pad, path
@@ -101,12 +103,14 @@ class FilesFamily:
     def defines(self) -> dict[str, int | str]:
         return {
             "FILE_PATH": FILE_PATH,
+            "FILE_SHORT": FILE_SHORT,
             "MAX_FILE_KEYS": MAX_FILE_KEYS,
             "MAX_CWD_NAMES": MAX_CWD_NAMES,
         }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._map = bpf[b"file_stats"]
+        self._short_map = bpf[b"file_stats_short"]
         self._cwds = bpf[b"cwds"]
         self._cwd_name_map = bpf[b"cwd_names"]
 
@@ -120,7 +124,8 @@ class FilesFamily:
         since the last sample, however long the run) into the per-path figures. A call whose
         entry is taken out in the nanoseconds between its lookup and its count is lost."""
         paths = self._paths
-        rows = bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
+        rows = bpf_maps.dump_raw(self._short_map, SHORT_KEY_FMT, VAL_FMT, delete=True)
+        rows += bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
         self._entries = len(rows)
         for (cwd,), (left, _pad, path) in bpf_maps.dump_raw(
             self._cwd_name_map, "I", CWD_NAME_FMT, delete=True
