@@ -106,7 +106,9 @@ DOC_CAPABILITIES = (
 )
 DOC_SIGNAL_OUTCOME = (
     "sent: delivered, ignored, already pending, overflow or info lost (the kernel's result); "
-    "delivered: the action the process had for it (default, ignored, handler)"
+    "delivered: the action the process had for it (default, ignored, handler); a fatal signal "
+    "is taken as SIGKILL (the kernel queues SIGKILL to each thread of a process it ends): "
+    "'default: fatal SIGUSR1' names the signal sent that ended it"
 )
 DOC_RUNQ_HIST = (
     "every wait of a thread of the tree for a CPU since the start, as a log2 histogram: bucket "

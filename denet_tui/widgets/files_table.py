@@ -43,7 +43,7 @@ UNJOINED = {"cwd unknown": " (relative: cwd unknown)", "dirfd": " (relative to a
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-FIXED_WIDTH = sum(w or 0 for _k, _t, w in COLUMNS) + 2 * len(COLUMNS) + 2  # padding, scrollbar
+FIXED_WIDTH = sum(w or 0 for _k, _t, w in COLUMNS) + 2 * len(COLUMNS)  # with each cell's padding
 
 
 def file_cells(r: FileStat, path_width: int | None = None) -> list[Text]:
@@ -107,7 +107,7 @@ class FilesTable(DataTable[Text]):
             return
         self.clear()
         rows = shown_rows(log, self.sort_key, self.failures_only, self._flt)
-        width = self.size.width
+        width = self.scrollable_content_region.width  # (without the scrollbar)
         path_width = max(24, width - FIXED_WIDTH) if width else None  # none: not laid out yet
         for r in rows:
             self.add_row(*file_cells(r, path_width))

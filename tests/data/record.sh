@@ -1,14 +1,39 @@
 #!/bin/sh
 # Records the JSONL fixtures the snapshot tests replay: real runs of a small parallel C build
-# (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector.
+# (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector; and
+# a script that touches files, runs programs, sends signals and acts as root (every family).
 #   tests/data/record.sh procfs   → tests/data/build-procfs.jsonl
 #   tests/data/record.sh ebpf     → tests/data/build-ebpf.jsonl   (root, BCC)
+#   tests/data/record.sh touch    → tests/data/touch-ebpf.jsonl   (root, BCC)
 set -eu
-collector=${1:?usage: record.sh procfs|ebpf}
+collector=${1:?usage: record.sh procfs|ebpf|touch}
 here=$(cd "$(dirname "$0")" && pwd)
 denet=$here/../../.venv/bin/denet-tui
 work=$(mktemp -d /tmp/denet-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+
+if [ "$collector" = touch ]; then
+    cat > "$work/touch.sh" <<'SH'
+cd "$(dirname "$0")"
+mkdir d
+echo config > "d/[bold]app.conf"
+cat "d/[bold]app.conf" d/missing.conf > /dev/null 2>&1
+mv "d/[bold]app.conf" d/app.conf.old
+rm d/app.conf.old
+rmdir d
+no-such-program 2> /dev/null
+sleep 5 &
+kill -USR1 $!
+wait
+unshare -u true
+setpriv --reuid 65534 --regid 65534 --clear-groups nice -n -5 true 2> /dev/null
+sleep 1.2
+exit 0
+SH
+    "$denet" run --json --out "$here/touch-ebpf.jsonl" -- sh "$work/touch.sh"
+    echo "recorded $here/touch-ebpf.jsonl ($(wc -l < "$here/touch-ebpf.jsonl") lines)"
+    exit 0
+fi
 
 i=1
 while [ $i -le 12 ]; do

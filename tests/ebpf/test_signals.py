@@ -51,6 +51,15 @@ def test_signals_in_and_into_the_tree(tmp_path: Path) -> None:
     assert term.sender_pid == term.target_pid and term.outcome == "delivered"
     assert not hup.sender_in_tree and hup.sender_pid == os.getpid()
     assert hup.target_in_tree and hup.outcome == "ignored"  # SIG_IGN: the kernel drops it
-    taken = [e for s in snaps for e in s.signals if e.kind == "delivered"]
-    assert any(e.target_pid == usr1.target_pid for e in taken)
+    taken = {e.target_pid: e for s in snaps for e in s.signals if e.kind == "delivered"}
+    # Each fatal signal is taken as SIGKILL; the delivery names the one that was sent.
+    assert (taken[usr1.target_pid].signal, taken[usr1.target_pid].outcome) == (
+        "SIGKILL",
+        "default: fatal SIGUSR1",
+    )
+    assert taken[term.target_pid].outcome == "default: fatal SIGTERM"
+    # The root's SIGCHLD to its parent (the collector's process, outside the tree) is the
+    # tree's, although its process was untracked by then.
+    (last,) = [e for s in snaps for e in s.signals if e.kind == "sent" and not e.target_in_tree]
+    assert (last.signal, last.sender_in_tree, last.target_pid) == ("SIGCHLD", True, os.getpid())
     assert snaps[-1].diagnostics["signals_lost"] == 0

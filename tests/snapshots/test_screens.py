@@ -1,12 +1,14 @@
 """What the screen looks like, fed from real recordings (tests/data/*.jsonl) at fixed sizes.
 
 ``build-ebpf.jsonl`` and ``build-procfs.jsonl`` are real runs of the same small parallel C build
-(``tests/data/record.sh``), watched by the eBPF and the /proc collector.
+(``tests/data/record.sh``), watched by the eBPF and the /proc collector; ``touch-ebpf.jsonl`` a
+script that touches files, runs programs (one missing), sends a signal and acts as root.
 """
 
 from __future__ import annotations
 
-from functional.feed import EBPF, PROCFS, feed, live_app, snapshots
+import pytest
+from functional.feed import DATA, EBPF, PROCFS, feed, live_app, snapshots
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -92,3 +94,22 @@ def test_time_tab(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
+
+
+TOUCH = DATA / "touch-ebpf.jsonl"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [("6",), ("7",), ("7", "f"), ("8",), ("9",), ("9", "c"), ("0",)],
+    ids=["programs", "files", "files-failures", "signals", "privileges", "capabilities", "events"],
+)
+def test_what_the_tree_touched(snap_compare, keys: tuple[str, ...]) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(live_app(TOUCH), terminal_size=(130, 36), run_before=run_before)

@@ -12,6 +12,8 @@ from denet_tui.signals import signal_name
 
 # signal_generate's result (include/trace/events/signal.h).
 RESULTS = ("delivered", "ignored", "already pending", "overflow", "info lost")
+SIGKILL = 9
+MAX_PENDING = 4096  # targets whose last signal sent is remembered (the oldest go first)
 
 
 def action(handler: int) -> str:
@@ -19,6 +21,10 @@ def action(handler: int) -> str:
 
 
 class SignalsFamily(EventFamily):
+    """A fatal signal is taken as SIGKILL (the kernel queues SIGKILL to every thread of a
+    process a fatal signal ends): such a delivery names the signal sent to that process last
+    and not taken since, which is the one that ended it."""
+
     name = "signals"
     source = "signals"
     ring = b"signal_events"
@@ -26,9 +32,24 @@ class SignalsFamily(EventFamily):
     lost = "signals_lost"
     raw = RawSignalEvent
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: dict[int, str] = {}  # target pid -> the last signal queued to it
+
+    def _taken(self, raw: RawSignalEvent) -> str:
+        """A delivery's outcome: the action, and the fatal signal behind a SIGKILL."""
+        cause = self._pending.pop(raw.target, None)
+        if raw.sig == SIGKILL and raw.handler == 0 and cause and cause != "SIGKILL":
+            return f"default: fatal {cause}"
+        return action(raw.handler)
+
     def decode(self, raw: RawSignalEvent) -> SignalEvent:
         sent = raw.kind == SIGNAL_SENT
         outcome = RESULTS[raw.result] if 0 <= raw.result < len(RESULTS) else f"result {raw.result}"
+        if sent and raw.result == 0:
+            if len(self._pending) >= MAX_PENDING:
+                del self._pending[next(iter(self._pending))]
+            self._pending[raw.target] = signal_name(raw.sig)
         return SignalEvent(
             ts=self.ts(raw.ns),
             kind="sent" if sent else "delivered",
@@ -39,6 +60,6 @@ class SignalsFamily(EventFamily):
             target_pid=raw.target,
             target_name=c_string(bytes(raw.target_comm)),
             target_in_tree=bool(raw.target_serial),
-            outcome=outcome if sent else action(raw.handler),
+            outcome=outcome if sent else self._taken(raw),
             to_process=bool(raw.group) if sent else None,
         )
