@@ -15,6 +15,8 @@ from denet_tui.collectors.ebpf.families.memory import PROC_FMT
 from denet_tui.collectors.ebpf.families.sched import SUMS_FMT, THREAD_FMT
 from denet_tui.collectors.ebpf.families.syscalls import NR_REG, NR_SLOTS, SyscallsFamily
 
+from .helpers import run_collected
+
 pytestmark = pytest.mark.ebpf
 
 
@@ -57,3 +59,13 @@ def test_the_tree_alone_loads_without_any_family() -> None:
         assert c.info.families == {"exits": "exact"} and c.info.syscalls is None
         state = layout.task_state_type(frozenset(), True, NR_SLOTS)
         assert ct.sizeof(state) == value_size(table_fd(c._bpf, "tstate")) == 16
+
+
+def test_a_live_thread_s_counts_end_where_the_other_families_fields_begin() -> None:
+    # A live thread's state holds the syscalls family's counts, then the files family's call
+    # in progress (its directory fd: AT_FDCWD, -100) and others: read as counts, they made
+    # up a "syscall 513" called 2**32 - 100 times.
+    _, snaps = run_collected(["sh", "-c", "cat /etc/hostname > /dev/null; sleep 0.6"])
+    for snap in snaps:
+        assert snap.syscalls.total < 100_000
+        assert not [name for name in snap.syscalls.by_name if name.startswith("syscall_")]

@@ -111,6 +111,8 @@ class SyscallsFamily:
         self._stats = bpf[b"stats"]
         self._hist = bpf[b"hist"]
         self._words = state.sc.offset // 8  # type: ignore[attr-defined]
+        # Where its counts end: other families' fields follow them in the thread's state.
+        self._end = (state.sc.offset + state.sc.size) // 8  # type: ignore[attr-defined]
 
     def seeded(self, serial: int, pid: int, gated: bool) -> None:
         pass  # its threads are adopted on their first call
@@ -152,8 +154,8 @@ class SyscallsFamily:
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         # The thread state as u64 words (ctypes attribute access per slot is far slower): the
         # counts start after enter_ns and nr/dropped, one `struct counts` per syscall number.
-        base = self._words + 2
-        raw = words[base:].tobytes()
+        base, end = self._words + 2, self._end
+        raw = words[base:end].tobytes()
         cached = self._before[serial].get(tid)
         if cached is not None and cached[0] == raw:
             counts = cached[1]  # it made no call since the last sample: nothing to parse
@@ -161,7 +163,7 @@ class SyscallsFamily:
             self._changed.add(serial)
             counts = {}
             stride = 3 if self.latency else 2
-            for nr, c in enumerate(words[base::stride]):
+            for nr, c in enumerate(words[base:end:stride]):
                 if c:
                     at = base + nr * stride
                     add(counts, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
