@@ -364,7 +364,7 @@ class SignalEvent(Codable):
     signal: str = field(metadata={"doc": "its name: SIGTERM, SIGUSR1, …"})
     sender_pid: int | None = field(metadata={"doc": "the sender's pid (null: delivered)"})
     sender_name: str | None
-    sender_in_tree: bool
+    sender_in_tree: bool | None = field(metadata={"doc": "null: delivered (no sender known)"})
     target_pid: int
     target_name: str
     target_in_tree: bool

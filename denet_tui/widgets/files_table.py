@@ -43,11 +43,25 @@ UNJOINED = {"cwd unknown": " (relative: cwd unknown)", "dirfd": " (relative to a
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-FIXED_WIDTH = sum(w or 0 for _k, _t, w in COLUMNS) + 2 * len(COLUMNS)  # with each cell's padding
+TIMES = frozenset({"first", "last"})  # left out where the paths would have too little room
+MIN_PATH = 40  # cells of path below which the times are left out
 
 
-def file_cells(r: FileStat, path_width: int | None = None) -> list[Text]:
-    """A row's cells; the path cut at its start to ``path_width`` cells if given."""
+def fixed_width(columns: tuple[tuple[str, str, int | None], ...]) -> int:
+    """Cells taken by the columns other than the path, with each cell's padding."""
+    return sum(w or 0 for _k, _t, w in columns) + 2 * len(columns)
+
+
+def columns_for(width: int) -> tuple[tuple[str, str, int | None], ...]:
+    """The columns shown in ``width`` cells: without the times if the paths need the room."""
+    if width - fixed_width(COLUMNS) >= MIN_PATH:
+        return COLUMNS
+    return tuple(c for c in COLUMNS if c[0] not in TIMES)
+
+
+def file_cells(r: FileStat, path_width: int | None = None, times: bool = True) -> list[Text]:
+    """A row's cells; the path cut at its start to ``path_width`` cells if given; without the
+    first and last times unless ``times``."""
     failed = "red" if r.failures else ""
     path = Text(
         visible(r.path) + (" (cut)" if r.path_cut else ""),
@@ -64,8 +78,11 @@ def file_cells(r: FileStat, path_width: int | None = None) -> list[Text]:
         Text(r.error or "", style=failed),
         Text(fmt_int(r.processes), justify="right"),
         Text(r.modes),
-        Text(clock_ms(r.first_ts), style="dim"),
-        Text(clock_ms(r.last_ts), style="dim"),
+        *(
+            [Text(clock_ms(r.first_ts), style="dim"), Text(clock_ms(r.last_ts), style="dim")]
+            if times
+            else []
+        ),
         path,
     ]
 
@@ -91,8 +108,19 @@ class FilesTable(DataTable[Text]):
         self._flt = EVERYTHING
         self._sampled = False
         self._version: tuple | None = None
-        for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
+        self._columns: tuple[tuple[str, str, int | None], ...] = ()
+        self._path_width: int | None = None
+        self._set_columns(COLUMNS, None)
+
+    def _set_columns(
+        self, columns: tuple[tuple[str, str, int | None], ...], path_width: int | None
+    ) -> None:
+        """The columns, the path's as wide as ``path_width`` (None: as its cells)."""
+        if (columns, path_width) != (self._columns, self._path_width):
+            self.clear(columns=True)
+            self._columns, self._path_width = columns, path_width
+            for key, title, width in columns:
+                self.add_column(title, key=key, width=width or path_width)
 
     def show(self, log: LatestRows, flt: EventFilter, sampled: bool = False) -> None:
         """``sampled``: the paths the /proc collector found held open, not every call."""
@@ -107,10 +135,17 @@ class FilesTable(DataTable[Text]):
             return
         self.clear()
         rows = shown_rows(log, self.sort_key, self.failures_only, self._flt)
-        width = self.scrollable_content_region.width  # (without the scrollbar)
-        path_width = max(24, width - FIXED_WIDTH) if width else None  # none: not laid out yet
+        # Room as if the vertical scrollbar were shown (whether it is depends on the rows).
+        width = max(0, self.size.width - self.styles.scrollbar_size_vertical)
+        path_width = None  # not laid out yet
+        columns = COLUMNS
+        if width:
+            columns = columns_for(width)
+            path_width = max(16, width - fixed_width(columns) - 1)  # (the cursor's edge)
+        self._set_columns(columns, path_width)
+        times = columns == COLUMNS
         for r in rows:
-            self.add_row(*file_cells(r, path_width))
+            self.add_row(*file_cells(r, path_width, times))
         total = len({key[0] for key in log.rows})
         failing = len({r.path for r in log.rows.values() if r.failures})
         title = f"files · {total:,} paths, {failing:,} with failures"

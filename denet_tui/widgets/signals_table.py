@@ -24,7 +24,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 
-def side(pid: int | None, name: str | None, in_tree: bool) -> Text:
+def side(pid: int | None, name: str | None, in_tree: bool | None) -> Text:
     if pid is None:
         return Text("")
     out = Text(f"{pid} {visible(name or '?')}", no_wrap=True, overflow="ellipsis")

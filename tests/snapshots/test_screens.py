@@ -110,6 +110,8 @@ def test_what_the_tree_touched(snap_compare, keys: tuple[str, ...]) -> None:
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(live_app(TOUCH), terminal_size=(130, 36), run_before=run_before)

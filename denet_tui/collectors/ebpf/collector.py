@@ -45,6 +45,7 @@ from denet_tui.collectors.taskstats import (
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
+    CapabilityStat,
     CollectorInfo,
     ProcessSample,
     SignalEvent,
@@ -59,15 +60,23 @@ NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most
 
 def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalEvent, ...]:
     """Signal events whose sender or target is a process of the tree that the kernel had
-    already let go (a child's SIGCHLD is sent after its exit untracked it), marked so."""
+    already let go (a signal sent to a process that has ended), marked so."""
     return tuple(
         replace(
             e,
-            sender_in_tree=e.sender_in_tree or e.sender_pid in members,
+            sender_in_tree=None
+            if e.sender_in_tree is None
+            else e.sender_in_tree or e.sender_pid in members,
             target_in_tree=e.target_in_tree or e.target_pid in members,
         )
         for e in events
     )
+
+
+def renamed(rows: tuple[CapabilityStat, ...], names: dict[int, str]) -> tuple[CapabilityStat, ...]:
+    """Capability rows named as their processes are now: a row's name is the command's at its
+    first check, which may be the one an exec then replaced."""
+    return tuple(replace(r, name=names.get(r.pid, r.name)) for r in rows)
 
 
 class EbpfCollector:
@@ -161,7 +170,9 @@ class EbpfCollector:
             if (wait := tracker.unsettled_ns()) > 0:
                 time.sleep(wait / 1e9)  # a process that just ended: let its threads settle
             known = set(tracker.procs)
-            members = {p.tgid for p in tracker.procs.values()}  # ended ones not yet reaped too
+            # Ended processes not yet reaped too.
+            names = {p.tgid: p.comm for p in tracker.procs.values()}
+            members = set(names)
             if self._exits is not None:
                 self._exits.drain({p.tgid for p in tracker.procs.values()})
             for f in self.families:
@@ -185,6 +196,8 @@ class EbpfCollector:
                 tree.update(f.snapshot_fields())
             if tree.get("signals"):
                 tree["signals"] = in_tree(tree["signals"], members)
+            if tree.get("capabilities"):
+                tree["capabilities"] = renamed(tree["capabilities"], names)
             return Snapshot(
                 **tree,
                 t=time.monotonic() - self._t0,

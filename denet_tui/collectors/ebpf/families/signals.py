@@ -56,7 +56,7 @@ class SignalsFamily(EventFamily):
             signal=signal_name(raw.sig),
             sender_pid=raw.sender or None,
             sender_name=c_string(bytes(raw.sender_comm)) or None,
-            sender_in_tree=bool(raw.sender_serial),
+            sender_in_tree=bool(raw.sender_serial) if sent else None,
             target_pid=raw.target,
             target_name=c_string(bytes(raw.target_comm)),
             target_in_tree=bool(raw.target_serial),
