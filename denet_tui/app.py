@@ -126,7 +126,7 @@ class DenetApp(TabsMixin, App[None]):
         self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative))
         self.signals = EventLog("signals")  # every signal, in order (the signals family)
         self.privileges = EventLog("privileges")  # the privileges family: calls, in order
-        self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.capability))
+        self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.name, r.capability))
         self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
         self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
         self.paused = False

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.model import Snapshot
+from denet_tui.programs import command_text
 from denet_tui.signals import exit_text
 
 MAX_ROWS = 10_000
@@ -83,7 +84,7 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
             e.name,
             "exec",
             "exec",
-            shlex.join(e.argv) or e.path,
+            command_text(e),
             e.error or "ok",
             e.error is not None,
             e,

@@ -99,9 +99,9 @@ DOC_PRIVILEGES = (
     "memfd_create, seccomp, prctl), in order, each once"
 )
 DOC_CAPABILITIES = (
-    "the privileges family: each (process, capability) whose checks changed since the previous "
-    "snapshot, with its counts since the process began (a reader keeps the last row of each "
-    "pid and capability); at most 10,000 rows are followed, diagnostics.caps_left_out counts "
+    "the privileges family: each (process, program, capability) whose checks changed since the "
+    "previous snapshot, with its counts since the process began (a reader keeps the last row of "
+    "each pid, name and capability); at most 10,000 rows are followed, diagnostics.caps_left_out counts "
     "the checks of others"
 )
 DOC_SIGNAL_OUTCOME = (
@@ -394,11 +394,11 @@ class PrivilegeEvent(Codable):
 
 @dataclass(frozen=True, slots=True)
 class CapabilityStat(Codable):
-    """One capability a process of the tree was checked for (the privileges family), counted
-    in the kernel."""
+    """One capability a program of the tree was checked for (the privileges family), counted
+    in the kernel: one row per process, program (a process may exec several) and capability."""
 
     pid: int
-    name: str = field(metadata={"doc": "the process's name at its first check"})
+    name: str = field(metadata={"doc": "the program checked: the process's name then"})
     capability: str = field(metadata={"doc": "CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, …"})
     granted: int
     denied: int

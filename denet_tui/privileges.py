@@ -178,7 +178,13 @@ PRCTL_OPTIONS = {
     47: "PR_CAP_AMBIENT",
     0x59616D61: "PR_SET_PTRACER",
 }
-PR_SET_NAME = 15
+PR_SET_NAME, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 15, 23, 24, 47
+AMBIENT_OPS = {
+    1: "PR_CAP_AMBIENT_IS_SET",
+    2: "PR_CAP_AMBIENT_RAISE",
+    3: "PR_CAP_AMBIENT_LOWER",
+    4: "PR_CAP_AMBIENT_CLEAR_ALL",
+}
 NO_ID = 0xFFFFFFFF  # (uid_t)-1: "leave this one as it is"
 
 
@@ -235,13 +241,20 @@ DETAILS: dict[str, Callable[[tuple[int, ...]], str]] = {
     "bpf": lambda a: _named(BPF_COMMANDS, a[0], "command"),
     "memfd_create": lambda a: flag_names(a[0], MEMFD_FLAGS),
     "seccomp": lambda a: f"{_named(SECCOMP_OPS, a[0], 'op')} flags={hex(a[1])}",
-    "prctl": lambda a: _prctl(a[0] & 0xFFFFFFFF, a[1]),
+    "prctl": lambda a: _prctl(a[0] & 0xFFFFFFFF, a[1], a[2]),
 }
 
 
-def _prctl(option: int, arg2: int) -> str:
+def _prctl(option: int, arg2: int, arg3: int) -> str:
     name = _named(PRCTL_OPTIONS, option, "option")
-    return name if option == PR_SET_NAME else f"{name} arg2={arg2}"  # the name is in `path`
+    if option == PR_SET_NAME:
+        return name  # the name is in `path`
+    if option in (PR_CAPBSET_READ, PR_CAPBSET_DROP):
+        return f"{name} {capability_name(arg2)}"
+    if option == PR_CAP_AMBIENT:
+        sub = _named(AMBIENT_OPS, arg2, "op")
+        return f"{name} {sub}" + ("" if arg2 == 4 else f" {capability_name(arg3)}")
+    return f"{name} arg2={arg2}"
 
 
 def describe(call: str, args: tuple[int, ...]) -> str:

@@ -7,6 +7,7 @@ MAX_ROWS rows are kept, and how many older ones were let go is counted.
 
 from __future__ import annotations
 
+import shlex
 from collections import deque
 from dataclasses import dataclass
 
@@ -50,3 +51,14 @@ class ProgramsLog:
             if row is not None and (p.start_ts is None or p.start_ts <= row.event.ts):
                 row.exit_code, row.end_ts = p.exit_code, p.end_ts
                 self.version += 1
+
+
+def command_text(e: ExecEvent) -> str:
+    """An exec as a shell would write it (its arguments quoted; marked where cut); a failed one
+    with the path it tried (a PATH search tries several)."""
+    args = shlex.join(e.argv) or e.path
+    if e.argv_cut:
+        args += " …(cut)"
+    if e.error is not None and e.argv and e.argv[0] != e.path:
+        args = f"{e.path}: {args}"
+    return args

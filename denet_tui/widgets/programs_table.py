@@ -4,13 +4,11 @@ with the error; a program's exit status and duration appear once its process has
 
 from __future__ import annotations
 
-import shlex
-
 from rich.text import Text
 from textual.widgets import DataTable
 
 from denet_tui.event_filter import EventFilter
-from denet_tui.programs import ProgramRow, ProgramsLog
+from denet_tui.programs import ProgramRow, ProgramsLog, command_text
 from denet_tui.visible import visible
 from denet_tui.widgets.format import NA, clock_ms, fmt_exit, fmt_seconds
 from denet_tui.widgets.redraw import refill_following, set_border_title
@@ -32,11 +30,7 @@ def row_cells(row: ProgramRow) -> list[Text]:
     e = row.event
     when = clock_ms(e.ts)
     failed = e.error is not None
-    args = shlex.join(visible(a) for a in e.argv) or visible(e.path)
-    if e.argv_cut:
-        args += " …(cut)"
-    if failed and e.argv and e.argv[0] != e.path:
-        args = f"{visible(e.path)}: {args}"
+    args = visible(command_text(e))
     style = "red" if failed else ("" if row.end_ts is not None else "bold")
     exit_code = "" if failed else fmt_exit(row.exit_code)
     cells = [

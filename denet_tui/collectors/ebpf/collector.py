@@ -45,7 +45,6 @@ from denet_tui.collectors.taskstats import (
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
-    CapabilityStat,
     CollectorInfo,
     ProcessSample,
     SignalEvent,
@@ -71,12 +70,6 @@ def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalE
         )
         for e in events
     )
-
-
-def renamed(rows: tuple[CapabilityStat, ...], names: dict[int, str]) -> tuple[CapabilityStat, ...]:
-    """Capability rows named as their processes are now: a row's name is the command's at its
-    first check, which may be the one an exec then replaced."""
-    return tuple(replace(r, name=names.get(r.pid, r.name)) for r in rows)
 
 
 class EbpfCollector:
@@ -170,9 +163,7 @@ class EbpfCollector:
             if (wait := tracker.unsettled_ns()) > 0:
                 time.sleep(wait / 1e9)  # a process that just ended: let its threads settle
             known = set(tracker.procs)
-            # Ended processes not yet reaped too.
-            names = {p.tgid: p.comm for p in tracker.procs.values()}
-            members = set(names)
+            members = {p.tgid for p in tracker.procs.values()}  # ended ones not yet reaped too
             if self._exits is not None:
                 self._exits.drain({p.tgid for p in tracker.procs.values()})
             for f in self.families:
@@ -196,8 +187,6 @@ class EbpfCollector:
                 tree.update(f.snapshot_fields())
             if tree.get("signals"):
                 tree["signals"] = in_tree(tree["signals"], members)
-            if tree.get("capabilities"):
-                tree["capabilities"] = renamed(tree["capabilities"], names)
             return Snapshot(
                 **tree,
                 t=time.monotonic() - self._t0,

@@ -2,7 +2,7 @@
  * denet-tui, family "privileges": what the tree did that needs or changes privilege.
  *
  *   capability:cap_capable      a capability check of a thread of the tree: counted per
- *                               (process, capability, granted or denied); it fires thousands
+ *                               (process, program, capability, granted or denied); it fires thousands
  *                               of times a second, so it is never streamed
  *   syscalls:sys_enter_<call>   a privileged call of the tree: its arguments kept in the
  *                               thread's task storage
@@ -33,11 +33,11 @@ TRACEPOINT_PROBE(capability, cap_capable)
     }
     struct cap_key k = {.tgid = tgid, .serial = serial, .cap = args->cap,
                         .denied = args->ret != 0};
+    bpf_get_current_comm(k.comm, sizeof(k.comm));
     u64 now = bpf_ktime_get_ns();
     struct cap_val *v = cap_stats.lookup(&k);
     if (!v) {
         struct cap_val none = {.first_ns = now};
-        bpf_get_current_comm(none.comm, sizeof(none.comm));
         cap_stats.insert(&k, &none);        /* another thread may have been first: fine */
         v = cap_stats.lookup(&k);
         if (!v) {
@@ -134,5 +134,5 @@ PRIV_ENTER(pivot_root, 15, 0, 0, 0, 0, args->new_root)
 PRIV_ENTER(bpf, 16, args->cmd, 0, 0, 0, 0)
 PRIV_ENTER(memfd_create, 17, args->flags, 0, 0, 0, args->uname)
 PRIV_ENTER(seccomp, 18, args->op, args->flags, 0, 0, 0)
-PRIV_ENTER(prctl, 19, args->option, args->arg2, 0, 0, args->option == 15 ? args->arg2 : 0)
+PRIV_ENTER(prctl, 19, args->option, args->arg2, args->arg3, 0, args->option == 15 ? args->arg2 : 0)
                                                                     /* PR_SET_NAME: the name */

@@ -15,13 +15,13 @@ struct cap_key {
     u32 serial;
     u32 cap;                        /* CAP_* number */
     u32 denied;                     /* 0 granted, 1 denied */
+    char comm[TASK_COMM_LEN];       /* the program checked (a process may exec several) */
 };
 
 struct cap_val {
     u64 count;
     u64 first_ns;
     u64 last_ns;
-    char comm[TASK_COMM_LEN];       /* the process's name at its first check */
 };
 
 struct priv_event {

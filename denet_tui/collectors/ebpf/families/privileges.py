@@ -1,7 +1,7 @@
 """Family "privileges": what the tree did that needs or changes privilege (``bpf/privileges``).
 
 Capability checks are counted in the kernel per (process, capability, granted or denied); each
-sample drains that table into per-(process, capability) figures kept here, and hands the
+sample drains that table into per-(process, program, capability) figures kept here, and hands the
 snapshot the rows that changed. Each privileged call (uid/gid changes, capset, ptrace, mount
 and namespace operations, chroot, bpf, memfd_create, seccomp, prctl) is an event through a ring
 buffer (see ``events``), with its arguments decoded, its result and the uid/gid after it.
@@ -22,9 +22,9 @@ from denet_tui.privileges import capability_name, describe
 from denet_tui.rawtext import c_string
 
 MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel between two samples
-MAX_CAP_ROWS = 10_000  # (process, capability) rows followed here; the rest counted as left out
-KEY_FMT = "IIII"  # struct cap_key: tgid, serial, cap, denied
-VAL_FMT = f"QQQ{TASK_COMM_LEN}s"  # struct cap_val: count, first_ns, last_ns, comm
+MAX_CAP_ROWS = 10_000  # (process, program, capability) rows followed here; the rest counted as left out
+KEY_FMT = f"IIII{TASK_COMM_LEN}s"  # struct cap_key: tgid, serial, cap, denied, comm
+VAL_FMT = "QQQ"  # struct cap_val: count, first_ns, last_ns
 
 
 @dataclass(slots=True)
@@ -47,7 +47,7 @@ class PrivilegesFamily(EventFamily):
 
     def __init__(self) -> None:
         super().__init__()
-        self._checks: dict[tuple[int, int], _Checks] = {}  # by (serial, cap)
+        self._checks: dict[tuple[int, str, int], _Checks] = {}  # by (serial, program, cap)
         self._changed: set[tuple[int, int]] = set()
         self.left_out = 0  # checks of rows beyond MAX_CAP_ROWS
 
@@ -81,16 +81,16 @@ class PrivilegesFamily(EventFamily):
         since, however long the run."""
         super().read_ended(known)
         checks = self._checks
-        for (tgid, serial, cap, denied), (count, first_ns, last_ns, comm) in bpf_maps.dump_raw(
+        for (tgid, serial, cap, denied, comm), (count, first_ns, last_ns) in bpf_maps.dump_raw(
             self._caps, KEY_FMT, VAL_FMT, delete=True
         ):
-            row = (serial, cap)
+            name = c_string(comm)
+            row = (serial, name, cap)
             acc = checks.get(row)
             if acc is None:
                 if len(checks) >= MAX_CAP_ROWS:
                     self.left_out += count
                     continue
-                name = c_string(comm)
                 acc = checks[row] = _Checks(pid=tgid, name=name, first_ns=first_ns)
             if denied:
                 acc.denied += count
@@ -109,7 +109,7 @@ class PrivilegesFamily(EventFamily):
                 CapabilityStat(
                     pid=acc.pid,
                     name=acc.name,
-                    capability=capability_name(row[1]),
+                    capability=capability_name(row[2]),
                     granted=acc.granted,
                     denied=acc.denied,
                     first_ts=self.ts(acc.first_ns),
