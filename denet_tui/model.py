@@ -101,8 +101,8 @@ DOC_PRIVILEGES = (
 DOC_CAPABILITIES = (
     "the privileges family: each (process, program, capability) whose checks changed since the "
     "previous snapshot, with its counts since the process began (a reader keeps the last row of "
-    "each pid, name and capability); at most 10,000 rows are followed, diagnostics.caps_left_out counts "
-    "the checks of others"
+    "each pid, name and capability); at most 10,000 rows are followed, "
+    "diagnostics.caps_left_out counts the checks of others"
 )
 DOC_SIGNAL_OUTCOME = (
     "sent: delivered, ignored, already pending, overflow or info lost (the kernel's result); "

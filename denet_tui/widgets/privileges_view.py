@@ -104,7 +104,9 @@ class PrivilegesView(Vertical):
         for r in sorted(checks, key=capability_order):
             table.add_row(*capability_cells(r))
         denied = sum(1 for r in checks if r.denied)
-        title = f"capability checks · {len(checks):,} (process, program, capability), {denied:,} denied"
+        title = (
+            f"capability checks · {len(checks):,} (process, program, capability), {denied:,} denied"
+        )
         set_border_title(table, Text(title + narrowed))
         table = self.query_one("#privileged-calls-table", _Table)
         rows = flt.select(calls.rows)

@@ -22,7 +22,8 @@ from denet_tui.privileges import capability_name, describe
 from denet_tui.rawtext import c_string
 
 MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel between two samples
-MAX_CAP_ROWS = 10_000  # (process, program, capability) rows followed here; the rest counted as left out
+# (process, program, capability) rows followed here; the rest counted as left out
+MAX_CAP_ROWS = 10_000
 KEY_FMT = f"IIII{TASK_COMM_LEN}s"  # struct cap_key: tgid, serial, cap, denied, comm
 VAL_FMT = "QQQ"  # struct cap_val: count, first_ns, last_ns
 
