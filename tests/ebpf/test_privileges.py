@@ -3,12 +3,46 @@ and its capability checks, granted and denied, counted in the kernel per process
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from denet_tui.privileges import capability_name
+
 from .helpers import run_collected
+
+TRACE_LINE = re.compile(  # comm-tid (tgid) [cpu] flags time: cap_capable: ..., cap N, ret R
+    r"\(\s*(?P<tgid>\d+)\)\s+\[\d+\].*cap_capable:.* cap (?P<cap>\d+), ret (?P<ret>-?\d+)"
+)
+
+
+@contextlib.contextmanager
+def ftrace_events(event: str) -> Iterator[Callable[[], list[str]]]:
+    """The kernel's own trace of ``event`` (an ftrace instance of our own, for the block):
+    yields a function that returns the lines recorded."""
+    root = Path("/sys/kernel/tracing/instances") / f"denet-test-{os.getpid()}"
+    root.mkdir()
+    try:
+        (root / "buffer_size_kb").write_text("16384")
+        (root / "options" / "record-tgid").write_text("1")
+        (root / "events" / event / "enable").write_text("1")  # (tracing is on from the start)
+        text: list[str] = []
+
+        def lines() -> list[str]:
+            if not text:
+                (root / "tracing_on").write_text("0")
+                text.append((root / "trace").read_text())
+            return text[0].splitlines()
+
+        yield lines
+    finally:
+        root.rmdir()
+
 
 # As root: a UTS namespace, a memfd, a new name, a nicer priority (each needs or changes
 # privilege). A child drops to nobody (65534), then fails two privileged acts: a higher
@@ -63,3 +97,72 @@ def test_privileged_calls_and_capability_checks() -> None:
     assert caps[child_pid, "CAP_DAC_OVERRIDE"].denied >= 1
     assert caps[child_pid, "CAP_SYS_NICE"].granted == 0
     assert last.diagnostics["privileges_lost"] == 0 and last.diagnostics["caps_full"] == 0
+
+
+# Many checks of one kind in a row (each setuid(0) as root: CAP_SETUID granted), a child's
+# denials between granted ones, in two threads: what the threads count in their own state
+# must add up with what went to the table.
+CHECKER = r"""
+import os, threading, time
+def checks():
+    for _ in range(3000):
+        os.setuid(0)
+t = threading.Thread(target=checks)
+t.start()
+checks()
+t.join()
+pid = os.fork()
+if pid == 0:
+    os.setresuid(65534, 65534, 65534)
+    for _ in range(40):
+        try:
+            os.nice(-1)
+        except PermissionError:
+            pass
+        os.getppid()
+    os._exit(0)
+os.waitpid(pid, 0)
+for _ in range(500):
+    os.setuid(0)
+time.sleep(0.8)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setuid, the child drops privileges)")
+def test_capability_checks_equal_the_kernel_s_own_trace() -> None:
+    """Every check the kernel's own event trace (ftrace, not BPF) saw for the tree's
+    processes, per process, capability and result, equals what the family counted."""
+    with ftrace_events("capability/cap_capable") as lines:
+        last, snaps = run_collected([sys.executable, "-c", CHECKER])
+        trace = lines()
+    counted: dict[tuple[int, str, bool], int] = {}
+    latest = {}
+    for s in snaps:
+        latest.update(((c.pid, c.name, c.capability), c) for c in s.capabilities)
+    for c in latest.values():
+        for denied, n in ((False, c.granted), (True, c.denied)):
+            if n:
+                key = (c.pid, c.capability, denied)
+                counted[key] = counted.get(key, 0) + n
+    pids = {k[0] for k in counted}
+    traced: dict[tuple[int, str, bool], int] = {}
+    for line in trace:
+        m = TRACE_LINE.search(line)
+        if m and int(m["tgid"]) in pids | {last.target.pid}:
+            key = (int(m["tgid"]), capability_name(int(m["cap"])), m["ret"] != "0")
+            traced[key] = traced.get(key, 0) + 1
+    assert traced == counted
+    root = last.target.pid
+    assert counted[root, "CAP_SETUID", False] >= 6500
+    # While it sleeps, its last run of checks is in its thread's state, not in the table: the
+    # snapshots then show it all the same.
+    seen: dict[tuple[int, str, str], int] = {}
+    for s in snaps:
+        if s.target.status != "running":
+            break
+        seen.update(((c.pid, c.name, c.capability), c.granted) for c in s.capabilities)
+    assert (
+        sum(n for (pid, _, cap), n in seen.items() if (pid, cap) == (root, "CAP_SETUID"))
+        == (counted[root, "CAP_SETUID", False])
+    )
+    assert sum(n for (pid, cap, denied), n in counted.items() if denied and pid != root) >= 40

@@ -131,6 +131,19 @@ class PrivArg(ct.Structure):
     ]
 
 
+class CapRun(ct.Structure):
+    _fields_ = [
+        ("count", ct.c_uint64),
+        ("first_ns", ct.c_uint64),
+        ("last_ns", ct.c_uint64),
+        ("cap", ct.c_uint32),
+        ("denied", ct.c_uint32),
+        ("tgid", ct.c_uint32),
+        ("pad", ct.c_uint32),
+        ("comm", ct.c_char * TASK_COMM_LEN),
+    ]
+
+
 class RawPrivEvent(ct.Structure):
     _fields_ = [
         ("ns", ct.c_uint64),
@@ -229,5 +242,5 @@ def task_state_type(families: frozenset[str], latency: bool, nr_slots: int) -> t
     if "files" in families:
         fields.append(("fa", FileArg))
     if "privileges" in families:
-        fields.append(("pa", PrivArg))
+        fields += [("pa", PrivArg), ("cr", CapRun)]
     return type("TaskState", (ct.Structure,), {"_fields_": fields})

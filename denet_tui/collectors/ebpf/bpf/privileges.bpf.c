@@ -2,8 +2,10 @@
  * denet-tui, family "privileges": what the tree did that needs or changes privilege.
  *
  *   capability:cap_capable      a capability check of a thread of the tree: counted per
- *                               (process, program, capability, granted or denied); it fires thousands
- *                               of times a second, so it is never streamed
+ *                               (process, program, capability, granted or denied): in the
+ *                               thread's own run of equal checks (`cap_run`), then in
+ *                               `cap_stats`; it fires thousands of times a second, so it is
+ *                               never streamed
  *   syscalls:sys_enter_<call>   a privileged call of the tree: its arguments kept in the
  *                               thread's task storage
  *   syscalls:sys_exit_<call>    its result, the string argument read now (faulted in by the
@@ -16,37 +18,57 @@
 BPF_F_TABLE("hash", struct cap_key, struct cap_val, cap_stats, MAX_CAP_KEYS, BPF_F_NO_PREALLOC);
 BPF_RINGBUF_OUTPUT(priv_events, 64);       /* 256 KiB: ~1,100 calls between two samples */
 
+/* The thread's run of checks goes to `cap_stats` (it ends, or another check comes). */
+static __always_inline void cap_run_flush(struct task_state *s)
+{
+    struct cap_run *r = &s->cr;
+    if (!r->count)
+        return;
+    struct cap_key k = {.tgid = r->tgid, .serial = s->serial, .cap = r->cap,
+                        .denied = r->denied};
+    __builtin_memcpy(k.comm, r->comm, sizeof(k.comm));
+    struct cap_val none = {.first_ns = r->first_ns};
+    struct cap_val *v = cap_stats.lookup_or_try_init(&k, &none);
+    if (v) {
+        __sync_fetch_and_add(&v->count, r->count);
+        if (r->last_ns > v->last_ns)
+            v->last_ns = r->last_ns;
+    } else {
+        diag_add(DIAG_CAPS_FULL, r->count);
+    }
+    r->count = 0;
+}
+
+static __always_inline void privileges_thread_exit(struct task_state *s)
+{
+    cap_run_flush(s);
+}
+
 TRACEPOINT_PROBE(capability, cap_capable)
 {
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
-    u32 tgid = current_tgid();
-    u32 serial;
-    if (s) {
-        if (s->flags & TRK_WAIT_EXEC)
-            return 0;                       /* run mode's launcher */
-        serial = s->serial;
-    } else {
-        struct track_val *t = tracked.lookup(&tgid);
-        if (!t || (t->flags & TRK_WAIT_EXEC))
-            return 0;                       /* none of ours */
-        serial = t->serial;
-    }
-    struct cap_key k = {.tgid = tgid, .serial = serial, .cap = args->cap,
-                        .denied = args->ret != 0};
-    bpf_get_current_comm(k.comm, sizeof(k.comm));
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    if (!s || (s->flags & TRK_WAIT_EXEC))
+        return 0;                           /* none of ours, or run mode's launcher */
+    u32 denied = args->ret != 0;
+    u32 cap = args->cap;
+    char comm[TASK_COMM_LEN];
+    bpf_get_current_comm(comm, sizeof(comm));
     u64 now = bpf_ktime_get_ns();
-    struct cap_val *v = cap_stats.lookup(&k);
-    if (!v) {
-        struct cap_val none = {.first_ns = now};
-        cap_stats.insert(&k, &none);        /* another thread may have been first: fine */
-        v = cap_stats.lookup(&k);
-        if (!v) {
-            diag_inc(DIAG_CAPS_FULL);
-            return 0;
-        }
+    struct cap_run *r = &s->cr;
+    mark_active(s, 0);
+    if (r->count && r->cap == cap && r->denied == denied &&
+        *(u64 *)r->comm == *(u64 *)comm && *(u64 *)&r->comm[8] == *(u64 *)&comm[8]) {
+        r->count++;                         /* the same check again: the common case */
+        r->last_ns = now;
+        return 0;
     }
-    __sync_fetch_and_add(&v->count, 1);
-    v->last_ns = now;
+    cap_run_flush(s);
+    r->count = 1;
+    r->first_ns = r->last_ns = now;
+    r->cap = cap;
+    r->denied = denied;
+    r->tgid = current_tgid();
+    __builtin_memcpy(r->comm, comm, sizeof(comm));
     return 0;
 }
 

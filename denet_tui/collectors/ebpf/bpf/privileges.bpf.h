@@ -45,4 +45,18 @@ struct priv_arg {
     u32 call;                       /* PRIV_* + 1; 0: no call in progress */
     u32 pad;
 };
-#define PRIVILEGES_THREAD_STATE struct priv_arg pa;
+/* The thread's run of checks of one capability with one result by one program, counted in
+ * its own task storage (no map operation: most checks repeat the one before); it goes to
+ * `cap_stats` when a different check comes, or the thread ends. User space reads it in the
+ * live thread's state. */
+struct cap_run {
+    u64 count;                      /* 0: none */
+    u64 first_ns;
+    u64 last_ns;
+    u32 cap;
+    u32 denied;
+    u32 tgid;
+    u32 pad;
+    char comm[TASK_COMM_LEN];
+};
+#define PRIVILEGES_THREAD_STATE struct priv_arg pa; struct cap_run cr;

@@ -216,6 +216,9 @@ static __always_inline void files_process_exit(u32 serial);
 #if FAMILY_SIGNALS
 static __always_inline void signals_process_exit(u32 tgid, u32 serial);
 #endif
+#if FAMILY_PRIVILEGES
+static __always_inline void privileges_thread_exit(struct task_state *s);
+#endif
 #if FAMILY_EXEC
 struct exec_argv;
 static __always_inline void exec_entered(u64 path);
@@ -404,6 +407,9 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
         mark_active(s, 1);
 #if FAMILY_SYSCALLS
         syscalls_thread_exit(s);
+#endif
+#if FAMILY_PRIVILEGES
+        privileges_thread_exit(s);
 #endif
         tstate.task_storage_delete(task);
     }

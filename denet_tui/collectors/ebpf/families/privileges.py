@@ -1,16 +1,20 @@
 """Family "privileges": what the tree did that needs or changes privilege (``bpf/privileges``).
 
-Capability checks are counted in the kernel per (process, capability, granted or denied); each
-sample drains that table into per-(process, program, capability) figures kept here, and hands the
-snapshot the rows that changed. Each privileged call (uid/gid changes, capset, ptrace, mount
-and namespace operations, chroot, bpf, memfd_create, seccomp, prctl) is an event through a ring
-buffer (see ``events``), with its arguments decoded, its result and the uid/gid after it.
+Capability checks are counted in the kernel per (process, program, capability, granted or
+denied): each thread counts its run of equal checks in its own state, which goes to a table
+when another check comes or the thread ends. Each sample drains that table into the
+per-(process, program, capability) figures kept here, adds the live threads' runs (read with
+their states), and hands the snapshot the rows that changed. Each privileged call (uid/gid
+changes, capset, ptrace, mount and namespace operations, chroot, bpf, memfd_create, seccomp,
+prctl) is an event through a ring buffer (see ``events``), with its arguments decoded, its
+result and the uid/gid after it.
 """
 
 from __future__ import annotations
 
 import ctypes as ct
 import errno
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +30,8 @@ MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel betw
 MAX_CAP_ROWS = 10_000
 KEY_FMT = f"IIII{TASK_COMM_LEN}s"  # struct cap_key: tgid, serial, cap, denied, comm
 VAL_FMT = "QQQ"  # struct cap_val: count, first_ns, last_ns
+RUN_FMT = f"=QQQIIII{TASK_COMM_LEN}s"  # struct cap_run: count, first, last, cap, denied, tgid
+Run = tuple[int, int, int, int, int, int, int, bytes]  # (unpacked RUN_FMT)
 
 
 @dataclass(slots=True)
@@ -49,7 +55,9 @@ class PrivilegesFamily(EventFamily):
     def __init__(self) -> None:
         super().__init__()
         self._checks: dict[tuple[int, str, int], _Checks] = {}  # by (serial, program, cap)
-        self._changed: set[tuple[int, int]] = set()
+        self._changed: set[tuple[int, str, int]] = set()
+        self._runs: dict[int, dict[int, Run]] = {}  # serial -> tid -> its live thread's run
+        self._shown_runs: dict[tuple[int, int], Run] = {}  # (serial, tid) -> as last shown
         self.left_out = 0  # checks of rows beyond MAX_CAP_ROWS
 
     def defines(self) -> dict[str, int | str]:
@@ -58,6 +66,8 @@ class PrivilegesFamily(EventFamily):
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         super().bind(bpf, state)
         self._caps = bpf[b"cap_stats"]
+        self._run_at = state.cr.offset // 8  # type: ignore[attr-defined]
+        self._run_end = self._run_at + struct.calcsize(RUN_FMT) // 8
 
     def decode(self, raw: RawPrivEvent) -> PrivilegeEvent:
         call = PRIV_CALLS[raw.call] if raw.call < len(PRIV_CALLS) else f"call {raw.call}"
@@ -101,11 +111,63 @@ class PrivilegesFamily(EventFamily):
             acc.last_ns = max(acc.last_ns, last_ns)
             self._changed.add(row)
 
+    def begin_live(self, active: set[int]) -> None:
+        for serial in active:
+            self._runs.pop(serial, None)  # read again next; idle ones' runs stand
+
+    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
+        run: Run = struct.unpack(RUN_FMT, words[self._run_at : self._run_end].tobytes())
+        if run[0]:
+            self._runs.setdefault(serial, {})[tid] = run
+
+    def forget(self, serials: list[int]) -> None:
+        for serial in serials:
+            self._runs.pop(serial, None)
+        gone = set(serials)
+        self._shown_runs = {k: v for k, v in self._shown_runs.items() if k[0] not in gone}
+
+    def _with_runs(self) -> dict[tuple[int, str, int], _Checks]:
+        """The rows whose runs in live threads changed since the last snapshot, with those
+        runs added (the drained figures stay as they are)."""
+        out: dict[tuple[int, str, int], _Checks] = {}
+        shown: dict[tuple[int, int], Run] = {}
+        for serial, threads in self._runs.items():
+            for tid, run in threads.items():
+                shown[serial, tid] = run
+                count, first_ns, last_ns, cap, denied, tgid, _pad, comm = run
+                row = (serial, c_string(comm), cap)
+                if self._shown_runs.get((serial, tid)) != run:
+                    self._changed.add(row)
+                acc = out.get(row)
+                if acc is None:
+                    base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
+                    acc = out[row] = _Checks(
+                        base.pid, base.name, base.granted, base.denied, base.first_ns or first_ns,
+                        base.last_ns,
+                    )  # fmt: skip
+                if denied:
+                    acc.denied += count
+                else:
+                    acc.granted += count
+                acc.first_ns = min(acc.first_ns, first_ns)
+                acc.last_ns = max(acc.last_ns, last_ns)
+        # A run that went to the table since: its row changed (drained), nothing to add.
+        self._changed |= {
+            (serial, c_string(run[7]), run[3])
+            for (serial, tid), run in self._shown_runs.items()
+            if (serial, tid) not in shown
+        } & self._checks.keys()
+        self._shown_runs = shown
+        return out
+
     def snapshot_fields(self) -> dict[str, Any]:
+        live = self._with_runs()
         changed, self._changed = self._changed, set()
         rows = []
         for row in sorted(changed):
-            acc = self._checks[row]
+            acc = live.get(row) or self._checks.get(row)
+            if acc is None:
+                continue
             rows.append(
                 CapabilityStat(
                     pid=acc.pid,
