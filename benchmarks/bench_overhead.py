@@ -227,7 +227,8 @@ def empty_bpf(
 
 def empty_all() -> contextlib.AbstractContextManager[None]:
     """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones,
-    the scheduler ones of the sched family, and the memory family's rss_stat."""
+    the scheduler ones of the sched family, the memory family's rss_stat, the files family's
+    openat and the privileges family's cap_capable."""
     from bcc import BPF
 
     text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
@@ -235,7 +236,8 @@ def empty_all() -> contextlib.AbstractContextManager[None]:
     text += "".join(
         f"TRACEPOINT_PROBE({tp}) {{ return 0; }}\n"
         for tp in ("sched, sched_switch", "sched, sched_wakeup", "sched, sched_wakeup_new",
-                   "kmem, rss_stat")
+                   "kmem, rss_stat", "syscalls, sys_enter_openat", "syscalls, sys_exit_openat",
+                   "capability, cap_capable")
     )  # fmt: skip
 
     @contextlib.contextmanager
