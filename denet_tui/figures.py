@@ -263,6 +263,29 @@ FIGURES += (
     ),
 )
 
+
+def _net(key: str, unit: Unit, label: str, column: str, doc: str) -> Figure:
+    return Figure(key, "network", unit, True, label, column, doc, "net", key.removeprefix("net_"))
+
+
+NET_DOC = (
+    "; every socket of the process (unix, TCP, UDP, other), from the kernel's sock_send_length "
+    "and sock_recv_length tracepoints in the process's own context (the network family), "
+    "cumulative; /proc has no per-process network counter: null there"
+)
+FIGURES += (
+    _net("net_rx_bytes", "bytes", "net recv", "NET RX/s", "bytes received" + NET_DOC),
+    _net("net_tx_bytes", "bytes", "net send", "NET TX/s", "bytes sent" + NET_DOC),
+    _net("net_rx_calls", "calls", "recv calls", "RXC/s", "receive calls, failed too" + NET_DOC),
+    _net("net_tx_calls", "calls", "send calls", "TXC/s", "send calls, failed too" + NET_DOC),
+    *(
+        _net(f"net_{kind}_{way}_bytes", "bytes", f"{kind} {way}", f"{kind.upper()}{way.upper()}/s",
+             f"bytes {'received' if way == 'rx' else 'sent'} through {kind} sockets" + NET_DOC)
+        for kind in ("unix", "tcp", "udp", "other")
+        for way in ("rx", "tx")
+    ),
+)  # fmt: skip
+
 BY_KEY = {f.key: f for f in FIGURES}
 # The figures with a number (every one but the state letter), in declaration order.
 NUMERIC: tuple[Figure, ...] = tuple(f for f in FIGURES if f.unit != "state")

@@ -315,6 +315,25 @@ class ProcessSched(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessNet(Codable):
+    """The network family's figures of one process: its sockets' traffic since it joined the
+    tree, counted in the kernel at each call (see figures: net_*)."""
+
+    rx_bytes: int
+    tx_bytes: int
+    rx_calls: int
+    tx_calls: int
+    unix_rx_bytes: int
+    unix_tx_bytes: int
+    tcp_rx_bytes: int
+    tcp_tx_bytes: int
+    udp_rx_bytes: int
+    udp_tx_bytes: int
+    other_rx_bytes: int
+    other_tx_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class TreeSched(Codable):
     """The sched family's tree-wide figures."""
 
@@ -466,6 +485,7 @@ class ProcessSample(Codable):
     # Probe families' sections: None when the family is off (the reason in null_reasons).
     syscalls: ProcessSyscalls | None = None
     sched: ProcessSched | None = None
+    net: ProcessNet | None = None
     null_reasons: Mapping[str, str] = field(
         default_factory=dict, metadata={"doc": DOC_NULL_REASONS}
     )

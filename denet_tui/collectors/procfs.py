@@ -53,6 +53,12 @@ def sched_section(p: ProcessSample, off_cpu: tuple[float, float] | None) -> Proc
     )
 
 
+NO_NET = (
+    "/proc has no per-process network counter (/proc/PID/net/dev is the whole network "
+    "namespace's); the eBPF network family counts each process's sockets"
+)
+
+
 class ProcfsCollector:
     def __init__(self, sample_hz: float = 100.0, cpu_budget: float = CPU_BUDGET) -> None:
         self._exits, self._no_exits = open_exit_records()
@@ -171,6 +177,7 @@ class ProcfsCollector:
             self._hit_sections.pop(p.pid, None)
         reasons = dict(p.null_reasons)
         reasons["syscalls"] = "/proc cannot count every syscall; see syscalls.by_name samples"
+        reasons["network"] = NO_NET
         sched = sched_section(p, states)
         if sched is None:
             reasons["sched"] = NO_SCHED_BASE

@@ -54,6 +54,8 @@ WHEN_ROOM = (
     Column("runq_wait_s", 7, rate=True),
     Column("read_bytes", 9, rate=True),
     Column("write_bytes", 9, rate=True),
+    Column("net_rx_bytes", 9, rate=True),
+    Column("net_tx_bytes", 9, rate=True),
     Column("read_chars", 8, rate=True),
     Column("write_chars", 8, rate=True),
     Column("threads", 5),
@@ -61,14 +63,19 @@ WHEN_ROOM = (
 )
 
 
+NET_KEYS = frozenset({"net_rx_bytes", "net_tx_bytes"})
+
+
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
     while there is room, the state, cumulative CPU time, the share of time spent waiting for a
-    CPU, disk read and write bytes/s, logical
+    CPU, disk read and write bytes/s, network bytes received and sent per second, logical
     read and write bytes/s (whatever they reached: cache, pipes, sockets), threads and the
     peak RSS."""
     cols = list(ALWAYS)
     for extra in WHEN_ROOM:
+        if not exact and extra.key in NET_KEYS:
+            continue  # /proc has no per-process network counter
         if width - sum(c.width for c in cols) - extra.width < NAME_MIN:
             break
         cols.append(extra)

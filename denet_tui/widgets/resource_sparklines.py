@@ -64,8 +64,9 @@ def _per_s(v: float | None) -> str:
     return NA if v is None else f"{fmt_count(v)}/s"
 
 
-def metrics(exact: bool, rows: int = 5) -> list[Metric]:
-    """The figures shown: the five main ones, and logical I/O when ``rows`` allow."""
+def metrics(exact: bool, rows: int = 5, network: bool = False) -> list[Metric]:
+    """The figures shown: the five main ones, then the network's (with its family) and
+    logical I/O when ``rows`` allow."""
     calls = (
         Metric(figure("syscalls").label, "syscalls", _per_s, "#d787d7")
         if exact
@@ -85,9 +86,16 @@ def metrics(exact: bool, rows: int = 5) -> list[Metric]:
         Metric(figure("read_chars").label, "read_chars", _bps, "#87afd7"),
         Metric(figure("write_chars").label, "write_chars", _bps, "#d7875f"),
     ]
-    every = main + logical
-    # Logical I/O only where it costs the main figures no height.
-    return every if rows // len(every) >= max(1, rows // len(main)) else main
+    sockets = [  # every socket's bytes (the network family; /proc has no such counter)
+        Metric(figure("net_rx_bytes").label, "net_rx_bytes", _bps, "#5fd7af"),
+        Metric(figure("net_tx_bytes").label, "net_tx_bytes", _bps, "#d7d75f"),
+    ]
+    shown = main
+    # More groups only where they cost the main figures no height.
+    for group in (sockets if network else [], logical):
+        if group and rows // len(shown + group) >= max(1, rows // len(main)):
+            shown = shown + group
+    return shown
 
 
 def sparklines_text(
@@ -97,10 +105,11 @@ def sparklines_text(
     width: int,
     height: int,
     extremes: Extremes | None = None,
+    network: bool = False,
 ) -> Text:
     """Each metric gets ``height // count`` rows (at least one). Min and max are over
     ``extremes`` (the whole session), else over ``series``; never over what fits the width."""
-    ms = metrics(exact, height)
+    ms = metrics(exact, height, network)
     extremes = extremes or Extremes(series)
     rows_each = max(1, height // len(ms))
     ranges = [(extremes.low.get(m.key), extremes.high.get(m.key)) for m in ms]
@@ -133,7 +142,7 @@ class ResourceSparklines(Widget):
         super().__init__(id=id)
         self._series: Sequence[Rates] = ()
         self._extremes: Extremes | None = None
-        self._exact = False
+        self._exact = self._network = False
         self._drawn: tuple[Size, Text] | None = None
 
     def show(
@@ -145,6 +154,7 @@ class ResourceSparklines(Widget):
     ) -> None:
         exact = collector.has("syscalls", "exact")
         self._series, self._exact, self._extremes = tuple(series), exact, extremes
+        self._network = collector.has("network")
         before = self._drawn
         # A flat line shifted left is the same picture: no repaint (see widgets.redraw).
         if before is None or self._text(before[0]) != before[1]:
@@ -157,6 +167,7 @@ class ResourceSparklines(Widget):
             width=size.width,
             height=size.height,
             extremes=self._extremes,
+            network=self._network,
         )
         self._drawn = (size, text)
         return text

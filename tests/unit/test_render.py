@@ -156,13 +156,19 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
         "runq_wait_s",
         "read_bytes",
         "write_bytes",
+        "net_rx_bytes",
+        "net_tx_bytes",
         "read_chars",
         "write_chars",
         "threads",
         "peak_rss_bytes",
     ]
     titles = [c.title(True) for c in wide]
-    assert titles[5:10] == ["RUNQ%", "DISK R/s", "DISK W/s", "IO R/s", "IO W/s"]
+    assert titles[5:12] == [
+        "RUNQ%", "DISK R/s", "DISK W/s", "NET RX/s", "NET TX/s", "IO R/s", "IO W/s"
+    ]  # fmt: skip
+    # /proc has no per-process network counter: no such columns.
+    assert not {"net_rx_bytes", "net_tx_bytes"} & {c.key for c in columns_for(200, exact=False)}
     assert titles[-1] == "MAXRSS"
     assert 200 - sum(c.width for c in wide) >= NAME_MIN
 

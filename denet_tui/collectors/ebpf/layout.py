@@ -32,6 +32,7 @@ DIAG_NAMES = (
     "signals_lost",
     "privileges_lost",
     "caps_full",
+    "net_full",
 )
 
 
@@ -93,6 +94,10 @@ class FileArg(ct.Structure):
         ("from_cwd", ct.c_uint32),
         ("pad", ct.c_uint32),
     ]
+
+
+# network.bpf.h: NET_* by value
+NET_CLASSES = ("unix", "tcp", "udp", "other")
 
 
 # privileges.bpf.h

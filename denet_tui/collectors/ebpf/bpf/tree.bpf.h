@@ -97,6 +97,7 @@ enum {
     DIAG_SIGNALS_LOST,              /* signals: an event lost, its ring buffer full */
     DIAG_PRIVILEGES_LOST,           /* privileges: an event lost, its ring buffer full */
     DIAG_CAPS_FULL,                 /* privileges: a capability check not counted: map full */
+    DIAG_NET_FULL,                  /* network: a call not counted: `net_procs` full */
     DIAG_N,
 };
 

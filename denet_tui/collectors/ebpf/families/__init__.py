@@ -11,6 +11,7 @@ from denet_tui.collectors.ebpf.families.base import Family
 from denet_tui.collectors.ebpf.families.exec import ExecFamily
 from denet_tui.collectors.ebpf.families.files import FilesFamily
 from denet_tui.collectors.ebpf.families.memory import MemoryFamily
+from denet_tui.collectors.ebpf.families.network import NetworkFamily
 from denet_tui.collectors.ebpf.families.privileges import PrivilegesFamily
 from denet_tui.collectors.ebpf.families.sched import SchedFamily
 from denet_tui.collectors.ebpf.families.signals import SignalsFamily
@@ -24,6 +25,7 @@ FAMILIES: dict[str, type[Family]] = {
     "files": FilesFamily,
     "signals": SignalsFamily,
     "privileges": PrivilegesFamily,
+    "network": NetworkFamily,
 }
 
 
