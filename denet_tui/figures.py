@@ -286,6 +286,23 @@ FIGURES += (
     ),
 )  # fmt: skip
 
+
+def _blk(key: str, unit: Unit, label: str, column: str, doc: str) -> Figure:
+    return Figure(key, "disk", unit, True, label, column, doc, "disk", key.removeprefix("blk_"))
+
+
+BLK_DOC = (
+    " that the kernel started in the process's own context (block:block_io_start: its reads, "
+    "its direct and synchronous writes; pages it dirtied and the kernel flushes later are the "
+    "device's writeback, not the process's), the disk family; cumulative"
+)
+FIGURES += (
+    _blk("blk_read_bytes", "bytes", "block read", "BLK R/s", "bytes of read requests" + BLK_DOC),
+    _blk("blk_write_bytes", "bytes", "block write", "BLK W/s", "bytes of write requests" + BLK_DOC),
+    _blk("blk_read_ops", "count", "block reads", "BLKRD/s", "block read requests" + BLK_DOC),
+    _blk("blk_write_ops", "count", "block writes", "BLKWR/s", "block write requests" + BLK_DOC),
+)  # fmt: skip
+
 BY_KEY = {f.key: f for f in FIGURES}
 # The figures with a number (every one but the state letter), in declaration order.
 NUMERIC: tuple[Figure, ...] = tuple(f for f in FIGURES if f.unit != "state")

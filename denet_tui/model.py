@@ -120,6 +120,19 @@ DOC_ENDED_BY = (
 )
 
 
+DOC_DISKS = (
+    "the disk family: each (device, source, kind) whose figures changed since the previous "
+    "snapshot, with its figures since the start (a reader keeps the last row of each)"
+)
+DOC_DISK_SOURCE = (
+    "tree: started in the context of a process of the tree (its reads, its direct and "
+    "synchronous writes); writeback: started by a kernel thread (flushing dirty pages later, "
+    "whoever wrote them: the tree's or another process's), not attributable"
+)
+DOC_DISK_HIST = (
+    "each ended request's latency (block_io_start to block_io_done) as a log2 histogram: "
+    "bucket i counts [2**i, 2**(i+1)) ns (the last bucket: that long or longer)"
+)
 DOC_FILE_RELATIVE = (
     "null: `path` is absolute (as passed, or joined to the working directory: see joined); "
     "cwd unknown: passed relative to a working directory whose path is not known (no chdir "
@@ -334,6 +347,37 @@ class ProcessNet(Codable):
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessDisk(Codable):
+    """The disk family's figures of one process: the block I/O requests the kernel started in
+    its own context since it joined the tree (see figures: blk_*)."""
+
+    read_ops: int
+    read_bytes: int
+    write_ops: int
+    write_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiskDevice(Codable):
+    """One block device's requests of one kind (the disk family), cumulative since the start:
+    the tree's own, or the kernel's writeback (not attributable to a process)."""
+
+    device: str = field(metadata={"doc": "its name (vda, nvme0n1, …), or MAJ:MIN"})
+    source: Literal["tree", "writeback"] = field(metadata={"doc": DOC_DISK_SOURCE})
+    kind: Literal["read", "write", "other"] = field(
+        metadata={"doc": "read, write, or other (discard, a flush alone)"}
+    )
+    ops: int = field(metadata={"doc": "requests started"})
+    bytes: int
+    done: int = field(metadata={"doc": "requests ended: the histogram's count"})
+    latency_ns: int = field(metadata={"doc": "their summed latency, start to end"})
+    hist: tuple[int, ...] = field(metadata={"doc": DOC_DISK_HIST})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hist", tuple(self.hist))
+
+
+@dataclass(frozen=True, slots=True)
 class TreeSched(Codable):
     """The sched family's tree-wide figures."""
 
@@ -486,6 +530,7 @@ class ProcessSample(Codable):
     syscalls: ProcessSyscalls | None = None
     sched: ProcessSched | None = None
     net: ProcessNet | None = None
+    disk: ProcessDisk | None = None
     null_reasons: Mapping[str, str] = field(
         default_factory=dict, metadata={"doc": DOC_NULL_REASONS}
     )
@@ -571,6 +616,7 @@ class Snapshot(Codable):
     signals: tuple[SignalEvent, ...] = field(default=(), metadata={"doc": DOC_SIGNALS})
     privileges: tuple[PrivilegeEvent, ...] = field(default=(), metadata={"doc": DOC_PRIVILEGES})
     capabilities: tuple[CapabilityStat, ...] = field(default=(), metadata={"doc": DOC_CAPABILITIES})
+    disks: tuple[DiskDevice, ...] = field(default=(), metadata={"doc": DOC_DISKS})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
@@ -579,6 +625,7 @@ class Snapshot(Codable):
         object.__setattr__(self, "signals", tuple(self.signals))
         object.__setattr__(self, "privileges", tuple(self.privileges))
         object.__setattr__(self, "capabilities", tuple(self.capabilities))
+        object.__setattr__(self, "disks", tuple(self.disks))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

@@ -53,6 +53,10 @@ def sched_section(p: ProcessSample, off_cpu: tuple[float, float] | None) -> Proc
     )
 
 
+NO_BLOCK = (
+    "/proc does not count block requests per process (see read_bytes and write_bytes: the "
+    "storage layer's bytes from /proc/PID/io); the eBPF disk family does"
+)
 NO_NET = (
     "/proc has no per-process network counter (/proc/PID/net/dev is the whole network "
     "namespace's); the eBPF network family counts each process's sockets"
@@ -178,6 +182,7 @@ class ProcfsCollector:
         reasons = dict(p.null_reasons)
         reasons["syscalls"] = "/proc cannot count every syscall; see syscalls.by_name samples"
         reasons["network"] = NO_NET
+        reasons["disk"] = NO_BLOCK
         sched = sched_section(p, states)
         if sched is None:
             reasons["sched"] = NO_SCHED_BASE

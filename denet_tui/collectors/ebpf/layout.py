@@ -33,6 +33,7 @@ DIAG_NAMES = (
     "privileges_lost",
     "caps_full",
     "net_full",
+    "disk_full",
 )
 
 

@@ -98,6 +98,7 @@ enum {
     DIAG_PRIVILEGES_LOST,           /* privileges: an event lost, its ring buffer full */
     DIAG_CAPS_FULL,                 /* privileges: a capability check not counted: map full */
     DIAG_NET_FULL,                  /* network: a call not counted: `net_procs` full */
+    DIAG_DISK_FULL,                 /* disk: a request not counted or not timed: map full */
     DIAG_N,
 };
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
+from denet_tui.collectors.ebpf.families.disk import DiskFamily
 from denet_tui.collectors.ebpf.families.exec import ExecFamily
 from denet_tui.collectors.ebpf.families.files import FilesFamily
 from denet_tui.collectors.ebpf.families.memory import MemoryFamily
@@ -26,6 +27,7 @@ FAMILIES: dict[str, type[Family]] = {
     "signals": SignalsFamily,
     "privileges": PrivilegesFamily,
     "network": NetworkFamily,
+    "disk": DiskFamily,
 }
 
 

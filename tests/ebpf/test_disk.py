@@ -1,0 +1,73 @@
+"""The disk family: the block requests a process of the tree starts, per process and per
+device, checked against what the program read and wrote with O_DIRECT and what its own
+/proc/self/io says at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from .helpers import every_process, run_collected
+
+MIB8 = 8 << 20
+# O_DIRECT: 8 MiB written (and synced), then read back, each 1 MiB call a block request of its
+# own or a few: no page cache in between. Writes what it did, and its /proc/self/io, to argv[2].
+DIRECT = r"""
+import json, mmap, os, sys
+path = sys.argv[1]
+buf = mmap.mmap(-1, 1 << 20)
+buf.write(b"z" * (1 << 20))
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT)
+w = sum(os.write(fd, buf) for _ in range(8))
+os.fsync(fd)
+os.close(fd)
+fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+r = 0
+while n := os.readv(fd, [buf]):
+    r += n
+os.close(fd)
+io = dict(line.split(": ") for line in open("/proc/self/io").read().splitlines())
+with open(sys.argv[2], "w") as f:
+    json.dump({"pid": os.getpid(), "written": w, "read": r, "io_read": int(io["read_bytes"])}, f)
+"""
+
+
+def _block_backed_dir() -> str | None:
+    """A writable directory on a block device (O_DIRECT; not tmpfs), or None."""
+    for d in ("/var/tmp", os.path.expanduser("~")):
+        fs = subprocess.run(["stat", "-f", "-c", "%T", d], capture_output=True, text=True)
+        if fs.returncode == 0 and fs.stdout.strip() not in ("tmpfs", "ramfs", "overlayfs"):
+            return d
+    return None
+
+
+def test_block_requests_per_process_and_device() -> None:
+    where = _block_backed_dir()
+    if where is None:
+        pytest.skip("no directory on a block device here")
+    with tempfile.TemporaryDirectory(dir=where) as d:
+        out = os.path.join(d, "said.json")
+        last, snaps = run_collected([sys.executable, "-c", DIRECT, os.path.join(d, "data"), out])
+        with open(out) as f:
+            did = json.load(f)
+    assert did["written"] == did["read"] == MIB8
+    p = {q.pid: q for q in every_process(snaps)}[did["pid"]]
+    assert p.disk is not None
+    # Its reads are exactly what the kernel says it read from storage (/proc/self/io).
+    assert p.disk.read_bytes == did["io_read"] >= MIB8
+    # Its writes: the 8 MiB it wrote directly, and the file system's few blocks its fsync
+    # wrote in its context (journal, inode), no more.
+    assert MIB8 <= p.disk.write_bytes <= MIB8 + (256 << 10)
+    assert p.disk.read_ops >= 8 and p.disk.write_ops >= 8
+    rows = {}
+    for s in snaps:
+        rows.update(((r.device, r.source, r.kind), r) for r in s.disks)
+    tree = [r for (_, source, kind), r in rows.items() if source == "tree" and kind == "write"]
+    assert sum(r.bytes for r in tree) == last.totals.blk_write_bytes == p.disk.write_bytes
+    assert all(r.done == r.ops and sum(r.hist) == r.done for r in tree)  # each one timed
+    assert last.diagnostics["disk_full"] == 0
