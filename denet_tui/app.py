@@ -6,6 +6,7 @@ Kept small on purpose: figures are computed in ``denet_tui.rates`` and drawn by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
@@ -17,13 +18,14 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Footer, TabbedContent, TabPane, Tree
 from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.event_filter import Ancestry, EventFilter
-from denet_tui.event_logs import EventLog, EventTimeline, LatestRows
+from denet_tui.event_logs import BusyProcesses, EventLog, EventTimeline, LatestRows
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
@@ -39,7 +41,7 @@ from denet_tui.output_paths import OutputError
 from denet_tui.process_group import STOPPED
 from denet_tui.programs import ProgramsLog
 from denet_tui.pump import Pump
-from denet_tui.rates import Timeline, category_rates
+from denet_tui.rates import DeviceRates, Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
 from denet_tui.screen_tabs import TabsMixin
 from denet_tui.session import ArmingCancelled
@@ -54,6 +56,7 @@ from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.format import fmt_status
 from denet_tui.widgets.help_screen import HelpScreen
+from denet_tui.widgets.io_views import DiskView, NetworkTable
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
@@ -101,6 +104,8 @@ class DenetApp(TabsMixin, App[None]):
         Binding("8", "show_tab('signals')", "Signals", show=False),
         Binding("9", "show_tab('privileges')", "Privileges", show=False),
         Binding("0", "show_tab('events')", "Events", show=False),
+        Binding("w", "show_tab('network')", "Network", show=False),
+        Binding("d", "show_tab('disk')", "Disk", show=False),
         Binding("tab", "next_tab", "Next tab", show=False, priority=True),
     ]
 
@@ -127,6 +132,9 @@ class DenetApp(TabsMixin, App[None]):
         self.signals = EventLog("signals")  # every signal, in order (the signals family)
         self.privileges = EventLog("privileges")  # the privileges family: calls, in order
         self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.name, r.capability))
+        self.disks = LatestRows("disks", lambda r: (r.device, r.source, r.kind))
+        self.device_rates = DeviceRates()
+        self.busy = BusyProcesses()  # processes with socket or block traffic, ended ones too
         self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
         self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
         self.paused = False
@@ -190,6 +198,10 @@ class DenetApp(TabsMixin, App[None]):
                 yield PrivilegesView(id="privileges-view")
             with TabPane("0 Events", id="events"):
                 yield EventsTable(id="events-table")
+            with TabPane("w Network", id="network"):
+                yield NetworkTable(id="network-table")
+            with TabPane("d Disk", id="disk"):
+                yield DiskView(id="disk-view")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
         yield Footer(compact=True, show_command_palette=False)
@@ -326,15 +338,19 @@ class DenetApp(TabsMixin, App[None]):
             self.signals,
             self.privileges,
             self.capabilities,
+            self.disks,
+            self.busy,
             self.timeline_events,
             self.ancestry,
         ):
             log.add(snap)
-        if snap.target.finished:
-            self.query_one(OutputPane).finish()
-        if self.paused and not self.replay:
-            return
-        self.show_latest()
+        self.device_rates.add(snap)
+        # A snapshot that comes while the screen is being taken down: nothing to draw.
+        with contextlib.suppress(NoMatches):
+            if snap.target.finished:
+                self.query_one(OutputPane).finish()
+            if not self.paused or self.replay:
+                self.show_latest()
 
     def on_collection_ended(self, message: CollectionEnded) -> None:
         if message.reason == DURATION_REACHED:
@@ -393,6 +409,11 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(PrivilegesView).show(self.privileges, self.capabilities, flt)
             elif active == "events":
                 self.query_one(EventsTable).show(self.timeline_events, self.event_filter())
+            elif active == "network":
+                self.query_one(NetworkTable).show(self.busy, snap, tl.process_rates)
+            elif active == "disk":
+                view = self.query_one(DiskView)
+                view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

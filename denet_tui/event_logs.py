@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from denet_tui.model import Snapshot
+from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.programs import command_text
 from denet_tui.signals import exit_text
 
@@ -53,6 +53,38 @@ class LatestRows:
             self.rows[self.key(row)] = row
         if new:
             self.version += 1
+
+
+def busy(p: ProcessSample) -> bool:
+    """It moved bytes through a socket or a block device (the network and disk families)."""
+    net, disk = p.net, p.disk
+    return bool(
+        (net is not None and (net.rx_bytes or net.tx_bytes))
+        or (disk is not None and (disk.read_bytes or disk.write_bytes))
+    )
+
+
+class BusyProcesses:
+    """The last sample of each process, alive or ended, that moved bytes through a socket or a
+    block device: the newest ``max_rows`` kept (how many older ones were let go is counted)."""
+
+    def __init__(self, max_rows: int = 10_000) -> None:
+        self.max_rows = max_rows
+        self.rows: dict[tuple[int, float | None], ProcessSample] = {}  # by (pid, start)
+        self.dropped = 0
+        self.version = 0
+
+    def add(self, snap: Snapshot) -> None:
+        rows = self.rows
+        for p in snap.processes:
+            if busy(p):
+                key = (p.pid, p.start_ts)
+                rows.pop(key, None)  # the newest last
+                rows[key] = p
+                self.version += 1
+        while len(rows) > self.max_rows:
+            del rows[next(iter(rows))]
+            self.dropped += 1
 
 
 @dataclass(frozen=True, slots=True)

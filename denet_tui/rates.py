@@ -368,3 +368,24 @@ class EndedFolds:
 
     def of(self, pid: int) -> SyscallSums | None:
         return self._folds.get(pid)
+
+
+class DeviceRates:
+    """Each block device row's requests and bytes per second over the last interval in which
+    it changed (a snapshot lists a device's row only when it changed: 0 for the others)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str, str], tuple[float, int, int]] = {}  # t, ops, bytes
+        self.per_s: dict[tuple[str, str, str], tuple[float, float]] = {}
+
+    def add(self, snap: Snapshot) -> None:
+        changed = {(d.device, d.source, d.kind): d for d in snap.disks}
+        for key in self.per_s:
+            if key not in changed:
+                self.per_s[key] = (0.0, 0.0)
+        for key, d in changed.items():
+            before = self._last.get(key)
+            if before is not None and snap.t > before[0]:
+                dt = snap.t - before[0]
+                self.per_s[key] = ((d.ops - before[1]) / dt, (d.bytes - before[2]) / dt)
+            self._last[key] = (snap.t, d.ops, d.bytes)

@@ -37,6 +37,8 @@ TABS: dict[str, str | None] = {
     "signals": "signals",
     "privileges": "privileges",
     "events": None,
+    "network": "network",
+    "disk": "disk",
 }
 
 
@@ -50,6 +52,8 @@ FOCUS: dict[str, type | str] = {
     "signals": SignalsTable,
     "privileges": "#privileged-calls-table",
     "events": "#events-table",
+    "network": "#network-table",
+    "disk": "#disk-devices",
     "summary": RunSummaryView,
 }
 

@@ -24,11 +24,12 @@ KEYS = (
     ("c", "Privileges: move between the capability checks and the calls"),
     ("/", "filter processes by name or command line (esc clears); the event tabs too"),
     ("o", "show or hide the command's output"),
-    ("1 … 9 0 tab", "switch tabs (a tab shows when its probe family is on):"),
+    ("1 … 9 0 w d tab", "switch tabs (a tab shows when its probe family is on):"),
     ("", "1 Overview · 2 Syscalls (whole table) · 3 Finished (by command) · 4 Summary (time -v)"),
     ("", "5 Time (on CPU, waiting, asleep, D) · 6 Programs (every exec) · 7 Files (per path)"),
     ("", "8 Signals (who sent what to whom) · 9 Privileges (capabilities, privileged calls)"),
     ("", "0 Events (every family's events in time order, like ProcMon)"),
+    ("", "w Network (each process's socket traffic) · d Disk (block requests, latency)"),
     ("space", "fold or unfold a process"),
     ("?", "this help"),
 )

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Records the JSONL fixtures the snapshot tests replay: real runs of a small parallel C build
 # (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector; and
-# a script that touches files, runs programs, sends signals and acts as root (every family).
+# a script that touches files, runs programs, sends signals, acts as root, writes to the disk
+# directly and sends through a socket (every family).
 #   tests/data/record.sh procfs   → tests/data/build-procfs.jsonl
 #   tests/data/record.sh ebpf     → tests/data/build-ebpf.jsonl   (root, BCC)
 #   tests/data/record.sh touch    → tests/data/touch-ebpf.jsonl   (root, BCC)
@@ -27,6 +28,16 @@ kill -USR1 $!
 wait
 unshare -u true
 setpriv --reuid 65534 --regid 65534 --clear-groups nice -n -5 true 2> /dev/null
+dd if=/dev/zero of=direct.bin bs=64k count=16 oflag=direct status=none
+rm direct.bin
+python3 -c '
+import socket
+a, b = socket.socketpair()
+a.sendall(b"x" * 100000)
+a.close()
+while b.recv(65536):
+    pass
+'
 sleep 1.2
 exit 0
 SH

@@ -61,7 +61,8 @@ async def test_the_first_frame_is_drawn_before_the_collector_is_armed() -> None:
     app = DenetApp(session)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            # (On a loaded machine the first screen may still be composing.)
+            await wait_until(pilot, lambda: bool(app.query(StatusHeader)))
             assert plan.started.wait(5)  # arming is under way, in the collector thread …
             text = header(app)  # … and the screen is up: what is watched, no figures
             assert "starting: loading eBPF…" in text

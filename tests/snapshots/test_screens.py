@@ -2,7 +2,8 @@
 
 ``build-ebpf.jsonl`` and ``build-procfs.jsonl`` are real runs of the same small parallel C build
 (``tests/data/record.sh``), watched by the eBPF and the /proc collector; ``touch-ebpf.jsonl`` a
-script that touches files, runs programs (one missing), sends a signal and acts as root.
+script that touches files, runs programs (one missing), sends a signal, acts as root, writes
+1 MiB directly to the disk and 100,000 bytes through a socket.
 """
 
 from __future__ import annotations
@@ -101,8 +102,18 @@ TOUCH = DATA / "touch-ebpf.jsonl"
 
 @pytest.mark.parametrize(
     "keys",
-    [("6",), ("7",), ("7", "f"), ("8",), ("9",), ("9", "c"), ("0",)],
-    ids=["programs", "files", "files-failures", "signals", "privileges", "capabilities", "events"],
+    [("6",), ("7",), ("7", "f"), ("8",), ("9",), ("9", "c"), ("0",), ("w",), ("d",)],
+    ids=[
+        "programs",
+        "files",
+        "files-failures",
+        "signals",
+        "privileges",
+        "capabilities",
+        "events",
+        "network",
+        "disk",
+    ],  # fmt: skip
 )
 def test_what_the_tree_touched(snap_compare, keys: tuple[str, ...]) -> None:
     async def run_before(pilot: Pilot) -> None:

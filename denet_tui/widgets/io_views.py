@@ -1,0 +1,161 @@
+"""The Network and Disk tabs (the network and disk families).
+
+Network: each process that used a socket, alive or ended, busiest first: bytes per second
+received and sent, totals, and the bytes by kind of socket; the title holds the tree's totals.
+Disk: each device's block requests, the tree's own and the kernel's writeback (not
+attributable), with requests and bytes per second, latency (mean, p50, p99 from the log2
+histogram); below, each process's requests. Names are shown as harmless text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable
+
+from denet_tui.event_logs import BusyProcesses, LatestRows
+from denet_tui.model import DiskDevice, ProcessSample, Snapshot, TreeTotals
+from denet_tui.rates import DeviceRates, Rates, percentile_ns
+from denet_tui.visible import visible
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_ns
+from denet_tui.widgets.redraw import set_border_title
+
+KINDS = ("unix", "tcp", "udp", "other")
+MAX_SHOWN = 2000  # rows drawn (the export and the JSON have every process)
+NET_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("PID", 8), ("PROCESS", 14), ("RX/s", 10), ("TX/s", 10), ("RECEIVED", 9), ("SENT", 9),
+    ("UNIX", 9), ("TCP", 9), ("UDP", 9), ("OTHER", 9), ("CALLS R/T", None),
+)  # fmt: skip
+DEV_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("DEVICE", 10), ("SOURCE", 10), ("KIND", 6), ("REQS", 8), ("REQS/s", 8), ("BYTES", 10),
+    ("BYTES/s", 10), ("MEAN", 9), ("P50", 9), ("P99", None),
+)  # fmt: skip
+PROC_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("PID", 8), ("PROCESS", 16), ("READ/s", 10), ("WRITE/s", 10), ("READ", 10), ("WRITTEN", 10),
+    ("READS", 8), ("WRITES", None),
+)  # fmt: skip
+
+
+def _rate(r: Rates | None, key: str) -> str:
+    v = None if r is None else r[key]
+    return NA if v is None else fmt_bytes(v) + "/s"
+
+
+def net_cells(p: ProcessSample, r: Rates | None) -> list[Text]:
+    n = p.net
+    assert n is not None
+    by_kind = [fmt_bytes(getattr(n, f"{k}_rx_bytes") + getattr(n, f"{k}_tx_bytes")) for k in KINDS]
+    return [
+        Text(str(p.pid), justify="right"),
+        Text(visible(p.name), no_wrap=True, overflow="ellipsis", style="" if p.alive else "dim"),
+        Text(_rate(r, "net_rx_bytes"), justify="right"),
+        Text(_rate(r, "net_tx_bytes"), justify="right"),
+        Text(fmt_bytes(n.rx_bytes), justify="right"),
+        Text(fmt_bytes(n.tx_bytes), justify="right"),
+        *(Text(b, justify="right") for b in by_kind),
+        Text(f"{fmt_int(n.rx_calls)} / {fmt_int(n.tx_calls)}"),
+    ]
+
+
+def net_title(t: TreeTotals) -> str:
+    """The tree's totals, every process ever seen."""
+    both = {k: sum(getattr(t, f"net_{k}_{w}_bytes") or 0 for w in ("rx", "tx")) for k in KINDS}
+    kinds = ", ".join(f"{k} {fmt_bytes(n)}" for k, n in both.items())
+    return (
+        f"network · whole run: received {fmt_bytes(t.net_rx_bytes)}, sent "
+        f"{fmt_bytes(t.net_tx_bytes)} (both ways: {kinds}) · each process that used a socket, "
+        "busiest first"
+    )
+
+
+def device_cells(d: DiskDevice, per_s: tuple[float, float] | None) -> list[Text]:
+    mean = d.latency_ns / d.done if d.done else None
+    return [
+        Text(visible(d.device)),
+        Text(d.source, style="" if d.source == "tree" else "yellow"),
+        Text(d.kind),
+        Text(fmt_int(d.ops), justify="right"),
+        Text(NA if per_s is None else f"{per_s[0]:.1f}", justify="right"),
+        Text(fmt_bytes(d.bytes), justify="right"),
+        Text(NA if per_s is None else fmt_bytes(per_s[1]) + "/s", justify="right"),
+        Text(fmt_ns(mean), justify="right"),
+        Text(fmt_ns(percentile_ns(d.hist, 0.5)), justify="right"),
+        Text(fmt_ns(percentile_ns(d.hist, 0.99)), justify="right"),
+    ]
+
+
+def disk_proc_cells(p: ProcessSample, r: Rates | None) -> list[Text]:
+    d = p.disk
+    assert d is not None
+    return [
+        Text(str(p.pid), justify="right"),
+        Text(visible(p.name), no_wrap=True, overflow="ellipsis", style="" if p.alive else "dim"),
+        Text(_rate(r, "blk_read_bytes"), justify="right"),
+        Text(_rate(r, "blk_write_bytes"), justify="right"),
+        Text(fmt_bytes(d.read_bytes), justify="right"),
+        Text(fmt_bytes(d.write_bytes), justify="right"),
+        Text(fmt_int(d.read_ops), justify="right"),
+        Text(fmt_int(d.write_ops), justify="right"),
+    ]
+
+
+class _Table(DataTable[Text]):
+    def __init__(self, columns: tuple[tuple[str, int | None], ...], *, id: str) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        for title, width in columns:
+            self.add_column(title, width=width)
+
+
+class NetworkTable(_Table):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(NET_COLUMNS, id=id or "network-table")
+
+    def show(self, busy: BusyProcesses, snap: Snapshot, rates: Mapping[int, Rates]) -> None:
+        procs = [p for p in busy.rows.values() if p.net and (p.net.rx_bytes or p.net.tx_bytes)]
+        procs.sort(key=lambda p: (-(p.net.rx_bytes + p.net.tx_bytes), p.pid))  # type: ignore[union-attr]
+        self.clear()
+        for p in procs[:MAX_SHOWN]:
+            self.add_row(*net_cells(p, rates.get(p.pid) if p.alive else None))
+        set_border_title(self, Text(net_title(snap.totals)))
+
+
+class DiskView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield _Table(DEV_COLUMNS, id="disk-devices")
+        yield _Table(PROC_COLUMNS, id="disk-procs")
+
+    def show(
+        self,
+        disks: LatestRows,
+        rates: DeviceRates,
+        busy: BusyProcesses,
+        snap: Snapshot,
+        process_rates: Mapping[int, Rates],
+    ) -> None:
+        devices = self.query_one("#disk-devices", _Table)
+        devices.clear()
+        for key, d in sorted(disks.rows.items()):
+            devices.add_row(*device_cells(d, rates.per_s.get(key)))
+        t = snap.totals
+        set_border_title(
+            devices,
+            Text(
+                f"block devices · the tree's requests: read {fmt_bytes(t.blk_read_bytes)}, "
+                f"written {fmt_bytes(t.blk_write_bytes)} · writeback: the kernel's flushing "
+                "of dirty pages, anyone's, not attributable"
+            ),
+        )
+        table = self.query_one("#disk-procs", _Table)
+        procs = [
+            p for p in busy.rows.values() if p.disk and (p.disk.read_bytes or p.disk.write_bytes)
+        ]
+        procs.sort(key=lambda p: (-(p.disk.read_bytes + p.disk.write_bytes), p.pid))  # type: ignore[union-attr]
+        table.clear()
+        for p in procs[:MAX_SHOWN]:
+            table.add_row(*disk_proc_cells(p, process_rates.get(p.pid) if p.alive else None))
+        set_border_title(
+            table, Text(f"{len(procs):,} processes · block requests started in their context")
+        )
