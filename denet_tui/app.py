@@ -56,7 +56,7 @@ from denet_tui.widgets.filter_bar import FilterBar
 from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.format import fmt_status
 from denet_tui.widgets.help_screen import HelpScreen
-from denet_tui.widgets.io_views import DiskView, NetworkTable
+from denet_tui.widgets.io_views import DiskView, NetworkView
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
@@ -134,6 +134,9 @@ class DenetApp(TabsMixin, App[None]):
         self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.name, r.capability))
         self.disks = LatestRows("disks", lambda r: (r.device, r.source, r.kind))
         self.device_rates = DeviceRates()
+        self.connections = LatestRows(
+            "connections", lambda c: (c.pid, c.local, c.remote, c.start_ts), max_rows=10_000
+        )
         self.busy = BusyProcesses()  # processes with socket or block traffic, ended ones too
         self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
         self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
@@ -199,7 +202,7 @@ class DenetApp(TabsMixin, App[None]):
             with TabPane("0 Events", id="events"):
                 yield EventsTable(id="events-table")
             with TabPane("w Network", id="network"):
-                yield NetworkTable(id="network-table")
+                yield NetworkView(id="network-view")
             with TabPane("d Disk", id="disk"):
                 yield DiskView(id="disk-view")
         yield OutputPane(self.session.output_log, id="output")
@@ -340,6 +343,7 @@ class DenetApp(TabsMixin, App[None]):
             self.capabilities,
             self.disks,
             self.busy,
+            self.connections,
             self.timeline_events,
             self.ancestry,
         ):
@@ -410,7 +414,8 @@ class DenetApp(TabsMixin, App[None]):
             elif active == "events":
                 self.query_one(EventsTable).show(self.timeline_events, self.event_filter())
             elif active == "network":
-                self.query_one(NetworkTable).show(self.busy, snap, tl.process_rates)
+                view = self.query_one(NetworkView)
+                view.show(self.connections, self.busy, snap, tl.process_rates)
             elif active == "disk":
                 view = self.query_one(DiskView)
                 view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates)

@@ -41,16 +41,28 @@ class EventLog:
 
 
 class LatestRows:
-    def __init__(self, field: str, key: Callable[[Any], Hashable]) -> None:
+    def __init__(
+        self, field: str, key: Callable[[Any], Hashable], max_rows: int | None = None
+    ) -> None:
         self.field = field
         self.key = key
+        self.max_rows = max_rows  # the newest kept, if given (the others counted in dropped)
         self.rows: dict[Hashable, Any] = {}
+        self.dropped = 0
         self.version = 0  # changes whenever a row does
 
     def add(self, snap: Snapshot) -> None:
         new = getattr(snap, self.field)
+        rows = self.rows
         for row in new:
-            self.rows[self.key(row)] = row
+            key = self.key(row)
+            if self.max_rows is not None:
+                rows.pop(key, None)  # the newest last
+            rows[key] = row
+        if self.max_rows is not None:
+            while len(rows) > self.max_rows:
+                del rows[next(iter(rows))]
+                self.dropped += 1
         if new:
             self.version += 1
 

@@ -120,6 +120,17 @@ DOC_ENDED_BY = (
 )
 
 
+DOC_CONN_DIRECTION = (
+    "connect: a process of the tree connected (seen from its SYN_SENT); accept: the kernel "
+    "accepted it for a listener (SYN_RECV), a process of the tree then used it; listen: a "
+    "listening socket of the tree; unknown: in use before we saw how it began"
+)
+DOC_CONNECTIONS = (
+    "the network family: each TCP socket of the tree whose figures changed since the previous "
+    "snapshot (at most 200, the busiest; diagnostics.connections_left_out counts the others), "
+    "with its figures since it was seen (a reader keeps the last row of each pid, local and "
+    "remote, start_ts)"
+)
 DOC_DISKS = (
     "the disk family: each (device, source, kind) whose figures changed since the previous "
     "snapshot, with its figures since the start (a reader keeps the last row of each)"
@@ -344,6 +355,26 @@ class ProcessNet(Codable):
     udp_tx_bytes: int
     other_rx_bytes: int
     other_tx_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Connection(Codable):
+    """One TCP socket of the tree (the network family), with its figures since it was seen."""
+
+    pid: int = field(metadata={"doc": "the process of the tree that used it last"})
+    family: Literal["ipv4", "ipv6"] | None = field(
+        metadata={"doc": "null: its addresses were never seen (in use before we watched)"}
+    )
+    direction: Literal["connect", "accept", "listen", "unknown"] = field(
+        metadata={"doc": DOC_CONN_DIRECTION}
+    )
+    state: str = field(metadata={"doc": "its TCP state now: ESTABLISHED, LISTEN, CLOSE, …"})
+    local: str | None = field(metadata={"doc": "address:port ([v6]:port); null: not seen"})
+    remote: str | None
+    rx_bytes: int
+    tx_bytes: int
+    start_ts: float = field(metadata={"doc": "its first state change seen, or its first use"})
+    end_ts: float | None = field(metadata={"doc": "when it closed; null: open"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,6 +648,7 @@ class Snapshot(Codable):
     privileges: tuple[PrivilegeEvent, ...] = field(default=(), metadata={"doc": DOC_PRIVILEGES})
     capabilities: tuple[CapabilityStat, ...] = field(default=(), metadata={"doc": DOC_CAPABILITIES})
     disks: tuple[DiskDevice, ...] = field(default=(), metadata={"doc": DOC_DISKS})
+    connections: tuple[Connection, ...] = field(default=(), metadata={"doc": DOC_CONNECTIONS})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "processes", tuple(self.processes))
@@ -626,6 +658,7 @@ class Snapshot(Codable):
         object.__setattr__(self, "privileges", tuple(self.privileges))
         object.__setattr__(self, "capabilities", tuple(self.capabilities))
         object.__setattr__(self, "disks", tuple(self.disks))
+        object.__setattr__(self, "connections", tuple(self.connections))
         object.__setattr__(self, "diagnostics", _frozen_map(self.diagnostics))
         if self.syscalls is None:
             object.__setattr__(self, "syscalls", EMPTY_SYSCALLS)

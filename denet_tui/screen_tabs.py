@@ -52,7 +52,7 @@ FOCUS: dict[str, type | str] = {
     "signals": SignalsTable,
     "privileges": "#privileged-calls-table",
     "events": "#events-table",
-    "network": "#network-table",
+    "network": "#network-conns",
     "disk": "#disk-devices",
     "summary": RunSummaryView,
 }

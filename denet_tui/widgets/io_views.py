@@ -1,7 +1,9 @@
 """The Network and Disk tabs (the network and disk families).
 
-Network: each process that used a socket, alive or ended, busiest first: bytes per second
-received and sent, totals, and the bytes by kind of socket; the title holds the tree's totals.
+Network: the tree's TCP connections (endpoints, direction, state, bytes each way, how long),
+busiest first; below, each process that used a socket, alive or ended, busiest first: bytes per
+second received and sent, totals, and the bytes by kind of socket; the title holds the tree's
+totals.
 Disk: each device's block requests, the tree's own and the kernel's writeback (not
 attributable), with requests and bytes per second, latency (mean, p50, p99 from the log2
 histogram); below, each process's requests. Names are shown as harmless text.
@@ -17,10 +19,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from denet_tui.event_logs import BusyProcesses, LatestRows
-from denet_tui.model import DiskDevice, ProcessSample, Snapshot, TreeTotals
+from denet_tui.model import Connection, DiskDevice, ProcessSample, Snapshot, TreeTotals
 from denet_tui.rates import DeviceRates, Rates, percentile_ns
 from denet_tui.visible import visible
-from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_ns
+from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_ns, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
 KINDS = ("unix", "tcp", "udp", "other")
@@ -28,6 +30,10 @@ MAX_SHOWN = 2000  # rows drawn (the export and the JSON have every process)
 NET_COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("PID", 8), ("PROCESS", 14), ("RX/s", 10), ("TX/s", 10), ("RECEIVED", 9), ("SENT", 9),
     ("UNIX", 9), ("TCP", 9), ("UDP", 9), ("OTHER", 9), ("CALLS R/T", None),
+)  # fmt: skip
+CONN_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("PID", 8), ("DIR", 8), ("STATE", 12), ("LOCAL", 22), ("REMOTE", 22), ("RECEIVED", 9),
+    ("SENT", 9), ("FOR", None),
 )  # fmt: skip
 DEV_COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("DEVICE", 10), ("SOURCE", 10), ("KIND", 6), ("REQS", 8), ("REQS/s", 8), ("BYTES", 10),
@@ -57,6 +63,23 @@ def net_cells(p: ProcessSample, r: Rates | None) -> list[Text]:
         Text(fmt_bytes(n.tx_bytes), justify="right"),
         *(Text(b, justify="right") for b in by_kind),
         Text(f"{fmt_int(n.rx_calls)} / {fmt_int(n.tx_calls)}"),
+    ]
+
+
+def conn_cells(c: Connection, now: float) -> list[Text]:
+    closed = c.end_ts is not None
+    lasted = (c.end_ts if c.end_ts is not None else now) - c.start_ts
+    return [
+        Text(str(c.pid), justify="right"),
+        Text(c.direction),
+        Text(c.state, style="dim" if closed else ""),
+        Text(c.local or NA),
+        Text(c.remote or ("" if c.direction == "listen" else NA)),
+        Text(fmt_bytes(c.rx_bytes), justify="right"),
+        Text(fmt_bytes(c.tx_bytes), justify="right"),
+        Text(
+            fmt_seconds(max(0.0, lasted)) + ("" if closed else " …"), style="dim" if closed else ""
+        ),
     ]
 
 
@@ -109,17 +132,35 @@ class _Table(DataTable[Text]):
             self.add_column(title, width=width)
 
 
-class NetworkTable(_Table):
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(NET_COLUMNS, id=id or "network-table")
+class NetworkView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield _Table(CONN_COLUMNS, id="network-conns")
+        yield _Table(NET_COLUMNS, id="network-table")
 
-    def show(self, busy: BusyProcesses, snap: Snapshot, rates: Mapping[int, Rates]) -> None:
+    def show(
+        self,
+        conns: LatestRows,
+        busy: BusyProcesses,
+        snap: Snapshot,
+        rates: Mapping[int, Rates],
+    ) -> None:
+        table = self.query_one("#network-conns", _Table)
+        rows = sorted(conns.rows.values(), key=lambda c: (-(c.rx_bytes + c.tx_bytes), c.start_ts))
+        table.clear()
+        for c in rows[:MAX_SHOWN]:
+            table.add_row(*conn_cells(c, snap.ts))
+        live = sum(1 for c in rows if c.end_ts is None)
+        title = f"TCP connections · {len(rows):,}, {live:,} open · busiest first"
+        if conns.dropped:
+            title += f" · {conns.dropped:,} older ones let go"
+        set_border_title(table, Text(title))
+        table = self.query_one("#network-table", _Table)
         procs = [p for p in busy.rows.values() if p.net and (p.net.rx_bytes or p.net.tx_bytes)]
         procs.sort(key=lambda p: (-(p.net.rx_bytes + p.net.tx_bytes), p.pid))  # type: ignore[union-attr]
-        self.clear()
+        table.clear()
         for p in procs[:MAX_SHOWN]:
-            self.add_row(*net_cells(p, rates.get(p.pid) if p.alive else None))
-        set_border_title(self, Text(net_title(snap.totals)))
+            table.add_row(*net_cells(p, rates.get(p.pid) if p.alive else None))
+        set_border_title(table, Text(net_title(snap.totals)))
 
 
 class DiskView(Vertical):

@@ -2,7 +2,7 @@
 # Records the JSONL fixtures the snapshot tests replay: real runs of a small parallel C build
 # (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector; and
 # a script that touches files, runs programs, sends signals, acts as root, writes to the disk
-# directly and sends through a socket (every family).
+# directly and sends through a unix socket and a TCP connection (every family).
 #   tests/data/record.sh procfs   → tests/data/build-procfs.jsonl
 #   tests/data/record.sh ebpf     → tests/data/build-ebpf.jsonl   (root, BCC)
 #   tests/data/record.sh touch    → tests/data/touch-ebpf.jsonl   (root, BCC)
@@ -36,6 +36,13 @@ a, b = socket.socketpair()
 a.sendall(b"x" * 100000)
 a.close()
 while b.recv(65536):
+    pass
+srv = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(srv.getsockname())
+conn, _ = srv.accept()
+c.sendall(b"y" * 50000)
+c.close()
+while conn.recv(65536):
     pass
 '
 sleep 1.2

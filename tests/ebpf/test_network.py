@@ -20,6 +20,7 @@ srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
 port = srv.getsockname()[1]
 if os.fork() == 0:
     c = socket.create_connection(("127.0.0.1", port))
+    port_here = c.getsockname()[1]
     sent = calls = 0
     while sent < N:
         sent += c.send(b"x" * min(65536, N - sent)); calls += 1
@@ -29,7 +30,8 @@ if os.fork() == 0:
     c.close()
     with open(out + ".child", "w") as f:
         json.dump({"pid": os.getpid(), "tcp_tx": sent, "tcp_rx": got, "tx_calls": calls,
-                   "rx_calls": rcalls}, f)
+                   "rx_calls": rcalls, "port": port_here,
+                   "server": port}, f)
     os._exit(0)
 conn, _ = srv.accept()
 got = rcalls = 0
@@ -85,3 +87,18 @@ def test_socket_bytes_per_process_and_kind_equal_what_the_programs_counted(
     # The tree's totals keep every process.
     assert last.totals.net_tx_bytes == r.tx_bytes + c.tx_bytes == 3_000_000 + 1000 + 22_345
     assert last.diagnostics["net_full"] == 0
+    # Its TCP sockets, each with its endpoints, direction and bytes each way; all closed.
+    conns = {}
+    for s in snaps:
+        conns.update(((x.pid, x.direction), x) for x in s.connections)
+    here, there = f"127.0.0.1:{child['port']}", f"127.0.0.1:{child['server']}"
+    got = {
+        k: (x.local, x.remote, x.rx_bytes, x.tx_bytes, x.state, x.end_ts is not None)
+        for k, x in conns.items()
+    }
+    assert got == {
+        (child["pid"], "connect"): (here, there, 1000, 3_000_000, "CLOSE", True),
+        (root["pid"], "accept"): (there, here, 3_000_000, 1000, "CLOSE", True),
+        (root["pid"], "listen"): (there, None, 0, 0, "CLOSE", True),
+    }
+    assert last.diagnostics["connections_open"] == 0

@@ -3,7 +3,7 @@
 ``build-ebpf.jsonl`` and ``build-procfs.jsonl`` are real runs of the same small parallel C build
 (``tests/data/record.sh``), watched by the eBPF and the /proc collector; ``touch-ebpf.jsonl`` a
 script that touches files, runs programs (one missing), sends a signal, acts as root, writes
-1 MiB directly to the disk and 100,000 bytes through a socket.
+1 MiB directly to the disk, 100,000 bytes through a unix socket and 50,000 over TCP.
 """
 
 from __future__ import annotations

@@ -10,14 +10,39 @@ processes that have one; an entry goes when the process is forgotten.
 from __future__ import annotations
 
 import ctypes as ct
+import ipaddress
+import struct
+import time
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.layout import NET_CLASSES
-from denet_tui.model import ProcessNet, SyscallSummary
+from denet_tui.model import Connection, ProcessNet, SyscallSummary
 
 N = len(NET_CLASSES)
 VAL_FMT = "Q" * (4 * N)  # struct net_val: bytes[rx, tx][class], calls[rx, tx][class]
+MAX_CONNS = 16384  # TCP sockets of the tree followed in the kernel at once
+MAX_CONN_ROWS = 200  # per snapshot: the busiest changed ones (the rest counted)
+# struct conn: start, end, rx, tx, serial, tgid, state, sport, dport, family, dir, pad, pad2,
+# saddr, daddr
+CONN_FMT = "=QQQQIIIHHHBBI16s16s"
+TCP_STATES = {
+    1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+    6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
+    12: "NEW_SYN_RECV",
+}  # fmt: skip
+DIRECTIONS = ("unknown", "connect", "accept", "listen")  # CONN_* by value
+LISTEN = DIRECTIONS.index("listen")
+AF_INET, AF_INET6 = 2, 10
+
+
+def endpoint(family: int, addr: bytes, port: int) -> str | None:
+    """``1.2.3.4:80`` or ``[::1]:80``; None if the addresses were never seen."""
+    if family == AF_INET:
+        return f"{ipaddress.IPv4Address(addr[:4])}:{port}"
+    if family == AF_INET6:
+        return f"[{ipaddress.IPv6Address(addr)}]:{port}"
+    return None
 
 
 def net_section(v: tuple[int, ...]) -> ProcessNet:
@@ -47,12 +72,17 @@ class NetworkFamily:
         self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as last read
         self._ran: set[int] = set()
         self._shown: dict[int, tuple[int, ...]] = {}
+        self._conn_rows: dict[int, tuple[Any, ...]] = {}  # socket address -> as last reported
+        self._new_conns: list[Connection] = []
+        self.conns_left_out = 0
+        self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
     def defines(self) -> dict[str, int | str]:
-        return {}
+        return {"MAX_CONNS": MAX_CONNS}
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._map = bpf[b"net_procs"]
+        self._conns = bpf[b"conns"]
 
     def seeded(self, serial: int, pid: int, gated: bool) -> None:
         pass  # what it sent before it joined is not known: it counts from now
@@ -64,6 +94,40 @@ class NetworkFamily:
         before = self._rows
         self._rows = {key[0]: v for key, v in bpf_maps.dump_raw(self._map, "I", VAL_FMT)}
         self._ran = {s for s, v in self._rows.items() if before.get(s) != v}
+        self._read_conns()
+
+    def _read_conns(self) -> None:
+        """The tree's TCP sockets that changed; closed ones are taken out once read."""
+        changed, closed = [], []
+        assert struct.calcsize(CONN_FMT) == ct.sizeof(self._conns.Leaf)
+        for (sk,), v in bpf_maps.dump_raw(self._conns, "Q", CONN_FMT):
+            if v[1]:
+                closed.append((sk,))
+            if self._conn_rows.get(sk) != v:
+                self._conn_rows[sk] = v
+                changed.append(v)
+        for (sk,) in closed:
+            self._conn_rows.pop(sk, None)
+        bpf_maps.delete_many(self._conns, closed, "Q")
+        changed.sort(key=lambda v: -(v[2] + v[3]))
+        self.conns_left_out += max(0, len(changed) - MAX_CONN_ROWS)
+        self._new_conns = [self._connection(v) for v in changed[:MAX_CONN_ROWS]]
+
+    def _connection(self, v: tuple[Any, ...]) -> Connection:
+        start, end, rx, tx, _serial, tgid, state, sport, dport, family, way = v[:11]
+        saddr, daddr = v[13], v[14]
+        return Connection(
+            pid=tgid,
+            family={AF_INET: "ipv4", AF_INET6: "ipv6"}.get(family),  # type: ignore[arg-type]
+            direction=DIRECTIONS[way] if way < len(DIRECTIONS) else "unknown",  # type: ignore[arg-type]
+            state=TCP_STATES.get(state, f"state {state}") if family else "?",
+            local=endpoint(family, saddr, sport),
+            remote=None if way == LISTEN else endpoint(family, daddr, dport),
+            rx_bytes=rx,
+            tx_bytes=tx,
+            start_ts=round(start / 1e9 + self._clock, 6),
+            end_ts=round(end / 1e9 + self._clock, 6) if end else None,
+        )
 
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         pass  # nothing of this family is in the thread's state
@@ -95,7 +159,13 @@ class NetworkFamily:
         return totals  # the ledger sums the processes' figures (figures.COUNTERS)
 
     def snapshot_fields(self) -> dict[str, Any]:
-        return {}
+        rows, self._new_conns = self._new_conns, []
+        return {"connections": tuple(rows)}
 
     def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
-        return {"net_procs": len(self._rows), "net_full": kernel["net_full"]}
+        return {
+            "net_procs": len(self._rows),
+            "net_full": kernel["net_full"],
+            "connections_open": len(self._conn_rows),
+            "connections_left_out": self.conns_left_out,
+        }
