@@ -16,6 +16,10 @@ Workloads:
              context switch every few µs (the sched family's hot path)
   faults     touching 1 GiB of fresh anonymous pages, one write per 4 KiB page
   openclose  100,000 ``open`` + ``close`` of one file (the files family's hot path)
+  loopback   a client sending 1 GiB in 64 KiB writes to a server of its own on 127.0.0.1 (the
+             network family's throughput path)
+  roundtrip  100,000 100-byte requests and responses over a unix socket pair between two
+             processes (the network family's small-message path)
 
 Every repetition runs every configuration once, in turn, and each ratio is taken against the
 bare run of the same repetition (the machine is shared: drift hits all configurations alike);
@@ -128,6 +132,53 @@ with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed!r} {cpu!r}")
 """
 
+LOOPBACK = """
+import os, resource, socket, sys, time
+total = int(sys.argv[2]) << 20
+srv = socket.create_server(("127.0.0.1", 0))
+t0 = time.perf_counter()
+if os.fork() == 0:
+    conn, _ = srv.accept()
+    while conn.recv(1 << 20):
+        pass
+    os._exit(0)
+c = socket.create_connection(srv.getsockname())
+chunk = b"x" * 65536
+for _ in range(total // len(chunk)):
+    c.sendall(chunk)
+c.close()
+os.wait()
+elapsed = time.perf_counter() - t0
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
+ROUNDTRIP = """
+import os, resource, socket, sys, time
+n = int(sys.argv[2])
+a, b = socket.socketpair()
+t0 = time.perf_counter()
+if os.fork() == 0:
+    a.close()
+    while (req := b.recv(100)):
+        b.sendall(req)
+    os._exit(0)
+b.close()
+msg = b"r" * 100
+for _ in range(n):
+    a.sendall(msg)
+    a.recv(100)
+a.close()
+os.wait()
+elapsed = time.perf_counter() - t0
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
 # Times its child from the inside: the monitor's start-up is not in the figure.
 TIMED = """
 import resource, subprocess, sys, time
@@ -145,6 +196,8 @@ TARGETS = {  # (workload, config) -> the issue's targets for denet-tui
     ("tar", "denet-tui ebpf"): 1.05,
     ("tar-big", "denet-tui ebpf"): 1.05,
     ("faults", "denet-tui ebpf"): 1.10,
+    ("loopback", "denet-tui ebpf"): 1.05,
+    ("roundtrip", "denet-tui ebpf"): 1.25,
 }
 
 
@@ -360,6 +413,10 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
     faults_py.write_text(FAULTS)
     openclose_py = scratch / "openclose.py"
     openclose_py.write_text(OPENCLOSE)
+    loopback_py = scratch / "loopback.py"
+    loopback_py.write_text(LOOPBACK)
+    roundtrip_py = scratch / "roundtrip.py"
+    roundtrip_py.write_text(ROUNDTRIP)
     tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
 
     def tar(directory: str) -> Callable[[Path], list[str]]:
@@ -380,6 +437,8 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
         "pingpong": lambda res: [sys.executable, str(pingpong_py), str(res), "100000"],
         "faults": lambda res: [sys.executable, str(faults_py), str(res), "1024"],
         "openclose": lambda res: [sys.executable, str(openclose_py), str(res), "100000"],
+        "loopback": lambda res: [sys.executable, str(loopback_py), str(res), "1024"],
+        "roundtrip": lambda res: [sys.executable, str(roundtrip_py), str(res), "100000"],
     }
 
 
@@ -421,8 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tar-out", default="/dev/shm", help="where the archive goes (tmpfs)")
     p.add_argument(
         "--workloads",
-        default="loop,tar,tar-big,pingpong,faults,openclose",
-        help="comma-separated: loop,tar,tar-big,pingpong,faults,openclose",
+        default="loop,tar,tar-big,pingpong,faults,openclose,loopback,roundtrip",
+        help="comma-separated: loop,tar,tar-big,pingpong,faults,openclose,loopback,roundtrip",
     )
     p.add_argument("--only", help="comma-separated substrings of configurations to run")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")

@@ -102,3 +102,63 @@ def test_socket_bytes_per_process_and_kind_equal_what_the_programs_counted(
         (root["pid"], "listen"): (there, None, 0, 0, "CLOSE", True),
     }
     assert last.diagnostics["connections_open"] == 0
+
+
+# Three connections, two over IPv4 and one over IPv6 (loopback only), each with its own byte
+# counts both ways; every socket's endpoints and bytes written by the side that owns it.
+SEVERAL = r"""
+import json, os, socket, sys
+out = sys.argv[1]
+v4 = socket.create_server(("127.0.0.1", 0))
+v6 = socket.create_server(("::1", 0), family=socket.AF_INET6)
+plan = [(v4, 100_000, 7_000), (v4, 250_000, 3), (v6, 60_000, 123_456)]
+def pump(sock, send, want):
+    sock.sendall(b"s" * send)
+    sock.shutdown(socket.SHUT_WR)
+    got = 0
+    while (d := sock.recv(1 << 16)):
+        got += len(d)
+    assert got == want, (got, want)
+def ends(sock):
+    here, there = sock.getsockname(), sock.getpeername()
+    fmt = lambda a: f"[{a[0]}]:{a[1]}" if ":" in a[0] else f"{a[0]}:{a[1]}"
+    return fmt(here), fmt(there)
+if os.fork() == 0:
+    rows = []
+    for srv, up, down in plan:
+        c = socket.create_connection(srv.getsockname()[:2])
+        rows.append((os.getpid(), "connect", *ends(c), down, up))
+        pump(c, up, down)
+        c.close()
+    json.dump(rows, open(out + ".child", "w"))
+    os._exit(0)
+rows = []
+for srv, up, down in plan:
+    conn, _ = srv.accept()
+    rows.append((os.getpid(), "accept", *ends(conn), up, down))
+    pump(conn, down, up)
+    conn.close()
+os.wait()
+json.dump(rows, open(out + ".root", "w"))
+"""
+
+
+def test_several_connections_over_ipv4_and_ipv6_each_with_its_endpoints(tmp_path: Path) -> None:
+    out = tmp_path / "counted"
+    last, snaps = run_collected([sys.executable, "-c", SEVERAL, str(out)])
+    said = json.loads(Path(f"{out}.child").read_text()) + json.loads(
+        Path(f"{out}.root").read_text()
+    )
+    seen = {}
+    for s in snaps:
+        seen.update(((c.pid, c.local, c.remote), c) for c in s.connections)
+    got = sorted(
+        [c.pid, c.direction, c.local, c.remote, c.rx_bytes, c.tx_bytes]
+        for c in seen.values()
+        if c.direction != "listen"
+    )
+    assert got == sorted(list(r) for r in said)
+    families = {c.local: c.family for c in seen.values()}
+    assert sorted(set(families.values())) == ["ipv4", "ipv6"]
+    listening = sorted(c.local for c in seen.values() if c.direction == "listen")
+    assert len(listening) == 2 and any(x.startswith("[::1]:") for x in listening)

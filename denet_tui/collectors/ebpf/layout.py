@@ -34,6 +34,7 @@ DIAG_NAMES = (
     "caps_full",
     "net_full",
     "disk_full",
+    "conns_lost",
 )
 
 

@@ -99,6 +99,7 @@ enum {
     DIAG_CAPS_FULL,                 /* privileges: a capability check not counted: map full */
     DIAG_NET_FULL,                  /* network: a call not counted: `net_procs` full */
     DIAG_DISK_FULL,                 /* disk: a request not counted or not timed: map full */
+    DIAG_CONNS_LOST,                /* network: a closed connection lost, its ring buffer full */
     DIAG_N,
 };
 

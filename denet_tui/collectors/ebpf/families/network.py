@@ -74,6 +74,7 @@ class NetworkFamily:
         self._shown: dict[int, tuple[int, ...]] = {}
         self._conn_rows: dict[int, tuple[Any, ...]] = {}  # socket address -> as last reported
         self._new_conns: list[Connection] = []
+        self._closed: list[tuple[Any, ...]] = []  # closed sockets from the ring buffer
         self.conns_left_out = 0
         self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
@@ -83,6 +84,14 @@ class NetworkFamily:
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._map = bpf[b"net_procs"]
         self._conns = bpf[b"conns"]
+        self._bpf = bpf
+        bpf[b"conn_closed"].open_ring_buffer(self._on_closed)
+
+    def _on_closed(self, _ctx: Any, data: Any, size: int) -> None:
+        if size >= struct.calcsize(CONN_FMT):
+            self._closed.append(
+                struct.unpack(CONN_FMT, ct.string_at(data, size)[: struct.calcsize(CONN_FMT)])
+            )
 
     def seeded(self, serial: int, pid: int, gated: bool) -> None:
         pass  # what it sent before it joined is not known: it counts from now
@@ -97,18 +106,23 @@ class NetworkFamily:
         self._read_conns()
 
     def _read_conns(self) -> None:
-        """The tree's TCP sockets that changed; closed ones are taken out once read."""
-        changed, closed = [], []
-        assert struct.calcsize(CONN_FMT) == ct.sizeof(self._conns.Leaf)
+        """The tree's TCP sockets that changed. A closed one is taken out once it was seen
+        unchanged (data still queued is read after the close); one whose address a new socket
+        took first came through the ring buffer."""
+        self._bpf.ring_buffer_consume()  # (the event families do it too: either way, once)
+        changed, self._closed = self._closed, []
+        seen: dict[int, tuple[Any, ...]] = {}
+        quiet: list[tuple[int]] = []
         for (sk,), v in bpf_maps.dump_raw(self._conns, "Q", CONN_FMT):
-            if v[1]:
-                closed.append((sk,))
-            if self._conn_rows.get(sk) != v:
-                self._conn_rows[sk] = v
+            if self._conn_rows.get(sk) == v:
+                if v[1]:
+                    quiet.append((sk,))  # closed, and nothing since: reported already
+                    continue
+            else:
                 changed.append(v)
-        for (sk,) in closed:
-            self._conn_rows.pop(sk, None)
-        bpf_maps.delete_many(self._conns, closed, "Q")
+            seen[sk] = v
+        bpf_maps.delete_many(self._conns, quiet, "Q")
+        self._conn_rows = seen
         changed.sort(key=lambda v: -(v[2] + v[3]))
         self.conns_left_out += max(0, len(changed) - MAX_CONN_ROWS)
         self._new_conns = [self._connection(v) for v in changed[:MAX_CONN_ROWS]]
@@ -166,6 +180,7 @@ class NetworkFamily:
         return {
             "net_procs": len(self._rows),
             "net_full": kernel["net_full"],
+            "conns_lost": kernel["conns_lost"],
             "connections_open": len(self._conn_rows),
             "connections_left_out": self.conns_left_out,
         }
