@@ -14,16 +14,17 @@ import pytest
 
 from .helpers import every_process, run_collected
 
-MIB8 = 8 << 20
-# O_DIRECT: 8 MiB written (and synced), then read back, each 1 MiB call a block request of its
-# own or a few: no page cache in between. Writes what it did, and its /proc/self/io, to argv[2].
+MIB = 1 << 20
+WRITES = 200
+# O_DIRECT: 200 writes of 1 MiB (synced), then read back, each 1 MiB call a block request of
+# its own or a few: no page cache in between. Writes what it did, and its /proc/self/io, to argv[2].
 DIRECT = r"""
 import json, mmap, os, sys
 path = sys.argv[1]
 buf = mmap.mmap(-1, 1 << 20)
 buf.write(b"z" * (1 << 20))
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT)
-w = sum(os.write(fd, buf) for _ in range(8))
+w = sum(os.write(fd, buf) for _ in range(int(sys.argv[3])))
 os.fsync(fd)
 os.close(fd)
 fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
@@ -52,22 +53,25 @@ def test_block_requests_per_process_and_device() -> None:
         pytest.skip("no directory on a block device here")
     with tempfile.TemporaryDirectory(dir=where) as d:
         out = os.path.join(d, "said.json")
-        last, snaps = run_collected([sys.executable, "-c", DIRECT, os.path.join(d, "data"), out])
+        data = os.path.join(d, "data")
+        last, snaps = run_collected([sys.executable, "-c", DIRECT, data, out, str(WRITES)])
         with open(out) as f:
             did = json.load(f)
-    assert did["written"] == did["read"] == MIB8
+    total = WRITES * MIB
+    assert did["written"] == did["read"] == total
     p = {q.pid: q for q in every_process(snaps)}[did["pid"]]
     assert p.disk is not None
     # Its reads are exactly what the kernel says it read from storage (/proc/self/io).
-    assert p.disk.read_bytes == did["io_read"] >= MIB8
-    # Its writes: the 8 MiB it wrote directly, and the file system's few blocks its fsync
+    assert p.disk.read_bytes == did["io_read"] >= total
+    # Its writes: the 200 MiB it wrote directly, and the file system's few blocks its fsync
     # wrote in its context (journal, inode), no more.
-    assert MIB8 <= p.disk.write_bytes <= MIB8 + (256 << 10)
-    assert p.disk.read_ops >= 8 and p.disk.write_ops >= 8
+    assert total <= p.disk.write_bytes <= total + (256 << 10)
+    assert p.disk.read_ops >= WRITES and p.disk.write_ops >= WRITES
     rows = {}
     for s in snaps:
         rows.update(((r.device, r.source, r.kind), r) for r in s.disks)
     tree = [r for (_, source, kind), r in rows.items() if source == "tree" and kind == "write"]
     assert sum(r.bytes for r in tree) == last.totals.blk_write_bytes == p.disk.write_bytes
     assert all(r.done == r.ops and sum(r.hist) == r.done for r in tree)  # each one timed
+    assert all(r.latency_ns > 0 for r in tree)
     assert last.diagnostics["disk_full"] == 0

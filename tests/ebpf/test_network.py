@@ -4,6 +4,7 @@ in the kernel, checked against what the programs themselves counted they sent an
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -162,3 +163,45 @@ def test_several_connections_over_ipv4_and_ipv6_each_with_its_endpoints(tmp_path
     assert sorted(set(families.values())) == ["ipv4", "ipv6"]
     listening = sorted(c.local for c in seen.values() if c.direction == "listen")
     assert len(listening) == 2 and any(x.startswith("[::1]:") for x in listening)
+
+
+# `python3 -m http.server` on 127.0.0.1 serving a file of known size, and a client of our own
+# fetching it (both in the tree). argv[1]: the directory served; argv[2]: where the client says
+# what it received.
+FETCH = r"""
+import os, socket, subprocess, sys, time, urllib.request
+port = socket.create_server(("127.0.0.1", 0)).getsockname()[1]  # a free port (closed again)
+server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                           "127.0.0.1", "--directory", sys.argv[1]],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(200):
+    try:
+        socket.create_connection(("127.0.0.1", port)).close()
+        break
+    except OSError:
+        time.sleep(0.02)
+if os.fork() == 0:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/blob") as r:
+        body = r.read()
+    open(sys.argv[2], "w").write(f"{os.getpid()} {len(body)}")
+    os._exit(0)
+os.wait()
+time.sleep(0.3)
+server.terminate()
+server.wait()
+print(server.pid, file=open(sys.argv[2] + ".server", "w"))
+"""
+
+
+def test_a_file_fetched_from_http_server(tmp_path: Path) -> None:
+    size = 1_234_567
+    (tmp_path / "blob").write_bytes(os.urandom(size))
+    said = tmp_path / "said"
+    _, snaps = run_collected([sys.executable, "-c", FETCH, str(tmp_path), str(said)])
+    client, got = map(int, said.read_text().split())
+    server = int(Path(f"{said}.server").read_text())
+    procs = {p.pid: p for p in every_process(snaps)}
+    c, s = procs[client].net, procs[server].net
+    assert got == size and c is not None and s is not None
+    assert c.tcp_rx_bytes >= size  # the body, and the response's headers
+    assert s.tcp_tx_bytes == c.tcp_rx_bytes
