@@ -19,8 +19,8 @@ cost something too: the floor's ns per run on the same tracepoint is that part, 
 part) is an upper bound of what it adds. The families' rows sum their programs: ``syscalls``
 (the raw syscall tracepoints), ``sched`` (sched_switch, sched_wakeup, sched_wakeup_new),
 ``memory`` (kmem:rss_stat), ``files`` (the open, unlink, mkdir, rename, truncate calls'
-tracepoints), ``exec``, ``signals`` and ``privileges`` (cap_capable and the privileged calls'
-tracepoints); the process
+tracepoints), ``exec``, ``signals``, ``privileges`` (cap_capable and the privileged calls'
+tracepoints), ``network`` (the sock tracepoints) and ``disk`` (the block ones); the process
 tree's own programs (fork, exec, exit) run once per process and are listed apart.
 
 Needs root, BCC and bpftool.
@@ -62,10 +62,16 @@ FAMILIES = {
             for call in (
                 *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir"),
                 *("mkdir", "mkdirat", "rename", "renameat", "renameat2", "truncate"),
+                *("chdir", "fchdir"),
             )
         ],
         "files",
     ),
+    "sock_send_length": "network",
+    "sock_recv_length": "network",
+    "inet_sock_set_state": "network",
+    "block_io_start": "disk",
+    "block_io_done": "disk",
     "sys_exit_execve": "exec",
     "sys_exit_execveat": "exec",
     "signal_generate": "signals",

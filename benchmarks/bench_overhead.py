@@ -281,7 +281,7 @@ def empty_bpf(
 def empty_all() -> contextlib.AbstractContextManager[None]:
     """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones,
     the scheduler ones of the sched family, the memory family's rss_stat, the files family's
-    openat and the privileges family's cap_capable."""
+    openat, the privileges family's cap_capable and the network family's sock ones."""
     from bcc import BPF
 
     text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
@@ -290,7 +290,7 @@ def empty_all() -> contextlib.AbstractContextManager[None]:
         f"TRACEPOINT_PROBE({tp}) {{ return 0; }}\n"
         for tp in ("sched, sched_switch", "sched, sched_wakeup", "sched, sched_wakeup_new",
                    "kmem, rss_stat", "syscalls, sys_enter_openat", "syscalls, sys_exit_openat",
-                   "capability, cap_capable")
+                   "capability, cap_capable", "sock, sock_send_length", "sock, sock_recv_length")
     )  # fmt: skip
 
     @contextlib.contextmanager
