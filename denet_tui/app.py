@@ -415,7 +415,8 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(EventsTable).show(self.timeline_events, self.event_filter())
             elif active == "network":
                 view = self.query_one(NetworkView)
-                view.show(self.connections, self.busy, snap, tl.process_rates)
+                sampled = info.has("network", "sampled")
+                view.show(self.connections, self.busy, snap, tl.process_rates, sampled)
             elif active == "disk":
                 view = self.query_one(DiskView)
                 view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates)

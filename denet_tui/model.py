@@ -371,8 +371,8 @@ class Connection(Codable):
     state: str = field(metadata={"doc": "its TCP state now: ESTABLISHED, LISTEN, CLOSE, …"})
     local: str | None = field(metadata={"doc": "address:port ([v6]:port); null: not seen"})
     remote: str | None
-    rx_bytes: int
-    tx_bytes: int
+    rx_bytes: int | None = field(metadata={"doc": "null: the /proc collector (no such count)"})
+    tx_bytes: int | None
     start_ts: float = field(metadata={"doc": "its first state change seen, or its first use"})
     end_ts: float | None = field(metadata={"doc": "when it closed; null: open"})
 

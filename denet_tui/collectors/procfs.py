@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 
 from denet_tui.collectors.held_files import HeldFiles
+from denet_tui.collectors.held_sockets import HeldSockets
 from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.programs_seen import ProgramsSeen
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
@@ -72,13 +73,14 @@ class ProcfsCollector:
             reason="",
             share_basis="samples",
             families={"syscalls": "sampled", "sched": "sampled", "exec": "sampled"}
-            | {"files": "sampled"}
+            | {"files": "sampled", "network": "sampled"}
             | exit_family(self._exits),
         )
         self._sampler = SyscallSampler(rate_hz=sample_hz, cpu_budget=cpu_budget)
         self._table = ProcessTable()
         self._programs = ProgramsSeen()
         self._held = HeldFiles()
+        self._sockets = HeldSockets()
         self._ledger = TreeLedger("samples", exact=False)
         # pid -> (its hits and time states, its syscalls section, the reading and the sample
         # made of them)
@@ -128,6 +130,7 @@ class ProcfsCollector:
         gone = [p.pid for p in ended]
         execs = self._programs.update(live, gone)
         files = self._held.update(live, gone)
+        connections = self._sockets.update(live)
         totals, summary = self._ledger.account(processes)
         return Snapshot(
             t=time.monotonic() - self._t0,
@@ -136,10 +139,12 @@ class ProcfsCollector:
             processes=processes,
             execs=execs,
             files=files,
+            connections=connections,
             totals=totals,
             syscalls=summary,
             diagnostics=self._sampler.stats().to_dict()
             | {"files_paths_left_out": self._held.left_out}
+            | {"connections_left_out": self._sockets.left_out}
             | exit_diagnostics(self._exits, self._no_exits),
         )
 

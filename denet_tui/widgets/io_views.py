@@ -143,14 +143,24 @@ class NetworkView(Vertical):
         busy: BusyProcesses,
         snap: Snapshot,
         rates: Mapping[int, Rates],
+        sampled: bool = False,
     ) -> None:
+        """``sampled``: the /proc collector's connections (no per-process traffic)."""
         table = self.query_one("#network-conns", _Table)
-        rows = sorted(conns.rows.values(), key=lambda c: (-(c.rx_bytes + c.tx_bytes), c.start_ts))
+        rows = sorted(
+            conns.rows.values(),
+            key=lambda c: (-((c.rx_bytes or 0) + (c.tx_bytes or 0)), c.start_ts),
+        )
         table.clear()
         for c in rows[:MAX_SHOWN]:
             table.add_row(*conn_cells(c, snap.ts))
         live = sum(1 for c in rows if c.end_ts is None)
         title = f"TCP connections · {len(rows):,}, {live:,} open · busiest first"
+        if sampled:
+            title = (
+                f"TCP connections held · {len(rows):,}, {live:,} open · sampled from "
+                "/proc/PID/fd and /proc/net/tcp: no byte counts, short ones missed"
+            )
         if conns.dropped:
             title += f" · {conns.dropped:,} older ones let go"
         set_border_title(table, Text(title))

@@ -154,7 +154,7 @@ class ResourceSparklines(Widget):
     ) -> None:
         exact = collector.has("syscalls", "exact")
         self._series, self._exact, self._extremes = tuple(series), exact, extremes
-        self._network = collector.has("network")
+        self._network = collector.has("network", "exact")
         before = self._drawn
         # A flat line shifted left is the same picture: no repaint (see widgets.redraw).
         if before is None or self._text(before[0]) != before[1]:

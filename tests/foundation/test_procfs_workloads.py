@@ -150,3 +150,40 @@ def test_time_asleep_and_in_d_are_sampled_estimates(tmp_path) -> None:
     assert s["uninterruptible_s"] > 0.005, s  # the fsyncs (this machine's disk: ext4 on vda)
     totals = snapshots(lines)[-1]["totals"]
     assert totals["sleeping_s"] >= s["sleeping_s"]
+
+
+# A server and a client of its own on 127.0.0.1 hold a connection for a second; the root writes
+# the endpoints the programs saw to argv[1].
+HOLDER = r"""
+import json, os, socket, sys, time
+srv = socket.create_server(("127.0.0.1", 0))
+if os.fork() == 0:
+    c = socket.create_connection(srv.getsockname())
+    time.sleep(1.2)
+    os._exit(0)
+conn, peer = srv.accept()
+ends = {"server": os.getpid(), "listen": "%s:%d" % srv.getsockname(),
+        "accepted": "%s:%d" % conn.getsockname(), "peer": "%s:%d" % peer}
+json.dump(ends, open(sys.argv[1], "w"))
+os.wait()
+"""
+
+
+def test_connections_are_sampled_from_proc(tmp_path) -> None:
+    said = tmp_path / "said.json"
+    code, lines, _ = run_json(*PROCFS, *py(HOLDER), str(said))
+    assert code == 0
+    ends = json.loads(said.read_text())
+    conns = [c for s in snapshots(lines) for c in s.get("connections") or []]
+    first = {(c["direction"], c["local"], c["remote"]): c for c in reversed(conns)}
+    assert ("listen", ends["listen"], None) in first
+    assert ("unknown", ends["accepted"], ends["peer"]) in first  # the server's side
+    assert ("unknown", ends["peer"], ends["accepted"]) in first  # the client's
+    assert all(c["rx_bytes"] is None and c["tx_bytes"] is None for c in conns)  # no such count
+    assert first["listen", ends["listen"], None]["pid"] == ends["server"]
+    assert (
+        json.loads(lines[0] if isinstance(lines[0], str) else json.dumps(lines[0]))["collector"][
+            "families"
+        ]["network"]
+        == "sampled"
+    )
