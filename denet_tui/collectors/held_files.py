@@ -30,9 +30,9 @@ class _Held:
     processes: set[int] = field(default_factory=set)
 
 
-def open_paths(pid: int) -> dict[int, str]:
-    """Descriptor -> path of each of ``pid``'s descriptors on a path (sockets, pipes and
-    anonymous inodes left out); {} if they cannot be read (gone, or not ours)."""
+def fd_targets(pid: int) -> dict[int, str]:
+    """Descriptor -> what it points at (``readlink`` of ``/proc/PID/fd/N``: a path,
+    ``socket:[inode]``, ``pipe:[inode]``, …); {} if they cannot be read (gone, or not ours)."""
     out: dict[int, str] = {}
     base = f"/proc/{pid}/fd"
     try:
@@ -41,12 +41,20 @@ def open_paths(pid: int) -> dict[int, str]:
         return out
     for fd in fds:
         try:
-            target = os.readlink(f"{base}/{fd}")
+            out[int(fd)] = os.readlink(f"{base}/{fd}")
         except OSError:
             continue  # closed meanwhile
-        if target.startswith("/"):
-            out[int(fd)] = decoded(os.fsencode(target))
     return out
+
+
+def open_paths(pid: int) -> dict[int, str]:
+    """Descriptor -> path of each of ``pid``'s descriptors on a path (sockets, pipes and
+    anonymous inodes left out)."""
+    return {
+        fd: decoded(os.fsencode(target))
+        for fd, target in fd_targets(pid).items()
+        if target.startswith("/")
+    }
 
 
 class HeldFiles:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 
+from denet_tui.collectors.held_files import fd_targets
 from denet_tui.model import Connection, ProcessSample
 
 MAX_SOCKETS = 10_000  # sockets followed at once; others counted as left out
@@ -28,20 +29,7 @@ LISTEN = 10
 
 def socket_inodes(pid: int) -> set[int]:
     """The inodes of ``pid``'s socket descriptors; empty if they cannot be read."""
-    out: set[int] = set()
-    base = f"/proc/{pid}/fd"
-    try:
-        fds = os.listdir(base)
-    except OSError:
-        return out
-    for fd in fds:
-        try:
-            target = os.readlink(f"{base}/{fd}")
-        except OSError:
-            continue  # closed meanwhile
-        if target.startswith("socket:["):
-            out.add(int(target[8:-1]))
-    return out
+    return {int(t[8:-1]) for t in fd_targets(pid).values() if t.startswith("socket:[")}
 
 
 def endpoint(hex_addr: str, v6: bool) -> str:

@@ -100,6 +100,7 @@ def test_sampled_shares_point_at_the_blocking_syscall() -> None:
             "sched": "sampled",
             "exec": "sampled",
             "files": "sampled",
+            "network": "sampled",
             "exits": "exact",
         },
     }
