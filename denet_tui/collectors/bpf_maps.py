@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes as ct
 import errno
+import gc
 import os
 import struct
 from collections.abc import Iterator
@@ -47,8 +48,17 @@ def cleanup(b, later: bool = False) -> None:
             with contextlib.suppress(Exception):
                 b.detach_tracepoint(tp)  # libbcc's C call: the GIL is free meanwhile
 
-        with ThreadPoolExecutor(max_workers=len(tracepoints)) as pool:
-            list(pool.map(detach, tracepoints))
+        # No garbage collection meanwhile: it could run another collector's finalizer (this
+        # same cleanup) inside the pool's submit, which holds a lock that finalizer would wait
+        # for (a test run hung so).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with ThreadPoolExecutor(max_workers=len(tracepoints)) as pool:
+                list(pool.map(detach, tracepoints))
+        finally:
+            if collecting:
+                gc.enable()
     with contextlib.suppress(Exception):
         b.cleanup()
     _BUFFERS.clear()  # keyed by map fd: those fds are closed now

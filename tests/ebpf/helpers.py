@@ -23,16 +23,22 @@ TIMING = frozenset(_TIMING.split())
 
 
 def run_collected(
-    argv: list[str], *, latency: bool = True, interval: float = 0.2, timeout: float = 60.0
+    argv: list[str],
+    *,
+    latency: bool = True,
+    interval: float = 0.2,
+    timeout: float = 60.0,
+    probes: frozenset[str] | None = None,
 ) -> tuple[Snapshot, list[Snapshot]]:
     """Run ``argv`` gated under a fresh EbpfCollector, sampling every ``interval`` like the
-    headless loop does; return the final snapshot (taken after the command ended) and all."""
+    headless loop does; return the final snapshot (taken after the command ended) and all.
+    ``probes``: the families to load (default: all)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         target = RunTarget(argv, ChildOutput(stdout=devnull))
     finally:
         os.close(devnull)
-    collector = EbpfCollector(latency=latency)
+    collector = EbpfCollector(latency=latency, probes=probes)  # (fewer families load faster)
     snaps: list[Snapshot] = []
     try:
         collector.start(target)

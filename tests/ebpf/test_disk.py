@@ -54,7 +54,9 @@ def test_block_requests_per_process_and_device() -> None:
     with tempfile.TemporaryDirectory(dir=where) as d:
         out = os.path.join(d, "said.json")
         data = os.path.join(d, "data")
-        last, snaps = run_collected([sys.executable, "-c", DIRECT, data, out, str(WRITES)])
+        last, snaps = run_collected(
+            [sys.executable, "-c", DIRECT, data, out, str(WRITES)], probes=frozenset({"disk"})
+        )
         with open(out) as f:
             did = json.load(f)
     total = WRITES * MIB

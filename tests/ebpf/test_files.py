@@ -42,7 +42,9 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
         (tmp_path / (f"plain {i}" if i % 3 else f"[bold]{i}")).touch()
     for raw in (b"line\nbreak", b"bad \xff\xfe utf8", b"bad \\xff\\xfe utf8"):
         open(os.path.join(os.fsencode(tmp_path), raw), "wb").close()
-    _, snaps = run_collected([sys.executable, "-c", OPENER, str(tmp_path)])
+    _, snaps = run_collected(
+        [sys.executable, "-c", OPENER, str(tmp_path)], probes=frozenset({"files"})
+    )
     rows = {}
     for s in snaps:
         rows.update((f.path, f) for f in s.files if f.op == "open")
@@ -88,7 +90,9 @@ os.rmdir("d")                                      # rmdir (or unlinkat with AT_
 
 
 def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
-    _, snaps = run_collected([sys.executable, "-c", CHANGER, str(tmp_path)])
+    _, snaps = run_collected(
+        [sys.executable, "-c", CHANGER, str(tmp_path)], probes=frozenset({"files"})
+    )
     rows = {}
     for s in snaps:
         rows.update(((f.path, f.op), f) for f in s.files)
@@ -140,7 +144,9 @@ def test_relative_paths_joined_to_the_working_directory(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "a").touch()
     (tmp_path / "sub" / "b").touch()
-    _, snaps = run_collected([sys.executable, "-c", WANDERER, str(tmp_path)])
+    _, snaps = run_collected(
+        [sys.executable, "-c", WANDERER, str(tmp_path)], probes=frozenset({"files"})
+    )
     rows = {}
     for s in snaps:
         rows.update(((f.path, f.relative), f) for f in s.files if f.op == "open")

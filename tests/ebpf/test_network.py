@@ -69,7 +69,9 @@ def test_socket_bytes_per_process_and_kind_equal_what_the_programs_counted(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "counted"
-    last, snaps = run_collected([sys.executable, "-c", TALKER, str(out)])
+    last, snaps = run_collected(
+        [sys.executable, "-c", TALKER, str(out)], probes=frozenset({"network"})
+    )
     root = json.loads(Path(f"{out}.root").read_text())
     child = json.loads(Path(f"{out}.child").read_text())
     procs = {p.pid: p for p in every_process(snaps)}
@@ -146,7 +148,9 @@ json.dump(rows, open(out + ".root", "w"))
 
 def test_several_connections_over_ipv4_and_ipv6_each_with_its_endpoints(tmp_path: Path) -> None:
     out = tmp_path / "counted"
-    last, snaps = run_collected([sys.executable, "-c", SEVERAL, str(out)])
+    last, snaps = run_collected(
+        [sys.executable, "-c", SEVERAL, str(out)], probes=frozenset({"network"})
+    )
     said = json.loads(Path(f"{out}.child").read_text()) + json.loads(
         Path(f"{out}.root").read_text()
     )
@@ -197,7 +201,9 @@ def test_a_file_fetched_from_http_server(tmp_path: Path) -> None:
     size = 1_234_567
     (tmp_path / "blob").write_bytes(os.urandom(size))
     said = tmp_path / "said"
-    _, snaps = run_collected([sys.executable, "-c", FETCH, str(tmp_path), str(said)])
+    _, snaps = run_collected(
+        [sys.executable, "-c", FETCH, str(tmp_path), str(said)], probes=frozenset({"network"})
+    )
     client, got = map(int, said.read_text().split())
     server = int(Path(f"{said}.server").read_text())
     procs = {p.pid: p for p in every_process(snaps)}

@@ -74,7 +74,7 @@ print(pid)
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the child drops privileges)")
 def test_privileged_calls_and_capability_checks() -> None:
-    last, snaps = run_collected([sys.executable, "-c", ROOT])
+    last, snaps = run_collected([sys.executable, "-c", ROOT], probes=frozenset({"privileges"}))
     calls = [e for s in snaps for e in s.privileges]
     caps = {}
     for s in snaps:
@@ -133,7 +133,9 @@ def test_capability_checks_equal_the_kernel_s_own_trace() -> None:
     """Every check the kernel's own event trace (ftrace, not BPF) saw for the tree's
     processes, per process, capability and result, equals what the family counted."""
     with ftrace_events("capability/cap_capable") as lines:
-        last, snaps = run_collected([sys.executable, "-c", CHECKER])
+        last, snaps = run_collected(
+            [sys.executable, "-c", CHECKER], probes=frozenset({"privileges"})
+        )
         trace = lines()
     counted: dict[tuple[int, str, bool], int] = {}
     latest = {}

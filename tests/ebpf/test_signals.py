@@ -41,7 +41,9 @@ def test_signals_in_and_into_the_tree(tmp_path: Path) -> None:
 
     t = threading.Thread(target=outsider)
     t.start()
-    _, snaps = run_collected([sys.executable, "-c", ROOT, str(ready)])
+    _, snaps = run_collected(
+        [sys.executable, "-c", ROOT, str(ready)], probes=frozenset({"signals"})
+    )
     t.join()
     sent = [e for s in snaps for e in s.signals if e.kind == "sent"]
     by_signal = {e.signal: e for e in sent}
