@@ -308,8 +308,17 @@ BPF_F_TABLE("hash", u32, struct exec_argv, exec_argv, MAX_PROCS, BPF_F_NO_PREALL
 static __always_inline void read_argv(u64 argv)
 {
     u32 tgid = current_tgid();
-    if (!tracked.lookup(&tgid))
+    struct track_val *t = tracked.lookup(&tgid);
+    if (!t)
         return;
+    if (t->flags & TRK_WAIT_EXEC) {
+        /* Run mode: the command begins with this exec (its own work from here on, for every
+         * family alike; the memory family still waits for the new address space). */
+        t->flags &= ~TRK_WAIT_EXEC;
+        struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+        if (s)
+            s->flags &= ~TRK_WAIT_EXEC;
+    }
     u32 zero = 0;
     struct exec_argv *a = argv_scratch.lookup(&zero);
     if (!a)
