@@ -41,7 +41,9 @@ def test_cpu_bound_processes_wait_for_a_cpu_as_their_own_schedstat_says(tmp_path
     for p in busy:
         s, o = p["sched"], own[p["pid"]]
         wall = p["end_ts"] - p["start_ts"]
-        assert s["waiting_cpu_s"] >= 0.4 * wall, (s, wall)
+        # (That it waited at all: about half its wall time on paper, less when the processes
+        # do not all overlap; the figure's truth is its own schedstat, next.)
+        assert s["waiting_cpu_s"] >= 0.3 * wall, (s, wall)
         # What it did after its own reading (write the file, exit) is in ours, not its own.
         assert s["waiting_cpu_s"] == pytest.approx(o["wait"] / 1e9, rel=0.05, abs=0.003), (s, o)
         assert s["on_cpu_s"] == pytest.approx(o["on"] / 1e9, rel=0.05), (s, o)
