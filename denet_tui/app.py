@@ -416,10 +416,12 @@ class DenetApp(TabsMixin, App[None]):
             elif active == "network":
                 view = self.query_one(NetworkView)
                 sampled = info.has("network", "sampled")
-                view.show(self.connections, self.busy, snap, tl.process_rates, sampled)
+                flt = self.event_filter()
+                view.show(self.connections, self.busy, snap, tl.process_rates, flt, sampled)
             elif active == "disk":
                 view = self.query_one(DiskView)
-                view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates)
+                flt = self.event_filter()
+                view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates, flt)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

@@ -14,6 +14,7 @@ from typing import Any
 
 from denet_tui.model import (
     CapabilityStat,
+    Connection,
     ExecEvent,
     FileStat,
     PrivilegeEvent,
@@ -63,7 +64,7 @@ def pids_of(row: Any) -> tuple[int, ...]:
     """The processes an event is about (none for a file's figures, summed over processes)."""
     if isinstance(row, SignalEvent):
         return tuple(p for p in (row.sender_pid, row.target_pid) if p is not None)
-    if isinstance(row, ExecEvent | PrivilegeEvent | CapabilityStat | ProcessSample):
+    if isinstance(row, ExecEvent | PrivilegeEvent | CapabilityStat | ProcessSample | Connection):
         return (row.pid,)
     return ()
 
@@ -82,6 +83,8 @@ def text_of(row: Any) -> str:
         return f"{row.path} {row.op} {row.error or ''}"
     if isinstance(row, ProcessSample):
         return " ".join((row.name, *row.cmdline))
+    if isinstance(row, Connection):
+        return f"{row.direction} {row.state} {row.local or ''} {row.remote or ''}"
     return ""
 
 

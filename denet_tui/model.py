@@ -123,7 +123,8 @@ DOC_ENDED_BY = (
 DOC_CONN_DIRECTION = (
     "connect: a process of the tree connected (seen from its SYN_SENT); accept: the kernel "
     "accepted it for a listener (SYN_RECV), a process of the tree then used it; listen: a "
-    "listening socket of the tree; unknown: in use before we saw how it began"
+    "listening socket of the tree; unknown: how it began was not seen (eBPF: in use before we "
+    "watched; the /proc collector's sampled list never knows)"
 )
 DOC_CONNECTIONS = (
     "the network family: each TCP socket of the tree whose figures changed since the previous "

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import BusyProcesses, LatestRows
 from denet_tui.model import Connection, DiskDevice, ProcessSample, Snapshot, TreeTotals
 from denet_tui.rates import DeviceRates, Rates, percentile_ns
@@ -85,6 +86,8 @@ def conn_cells(c: Connection, now: float) -> list[Text]:
 
 def net_title(t: TreeTotals) -> str:
     """The tree's totals, every process ever seen."""
+    if t.net_rx_bytes is None:  # no per-process counter (the /proc collector)
+        return "network · no per-process byte counts here"
     both = {k: sum(getattr(t, f"net_{k}_{w}_bytes") or 0 for w in ("rx", "tx")) for k in KINDS}
     kinds = ", ".join(f"{k} {fmt_bytes(n)}" for k, n in both.items())
     return (
@@ -125,6 +128,10 @@ def disk_proc_cells(p: ProcessSample, r: Rates | None) -> list[Text]:
     ]
 
 
+def narrowed(flt: EventFilter) -> str:
+    return f" · {flt.describe()}" if flt.active else ""
+
+
 class _Table(DataTable[Text]):
     def __init__(self, columns: tuple[tuple[str, int | None], ...], *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -143,12 +150,16 @@ class NetworkView(Vertical):
         busy: BusyProcesses,
         snap: Snapshot,
         rates: Mapping[int, Rates],
+        flt: EventFilter = EVERYTHING,
         sampled: bool = False,
     ) -> None:
-        """``sampled``: the /proc collector's connections (no per-process traffic)."""
+        """``sampled``: the /proc collector's connections (no per-process traffic). The filter
+        and scope keep a connection whose process (or own text) they keep."""
         table = self.query_one("#network-conns", _Table)
+        procs = flt.select(busy.rows.values())
+        kept = {p.pid for p in procs}
         rows = sorted(
-            conns.rows.values(),
+            (c for c in conns.rows.values() if not flt.active or c.pid in kept or flt.matches(c)),
             key=lambda c: (-((c.rx_bytes or 0) + (c.tx_bytes or 0)), c.start_ts),
         )
         table.clear()
@@ -163,14 +174,14 @@ class NetworkView(Vertical):
             )
         if conns.dropped:
             title += f" · {conns.dropped:,} older ones let go"
-        set_border_title(table, Text(title))
+        set_border_title(table, Text(title + narrowed(flt)))
         table = self.query_one("#network-table", _Table)
-        procs = [p for p in busy.rows.values() if p.net and (p.net.rx_bytes or p.net.tx_bytes)]
+        procs = [p for p in procs if p.net and (p.net.rx_bytes or p.net.tx_bytes)]
         procs.sort(key=lambda p: (-(p.net.rx_bytes + p.net.tx_bytes), p.pid))  # type: ignore[union-attr]
         table.clear()
         for p in procs[:MAX_SHOWN]:
             table.add_row(*net_cells(p, rates.get(p.pid) if p.alive else None))
-        set_border_title(table, Text(net_title(snap.totals)))
+        set_border_title(table, Text(net_title(snap.totals) + narrowed(flt)))
 
 
 class DiskView(Vertical):
@@ -185,6 +196,7 @@ class DiskView(Vertical):
         busy: BusyProcesses,
         snap: Snapshot,
         process_rates: Mapping[int, Rates],
+        flt: EventFilter = EVERYTHING,
     ) -> None:
         devices = self.query_one("#disk-devices", _Table)
         devices.clear()
@@ -196,17 +208,18 @@ class DiskView(Vertical):
             Text(
                 f"block devices · the tree's requests: read {fmt_bytes(t.blk_read_bytes)}, "
                 f"written {fmt_bytes(t.blk_write_bytes)} · writeback: the kernel's flushing "
-                "of dirty pages, anyone's, not attributable"
+                "of dirty pages, anyone's, not attributable · other: discard, flush"
             ),
         )
         table = self.query_one("#disk-procs", _Table)
         procs = [
-            p for p in busy.rows.values() if p.disk and (p.disk.read_bytes or p.disk.write_bytes)
+            p
+            for p in flt.select(busy.rows.values())
+            if p.disk and (p.disk.read_bytes or p.disk.write_bytes)
         ]
         procs.sort(key=lambda p: (-(p.disk.read_bytes + p.disk.write_bytes), p.pid))  # type: ignore[union-attr]
         table.clear()
         for p in procs[:MAX_SHOWN]:
             table.add_row(*disk_proc_cells(p, process_rates.get(p.pid) if p.alive else None))
-        set_border_title(
-            table, Text(f"{len(procs):,} processes · block requests started in their context")
-        )
+        title = f"{len(procs):,} processes · block requests started in their context"
+        set_border_title(table, Text(title + narrowed(flt)))

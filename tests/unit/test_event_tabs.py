@@ -6,6 +6,7 @@ from __future__ import annotations
 from denet_tui.event_filter import Ancestry, EventFilter
 from denet_tui.event_logs import EventTimeline, logged
 from denet_tui.model import (
+    Connection,
     ExecEvent,
     FileStat,
     PrivilegeEvent,
@@ -139,3 +140,18 @@ def test_proc_files_held_open_counted_once_per_holding(tmp_path) -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_filter_and_scope_reach_connections() -> None:
+    conn = Connection(
+        pid=7, family="ipv4", direction="connect", state="ESTABLISHED",
+        local="127.0.0.1:5000", remote="127.0.0.1:8080", rx_bytes=1, tx_bytes=2,
+        start_ts=1.0, end_ts=None,
+    )  # fmt: skip
+    assert EventFilter(text=":8080").matches(conn)
+    assert not EventFilter(text=":9999").matches(conn)
+    tree = Ancestry()
+    tree._note(7, 3)
+    tree._note(3, 1)
+    assert EventFilter(scope=3, ancestry=tree).matches(conn)  # 7 descends from 3
+    assert not EventFilter(scope=9, ancestry=tree).matches(conn)

@@ -181,6 +181,6 @@ class NetworkFamily:
             "net_procs": len(self._rows),
             "net_full": kernel["net_full"],
             "conns_lost": kernel["conns_lost"],
-            "connections_open": len(self._conn_rows),
+            "connections_open": sum(1 for v in self._conn_rows.values() if not v[1]),
             "connections_left_out": self.conns_left_out,
         }
