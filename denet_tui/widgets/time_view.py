@@ -127,6 +127,14 @@ class TimeBreakdown(Static):
     """The bars: the scope over the last interval and since the start, and the selected
     process; then the run-queue waits."""
 
+    _shown: tuple | None = None  # what show() was last given (drawn again at each resize)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            args, sampled = self._shown
+            self.show(*args, sampled=sampled)  # bars as wide as the pane (shown before its
+            # first layout too, as when its tab is opened)
+
     def show(
         self,
         snap: Snapshot,
@@ -140,6 +148,7 @@ class TimeBreakdown(Static):
         """``scoped``: the scope's processes listed now, when a subtree is chosen (its figures
         since the start are theirs; the tree's totals also hold what ended long ago).
         ``sampled``: asleep and D are estimates from sampled thread states (/proc)."""
+        self._shown = ((snap, interval, scope, selected, scoped), sampled)
         width = max(10, self.size.width - 18)
         lines: list[Text] = []
         t = snap.totals
