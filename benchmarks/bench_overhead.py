@@ -83,7 +83,17 @@ with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed!r} {cpu!r}")
 """
 
-PINGPONG = """
+# A workload's ending: its wall time and the CPU time of it and its children, to argv[1].
+WITH_CHILDREN = """
+elapsed = time.perf_counter() - t0
+ru_self = os.times()
+cpu = ru_self.user + ru_self.system + ru_self.children_user + ru_self.children_system
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed!r} {cpu!r}")
+"""
+
+PINGPONG = (
+    """
 import os, sys, time
 n = int(sys.argv[2])
 a_r, a_w = os.pipe()
@@ -99,12 +109,9 @@ for _ in range(n):
     os.write(a_w, b"x")
     os.read(b_r, 1)
 os.waitpid(pid, 0)
-elapsed = time.perf_counter() - t0
-ru_self = os.times()
-cpu = ru_self.user + ru_self.system + ru_self.children_user + ru_self.children_system
-with open(sys.argv[1], "w") as f:
-    f.write(f"{elapsed!r} {cpu!r}")
 """
+    + WITH_CHILDREN
+)
 
 FAULTS = """
 import mmap, sys, time
@@ -132,8 +139,9 @@ with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed!r} {cpu!r}")
 """
 
-LOOPBACK = """
-import os, resource, socket, sys, time
+LOOPBACK = (
+    """
+import os, socket, sys, time
 total = int(sys.argv[2]) << 20
 srv = socket.create_server(("127.0.0.1", 0))
 t0 = time.perf_counter()
@@ -148,15 +156,13 @@ for _ in range(total // len(chunk)):
     c.sendall(chunk)
 c.close()
 os.wait()
-elapsed = time.perf_counter() - t0
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-with open(sys.argv[1], "w") as f:
-    f.write(f"{elapsed!r} {cpu!r}")
 """
+    + WITH_CHILDREN
+)
 
-ROUNDTRIP = """
-import os, resource, socket, sys, time
+ROUNDTRIP = (
+    """
+import os, socket, sys, time
 n = int(sys.argv[2])
 a, b = socket.socketpair()
 t0 = time.perf_counter()
@@ -172,12 +178,9 @@ for _ in range(n):
     a.recv(100)
 a.close()
 os.wait()
-elapsed = time.perf_counter() - t0
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-with open(sys.argv[1], "w") as f:
-    f.write(f"{elapsed!r} {cpu!r}")
 """
+    + WITH_CHILDREN
+)
 
 # Times its child from the inside: the monitor's start-up is not in the figure.
 TIMED = """

@@ -1,10 +1,13 @@
-"""What a probe family does for the collector, in the order of one sample."""
+"""What a probe family does for the collector, in the order of one sample; and the shared
+base of the families whose per-process figures are one map entry per process."""
 
 from __future__ import annotations
 
 import ctypes as ct
+import struct
 from typing import Any, Protocol
 
+from denet_tui.collectors import bpf_maps
 from denet_tui.model import SyscallSummary
 
 
@@ -67,3 +70,67 @@ class Family(Protocol):
     def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
         """Its health figures (map occupancy, …); ``kernel``: the programs' counters by name
         (layout.DIAG_NAMES)."""
+
+
+# What the families whose per-process figures are one kernel map entry per process (keyed by
+# serial, added to in the process's own context) share: each sample reads the whole map, an
+# entry stays until its process is forgotten, and a process's section is made from its entry.
+class ProcessEntries:
+    per_process = True
+    floors: frozenset[str] = frozenset()
+    map_name: bytes  # the map of entries, by serial
+    value_fmt: str  # its values, as a ``struct`` format
+    section: str  # the ProcessSample field the entry fills
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as last read
+        self._ran: set[int] = set()
+        self._shown: dict[int, tuple[int, ...]] = {}
+        self._none = struct.unpack(self.value_fmt, bytes(struct.calcsize(self.value_fmt)))
+
+    def make_section(self, row: tuple[int, ...]) -> Any:
+        """The process's section from its entry (all zeros: none yet)."""
+        raise NotImplementedError
+
+    def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
+        self._map = bpf[self.map_name]
+
+    def seeded(self, serial: int, pid: int, gated: bool) -> None:
+        pass  # what it did before it joined is not known: it counts from now
+
+    def read_ended(self, known: set[int]) -> None:
+        pass  # an ended process's entry stays until it is forgotten: read with the others
+
+    def begin_live(self, active: set[int]) -> None:
+        before = self._rows
+        self._rows = {key[0]: v for key, v in bpf_maps.dump_raw(self._map, "I", self.value_fmt)}
+        self._ran = {s for s, v in self._rows.items() if before.get(s) != v}
+
+    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
+        pass  # nothing of these families is in the thread's state
+
+    def forget(self, serials: list[int]) -> None:
+        for serial in serials:
+            self._rows.pop(serial, None)
+            self._shown.pop(serial, None)
+        bpf_maps.delete_many(self._map, [(s,) for s in serials], "I")
+
+    def settled(self, serial: int) -> bool:
+        return True
+
+    def ran(self, serial: int) -> bool:
+        return serial in self._ran
+
+    def changed(self, serial: int) -> bool:
+        return self._rows.get(serial) != self._shown.get(serial)
+
+    def figures(self, serial: int) -> dict[str, Any]:
+        row = self._rows.get(serial) or self._none
+        self._shown[serial] = row
+        return {self.section: self.make_section(row)}
+
+    def tree(self, summary: SyscallSummary) -> SyscallSummary:
+        return summary
+
+    def totals(self, totals: Any) -> Any:
+        return totals  # the ledger sums the processes' figures (figures.COUNTERS)

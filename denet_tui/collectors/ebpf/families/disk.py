@@ -15,7 +15,8 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
-from denet_tui.model import DiskDevice, ProcessDisk, SyscallSummary
+from denet_tui.collectors.ebpf.families.base import ProcessEntries
+from denet_tui.model import DiskDevice, ProcessDisk
 
 DISK_BUCKETS = 40  # log2 ns: up to ~9 minutes
 MAX_INFLIGHT = 16384  # requests between their start and their end
@@ -39,16 +40,15 @@ def device_name(dev: int) -> str:
     return numbers
 
 
-class DiskFamily:
-    per_process = True
+class DiskFamily(ProcessEntries):
     name = "disk"
     source = "disk"
-    floors: frozenset[str] = frozenset()
+    map_name = b"disk_procs"
+    value_fmt = PROC_FMT
+    section = "disk"
 
     def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as last read
-        self._ran: set[int] = set()
-        self._shown: dict[int, tuple[int, ...]] = {}
+        super().__init__()
         self._devs: dict[tuple[int, int, int], tuple[int, ...]] = {}  # as last reported
         self._names: dict[int, str] = {}
 
@@ -60,48 +60,11 @@ class DiskFamily:
         }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
-        self._procs = bpf[b"disk_procs"]
+        super().bind(bpf, state)
         self._dev_map = bpf[b"disk_devs"]
 
-    def seeded(self, serial: int, pid: int, gated: bool) -> None:
-        pass  # what it did before it joined is not known: it counts from now
-
-    def read_ended(self, known: set[int]) -> None:
-        pass  # an ended process's entry stays until it is forgotten: read with the others
-
-    def begin_live(self, active: set[int]) -> None:
-        before = self._rows
-        self._rows = {key[0]: v for key, v in bpf_maps.dump_raw(self._procs, "I", PROC_FMT)}
-        self._ran = {s for s, v in self._rows.items() if before.get(s) != v}
-
-    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
-        pass  # nothing of this family is in the thread's state
-
-    def forget(self, serials: list[int]) -> None:
-        for serial in serials:
-            self._rows.pop(serial, None)
-            self._shown.pop(serial, None)
-        bpf_maps.delete_many(self._procs, [(s,) for s in serials], "I")
-
-    def settled(self, serial: int) -> bool:
-        return True
-
-    def ran(self, serial: int) -> bool:
-        return serial in self._ran
-
-    def changed(self, serial: int) -> bool:
-        return self._rows.get(serial) != self._shown.get(serial)
-
-    def figures(self, serial: int) -> dict[str, Any]:
-        row = self._rows.get(serial) or (0, 0, 0, 0)
-        self._shown[serial] = row
-        return {"disk": ProcessDisk(*row)}
-
-    def tree(self, summary: SyscallSummary) -> SyscallSummary:
-        return summary
-
-    def totals(self, totals: Any) -> Any:
-        return totals  # the ledger sums the processes' figures (figures.COUNTERS)
+    def make_section(self, row: tuple[int, ...]) -> ProcessDisk:
+        return ProcessDisk(*row)
 
     def snapshot_fields(self) -> dict[str, Any]:
         rows = []

@@ -16,8 +16,9 @@ import time
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.families.base import ProcessEntries
 from denet_tui.collectors.ebpf.layout import NET_CLASSES
-from denet_tui.model import Connection, ProcessNet, SyscallSummary
+from denet_tui.model import Connection, ProcessNet
 
 N = len(NET_CLASSES)
 VAL_FMT = "Q" * (4 * N)  # struct net_val: bytes[rx, tx][class], calls[rx, tx][class]
@@ -26,6 +27,7 @@ MAX_CONN_ROWS = 200  # per snapshot: the busiest changed ones (the rest counted)
 # struct conn: start, end, rx, tx, serial, tgid, state, sport, dport, family, dir, pad, pad2,
 # saddr, daddr
 CONN_FMT = "=QQQQIIIHHHBBI16s16s"
+CONN_SIZE = struct.calcsize(CONN_FMT)
 TCP_STATES = {
     1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
     6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
@@ -62,16 +64,15 @@ def net_section(v: tuple[int, ...]) -> ProcessNet:
     )
 
 
-class NetworkFamily:
-    per_process = True
+class NetworkFamily(ProcessEntries):
     name = "network"
     source = "network"
-    floors: frozenset[str] = frozenset()
+    map_name = b"net_procs"
+    value_fmt = VAL_FMT
+    section = "net"
 
     def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as last read
-        self._ran: set[int] = set()
-        self._shown: dict[int, tuple[int, ...]] = {}
+        super().__init__()
         self._conn_rows: dict[int, tuple[Any, ...]] = {}  # socket address -> as last reported
         self._new_conns: list[Connection] = []
         self._closed: list[tuple[Any, ...]] = []  # closed sockets from the ring buffer
@@ -82,27 +83,20 @@ class NetworkFamily:
         return {"MAX_CONNS": MAX_CONNS}
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
-        self._map = bpf[b"net_procs"]
+        super().bind(bpf, state)
         self._conns = bpf[b"conns"]
         self._bpf = bpf
         bpf[b"conn_closed"].open_ring_buffer(self._on_closed)
 
     def _on_closed(self, _ctx: Any, data: Any, size: int) -> None:
-        if size >= struct.calcsize(CONN_FMT):
-            self._closed.append(
-                struct.unpack(CONN_FMT, ct.string_at(data, size)[: struct.calcsize(CONN_FMT)])
-            )
+        if size >= CONN_SIZE:
+            self._closed.append(struct.unpack(CONN_FMT, ct.string_at(data, CONN_SIZE)))
 
-    def seeded(self, serial: int, pid: int, gated: bool) -> None:
-        pass  # what it sent before it joined is not known: it counts from now
-
-    def read_ended(self, known: set[int]) -> None:
-        pass  # an ended process's entry stays until it is forgotten: read with the others
+    def make_section(self, row: tuple[int, ...]) -> ProcessNet:
+        return net_section(row)
 
     def begin_live(self, active: set[int]) -> None:
-        before = self._rows
-        self._rows = {key[0]: v for key, v in bpf_maps.dump_raw(self._map, "I", VAL_FMT)}
-        self._ran = {s for s, v in self._rows.items() if before.get(s) != v}
+        super().begin_live(active)
         self._read_conns()
 
     def _read_conns(self) -> None:
@@ -142,35 +136,6 @@ class NetworkFamily:
             start_ts=round(start / 1e9 + self._clock, 6),
             end_ts=round(end / 1e9 + self._clock, 6) if end else None,
         )
-
-    def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
-        pass  # nothing of this family is in the thread's state
-
-    def forget(self, serials: list[int]) -> None:
-        for serial in serials:
-            self._rows.pop(serial, None)
-            self._shown.pop(serial, None)
-        bpf_maps.delete_many(self._map, [(s,) for s in serials], "I")
-
-    def settled(self, serial: int) -> bool:
-        return True
-
-    def ran(self, serial: int) -> bool:
-        return serial in self._ran
-
-    def changed(self, serial: int) -> bool:
-        return self._rows.get(serial) != self._shown.get(serial)
-
-    def figures(self, serial: int) -> dict[str, Any]:
-        row = self._rows.get(serial)
-        self._shown[serial] = row  # type: ignore[assignment]
-        return {"net": net_section(row or (0,) * (4 * N))}
-
-    def tree(self, summary: SyscallSummary) -> SyscallSummary:
-        return summary
-
-    def totals(self, totals: Any) -> Any:
-        return totals  # the ledger sums the processes' figures (figures.COUNTERS)
 
     def snapshot_fields(self) -> dict[str, Any]:
         rows, self._new_conns = self._new_conns, []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes as ct
 import errno
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
@@ -42,6 +42,14 @@ class _Checks:
     denied: int = 0
     first_ns: int = 0
     last_ns: int = 0
+
+    def add(self, count: int, denied: int, first_ns: int, last_ns: int) -> None:
+        if denied:
+            self.denied += count
+        else:
+            self.granted += count
+        self.first_ns = min(self.first_ns, first_ns)
+        self.last_ns = max(self.last_ns, last_ns)
 
 
 class PrivilegesFamily(EventFamily):
@@ -103,12 +111,7 @@ class PrivilegesFamily(EventFamily):
                     self.left_out += count
                     continue
                 acc = checks[row] = _Checks(pid=tgid, name=name, first_ns=first_ns)
-            if denied:
-                acc.denied += count
-            else:
-                acc.granted += count
-            acc.first_ns = min(acc.first_ns, first_ns)
-            acc.last_ns = max(acc.last_ns, last_ns)
+            acc.add(count, denied, first_ns, last_ns)
             self._changed.add(row)
 
     def begin_live(self, active: set[int]) -> None:
@@ -141,22 +144,9 @@ class PrivilegesFamily(EventFamily):
                 acc = out.get(row)
                 if acc is None:
                     base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
-                    acc = out[row] = _Checks(
-                        base.pid, base.name, base.granted, base.denied, base.first_ns or first_ns,
-                        base.last_ns,
-                    )  # fmt: skip
-                if denied:
-                    acc.denied += count
-                else:
-                    acc.granted += count
-                acc.first_ns = min(acc.first_ns, first_ns)
-                acc.last_ns = max(acc.last_ns, last_ns)
-        # A run that went to the table since: its row changed (drained), nothing to add.
-        self._changed |= {
-            (serial, c_string(run[7]), run[3])
-            for (serial, tid), run in self._shown_runs.items()
-            if (serial, tid) not in shown
-        } & self._checks.keys()
+                    acc = out[row] = replace(base, first_ns=base.first_ns or first_ns)
+                acc.add(count, denied, first_ns, last_ns)
+        # (A run that went to the table since is in the drained figures: its row changed.)
         self._shown_runs = shown
         return out
 
