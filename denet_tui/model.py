@@ -124,7 +124,8 @@ DOC_CONN_DIRECTION = (
     "connect: a process of the tree connected (seen from its SYN_SENT); accept: the kernel "
     "accepted it for a listener (SYN_RECV), a process of the tree then used it; listen: a "
     "listening socket of the tree; unknown: how it began was not seen (eBPF: in use before we "
-    "watched; the /proc collector's sampled list never knows)"
+    "watched; the /proc collector's sampled list never knows). UDP (no handshake): connect: "
+    "the tree sent the pair's first datagram; accept: it received it first"
 )
 DOC_CONNECTIONS = (
     "the network family: each TCP socket of the tree whose figures changed since the previous "
@@ -360,7 +361,8 @@ class ProcessNet(Codable):
 
 @dataclass(frozen=True, slots=True)
 class Connection(Codable):
-    """One TCP socket of the tree (the network family), with its figures since it was seen."""
+    """One TCP socket of the tree, or one UDP endpoint pair (a socket of one process and one
+    remote endpoint), with its figures since it was seen (the network family)."""
 
     pid: int = field(metadata={"doc": "the process of the tree that used it last"})
     family: Literal["ipv4", "ipv6"] | None = field(
@@ -369,13 +371,25 @@ class Connection(Codable):
     direction: Literal["connect", "accept", "listen", "unknown"] = field(
         metadata={"doc": DOC_CONN_DIRECTION}
     )
-    state: str = field(metadata={"doc": "its TCP state now: ESTABLISHED, LISTEN, CLOSE, …"})
+    state: str = field(
+        metadata={
+            "doc": "TCP: its state now: ESTABLISHED, LISTEN, CLOSE, …; UDP: connected (the "
+            "socket has a peer of its own) or unconnected"
+        }
+    )
     local: str | None = field(metadata={"doc": "address:port ([v6]:port); null: not seen"})
-    remote: str | None
+    remote: str | None = field(
+        metadata={"doc": "null: a listener, or a UDP datagram whose source was not seen"}
+    )
     rx_bytes: int | None = field(metadata={"doc": "null: the /proc collector (no such count)"})
     tx_bytes: int | None
-    start_ts: float = field(metadata={"doc": "its first state change seen, or its first use"})
-    end_ts: float | None = field(metadata={"doc": "when it closed; null: open"})
+    start_ts: float = field(
+        metadata={"doc": "TCP: its first state change seen, or its first use; UDP: first datagram"}
+    )
+    end_ts: float | None = field(
+        metadata={"doc": "TCP: when it closed, null: open; UDP: its latest datagram"}
+    )
+    protocol: Literal["tcp", "udp"] = "tcp"
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,8 +204,8 @@ def dump_raw(
     return out
 
 
-def delete_many(tbl, keys: list[tuple[int, ...]], key_fmt: str = "II") -> None:
-    """Delete keys of plain integers (``key_fmt``) in one batch (one by one where the kernel
+def delete_many(tbl, keys: list[tuple[Any, ...]], key_fmt: str = "II") -> None:
+    """Delete keys of plain values (``key_fmt``) in one batch (one by one where the kernel
     has no batch ops, or where a key is missing)."""
     if not keys:
         return
@@ -218,4 +218,4 @@ def delete_many(tbl, keys: list[tuple[int, ...]], key_fmt: str = "II") -> None:
         if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
             for k in chunk:
                 with contextlib.suppress(KeyError):
-                    del tbl[tbl.Key(*k)]
+                    del tbl[tbl.Key.from_buffer_copy(pack(*k))]

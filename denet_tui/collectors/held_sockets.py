@@ -1,11 +1,12 @@
-"""The /proc collector's connections: the TCP sockets the tree's processes hold, as each reading
-finds them (the network family, sampled): each process's ``/proc/PID/fd`` socket inodes joined
-with its network namespace's ``/proc/PID/net/tcp`` and ``tcp6``.
+"""The /proc collector's connections: the TCP and UDP sockets the tree's processes hold, as each
+reading finds them (the network family, sampled): each process's ``/proc/PID/fd`` socket inodes
+joined with its network namespace's ``/proc/PID/net/{tcp,tcp6,udp,udp6}``.
 
 What /proc can honestly give: endpoints and the state at each reading; a connection opened and
 closed between two readings is never seen, how it began is not known (a listener excepted),
 and there are no per-socket byte counts (null). A socket is dated from the reading that first
-found it to the first reading that no longer did.
+found it to the first reading that no longer did. A UDP socket is one row (its own peer if it
+is connected; the endpoints it exchanges datagrams with are not in /proc).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ TCP_STATES = {
     6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
 }  # fmt: skip
 LISTEN = 10
+UDP_STATES = {1: "connected", 7: "unconnected"}
+TABLES = (("tcp", False), ("tcp6", True), ("udp", False), ("udp6", True))
 
 
 def socket_inodes(pid: int) -> set[int]:
@@ -41,10 +44,14 @@ def endpoint(hex_addr: str, v6: bool) -> str:
     return f"{ipaddress.IPv4Address(raw)}:{int(port, 16)}"
 
 
-def tcp_table(pid: int) -> dict[int, tuple[str, str, int, bool]]:
-    """Inode -> (local, remote, state, IPv6) of every TCP socket in ``pid``'s namespace."""
-    out: dict[int, tuple[str, str, int, bool]] = {}
-    for name, v6 in (("tcp", False), ("tcp6", True)):
+Row = tuple[str, str, int, bool, str]  # local, remote, state, IPv6, protocol
+
+
+def socket_table(pid: int) -> dict[int, Row]:
+    """Inode -> (local, remote, state, IPv6, protocol) of every TCP and UDP socket in ``pid``'s
+    network namespace."""
+    out: dict[int, Row] = {}
+    for name, v6 in TABLES:
         try:
             with open(f"/proc/{pid}/net/{name}") as f:
                 lines = f.read().splitlines()[1:]
@@ -58,6 +65,7 @@ def tcp_table(pid: int) -> dict[int, tuple[str, str, int, bool]]:
                     endpoint(cols[2], v6),
                     int(cols[3], 16),
                     v6,
+                    name.rstrip("6"),
                 )
     return out
 
@@ -71,8 +79,8 @@ class HeldSockets:
         """The sockets that appeared, changed state or went since the last reading."""
         now = round(time.time(), 6)
         held: dict[int, int] = {}  # inode -> a pid holding it (the first seen)
-        tables: dict[str, dict[int, tuple[str, str, int, bool]]] = {}  # by network namespace
-        rows: dict[int, tuple[str, str, int, bool]] = {}
+        tables: dict[str, dict[int, Row]] = {}  # by network namespace
+        rows: dict[int, Row] = {}
         for p in live:
             inodes = socket_inodes(p.pid)
             if not inodes:
@@ -82,32 +90,35 @@ class HeldSockets:
             except OSError:
                 continue
             if ns not in tables:
-                tables[ns] = tcp_table(p.pid)
+                tables[ns] = socket_table(p.pid)
             for inode in inodes:
                 if inode in tables[ns]:
                     held.setdefault(inode, p.pid)
                     rows[inode] = tables[ns][inode]
         out = []
-        for inode, (local, remote, state, v6) in rows.items():
+        for inode, (local, remote, state, v6, proto) in rows.items():
             before = self._open.get(inode)
-            name = TCP_STATES.get(state, f"state {state}")
+            udp = proto == "udp"
+            name = (UDP_STATES if udp else TCP_STATES).get(state, f"state {state}")
             if before is not None and before.state == name:
                 continue
             if before is None and len(self._open) >= MAX_SOCKETS:
                 self.left_out += 1
                 continue
-            listening = state == LISTEN
+            listening = state == LISTEN and not udp
+            unconnected = udp and state != 1
             conn = Connection(
                 pid=held[inode] if before is None else before.pid,
                 family="ipv6" if v6 else "ipv4",
                 direction="listen" if listening else "unknown",
                 state=name,
                 local=local,
-                remote=None if listening else remote,
+                remote=None if listening or unconnected else remote,
                 rx_bytes=None,
                 tx_bytes=None,
                 start_ts=now if before is None else before.start_ts,
                 end_ts=None,
+                protocol=proto,  # type: ignore[arg-type]
             )
             self._open[inode] = conn
             out.append(conn)

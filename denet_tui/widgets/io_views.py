@@ -1,9 +1,9 @@
 """The Network and Disk tabs (the network and disk families).
 
-Network: the tree's TCP connections (endpoints, direction, state, bytes each way, how long),
-busiest first; below, each process that used a socket, alive or ended, busiest first: bytes per
-second received and sent, totals, and the bytes by kind of socket; the title holds the tree's
-totals.
+Network: the tree's TCP connections and UDP endpoint pairs (endpoints, direction, state, bytes
+each way, how long), busiest first; below, each process that used a socket, alive or ended,
+busiest first: bytes per second received and sent, totals, and the bytes by kind of socket; the
+title holds the tree's totals.
 Disk: each device's block requests, the tree's own and the kernel's writeback (not
 attributable), with requests and bytes per second, latency (mean, p50, p99 from the log2
 histogram); below, each process's requests. Names are shown as harmless text.
@@ -33,8 +33,8 @@ NET_COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("UNIX", 9), ("TCP", 9), ("UDP", 9), ("OTHER", 9), ("CALLS R/T", None),
 )  # fmt: skip
 CONN_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("PID", 8), ("DIR", 8), ("STATE", 12), ("LOCAL", 22), ("REMOTE", 22), ("RECEIVED", 9),
-    ("SENT", 9), ("FOR", None),
+    ("PID", 8), ("PROTO", 5), ("DIR", 8), ("STATE", 12), ("LOCAL", 22), ("REMOTE", 22),
+    ("RECEIVED", 9), ("SENT", 9), ("FOR", None),
 )  # fmt: skip
 DEV_COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("DEVICE", 10), ("SOURCE", 10), ("KIND", 6), ("REQS", 8), ("REQS/s", 8), ("BYTES", 10),
@@ -68,18 +68,22 @@ def net_cells(p: ProcessSample, r: Rates | None) -> list[Text]:
 
 
 def conn_cells(c: Connection, now: float) -> list[Text]:
-    closed = c.end_ts is not None
+    """A UDP pair's time is from its first datagram to its latest (it has no close)."""
+    udp = c.protocol == "udp"
+    closed = c.end_ts is not None and not udp
     lasted = (c.end_ts if c.end_ts is not None else now) - c.start_ts
     return [
         Text(str(c.pid), justify="right"),
+        Text(c.protocol.upper()),
         Text(c.direction),
         Text(c.state, style="dim" if closed else ""),
         Text(c.local or NA),
-        Text(c.remote or ("" if c.direction == "listen" else NA)),
+        Text(c.remote or ("" if c.direction == "listen" else "not seen" if udp else NA)),
         Text(fmt_bytes(c.rx_bytes), justify="right"),
         Text(fmt_bytes(c.tx_bytes), justify="right"),
         Text(
-            fmt_seconds(max(0.0, lasted)) + ("" if closed else " …"), style="dim" if closed else ""
+            fmt_seconds(max(0.0, lasted)) + ("" if closed or udp else " …"),
+            style="dim" if closed else "",
         ),
     ]
 
@@ -165,12 +169,16 @@ class NetworkView(Vertical):
         table.clear()
         for c in rows[:MAX_SHOWN]:
             table.add_row(*conn_cells(c, snap.ts))
-        live = sum(1 for c in rows if c.end_ts is None)
-        title = f"TCP connections · {len(rows):,}, {live:,} open · busiest first"
+        udp = sum(1 for c in rows if c.protocol == "udp")
+        live = sum(1 for c in rows if c.end_ts is None and c.protocol == "tcp")
+        title = (
+            f"TCP connections {len(rows) - udp:,}, {live:,} open · UDP endpoint pairs "
+            f"{udp:,} · busiest first"
+        )
         if sampled:
             title = (
-                f"TCP connections held · {len(rows):,}, {live:,} open · sampled from "
-                "/proc/PID/fd and /proc/net/tcp: no byte counts, short ones missed"
+                f"sockets held · TCP {len(rows) - udp:,}, {live:,} open · UDP {udp:,} · "
+                "sampled from /proc/PID/fd and /proc/net: no byte counts, short ones missed"
             )
         if conns.dropped:
             title += f" · {conns.dropped:,} older ones let go"

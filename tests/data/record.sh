@@ -2,7 +2,7 @@
 # Records the JSONL fixtures the snapshot tests replay: real runs of a small parallel C build
 # (make -j4 of generated sources, an archive, a fsync'd write), watched by each collector; and
 # a script that touches files, runs programs, sends signals, acts as root, writes to the disk
-# directly and sends through a unix socket and a TCP connection (every family).
+# directly and sends through a unix socket, a TCP connection and UDP (every family).
 #   tests/data/record.sh procfs   → tests/data/build-procfs.jsonl
 #   tests/data/record.sh ebpf     → tests/data/build-ebpf.jsonl   (root, BCC)
 #   tests/data/record.sh touch    → tests/data/touch-ebpf.jsonl   (root, BCC)
@@ -44,6 +44,14 @@ c.sendall(b"y" * 50000)
 c.close()
 while conn.recv(65536):
     pass
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):
+    v.sendto(b"z" * 512, u.getsockname())
+    d, a = u.recvfrom(2048)
+    u.sendto(d, a)
+    v.recvfrom(2048)
 '
 sleep 1.2
 exit 0

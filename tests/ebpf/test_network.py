@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 from .helpers import every_process, run_collected
@@ -93,7 +96,7 @@ def test_socket_bytes_per_process_and_kind_equal_what_the_programs_counted(
     # Its TCP sockets, each with its endpoints, direction and bytes each way; all closed.
     conns = {}
     for s in snaps:
-        conns.update(((x.pid, x.direction), x) for x in s.connections)
+        conns.update(((x.pid, x.direction), x) for x in s.connections if x.protocol == "tcp")
     here, there = f"127.0.0.1:{child['port']}", f"127.0.0.1:{child['server']}"
     got = {
         k: (x.local, x.remote, x.rx_bytes, x.tx_bytes, x.state, x.end_ts is not None)
@@ -211,3 +214,141 @@ def test_a_file_fetched_from_http_server(tmp_path: Path) -> None:
     assert got == size and c is not None and s is not None
     assert c.tcp_rx_bytes >= size  # the body, and the response's headers
     assert s.tcp_tx_bytes == c.tcp_rx_bytes
+
+
+# UDP endpoint pairs, each side counting per (its pid, its socket's address, the remote) what it
+# sent and received: a child's unbound socket sends 5 datagrams with sendto and reads 5 replies
+# with recvfrom; the root's server takes them with one recvmmsg and answers with one sendmmsg;
+# a second socket of the root sends 3 with sendmsg (taken with recvmsg), and reads an answer
+# with recv (no address asked: "not seen"); an IPv6 pair, connected on one side, 4 each way.
+UDP = r"""
+import ctypes, json, os, socket, struct, sys
+out = sys.argv[1]
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+pairs = {}
+def ep(a):
+    return f"[{a[0]}]:{a[1]}" if ":" in a[0] else f"{a[0]}:{a[1]}"
+def count(sock, remote, rx=0, tx=0):
+    k = f"{os.getpid()} {ep(sock.getsockname())} {ep(remote) if remote else None}"
+    got = pairs.setdefault(k, [0, 0])
+    got[0] += rx; got[1] += tx
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); srv.bind(("127.0.0.1", 0))
+r, w = os.pipe()
+if os.fork() == 0:
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(5):
+        count(c, srv.getsockname(), tx=c.sendto(b"a" * (100 + i), srv.getsockname()))
+    for i in range(5):
+        d, a = c.recvfrom(4096); count(c, a, rx=len(d))
+    os.write(w, json.dumps(pairs).encode()); os._exit(0)
+n = 5
+bufs = [ctypes.create_string_buffer(4096) for _ in range(n)]
+names = [ctypes.create_string_buffer(28) for _ in range(n)]
+iovs = [iovec(ctypes.cast(b, ctypes.c_void_p), 4096) for b in bufs]
+vec = (mmsghdr * n)()
+for i in range(n):
+    vec[i].hdr.name = ctypes.cast(names[i], ctypes.c_void_p); vec[i].hdr.namelen = 28
+    vec[i].hdr.iov = ctypes.pointer(iovs[i]); vec[i].hdr.iovlen = 1
+assert libc.recvmmsg(srv.fileno(), vec, n, 0, None) == n
+froms = []
+for i in range(n):
+    _fam, port = struct.unpack_from("=HH", names[i].raw)
+    a = (socket.inet_ntoa(names[i].raw[4:8]), socket.ntohs(port))
+    froms.append(a); count(srv, a, rx=vec[i].len)
+out_bufs = [ctypes.create_string_buffer(b"b" * (200 + i)) for i in range(n)]
+out_names = [ctypes.create_string_buffer(struct.pack("=HH4s8x", socket.AF_INET,
+             socket.htons(a[1]), socket.inet_aton("127.0.0.1")), 16) for a in froms]
+out_iovs = [iovec(ctypes.cast(b, ctypes.c_void_p), 200 + i) for i, b in enumerate(out_bufs)]
+ovec = (mmsghdr * n)()
+for i in range(n):
+    ovec[i].hdr.name = ctypes.cast(out_names[i], ctypes.c_void_p); ovec[i].hdr.namelen = 16
+    ovec[i].hdr.iov = ctypes.pointer(out_iovs[i]); ovec[i].hdr.iovlen = 1
+assert libc.sendmmsg(srv.fileno(), ovec, n, 0) == n
+for i in range(n):
+    count(srv, froms[i], tx=ovec[i].len)
+child = json.loads(os.read(r, 65536)); os.wait()
+s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3):
+    count(s2, srv.getsockname(), tx=s2.sendmsg([b"m" * (30 + i)], [], 0, srv.getsockname()))
+    d, _anc, _fl, a = srv.recvmsg(4096); count(srv, a, rx=len(d))
+back = ("127.0.0.1", s2.getsockname()[1])
+count(srv, back, tx=srv.sendto(b"n" * 77, back))
+count(s2, None, rx=len(s2.recv(4096)))
+a6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); a6.bind(("::1", 0))
+b6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); b6.connect(a6.getsockname())
+for i in range(4):
+    count(b6, a6.getsockname(), tx=b6.send(b"6" * 60))
+    d, a = a6.recvfrom(4096); count(a6, a, rx=len(d))
+    count(a6, a, tx=a6.sendto(d + b"!", a))
+    count(b6, a6.getsockname(), rx=len(b6.recv(4096)))
+pairs.update(child)
+json.dump({k: v for k, v in pairs.items()}, open(out, "w"))
+"""
+
+
+def test_udp_endpoint_pairs_equal_what_each_side_counted(tmp_path: Path) -> None:
+    out = tmp_path / "pairs"
+    last, snaps = run_collected(
+        [sys.executable, "-c", UDP, str(out)], probes=frozenset({"network"})
+    )
+    said = {k: tuple(v) for k, v in json.loads(out.read_text()).items()}
+    seen = {}
+    for s in snaps:
+        seen.update(((c.pid, c.local, c.remote), c) for c in s.connections if c.protocol == "udp")
+    got = {f"{p} {lo} {re}": (c.rx_bytes, c.tx_bytes) for (p, lo, re), c in seen.items()}
+    assert got == said
+    assert len(said) == 7  # child-server, server-child, s2-server, server-s2, s2-?, 2 over v6
+    states = {c.local: c.state for c in seen.values() if c.family == "ipv6"}
+    assert sorted(states.values()) == ["connected", "unconnected"]
+    assert last.diagnostics["net_full"] == 0
+
+
+# A server of the tree accepts one connection from outside the tree (the test itself) that
+# carries no byte either way, and closes it.
+SILENT = r"""
+import os, socket, sys
+srv = socket.create_server(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(srv.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+conn, peer = srv.accept()
+conn.close()
+open(sys.argv[1] + ".peer", "w").write("%s:%d %d" % (*peer, os.getpid()))
+"""
+
+
+def test_an_accepted_connection_that_carries_nothing_is_listed(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+
+    def client() -> None:
+        for _ in range(1000):
+            if port_file.exists():
+                socket.create_connection(("127.0.0.1", int(port_file.read_text()))).close()
+                return
+            time.sleep(0.01)
+
+    helper = threading.Thread(target=client)
+    helper.start()
+    try:
+        _, snaps = run_collected(
+            [sys.executable, "-c", SILENT, str(port_file)], probes=frozenset({"network"})
+        )
+    finally:
+        helper.join()
+    peer, server = Path(f"{port_file}.peer").read_text().split()
+    seen = {}
+    for s in snaps:
+        seen.update(((c.direction, c.local, c.remote), c) for c in s.connections)
+    here = f"127.0.0.1:{port_file.read_text()}"
+    assert set(seen) == {("listen", here, None), ("accept", here, peer)}  # (the client: not ours)
+    accepted = seen["accept", here, peer]
+    assert (accepted.pid, accepted.rx_bytes, accepted.tx_bytes) == (int(server), 0, 0)
+    assert accepted.end_ts is not None

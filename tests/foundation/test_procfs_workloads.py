@@ -153,18 +153,22 @@ def test_time_asleep_and_in_d_are_sampled_estimates(tmp_path) -> None:
     assert totals["sleeping_s"] >= s["sleeping_s"]
 
 
-# A server and a client of its own on 127.0.0.1 hold a connection for a second; the root writes
-# the endpoints the programs saw to argv[1].
+# A server and a client of its own on 127.0.0.1 hold a connection for a second, and a UDP
+# socket each (the client's connected to the server's); the root writes the endpoints the
+# programs saw to argv[1].
 HOLDER = r"""
 import json, os, socket, sys, time
 srv = socket.create_server(("127.0.0.1", 0))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 if os.fork() == 0:
     c = socket.create_connection(srv.getsockname())
+    cu = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); cu.connect(u.getsockname())
     time.sleep(1.2)
     os._exit(0)
 conn, peer = srv.accept()
 ends = {"server": os.getpid(), "listen": "%s:%d" % srv.getsockname(),
-        "accepted": "%s:%d" % conn.getsockname(), "peer": "%s:%d" % peer}
+        "accepted": "%s:%d" % conn.getsockname(), "peer": "%s:%d" % peer,
+        "udp": "%s:%d" % u.getsockname()}
 json.dump(ends, open(sys.argv[1], "w"))
 os.wait()
 """
@@ -182,6 +186,10 @@ def test_connections_are_sampled_from_proc(tmp_path) -> None:
     assert ("unknown", ends["peer"], ends["accepted"]) in first  # the client's
     assert all(c["rx_bytes"] is None and c["tx_bytes"] is None for c in conns)  # no such count
     assert first["listen", ends["listen"], None]["pid"] == ends["server"]
+    udp = {c["local"]: c for c in reversed(conns) if c["protocol"] == "udp"}  # first seen
+    assert udp[ends["udp"]]["state"] == "unconnected" and udp[ends["udp"]]["remote"] is None
+    client = [c for c in udp.values() if c["remote"] == ends["udp"]]
+    assert len(client) == 1 and client[0]["state"] == "connected"
     assert (
         json.loads(lines[0] if isinstance(lines[0], str) else json.dumps(lines[0]))["collector"][
             "families"

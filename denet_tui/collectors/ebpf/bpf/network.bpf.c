@@ -20,6 +20,15 @@
  * or a new socket takes its address (then it goes to user space through a ring buffer). A
  * full map loses the call or the socket (DIAG_NET_FULL), a full ring buffer a closed socket
  * (DIAG_CONNS_LOST): never silent.
+ *
+ * UDP: per endpoint pair (`udp_pairs`: a socket of a process of the tree, and a remote
+ * endpoint), bytes each way. The remote is the socket's own peer when it is connected; else,
+ * for a datagram sent, the address the syscall passed (sendto, sendmsg, sendmmsg: read from
+ * the caller's memory at entry, `udp_tx_peer`, forgotten at exit); for one received, the
+ * sender's address the kernel wrote out for the caller (recvfrom, recvmsg, recvmmsg: the
+ * bytes wait in `udp_rx_wait` for the syscall's exit, where the address is read). A datagram
+ * whose remote none of these gave (read or recv on an unconnected socket: the program did not
+ * ask) is counted under a remote "not seen". Entries stay until their process is forgotten.
  */
 
 #define MSG_PEEK 2
@@ -35,9 +44,321 @@
 BPF_F_TABLE("hash", u32, struct net_val, net_procs, MAX_PROCS, BPF_F_NO_PREALLOC);
 BPF_F_TABLE("hash", u64, struct conn, conns, MAX_CONNS, BPF_F_NO_PREALLOC);
 BPF_TABLE("lru_hash", u64, struct conn, sk_seen, 8192);
+/* The tree's listening sockets, by network namespace, port and family: a connection the kernel
+ * accepts for one (in softirq, `current` anyone) is the tree's from its start, the listener's
+ * process its owner until a process of the tree uses it. */
+struct listen_key {
+    u64 net;
+    u16 port;
+    u16 family;
+    u32 pad;
+};
+BPF_HASH(listeners, struct listen_key, struct conn_owner, 1024);
 /* A socket of the tree that closed, with its final figures, when a new socket takes its
  * address before user space took it out: 256 KiB, ~2,900 between two samples. */
 BPF_RINGBUF_OUTPUT(conn_closed, 64);
+BPF_F_TABLE("hash", struct udp_key, struct udp_val, udp_pairs, MAX_UDP_PAIRS, BPF_F_NO_PREALLOC);
+BPF_TABLE("lru_hash", u32, struct udp_peer, udp_tx_peer, 4096);  /* by thread */
+BPF_TABLE("lru_hash", u32, struct udp_rx, udp_rx_wait, 4096);
+
+/* A thread of the tree (not run mode's launcher), or 0. */
+static __always_inline struct task_state *net_thread(void)
+{
+    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    return s && !(s->flags & TRK_WAIT_EXEC) ? s : 0;
+}
+
+/* The address in a sockaddr of the caller's memory (family 0: not an IP one). */
+static __always_inline void peer_from_user(struct udp_peer *p, const void *sa)
+{
+    u16 family = 0;
+    bpf_probe_read_user(&family, sizeof(family), sa);
+    if (family == AF_INET) {
+        bpf_probe_read_user(&p->port, 2, sa + 2);
+        bpf_probe_read_user(p->addr, 4, sa + 4);
+    } else if (family == AF_INET6) {
+        bpf_probe_read_user(&p->port, 2, sa + 2);
+        bpf_probe_read_user(p->addr, 16, sa + 8);
+    } else {
+        family = 0;
+    }
+    p->family = family;
+}
+
+static __always_inline void tx_peer_set(struct udp_peer *p)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    udp_tx_peer.update(&tid, p);
+}
+
+/* A send to the address `name` (a sockaddr in the caller's memory; 0: none passed). */
+static __always_inline void tx_to(const void *name)
+{
+    if (!name)
+        return;
+    struct udp_peer p = {};
+    peer_from_user(&p, name);
+    tx_peer_set(&p);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto)
+{
+    const void *addr = (const void *)args->addr;
+    if (addr && net_thread())
+        tx_to(addr);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
+{
+    const void *msg = (const void *)args->msg;
+    const void *name = 0;
+    if (!msg || !net_thread())
+        return 0;
+    bpf_probe_read_user(&name, sizeof(name), msg);   /* msg_name: user_msghdr's first field */
+    tx_to(name);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg)
+{
+    u64 vec = (u64)args->mmsg;
+    if (!vec || !net_thread())
+        return 0;
+    struct udp_peer p = {};
+    p.mmsg = vec;
+    tx_peer_set(&p);
+    return 0;
+}
+
+static __always_inline void tx_peer_clear(void)
+{
+    if (!net_thread())
+        return;
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    udp_tx_peer.delete(&tid);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_sendto)
+{
+    tx_peer_clear();
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg)
+{
+    tx_peer_clear();
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
+{
+    tx_peer_clear();
+    return 0;
+}
+
+static __always_inline void rx_wait(u64 where, u8 vector)
+{
+    if (!where || !net_thread())
+        return;
+    struct udp_rx w = {};
+    w.where = where;
+    w.vector = vector;
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    udp_rx_wait.update(&tid, &w);
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom)
+{
+    rx_wait((u64)args->addr, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
+{
+    const void *msg = (const void *)args->msg;
+    u64 name = 0;
+    if (msg && net_thread())
+        bpf_probe_read_user(&name, sizeof(name), msg);  /* msg_name */
+    rx_wait(name, 0);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmmsg)
+{
+    rx_wait((u64)args->mmsg, 1);
+    return 0;
+}
+
+/* An IPv4 address written as IPv6 (::ffff:a.b.c.d) as the IPv4 one. */
+static __always_inline void unmap_v4(u16 *family, u8 *addr)
+{
+    if (*family != AF_INET6 || addr[10] != 0xff || addr[11] != 0xff)
+        return;
+    for (int i = 0; i < 10; i++)
+        if (addr[i])
+            return;
+    *family = AF_INET;
+    __builtin_memcpy(addr, addr + 12, 4);
+    __builtin_memset(addr + 4, 0, 12);
+}
+
+/* One of a socket's addresses: the IPv4 one at offset `v4`, or the IPv6 one at `v6`. */
+static __always_inline void sock_addr(u8 *to, const void *sock, u16 family, int v4, int v6)
+{
+    if (family == AF_INET)
+        bpf_probe_read_kernel(to, 4, sock + v4);
+    else
+        bpf_probe_read_kernel(to, 16, sock + v6);
+}
+
+/* `bytes` sent (dir 1) or received through UDP socket `sk` of `family`, to or from the remote
+ * in `k` (family 0: not seen; then the socket's own peer, if it has one). */
+static __always_inline void udp_add(struct udp_key *k, int dir, u64 sk, u16 family, u64 bytes,
+                                    struct task_state *s)
+{
+    const void *sock = (const void *)sk;
+    k->sk = sk;
+    k->serial = s->serial;
+    u16 lport = 0, dport = 0;
+    bpf_probe_read_kernel(&lport, 2, sock + SKC_NUM);
+    bpf_probe_read_kernel(&dport, 2, sock + SKC_DPORT);
+    if (!k->family && dport) {
+        k->family = family;
+        k->rport = dport;
+        sock_addr(k->raddr, sock, family, SKC_DADDR, SKC_V6_DADDR);
+    }
+    unmap_v4(&k->family, k->raddr);
+    struct udp_val zero = {};
+    struct udp_val *v = udp_pairs.lookup_or_try_init(k, &zero);
+    if (!v) {
+        diag_inc(DIAG_NET_FULL);
+        return;
+    }
+    u64 now = bpf_ktime_get_ns();
+    if (!v->first_ns) {
+        v->first_ns = now;
+        v->sent_first = dir;
+        v->lfamily = family;
+        sock_addr(v->laddr, sock, family, SKC_RCV_SADDR, SKC_V6_RCV_SADDR);
+    }
+    v->lport = lport;
+    v->connected = dport != 0;
+    v->tgid = current_tgid();
+    v->last_ns = now;
+    if (dir)
+        __sync_fetch_and_add(&v->tx_bytes, bytes);
+    else
+        __sync_fetch_and_add(&v->rx_bytes, bytes);
+}
+
+static __always_inline void peer_key(struct udp_key *k, struct udp_peer *p)
+{
+    k->family = p->family;
+    k->rport = p->port;
+    __builtin_memcpy(k->raddr, p->addr, 16);
+}
+
+/* A datagram of `ret` bytes sent (dir 1) or received through UDP socket `sk`. */
+static __always_inline void udp_count(int dir, u64 sk, u16 family, int ret, struct task_state *s)
+{
+    struct udp_key k = {};
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    if (!dir) {
+        struct udp_rx *w = udp_rx_wait.lookup(&tid);
+        if (w && (!w->sk || w->sk == sk)) {
+            w->sk = sk;                     /* counted at the syscall's exit */
+            w->family = family;
+            w->bytes += ret;
+            return;
+        }
+        udp_add(&k, 0, sk, family, ret, s);
+        return;
+    }
+    struct udp_peer *q = udp_tx_peer.lookup(&tid);
+    if (q && q->mmsg) {
+        /* sendmmsg: each message is sent (and traced) in order. */
+        const void *name = 0;
+        bpf_probe_read_user(&name, sizeof(name),
+                            (const void *)(q->mmsg + (u64)q->index * MMSGHDR_SIZE));
+        q->index++;
+        if (name) {
+            struct udp_peer p = {};
+            peer_from_user(&p, name);
+            peer_key(&k, &p);
+        }
+    } else if (q) {
+        peer_key(&k, q);
+    }
+    udp_add(&k, 1, sk, family, ret, s);
+}
+
+/* The end of a receive that asked for the sender's address: its datagrams counted under it. */
+static __always_inline void rx_done(long ret)
+{
+    struct task_state *s = net_thread();
+    if (!s)
+        return;
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct udp_rx *w = udp_rx_wait.lookup(&tid);
+    if (!w)
+        return;
+    struct udp_rx got = *w;
+    udp_rx_wait.delete(&tid);
+    if (!got.sk || !got.bytes)
+        return;
+    struct udp_key k = {};
+    struct udp_peer p = {};
+    if (!got.vector) {
+        if (ret > 0)
+            peer_from_user(&p, (const void *)got.where);
+        peer_key(&k, &p);
+        udp_add(&k, 0, got.sk, got.family, got.bytes, s);
+        return;
+    }
+    /* recvmmsg: `ret` messages, each with its address and length in the vector. */
+    u64 left = got.bytes;
+    for (int i = 0; i < RECVMMSG_SEEN; i++) {
+        if (i >= ret || !left)
+            break;
+        const void *m = (const void *)(got.where + (u64)i * MMSGHDR_SIZE);
+        const void *name = 0;
+        u32 len = 0;
+        bpf_probe_read_user(&name, sizeof(name), m);
+        bpf_probe_read_user(&len, sizeof(len), m + MMSG_LEN);
+        if (len > left)
+            len = left;
+        struct udp_peer one = {};
+        if (name)
+            peer_from_user(&one, name);
+        struct udp_key mk = {};
+        peer_key(&mk, &one);
+        udp_add(&mk, 0, got.sk, got.family, len, s);
+        left -= len;
+    }
+    if (left) {                             /* beyond the messages looked at: not seen */
+        struct udp_key rest = {};
+        udp_add(&rest, 0, got.sk, got.family, left, s);
+    }
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom)
+{
+    rx_done(args->ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg)
+{
+    rx_done(args->ret);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmmsg)
+{
+    rx_done(args->ret);
+    return 0;
+}
 
 /* The tree's entry of TCP socket `sk`, made at its first use by a process of the tree. */
 static __always_inline struct conn *conn_used(u64 sk, struct task_state *s)
@@ -68,8 +389,8 @@ static __always_inline struct conn *conn_used(u64 sk, struct task_state *s)
 static __always_inline void net_count(int dir, u64 sk, u16 family, u16 protocol, int ret,
                                       int flags)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
-    if (!s || (s->flags & TRK_WAIT_EXEC))
+    struct task_state *s = net_thread();
+    if (!s)
         return;                             /* not ours, or run mode's launcher */
     u32 cls = NET_OTHER;
     if (family == AF_UNIX)
@@ -86,6 +407,8 @@ static __always_inline void net_count(int dir, u64 sk, u16 family, u16 protocol,
     if (ret <= 0 || (flags & MSG_PEEK))
         return;
     __sync_fetch_and_add(&v->v[NET_BYTES(dir & 1, cls & 3)], ret);
+    if (cls == NET_UDP && (family == AF_INET || family == AF_INET6))
+        udp_count(dir, sk, family, ret, s);
     if (cls != NET_TCP)
         return;
     struct conn *c = conn_used(sk, s);
@@ -118,17 +441,25 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
         c = 0;
     }
     struct conn fresh = {};
+    struct listen_key lk = {};
+    bpf_probe_read_kernel(&lk.net, sizeof(lk.net), (const void *)sk + SKC_NET);
+    lk.port = args->sport;
+    lk.family = args->family;
     if (!c) {
         c = sk_seen.lookup(&sk);
         if (!c) {
-            /* A connect or listen by a process of the tree: its socket from the start. */
+            /* A connect or listen by a process of the tree: its socket from the start; one
+             * accepted for a listener of the tree too. */
             struct task_state *s = 0;
             if (now_state == TCP_SYN_SENT || now_state == TCP_LISTEN)
                 s = thread_state(bpf_get_current_task_btf());
+            struct conn_owner *l = 0;
+            if (now_state == TCP_SYN_RECV)
+                l = listeners.lookup(&lk);
             fresh.start_ns = bpf_ktime_get_ns();
-            if (s && !(s->flags & TRK_WAIT_EXEC)) {
-                fresh.serial = s->serial;
-                fresh.tgid = current_tgid();
+            if ((s && !(s->flags & TRK_WAIT_EXEC)) || l) {
+                fresh.serial = l ? l->serial : s->serial;
+                fresh.tgid = l ? l->tgid : current_tgid();
                 if (conns.insert(&sk, &fresh))
                     diag_inc(DIAG_NET_FULL);
                 c = conns.lookup(&sk);
@@ -157,7 +488,13 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
         __builtin_memcpy(c->saddr, args->saddr_v6, 16);
         __builtin_memcpy(c->daddr, args->daddr_v6, 16);
     }
+    if (now_state == TCP_LISTEN && c->serial) {
+        struct conn_owner o = {.serial = c->serial, .tgid = c->tgid};
+        listeners.update(&lk, &o);
+    }
     if (now_state == TCP_CLOSE) {
+        if (c->dir == CONN_LISTEN)
+            listeners.delete(&lk);
         if (c->serial)
             c->end_ns = bpf_ktime_get_ns(); /* (data still queued may be read after this) */
         else

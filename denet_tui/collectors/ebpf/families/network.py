@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ctypes as ct
 import ipaddress
+import socket
 import struct
 import time
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.collectors.ebpf.families.base import ProcessEntries
 from denet_tui.collectors.ebpf.layout import NET_CLASSES
 from denet_tui.model import Connection, ProcessNet
@@ -23,7 +25,9 @@ from denet_tui.model import Connection, ProcessNet
 N = len(NET_CLASSES)
 VAL_FMT = "Q" * (4 * N)  # struct net_val: bytes[rx, tx][class], calls[rx, tx][class]
 MAX_CONNS = 16384  # TCP sockets of the tree followed in the kernel at once
-MAX_CONN_ROWS = 200  # per snapshot: the busiest changed ones (the rest counted)
+MAX_UDP_PAIRS = 16384  # UDP endpoint pairs of the tree kept in the kernel (until forgotten)
+RECVMMSG_SEEN = 16  # a recvmmsg's messages whose sender is read (the rest: "not seen")
+MAX_CONN_ROWS = 200  # per snapshot: the busiest changed TCP sockets and UDP pairs (rest counted)
 # struct conn: start, end, rx, tx, serial, tgid, state, sport, dport, family, dir, pad, pad2,
 # saddr, daddr
 CONN_FMT = "=QQQQIIIHHHBBI16s16s"
@@ -36,6 +40,11 @@ TCP_STATES = {
 DIRECTIONS = ("unknown", "connect", "accept", "listen")  # CONN_* by value
 LISTEN = DIRECTIONS.index("listen")
 AF_INET, AF_INET6 = 2, 10
+FAMILIES = {AF_INET: "ipv4", AF_INET6: "ipv6"}
+# struct udp_key: sk, serial, family, rport, raddr; struct udp_val: first, last, rx, tx, tgid,
+# lport, lfamily, sent_first, connected, pad, pad2, laddr
+UDP_KEY_FMT = "=QIHH16s"
+UDP_VAL_FMT = "=QQQQIHHBBHI16s"
 
 
 def endpoint(family: int, addr: bytes, port: int) -> str | None:
@@ -74,17 +83,36 @@ class NetworkFamily(ProcessEntries):
     def __init__(self) -> None:
         super().__init__()
         self._conn_rows: dict[int, tuple[Any, ...]] = {}  # socket address -> as last reported
+        self._udp_rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # pair -> as last reported
         self._new_conns: list[Connection] = []
         self._closed: list[tuple[Any, ...]] = []  # closed sockets from the ring buffer
         self.conns_left_out = 0
         self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
     def defines(self) -> dict[str, int | str]:
-        return {"MAX_CONNS": MAX_CONNS}
+        return {
+            "MAX_CONNS": MAX_CONNS,
+            "MAX_UDP_PAIRS": MAX_UDP_PAIRS,
+            "RECVMMSG_SEEN": RECVMMSG_SEEN,
+            **kernel_offsets(
+                {
+                    "SKC_NET": "sock_common.skc_net",
+                    "SKC_DADDR": "sock_common.skc_daddr",
+                    "SKC_RCV_SADDR": "sock_common.skc_rcv_saddr",
+                    "SKC_DPORT": "sock_common.skc_dport",
+                    "SKC_NUM": "sock_common.skc_num",
+                    "SKC_V6_DADDR": "sock_common.skc_v6_daddr",
+                    "SKC_V6_RCV_SADDR": "sock_common.skc_v6_rcv_saddr",
+                    "MMSGHDR_SIZE": "sizeof mmsghdr",
+                    "MMSG_LEN": "mmsghdr.msg_len",
+                }
+            ),
+        }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         super().bind(bpf, state)
         self._conns = bpf[b"conns"]
+        self._udp = bpf[b"udp_pairs"]
         self._bpf = bpf
         bpf[b"conn_closed"].open_ring_buffer(self._on_closed)
 
@@ -117,16 +145,46 @@ class NetworkFamily(ProcessEntries):
             seen[sk] = v
         bpf_maps.delete_many(self._conns, quiet, "Q")
         self._conn_rows = seen
-        changed.sort(key=lambda v: -(v[2] + v[3]))
-        self.conns_left_out += max(0, len(changed) - MAX_CONN_ROWS)
-        self._new_conns = [self._connection(v) for v in changed[:MAX_CONN_ROWS]]
+        rows = [(v[2] + v[3], self._connection(v)) for v in changed]
+        for k, v in bpf_maps.dump_raw(self._udp, UDP_KEY_FMT, UDP_VAL_FMT):
+            if self._udp_rows.get(k) != v:
+                self._udp_rows[k] = v
+                rows.append((v[2] + v[3], self._udp_pair(k, v)))
+        rows.sort(key=lambda r: -r[0])
+        self.conns_left_out += max(0, len(rows) - MAX_CONN_ROWS)
+        self._new_conns = [c for _, c in rows[:MAX_CONN_ROWS]]
+
+    def forget(self, serials: list[int]) -> None:
+        super().forget(serials)
+        gone = set(serials)
+        keys = [k for k in self._udp_rows if k[1] in gone]
+        for k in keys:
+            del self._udp_rows[k]
+        bpf_maps.delete_many(self._udp, keys, UDP_KEY_FMT)
+
+    def _udp_pair(self, k: tuple[Any, ...], v: tuple[Any, ...]) -> Connection:
+        _sk, _serial, family, rport, raddr = k
+        first, last, rx, tx, tgid, lport, lfamily, sent_first, connected = v[:9]
+        return Connection(
+            pid=tgid,
+            family=FAMILIES.get(lfamily),  # type: ignore[arg-type]
+            direction="connect" if sent_first else "accept",
+            state="connected" if connected else "unconnected",
+            local=endpoint(lfamily, v[11], lport),
+            remote=endpoint(family, raddr, socket.ntohs(rport)),
+            rx_bytes=rx,
+            tx_bytes=tx,
+            start_ts=round(first / 1e9 + self._clock, 6),
+            end_ts=round(last / 1e9 + self._clock, 6),
+            protocol="udp",
+        )
 
     def _connection(self, v: tuple[Any, ...]) -> Connection:
         start, end, rx, tx, _serial, tgid, state, sport, dport, family, way = v[:11]
         saddr, daddr = v[13], v[14]
         return Connection(
             pid=tgid,
-            family={AF_INET: "ipv4", AF_INET6: "ipv6"}.get(family),  # type: ignore[arg-type]
+            family=FAMILIES.get(family),  # type: ignore[arg-type]
             direction=DIRECTIONS[way] if way < len(DIRECTIONS) else "unknown",  # type: ignore[arg-type]
             state=TCP_STATES.get(state, f"state {state}") if family else "?",
             local=endpoint(family, saddr, sport),
@@ -148,4 +206,5 @@ class NetworkFamily(ProcessEntries):
             "conns_lost": kernel["conns_lost"],
             "connections_open": sum(1 for v in self._conn_rows.values() if not v[1]),
             "connections_left_out": self.conns_left_out,
+            "udp_pairs": len(self._udp_rows),
         }
