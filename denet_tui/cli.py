@@ -29,6 +29,12 @@ def _positive(text: str) -> float:
     return v
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0: {text!r}")
+    return int(text)
+
+
 def _probes(text: str) -> frozenset[str]:
     from denet_tui.collectors.ebpf.families import parse_probes
 
@@ -96,6 +102,27 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         "--exit-with-root",
         action="store_true",
         help="stop watching when the root process ends (default: when the last of its tree does)",
+    )
+    p.add_argument(
+        "--prometheus",
+        metavar="[HOST:]PORT",
+        help="serve the figures at http://HOST:PORT/metrics for Prometheus (host: 127.0.0.1)",
+    )
+    p.add_argument(
+        "--name", help="the watched job's name in the metrics (default: the command's name)"
+    )
+    p.add_argument(
+        "--prometheus-top",
+        type=_count,
+        default=20,
+        metavar="N",
+        help="commands with metrics of their own, the busiest by CPU (the rest: 'other'; 20)",
+    )
+    p.add_argument(
+        "--linger",
+        type=_positive,
+        metavar="SECONDS",
+        help="with --json and --prometheus: keep serving the last figures SECONDS after the end",
     )
     p.add_argument(
         "--keep-log",
@@ -178,6 +205,12 @@ def _monitor(args: argparse.Namespace) -> int:
         raise TargetError("--out needs --json (use --record FILE with the screen)", EXIT_USAGE)
     if args.record and args.json:
         raise TargetError("--record is for the screen; with --json use --out FILE", EXIT_USAGE)
+    if args.linger and not (args.json and args.prometheus):
+        raise TargetError("--linger needs --json and --prometheus", EXIT_USAGE)
+    if args.prometheus:
+        from denet_tui.sinks.prometheus import parse_address
+
+        parse_address(args.prometheus)  # a bad address is said before anything starts
     if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
 
@@ -214,6 +247,10 @@ def _monitor(args: argparse.Namespace) -> int:
         ),
         record_path=args.record,
         export_path=args.export,
+        prometheus=args.prometheus,
+        name=args.name,
+        prometheus_top=args.prometheus_top,
+        linger=args.linger,
         exit_on_finish=args.exit_on_finish,
         output_log=log,
         duration=args.duration,

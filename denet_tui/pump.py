@@ -39,12 +39,17 @@ POLL_S = 0.05  # between samples: how often the loop looks for a stop and for th
 
 
 def open_sinks(session: Session, lines: str | None) -> list[Sink]:
-    """The file outputs, opened now (a bad path fails before anything runs): JSON lines to
-    ``lines`` (a path, or "-" for stdout; None: none) and the export at the end."""
+    """The outputs, opened now (a bad path or a port in use fails before anything runs): JSON
+    lines to ``lines`` (a path, or "-" for stdout; None: none), the export at the end, the
+    Prometheus endpoint."""
     try:
         sinks: list[Sink] = [JsonLinesSink(lines)] if lines is not None else []
         if session.export_path:
             sinks.append(ExportSink(session.export_path))
+        if session.prometheus:
+            from denet_tui.sinks.prometheus import PrometheusSink
+
+            sinks.append(PrometheusSink(session.prometheus, session.name, session.prometheus_top))
     except BaseException:
         session.finish()  # the command never runs
         raise

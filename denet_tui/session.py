@@ -74,6 +74,10 @@ class Session:
     plan: CollectorPlan | None = None  # how arm() gets the collector
     record_path: str | None = None
     export_path: str | None = None
+    prometheus: str | None = None  # [HOST:]PORT to serve /metrics on
+    name: str | None = None  # the watched job's name in the metrics (default: the command's)
+    prometheus_top: int = 20  # commands with series of their own
+    linger: float | None = None  # headless: serve the last figures this long after the end
     exit_on_finish: bool = False
     output_log: str | None = None  # where a run command's stdout/stderr go (TUI mode)
     duration: float | None = None

@@ -131,12 +131,13 @@ TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg)
     return 0;
 }
 
+/* Only the tree's threads have an entry: no need to ask whose this one is (every send of the
+ * machine comes here). */
 static __always_inline void tx_peer_clear(void)
 {
-    if (!net_thread())
-        return;
     u32 tid = (u32)bpf_get_current_pid_tgid();
-    udp_tx_peer.delete(&tid);
+    if (udp_tx_peer.lookup(&tid))
+        udp_tx_peer.delete(&tid);
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_sendto)
@@ -296,16 +297,14 @@ static __always_inline void udp_count(int dir, u64 sk, u16 family, int ret, stru
 /* The end of a receive that asked for the sender's address: its datagrams counted under it. */
 static __always_inline void rx_done(long ret)
 {
-    struct task_state *s = net_thread();
-    if (!s)
-        return;
     u32 tid = (u32)bpf_get_current_pid_tgid();
-    struct udp_rx *w = udp_rx_wait.lookup(&tid);
+    struct udp_rx *w = udp_rx_wait.lookup(&tid);  /* (only the tree's threads have one) */
     if (!w)
         return;
     struct udp_rx got = *w;
     udp_rx_wait.delete(&tid);
-    if (!got.sk || !got.bytes)
+    struct task_state *s = net_thread();
+    if (!s || !got.sk || !got.bytes)
         return;
     struct udp_key k = {};
     struct udp_peer p = {};
