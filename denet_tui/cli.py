@@ -109,6 +109,12 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         help="serve the figures at http://HOST:PORT/metrics for Prometheus (host: 127.0.0.1)",
     )
     p.add_argument(
+        "--otlp",
+        metavar="URL",
+        help="push the same metrics to an OpenTelemetry collector over OTLP/HTTP "
+        "(http://HOST:4318; OTEL_* variables apply)",
+    )
+    p.add_argument(
         "--name", help="the watched job's name in the metrics (default: the command's name)"
     )
     p.add_argument(
@@ -211,6 +217,10 @@ def _monitor(args: argparse.Namespace) -> int:
         from denet_tui.sinks.prometheus import parse_address
 
         parse_address(args.prometheus)  # a bad address is said before anything starts
+    if args.otlp:
+        from denet_tui.sinks.otlp import metrics_url
+
+        metrics_url(args.otlp)
     if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
 
@@ -248,6 +258,7 @@ def _monitor(args: argparse.Namespace) -> int:
         record_path=args.record,
         export_path=args.export,
         prometheus=args.prometheus,
+        otlp=args.otlp,
         name=args.name,
         prometheus_top=args.prometheus_top,
         linger=args.linger,

@@ -256,8 +256,9 @@ def _tree_counter(f: Figure) -> Declared:
 
 def _tree_gauge(key: str) -> Declared:
     def values(r: Run) -> Values:
-        live = [p for p in r.snap.processes if p.alive]
-        return _one(sum(getattr(p, key) or 0 for p in live) if live else None)
+        known = [v for p in r.snap.processes if p.alive and (v := getattr(p, key)) is not None]
+        live = sum(1 for p in r.snap.processes if p.alive)
+        return _one(sum(known) if known or not live else None)  # none alive: 0
 
     doc = figure(key).doc + " (summed over the live processes)"
     return Declared(tree_name(figure(key)), "gauge", doc, (), values)

@@ -41,7 +41,7 @@ POLL_S = 0.05  # between samples: how often the loop looks for a stop and for th
 def open_sinks(session: Session, lines: str | None) -> list[Sink]:
     """The outputs, opened now (a bad path or a port in use fails before anything runs): JSON
     lines to ``lines`` (a path, or "-" for stdout; None: none), the export at the end, the
-    Prometheus endpoint."""
+    Prometheus endpoint, the OTLP pushes."""
     try:
         sinks: list[Sink] = [JsonLinesSink(lines)] if lines is not None else []
         if session.export_path:
@@ -50,6 +50,10 @@ def open_sinks(session: Session, lines: str | None) -> list[Sink]:
             from denet_tui.sinks.prometheus import PrometheusSink
 
             sinks.append(PrometheusSink(session.prometheus, session.name, session.prometheus_top))
+        if session.otlp:
+            from denet_tui.sinks.otlp import OtlpSink
+
+            sinks.append(OtlpSink(session.otlp, session.name, session.prometheus_top))
     except BaseException:
         session.finish()  # the command never runs
         raise

@@ -75,6 +75,7 @@ class Session:
     record_path: str | None = None
     export_path: str | None = None
     prometheus: str | None = None  # [HOST:]PORT to serve /metrics on
+    otlp: str | None = None  # the OTLP/HTTP endpoint to push the metrics to
     name: str | None = None  # the watched job's name in the metrics (default: the command's)
     prometheus_top: int = 20  # commands with series of their own
     linger: float | None = None  # headless: serve the last figures this long after the end
