@@ -95,18 +95,19 @@ PROCESS_METRICS: tuple[ProcessMetric, ...] = (
 PROCESS_KEYS = tuple(dict.fromkeys(k for m in PROCESS_METRICS for k, _ in m.parts))
 
 
+_GETTERS = tuple(figure(k) for k in PROCESS_KEYS)
+ZERO = (0,) * len(PROCESS_KEYS)
+CPU = (PROCESS_KEYS.index("cpu_user_s"), PROCESS_KEYS.index("cpu_system_s"))
+RSS = PROCESS_KEYS.index("rss_bytes")  # the one gauge: only live processes hold memory
+
+
 def _figures(p: ProcessSample) -> tuple[float, ...]:
     """A process's PROCESS_KEYS figures (0 where unknown: a sum of what is known)."""
-    return tuple((figure(k).of(p) or 0) for k in PROCESS_KEYS)
+    return tuple((f.of(p) or 0) for f in _GETTERS)
 
 
 def _add(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(x + y for x, y in zip(a, b, strict=True))
-
-
-ZERO = (0,) * len(PROCESS_KEYS)
-CPU = (PROCESS_KEYS.index("cpu_user_s"), PROCESS_KEYS.index("cpu_system_s"))
-RSS = PROCESS_KEYS.index("rss_bytes")  # the one gauge: only live processes hold memory
 
 
 def _without_rss(figs: tuple[float, ...]) -> tuple[float, ...]:
@@ -118,66 +119,75 @@ ProcessKey = tuple[int, float | None]  # pid, start time
 
 class CommandTotals:
     """Per command (process name), the figures of every process it ran: the ended ones folded
-    in once, the live ones as they are now; and which commands have series of their own."""
+    in once, the live ones as they are now; and which commands have series of their own.
+    Each update costs in proportion to the snapshot's processes; the series are made once per
+    update, when first read."""
 
     def __init__(self, top: int = DEFAULT_TOP) -> None:
         self.top = top
         self._ended: dict[str, tuple[float, ...]] = {}
-        self._live: dict[ProcessKey, tuple[str, tuple[float, ...]]] = {}
+        self._live: dict[ProcessKey, tuple[str, tuple[float, ...], ProcessSample]] = {}
         self._gone: set[ProcessKey] = set()  # ended, as the last snapshot listed them
+        self._totals: dict[str, tuple[float, ...]] = {}
+        self._series: dict[str, tuple[float, ...]] | None = None
         self.named: dict[str, tuple[float, ...]] = {}  # command -> its figures when named
         self.commands: set[str] = set()
-        self._before: dict[str, tuple[float, ...]] = {}  # totals as of the previous update
 
     def update(self, processes: Iterable[ProcessSample]) -> None:
         """A snapshot's processes: each ended one is folded in the first time it is listed
         ended; a live one that went unlisted keeps its last figures."""
-        live: dict[ProcessKey, tuple[str, tuple[float, ...]]] = {}
+        live: dict[ProcessKey, tuple[str, tuple[float, ...], ProcessSample]] = {}
         gone: set[ProcessKey] = set()
         for p in processes:
             key = (p.pid, p.start_ts)
-            self.commands.add(p.name)
             if p.alive:
-                live[key] = (p.name, _figures(p))
+                was = self._live.get(key)
+                # The collector hands an unchanged process's sample again: its figures too.
+                live[key] = was if was is not None and was[2] is p else (p.name, _figures(p), p)
                 continue
             gone.add(key)
             if key not in self._gone:
                 self._fold(p.name, _figures(p))
-        for key, (name, figs) in self._live.items():
+        for key, (name, figs, _p) in self._live.items():
             if key not in live and key not in gone:
                 self._fold(name, figs)
         self._live, self._gone = live, gone
-        self._name_the_top()
+        before, self._totals = self._totals, dict(self._ended)
+        for name, figs, _p in live.values():
+            got = self._totals.get(name)
+            self._totals[name] = figs if got is None else _add(got, figs)
+        self.commands.update(self._totals)
+        self._series = None
+        self._name_the_top(before)
 
     def _fold(self, name: str, figs: tuple[float, ...]) -> None:
         self._ended[name] = _add(self._ended.get(name, ZERO), _without_rss(figs))
 
     def totals(self) -> dict[str, tuple[float, ...]]:
         """Every command's figures (RSS: its live processes' now)."""
-        out = dict(self._ended)
-        for name, figs in self._live.values():
-            out[name] = _add(out.get(name, ZERO), figs)
-        return out
+        return self._totals
 
-    def _name_the_top(self) -> None:
+    def _name_the_top(self, before: dict[str, tuple[float, ...]]) -> None:
         """Free places go to the unnamed commands with the most CPU time; a command's series
         starts from what was in ``other`` for it at the previous update (nothing, if it is
         new), so ``other`` never goes down."""
-        totals = self.totals()
         free = self.top - len(self.named)
-        if free > 0:
-            unnamed = [n for n in totals if n not in self.named and n != OTHER]
-            unnamed.sort(key=lambda n: -(totals[n][CPU[0]] + totals[n][CPU[1]]))
-            for name in unnamed[:free]:
-                self.named[name] = _without_rss(self._before.get(name, ZERO))
-        self._before = totals
+        if free <= 0:
+            return
+        totals = self._totals
+        unnamed = [n for n in totals if n not in self.named and n != OTHER]
+        unnamed.sort(key=lambda n: -(totals[n][CPU[0]] + totals[n][CPU[1]]))
+        for name in unnamed[:free]:
+            self.named[name] = _without_rss(before.get(name, ZERO))
 
     def series(self) -> dict[str, tuple[float, ...]]:
         """Per named command, its figures since it was named; the rest, and what the named ones
         did before, under ``other``: each series only grows, and they add up to the whole."""
+        if self._series is not None:
+            return self._series
         out: dict[str, tuple[float, ...]] = {}
         rest = ZERO
-        for name, figs in self.totals().items():
+        for name, figs in self._totals.items():
             base = self.named.get(name)
             if base is None:
                 rest = _add(rest, figs)
@@ -185,6 +195,7 @@ class CommandTotals:
                 out[name] = tuple(f - b for f, b in zip(figs, base, strict=True))
                 rest = _add(rest, base)
         out[OTHER] = rest
+        self._series = out
         return out
 
     @property
