@@ -1,0 +1,155 @@
+"""``denet-tui diff A B``: two runs side by side — the tree's totals, syscall categories,
+syscalls, and per command (processes matched by their command line, never by pid) — with the
+absolute and relative change, the biggest changes first.
+
+Figures that timing decides (CPU and wall time, time in syscalls, context switches, and the
+calls of waiting and polling: futex, poll, nanosleep, …) differ between two runs of the same
+work; they are marked and listed after the others, so a deterministic change comes first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from denet_tui.figures import COUNTERS
+from denet_tui.model import PEAKS, ProcessSample
+from denet_tui.recording import Recording
+from denet_tui.syscalls import TIMING_DEPENDENT
+
+TIMED_FIGURES = frozenset(
+    {"cpu_time_s", "cpu_user_s", "cpu_system_s", "runq_wait_s", "on_cpu_s", "waiting_cpu_s",
+     "sleeping_s", "uninterruptible_s", "ctx_voluntary", "ctx_involuntary",
+     "voluntary_switches", "involuntary_switches", "wall_s"}
+)  # fmt: skip
+COMMAND_FIGURES = ("processes", "cpu_time_s", "wall_s", "peak_rss_bytes", "syscalls",
+                   "read_bytes", "write_bytes")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    section: str  # "total", "category", "syscall", "command"
+    name: str  # the figure, category, syscall or command line
+    figure: str  # what is compared (calls, errors, time_s, or a figure's key)
+    a: float
+    b: float
+    timing: bool  # timing decides it: expect it to move between runs of the same work
+
+    @property
+    def delta(self) -> float:
+        return self.b - self.a
+
+    @property
+    def relative(self) -> float:
+        """The change as a fraction of A (inf: from nothing)."""
+        if self.a == 0:
+            return 0.0 if self.b == 0 else math.inf
+        return self.delta / self.a
+
+    def to_dict(self) -> dict[str, Any]:
+        rel = self.relative
+        return {
+            "section": self.section, "name": self.name, "figure": self.figure, "a": self.a,
+            "b": self.b, "change": self.delta, "relative": None if math.isinf(rel) else rel,
+            "timing_dependent": self.timing,
+        }  # fmt: skip
+
+
+def _totals(rec: Recording) -> dict[str, float]:
+    t = rec.last.totals
+    out = {f.key: getattr(t, f.key) for f in COUNTERS}
+    out |= {k: getattr(t, k) for k in PEAKS}
+    out |= {"processes_seen": t.processes_seen, "wall_s": rec.wall_s}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _commands(rec: Recording) -> dict[str, dict[str, float]]:
+    """Per command line, its processes' figures summed (peak RSS: the largest)."""
+    out: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(COMMAND_FIGURES, 0.0))
+    for p in rec.processes.values():
+        row = out[" ".join(p.cmdline) or p.name]
+        row["processes"] += 1
+        for key in COMMAND_FIGURES[1:]:
+            v = _figure(p, key)
+            if v is not None:
+                row[key] = max(row[key], v) if key == "peak_rss_bytes" else row[key] + v
+    return out
+
+
+def _figure(p: ProcessSample, key: str) -> float | None:
+    if key == "wall_s":
+        return None if p.start_ts is None or p.end_ts is None else p.end_ts - p.start_ts
+    if key == "syscalls":
+        return None if p.syscalls is None else p.syscalls.count
+    return getattr(p, key)
+
+
+def changes(a: Recording, b: Recording) -> list[Change]:
+    """Every figure both runs have, biggest relative change first (timing-dependent ones after
+    the others; unchanged ones last)."""
+    out: list[Change] = []
+    ta, tb = _totals(a), _totals(b)
+    for key in ta.keys() & tb.keys():
+        out.append(Change("total", "tree", key, ta[key], tb[key], key in TIMED_FIGURES))
+    for section, attr in (("category", "by_category"), ("syscall", "by_name")):
+        ra, rb = getattr(a.last.syscalls, attr), getattr(b.last.syscalls, attr)
+        for name in ra.keys() | rb.keys():
+            sa, sb = ra.get(name), rb.get(name)
+            timing = section == "syscall" and name in TIMING_DEPENDENT
+            for fig, scale in (("count", 1), ("errors", 1), ("time_ns", 1e-9)):
+                va = getattr(sa, fig, None) if sa else 0
+                vb = getattr(sb, fig, None) if sb else 0
+                if va is None or vb is None:
+                    continue
+                label = {"count": "calls", "time_ns": "time_s"}.get(fig, fig)
+                out.append(Change(section, name, label, va * scale, vb * scale,
+                                  timing or fig == "time_ns"))  # fmt: skip
+    ca, cb = _commands(a), _commands(b)
+    for cmd in ca.keys() | cb.keys():
+        for key in COMMAND_FIGURES:
+            va, vb = ca.get(cmd, {}).get(key, 0.0), cb.get(cmd, {}).get(key, 0.0)
+            out.append(Change("command", cmd, key, va, vb, key in TIMED_FIGURES))
+    out = [c for c in out if c.a or c.b]
+    out.sort(key=lambda c: (c.delta == 0, c.timing, -abs(c.relative), -abs(c.delta), c.name))
+    return out
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() and abs(v) >= 1 else f"{v:,.4g}"
+
+
+def _rel(c: Change) -> str:
+    r = c.relative
+    return "new" if math.isinf(r) else f"{r * 100:+.1f}%"
+
+
+def render(a: Recording, b: Recording, rows: list[Change], show_all: bool = False) -> str:
+    shown = rows if show_all else [c for c in rows if c.delta != 0]
+    lines = [
+        f"A: {a.path}  ({a.command}, {a.wall_s:.2f} s, {len(a.processes):,} processes)",
+        f"B: {b.path}  ({b.command}, {b.wall_s:.2f} s, {len(b.processes):,} processes)",
+        f"{len(shown):,} of {len(rows):,} figures changed; '~': timing decides it (expect it to "
+        "move between runs of the same work)",
+        "",
+        f"{'SECTION':<9} {'WHAT':<34} {'FIGURE':<15} {'A':>14} {'B':>14} {'CHANGE':>14} "
+        f"{'%':>9}",
+    ]
+    for c in shown:
+        name = c.name if len(c.name) <= 34 else c.name[:33] + "…"
+        lines.append(
+            f"{c.section:<9} {name:<34} {c.figure:<15} {_num(c.a):>14} {_num(c.b):>14} "
+            f"{_num(c.delta):>14} {_rel(c):>9}{' ~' if c.timing else ''}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def regressions(rows: list[Change], limit: float) -> list[Change]:
+    """Figures that grew by more than ``limit`` (a fraction) from A to B; timing-dependent
+    syscall counts aside (their calls are not the work's)."""
+    return [
+        c for c in rows
+        if c.delta > 0 and c.relative > limit and not (c.section == "syscall" and c.timing
+                                                        and c.figure == "calls")
+    ]  # fmt: skip
