@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from denet_tui import __version__
 from denet_tui.collectors.base import CollectorError
 from denet_tui.output_paths import check_writable
+from denet_tui.reports.commands import add_parsers as add_report_parsers
 from denet_tui.target import TargetError
 from denet_tui.visible import tell
 
@@ -27,6 +28,15 @@ def _positive(text: str) -> float:
     if not v > 0 or v == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return v
+
+
+def _budgets(texts: list[str]) -> list[Any]:
+    from denet_tui.budgets import BudgetError, parse
+
+    try:
+        return [parse(t) for t in texts]
+    except BudgetError as e:
+        raise TargetError(str(e), EXIT_USAGE) from None
 
 
 def _count(text: str) -> int:
@@ -131,6 +141,20 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         help="with --json and --prometheus: keep serving the last figures SECONDS after the end",
     )
     p.add_argument(
+        "--report",
+        metavar="FILE",
+        help="run: write the HTML report of the run to FILE when it ends (see: denet-tui report)",
+    )
+    p.add_argument(
+        "--budget",
+        metavar="EXPR",
+        action="append",
+        default=[],
+        help="run: a limit on a final figure, e.g. cpu_s<=120, peak_rss<=2GiB, "
+        "syscalls.openat<=5000, errors<=0, wall_s<=300 (repeatable); exceeded: exit 3 "
+        "unless the command itself failed",
+    )
+    p.add_argument(
         "--keep-log",
         action="store_true",
         help="run: keep the log file of the command's output (default: removed at exit)",
@@ -154,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch what a Linux process tree really does: processes, syscalls, resources.",
     )
     parser.add_argument("--version", action="version", version=f"denet-tui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{run,attach,replay,doctor}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,attach,replay,report,diff,doctor}")
     sub.required = True
     run = sub.add_parser("run", help="start a command and watch it (no command: a demo workload)")
     _monitor_options(run)
@@ -162,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     attach = sub.add_parser("attach", help="watch a running process and its descendants")
     _monitor_options(attach)
     attach.add_argument("pid", metavar="PID")
+    add_report_parsers(sub)
     replay = sub.add_parser("replay", help="play back a recorded JSONL session")
     _export_option(replay)
     replay.add_argument("file", metavar="FILE.jsonl")
@@ -200,8 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 def _monitor(args: argparse.Namespace) -> int:
     from denet_tui.session import CollectorPlan, Session, child_output
 
+    if args.command in ("report", "diff"):
+        from denet_tui.reports.commands import diff_command, report_command
+
+        return report_command(args) if args.command == "report" else diff_command(args)
     # Every output path is checked before anything starts: a run is never lost at its end.
-    for option in ("out", "record", "export"):
+    for option in ("out", "record", "export", "report"):
         path = getattr(args, option, None)
         if path is not None and not (option == "out" and path == "-"):
             check_writable(path, f"--{option}")
@@ -211,6 +240,7 @@ def _monitor(args: argparse.Namespace) -> int:
         raise TargetError("--out needs --json (use --record FILE with the screen)", EXIT_USAGE)
     if args.record and args.json:
         raise TargetError("--record is for the screen; with --json use --out FILE", EXIT_USAGE)
+    budgets = _budgets(args.budget)
     if args.linger and not (args.json and args.prometheus):
         raise TargetError("--linger needs --json and --prometheus", EXIT_USAGE)
     if args.prometheus:
@@ -262,6 +292,8 @@ def _monitor(args: argparse.Namespace) -> int:
         name=args.name,
         prometheus_top=args.prometheus_top,
         linger=args.linger,
+        report_path=args.report,
+        budgets=budgets,
         exit_on_finish=args.exit_on_finish,
         output_log=log,
         duration=args.duration,

@@ -6,14 +6,15 @@ import contextlib
 import time
 
 from denet_tui.pump import Pump, open_sinks
+from denet_tui.reports.commands import finish_outputs
 from denet_tui.session import Session
 from denet_tui.signals import Interrupted, graceful_signals
 
 
 def run_headless(session: Session, out: str | None) -> int:
-    """Arm, then one JSON line per snapshot until the session is over; the exit status.
-    With ``--linger``, the Prometheus endpoint serves the last figures that much longer (a
-    signal ends that wait at once).
+    """Arm, then one JSON line per snapshot until the session is over; the exit status (after
+    ``--report`` and ``--budget``). With ``--linger``, the Prometheus endpoint serves the last
+    figures that much longer (a signal ends that wait at once).
 
     A collector that cannot be armed raises CollectorError: the command never ran.
     """
@@ -27,6 +28,7 @@ def run_headless(session: Session, out: str | None) -> int:
         pump.ended_by = "quit"
     finally:
         code = pump.finish()
+    code = finish_outputs(session, pump.last, code)
     if session.linger and pump.ended_by != "quit":
         with contextlib.suppress(Interrupted), graceful_signals():
             time.sleep(session.linger)

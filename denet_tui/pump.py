@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,7 +42,7 @@ POLL_S = 0.05  # between samples: how often the loop looks for a stop and for th
 def open_sinks(session: Session, lines: str | None) -> list[Sink]:
     """The outputs, opened now (a bad path or a port in use fails before anything runs): JSON
     lines to ``lines`` (a path, or "-" for stdout; None: none), the export at the end, the
-    Prometheus endpoint, the OTLP pushes."""
+    Prometheus endpoint, the OTLP pushes, the recording ``--report`` is made from."""
     try:
         sinks: list[Sink] = [JsonLinesSink(lines)] if lines is not None else []
         if session.export_path:
@@ -50,6 +51,10 @@ def open_sinks(session: Session, lines: str | None) -> list[Sink]:
             from denet_tui.sinks.prometheus import PrometheusSink
 
             sinks.append(PrometheusSink(session.prometheus, session.name, session.prometheus_top))
+        if session.report_path:
+            fd, session.report_recording = tempfile.mkstemp(prefix="denet-report-", suffix=".jsonl")
+            os.close(fd)
+            sinks.append(JsonLinesSink(session.report_recording))
         if session.otlp:
             from denet_tui.sinks.otlp import OtlpSink
 

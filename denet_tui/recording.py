@@ -26,6 +26,7 @@ class Recording:
     meta: Meta
     snapshots: list[Snapshot]
     end: dict[str, Any] | None  # the end record; None: cut short, or an export
+    schema: int | None = None  # as written
     processes: dict[ProcessKey, ProcessSample] = field(default_factory=dict)
     finished: FinishedSummary | None = None
     truncated_at: int | None = None  # the line a cut-short recording stops at
@@ -63,7 +64,7 @@ def load(path: str) -> Recording:
         return _export(path)
     replay = ReplayCollector(path)
     try:
-        rec = Recording(path, replay.meta, [], None)
+        rec = Recording(path, replay.meta, [], None, schema=replay.schema)
         while True:
             snap = replay.sample()
             rec.snapshots.append(snap)
@@ -98,6 +99,6 @@ def _export(path: str) -> Recording:
         finished = FinishedSummary.from_dict(obj["finished"]) if "finished" in obj else None
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CollectorError(f"{path}: malformed export ({e})") from None
-    rec = Recording(path, meta, [snap], None, finished=finished)
+    rec = Recording(path, meta, [snap], None, schema=schema, finished=finished)
     _keep(rec, snap)
     return rec

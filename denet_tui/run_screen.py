@@ -9,6 +9,7 @@ import threading
 
 from denet_tui.app import EXIT_ARMING_FAILED, EXIT_QUIT_BEFORE_RUN, DenetApp
 from denet_tui.pump import open_sinks
+from denet_tui.reports.commands import finish_outputs
 from denet_tui.session import Session
 from denet_tui.terminal_watch import is_terminal, watch_terminal
 from denet_tui.visible import tell
@@ -59,4 +60,4 @@ def run_tui(session: Session) -> int:
     if last is not None and not app.replay:
         for line in summary_text(last, app.collector_info):
             tell(line)
-    return code
+    return code if app.replay else finish_outputs(session, last, code)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from denet_tui import __version__
 from denet_tui.collectors.base import Collector, CollectorError
@@ -79,6 +80,9 @@ class Session:
     name: str | None = None  # the watched job's name in the metrics (default: the command's)
     prometheus_top: int = 20  # commands with series of their own
     linger: float | None = None  # headless: serve the last figures this long after the end
+    report_path: str | None = None  # run --report: the HTML report written at the end
+    report_recording: str | None = None  # the run's own recording it is made from (temporary)
+    budgets: list[Any] = field(default_factory=list)  # run --budget (budgets.Budget)
     exit_on_finish: bool = False
     output_log: str | None = None  # where a run command's stdout/stderr go (TUI mode)
     duration: float | None = None

@@ -237,3 +237,33 @@ def category_index_by_nr(arch: str | None = None) -> list[int]:
     Shaped for an eBPF array map keyed by syscall number.
     """
     return list(_category_indexes(_resolve_arch(arch)))
+
+
+# What timing decides, not the work: waiting, polling, sleeping (how often a futex or a poll is
+# called depends on who ran first), and what strace never counts (exit, exit_group).
+TIMING_DEPENDENT = frozenset(
+    [
+        "futex",
+        "futex_wait",
+        "futex_wake",
+        "futex_waitv",
+        "poll",
+        "ppoll",
+        "select",
+        "pselect6",
+        "epoll_wait",
+        "epoll_pwait",
+        "epoll_pwait2",
+        "nanosleep",
+        "clock_nanosleep",
+        "wait4",
+        "waitid",
+        "sched_yield",
+        "restart_syscall",
+        "rt_sigtimedwait",
+        "rt_sigsuspend",
+        "pause",
+        "exit",
+        "exit_group",
+    ]
+)

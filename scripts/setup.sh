@@ -12,7 +12,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 APT_PACKAGES=(python3-bpfcc bpfcc-tools bpftool linux-headers-amd64 strace tmux librsvg2-bin
-              python3-venv linux-perf fonts-dejavu-core linux-libc-dev time prometheus)
+              python3-venv linux-perf fonts-dejavu-core linux-libc-dev time prometheus
+              chromium)
 VENV="$REPO/.venv"
 BASE_PYTHON=/usr/bin/python3          # Debian's python: the one that can import Debian's bcc
 STAMP="$VENV/.denet-tui-pyproject.sha256"

@@ -18,11 +18,14 @@ from denet_tui.figures import COUNTERS
 from denet_tui.model import PEAKS, ProcessSample
 from denet_tui.recording import Recording
 from denet_tui.syscalls import TIMING_DEPENDENT
+from denet_tui.visible import visible
 
+# Timing decides these; read and write calls as /proc counts them are read at the last sample
+# before a short process ends (its exit record rounds them down to a multiple of 1,024).
 TIMED_FIGURES = frozenset(
     {"cpu_time_s", "cpu_user_s", "cpu_system_s", "runq_wait_s", "on_cpu_s", "waiting_cpu_s",
      "sleeping_s", "uninterruptible_s", "ctx_voluntary", "ctx_involuntary",
-     "voluntary_switches", "involuntary_switches", "wall_s"}
+     "voluntary_switches", "involuntary_switches", "wall_s", "read_syscalls", "write_syscalls"}
 )  # fmt: skip
 COMMAND_FIGURES = ("processes", "cpu_time_s", "wall_s", "peak_rss_bytes", "syscalls",
                    "read_bytes", "write_bytes")  # fmt: skip
@@ -125,19 +128,26 @@ def _rel(c: Change) -> str:
     return "new" if math.isinf(r) else f"{r * 100:+.1f}%"
 
 
+def cut(text: str, n: int) -> str:
+    """Untrusted text on one line of at most ``n`` characters."""
+    text = visible(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def render(a: Recording, b: Recording, rows: list[Change], show_all: bool = False) -> str:
     shown = rows if show_all else [c for c in rows if c.delta != 0]
     lines = [
-        f"A: {a.path}  ({a.command}, {a.wall_s:.2f} s, {len(a.processes):,} processes)",
-        f"B: {b.path}  ({b.command}, {b.wall_s:.2f} s, {len(b.processes):,} processes)",
+        f"{x}: {visible(r.path)}  ({cut(r.command, 60)}, {r.wall_s:.2f} s, "
+        f"{len(r.processes):,} processes)"
+        for x, r in (("A", a), ("B", b))
+    ] + [
         f"{len(shown):,} of {len(rows):,} figures changed; '~': timing decides it (expect it to "
         "move between runs of the same work)",
         "",
-        f"{'SECTION':<9} {'WHAT':<34} {'FIGURE':<15} {'A':>14} {'B':>14} {'CHANGE':>14} "
-        f"{'%':>9}",
+        f"{'SECTION':<9} {'WHAT':<34} {'FIGURE':<15} {'A':>14} {'B':>14} {'CHANGE':>14} {'%':>9}",
     ]
     for c in shown:
-        name = c.name if len(c.name) <= 34 else c.name[:33] + "…"
+        name = cut(c.name, 34)
         lines.append(
             f"{c.section:<9} {name:<34} {c.figure:<15} {_num(c.a):>14} {_num(c.b):>14} "
             f"{_num(c.delta):>14} {_rel(c):>9}{' ~' if c.timing else ''}"

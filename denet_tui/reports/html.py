@@ -48,7 +48,7 @@ def _total(key: str) -> Any:
 
 
 def _line(x: Sequence[float], y: Sequence[Any], name: str, **kw: Any) -> dict[str, Any]:
-    return {"type": "scatter", "mode": "lines", "x": list(x), "y": list(y), "name": name, **kw}
+    return {"type": "scatter", "mode": "lines", "x": list(x), "y": list(y), "name": name} | kw
 
 
 def tree_figure(rec: Recording) -> dict[str, Any]:
@@ -58,14 +58,17 @@ def tree_figure(rec: Recording) -> dict[str, Any]:
     rss = [sum(p.rss_bytes or 0 for p in x.processes if p.alive) for x in s]
     panels = [
         ("CPU (cores)", [_line(*_rates(s, _total("cpu_time_s")), "CPU")]),
-        ("memory (RSS of live processes)", [_line(t, rss, "RSS")]),
-        ("disk I/O (bytes/s)", [_line(*_rates(s, _total("read_bytes")), "read"),
+        ("RSS (live)", [_line(t, rss, "RSS")]),
+        ("disk B/s", [_line(*_rates(s, _total("read_bytes")), "read"),
                                 _line(*_rates(s, _total("write_bytes")), "written")]),
-        ("network (bytes/s)", [_line(*_rates(s, _total("net_rx_bytes")), "received"),
+        ("net B/s", [_line(*_rates(s, _total("net_rx_bytes")), "received"),
                                _line(*_rates(s, _total("net_tx_bytes")), "sent")]),
-        ("syscalls per second", [_line(*_rates(s, _total("syscalls")), "syscalls")]),
+        ("syscalls/s", [_line(*_rates(s, _total("syscalls")), "syscalls")]),
     ]  # fmt: skip
-    data, layout = [], _layout("The tree over time", height=900)
+    data, layout = (
+        [],
+        _layout("CPU, memory, disk, network and syscalls of the whole tree", height=900),
+    )
     n = len(panels)
     for i, (title, traces) in enumerate(panels):
         axis = "" if i == 0 else str(i + 1)
@@ -106,14 +109,22 @@ def picked_figure(rec: Recording) -> dict[str, Any]:
         key = (p.pid, p.start_ts)
         rows = [(s.t, q) for s in rec.snapshots for q in s.processes if (q.pid, q.start_ts) == key]
         t = [x for x, _ in rows]
-        data.append(_line(t, [q.cpu_percent for _, q in rows], "CPU %", visible=i == 0))
-        data.append(_line(t, [q.rss_bytes for _, q in rows], "RSS", yaxis="y2", visible=i == 0))
+        marks = {"mode": "lines+markers", "visible": i == 0}  # (a short process: a few points)
+        data.append(_line(t, [q.cpu_percent for _, q in rows], "CPU %", **marks))
+        data.append(_line(t, [q.rss_bytes for _, q in rows], "RSS", yaxis="y2", **marks))
         shown = [False] * (2 * len(picked))
         shown[2 * i] = shown[2 * i + 1] = True
-        buttons.append({"label": label(f"{p.pid} {p.name}"), "method": "update",
-                        "args": [{"visible": shown},
-                                 {"title": {"text": label(f"{p.pid}: {' '.join(p.cmdline)}"[:160])}}]})  # fmt: skip
-    layout = _layout(label(f"{picked[0].pid}: {' '.join(picked[0].cmdline)}"[:160]) if picked
+        buttons.append(
+            {
+                "label": label(f"{p.pid} {p.name}"),
+                "method": "update",
+                "args": [
+                    {"visible": shown},
+                    {"title": {"text": label(f"{p.pid}: {' '.join(p.cmdline)}"[:100])}},
+                ],
+            }
+        )
+    layout = _layout(label(f"{picked[0].pid}: {' '.join(picked[0].cmdline)}"[:100]) if picked
                      else "no process", height=420)  # fmt: skip
     layout["yaxis"] = {"title": {"text": "CPU % (100 = a core)"}, "rangemode": "tozero"}
     layout["yaxis2"] = {"title": {"text": "RSS (bytes)"}, "overlaying": "y", "side": "right",
@@ -130,26 +141,40 @@ def timeline_figure(rec: Recording) -> dict[str, Any]:
     procs = [p for p in rec.processes.values() if p.start_ts is not None]
     procs.sort(key=lambda p: -((p.end_ts or end) - (p.start_ts or 0)))
     procs = sorted(procs[:MAX_TIMELINE], key=lambda p: (p.start_ts or 0, p.pid))
-    names = sorted({p.name for p in procs})
-    color = {n: COLORS[i % len(COLORS)] for i, n in enumerate(names)}
+    # One trace (a colour, a legend entry) per command, the most frequent first; the rest grey.
+    counts: dict[str, int] = {}
+    for p in procs:
+        counts[p.name] = counts.get(p.name, 0) + 1
+    named = sorted(counts, key=lambda n: -counts[n])[: len(COLORS)]
     rows = [
-        (p, max(0.0, (p.start_ts or t0) - t0), max(0.001, (p.end_ts or end) - (p.start_ts or t0)))
-        for p in procs
-    ]
-    data = [{
-        "type": "bar", "orientation": "h", "showlegend": False,
-        "base": [b for _, b, _ in rows], "x": [d for _, _, d in rows],
-        "y": list(range(len(rows))), "marker": {"color": [color[p.name] for p, _, _ in rows]},
-        "hovertext": [label(f"{p.pid} {' '.join(p.cmdline) or p.name}"[:200])
-                      + f"<br>{d:.3f} s, CPU {p.cpu_time_s or 0:.3f} s, exit {p.exit_code}"
-                      for p, _, d in rows],
-        "hoverinfo": "text",
-    }]  # fmt: skip
+        (i, p, max(0.0, (p.start_ts or t0) - t0),
+         max(0.001, (p.end_ts or end) - (p.start_ts or t0)))
+        for i, p in enumerate(procs)
+    ]  # fmt: skip
+    data = []
+    for name, color in [*zip(named, COLORS, strict=False), (None, "#bbbbbb")]:
+        mine = [r for r in rows if (r[1].name == name if name else r[1].name not in named)]
+        if not mine:
+            continue
+        data.append({
+            "type": "bar", "orientation": "h", "name": label(name or "other commands"),
+            "base": [b for _, _, b, _ in mine], "x": [d for _, _, _, d in mine],
+            "y": [i for i, _, _, _ in mine], "marker": {"color": color},
+            "hovertext": [label(f"{p.pid} {' '.join(p.cmdline) or p.name}"[:200])
+                          + f"<br>{d:.3f} s, CPU {p.cpu_time_s or 0:.3f} s, exit {p.exit_code}"
+                          for _, p, _, d in mine],
+            "hoverinfo": "text",
+        })  # fmt: skip
     layout = _layout(f"Processes over time ({len(rows):,} of {len(rec.processes):,})",
                      height=min(2400, 300 + 4 * len(rows)))  # fmt: skip
     layout["xaxis"] = {"title": {"text": "seconds since the start"}}
-    layout["yaxis"] = {"autorange": "reversed", "showticklabels": False, "title": {"text": "process"}}
+    layout["yaxis"] = {
+        "autorange": "reversed",
+        "showticklabels": False,
+        "title": {"text": "process"},
+    }
     layout["bargap"] = 0.1
+    layout["barmode"] = "overlay"
     return {"data": data, "layout": layout}
 
 
@@ -230,8 +255,10 @@ def _plot(div: str, fig: dict[str, Any]) -> str:
     data = json.dumps(fig["data"]).replace("<", "\\u003c")
     layout = json.dumps(fig["layout"]).replace("<", "\\u003c")
     config = '{"displaylogo": false, "responsive": true}'
-    return (f'<div id="{div}" class="plot"></div>\n'
-            f"<script>Plotly.newPlot({json.dumps(div)}, {data}, {layout}, {config});</script>")  # fmt: skip
+    return (
+        f'<div id="{div}" class="plot"></div>\n'
+        f"<script>Plotly.newPlot({json.dumps(div)}, {data}, {layout}, {config});</script>"
+    )
 
 
 STYLE = """
@@ -245,7 +272,8 @@ tbody tr:nth-child(even) { background: #f4f4f4; }
 """
 
 
-def html_report(rec: Recording) -> str:
+def html_report(rec: Recording, source: str | None = None) -> str:
+    """The report; ``source``: the recording it was made from, as the page names it."""
     from plotly.offline import get_plotlyjs
 
     meta, t = rec.meta, rec.last.totals
@@ -261,20 +289,25 @@ def html_report(rec: Recording) -> str:
         f"{html.escape(str(rec.exit_code))}"
         + (f" · cut short at line {rec.truncated_at}" if rec.truncated_at else "")
         + "</p>",
-        f"<pre>{html.escape(visible(time_summary(rec)))}</pre>",
-        "<h2>The tree over time</h2>", _plot("tree", tree_figure(rec)),
+        f"<pre>{html.escape(time_summary(rec))}</pre>",
+        "<h2>The tree over time</h2>",
+        _plot("tree", tree_figure(rec)),
     ]
     states = time_states_figure(rec)
     if states is not None:
         parts += ["<h2>Where the time went</h2>", _plot("states", states)]
     parts += [
-        "<h2>One process</h2>", _plot("picked", picked_figure(rec)),
-        "<h2>Processes over time</h2>", _plot("timeline", timeline_figure(rec)),
-        "<h2>Syscalls (as strace -c)</h2>", _plot("categories", categories_figure(rec)),
+        "<h2>One process</h2>",
+        _plot("picked", picked_figure(rec)),
+        "<h2>Processes over time</h2>",
+        _plot("timeline", timeline_figure(rec)),
+        "<h2>Syscalls (as strace -c)</h2>",
+        _plot("categories", categories_figure(rec)),
         f"<div class=scroll>{syscall_table(rec)}</div>",
         f"<h2>Processes (the {MAX_TABLE} busiest by CPU)</h2>",
         f"<div class=scroll>{process_table(rec)}</div>",
-        f"<p>Made by denet-tui {html.escape(meta.tool_version)} from "
-        f"{html.escape(visible(rec.path))}.</p></body></html>",
+        f"<p>Made by denet-tui {html.escape(meta.tool_version)}"
+        + (f" from {html.escape(visible(source))}" if source else "")
+        + ".</p></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -10,6 +10,7 @@ import io
 from denet_tui.figures import NUMERIC
 from denet_tui.model import SyscallStat
 from denet_tui.recording import Recording
+from denet_tui.visible import visible
 from denet_tui.widgets.format import NA
 
 RULE = "------ ----------- ----------- --------- --------- ----------------"
@@ -32,8 +33,11 @@ def strace_table(rec: Recording) -> str:
 
     def line(share: float, secs: float, count: int, errs: int, name: str) -> str:
         per = round(secs * 1e6 / count) if count else 0
-        return (f"{share:6.2f} {secs:11.6f} {per:11d} {count:9d} {errs or '':>9} {name}"
-                if timed else f"{'':>6} {'':>11} {'':>11} {count:9d} {errs or '':>9} {name}")  # fmt: skip
+        return (
+            f"{share:6.2f} {secs:11.6f} {per:11d} {count:9d} {errs or '':>9} {name}"
+            if timed
+            else f"{'':>6} {'':>11} {'':>11} {count:9d} {errs or '':>9} {name}"
+        )
 
     for name, s in rows:
         share = time_s(s) / total_s * 100 if total_s else 0.0
@@ -65,7 +69,7 @@ def time_summary(rec: Recording) -> str:
     kb = None if t.peak_rss_max_bytes is None else t.peak_rss_max_bytes // 1024
     blocks = [None if v is None else v // 512 for v in (t.read_bytes, t.write_bytes)]
     lines = [
-        f'Command being timed: "{rec.command}"',
+        f'Command being timed: "{visible(rec.command)}"',
         f"User time (seconds): {val(user, '{:.2f}')}",
         f"System time (seconds): {val(system, '{:.2f}')}",
         f"Percent of CPU this job got: {round(cpu / wall * 100) if wall else 0}%",

@@ -11,15 +11,10 @@ from pathlib import Path
 
 from denet_tui.collectors.ebpf import EbpfCollector
 from denet_tui.model import ProcessSample, Snapshot
+from denet_tui.syscalls import TIMING_DEPENDENT
 from denet_tui.target import ChildOutput, RunTarget
 
-# What timing decides (futex, polling, sleeping, waiting), and what strace never counts.
-_TIMING = """
-    futex futex_wait futex_wake futex_waitv poll ppoll select pselect6 epoll_wait epoll_pwait
-    epoll_pwait2 nanosleep clock_nanosleep wait4 waitid sched_yield restart_syscall
-    rt_sigtimedwait rt_sigsuspend pause exit exit_group
-"""
-TIMING = frozenset(_TIMING.split())
+TIMING = TIMING_DEPENDENT  # what timing decides, and what strace never counts
 
 
 def run_collected(
