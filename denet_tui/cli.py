@@ -77,7 +77,7 @@ def _monitor_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="LIST",
         help="eBPF probe families, comma-separated (syscalls, sched, memory, exec, files, "
-        "signals, privileges), or all (default), or none",
+        "signals, privileges, network, disk), or all (default), or none",
     )
     p.add_argument(
         "--sample-hz",

@@ -418,6 +418,13 @@ class DiskDevice(Codable):
     done: int = field(metadata={"doc": "requests ended: the histogram's count"})
     latency_ns: int = field(metadata={"doc": "their summed latency, start to end"})
     hist: tuple[int, ...] = field(metadata={"doc": DOC_DISK_HIST})
+    merged: int = field(
+        default=0,
+        metadata={
+            "doc": "requests merged into another in the queue before they were sent: they end "
+            "with it (ops = done + merged + those in flight)"
+        },
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hist", tuple(self.hist))

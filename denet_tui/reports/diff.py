@@ -2,9 +2,11 @@
 syscalls, and per command (processes matched by their command line, never by pid) — with the
 absolute and relative change, the biggest changes first.
 
-Figures that timing decides (CPU and wall time, time in syscalls, context switches, and the
-calls of waiting and polling: futex, poll, nanosleep, …) differ between two runs of the same
-work; they are marked and listed after the others, so a deterministic change comes first.
+Figures that timing or the machine's state decides (CPU and wall time, time in syscalls,
+context switches, the calls of waiting and polling: futex, poll, nanosleep, …; and what the page
+cache and the address layout decide: bytes read from disk, page faults, peak memory) differ
+between two runs of the same work; they are marked and listed after the others, so a change in
+the work itself comes first.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from denet_tui.recording import Recording
 from denet_tui.syscalls import TIMING_DEPENDENT
 from denet_tui.visible import visible
 
-# Timing decides these; read and write calls as /proc counts them are read at the last sample
-# before a short process ends (its exit record rounds them down to a multiple of 1,024).
+# Timing decides these (read and write calls as /proc counts them are read at the last sample
+# before a short process ends: its exit record rounds them down to a multiple of 1,024); the
+# page cache and the address layout decide the disk bytes, faults and memory peaks.
 TIMED_FIGURES = frozenset(
     {"cpu_time_s", "cpu_user_s", "cpu_system_s", "runq_wait_s", "on_cpu_s", "waiting_cpu_s",
      "sleeping_s", "uninterruptible_s", "ctx_voluntary", "ctx_involuntary",
-     "voluntary_switches", "involuntary_switches", "wall_s", "read_syscalls", "write_syscalls"}
+     "voluntary_switches", "involuntary_switches", "wall_s", "read_syscalls", "write_syscalls",
+     "read_bytes", "write_bytes", "blk_read_bytes", "blk_write_bytes", "blk_read_ops",
+     "blk_write_ops", "minor_faults", "major_faults", "peak_rss_bytes", "peak_rss_max_bytes",
+     "rss_sum_peak_bytes"}
 )  # fmt: skip
 COMMAND_FIGURES = ("processes", "cpu_time_s", "wall_s", "peak_rss_bytes", "syscalls",
                    "read_bytes", "write_bytes")  # fmt: skip
@@ -38,7 +44,7 @@ class Change:
     figure: str  # what is compared (calls, errors, time_s, or a figure's key)
     a: float
     b: float
-    timing: bool  # timing decides it: expect it to move between runs of the same work
+    timing: bool  # timing or the machine's state decides it: it moves between runs of the same work
 
     @property
     def delta(self) -> float:
@@ -141,8 +147,8 @@ def render(a: Recording, b: Recording, rows: list[Change], show_all: bool = Fals
         f"{len(r.processes):,} processes)"
         for x, r in (("A", a), ("B", b))
     ] + [
-        f"{len(shown):,} of {len(rows):,} figures changed; '~': timing decides it (expect it to "
-        "move between runs of the same work)",
+        f"{len(shown):,} of {len(rows):,} figures changed; '~': timing or the machine's state "
+        "(page cache, address layout) decides it: expect it to move between runs of the same work",
         "",
         f"{'SECTION':<9} {'WHAT':<34} {'FIGURE':<15} {'A':>14} {'B':>14} {'CHANGE':>14} {'%':>9}",
     ]

@@ -29,8 +29,8 @@ from denet_tui.widgets.redraw import set_border_title
 KINDS = ("unix", "tcp", "udp", "other")
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have every process)
 NET_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("PID", 8), ("PROCESS", 14), ("RX/s", 10), ("TX/s", 10), ("RECEIVED", 9), ("SENT", 9),
-    ("UNIX", 9), ("TCP", 9), ("UDP", 9), ("OTHER", 9), ("CALLS R/T", None),
+    ("PID", 8), ("PROCESS", 12), ("RX/s", 9), ("TX/s", 9), ("RECEIVED", 9), ("SENT", 9),
+    ("UNIX", 8), ("TCP", 8), ("UDP", 8), ("OTHER", 8), ("CALLS R/T", None),
 )  # fmt: skip
 CONN_COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("PID", 8), ("PROTO", 5), ("DIR", 8), ("STATE", 12), ("LOCAL", 22), ("REMOTE", 22),
@@ -95,9 +95,8 @@ def net_title(t: TreeTotals) -> str:
     both = {k: sum(getattr(t, f"net_{k}_{w}_bytes") or 0 for w in ("rx", "tx")) for k in KINDS}
     kinds = ", ".join(f"{k} {fmt_bytes(n)}" for k, n in both.items())
     return (
-        f"network · whole run: received {fmt_bytes(t.net_rx_bytes)}, sent "
-        f"{fmt_bytes(t.net_tx_bytes)} (both ways: {kinds}) · each process that used a socket, "
-        "busiest first"
+        f"network, whole run: received {fmt_bytes(t.net_rx_bytes)}, sent "
+        f"{fmt_bytes(t.net_tx_bytes)} · both ways: {kinds} · by process, busiest first"
     )
 
 
@@ -172,8 +171,8 @@ class NetworkView(Vertical):
         udp = sum(1 for c in rows if c.protocol == "udp")
         live = sum(1 for c in rows if c.end_ts is None and c.protocol == "tcp")
         title = (
-            f"TCP connections {len(rows) - udp:,}, {live:,} open · UDP endpoint pairs "
-            f"{udp:,} · busiest first"
+            f"TCP connections {len(rows) - udp:,}, {live:,} open (FOR …) · UDP endpoint pairs "
+            f"{udp:,} (FOR: first to latest datagram) · busiest first"
         )
         if sampled:
             title = (
@@ -215,8 +214,8 @@ class DiskView(Vertical):
             devices,
             Text(
                 f"block devices · the tree's requests: read {fmt_bytes(t.blk_read_bytes)}, "
-                f"written {fmt_bytes(t.blk_write_bytes)} · writeback: the kernel's flushing "
-                "of dirty pages, anyone's, not attributable · other: discard, flush"
+                f"written {fmt_bytes(t.blk_write_bytes)} · other: discard, flush · writeback: "
+                "the kernel's, anyone's pages, not attributable"
             ),
         )
         table = self.query_one("#disk-procs", _Table)

@@ -18,7 +18,7 @@ from denet_tui.target import RunTarget
 from .helpers import fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
-PROGRAMS = 104  # every family's, with latency (see the first test)
+PROGRAMS = 105  # every family's, with latency (see the first test)
 
 
 def _assert_gone(ids: set[int]) -> None:

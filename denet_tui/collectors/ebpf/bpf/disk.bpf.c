@@ -6,7 +6,9 @@
  *                          thread (writeback and the like: the device's "not attributable"
  *                          figures; the pages may be anyone's); other processes' are skipped
  *   block:block_io_done    it ends (interrupt context): its latency into the device's
- *                          histogram; matched to its start by (device, sector)
+ *                          histogram; matched to its start by (device, kind, sector)
+ *   block:block_rq_merge   it was merged into another request before it was sent: it ends
+ *                          with that one (counted apart: ops = done + merged + in flight)
  *
  * A kernel thread is told by its task's PF_KTHREAD flag, at the offset the kernel's BTF gives
  * (TASK_FLAGS). A full table loses a request: counted (DIAG_DISK_FULL), never silent.
@@ -70,16 +72,31 @@ TRACEPOINT_PROBE(block, block_io_start)
             __sync_fetch_and_add(&p->write_bytes, bytes);
         }
     }
-    struct disk_req_key k = {.dev = args->dev, .sector = args->sector};
+    struct disk_req_key k = {.dev = args->dev, .rw = rw, .sector = args->sector};
     struct disk_req r = {.start_ns = bpf_ktime_get_ns(), .who = who, .rw = rw};
     if (disk_inflight.update(&k, &r))
         diag_inc(DIAG_DISK_FULL);
     return 0;
 }
 
+/* A request merged into another one in the queue: it never ends by itself (its bytes end with
+ * the other's). */
+TRACEPOINT_PROBE(block, block_rq_merge)
+{
+    struct disk_req_key k = {.dev = args->dev, .rw = disk_rw(args->rwbs), .sector = args->sector};
+    struct disk_req *r = disk_inflight.lookup(&k);
+    if (!r)
+        return 0;
+    struct disk_dev_val *d = disk_dev(args->dev, r->who, r->rw);
+    disk_inflight.delete(&k);
+    if (d)
+        __sync_fetch_and_add(&d->merged, 1);
+    return 0;
+}
+
 TRACEPOINT_PROBE(block, block_io_done)
 {
-    struct disk_req_key k = {.dev = args->dev, .sector = args->sector};
+    struct disk_req_key k = {.dev = args->dev, .rw = disk_rw(args->rwbs), .sector = args->sector};
     struct disk_req *r = disk_inflight.lookup(&k);
     if (!r)
         return 0;                           /* none of ours, or started before we were */

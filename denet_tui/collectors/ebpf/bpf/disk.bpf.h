@@ -12,9 +12,11 @@
 #define DISK_TREE 0                 /* issued in the context of a process of the tree */
 #define DISK_WRITEBACK 1            /* issued by a kernel thread: not attributable */
 
+/* A request in flight, by device, first sector and kind: a discard of freed blocks (the
+ * journal's, a kernel thread's) can be in flight at the sectors a new write reuses. */
 struct disk_req_key {
     u32 dev;
-    u32 pad;
+    u32 rw;                         /* DISK_READ, DISK_WRITE, DISK_OTHER */
     u64 sector;
 };
 
@@ -36,6 +38,7 @@ struct disk_dev_val {
     u64 bytes;
     u64 done;                       /* requests ended (the histogram's count) */
     u64 lat_ns;                     /* their summed latency */
+    u64 merged;                     /* requests merged into another before they were sent */
     u64 hist[DISK_BUCKETS];
 };
 

@@ -22,7 +22,7 @@ DISK_BUCKETS = 40  # log2 ns: up to ~9 minutes
 MAX_INFLIGHT = 16384  # requests between their start and their end
 PROC_FMT = "QQQQ"  # struct disk_proc_val: read ops, read bytes, write ops, write bytes
 DEV_KEY_FMT = "IIII"  # struct disk_dev_key: dev, who, rw, pad
-DEV_VAL_FMT = "QQQQ" + "Q" * DISK_BUCKETS  # ops, bytes, done, lat_ns, hist
+DEV_VAL_FMT = "QQQQQ" + "Q" * DISK_BUCKETS  # ops, bytes, done, lat_ns, merged, hist
 SOURCES = ("tree", "writeback")
 KINDS = ("read", "write", "other")
 MINOR_BITS = 20  # the kernel's dev_t: major << 20 | minor
@@ -83,7 +83,8 @@ class DiskFamily(ProcessEntries):
                     bytes=v[1],
                     done=v[2],
                     latency_ns=v[3],
-                    hist=v[4:],
+                    merged=v[4],
+                    hist=v[5:],
                 )
             )
         return {"disks": tuple(sorted(rows, key=lambda r: (r.device, r.source, r.kind)))}
