@@ -114,6 +114,8 @@ class DenetApp(TabsMixin, App[None]):
         self.session = session
         # The one run loop; the screen is one of its sinks, beside --record and --export.
         self.pump = Pump(session, [*sinks, ScreenSink(self)])
+        # Where the figures also go (the metric outputs say it), for the header.
+        self.outputs = " · ".join(w for s in sinks if (w := getattr(s, "where", None)))
         self.replay = isinstance(session.collector, ReplayCollector)
         self.exact = False
         self.collector_info = CollectorInfo("none", None, "")  # what it measures: once armed
@@ -456,6 +458,7 @@ class DenetApp(TabsMixin, App[None]):
                 exited=snap.totals.processes_ended if snap else 0,
                 note=self.note,
                 watching_rest=not self.session.exit_with_root,
+                outputs=self.outputs,
             )
         )
 

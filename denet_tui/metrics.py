@@ -355,9 +355,10 @@ PER_COMMAND_SERIES = sum(len(m.parts) for m in PROCESS_METRICS)
 
 
 def series_bound(top: int, syscalls: int, categories: int, lost_kinds: int) -> int:
-    """The most series a run can have: the fixed ones, three per syscall name and per category
-    that occurred, one per loss counter of the collector, and per command with series of its
-    own (and ``other``) one per part of each per-command metric."""
+    """The most series a run can have: the fixed ones, three per syscall name that occurred and
+    per category (the collector lists every category), one per loss counter of the collector,
+    and per command with series of its own (and ``other``) one per part of each per-command
+    metric."""
     return FIXED_SERIES + 3 * (syscalls + categories) + lost_kinds + PER_COMMAND_SERIES * (top + 1)
 
 
@@ -372,10 +373,13 @@ def markdown() -> str:
         "",
         *(ln.replace("``", "`").replace(":mod:", "") for ln in (__doc__ or "").splitlines()[3:]),
         "",
-        f"Series at most: {FIXED_SERIES} fixed; 3 per syscall name and per category that",
-        "occurred; one per loss counter of the collector (a fixed set: its `diagnostics` keys",
-        f"`lost`, `*_lost`, `*_full`, `*_left_out`); {PER_COMMAND_SERIES} per command with series",
-        f"of its own (`--prometheus-top N`, default {DEFAULT_TOP}) and for `other`.",
+        f"Series at most: {FIXED_SERIES} fixed; 3 per syscall name that occurred and 3 per",
+        "syscall category (12); one per loss counter of the collector (a fixed set: its",
+        f"`diagnostics` keys `lost`, `*_lost`, `*_full`, `*_left_out`); {PER_COMMAND_SERIES} per",
+        "command with series "
+        f"of its own (`--prometheus-top N`, default {DEFAULT_TOP}) and for `other`. Until the",
+        "first snapshot (the eBPF programs compiling, a few seconds) the endpoint answers with",
+        "no series.",
         "",
         "| name | type | labels besides `group` | what |",
         "|---|---|---|---|",

@@ -13,6 +13,7 @@ the end.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,10 +40,14 @@ class OtlpSink(MetricsSink):
     def __init__(self, endpoint: str, name: str | None = None, top: int = DEFAULT_TOP) -> None:
         super().__init__(name, top)
         url = metrics_url(endpoint)
+        self.where = f"metrics pushed to {url}"
         try:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
             from opentelemetry.sdk.metrics import MeterProvider
-            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+            from opentelemetry.sdk.metrics.export import (
+                MetricExportResult,
+                PeriodicExportingMetricReader,
+            )
             from opentelemetry.sdk.resources import Resource
         except ImportError as e:
             raise TargetError(
@@ -53,8 +58,14 @@ class OtlpSink(MetricsSink):
         self.last_failure = ""
         exporter = OTLPMetricExporter(endpoint=url)
         original = exporter.export
+        pid = os.getpid()
 
         def export(data: Any, *args: Any, **kwargs: Any) -> Any:
+            if os.getpid() != pid:
+                # A child of ours (the one that detaches the BPF programs at the end): the SDK
+                # restarts its export thread after a fork, and it would push as another
+                # instance of the job.
+                return MetricExportResult.SUCCESS
             try:
                 result = original(data, *args, **kwargs)
             except Exception as e:  # noqa: BLE001 - counted, said at the end

@@ -63,6 +63,8 @@ class PrometheusSink(MetricsSink):
                 f"--prometheus {address}: cannot listen there: {e.strerror or e}", EXIT_USAGE
             ) from None
         self.address = f"{host}:{self._server.server_port}"
+        shown = f"[{host}]" if ":" in host else host
+        self.where = f"metrics: http://{shown}:{self._server.server_port}/metrics"
 
     def stop(self) -> None:
         """Stop serving (the run's last figures were served until now)."""

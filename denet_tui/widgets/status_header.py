@@ -35,6 +35,7 @@ class HeaderState:
     exited: int = 0  # processes of the tree seen and gone
     note: str | None = None  # why collection stopped, when it stopped early
     watching_rest: bool = True  # after the root ends, the rest of the tree is still watched
+    outputs: str = ""  # where the figures are also served or sent (--prometheus, --otlp)
 
 
 class Watched(Protocol):
@@ -130,6 +131,9 @@ def header_text(meta: Meta, state: HeaderState) -> Text:
     if state.note:
         line2.append("  │  ", style="dim")
         line2.append(Text(visible(state.note), style="bold"))
+    if state.outputs:
+        line2.append("  │  ", style="dim")
+        line2.append(state.outputs, style="cyan")
     if state.snapshot is not None:
         for warning in data_warnings(state.snapshot.diagnostics):
             line2.append("  │  ", style="dim")
