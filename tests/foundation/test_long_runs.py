@@ -39,6 +39,7 @@ def test_five_thousand_processes_each_reported_once_with_exact_totals(validator)
     ended_once: set[tuple[int, float]] = set()
     last: dict[tuple[int, float], dict] = {}
     prev_ts = None
+    slack = 0.5
     for s in snaps:
         live = [p for p in s["processes"] if p["alive"]]
         ended = [p for p in s["processes"] if not p["alive"]]
@@ -47,9 +48,10 @@ def test_five_thousand_processes_each_reported_once_with_exact_totals(validator)
             key = (p["pid"], p["start_ts"])
             assert key not in ended_once, f"{key} listed as ended twice"
             ended_once.add(key)
-            # It ended in this snapshot's interval (up to one sample's own duration early).
+            # It ended in this snapshot's interval (up to one sample's own duration early: on a
+            # loaded machine a sample can take longer than the interval).
             if prev_ts is not None:
-                assert p["end_ts"] > prev_ts - 0.5, (p, prev_ts)
+                assert p["end_ts"] > prev_ts - slack, (p, prev_ts, slack)
             assert p["end_ts"] <= s["ts"]
         for p in s["processes"]:
             key = (p["pid"], p["start_ts"])
@@ -59,6 +61,7 @@ def test_five_thousand_processes_each_reported_once_with_exact_totals(validator)
             else:
                 last[key] = {**p, "syscalls": last[key]["syscalls"]}
         prev_ts = s["ts"]
+        slack = max(0.5, s["diagnostics"].get("sample_ms", 0) / 1000 + 0.1)
 
     started = 2 * HALF + 2  # the shell and seq too
     assert len(ended_once) == len(last) == started
