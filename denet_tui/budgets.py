@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from denet_tui.figures import COUNTERS
 from denet_tui.model import PEAKS, Snapshot
+from denet_tui.syscalls import known_syscall
 
 EXIT_BUDGET = 3
 ALIASES = {
@@ -61,7 +62,7 @@ def parse(text: str) -> Budget:
     known = (
         name in TOTALS
         or name in ("wall_s", "errors")
-        or (name.startswith(("syscalls.", "errors.")) and name.split(".", 1)[1].isidentifier())
+        or (name.startswith(("syscalls.", "errors.")) and known_syscall(name.split(".", 1)[1]))
     )
     if not known:
         raise BudgetError(

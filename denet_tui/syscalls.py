@@ -215,6 +215,11 @@ def syscall_name(nr: int, arch: str | None = None) -> str:
     return name if name is not None else f"syscall_{nr}"
 
 
+def known_syscall(name: str) -> bool:
+    """A syscall name of some table of ours (or ``syscall_N``, as unnamed numbers are kept)."""
+    return name in _CATEGORY_BY_NAME or (name.startswith("syscall_") and name[8:].isdigit())
+
+
 def category_of(name: str) -> str:
     """Category of a syscall name; unknown names (e.g. ``syscall_999``) are ``other``."""
     return _CATEGORY_BY_NAME.get(name, OTHER)

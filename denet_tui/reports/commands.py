@@ -92,7 +92,7 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from denet_tui.reports.diff import changes, regressions
+    from denet_tui.reports.diff import changes, cut, num, regressions
     from denet_tui.reports.diff import render as render_diff
 
     a, b = load(args.a), load(args.b)
@@ -118,8 +118,9 @@ def diff_command(args: argparse.Namespace) -> int:
         if worse:
             c = worse[0]
             tell(
-                f"regression: {c.section} {c.name} {c.figure} {c.a:,.6g} → {c.b:,.6g} "
-                f"(+{c.relative * 100:.1f}% > {args.max_regression * 100:g}%)"
+                f"regression: {c.section} {cut(c.name, 60)} {c.figure} {num(c.a)} → {num(c.b)} "
+                + ("(new" if c.a == 0 else f"(+{c.relative * 100:.1f}%")
+                + f" > {args.max_regression * 100:g}%)"
                 + (f"; {len(worse) - 1} more" if len(worse) > 1 else "")
             )
             return EXIT_BUDGET

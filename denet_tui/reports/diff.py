@@ -12,6 +12,7 @@ the work itself comes first.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,12 @@ TIMED_FIGURES = frozenset(
      "blk_write_ops", "minor_faults", "major_faults", "peak_rss_bytes", "peak_rss_max_bytes",
      "rss_sum_peak_bytes"}
 )  # fmt: skip
+# Besides the waiting calls: how often the heap grows (brk) follows the address layout, and how
+# many signals arrive (rt_sigreturn) who ran first; so does a process's syscall total.
+VARYING_SYSCALLS = TIMING_DEPENDENT | {"brk", "rt_sigreturn"}
 COMMAND_FIGURES = ("processes", "cpu_time_s", "wall_s", "peak_rss_bytes", "syscalls",
                    "read_bytes", "write_bytes")  # fmt: skip
+VARYING_PER_COMMAND = TIMED_FIGURES | {"syscalls"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +79,23 @@ def _totals(rec: Recording) -> dict[str, float]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+# A temporary file's name (gcc's /tmp/ccKd4SSg.s, -fresolution=/tmp/ccyjvWqP.res) differs at
+# every run: blanked for matching, its extension kept.
+TEMP_PATH = re.compile(r"(/(?:var/)?tmp/)[^\s/]*?(\.\w+)?(?=\s|$)")
+
+
+def command_key(p: ProcessSample) -> str:
+    """How a process is matched between two runs: its command line, temporary names blanked."""
+    return TEMP_PATH.sub(
+        lambda m: f"{m.group(1)}*{m.group(2) or ''}", " ".join(p.cmdline) or p.name
+    )
+
+
 def _commands(rec: Recording) -> dict[str, dict[str, float]]:
     """Per command line, its processes' figures summed (peak RSS: the largest)."""
     out: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(COMMAND_FIGURES, 0.0))
     for p in rec.processes.values():
-        row = out[" ".join(p.cmdline) or p.name]
+        row = out[command_key(p)]
         row["processes"] += 1
         for key in COMMAND_FIGURES[1:]:
             v = _figure(p, key)
@@ -101,12 +118,13 @@ def changes(a: Recording, b: Recording) -> list[Change]:
     out: list[Change] = []
     ta, tb = _totals(a), _totals(b)
     for key in ta.keys() & tb.keys():
-        out.append(Change("total", "tree", key, ta[key], tb[key], key in TIMED_FIGURES))
+        out.append(Change("total", "tree", key, ta[key], tb[key], key in VARYING_PER_COMMAND))
     for section, attr in (("category", "by_category"), ("syscall", "by_name")):
         ra, rb = getattr(a.last.syscalls, attr), getattr(b.last.syscalls, attr)
         for name in ra.keys() | rb.keys():
             sa, sb = ra.get(name), rb.get(name)
-            timing = section == "syscall" and name in TIMING_DEPENDENT
+            # A category's sums hold its waiting calls too; its syscalls are compared one by one.
+            timing = section == "category" or name in VARYING_SYSCALLS
             for fig, scale in (("count", 1), ("errors", 1), ("time_ns", 1e-9)):
                 va = getattr(sa, fig, None) if sa else 0
                 vb = getattr(sb, fig, None) if sb else 0
@@ -119,13 +137,13 @@ def changes(a: Recording, b: Recording) -> list[Change]:
     for cmd in ca.keys() | cb.keys():
         for key in COMMAND_FIGURES:
             va, vb = ca.get(cmd, {}).get(key, 0.0), cb.get(cmd, {}).get(key, 0.0)
-            out.append(Change("command", cmd, key, va, vb, key in TIMED_FIGURES))
+            out.append(Change("command", cmd, key, va, vb, key in VARYING_PER_COMMAND))
     out = [c for c in out if c.a or c.b]
     out.sort(key=lambda c: (c.delta == 0, c.timing, -abs(c.relative), -abs(c.delta), c.name))
     return out
 
 
-def _num(v: float) -> str:
+def num(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() and abs(v) >= 1 else f"{v:,.4g}"
 
 
@@ -145,6 +163,11 @@ def render(a: Recording, b: Recording, rows: list[Change], show_all: bool = Fals
     lines = [
         f"{x}: {visible(r.path)}  ({cut(r.command, 60)}, {r.wall_s:.2f} s, "
         f"{len(r.processes):,} processes)"
+        + (
+            f" — cut short at line {r.truncated_at}: its last snapshot's figures"
+            if r.truncated_at
+            else ""
+        )
         for x, r in (("A", a), ("B", b))
     ] + [
         f"{len(shown):,} of {len(rows):,} figures changed; '~': timing or the machine's state "
@@ -152,20 +175,18 @@ def render(a: Recording, b: Recording, rows: list[Change], show_all: bool = Fals
         "",
         f"{'SECTION':<9} {'WHAT':<34} {'FIGURE':<15} {'A':>14} {'B':>14} {'CHANGE':>14} {'%':>9}",
     ]
+    if not shown:
+        lines.append("(no change)")
     for c in shown:
         name = cut(c.name, 34)
         lines.append(
-            f"{c.section:<9} {name:<34} {c.figure:<15} {_num(c.a):>14} {_num(c.b):>14} "
-            f"{_num(c.delta):>14} {_rel(c):>9}{' ~' if c.timing else ''}"
+            f"{c.section:<9} {name:<34} {c.figure:<15} {num(c.a):>14} {num(c.b):>14} "
+            f"{num(c.delta):>14} {_rel(c):>9}{' ~' if c.timing else ''}"
         )
     return "\n".join(lines) + "\n"
 
 
 def regressions(rows: list[Change], limit: float) -> list[Change]:
-    """Figures that grew by more than ``limit`` (a fraction) from A to B; timing-dependent
-    syscall counts aside (their calls are not the work's)."""
-    return [
-        c for c in rows
-        if c.delta > 0 and c.relative > limit and not (c.section == "syscall" and c.timing
-                                                        and c.figure == "calls")
-    ]  # fmt: skip
+    """Figures of the work that grew by more than ``limit`` (a fraction) from A to B; those that
+    timing or the machine's state decides aside (they move between runs of the same work)."""
+    return [c for c in rows if c.delta > 0 and c.relative > limit and not c.timing]

@@ -107,7 +107,12 @@ def picked_figure(rec: Recording) -> dict[str, Any]:
     buttons = []
     for i, p in enumerate(picked):
         key = (p.pid, p.start_ts)
-        rows = [(s.t, q) for s in rec.snapshots for q in s.processes if (q.pid, q.start_ts) == key]
+        rows = [
+            (s.t, q)
+            for s in rec.snapshots
+            for q in s.processes
+            if (q.pid, q.start_ts) == key and q.alive  # (an ended one holds no memory now)
+        ]
         t = [x for x, _ in rows]
         marks = {"mode": "lines+markers", "visible": i == 0}  # (a short process: a few points)
         data.append(_line(t, [q.cpu_percent for _, q in rows], "CPU %", **marks))
@@ -182,11 +187,11 @@ def categories_figure(rec: Recording) -> dict[str, Any]:
     cats = sorted(rec.last.syscalls.by_category.items(), key=lambda kv: -(kv[1].count or 0))
     cats = [(n, c) for n, c in cats if c.count]
     data = [{"type": "bar", "x": [n for n, _ in cats], "y": [c.count for _, c in cats],
-             "name": "calls"}]  # fmt: skip
+             "name": "calls", "offsetgroup": 1}]  # fmt: skip
     if any(c.time_ns is not None for _, c in cats):
         data.append({"type": "bar", "x": [n for n, _ in cats],
                      "y": [(c.time_ns or 0) / 1e9 for _, c in cats], "name": "time (s)",
-                     "yaxis": "y2"})  # fmt: skip
+                     "yaxis": "y2", "offsetgroup": 2})  # fmt: skip
     layout = _layout("Syscall categories", height=380)
     layout["yaxis"] = {"title": {"text": "calls"}}
     layout["yaxis2"] = {"title": {"text": "seconds"}, "overlaying": "y", "side": "right"}
@@ -195,7 +200,7 @@ def categories_figure(rec: Recording) -> dict[str, Any]:
 
 
 def _layout(title: str, height: int) -> dict[str, Any]:
-    return {"title": {"text": title}, "height": height, "margin": {"l": 70, "r": 70, "t": 60,
+    return {"title": {"text": title}, "height": height, "margin": {"l": 80, "r": 110, "t": 60,
             "b": 50}, "template": None, "hovermode": "closest"}  # fmt: skip
 
 
@@ -264,7 +269,7 @@ def _plot(div: str, fig: dict[str, Any]) -> str:
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; }
-pre { background: #f6f6f6; padding: .8em; }
+pre { background: #f6f6f6; padding: .8em; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: .85em; } td, th { padding: .2em .6em; }
 th { text-align: left; border-bottom: 1px solid #888; } td.r { text-align: right; }
 tbody tr:nth-child(even) { background: #f4f4f4; }

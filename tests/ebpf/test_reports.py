@@ -167,6 +167,7 @@ def test_diff_shows_the_doubled_opens_first_and_nothing_else_beyond_timing(tmp_p
          "budget exceeded: syscalls.openat<=10 (measured syscalls.openat = "),
         (("syscalls.openat<=10",), "exit 7", 7, "budget exceeded: syscalls.openat<=10"),
         (("no_such_figure<=3",), "exit 0", 2, "no figure 'no_such_figure'"),
+        (("syscalls.opnat<=0",), "exit 0", 2, "no figure 'syscalls.opnat'"),
         (("peak_rss<=2zz",), "exit 0", 2, "unknown unit 'zz'"),
     ],
 )  # fmt: skip
