@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TIMING, every_process, run_collected, strace_counts
+from .helpers import SYSCALLS, TIMING, every_process, run_collected, strace_counts
 
 pytestmark = pytest.mark.ebpf
 
@@ -111,7 +111,7 @@ WORKLOADS = ["tar", "shell-loop", "threads-file-io", "dgram-sockets"]
 def test_counts_match_strace(workload: str, latency: bool, tmp_path: Path, tree: Path) -> None:
     argv = _workloads(tmp_path, tree)[workload]
     strace = strace_counts(argv, tmp_path / "strace.txt")
-    snap, snaps = run_collected(argv, latency=latency)
+    snap, snaps = run_collected(argv, latency=latency, probes=SYSCALLS)  # (others: no use here)
     ebpf = {n: (s.count or 0, s.errors or 0) for n, s in snap.syscalls.by_name.items()}
 
     problems, total_s, total_e = _compare(strace, ebpf)

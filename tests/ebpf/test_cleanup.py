@@ -15,7 +15,7 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import EbpfCollector
 from denet_tui.target import RunTarget
 
-from .helpers import fd_prog_ids, loaded_prog_ids, wait_unloaded
+from .helpers import SYSCALLS, fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
 PROGRAMS = 105  # every family's, with latency (see the first test)
@@ -59,7 +59,7 @@ def test_no_latency_loads_one_syscall_tracepoint() -> None:
 def test_exception_while_monitoring_unloads() -> None:
     target = RunTarget(["sleep", "5"])
     ids: set[int] = set()
-    with pytest.raises(RuntimeError), EbpfCollector() as c:
+    with pytest.raises(RuntimeError), EbpfCollector(probes=SYSCALLS) as c:
         ids = set(c.program_ids())
         c.start(target)
         target.release()
@@ -82,7 +82,7 @@ def test_failure_after_load_unloads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_garbage_collected_collector_unloads() -> None:
-    c = EbpfCollector()
+    c = EbpfCollector(probes=SYSCALLS)
     ids = set(c.program_ids())
     del c
     import gc
@@ -100,20 +100,20 @@ def _headless(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _armed(proc: subprocess.Popen[bytes]) -> tuple[set[int], int]:
+def _armed(proc: subprocess.Popen[bytes], programs: int) -> tuple[set[int], int]:
     """Our programs' ids in the monitor, and the command's pid, once the meta line is out."""
     assert proc.stdout is not None
     meta = json.loads(proc.stdout.readline())  # the collector is armed
     assert meta["kind"] == "meta" and meta["collector"]["name"] == "ebpf"
     ids = fd_prog_ids(proc.pid)
-    assert len(ids) == PROGRAMS
+    assert len(ids) == programs
     return ids, meta["target"]["pid"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_headless_interrupted_unloads(sig: signal.Signals) -> None:
-    proc = _headless("--interval", "0.2", "--", "sleep", "30")
-    ids, _ = _armed(proc)
+    proc = _headless("--interval", "0.2", "--probes", "syscalls", "--", "sleep", "30")
+    ids, _ = _armed(proc, 8)  # the tree's programs and the syscalls family's
     time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=20)
@@ -124,7 +124,7 @@ def test_headless_interrupted_unloads(sig: signal.Signals) -> None:
 
 def test_headless_killed_unloads() -> None:
     proc = _headless("--", "sleep", "30")
-    ids, child = _armed(proc)
+    ids, child = _armed(proc, PROGRAMS)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=20)
     os.kill(child, signal.SIGKILL)  # the orphaned command, which holds our stderr pipe

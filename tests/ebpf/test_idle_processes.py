@@ -16,6 +16,8 @@ import pytest
 from denet_tui.collectors.ebpf import EbpfCollector
 from denet_tui.target import ChildOutput, RunTarget
 
+from .helpers import SYSCALLS
+
 # Marker files say when each phase's burst is done; the process then sleeps through samples.
 WORKLOAD = """
 import os, sys, threading, time
@@ -56,7 +58,7 @@ def test_a_sleeping_process_shows_its_last_burst_exactly(latency: bool, tmp_path
     finally:
         os.close(devnull)
     seen: dict[str, list[int]] = {}  # phase -> getppid counts sampled while it sleeps
-    with EbpfCollector(latency=latency) as collector:
+    with EbpfCollector(latency=latency, probes=SYSCALLS) as collector:
         try:
             collector.start(target)
             target.release()

@@ -68,12 +68,13 @@ def _query(port: int, query: str) -> list[dict]:
 
 
 def _watch(
-    tmp_path: Path, workload: str, port: int, linger: float
+    tmp_path: Path, workload: str, port: int, linger: float, probes: str = "all"
 ) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "run.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "denet_tui", "run", "--json", "--out", str(out), "--prometheus",
-         f"127.0.0.1:{port}", "--linger", str(linger), "--", sys.executable, "-c", workload],
+         f"127.0.0.1:{port}", "--linger", str(linger), "--probes", probes, "--",
+         sys.executable, "-c", workload],
         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     return proc, out
@@ -168,7 +169,7 @@ for i in range(5000):
 
 def test_a_storm_of_short_processes_stays_within_the_series_bound(tmp_path: Path) -> None:
     port = _free_port()
-    run, out = _watch(tmp_path, STORM, port, linger=5)
+    run, out = _watch(tmp_path, STORM, port, linger=5, probes="syscalls")
     try:
         lines = _ended(out, run, timeout=120)
         scrape = _get(f"http://127.0.0.1:{port}/metrics")
@@ -230,7 +231,8 @@ def test_otlp_pushes_the_same_figures_as_the_json(tmp_path: Path) -> None:
     try:
         done = subprocess.run(
             [sys.executable, "-m", "denet_tui", "run", "--json", "--out", str(out), "--otlp",
-             f"http://127.0.0.1:{server.server_port}", "--", sys.executable, "-c", OPENS],
+             f"http://127.0.0.1:{server.server_port}", "--probes", "syscalls", "--",
+             sys.executable, "-c", OPENS],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90,
             env={**os.environ, "OTEL_METRIC_EXPORT_INTERVAL": "500"},
         )  # fmt: skip

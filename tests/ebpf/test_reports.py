@@ -55,7 +55,15 @@ def test_the_text_report_has_strace_c_counts(tmp_path: Path) -> None:
         (tree / f"d{i % 5}").mkdir(parents=True, exist_ok=True)
         (tree / f"d{i % 5}" / f"f{i}").write_bytes(b"x" * (i * 37))
     run = recorded(
-        tmp_path, "tar", "tar", "cf", str(tmp_path / "a.tar"), "-C", str(tmp_path), "tree"
+        tmp_path,
+        "tar",
+        "tar",
+        "cf",
+        str(tmp_path / "a.tar"),
+        "-C",
+        str(tmp_path),
+        "tree",
+        extra=("--probes", "syscalls"),
     )
     text = denet("report", str(run), "--format", "text")
     assert text.returncode == 0, text.stderr
@@ -93,7 +101,7 @@ def test_the_html_report_of_a_build_opens_offline_in_chromium(tmp_path: Path) ->
         (src / f"u{i}.c").write_text(body)
     (src / "Makefile").write_text(MAKEFILE)
     run = recorded(tmp_path, "make", "make", "-C", str(src), "-j2",
-                   extra=("--interval", "0.2"))  # fmt: skip
+                   extra=("--interval", "0.2", "--probes", "syscalls,sched"))  # fmt: skip
     html = tmp_path / "make.html"
     done = denet("report", str(run), "-o", str(html))
     assert done.returncode == 0, done.stderr
@@ -191,7 +199,8 @@ def test_bad_recordings_are_one_line(tmp_path: Path) -> None:
         done = denet(*args)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     # A recording cut short still gives its report, and says so.
-    run = recorded(tmp_path, "t", "sh", "-c", "for i in 1 2 3; do cat /etc/hostname; done")
+    run = recorded(tmp_path, "t", "sh", "-c", "for i in 1 2 3; do cat /etc/hostname; done",
+                   extra=("--probes", "syscalls"))  # fmt: skip
     cut = tmp_path / "cut.jsonl"
     cut.write_text(run.read_text()[:-40])
     done = denet("report", str(cut), "--format", "text")

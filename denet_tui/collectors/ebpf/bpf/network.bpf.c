@@ -317,6 +317,8 @@ static __always_inline void rx_done(long ret)
     }
     /* recvmmsg: `ret` messages, each with its address and length in the vector. */
     u64 left = got.bytes;
+    /* (not unrolled: udp_add inlined once, not RECVMMSG_SEEN times; the verifier walks it) */
+#pragma clang loop unroll(disable)
     for (int i = 0; i < RECVMMSG_SEEN; i++) {
         if (i >= ret || !left)
             break;
