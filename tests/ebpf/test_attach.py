@@ -13,6 +13,8 @@ import pytest
 from denet_tui.collectors.ebpf import EbpfCollector
 from denet_tui.target import AttachTarget
 
+from .helpers import SYSCALLS
+
 pytestmark = pytest.mark.ebpf
 
 SCRIPT = textwrap.dedent(
@@ -43,7 +45,7 @@ def test_attach_follows_existing_and_new_processes() -> None:
     try:
         sleeper = int(proc.stdout.readline())
         time.sleep(0.1)
-        with EbpfCollector(latency=True) as c:
+        with EbpfCollector(latency=True, probes=SYSCALLS) as c:
             target = AttachTarget(proc.pid)
             c.start(target)
             first = c.sample()

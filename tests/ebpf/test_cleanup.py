@@ -19,6 +19,7 @@ from .helpers import SYSCALLS, fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
 PROGRAMS = 105  # every family's, with latency (see the first test)
+SYSCALLS_PROGRAMS = 8  # the tree's programs and the syscalls family's
 
 
 def _assert_gone(ids: set[int]) -> None:
@@ -49,9 +50,9 @@ def test_close_unloads_and_is_idempotent() -> None:
 
 
 def test_no_latency_loads_one_syscall_tracepoint() -> None:
-    with EbpfCollector(latency=False) as c:
+    with EbpfCollector(latency=False, probes=SYSCALLS) as c:
         ids = set(c.program_ids())
-        assert len(ids) == PROGRAMS - 1
+        assert len(ids) == SYSCALLS_PROGRAMS - 1
         assert c.info.share_basis == "count"
     _assert_gone(ids)
 
@@ -77,7 +78,7 @@ def test_failure_after_load_unloads(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("denet_tui.collectors.ebpf.collector.Tracker", broken)
     with pytest.raises(CollectorError, match="map setup failed"):
-        EbpfCollector()
+        EbpfCollector(probes=SYSCALLS)
     assert fd_prog_ids() == before
 
 
@@ -113,7 +114,7 @@ def _armed(proc: subprocess.Popen[bytes], programs: int) -> tuple[set[int], int]
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_headless_interrupted_unloads(sig: signal.Signals) -> None:
     proc = _headless("--interval", "0.2", "--probes", "syscalls", "--", "sleep", "30")
-    ids, _ = _armed(proc, 8)  # the tree's programs and the syscalls family's
+    ids, _ = _armed(proc, SYSCALLS_PROGRAMS)
     time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=20)

@@ -74,6 +74,9 @@ def test_block_requests_per_process_and_device() -> None:
         rows.update(((r.device, r.source, r.kind), r) for r in s.disks)
     tree = [r for (_, source, kind), r in rows.items() if source == "tree" and kind == "write"]
     assert sum(r.bytes for r in tree) == last.totals.blk_write_bytes == p.disk.write_bytes
-    assert all(r.done == r.ops and sum(r.hist) == r.done for r in tree)  # each one timed
+    # Each ended one timed (a request merged into another ends with it, untimed); one it
+    # started as it ended (its file's metadata) may still be in flight at the last sample.
+    assert all(sum(r.hist) == r.done for r in tree), tree
+    assert all(0 <= r.ops - r.done - r.merged <= 2 for r in tree), tree
     assert all(r.latency_ns > 0 for r in tree)
     assert last.diagnostics["disk_full"] == 0

@@ -35,7 +35,7 @@ def test_cflags_are_integer_defines_only() -> None:
 
 @pytest.mark.parametrize("latency", [True, False])
 def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
-    with EbpfCollector(latency=latency) as c:
+    with EbpfCollector(latency=latency, detach_later=True) as c:
         b = c._bpf
         assert ct.sizeof(layout.TrackVal) == ct.sizeof(b[b"tracked"].Leaf)
         assert ct.sizeof(layout.ProcInfo) == ct.sizeof(b[b"procs"].Leaf)

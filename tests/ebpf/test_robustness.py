@@ -14,6 +14,8 @@ import pytest
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import EbpfCollector, loader
 
+from .helpers import SYSCALLS
+
 pytestmark = pytest.mark.ebpf
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,7 +96,7 @@ def test_compile_failure_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_info_and_start_contract() -> None:
-    with EbpfCollector() as c:
+    with EbpfCollector(probes=SYSCALLS) as c:
         assert c.info.name == "ebpf"
         assert c.info.syscalls == "exact"
         assert c.info.share_basis == "time"
