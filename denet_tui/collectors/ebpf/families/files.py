@@ -41,6 +41,8 @@ MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two sampl
 MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
 MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
 MAX_CWD_NAMES = 4096  # chdirs in the kernel between two samples
+MAX_SHOWN = 65536  # (raw path, call, directory) entries whose shown form is remembered
+MAX_FORGOTTEN = 100_000  # forgotten processes recognised if a late entry of theirs comes
 KEY_FMT = f"IIII{FILE_PATH}s"  # struct file_key: serial, op, cwd, pad, path
 SHORT_KEY_FMT = f"IIII{FILE_SHORT}s"  # struct file_key_short
 VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
@@ -67,7 +69,14 @@ class _Path:
     first_ns: int = 0
     last_ns: int = 0
     joined: bool = False  # some calls passed it relative to the working directory
+    # The processes that used it: those not forgotten yet by serial, the others counted (a
+    # set of every process ever seen would grow without end in a long build).
     serials: set[int] = field(default_factory=set)
+    gone: int = 0
+
+    @property
+    def processes(self) -> int:
+        return self.gone + len(self.serials)
 
 
 def _bounded(d: dict) -> dict:
@@ -95,6 +104,10 @@ class FilesFamily:
         # by (path, FILE_OP_*, FileStat.relative)
         self._paths: dict[tuple[str, int, str | None], _Path] = {}
         self._changed: set[tuple[str, int, str | None]] = set()
+        # (raw path, call, directory id, cut) -> (row, joined): most entries repeat a path
+        self._shown_rows: dict[tuple[bytes, int, int, int], tuple[tuple, bool]] = {}
+        self._touched: dict[int, set[tuple[str, int, str | None]]] = {}  # serial -> rows
+        self._forgotten: dict[int, None] = {}  # recently forgotten serials, oldest first
         self._cwd_paths: dict[int, str] = {}  # working directory id -> its path
         self._cwd_names: dict[int, tuple[int, str]] = {}  # id -> (id it left, chdir's path)
         self.left_out = 0  # calls on paths beyond MAX_PATHS
@@ -132,13 +145,18 @@ class FilesFamily:
         ):
             _bounded(self._cwd_names)[cwd] = (left, c_string(path))
         self._learn({key[2] for key, _ in rows if key[2] and self._cwd(key[2]) is None})
-        for key, (calls, failures, first_ns, last_ns, last_errno, modes) in rows:
-            path, relative = self._shown(c_string(key[4]), key[1] & FILE_AT_DIRFD, key[2])
-            joined = relative == "cwd"
-            relative = None if joined else relative
-            if modes & FILE_MODE_CUT:
-                path += "…"
-            row = (path, key[1] & ~FILE_AT_DIRFD, relative)
+        shown_rows, touched, changed = self._shown_rows, self._touched, self._changed
+        for (serial, op, cwd, _pad, raw), val in rows:
+            calls, failures, first_ns, last_ns, last_errno, modes = val
+            memo = (raw, op, cwd, modes & FILE_MODE_CUT)
+            shown = shown_rows.get(memo)
+            if shown is None:
+                shown = self._row(raw, op, cwd, modes)
+                if shown[0][2] != "cwd unknown":  # it may be known later
+                    if len(shown_rows) >= MAX_SHOWN:
+                        shown_rows.clear()
+                    shown_rows[memo] = shown
+            row, joined = shown
             acc = paths.get(row)
             if acc is None:
                 if len(paths) >= MAX_PATHS:
@@ -150,11 +168,28 @@ class FilesFamily:
             if failures:
                 acc.last_errno = last_errno
             acc.modes |= modes
-            acc.first_ns = min(acc.first_ns, first_ns)
-            acc.last_ns = max(acc.last_ns, last_ns)
-            acc.joined |= joined
-            acc.serials.add(key[0])
-            self._changed.add(row)
+            if first_ns < acc.first_ns:
+                acc.first_ns = first_ns
+            if last_ns > acc.last_ns:
+                acc.last_ns = last_ns
+            if joined:
+                acc.joined = True
+            if serial not in acc.serials and serial not in self._forgotten:
+                acc.serials.add(serial)
+                rows_of = touched.get(serial)
+                if rows_of is None:
+                    rows_of = touched[serial] = set()
+                rows_of.add(row)
+            changed.add(row)
+
+    def _row(self, raw: bytes, op: int, cwd: int, modes: int) -> tuple[tuple, bool]:
+        """The (path, call, relative) row a kernel entry counts under, and whether its path
+        was joined to its working directory."""
+        path, relative = self._shown(c_string(raw), op & FILE_AT_DIRFD, cwd)
+        joined = relative == "cwd"
+        if modes & FILE_MODE_CUT:
+            path += "…"
+        return (path, op & ~FILE_AT_DIRFD, None if joined else relative), joined
 
     def _shown(self, path: str, at_dirfd: int, cwd: int) -> tuple[str, str | None]:
         """The path as shown, and how a relative one was resolved: "cwd" (joined), or
@@ -205,7 +240,18 @@ class FilesFamily:
         pass
 
     def forget(self, serials: list[int]) -> None:
-        pass  # the table is drained at every sample: nothing of theirs stays in the kernel
+        """Processes ended and reported: each path they used counts them without their serial
+        (the table is drained at every sample: nothing of theirs stays in the kernel)."""
+        forgotten = self._forgotten
+        for serial in serials:
+            for row in self._touched.pop(serial, ()):
+                acc = self._paths.get(row)
+                if acc is not None and serial in acc.serials:
+                    acc.serials.discard(serial)
+                    acc.gone += 1
+            if len(forgotten) >= MAX_FORGOTTEN:
+                del forgotten[next(iter(forgotten))]
+            forgotten[serial] = None
 
     # -- figures -------------------------------------------------------------------------
 
@@ -239,7 +285,7 @@ class FilesFamily:
                     calls=acc.calls,
                     failures=acc.failures,
                     error=errno.errorcode.get(acc.last_errno) if acc.failures else None,
-                    processes=len(acc.serials),
+                    processes=acc.processes,
                     modes=mode_letters(acc.modes),
                     first_ts=round(acc.first_ns / 1e9 + self._clock, 6),
                     last_ts=round(acc.last_ns / 1e9 + self._clock, 6),
