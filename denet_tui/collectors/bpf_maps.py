@@ -210,12 +210,22 @@ def delete_many(tbl, keys: list[tuple[Any, ...]], key_fmt: str = "II") -> None:
     if not keys:
         return
     lib = _lib()
-    pack = struct.Struct(key_fmt).pack
+    packer = struct.Struct(key_fmt)
+    size = packer.size
     for i in range(0, len(keys), BATCH):
         chunk = keys[i : i + BATCH]
-        buf = ct.create_string_buffer(b"".join([pack(*k) for k in chunk]))
-        count = ct.c_uint32(len(chunk))
-        if lib.bpf_delete_batch(tbl.map_fd, buf, ct.byref(count)) != 0:
-            for k in chunk:
-                with contextlib.suppress(KeyError):
-                    del tbl[tbl.Key.from_buffer_copy(pack(*k))]
+        buf = ct.create_string_buffer(b"".join([packer.pack(*k) for k in chunk]))
+        done = 0
+        while done < len(chunk):
+            count = ct.c_uint32(len(chunk) - done)
+            at = ct.byref(buf, done * size)
+            if lib.bpf_delete_batch(tbl.map_fd, at, ct.byref(count)) == 0:
+                break
+            if ct.get_errno() != errno.ENOENT:  # no batch ops here: one by one
+                for k in chunk[done:]:
+                    with contextlib.suppress(KeyError):
+                        del tbl[tbl.Key.from_buffer_copy(packer.pack(*k))]
+                break
+            # The kernel stops at a key that is not there (an entry never made, or already
+            # taken out): past it, the rest in one call again.
+            done += count.value + 1

@@ -182,9 +182,9 @@ class SyscallsFamily:
         """These processes were reported ended: drop their kernel entries and what is kept."""
         doomed: list[tuple[int, int]] = []
         now = time.monotonic()
-        for serial, at in list(self._forgotten.items()):
-            if now - at > FORGOTTEN_FOR_S:
-                del self._forgotten[serial]
+        forgotten = self._forgotten  # in the order they were forgotten: the oldest first
+        while forgotten and now - next(iter(forgotten.values())) > FORGOTTEN_FOR_S:
+            del forgotten[next(iter(forgotten))]
         for serial in serials:
             self._forgotten[serial] = now
             doomed += self._stat_keys.pop(serial, [])
