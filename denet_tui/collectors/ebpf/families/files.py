@@ -79,9 +79,9 @@ class _Path:
         return self.gone + len(self.serials)
 
 
-def _bounded(d: dict) -> dict:
-    """``d``, its oldest entry let go if it holds MAX_CWDS."""
-    if len(d) >= MAX_CWDS:
+def _bounded(d: dict, limit: int = MAX_CWDS) -> dict:
+    """``d``, its oldest entry let go if it holds ``limit``."""
+    if len(d) >= limit:
         del d[next(iter(d))]
     return d
 
@@ -146,6 +146,7 @@ class FilesFamily:
             _bounded(self._cwd_names)[cwd] = (left, c_string(path))
         self._learn({key[2] for key, _ in rows if key[2] and self._cwd(key[2]) is None})
         shown_rows, touched, changed = self._shown_rows, self._touched, self._changed
+        forgotten = self._forgotten
         for (serial, op, cwd, _pad, raw), val in rows:
             calls, failures, first_ns, last_ns, last_errno, modes = val
             memo = (raw, op, cwd, modes & FILE_MODE_CUT)
@@ -174,7 +175,7 @@ class FilesFamily:
                 acc.last_ns = last_ns
             if joined:
                 acc.joined = True
-            if serial not in acc.serials and serial not in self._forgotten:
+            if serial not in acc.serials and serial not in forgotten:
                 acc.serials.add(serial)
                 rows_of = touched.get(serial)
                 if rows_of is None:
@@ -242,16 +243,13 @@ class FilesFamily:
     def forget(self, serials: list[int]) -> None:
         """Processes ended and reported: each path they used counts them without their serial
         (the table is drained at every sample: nothing of theirs stays in the kernel)."""
-        forgotten = self._forgotten
         for serial in serials:
             for row in self._touched.pop(serial, ()):
                 acc = self._paths.get(row)
                 if acc is not None and serial in acc.serials:
                     acc.serials.discard(serial)
                     acc.gone += 1
-            if len(forgotten) >= MAX_FORGOTTEN:
-                del forgotten[next(iter(forgotten))]
-            forgotten[serial] = None
+            _bounded(self._forgotten, MAX_FORGOTTEN)[serial] = None
 
     # -- figures -------------------------------------------------------------------------
 
