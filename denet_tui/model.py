@@ -153,9 +153,10 @@ DOC_FILE_RELATIVE = (
     "relative to a directory file descriptor, shown as passed"
 )
 DOC_FILE_JOINED = (
-    "some calls passed the path relative to their working directory, and `path` joins it to "
-    "that directory (named by the chdir that entered it, or read from /proc/PID/cwd of a live "
-    "process in it; followed in the kernel across forks and chdir)"
+    "the calls of this row passed the path relative to their working directory, and `path` "
+    "joins it to that directory (named by the chdir that entered it, or read from "
+    "/proc/PID/cwd of a live process in it; followed in the kernel across forks and chdir); "
+    "the same file opened by its absolute name is another row"
 )
 DOC_FILE_OP = (
     "the kind of call: open (open, openat, openat2, creat), unlink, rmdir (rmdir, unlinkat with "
@@ -537,7 +538,13 @@ class FileStat(Codable):
     calls: int
     failures: int
     error: str | None = field(metadata={"doc": "the errno name of its last failed call"})
-    processes: int = field(metadata={"doc": "how many processes of the tree made such calls"})
+    processes: int = field(
+        metadata={
+            "doc": "how many processes of the tree made such calls, each once (a joined "
+            "relative path: once per working directory it was opened in, so a process that "
+            "left the directory and came back counts again)"
+        }
+    )
     modes: str = field(
         metadata={"doc": "what opens asked for: r, w, c (create), or-ed; truncate: w"}
     )

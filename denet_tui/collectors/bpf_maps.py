@@ -204,6 +204,32 @@ def dump_raw(
     return out
 
 
+def read_array(tbl, n: int) -> bytes:
+    """The values of an array map's first ``n`` slots, as one buffer (``n`` times the value
+    size), in one call per BATCH slots."""
+    n = min(n, tbl.max_entries)
+    vs = ct.sizeof(tbl.Leaf)
+    keys, values = _buffers(tbl.map_fd, _batch_size(tbl), 4, vs)
+    lib = _lib()
+    out = bytearray()
+    token = ct.c_uint32(0)
+    while len(out) < n * vs:
+        count = ct.c_uint32(min(n - len(out) // vs, _batch_size(tbl)))
+        at = None if not out else ct.byref(token)
+        res = lib.bpf_lookup_batch(
+            tbl.map_fd, at, ct.byref(token), ct.byref(keys), ct.byref(values), ct.byref(count)
+        )
+        err = ct.get_errno()
+        out += memoryview(values)[: count.value * vs]
+        if res != 0:
+            if err == errno.ENOENT:
+                break
+            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):  # no batch ops: one by one
+                return b"".join(bytes(tbl[ct.c_int(i)]) for i in range(n))
+            raise OSError(err, f"BPF array batch lookup: {os.strerror(err)}")
+    return bytes(out)
+
+
 def delete_many(tbl, keys: list[tuple[Any, ...]], key_fmt: str = "II") -> None:
     """Delete keys of plain values (``key_fmt``) in one batch (one by one where the kernel
     has no batch ops, or where a key is missing)."""

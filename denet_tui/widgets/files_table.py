@@ -40,6 +40,7 @@ SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
 SORT_KEYS = tuple(SORTS)
 OP_LABELS = {"rename_from": "rename ⇢", "rename_to": "⇢ rename"}  # from this name, to it
 UNJOINED = {"cwd unknown": " (relative: cwd unknown)", "dirfd": " (relative to a directory fd)"}
+JOINED = " (relative)"  # the same file named absolute is another row
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
@@ -68,7 +69,7 @@ def file_cells(r: FileStat, path_width: int | None = None, times: bool = True) -
         style="red" if r.failures == r.calls else "",
         no_wrap=True,
     )
-    path.append(UNJOINED.get(r.relative or "", ""), style="dim")
+    path.append(JOINED if r.joined else UNJOINED.get(r.relative or "", ""), style="dim")
     if path_width:
         path = keep_tail(path, path_width)
     return [

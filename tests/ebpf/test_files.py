@@ -45,26 +45,67 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
     _, snaps = run_collected(
         [sys.executable, "-c", OPENER, str(tmp_path)], probes=frozenset({"files"})
     )
-    rows = {}
+    rows, absolute = {}, {}
     for s in snaps:
-        rows.update((f.path, f) for f in s.files if f.op == "open")
-    # The relative names are joined to the directory the chdir named: one row per file, the
-    # opens of its absolute name (every tenth name) counted in the same row.
+        for f in s.files:
+            if f.op == "open":
+                (rows if f.joined else absolute)[f.path] = f
+    # The relative names are joined to the directory the chdir named; the opens of the same
+    # file by its absolute name (every tenth name) are a row of their own.
     for i in range(180):
         name = f"plain {i}" if i % 3 else f"[bold]{i}"
         row = rows[str(tmp_path / name)]
-        times = 6 if name.endswith("0") else 3
-        assert (row.calls, row.failures, row.processes) == (times, 0, 3), name
-        assert row.modes == "r" and row.error is None and row.joined and row.relative is None
+        assert (row.calls, row.failures, row.processes) == (3, 0, 3), name
+        assert row.modes == "r" and row.error is None and row.relative is None
+        if name.endswith("0"):
+            other = absolute.pop(str(tmp_path / name))
+            assert (other.calls, other.processes, other.joined) == (3, 3, False), name
     for i in range(20):
         missing = rows[str(tmp_path / f"missing {i}")]
-        times = 6 if i % 10 == 0 else 3
-        assert (missing.calls, missing.failures, missing.error) == (times, times, "ENOENT")
+        assert (missing.calls, missing.failures, missing.error) == (3, 3, "ENOENT")
+        if i % 10 == 0:
+            other = absolute.pop(str(tmp_path / f"missing {i}"))
+            assert (other.calls, other.failures, other.processes) == (3, 3, 3)
+    assert not [p for p in absolute if p.startswith(str(tmp_path))]
     assert rows[f"{tmp_path}/line\nbreak"].calls == 3
     assert rows[f"{tmp_path}/bad \\xff\\xfe utf8"].calls == 3  # undecodable bytes escaped
     assert rows[f"{tmp_path}/bad \\\\xff\\\\xfe utf8"].calls == 3  # and a name spelling them
     assert snaps[-1].diagnostics["files_full"] == 0
     assert snaps[-1].diagnostics["files_paths_left_out"] == 0
+
+
+# 300 short-lived processes one after another, each opening the same file once; then one
+# process whose 4 threads open another file 100 times each. argv[1]: the first, argv[2]: the second.
+CHURN = r"""
+import os, sys, threading
+for _ in range(300):
+    pid = os.fork()
+    if pid == 0:
+        os.close(os.open(sys.argv[1], os.O_RDONLY))
+        os._exit(0)
+    os.waitpid(pid, 0)
+def opener():
+    for _ in range(100):
+        os.close(os.open(sys.argv[2], os.O_RDONLY))
+threads = [threading.Thread(target=opener) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def test_each_process_counts_once_however_many_use_a_path(tmp_path: Path) -> None:
+    shared, threaded = tmp_path / "shared", tmp_path / "threaded"
+    shared.touch()
+    threaded.touch()
+    _, snaps = run_collected(
+        [sys.executable, "-c", CHURN, str(shared), str(threaded)], probes=frozenset({"files"})
+    )
+    rows = {f.path: f for s in snaps for f in s.files}
+    assert (rows[str(shared)].calls, rows[str(shared)].processes) == (300, 300)
+    assert (rows[str(threaded)].calls, rows[str(threaded)].processes) == (400, 1)
+    assert snaps[-1].diagnostics["files_full"] == 0
 
 
 # Every path-changing call, with the libc function that makes it (Python's os module): what the

@@ -1,72 +1,55 @@
-"""The files family's per-path figures in user space, fed entries as the kernel's table holds
-them: a path's process count stays exact while the processes that used it are forgotten, and
-what is kept per path does not grow with the number of processes ever seen."""
+"""The files family's rows in user space, fed the kernel's per-id figures as a sample reads them:
+each id's growth is added once to its row, ids named later are caught up, and rows beyond the
+limit are counted as left out."""
 
 from __future__ import annotations
 
-import pytest
+import struct
 
-from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.families import files
-from denet_tui.collectors.ebpf.layout import FILE_PATH, FILE_SHORT
 
 
-def _entry(serial: int, path: bytes, calls: int = 1) -> tuple[tuple, tuple]:
-    # struct file_key_short: serial, op (0: open), cwd id (0: absolute), pad, path
-    return (serial, 0, 0, 0, path.ljust(FILE_SHORT, b"\0")), (calls, 0, 10, 20, 0, 1)
+def _figures(*ids: tuple[int, int, int]) -> bytes:
+    """The stats array's first slots: (calls, failures, processes) per id, in order."""
+    return b"".join(struct.pack(files.VAL_FMT, c, f, p, 10, 20, 2, 1, 7, 0) for c, f, p in ids)
 
 
-@pytest.fixture
-def family(monkeypatch: pytest.MonkeyPatch) -> tuple[files.FilesFamily, list]:
-    pending: list = []
-
-    def dump_raw(tbl: object, key_fmt: str, value_fmt: str, *, delete: bool = False) -> list:
-        if key_fmt == files.SHORT_KEY_FMT:
-            got, pending[:] = list(pending), []
-            return got
-        assert key_fmt in (files.KEY_FMT, "I") and FILE_PATH > FILE_SHORT
-        return []
-
-    monkeypatch.setattr(bpf_maps, "dump_raw", dump_raw)
+def test_each_ids_growth_is_added_once_to_its_row() -> None:
     fam = files.FilesFamily()
-    names = (b"file_stats", b"file_stats_short", b"cwds", b"cwd_names")
-    fam.bind({name: object() for name in names}, None)  # type: ignore[arg-type]
-    return fam, pending
+    # Two ids of one row (a relative path under two working directory ids), one of another.
+    fam._rows_of = {0: ("/src/a.c", 0, None, True), 1: ("/src/a.c", 0, None, True)}
+    fam._rows_of[2] = ("/etc/hosts", 0, None, False)
+    seen = b""
+    for step in (
+        _figures((1, 0, 1), (0, 0, 0), (5, 5, 2)),
+        _figures((3, 0, 2), (2, 1, 1), (5, 5, 2)),
+    ):
+        fam._add_changed(step, seen)
+        seen = step
+    rows = {(r.path, r.joined): r for r in fam.snapshot_fields()["files"]}
+    a, hosts = rows["/src/a.c", True], rows["/etc/hosts", False]
+    assert (a.calls, a.failures, a.processes, a.error) == (5, 1, 3, "ENOENT")
+    assert (hosts.calls, hosts.failures, hosts.processes) == (5, 5, 2)
+    # Nothing changed since: no row is handed again.
+    assert fam._add_changed(seen, seen) == 0 and fam.snapshot_fields()["files"] == ()
 
 
-def test_processes_stay_counted_once_forgotten_and_nothing_of_theirs_is_kept(family) -> None:
-    fam, pending = family
-    serials = range(1, 3001)
-    for serial in serials:  # 3,000 short-lived processes, each opening the same two files
-        pending += [_entry(serial, b"/etc/ld.so.cache"), _entry(serial, b"/lib/libc.so.6", 2)]
-        if serial % 100 == 0:
-            fam.read_ended(set(serials))
-            fam.forget(list(range(serial - 99, serial - 49)))  # the older half of them
-    fam.read_ended(set(serials))
-    rows = {r.path: r for r in fam.snapshot_fields()["files"]}
-    assert rows["/etc/ld.so.cache"].processes == 3000 and rows["/etc/ld.so.cache"].calls == 3000
-    assert rows["/lib/libc.so.6"].processes == 3000 and rows["/lib/libc.so.6"].calls == 6000
-    # Only the processes not forgotten yet are held by serial.
-    held = sum(len(p.serials) for p in fam._paths.values())
-    assert held == 2 * 1500 and len(fam._touched) == 1500
-    fam.forget(list(serials))
-    assert not fam._touched and all(not p.serials for p in fam._paths.values())
-    # A late entry of a forgotten process adds its calls, not the process again.
-    pending.append(_entry(7, b"/etc/ld.so.cache"))
-    fam.read_ended(set())
+def test_an_id_counted_before_its_name_is_caught_up_when_named() -> None:
+    fam = files.FilesFamily()
+    fam._seen = first = _figures((4, 0, 4))
+    fam._add_changed(first, b"")  # its name is not drained yet
+    assert fam.snapshot_fields()["files"] == ()
+    fam._rows_of[0] = ("/lib/libc.so.6", 0, None, False)
+    now = _figures((6, 0, 6))
+    fam._add_changed(now, fam._seen)
     (row,) = fam.snapshot_fields()["files"]
-    assert row.processes == 3000 and row.calls == 3001
+    assert (row.calls, row.processes) == (6, 6)
 
 
-def test_one_process_opening_a_path_in_many_samples_counts_once(family) -> None:
-    fam, pending = family
-    for _ in range(5):
-        pending.append(_entry(42, b"/etc/hosts"))
-        fam.read_ended({42})
+def test_rows_beyond_the_limit_are_counted_as_left_out(monkeypatch) -> None:
+    monkeypatch.setattr(files, "MAX_PATHS", 1)
+    fam = files.FilesFamily()
+    fam._rows_of = {0: ("/a", 0, None, False), 1: ("/b", 0, None, False)}
+    fam._add_changed(_figures((2, 0, 1), (3, 0, 1)), b"")
     (row,) = fam.snapshot_fields()["files"]
-    assert row.processes == 1 and row.calls == 5
-    fam.forget([42])
-    pending.append(_entry(43, b"/etc/hosts"))
-    fam.read_ended({43})
-    (row,) = fam.snapshot_fields()["files"]
-    assert row.processes == 2 and row.calls == 6
+    assert row.path == "/a" and fam.left_out == 3

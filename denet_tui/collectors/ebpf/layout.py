@@ -79,6 +79,7 @@ class RawExecEvent(ct.Structure):
 FILE_PATH = 256
 FILE_SHORT = 64  # the short table's paths (see files.bpf.h)
 FILE_MODE_READ, FILE_MODE_WRITE, FILE_MODE_CREATE, FILE_MODE_CUT = 1, 2, 4, 8
+FILE_MODE_UNNAMED = 16  # its name was lost (ring buffer full)
 # FILE_OP_*, by value: the op's name in the model (FileStat.op)
 FILE_OPS = ("open", "unlink", "rmdir", "mkdir", "rename_from", "rename_to", "truncate")
 FILE_AT_DIRFD = 0x100  # in file_key.op: relative to a directory fd

@@ -6,27 +6,36 @@
  *                               storage (open, openat, openat2, creat, unlink, unlinkat, rmdir,
  *                               mkdir, mkdirat, rename, renameat, renameat2, truncate)
  *   syscalls:sys_exit_<call>    its result: the path read now (from the caller's memory,
- *                               faulted in by the call) and counted under (process, path, op);
- *                               a rename under both of its names
+ *                               faulted in by the call) and counted under the id of (path,
+ *                               op, directory), the process once; a rename under both names
  *   syscalls:sys_enter_chdir, sys_exit_chdir, sys_enter_fchdir, sys_exit_fchdir
  *                               the working directory changes: a new `cwd_id`
  *   (tree.bpf.h's task_newtask and sched_process_exit: a child inherits the parent's id; an
  *   ended process's entry goes)
  *
  * The path is the one passed; a relative one is counted with the id of the working directory
- * it was opened in (or marked relative to a directory fd). A full table loses the call: the
- * program counts it (DIAG_FILES_FULL), never silent.
+ * it was opened in (or marked relative to a directory fd). A call on a new path when every id
+ * is given loses the call: the program counts it (DIAG_FILES_FULL), never silent.
  */
 
 #define AT_FDCWD -100
 
-/* The short table is allocated up front (12 MB): an entry made at a call then costs no
- * allocation (tar: 1,200 -> 910 ns per open); the long one, seldom used, as it fills. */
-BPF_F_TABLE("hash", struct file_key_short, struct file_val, file_stats_short, MAX_FILE_KEYS, 0);
-BPF_F_TABLE("hash", struct file_key, struct file_val, file_stats, MAX_FILE_KEYS,
-            BPF_F_NO_PREALLOC);
+/* (path, call, directory) -> its id. The short table is allocated up front: a new path then
+ * costs no allocation; the long one, seldom used, as it fills. */
+BPF_F_TABLE("hash", struct file_key_short, u32, file_ids_short, MAX_FILE_IDS, 0);
+BPF_F_TABLE("hash", struct file_key, u32, file_ids, MAX_FILE_IDS, BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(file_scratch_short, struct file_key_short, 1);
 BPF_PERCPU_ARRAY(file_scratch, struct file_key, 1);
+/* id -> its figures; ids are handed out in order from 0 (`file_next`). */
+BPF_ARRAY(file_stats, struct file_val, MAX_FILE_IDS);
+BPF_ARRAY(file_next, u64, 1);
+/* New ids' names (struct file_name, its path as long as it is), in a ring buffer: no
+ * allocation at a new path. 4 MiB: ~50,000 names between two samples. */
+BPF_RINGBUF_OUTPUT(file_names, 1024);
+BPF_PERCPU_ARRAY(file_name_scratch, struct file_name, 1);
+/* serial -> the ids it used, for live processes that used one. */
+BPF_F_TABLE("hash", u32, struct file_bits, file_seen, MAX_PROCS, BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(file_bits_zero, struct file_bits, 1);      /* never written: a new set */
 /* serial -> the id of its working directory, for live processes that have one yet. */
 BPF_F_TABLE("hash", u32, struct cwd_val, cwds, MAX_PROCS, BPF_F_NO_PREALLOC);
 /* Ids are made per CPU, without atomics, like serials: (counter << SERIAL_CPU_BITS) | cpu. */
@@ -67,6 +76,7 @@ static __always_inline void files_new_process(u32 ptgid, u32 pserial, u32 tgid, 
 static __always_inline void files_process_exit(u32 serial)
 {
     cwds.delete(&serial);
+    file_seen.delete(&serial);
 }
 
 /* chdir and fchdir: the directory is unknown while the call runs (another thread's relative
@@ -157,6 +167,50 @@ static __always_inline u32 file_modes(u32 flags)
     return m;
 }
 
+/* An id for what the key names (`ks`, or `k` for a long path; `len`: its path's bytes with
+ * the NUL): the one it has, or a new one (MAX_FILE_IDS: none left), named for user space.
+ * Another CPU may give the key an id first: then that one is used (this one stays at zero). */
+static __always_inline u32 file_id(struct file_key_short *ks, struct file_key *k, long len,
+                                   u32 *cut)
+{
+    u32 *idp = k ? file_ids.lookup(k) : file_ids_short.lookup(ks);
+    if (idp)
+        return *idp;
+    u32 zero = 0;
+    u64 *next = file_next.lookup(&zero);
+    struct file_name *n = file_name_scratch.lookup(&zero);
+    if (!next || !n)
+        return MAX_FILE_IDS;
+    u64 next_id = __sync_fetch_and_add(next, 1);  /* (64 bits: a 32-bit fetch needs alu32) */
+    if (next_id >= MAX_FILE_IDS)
+        return MAX_FILE_IDS;
+    u32 id = next_id;
+    if (k ? file_ids.insert(k, &id) : file_ids_short.insert(ks, &id)) {
+        idp = k ? file_ids.lookup(k) : file_ids_short.lookup(ks);
+        return idp ? *idp : MAX_FILE_IDS;
+    }
+    n->id = id;
+    if (k) {
+        n->op = k->op;
+        n->cwd = k->cwd;
+        __builtin_memcpy(n->path, k->path, sizeof(k->path));
+    } else {
+        n->op = ks->op;
+        n->cwd = ks->cwd;
+        __builtin_memcpy(n->path, ks->path, sizeof(ks->path));
+    }
+    n->cut = len == FILE_PATH ? FILE_MODE_CUT : 0;
+    *cut = n->cut;
+    if (len < 1)
+        len = 1;
+    u64 size = __builtin_offsetof(struct file_name, path) + ((u64)len & (2 * FILE_PATH - 1));
+    if (size > sizeof(*n))
+        size = sizeof(*n);
+    if (file_names.ringbuf_output(n, size, 0))
+        *cut |= FILE_MODE_UNNAMED;          /* lost: user space counts its calls so */
+    return id;
+}
+
 static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u32 modes,
                                        long ret)
 {
@@ -173,31 +227,33 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
         else
             op |= FILE_AT_DIRFD;
     }
-    u64 now = bpf_ktime_get_ns();
-    /* Another thread may make the entry first: lookup_or_try_init then finds its. */
-    struct file_val none = {.first_ns = now};
-    struct file_val *v;
+    struct file_key *k = 0;
     if (n < FILE_SHORT) {                   /* it fits (a failed read: the empty path) */
-        ks->serial = serial;
         ks->op = op;
         ks->cwd = cwd;
-        v = file_stats_short.lookup_or_try_init(ks, &none);
     } else {
-        struct file_key *k = file_scratch.lookup(&zero);
+        k = file_scratch.lookup(&zero);
         if (!k)
             return;
         __builtin_memset(k, 0, sizeof(*k));
-        k->serial = serial;
         k->op = op;
         k->cwd = cwd;
-        if (bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path) == FILE_PATH)
-            modes |= FILE_MODE_CUT;
-        v = file_stats.lookup_or_try_init(k, &none);
+        n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
     }
-    if (!v) {
+    u32 cut = 0;
+    u32 id = file_id(ks, k, n, &cut);
+    if (id >= MAX_FILE_IDS) {
         diag_inc(DIAG_FILES_FULL);
         return;
     }
+    modes |= cut;
+    id &= MAX_FILE_IDS - 1;                 /* (it is: for the verifier's bounds) */
+    struct file_val *v = file_stats.lookup(&id);
+    if (!v)
+        return;
+    u64 now = bpf_ktime_get_ns();
+    if (!v->first_ns)
+        __sync_val_compare_and_swap(&v->first_ns, 0, now);
     __sync_fetch_and_add(&v->calls, 1);
     if (ret < 0) {
         __sync_fetch_and_add(&v->failures, 1);
@@ -205,6 +261,27 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
     }
     v->last_ns = now;
     v->modes |= modes;
+    /* Each process once: its bit for this id set first now. (The last process counted is
+     * known without a lookup: most calls on a path come from the process before.) */
+    if (v->last_serial == serial)
+        return;
+    struct file_bits *b = file_seen.lookup(&serial);
+    if (!b) {
+        struct file_bits *none = file_bits_zero.lookup(&zero);
+        if (!none)
+            return;
+        file_seen.insert(&serial, none);    /* (or another thread of it did) */
+        b = file_seen.lookup(&serial);
+        if (!b) {
+            diag_inc(DIAG_FILES_FULL);      /* its processes figure is one short */
+            return;
+        }
+    }
+    u64 bit = 1ULL << (id & 63);
+    u64 *w = &b->w[(id >> 6) & (MAX_FILE_IDS / 64 - 1)];   /* (the mask: for the verifier) */
+    if (!(*w & bit) && !(__sync_fetch_and_or(w, bit) & bit))
+        __sync_fetch_and_add(&v->processes, 1);
+    v->last_serial = serial;
 }
 
 static __always_inline void file_returned(long ret)

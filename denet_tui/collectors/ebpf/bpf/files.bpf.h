@@ -1,25 +1,40 @@
 /*
  * denet-tui, family "files": types. The files the tree opened, removed, created, renamed or
- * truncated, per process and path, counted in the kernel (one entry per process, path and kind
- * of call, however many calls).
+ * truncated, per path and kind of call, counted in the kernel: each (path, call, working
+ * directory) gets an id the first time the tree uses it, and its figures (calls, failures, the
+ * processes that made them: each counted once) are kept under that id however many processes
+ * use it. User space reads only what changed; nothing of a process has to be deleted after it.
  *
- *   FILE_PATH        bytes kept of a path (a longer one is cut, and its entry says so)
- *   FILE_SHORT       a path shorter than FILE_SHORT - 1 bytes is counted in the short table
- *   MAX_FILE_KEYS    (process, path) entries kept at once
+ *   FILE_PATH        bytes kept of a path (a longer one is cut, and its name says so)
+ *   FILE_SHORT       a path shorter than FILE_SHORT - 1 bytes is looked up in the short table
+ *   MAX_FILE_IDS     (path, call, directory) ids, for the whole run (a power of two); calls on
+ *                    paths beyond are counted as lost (DIAG_FILES_FULL)
  */
 
 #define FILE_KEY(name, size)                                                                \
     struct name {                                                                           \
-        u32 serial;                 /* the process */                                       \
         u32 op;                     /* FILE_OP_*, | FILE_AT_DIRFD */                        \
         u32 cwd;                    /* a relative path's working directory (a `cwd_id`) */  \
-        u32 pad;                                                                            \
         char path[size];            /* as passed, NUL-padded */                             \
     }
 /* Two tables by the path's length: the key is hashed whole at every lookup, and most paths
  * are short (under FILE_SHORT - 1 bytes). */
 FILE_KEY(file_key, FILE_PATH);
 FILE_KEY(file_key_short, FILE_SHORT);
+/* What a new id counts, for user space to name it by: a ring buffer record, as long as its
+ * path (up to its NUL). */
+struct file_name {
+    u32 id;
+    u32 op;
+    u32 cwd;
+    u32 cut;                        /* FILE_MODE_CUT: the path was longer than FILE_PATH - 1 */
+    char path[FILE_PATH];
+};
+/* The ids a process used: a bit each, so that a path counts each process once. Dropped at the
+ * process's exit, in the kernel. */
+struct file_bits {
+    u64 w[MAX_FILE_IDS / 64];
+};
 #define FILE_OP_OPEN 0              /* open, openat, openat2, creat */
 #define FILE_OP_UNLINK 1            /* unlink, unlinkat */
 #define FILE_OP_RMDIR 2             /* rmdir, unlinkat(AT_REMOVEDIR) */
@@ -50,15 +65,19 @@ struct cwd_name {
 struct file_val {
     u64 calls;
     u64 failures;
+    u64 processes;                  /* processes that made one at least */
     u64 first_ns;                   /* bpf_ktime_get_ns() of the first call */
     u64 last_ns;
     u32 last_errno;                 /* of the last failure */
     u32 modes;                      /* FILE_MODE_* of every call, or-ed */
+    u32 last_serial;                /* the last process counted (its bit is set) */
+    u32 pad;
 };
 #define FILE_MODE_READ 1
 #define FILE_MODE_WRITE 2
 #define FILE_MODE_CREATE 4
 #define FILE_MODE_CUT 8             /* the path was longer than FILE_PATH - 1 bytes */
+#define FILE_MODE_UNNAMED 16        /* its name was lost (ring buffer full): not shown */
 
 /* A call in progress: its arguments, saved at entry and read at exit (the path's page may not
  * be in memory yet at entry), in the thread's own task storage (tree.bpf.h's task_state). */

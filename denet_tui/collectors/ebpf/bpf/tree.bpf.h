@@ -93,7 +93,7 @@ enum {
                                      * lost: `sched_threads` or `sched_ended` full */
     DIAG_MEM_FULL,                  /* memory: a process's memory not followed: map full */
     DIAG_EXEC_LOST,                 /* exec: an event lost, its ring buffer full */
-    DIAG_FILES_FULL,                /* files: a call not counted: `file_stats` full */
+    DIAG_FILES_FULL,                /* files: a call not counted: no id left for its path */
     DIAG_SIGNALS_LOST,              /* signals: an event lost, its ring buffer full */
     DIAG_PRIVILEGES_LOST,           /* privileges: an event lost, its ring buffer full */
     DIAG_CAPS_FULL,                 /* privileges: a capability check not counted: map full */

@@ -1,16 +1,21 @@
 """Family "files": every open of the tree, and every unlink, rmdir, mkdir, rename and truncate
 by path, per path and kind of call (``bpf/files``).
 
-The kernel counts each call under (process, path, kind of call): calls, failures, the last
-errno, first and last time, and what the calls asked for (read, write, create). Each sample
-drains the table into the per-(path, kind) figures kept here (summed over processes, kept after
-the processes are forgotten), and hands the snapshot the rows that changed.
+The kernel gives each (path, kind of call, working directory) an id the first time the tree
+uses it, names it once (a ring buffer record), and counts under it: calls, failures, the last errno,
+first and last time, what the calls asked for (read, write, create), and the processes that
+made them, each once (a bit per id in each live process's set, dropped at its exit). Each
+sample reads the figures of the ids in use and adds what changed to the rows shown, kept for
+the whole run; nothing per process is kept here or has to be deleted in the kernel. A row sums
+the ids whose paths read the same: a relative path's ids (one per working directory id: a
+process that left a directory and came back counts once under each) are one row, joined to
+their directory; the same file named absolute is another row.
 
 A relative path comes with the id of the working directory it was opened in (the kernel
 follows ids across forks and chdir). An id is named by the chdir that made it (its path, under
 the directory it left when relative), or else read from /proc/PID/cwd of a live process that
 holds it (kept only if the process held the same id before and after the read); a path whose
-directory has no name so far stays as passed, marked so.
+directory has no name when first seen stays as passed, marked so.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from __future__ import annotations
 import ctypes as ct
 import errno
 import os
+import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
@@ -29,6 +35,7 @@ from denet_tui.collectors.ebpf.layout import (
     FILE_MODE_CREATE,
     FILE_MODE_CUT,
     FILE_MODE_READ,
+    FILE_MODE_UNNAMED,
     FILE_MODE_WRITE,
     FILE_OPS,
     FILE_PATH,
@@ -37,17 +44,17 @@ from denet_tui.collectors.ebpf.layout import (
 from denet_tui.model import FileStat, SyscallSummary
 from denet_tui.rawtext import c_string
 
-MAX_FILE_KEYS = 65536  # (process, path) entries in the kernel between two samples
+MAX_FILE_IDS = 65536  # (path, call, directory) ids in the kernel for the whole run
 MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
 MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
 MAX_CWD_NAMES = 4096  # chdirs in the kernel between two samples
-MAX_SHOWN = 65536  # (raw path, call, directory) entries whose shown form is remembered
-MAX_FORGOTTEN = 100_000  # forgotten processes recognised if a late entry of theirs comes
-KEY_FMT = f"IIII{FILE_PATH}s"  # struct file_key: serial, op, cwd, pad, path
-SHORT_KEY_FMT = f"IIII{FILE_SHORT}s"  # struct file_key_short
-VAL_FMT = "QQQQII"  # struct file_val: calls, failures, first_ns, last_ns, last_errno, modes
+NAME_HEAD = struct.Struct("IIII")  # struct file_name: id, op, cwd, cut; then the path
+# struct file_val: calls, failures, processes, first_ns, last_ns, errno, modes, last_serial, pad
+VAL_FMT = "QQQQQIIII"
+VAL_SIZE = struct.calcsize(VAL_FMT)
 CWD_FMT = "II"  # struct cwd_val: id, tgid
 CWD_NAME_FMT = f"II{FILE_PATH}s"  # struct cwd_name: from, pad, path
+_ZERO = (0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def joined(cwd: str, path: str) -> str:
@@ -68,15 +75,7 @@ class _Path:
     modes: int = 0
     first_ns: int = 0
     last_ns: int = 0
-    joined: bool = False  # some calls passed it relative to the working directory
-    # The processes that used it: those not forgotten yet by serial, the others counted (a
-    # set of every process ever seen would grow without end in a long build).
-    serials: set[int] = field(default_factory=set)
-    gone: int = 0
-
-    @property
-    def processes(self) -> int:
-        return self.gone + len(self.serials)
+    processes: int = 0  # summed over its ids (each counts a process once)
 
 
 def _bounded(d: dict, limit: int = MAX_CWDS) -> dict:
@@ -100,30 +99,34 @@ class FilesFamily:
     per_process = False
 
     def __init__(self) -> None:
-        self._entries = 0  # entries drained at the last sample
-        # by (path, FILE_OP_*, FileStat.relative)
-        self._paths: dict[tuple[str, int, str | None], _Path] = {}
-        self._changed: set[tuple[str, int, str | None]] = set()
-        # (raw path, call, directory id, cut) -> (row, joined): most entries repeat a path
-        self._shown_rows: dict[tuple[bytes, int, int, int], tuple[tuple, bool]] = {}
-        self._touched: dict[int, set[tuple[str, int, str | None]]] = {}  # serial -> rows
-        self._forgotten: dict[int, None] = {}  # recently forgotten serials, oldest first
+        self._entries = 0  # ids whose figures changed at the last sample
+        # by (path, FILE_OP_*, FileStat.relative, FileStat.joined)
+        self._paths: dict[tuple[str, int, str | None, bool], _Path] = {}
+        self._changed: set[tuple[str, int, str | None, bool]] = set()
+        self._rows_of: dict[int, tuple] = {}  # id -> its row, once named
+        self._seen = b""  # the ids' figures as last read (VAL_SIZE bytes each)
+        self._last: dict[int, tuple[int, ...]] = {}  # id -> its figures as last added
         self._cwd_paths: dict[int, str] = {}  # working directory id -> its path
         self._cwd_names: dict[int, tuple[int, str]] = {}  # id -> (id it left, chdir's path)
         self.left_out = 0  # calls on paths beyond MAX_PATHS
+        self.unnamed = 0  # calls on ids whose name was lost (the kernel's ring buffer full)
+        self._new_names: list[tuple[int, int, int, int, bytes]] = []
         self._clock = time.time() - time.monotonic()  # bpf_ktime_get_ns's clock is monotonic
 
     def defines(self) -> dict[str, int | str]:
         return {
             "FILE_PATH": FILE_PATH,
             "FILE_SHORT": FILE_SHORT,
-            "MAX_FILE_KEYS": MAX_FILE_KEYS,
+            "MAX_FILE_IDS": MAX_FILE_IDS,
             "MAX_CWD_NAMES": MAX_CWD_NAMES,
         }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
-        self._map = bpf[b"file_stats"]
-        self._short_map = bpf[b"file_stats_short"]
+        self._stats = bpf[b"file_stats"]
+        assert ct.sizeof(self._stats.Leaf) == VAL_SIZE
+        self._next = bpf[b"file_next"]
+        self._bpf = bpf
+        bpf[b"file_names"].open_ring_buffer(self._on_name)
         self._cwds = bpf[b"cwds"]
         self._cwd_name_map = bpf[b"cwd_names"]
 
@@ -133,64 +136,83 @@ class FilesFamily:
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
-        """Drain the table (each entry taken out as it is read, so it holds only what came
-        since the last sample, however long the run) into the per-path figures. A call whose
-        entry is taken out in the nanoseconds between its lookup and its count is lost."""
-        paths = self._paths
-        rows = bpf_maps.dump_raw(self._short_map, SHORT_KEY_FMT, VAL_FMT, delete=True)
-        rows += bpf_maps.dump_raw(self._map, KEY_FMT, VAL_FMT, delete=True)
-        self._entries = len(rows)
+        """The new ids' names, then the figures of every id in use: what changed since the
+        last sample is added to its row. An id counted before its name is read (the
+        nanoseconds between the two in the kernel) is added at the next sample."""
         for (cwd,), (left, _pad, path) in bpf_maps.dump_raw(
             self._cwd_name_map, "I", CWD_NAME_FMT, delete=True
         ):
             _bounded(self._cwd_names)[cwd] = (left, c_string(path))
-        self._learn({key[2] for key, _ in rows if key[2] and self._cwd(key[2]) is None})
-        shown_rows, touched, changed = self._shown_rows, self._touched, self._changed
-        forgotten = self._forgotten
-        for (serial, op, cwd, _pad, raw), val in rows:
-            calls, failures, first_ns, last_ns, last_errno, modes = val
-            memo = (raw, op, cwd, modes & FILE_MODE_CUT)
-            shown = shown_rows.get(memo)
-            if shown is None:
-                shown = self._row(raw, op, cwd, modes)
-                if shown[0][2] != "cwd unknown":  # it may be known later
-                    if len(shown_rows) >= MAX_SHOWN:
-                        shown_rows.clear()
-                    shown_rows[memo] = shown
-            row, joined = shown
-            acc = paths.get(row)
-            if acc is None:
-                if len(paths) >= MAX_PATHS:
-                    self.left_out += calls
-                    continue
-                acc = paths[row] = _Path(first_ns=first_ns)
-            acc.calls += calls
-            acc.failures += failures
-            if failures:
-                acc.last_errno = last_errno
-            acc.modes |= modes
-            if first_ns < acc.first_ns:
-                acc.first_ns = first_ns
-            if last_ns > acc.last_ns:
-                acc.last_ns = last_ns
-            if joined:
-                acc.joined = True
-            if serial not in acc.serials and serial not in forgotten:
-                acc.serials.add(serial)
-                rows_of = touched.get(serial)
-                if rows_of is None:
-                    rows_of = touched[serial] = set()
-                rows_of.add(row)
-            changed.add(row)
+        self._bpf.ring_buffer_consume()  # (every family's ring: the events' wait for theirs)
+        names, self._new_names = self._new_names, []
+        self._learn({cwd for _, _, cwd, _, _ in names if cwd and self._cwd(cwd) is None})
+        for fid, op, cwd, cut, raw in names:
+            self._rows_of[fid] = self._row(raw, op, cwd, cut)
+        used = min(self._next[ct.c_int(0)].value, MAX_FILE_IDS)
+        now = bpf_maps.read_array(self._stats, used)
+        before, self._seen = self._seen, now
+        if now == before[: len(now)]:
+            self._entries = 0
+            return
+        self._entries = self._add_changed(now, before)
 
-    def _row(self, raw: bytes, op: int, cwd: int, modes: int) -> tuple[tuple, bool]:
-        """The (path, call, relative) row a kernel entry counts under, and whether its path
-        was joined to its working directory."""
+    def _on_name(self, _ctx: Any, data: Any, size: int) -> None:
+        raw = ct.string_at(data, size)
+        self._new_names.append((*NAME_HEAD.unpack_from(raw), raw[NAME_HEAD.size :]))
+
+    def add_figures(self, fid: int, val: tuple[int, ...]) -> None:
+        """Id ``fid``'s figures now (``VAL_FMT``): what grew since the last is added to its
+        row. An id not named yet is left for the next sample; one whose name was lost is
+        counted in ``unnamed``."""
+        calls, failures, processes, first_ns, last_ns, last_errno, modes, _, _ = val
+        row = self._rows_of.get(fid)
+        if row is None and not modes & FILE_MODE_UNNAMED:
+            return
+        old = self._last.get(fid, _ZERO)
+        self._last[fid] = val
+        if row is None:
+            self.unnamed += calls - old[0]
+            return
+        acc = self._paths.get(row)
+        if acc is None:
+            if len(self._paths) >= MAX_PATHS:
+                self.left_out += calls - old[0]
+                return
+            acc = self._paths[row] = _Path(first_ns=first_ns)
+        acc.calls += calls - old[0]
+        acc.failures += failures - old[1]
+        acc.processes += processes - old[2]
+        if failures > old[1]:
+            acc.last_errno = last_errno
+        acc.modes |= modes
+        acc.first_ns = min(acc.first_ns, first_ns)
+        acc.last_ns = max(acc.last_ns, last_ns)
+        self._changed.add(row)
+
+    def _add_changed(self, now: bytes, before: bytes) -> int:
+        """Hand each id whose figures differ from the last read to ``add_figures``."""
+        changed = 0
+        unpack = struct.Struct(VAL_FMT).unpack_from
+        for at in range(0, len(now), VAL_SIZE):
+            end = at + VAL_SIZE
+            if now[at:end] == before[at:end]:
+                continue
+            changed += 1
+            fid = at // VAL_SIZE
+            self.add_figures(fid, unpack(now, at))
+            if fid not in self._last:
+                # Not named yet: read as changed again next time.
+                self._seen = self._seen[:at] + b"\xff" * VAL_SIZE + self._seen[end:]
+        return changed
+
+    def _row(self, raw: bytes, op: int, cwd: int, modes: int) -> tuple:
+        """The (path, call, relative, joined) row an id counts under: joined, if its path was
+        joined to its working directory."""
         path, relative = self._shown(c_string(raw), op & FILE_AT_DIRFD, cwd)
         joined = relative == "cwd"
         if modes & FILE_MODE_CUT:
             path += "…"
-        return (path, op & ~FILE_AT_DIRFD, None if joined else relative), joined
+        return (path, op & ~FILE_AT_DIRFD, None if joined else relative, joined)
 
     def _shown(self, path: str, at_dirfd: int, cwd: int) -> tuple[str, str | None]:
         """The path as shown, and how a relative one was resolved: "cwd" (joined), or
@@ -241,15 +263,7 @@ class FilesFamily:
         pass
 
     def forget(self, serials: list[int]) -> None:
-        """Processes ended and reported: each path they used counts them without their serial
-        (the table is drained at every sample: nothing of theirs stays in the kernel)."""
-        for serial in serials:
-            for row in self._touched.pop(serial, ()):
-                acc = self._paths.get(row)
-                if acc is not None and serial in acc.serials:
-                    acc.serials.discard(serial)
-                    acc.gone += 1
-            _bounded(self._forgotten, MAX_FORGOTTEN)[serial] = None
+        pass  # a process's set of ids is dropped in the kernel at its exit
 
     # -- figures -------------------------------------------------------------------------
 
@@ -274,8 +288,10 @@ class FilesFamily:
     def snapshot_fields(self) -> dict[str, Any]:
         changed, self._changed = self._changed, set()
         rows = []
-        for path, op, relative in sorted(changed, key=lambda r: (r[0], r[1], r[2] or "")):
-            acc = self._paths[path, op, relative]
+        for path, op, relative, joined in sorted(
+            changed, key=lambda r: (r[0], r[1], r[2] or "", r[3])
+        ):
+            acc = self._paths[path, op, relative, joined]
             rows.append(
                 FileStat(
                     path=path,
@@ -289,7 +305,7 @@ class FilesFamily:
                     last_ts=round(acc.last_ns / 1e9 + self._clock, 6),
                     path_cut=path.endswith("…") and bool(acc.modes & FILE_MODE_CUT),
                     relative=relative,
-                    joined=acc.joined,
+                    joined=joined,
                 )
             )
         return {"files": tuple(rows)}
@@ -297,6 +313,9 @@ class FilesFamily:
     def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
         return {
             "file_entries": self._entries,
+            "file_ids": len(self._seen) // VAL_SIZE,
+            "file_ids_max": MAX_FILE_IDS,
+            "files_unnamed_calls": self.unnamed,
             "files_paths": len(self._paths),
             "files_paths_left_out": self.left_out,
             "files_cwds_known": len(self._cwd_paths),

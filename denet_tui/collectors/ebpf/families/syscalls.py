@@ -1,12 +1,13 @@
 """Family "syscalls": exact counts, errors and latency per process and syscall (``bpf/syscalls``).
 
 Figures of a process come from three places, read in this order each sample so that a thread
-is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``stats`` (ended threads),
-then each live thread's array (through its pidfd, by the collector) of the processes marked
-active since the last sample; what was read of the others' threads stands. A process's ``stats``
-entries stay until it has been reported ended; what reaches ``stats`` after that (a thread
-still exiting) is counted in ``late_calls``. Latency histograms are kept per syscall for the whole
-tree; they are attached to the tree summary, not to each process.
+is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``stats`` (ended threads:
+drained, each entry taken out as it is read, and added to what was drained before), then each
+live thread's array (through its pidfd, by the collector) of the processes marked active since
+the last sample; what was read of the others' threads stands. What reaches ``stats`` after its
+process was reported ended and forgotten (a thread still exiting) is counted in
+``late_calls``. Latency histograms are kept per syscall for the whole tree; they are attached
+to the tree summary, not to each process.
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ class SyscallsFamily:
         if self.arch not in NR_REG:
             raise CollectorError(f"no syscall table for this architecture ({os.uname().machine})")
         self._names: dict[int, tuple[str, str]] = {}
-        self._ended: dict[int, Counts] = {}  # this sample's `stats`, per serial
+        self._ended: dict[int, Counts] = {}  # drained from `stats`, per serial, until forgotten
+        self._fresh: set[int] = set()  # serials with entries drained at this sample
         self._live: dict[int, Counts] = {}  # live threads, per serial (kept while idle)
-        self._stat_keys: dict[int, list[tuple[int, int]]] = {}
         self._shown: dict[int, Counts] = {}  # last figures returned: the floor for the next
         self._sections: dict[int, ProcessSyscalls] = {}  # last section returned, per serial
         # Last parse of each live thread, per serial then tid; of the active processes, the
@@ -120,28 +121,22 @@ class SyscallsFamily:
     # -- reading -------------------------------------------------------------------------
 
     def read_ended(self, known: set[int]) -> None:
-        self._ended, self._stat_keys = {}, {}
         self._changed = set()
-        rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ")
+        rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ", delete=True)
         self._kernel_stats = len(rows)
-        stray: list[tuple[int, int]] = []
-        ended, stat_keys, latency = self._ended, self._stat_keys, self.latency
-        for key, v in rows:  # each (serial, nr) once: a map key
-            serial = key[0]
-            if serial not in known:
-                if serial in self._forgotten:
-                    # A thread that ended after its process was reported ended and forgotten.
-                    self.late_calls += v[0]
-                    stray.append(key)
-                continue  # else: born since `procs` was read; read at the next sample
-            counts = ended.get(serial)
+        ended, forgotten, latency = self._ended, self._forgotten, self.latency
+        fresh = self._fresh = set()
+        for (serial, nr), v in rows:  # each (serial, nr) once: a map key
+            if serial in forgotten:
+                # A thread that ended after its process was reported ended and forgotten.
+                self.late_calls += v[0]
+                continue
+            counts = ended.get(serial) if serial in fresh else None
             if counts is None:
-                counts = ended[serial] = {}
-                stat_keys[serial] = []
-            counts[key[1]] = list(v) if latency else [v[0], v[1], 0]
-            stat_keys[serial].append(key)
-        if stray:
-            bpf_maps.delete_many(self._stats, stray)
+                # A copy: the last figures handed out may be this very dict (never changed).
+                counts = ended[serial] = merged(ended.get(serial))
+                fresh.add(serial)
+            add(counts, nr, v[0], v[1], v[2] if latency else 0)
 
     def begin_live(self, active: set[int]) -> None:
         self._summed = set()
@@ -180,23 +175,20 @@ class SyscallsFamily:
 
     def forget(self, serials: list[int]) -> None:
         """These processes were reported ended: drop their kernel entries and what is kept."""
-        doomed: list[tuple[int, int]] = []
         now = time.monotonic()
         forgotten = self._forgotten  # in the order they were forgotten: the oldest first
         while forgotten and now - next(iter(forgotten.values())) > FORGOTTEN_FOR_S:
             del forgotten[next(iter(forgotten))]
         for serial in serials:
             self._forgotten[serial] = now
-            doomed += self._stat_keys.pop(serial, [])
             shown = self._shown.pop(serial, None) or {}
-            ended = self._ended.get(serial) or {}
+            ended = self._ended.pop(serial, None) or {}
             self.late_calls += max(
                 0, sum(v[0] for v in ended.values()) - sum(v[0] for v in shown.values())
             )
             self._sections.pop(serial, None)
             self._live.pop(serial, None)
             self._threads.pop(serial, None)
-        bpf_maps.delete_many(self._stats, doomed)
 
     # -- figures -------------------------------------------------------------------------
 
@@ -207,7 +199,7 @@ class SyscallsFamily:
         return self.changed(serial)
 
     def changed(self, serial: int) -> bool:
-        return serial in self._changed or serial in self._ended or serial not in self._sections
+        return serial in self._changed or serial in self._fresh or serial not in self._sections
 
     def figures(self, serial: int) -> dict[str, Any]:
         ended, live = self._ended.get(serial), self._live.get(serial)
