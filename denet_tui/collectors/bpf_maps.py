@@ -11,6 +11,7 @@ import contextlib
 import ctypes as ct
 import errno
 import gc
+import mmap
 import os
 import struct
 from collections.abc import Iterator
@@ -33,12 +34,38 @@ def _lib():
     return lib
 
 
+class PidBits:
+    """A BPF array of ``struct pid_bits`` (tree.bpf.h), a bit per pid in two u64 halves,
+    mapped into memory: user space sets and clears bits in the user halves only (the programs
+    own the kernel halves). Unmapped by ``cleanup`` (a mapping holds the map)."""
+
+    def __init__(self, b, name: str, pids: int) -> None:
+        self._words = pids // 64
+        self._mapping = mmap.mmap(table_fd(b, name), self._words * 16)
+        self._view = memoryview(self._mapping).cast("Q")
+        _MAPPED.setdefault(id(b), []).append(self)
+
+    def set(self, pid: int, on: bool) -> None:
+        i = (pid >> 6) % self._words * 2 + 1  # the user half
+        bit = 1 << (pid & 63)
+        self._view[i] = self._view[i] | bit if on else self._view[i] & ~bit
+
+    def close(self) -> None:
+        self._view.release()
+        self._mapping.close()
+
+
+_MAPPED: dict[int, list[PidBits]] = {}  # by id() of the BCC object whose maps they are
+
+
 def cleanup(b, later: bool = False) -> None:
     """Detach every program and close every map fd; the kernel frees what nothing holds.
     The tracepoints first, at once: closing each one's perf event waits for the kernel (about
     40 ms here, one after another whatever the threads: 3 s for 80 tracepoints). ``later``:
     a child process closes them while we go on (at the end of a run: the user waits for
     nothing); ours are then only references, dropped at once."""
+    for bits in _MAPPED.pop(id(b), []):
+        bits.close()
     tracepoints = list(getattr(b, "tracepoint_fds", {}))
     if later and tracepoints and _close_in_child(list(b.tracepoint_fds.values())):
         pass

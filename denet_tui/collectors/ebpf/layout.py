@@ -12,6 +12,7 @@ from functools import cache
 TASK_COMM_LEN = 16
 
 # tree.bpf.h
+PID_LIMIT = 1 << 22  # the kernel's largest pid_max (64-bit): a bit each in the pid_bits arrays
 TRK_WAIT_EXEC = 1
 TRK_FLUSHING = 2
 TRK_WAIT_MM = 4

@@ -15,7 +15,7 @@ from typing import Any
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
-from denet_tui.collectors.ebpf.layout import ARGV_BYTES, ARGV_MAX
+from denet_tui.collectors.ebpf.layout import ARGV_BYTES, ARGV_MAX, PID_LIMIT
 from denet_tui.collectors.ebpf.support import missing_capabilities, quiet_stderr
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS
 from denet_tui.syscalls import machine_arch, table
@@ -67,6 +67,7 @@ def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
     nr = {name: number for number, name in table(machine_arch()).items()}
     defines: dict[str, int | str] = {
         "MAX_PROCS": MAX_PROCS,
+        "PID_LIMIT": PID_LIMIT,
         "SERIAL_CPU_BITS": cpu_bits,
         "HAVE_GROUP_DEAD": int(tracefs_has("sched/sched_process_exit", "group_dead")),
         "NR_EXECVE": nr.get("execve", -1),

@@ -21,6 +21,7 @@ from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.layout import (
     ARGV_FAULT,
     ARGV_TRUNCATED,
+    PID_LIMIT,
     PROC_EXITED,
     TRK_FLUSHING,
     TRK_WAIT_EXEC,
@@ -75,6 +76,7 @@ class Tracker:
     ) -> None:
         self._on_seed = on_seed  # told (serial, pid, gated) of each process seeded
         self._tracked = bpf[b"tracked"]
+        self._bits = bpf_maps.PidBits(bpf, "tracked_bits", PID_LIMIT)
         self._procs_map = bpf[b"procs"]
         self._active = bpf[b"active"]
         self._argv = bpf[b"exec_argv"]
@@ -108,6 +110,7 @@ class Tracker:
         # procs first, so an exit seen right after `tracked` is set finds its entry.
         self._procs_map[key] = info
         tv = self._tracked.Leaf(serial, flags)
+        self._bits.set(pid, True)  # before `tracked`: the programs look it up once it is set
         if bpf_maps.update(self._tracked, ct.c_uint32(pid), tv, BPF_NOEXIST) != 0:
             del self._procs_map[key]
             return False
@@ -121,6 +124,7 @@ class Tracker:
                 # Ended (or its pid was reused) while we were seeding: not ours to follow.
                 with contextlib.suppress(KeyError):
                     del self._tracked[ct.c_uint32(pid)]
+                self._bits.set(pid, False)
                 self.procs[serial].exited = True
                 self.procs[serial].exit_ns = time.monotonic_ns()
         return True
@@ -241,6 +245,10 @@ class Tracker:
     def reap(self, procs: list[Proc]) -> None:
         """Forget ``procs``: their kernel entries, and our own records of them."""
         keys = [(p.serial,) for p in procs]
+        low = (1 << self._cpu_bits) - 1
+        for p in procs:
+            if p.serial & low == low:  # seeded by us: its bit is ours to clear
+                self._bits.set(p.tgid, False)
         bpf_maps.delete_many(self._procs_map, keys, "I")
         bpf_maps.delete_many(self._active, keys, "I")
         bpf_maps.delete_many(self._argv, keys, "I")

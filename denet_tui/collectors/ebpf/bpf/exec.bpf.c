@@ -18,7 +18,7 @@ BPF_HASH(exec_path_arg, u32, u64, MAX_PROCS);
 static __always_inline void exec_entered(u64 path)
 {
     u32 tgid = current_tgid();
-    if (!tracked.lookup(&tgid))
+    if (!tracked_get(tgid))
         return;
     u32 tid = (u32)bpf_get_current_pid_tgid();
     exec_path_arg.update(&tid, &path);
@@ -89,7 +89,7 @@ static __always_inline void exec_returned(long ret)
     if (ret >= 0)
         return;
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t)
         return;
     struct exec_argv *a = exec_pending.lookup(&tid);

@@ -96,7 +96,7 @@ static __always_inline void cwd_leaving(u64 path)
 
 static __always_inline void cwd_arrived(long ret)
 {
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    struct task_state *s = current_state();
     if (!s)
         return;
     u32 from = s->fa.from_cwd;
@@ -286,7 +286,7 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
 
 static __always_inline void file_returned(long ret)
 {
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    struct task_state *s = current_state();
     if (!s || !s->fa.path)
         return;                             /* not ours, or no call of ours in progress */
     u64 path = s->fa.path, path2 = s->fa.path2;

@@ -43,7 +43,7 @@ static __always_inline struct mem_proc *mem_entry(void)
     struct mem_proc *e = mem_live.lookup(&tgid);
     if (e)
         return e;
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t || (t->flags & (TRK_WAIT_EXEC | TRK_WAIT_MM)))
         return 0;
     struct mem_proc none = {.serial = t->serial};

@@ -87,7 +87,7 @@ static __always_inline void priv_entered(u32 call, u64 a0, u64 a1, u64 a2, u64 a
 
 static __always_inline void priv_returned(long ret)
 {
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    struct task_state *s = current_state();
     if (!s || !s->pa.call)
         return;                             /* not ours, or no call of ours in progress */
     struct priv_event *e = priv_events.ringbuf_reserve(sizeof(struct priv_event));

@@ -13,13 +13,15 @@
  * (SCHED_GONE), until user space has read it: every read sees each thread once, live or ended.
  *
  * Formatted tracepoints only: BCC builds `args` from the running kernel's format files. The
- * hot path, for every switch on the machine: one per-CPU slot written (which task went in and
- * when: user space's view of what is on a CPU now), one hash lookup of the task leaving (a
- * miss for every task that is not ours). Time on and waiting for a CPU and the switches are
+ * hot path, for every switch on the machine: a bit read for each of the two tasks (then, only
+ * for one that may be ours, a hash lookup of the task leaving, and the per-CPU slot that says
+ * which of ours went in and when: user space's view of what is on a CPU now). Time on and waiting for a CPU and the switches are
  * the task's own counters (read from its task_struct), so a missed event loses none of them.
  */
 
 BPF_HASH(sched_threads, u32, struct sched_thread, MAX_THREADS);
+/* The tids in `sched_threads` that may still switch or wake (not GONE): see pid_bits. */
+BPF_F_TABLE("array", u32, struct pid_bits, sched_bits, PID_WORDS, BPF_F_MMAPABLE);
 BPF_F_TABLE("hash", u32, struct sched_sums, sched_ended, MAX_PROCS, BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
@@ -104,11 +106,14 @@ static __always_inline void sched_new_task(u32 tid, u32 serial)
     struct sched_thread t = {.serial = serial, .state = SCHED_UNKNOWN};
     if (sched_threads.update(&tid, &t))
         diag_inc(DIAG_SCHED_FULL);
+    else {
+        u32 w = pid_word(tid);
+        pid_bit_set(sched_bits.lookup(&w), tid, 1);
+    }
 }
 
 TRACEPOINT_PROBE(sched, sched_switch)
 {
-    u64 now = bpf_ktime_get_ns();
     u32 prev = args->prev_pid;
     u32 next = args->next_pid;
     long prev_state = args->prev_state;
@@ -116,10 +121,24 @@ TRACEPOINT_PROBE(sched, sched_switch)
     struct sched_cpu *c = sched_cpu.lookup(&zero);
     if (!c)
         return 0;
-    c->since = now;
-    c->tid = next;
+    u64 now = 0;
+    u32 w = pid_word(next);
+    if (next && pid_bit_maybe(sched_bits.lookup(&w), next)) {
+        now = bpf_ktime_get_ns();           /* one of ours (maybe) goes in */
+        c->since = now;
+        c->tid = next;
+    } else if (c->since) {
+        c->since = 0;                       /* none of ours on this CPU now */
+        c->tid = 0;
+    }
     if (!prev)
         return 0;                           /* the idle task */
+    w = pid_word(prev);
+    struct pid_bits *bits = sched_bits.lookup(&w);
+    if (!pid_bit_maybe(bits, prev))
+        return 0;                           /* surely not ours */
+    if (!now)
+        now = bpf_ktime_get_ns();
     struct sched_thread *t = sched_threads.lookup(&prev);
     if (!t)
         return 0;                           /* not ours */
@@ -128,8 +147,10 @@ TRACEPOINT_PROBE(sched, sched_switch)
     /* prev_state & 0xff: 0x10 or 0x20 (X, Z): the task is dead, this was its last switch;
      * 0: still runnable, preempted (0x100 marks kernel preemption); 2: D; else asleep. */
     u32 st = prev_state & 0xff;
-    if (st & 0x30)
+    if (st & 0x30) {
         t->state = SCHED_GONE;              /* final: user space reads it once and deletes it */
+        pid_bit_set(bits, prev, 0);
+    }
     else if (st == 0)
         t->state = SCHED_RUNQ;
     else
@@ -142,6 +163,9 @@ TRACEPOINT_PROBE(sched, sched_switch)
  * that has not switched out yet (it was woken on its way to sleep) changes nothing. */
 static __always_inline void sched_woken(u32 tid, int new_task)
 {
+    u32 w = pid_word(tid);
+    if (!pid_bit_maybe(sched_bits.lookup(&w), tid))
+        return;
     struct sched_thread *t = sched_threads.lookup(&tid);
     if (!t)
         return;

@@ -39,8 +39,8 @@ struct sched_thread {
     struct sched_sums base;
 };
 
-/* Per CPU: the task switched in last, and when. The thread that next switches out here is
- * that task, so its time on the CPU is exact without a lookup of every task switched in. */
+/* Per CPU: the task of ours (maybe: see pid_bits) switched in last, and when; `since` 0 when
+ * the CPU runs none of ours. User space adds the slice in progress of a thread on a CPU. */
 struct sched_cpu {
     u64 since;
     u32 tid;

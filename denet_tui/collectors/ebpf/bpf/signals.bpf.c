@@ -26,7 +26,7 @@ static __always_inline void signals_process_exit(u32 tgid, u32 serial)
 
 static __always_inline u32 serial_of(u32 tgid)
 {
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     return t ? t->serial : 0;
 }
 

@@ -81,8 +81,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 /* ctx->args: [0] struct pt_regs *, [1] return value */
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
-    struct task_struct *task = bpf_get_current_task_btf();
-    struct task_state *s = tstate.task_storage_get(task, 0, 0);
+    struct task_state *s = current_state();
     /* No call in progress: not ours, or a new thread or child returning from fork. */
     if (!s || !s->sc.enter_ns)
         return 0;

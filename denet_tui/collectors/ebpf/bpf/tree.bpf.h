@@ -57,6 +57,38 @@ struct proc_info {
 #define PROC_EXITED 1
 #define PROC_EXECED 2
 
+/* A bit per pid (`pid_bits` arrays): a set bit says "may be ours, look it up", a clear one
+ * "surely not", so that a task of another process (most of what runs on the machine) is told
+ * so by one array slot instead of a hash lookup. Each half of a word has one kind of writer:
+ * the programs set and clear `kernel` (atomic ops); user space sets `user` for what it seeds
+ * (through a memory mapping) and clears it when it lets go. A stale bit only costs a lookup. */
+struct pid_bits {
+    u64 kernel;
+    u64 user;
+};
+#define PID_WORDS (PID_LIMIT / 64)
+/* `id`'s word of a pid_bits array; then whether its bit may be set (1 without the word), and
+ * setting or clearing it in the kernel half. */
+static __always_inline u32 pid_word(u32 id)
+{
+    return (id >> 6) & (PID_WORDS - 1);
+}
+
+static __always_inline int pid_bit_maybe(struct pid_bits *b, u32 id)
+{
+    return !b || ((b->kernel | b->user) & (1ULL << (id & 63)));
+}
+
+static __always_inline void pid_bit_set(struct pid_bits *b, u32 id, int on)
+{
+    if (!b)
+        return;
+    if (on)
+        __sync_fetch_and_or(&b->kernel, 1ULL << (id & 63));
+    else
+        __sync_fetch_and_and(&b->kernel, ~(1ULL << (id & 63)));
+}
+
 #ifndef SYSCALLS_THREAD_STATE
 #define SYSCALLS_THREAD_STATE
 #endif
@@ -104,6 +136,25 @@ enum {
 };
 
 BPF_F_TABLE("hash", u32, struct track_val, tracked, MAX_PROCS, BPF_F_NO_PREALLOC);
+/* `tracked_bits`: the tgids in `tracked` (and a few more, see pid_bits). */
+BPF_F_TABLE("array", u32, struct pid_bits, tracked_bits, PID_WORDS, BPF_F_MMAPABLE);
+
+/* Whether process `tgid` may be tracked: 0 means surely not (its bit is clear). */
+static __always_inline int maybe_tracked(u32 tgid)
+{
+    u32 w = pid_word(tgid);
+    return pid_bit_maybe(tracked_bits.lookup(&w), tgid);
+}
+
+/* The `tracked` entry of process `tgid`, if it has one: most tasks are told "none" by their
+ * bit alone. */
+static __always_inline struct track_val *tracked_get(u32 tgid)
+{
+    if (!maybe_tracked(tgid))
+        return 0;
+    return tracked.lookup(&tgid);
+}
+
 BPF_F_TABLE("hash", u32, struct proc_info, procs, MAX_PROCS, BPF_F_NO_PREALLOC);
 BPF_TASK_STORAGE(tstate, struct task_state);
 /* Serials are made per CPU, without atomics: (counter << SERIAL_CPU_BITS) | cpu. */
@@ -166,13 +217,16 @@ static __always_inline u32 current_tgid(void)
 }
 
 /* The state of the current thread, made on its first event if its process is tracked;
- * 0 when the thread is none of ours (one task-storage get and one hash lookup, done). */
+ * 0 when the thread is none of ours (its process's bit; then a task-storage get and a hash
+ * lookup). */
 static __always_inline struct task_state *thread_state(struct task_struct *task)
 {
+    u32 tgid = current_tgid();
+    if (!maybe_tracked(tgid))
+        return 0;                           /* the common case: another process's task */
     struct task_state *s = tstate.task_storage_get(task, 0, 0);
     if (s)
         return s;
-    u32 tgid = current_tgid();
     struct track_val *t = tracked.lookup(&tgid);
     if (!t)
         return 0;
@@ -186,6 +240,14 @@ static __always_inline struct task_state *thread_state(struct task_struct *task)
     return s;
 }
 
+/* The current thread's state, if it has one (none is made). */
+static __always_inline struct task_state *current_state(void)
+{
+    if (!maybe_tracked(current_tgid()))
+        return 0;
+    return tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+}
+
 /* Run mode: the gated child is tracked before it execs; what it does until then is the
  * launcher's, not the command's. Its first execve ends the wait (for later threads too). */
 static __always_inline int still_waiting(struct task_state *s, u32 nr)
@@ -196,7 +258,7 @@ static __always_inline int still_waiting(struct task_state *s, u32 nr)
         return 1;
     s->flags &= ~TRK_WAIT_EXEC;
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (t)
         t->flags &= ~TRK_WAIT_EXEC;
     return 0;
@@ -232,7 +294,7 @@ static __always_inline void exec_succeeded(u32 serial, void *ctx, u32 loc, struc
 TRACEPOINT_PROBE(task, task_newtask)
 {
     u32 ptgid = current_tgid();
-    struct track_val *parent = tracked.lookup(&ptgid);
+    struct track_val *parent = tracked_get(ptgid);
     if (!parent)
         return 0;
     if (args->clone_flags & CLONE_THREAD) {
@@ -264,6 +326,8 @@ TRACEPOINT_PROBE(task, task_newtask)
         diag_inc(DIAG_PROCS_FULL);
         return 0;
     }
+    u32 w = pid_word(child);
+    pid_bit_set(tracked_bits.lookup(&w), child, 1);
 #if FAMILY_SCHED
     sched_new_task(child, serial);
 #endif
@@ -278,7 +342,7 @@ TRACEPOINT_PROBE(task, task_newtask)
 static __always_inline struct proc_info *current_proc(void)
 {
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t)
         return 0;
     u32 serial = t->serial;
@@ -308,14 +372,14 @@ BPF_F_TABLE("hash", u32, struct exec_argv, exec_argv, MAX_PROCS, BPF_F_NO_PREALL
 static __always_inline void read_argv(u64 argv)
 {
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t)
         return;
     if (t->flags & TRK_WAIT_EXEC) {
         /* Run mode: the command begins with this exec (its own work from here on, for every
          * family alike; the memory family still waits for the new address space). */
         t->flags &= ~TRK_WAIT_EXEC;
-        struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+        struct task_state *s = current_state();
         if (s)
             s->flags &= ~TRK_WAIT_EXEC;
     }
@@ -374,11 +438,11 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execveat)
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t)
         return 0;
     t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
-    struct task_state *s = tstate.task_storage_get(bpf_get_current_task_btf(), 0, 0);
+    struct task_state *s = current_state();
     if (s)
         s->flags &= ~TRK_WAIT_EXEC;         /* (the syscalls family, if on, did at the entry) */
     u32 serial = t->serial;
@@ -410,6 +474,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
     u64 id = bpf_get_current_pid_tgid();
     int group_dead = (u32)id == (u32)(id >> 32);  /* older kernels: the leader stands for it */
 #endif
+    if (!maybe_tracked(current_tgid()))
+        return 0;                           /* none of ours */
     struct task_struct *task = bpf_get_current_task_btf();
     struct task_state *s = tstate.task_storage_get(task, 0, 0);
     if (s) {
@@ -426,7 +492,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
         tstate.task_storage_delete(task);
     }
     u32 tgid = current_tgid();
-    struct track_val *t = tracked.lookup(&tgid);
+    struct track_val *t = tracked_get(tgid);
     if (!t)
         return 0;                           /* none of ours */
     u32 tid = (u32)bpf_get_current_pid_tgid();
@@ -450,6 +516,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
     /* Untrack now: the pid may be reused by a process that is none of ours. */
     tracked.delete(&tgid);
+    u32 w = pid_word(tgid);
+    pid_bit_set(tracked_bits.lookup(&w), tgid, 0);
     diag_inc(DIAG_EXITS);
     return 0;
 }

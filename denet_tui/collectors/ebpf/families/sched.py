@@ -24,6 +24,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
+from denet_tui.collectors.ebpf.layout import PID_LIMIT
 from denet_tui.model import ProcessSched, TreeSched
 
 MAX_THREADS = 32768  # threads of the tree followed at once
@@ -111,6 +112,7 @@ class SchedFamily:
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._threads_map = bpf[b"sched_threads"]
+        self._bits = bpf_maps.PidBits(bpf, "sched_bits", PID_LIMIT)
         self._ended_map = bpf[b"sched_ended"]
         self._cpu = bpf[b"sched_cpu"]
         self._hist = bpf[b"runq_hist"]
@@ -134,8 +136,10 @@ class SchedFamily:
             b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary, b.minor_faults, b.major_faults = (
                 base
             )
-            # NOEXIST: a thread the kernel already follows keeps what it has.
-            bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST)
+            # NOEXIST: a thread the kernel already follows keeps what it has (and its bit).
+            self._bits.set(tid, True)  # first: its switches are looked up once it is there
+            if bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST):
+                self._bits.set(tid, False)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -173,6 +177,8 @@ class SchedFamily:
                 continue
             raw.setdefault(value[0], []).append((key, value))
         bpf_maps.delete_many(self._threads_map, gone, "I")
+        for (tid,) in gone:
+            self._bits.set(tid, False)  # (set only if seeded; the kernel cleared its own)
         self._exiting = set(raw)
         before, last_live, still = self._rows, self._live, self._still
         # A thread that switched, woke, began or ended changed its entry; an idle one did not.
