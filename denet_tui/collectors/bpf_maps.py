@@ -21,6 +21,7 @@ from typing import Any
 from denet_tui.collectors.base import CollectorError
 
 BATCH = 4096  # entries per batch call
+BATCH_BYTES = 4 << 20  # at most, per batch buffer (keys and values)
 ENOTSUPP = 524  # the kernel's "operation not supported" for map types without batch ops
 
 
@@ -139,7 +140,9 @@ def lookup(fd: int, key, value) -> bool:
 
 
 def _batch_size(tbl) -> int:
-    return min(BATCH, tbl.max_entries)
+    """Entries per batch call: BATCH, fewer for wide entries (a buffer of BATCH_BYTES)."""
+    wide = BATCH_BYTES // (ct.sizeof(tbl.Key) + ct.sizeof(tbl.Leaf))
+    return max(1, min(BATCH, tbl.max_entries, wide))
 
 
 def _batches(tbl, keys: ct.Array, values: ct.Array, delete: bool = False) -> Iterator[int]:
@@ -255,6 +258,29 @@ def read_array(tbl, n: int) -> bytes:
                 return b"".join(bytes(tbl[ct.c_int(i)]) for i in range(n))
             raise OSError(err, f"BPF array batch lookup: {os.strerror(err)}")
     return bytes(out)
+
+
+def dump_bytes(tbl, *, delete: bool = False) -> list[tuple[bytes, bytes]]:
+    """Like ``dump_raw``, each (key, value) as its bytes: for values too wide to unpack whole
+    (the caller reads what it needs)."""
+    ks, vs = ct.sizeof(tbl.Key), ct.sizeof(tbl.Leaf)
+    keys, values = _buffers(tbl.map_fd, _batch_size(tbl), ks, vs)
+    key_view, value_view = memoryview(keys), memoryview(values)
+    out: list[tuple[bytes, bytes]] = []
+    try:
+        for got in _batches(tbl, keys, values, delete):
+            out += [
+                (bytes(key_view[i * ks : (i + 1) * ks]), bytes(value_view[i * vs : (i + 1) * vs]))
+                for i in range(got)
+            ]
+    except _NoBatchOps:
+        items = [(bytes(k), bytes(v)) for k, v in tbl.items()]
+        if delete:
+            for k, _v in items:
+                with contextlib.suppress(KeyError):
+                    del tbl[tbl.Key.from_buffer_copy(k)]
+        return items
+    return out
 
 
 def delete_many(tbl, keys: list[tuple[Any, ...]], key_fmt: str = "II") -> None:

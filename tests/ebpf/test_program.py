@@ -49,8 +49,10 @@ def test_layouts_declared_in_python_match_the_c_source(latency: bool) -> None:
         assert struct.calcsize("=" + SUMS_FMT) == ct.sizeof(b[b"sched_ended"].Leaf)
         assert struct.calcsize("=" + PROC_FMT) == ct.sizeof(b[b"mem_live"].Leaf)
         # A live thread's storage is read into this buffer: a wrong size would fail the lookup.
-        words = 4 + NR_SLOTS * (3 if latency else 2) + 5 + 6 + 7  # + files', privileges'
+        used = NR_SLOTS // 64  # the syscalls family's bitmap of used slots
+        words = 4 + used + NR_SLOTS * (3 if latency else 2) + 5 + 6 + 7  # + files', privileges'
         assert ct.sizeof(state) == words * 8
+        assert ct.sizeof(b[b"proc_stats"].Leaf) == 8 * (used + NR_SLOTS * (3 if latency else 2))
 
 
 def test_the_tree_alone_loads_without_any_family() -> None:

@@ -222,7 +222,8 @@ def counts_type(latency: bool) -> type[ct.Structure]:
 
 @cache
 def syscalls_thread_type(latency: bool, nr_slots: int) -> type[ct.Structure]:
-    """``struct syscalls_thread``: the call in progress and one ``counts`` per slot."""
+    """``struct syscalls_thread``: the call in progress, which slots were used, and one
+    ``counts`` per slot."""
     return type(
         "SyscallsThread",
         (ct.Structure,),
@@ -230,7 +231,8 @@ def syscalls_thread_type(latency: bool, nr_slots: int) -> type[ct.Structure]:
             "_fields_": [
                 ("enter_ns", ct.c_uint64),
                 ("nr", ct.c_uint32),
-                ("dropped", ct.c_uint32),
+                ("pad", ct.c_uint32),
+                ("used", ct.c_uint64 * (nr_slots // 64)),
                 ("c", counts_type(latency) * nr_slots),
             ]
         },

@@ -7,12 +7,18 @@
  *   - per thread, in its state (task storage): an array indexed by syscall number. The hot
  *     path does no hash lookup for a tracked thread: one task-storage get, one array slot.
  *     User space reads a live thread's array through a pidfd.
- *   - when a thread ends, its array is added into `stats` (process serial, syscall);
- *     user space reads `stats` for everything that has ended.
+ *   - when a thread ends, its array is added into its process's `proc_stats` entry; user
+ *     space drains `proc_stats` at each sample (one entry per process, whatever it called).
  *   - latency histograms per syscall for the whole tree, per CPU (`hist`).
  */
 
 BPF_F_TABLE("hash", struct stat_key, struct counts, stats, MAX_STATS, BPF_F_NO_PREALLOC);
+/* Allocated up front (6 MB): a process's entry then costs no allocation at its first thread's
+ * exit (an allocation of its 12 KB took ~17 µs there); more processes between two samples than
+ * it holds go to `proc_stats_more`, allocated as needed. */
+BPF_F_TABLE("hash", u32, struct sc_counts, proc_stats, PROC_STATS_FAST, 0);
+BPF_F_TABLE("hash", u32, struct sc_counts, proc_stats_more, MAX_PROCS, BPF_F_NO_PREALLOC);
+BPF_PERCPU_ARRAY(sc_zero, struct sc_counts, 1);     /* never written: a new entry */
 BPF_PERCPU_ARRAY(hist, struct hist_val, NR_SLOTS);
 
 /* The `stats` entry of (serial, nr), made if missing. Several threads of a process may end at
@@ -71,8 +77,10 @@ RAW_TRACEPOINT_PROBE(sys_enter)
     mark_active(s, 0);
     /* Counted on entry: exit and exit_group never return, a successful execve returns into a
      * new program, fork returns twice, rt_sigreturn returns into the interrupted code. */
-    if (nr < NR_SLOTS)
+    if (nr < NR_SLOTS) {
         s->sc.c[nr & (NR_SLOTS - 1)].count++;
+        s->sc.used[(nr >> 6) & (NR_SLOTS / 64 - 1)] |= 1ULL << (nr & 63);
+    }
     s->sc.nr = nr;
     s->sc.enter_ns = bpf_ktime_get_ns();
     return 0;
@@ -135,6 +143,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     }
     struct counts *c = &s->sc.c[n & (NR_SLOTS - 1)];  /* the mask: for the verifier's sake */
     c->count++;
+    s->sc.used[(n >> 6) & (NR_SLOTS / 64 - 1)] |= 1ULL << (n & 63);
     if (is_error(ret))
         c->errors++;
     return 0;
@@ -142,33 +151,46 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 
 #endif /* LATENCY */
 
-/* A thread of the tree ends: add its array into `stats`. */
+/* A thread of the tree ends: add its array into its process's `proc_stats` entry. */
 static __always_inline void syscalls_thread_exit(struct task_state *s)
 {
     u32 serial = s->serial;
-    /* A plain loop keeps the verifier's work linear: one path per slot, nothing unrolled. */
-#pragma clang loop unroll(disable)
-    for (u32 nr = 0; nr < NR_SLOTS; nr++) {
-        u64 count = s->sc.c[nr].count;
-        if (!count)
-            continue;
-        struct stat_key key = {.serial = serial, .nr = nr};
-        struct counts *v = stats.lookup(&key);
-        if (!v) {
-            struct counts zero = {};
-            stats.insert(&key, &zero);
-            v = stats.lookup(&key);
-        }
-        if (!v) {
-            s->sc.dropped++;    /* in the map value, not a register: states still prune */
-            continue;
-        }
-        __sync_fetch_and_add(&v->count, count);
-        __sync_fetch_and_add(&v->errors, s->sc.c[nr].errors);
-#if LATENCY
-        __sync_fetch_and_add(&v->time_ns, s->sc.c[nr].time_ns);
-#endif
+    struct sc_counts *p = proc_stats.lookup(&serial);
+    if (!p)
+        p = proc_stats_more.lookup(&serial);
+    if (!p) {
+        /* (Another thread of it may make one at once: user space adds up both tables.) */
+        u32 zero = 0;
+        struct sc_counts *none = sc_zero.lookup(&zero);
+        if (none && proc_stats.insert(&serial, none) == 0)
+            p = proc_stats.lookup(&serial);
+        else if (none && proc_stats_more.insert(&serial, none) == 0)
+            p = proc_stats_more.lookup(&serial);
     }
-    if (s->sc.dropped)
-        diag_add(DIAG_STATS_FULL, s->sc.dropped);
+    if (!p) {
+        diag_inc(DIAG_STATS_FULL);          /* the thread's calls are lost: map full */
+        return;
+    }
+    /* Only the slots used: their bits, in registers (the loops stay plain: one path per slot
+     * for the verifier, nothing unrolled). */
+#pragma clang loop unroll(disable)
+    for (u32 w = 0; w < NR_SLOTS / 64; w++) {
+        u64 bits = s->sc.used[w];
+        if (!bits)
+            continue;
+        __sync_fetch_and_or(&p->used[w], bits);
+#pragma clang loop unroll(disable)
+        for (u32 b = 0; b < 64; b++) {
+            if (!((bits >> b) & 1))
+                continue;
+            u32 nr = (w * 64 + b) & (NR_SLOTS - 1);
+            struct counts *from = &s->sc.c[nr];
+            struct counts *v = &p->c[nr];
+            __sync_fetch_and_add(&v->count, from->count);
+            __sync_fetch_and_add(&v->errors, from->errors);
+#if LATENCY
+            __sync_fetch_and_add(&v->time_ns, from->time_ns);
+#endif
+        }
+    }
 }

@@ -5,7 +5,9 @@
  *                    0: count and errors on sys_exit only (one tracepoint)
  *   NR_SLOTS         syscall numbers with a slot in the per-thread array (others: `stats`);
  *                    a power of two
- *   MAX_STATS        (process, syscall) pairs of ended threads kept until user space reads them
+ *   PROC_STATS_FAST  processes in `proc_stats` (allocated up front) between two samples
+ *   MAX_STATS        (process, syscall) pairs in `stats` (numbers without a slot) kept until
+ *                    user space reads them
  *   HIST_BUCKETS     log2 latency buckets: bucket i holds calls of [2^i, 2^(i+1)) ns;
  *                    the last one also holds everything longer
  *   NR_*             syscall numbers of this architecture that need special care
@@ -21,7 +23,13 @@ struct counts {
 #endif
 };
 
-/* `stats`: (process serial, syscall number) -> figures of the process's ended threads. */
+/* `proc_stats`: process serial -> its ended threads' arrays, summed (drained at each sample).
+ * `stats`: (process serial, syscall number) -> a number without a slot (none on x86_64 or
+ * aarch64 today). */
+struct sc_counts {
+    u64 used[NR_SLOTS / 64];        /* a bit per slot that any of its threads used */
+    struct counts c[NR_SLOTS];
+};
 struct stat_key {
     u32 serial;
     u32 nr;
@@ -35,7 +43,9 @@ struct hist_val {
 struct syscalls_thread {
     u64 enter_ns;                   /* LATENCY: 0 when no call is in progress */
     u32 nr;                         /* LATENCY: the call in progress */
-    u32 dropped;                    /* at exit: slots `stats` had no room for */
+    u32 pad;
+    u64 used[NR_SLOTS / 64];        /* a bit per slot used: at exit only those are read (the
+                                     * whole array, cold by then, costs ~20 µs to scan) */
     struct counts c[NR_SLOTS];
 };
 #define SYSCALLS_THREAD_STATE struct syscalls_thread sc;

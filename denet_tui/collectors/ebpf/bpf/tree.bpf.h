@@ -113,7 +113,7 @@ struct task_state {
 
 /* Nothing is dropped silently: each way of losing a figure has a counter. */
 enum {
-    DIAG_STATS_FULL = 0,            /* syscalls: an ended thread's figures for one call: map full */
+    DIAG_STATS_FULL = 0,            /* syscalls: an ended thread's figures lost: map full */
     DIAG_PROCS_FULL,                /* a new process not tracked: `procs`/`tracked` full */
     DIAG_STORAGE_FAIL,              /* a thread not followed: its storage could not be made */
     DIAG_NEW_PROCS,                 /* processes that joined the tree */

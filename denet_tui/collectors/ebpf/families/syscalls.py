@@ -1,8 +1,9 @@
 """Family "syscalls": exact counts, errors and latency per process and syscall (``bpf/syscalls``).
 
 Figures of a process come from three places, read in this order each sample so that a thread
-is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``stats`` (ended threads:
-drained, each entry taken out as it is read, and added to what was drained before), then each
+is never counted twice (see TRK_FLUSHING in ``bpf/tree.bpf.h``): ``proc_stats`` (ended
+threads' arrays summed per process, and ``stats`` for numbers without a slot: drained, each
+entry taken out as it is read, and added to what was drained before), then each
 live thread's array (through its pidfd, by the collector) of the processes marked active since
 the last sample; what was read of the others' threads stands. What reaches ``stats`` after its
 process was reported ended and forgotten (a thread still exiting) is counted in
@@ -26,7 +27,8 @@ from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 NR_SLOTS = 512  # per-thread array size: every syscall number of x86_64/aarch64 today
 HIST_BUCKETS = 36  # 2**35 ns ≈ 34 s; longer calls land in the last bucket
 FORGOTTEN_FOR_S = 10.0  # how long entries of a forgotten process are recognised as late
-MAX_STATS = 262144  # (process, syscall) pairs of ended threads not yet read
+MAX_STATS = 262144  # (process, syscall) pairs of numbers without a slot not yet read
+PROC_STATS_FAST = 512  # processes' ended-thread figures between samples, allocated up front
 # Register holding the syscall number at sys_exit (struct pt_regs member), per architecture.
 NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
 
@@ -51,6 +53,26 @@ def merged(*parts: Counts | None) -> Counts:
             for nr, (c, e, t) in part.items():
                 add(out, nr, c, e, t)
     return out
+
+
+USED_WORDS = NR_SLOTS // 64  # the bitmap of used slots before the counts (thread and process)
+
+
+def parse_counts(words: memoryview, at: int, latency: bool) -> Counts:
+    """The used slots of an array of ``struct counts`` preceded by its bitmap of used slots
+    (``USED_WORDS`` u64 words from ``at``)."""
+    counts: Counts = {}
+    stride = 3 if latency else 2
+    base = at + USED_WORDS
+    for w in range(USED_WORDS):
+        bits = words[at + w]
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            nr = w * 64 + low.bit_length() - 1
+            i = base + nr * stride
+            counts[nr] = [words[i], words[i + 1], words[i + 2] if latency else 0]
+    return counts
 
 
 def floored(counts: Counts, prev: Counts | None) -> Counts:
@@ -100,6 +122,7 @@ class SyscallsFamily:
             "LATENCY": int(self.latency),
             "NR_SLOTS": NR_SLOTS,
             "MAX_STATS": MAX_STATS,
+            "PROC_STATS_FAST": PROC_STATS_FAST,
             "HIST_BUCKETS": HIST_BUCKETS,
             # A struct member name from our own table, never from the user.
             "SYSCALL_NR_REG": NR_REG[self.arch],
@@ -110,6 +133,7 @@ class SyscallsFamily:
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._stats = bpf[b"stats"]
+        self._proc_stats = (bpf[b"proc_stats"], bpf[b"proc_stats_more"])
         self._hist = bpf[b"hist"]
         self._words = state.sc.offset // 8  # type: ignore[attr-defined]
         # Where its counts end: other families' fields follow them in the thread's state.
@@ -122,21 +146,30 @@ class SyscallsFamily:
 
     def read_ended(self, known: set[int]) -> None:
         self._changed = set()
-        rows = bpf_maps.dump_raw(self._stats, "II", "QQQ" if self.latency else "QQ", delete=True)
+        latency = self.latency
+        rows: list[tuple[int, Counts]] = []
+        for ended_map in self._proc_stats:
+            for key, value in bpf_maps.dump_bytes(ended_map, delete=True):
+                serial = int.from_bytes(key, "little")
+                rows.append((serial, parse_counts(memoryview(value).cast("Q"), 0, latency)))
+        width = "QQQ" if latency else "QQ"
+        for (serial, nr), v in bpf_maps.dump_raw(self._stats, "II", width, delete=True):
+            rows.append((serial, {nr: [v[0], v[1], v[2] if latency else 0]}))
         self._kernel_stats = len(rows)
-        ended, forgotten, latency = self._ended, self._forgotten, self.latency
+        ended, forgotten = self._ended, self._forgotten
         fresh = self._fresh = set()
-        for (serial, nr), v in rows:  # each (serial, nr) once: a map key
+        for serial, part in rows:
             if serial in forgotten:
-                # A thread that ended after its process was reported ended and forgotten.
-                self.late_calls += v[0]
+                # Threads that ended after their process was reported ended and forgotten.
+                self.late_calls += sum(v[0] for v in part.values())
                 continue
             counts = ended.get(serial) if serial in fresh else None
             if counts is None:
                 # A copy: the last figures handed out may be this very dict (never changed).
                 counts = ended[serial] = merged(ended.get(serial))
                 fresh.add(serial)
-            add(counts, nr, v[0], v[1], v[2] if latency else 0)
+            for nr, (c, e, t) in part.items():
+                add(counts, nr, c, e, t)
 
     def begin_live(self, active: set[int]) -> None:
         self._summed = set()
@@ -147,8 +180,8 @@ class SyscallsFamily:
         self._before = before
 
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
-        # The thread state as u64 words (ctypes attribute access per slot is far slower): the
-        # counts start after enter_ns and nr/dropped, one `struct counts` per syscall number.
+        # The thread state as u64 words (ctypes attribute access per slot is far slower): after
+        # enter_ns and nr, the bitmap of used slots, then one `struct counts` per number.
         base, end = self._words + 2, self._end
         raw = words[base:end].tobytes()
         cached = self._before[serial].get(tid)
@@ -156,12 +189,7 @@ class SyscallsFamily:
             counts = cached[1]  # it made no call since the last sample: nothing to parse
         else:
             self._changed.add(serial)
-            counts = {}
-            stride = 3 if self.latency else 2
-            for nr, c in enumerate(words[base:end:stride]):
-                if c:
-                    at = base + nr * stride
-                    add(counts, nr, c, words[at + 1], words[at + 2] if self.latency else 0)
+            counts = parse_counts(words, base, self.latency)
         self._threads.setdefault(serial, {})[tid] = (raw, counts)
         acc = self._live.get(serial)
         if acc is None:
