@@ -428,7 +428,9 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":
                 pids = tl.scope_pids()
-                procs = tuple(p for p in snap.processes if pids is None or p.pid in pids)
+                # The live ones, and the latest that ended (kept longer than the tree does).
+                listed = [*(p for p in snap.processes if p.alive), *self.finished.recent]
+                procs = tuple(p for p in listed if pids is None or p.pid in pids)
                 scope = "whole tree" if pids is None else f"subtree of {tl.scope}"
                 interval = tl.series[-1] if len(tl.series) > 1 else None
                 sampled = info is not None and info.has("sched", "sampled")

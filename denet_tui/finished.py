@@ -1,9 +1,9 @@
 """Ended processes, folded into a bounded summary per command: "which compile was slowest?"
 
 A command is the executable's name, plus for interpreters and shells the script they run
-(``python3 setup.py``, ``sh build.sh``; not ``sh -c``'s string) and for dispatchers a plain-word
-subcommand (``git status``, ``make all``): ``cc`` runs of different files stay one command, and a
-script's runs are told from other scripts'. At most
+(``python3 setup.py``, ``sh build.sh``; for ``sh -c`` the first word of its string: ``sh -c
+gcc``) and for dispatchers a plain-word subcommand (``git status``, ``make all``): ``cc`` runs of
+different files stay one command, and a script's runs are told from other scripts'. At most
 :data:`MAX_COMMANDS` distinct commands are kept; the ended processes of any further command are
 counted in ``other``.
 """
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapshot
 
 MAX_COMMANDS = 1000
+RECENT = 300  # ended processes kept one by one (the latest), for views that list processes
 SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox"])
 # Interpreters: the script they run names the command (the first argument that is a file).
 _INTERPRETER = re.compile(
@@ -42,7 +44,11 @@ def command_key(p: ProcessSample) -> str:
     if exe in SHELLS:
         options = [a for a in args if a.startswith("-") and not a.startswith("--")]
         if any("c" in a for a in options):
-            return exe  # a command string, not a script
+            # A command string: named by its first word (not an assignment), if a plain one.
+            string = next((a for a in args if not a.startswith("-")), "")
+            word = next((w for w in string.split() if "=" not in w and w != "exec"), "")
+            word = os.path.basename(word) if "/" in word else word
+            return f"{exe} -c {word}" if _WORD.match(word) else f"{exe} -c"
         script = next((a for a in args if not a.startswith("-")), None)
         return f"{exe} {os.path.basename(script)}" if script else exe
     if _INTERPRETER.match(exe):
@@ -70,6 +76,8 @@ class _Acc:
     wall_max: float | None = None
     exit_codes: dict[str, int] = field(default_factory=dict)
     incomplete: set[str] = field(default_factory=set)
+    # on the run queue, asleep, in D: summed over the processes whose sched figures are known
+    waits: list[float] | None = None
 
     def add(self, p: ProcessSample) -> None:
         self.count += 1
@@ -89,6 +97,16 @@ class _Acc:
         else:
             self.wall_total = (self.wall_total or 0.0) + wall
             self.wall_max = max(wall, self.wall_max or 0.0)
+        sched = p.sched
+        if sched is None or sched.waiting_cpu_s is None:
+            self.incomplete.add("sched")
+        else:
+            w = self.waits = self.waits or [0.0, 0.0, 0.0]
+            w[0] += sched.waiting_cpu_s
+            w[1] += sched.sleeping_s or 0.0
+            w[2] += sched.uninterruptible_s or 0.0
+            if sched.sleeping_s is None or sched.uninterruptible_s is None:
+                self.incomplete.add("sched")  # (the /proc collector's: never sampled)
         code = "unknown" if p.exit_code is None else str(p.exit_code)
         self.exit_codes[code] = self.exit_codes.get(code, 0) + 1
 
@@ -103,6 +121,9 @@ class _Acc:
             wall_s_max=self.wall_max,
             exit_codes=dict(sorted(self.exit_codes.items())),
             incomplete=tuple(sorted(self.incomplete)),
+            waiting_cpu_s_total=self.waits[0] if self.waits else None,
+            sleeping_s_total=self.waits[1] if self.waits else None,
+            uninterruptible_s_total=self.waits[2] if self.waits else None,
         )
 
 
@@ -126,6 +147,7 @@ class FinishedLedger:
         self._processes = 0
         self._other = 0
         self._last_ended: set[tuple[int, float | None]] = set()
+        self.recent: deque[ProcessSample] = deque(maxlen=RECENT)  # the latest ended, in order
 
     def add(self, snap: Snapshot) -> None:
         self.add_ended(p for p in snap.processes if not p.alive)
@@ -138,6 +160,7 @@ class FinishedLedger:
             if key in self._last_ended:
                 continue
             self._processes += 1
+            self.recent.append(p)
             command = command_key(p)
             acc = self._by_command.get(command)
             if acc is None:

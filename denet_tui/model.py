@@ -769,6 +769,10 @@ class CommandStats(Codable):
     wall_s_max: float | None
     # Exit status (as text) -> processes; "unknown" for those whose status was not seen.
     exit_codes: Mapping[str, int] = field(default_factory=dict)
+    # Where their threads' time went, summed (the sched family; null in recordings before it).
+    waiting_cpu_s_total: float | None = None
+    sleeping_s_total: float | None = None
+    uninterruptible_s_total: float | None = None
     # Figures not known for every one of these processes: their totals are lower bounds.
     incomplete: tuple[str, ...] = ()
 

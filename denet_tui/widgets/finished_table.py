@@ -1,9 +1,10 @@
 """The Finished view: every process that ended, by command — "which compile was slowest?".
 
 One row per command (``denet_tui.finished``): how many ran, how many failed (exit status not
-0), total and largest CPU time, total and longest wall time, the largest peak RSS and the exit
-statuses. ``s`` cycles the sort; a figure not known for every process of a row is marked ``≥``
-(its total is a lower bound).
+0), total and largest CPU time, total and longest wall time, the largest peak RSS, where the rest
+of their threads' time went (waiting for a CPU, asleep, in D: totals) and the exit statuses.
+``s`` cycles the sort; a figure not known for every process of a row is marked ``≥`` (its total
+is a lower bound).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("wall_total", "WALL TOTAL", 10),
     ("wall_max", "WALL MAX", 10),
     ("rss_max", "PEAK RSS", 9),
+    ("wait", "WAIT CPU", 9),
+    ("sleep", "ASLEEP", 9),
+    ("disk", "IN D", 8),
     ("exits", "EXIT STATUS", 14),
 )
 SORTS: dict[str, Callable[[CommandStats], float]] = {
@@ -38,6 +42,9 @@ SORTS: dict[str, Callable[[CommandStats], float]] = {
     "wall_max": lambda s: s.wall_s_max or 0.0,
     "wall_total": lambda s: s.wall_s_total or 0.0,
     "rss_max": lambda s: s.peak_rss_max or 0,
+    "wait": lambda s: s.waiting_cpu_s_total or 0.0,
+    "sleep": lambda s: s.sleeping_s_total or 0.0,
+    "disk": lambda s: s.uninterruptible_s_total or 0.0,
     "count": lambda s: s.count,
     "failures": lambda s: s.failures,
 }
@@ -73,6 +80,9 @@ def finished_cells(s: CommandStats) -> dict[str, str]:
         "wall_max": _seconds(s.wall_s_max, "wall_s" in gaps),
         "rss_max": ("≥" if "peak_rss" in gaps and s.peak_rss_max is not None else "")
         + fmt_bytes(s.peak_rss_max, compact=True),
+        "wait": _seconds(s.waiting_cpu_s_total, "sched" in gaps),
+        "sleep": _seconds(s.sleeping_s_total, "sched" in gaps),
+        "disk": _seconds(s.uninterruptible_s_total, "sched" in gaps),
         "exits": _exits(s),
     }
 

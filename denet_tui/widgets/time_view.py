@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from denet_tui.finished import RECENT
 from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.rates import Rates, percentile_ns
 from denet_tui.visible import visible
@@ -248,8 +249,14 @@ def sched_cells(p: ProcessSample) -> dict[str, str]:
     }
 
 
+def row_key(p: ProcessSample) -> str:
+    """A row's key: its pid and start (a pid may be reused by a later process)."""
+    return f"{p.pid}@{p.start_ts}"
+
+
 class SchedTable(DataTable[Text]):
-    """Every process of the snapshot with its time states; ``s`` sorts by the next one."""
+    """The live processes and the latest ended ones with their time states; ``s`` sorts by
+    the next one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
 
@@ -270,7 +277,7 @@ class SchedTable(DataTable[Text]):
         if not self.row_count:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return next((p for p in self._procs if str(p.pid) == key), None)
+        return next((p for p in self._procs if row_key(p) == key), None)
 
     def _fill(self) -> None:
         chosen = self.selected()
@@ -286,14 +293,16 @@ class SchedTable(DataTable[Text]):
                 )
                 for k, _, _ in COLUMNS
             ]
-            self.add_row(*row, key=str(p.pid))
-        if chosen is not None and any(p.pid == chosen.pid for p in order):
-            self.move_cursor(row=self.get_row_index(str(chosen.pid)))
+            self.add_row(*row, key=row_key(p))
+        if chosen is not None and any(row_key(p) == row_key(chosen) for p in order):
+            self.move_cursor(row=self.get_row_index(row_key(chosen)))
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]
             column.label = Text(base + ("▼" if key.value == self.sort_key else ""))
-        set_border_title(self, f"processes · sorted by {SORT_NAMES[self.sort_key]} (s)")
+        ended = sum(not p.alive for p in self._procs)
+        kept = f" · {ended:,} ended (the latest {RECENT:,} kept)" if ended else ""
+        set_border_title(self, f"processes{kept} · sorted by {SORT_NAMES[self.sort_key]} (s)")
 
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]

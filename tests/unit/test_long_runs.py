@@ -13,6 +13,7 @@ from denet_tui.finished import FinishedLedger, command_key
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     ProcessSample,
+    ProcessSched,
     ProcessSyscalls,
     Snapshot,
     SyscallStat,
@@ -68,8 +69,11 @@ def test_command_key_names_scripts_and_subcommands_not_files() -> None:
     assert key("/usr/bin/cc", "-c", "b.c") == "cc"
     assert key("python3", "-u", "/src/setup.py", "build") == "python3 setup.py"
     assert key("git", "status") == "git status"
-    assert key("sh", "-c", "echo hi") == "sh"
-    assert key("bash", "-ec", "sleep 1; exit 6") == "bash"  # a command string, combined flags
+    # A command string: its first word (not an assignment, not exec), if a plain one.
+    assert key("sh", "-c", "echo hi") == "sh -c echo"
+    assert key("bash", "-ec", "sleep 1; exit 6") == "bash -c sleep"  # combined flags
+    assert key("sh", "-c", "CC=gcc exec /usr/bin/gcc -c a.c") == "sh -c gcc"
+    assert key("sh", "-c", "(cd x; make)") == "sh -c"  # not a plain word
     assert key("sh", "/tmp/weird.sh") == "sh weird.sh"
     assert key("python3", "-W", "ignore", "slow.py") == "python3 slow.py"  # not the -W value
     assert key("python3", "-m", "pytest") == "python3"
@@ -92,6 +96,7 @@ def test_finished_summary_by_command_with_failures_and_bounds() -> None:
             start_ts=100.0,
             end_ts=101.0,
             peak_rss_bytes=10,
+            sched=ProcessSched(1.0, 0.25, 0.5, 0.125, 3, 4),
         ),
         proc(
             11,
@@ -102,6 +107,7 @@ def test_finished_summary_by_command_with_failures_and_bounds() -> None:
             start_ts=100.0,
             end_ts=104.0,
             peak_rss_bytes=30,
+            sched=ProcessSched(3.0, 0.5, 0.25, 0.0, 3, 4),
         ),
         proc(12, alive=False, cmdline=("ld", "-o", "x"), cpu_time_s=None, exit_code=None),
         proc(13, alive=False, cmdline=("as", "x.s")),
@@ -114,7 +120,10 @@ def test_finished_summary_by_command_with_failures_and_bounds() -> None:
     assert (cc.command, cc.count, cc.failures) == ("cc", 2, 1)
     assert (cc.cpu_s_total, cc.cpu_s_max, cc.wall_s_max, cc.peak_rss_max) == (4.0, 3.0, 4.0, 30)
     assert dict(cc.exit_codes) == {"0": 1, "1": 1} and cc.incomplete == ()
-    assert ld.cpu_s_total is None and set(ld.incomplete) == {"cpu_s", "peak_rss", "wall_s"}
+    waits = (cc.waiting_cpu_s_total, cc.sleeping_s_total, cc.uninterruptible_s_total)
+    assert waits == (0.75, 0.75, 0.125)
+    assert ld.cpu_s_total is None and ld.waiting_cpu_s_total is None
+    assert set(ld.incomplete) == {"cpu_s", "peak_rss", "wall_s", "sched"}
     assert dict(ld.exit_codes) == {"unknown": 1}
 
 
