@@ -21,20 +21,21 @@ from denet_tui.visible import visible
 from denet_tui.widgets.format import fmt_bytes, fmt_int, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
-# (key, title, width); the command first.
+# (key, title, width); the command first. The cells have no padding (13 columns fit 118
+# cells): each width holds a space before the next column.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("command", "COMMAND", 24),
+    ("command", "COMMAND", 21),
     ("count", "RUNS", 6),
-    ("failures", "FAILED", 6),
-    ("cpu_total", "CPU TOTAL", 10),
-    ("cpu_max", "CPU MAX", 10),
-    ("wall_total", "WALL TOTAL", 10),
+    ("failures", "FAIL", 6),
+    ("cpu_total", "CPU", 9),
+    ("cpu_max", "CPU MAX", 9),
+    ("wall_total", "WALL", 9),
     ("wall_max", "WALL MAX", 10),
-    ("rss_max", "PEAK RSS", 9),
-    ("wait", "WAIT CPU", 9),
+    ("rss_max", "RSS MAX", 9),
+    ("wait", "WAIT CPU", 10),
     ("sleep", "ASLEEP", 9),
     ("disk", "IN D", 8),
-    ("exits", "EXIT STATUS", 14),
+    ("exits", "EXIT STATUS", 12),
 )
 SORTS: dict[str, Callable[[CommandStats], float]] = {
     "cpu_total": lambda s: s.cpu_s_total or 0.0,
@@ -106,12 +107,12 @@ class FinishedTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
         self.sort_key = "cpu_total"
         self._summary: FinishedSummary | None = None
         for key, title, width in COLUMNS:
             # Room for the title with the sort mark (▼) whichever column is sorted.
-            self.add_column(title, key=key, width=max(width, len(title) + 1))
+            self.add_column(title, key=key, width=max(width, len(title) + 2))
 
     def show(self, summary: FinishedSummary) -> None:
         self._summary = summary
@@ -126,9 +127,10 @@ class FinishedTable(DataTable[Text]):
         for s in sorted_commands(summary, self.sort_key):
             cells = finished_cells(s)
             row = [
-                Text(cells[k], justify="left" if k in ("command", "exits") else "right")
-                for k, _, _ in COLUMNS
+                Text(" " + cells[k]) if k == "exits" else Text(cells[k], justify="right")
+                for k, _, _ in COLUMNS[1:]
             ]
+            row.insert(0, Text(cells["command"], no_wrap=True, overflow="ellipsis"))
             if s.failures:
                 row[0].stylize("bold red")
             self.add_row(*row, key=s.command)
@@ -138,7 +140,11 @@ class FinishedTable(DataTable[Text]):
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]
-            column.label = Text(base + ("▼" if key.value == self.sort_key else ""))
+            label = base + ("▼" if key.value == self.sort_key else "")
+            if key.value == "exits":
+                column.label = Text(" " + label)
+            else:
+                column.label = Text(label, justify="left" if key.value == "command" else "right")
 
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
