@@ -130,7 +130,7 @@ class DenetApp(TabsMixin, App[None]):
         self.finished = FinishedLedger()  # ended processes by command
         self.programs = ProgramsLog()  # every exec, in order (the exec family)
         # the files family's paths
-        self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative))
+        self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative, r.joined))
         self.signals = EventLog("signals")  # every signal, in order (the signals family)
         self.privileges = EventLog("privileges")  # the privileges family: calls, in order
         self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.name, r.capability))

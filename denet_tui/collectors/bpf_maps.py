@@ -21,7 +21,7 @@ from typing import Any
 from denet_tui.collectors.base import CollectorError
 
 BATCH = 4096  # entries per batch call
-BATCH_BYTES = 4 << 20  # at most, per batch buffer (keys and values)
+BATCH_BYTES = 1 << 20  # at most, per batch buffer (keys and values)
 ENOTSUPP = 524  # the kernel's "operation not supported" for map types without batch ops
 
 

@@ -85,7 +85,7 @@ class ProcessEntries:
     def __init__(self) -> None:
         self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as last read
         self._ran: set[int] = set()
-        self._shown: dict[int, tuple[int, ...]] = {}
+        self._shown: dict[int, tuple[int, ...] | None] = {}
         self._none = struct.unpack(self.value_fmt, bytes(struct.calcsize(self.value_fmt)))
 
     def make_section(self, row: tuple[int, ...]) -> Any:
@@ -122,12 +122,12 @@ class ProcessEntries:
         return serial in self._ran
 
     def changed(self, serial: int) -> bool:
-        return self._rows.get(serial) != self._shown.get(serial)
+        # (A process with no entry is shown as None: all zeros, unchanged while it has none.)
+        return serial not in self._shown or self._rows.get(serial) != self._shown[serial]
 
     def figures(self, serial: int) -> dict[str, Any]:
-        row = self._rows.get(serial) or self._none
-        self._shown[serial] = row
-        return {self.section: self.make_section(row)}
+        row = self._shown[serial] = self._rows.get(serial)
+        return {self.section: self.make_section(row or self._none)}
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         return summary
