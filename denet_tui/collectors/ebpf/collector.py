@@ -60,16 +60,14 @@ NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most
 def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalEvent, ...]:
     """Signal events whose sender or target is a process of the tree that the kernel had
     already let go (a signal sent to a process that has ended), marked so."""
-    return tuple(
-        replace(
-            e,
-            sender_in_tree=None
-            if e.sender_in_tree is None
-            else e.sender_in_tree or e.sender_pid in members,
-            target_in_tree=e.target_in_tree or e.target_pid in members,
-        )
-        for e in events
-    )
+    out = []
+    for e in events:
+        sender = None if e.sender_in_tree is None else e.sender_in_tree or e.sender_pid in members
+        target = e.target_in_tree or e.target_pid in members
+        if sender != e.sender_in_tree or target != e.target_in_tree:
+            e = replace(e, sender_in_tree=sender, target_in_tree=target)
+        out.append(e)
+    return tuple(out)
 
 
 class EbpfCollector:

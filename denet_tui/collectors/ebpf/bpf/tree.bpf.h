@@ -17,12 +17,14 @@
  * A process created by a tracked process is tracked before it runs its first instruction, so
  * a child that lives for a millisecond is still seen. Each thread of a tracked process gets
  * one `task_state` in task storage (made on its first event by `adopt`): the families' hot
- * paths share that one lookup.
+ * paths share that one lookup, after a bit per pid (`tracked_bits`) has told the tasks of
+ * every other process "not ours" for the price of one array slot.
  *
  * Every knob is an integer -D from user space; no string from the user is ever part of the
  * source (PIDs reach the program through the `tracked` map).
  *
  *   MAX_PROCS        processes tracked / kept until user space has read them
+ *   PID_LIMIT        pids the `pid_bits` arrays have a bit for (the kernel's largest pid_max)
  *   SERIAL_CPU_BITS  bits of a serial that hold the CPU it was made on
  *   HAVE_GROUP_DEAD  sched_process_exit has the group_dead field (Linux >= 6.13)
  *   NR_EXECVE, NR_EXECVEAT  this architecture's numbers (run mode waits for the exec)

@@ -65,7 +65,8 @@ class PrivilegesFamily(EventFamily):
         self._checks: dict[tuple[int, str, int], _Checks] = {}  # by (serial, program, cap)
         self._changed: set[tuple[int, str, int]] = set()
         self._runs: dict[int, dict[int, Run]] = {}  # serial -> tid -> its live thread's run
-        self._shown_runs: dict[tuple[int, int], Run] = {}  # (serial, tid) -> as last shown
+        # (serial, tid) -> its run as last shown, and the row it counts under
+        self._shown_runs: dict[tuple[int, int], tuple[Run, tuple[int, str, int]]] = {}
         self.left_out = 0  # checks of rows beyond MAX_CAP_ROWS
 
     def defines(self) -> dict[str, int | str]:
@@ -133,21 +134,30 @@ class PrivilegesFamily(EventFamily):
         """The rows whose runs in live threads changed since the last snapshot, with those
         runs added (the drained figures stay as they are)."""
         out: dict[tuple[int, str, int], _Checks] = {}
-        shown: dict[tuple[int, int], Run] = {}
+        shown: dict[tuple[int, int], tuple[Run, tuple[int, str, int]]] = {}
+        before = self._shown_runs
         for serial, threads in self._runs.items():
             for tid, run in threads.items():
-                shown[serial, tid] = run
-                count, first_ns, last_ns, cap, denied, tgid, _pad, comm = run
-                row = (serial, c_string(comm), cap)
-                if self._shown_runs.get((serial, tid)) != run:
-                    self._changed.add(row)
-                acc = out.get(row)
-                if acc is None:
-                    base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
-                    acc = out[row] = replace(base, first_ns=base.first_ns or first_ns)
-                acc.add(count, denied, first_ns, last_ns)
+                last = before.get((serial, tid))
+                if last is not None and last[0] == run:
+                    shown[serial, tid] = last  # unchanged: its row as made before
+                    continue
+                row = (serial, c_string(run[7]), run[3])
+                shown[serial, tid] = (run, row)
+                self._changed.add(row)
         # (A run that went to the table since is in the drained figures: its row changed.)
         self._shown_runs = shown
+        if not self._changed:
+            return out  # (the common case with many idle threads: nothing to sum)
+        for run, row in shown.values():
+            if row not in self._changed:
+                continue
+            count, first_ns, last_ns, cap, denied, tgid, _pad, comm = run
+            acc = out.get(row)
+            if acc is None:
+                base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
+                acc = out[row] = replace(base, first_ns=base.first_ns or first_ns)
+            acc.add(count, denied, first_ns, last_ns)
         return out
 
     def snapshot_fields(self) -> dict[str, Any]:
