@@ -44,7 +44,7 @@ static __always_inline struct disk_dev_val *disk_dev(u32 dev, u32 who, u32 rw)
 TRACEPOINT_PROBE(block, block_io_start)
 {
     u32 who = DISK_TREE;
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s || (s->flags & TRK_WAIT_EXEC)) {
         u32 flags = 0;
         bpf_probe_read_kernel(&flags, sizeof(flags), (void *)bpf_get_current_task() + TASK_FLAGS);

@@ -84,7 +84,7 @@ static __always_inline void files_process_exit(u32 serial)
  * user space to name it by), or the old one again if the call failed. */
 static __always_inline void cwd_leaving(u64 path)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s)
         return;
     struct cwd_val *c = cwds.lookup(&s->serial);
@@ -143,7 +143,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_fchdir)
 static __always_inline void file_entered(u32 op, int dfd, u64 path, int dfd2, u64 path2,
                                          u32 flags)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s || (s->flags & TRK_WAIT_EXEC))
         return;                             /* not ours, or run mode's launcher */
     s->fa.path = path;

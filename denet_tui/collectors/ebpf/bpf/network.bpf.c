@@ -64,7 +64,7 @@ BPF_TABLE("lru_hash", u32, struct udp_rx, udp_rx_wait, 4096);
 /* A thread of the tree (not run mode's launcher), or 0. */
 static __always_inline struct task_state *net_thread(void)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     return s && !(s->flags & TRK_WAIT_EXEC) ? s : 0;
 }
 
@@ -453,7 +453,7 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
              * accepted for a listener of the tree too. */
             struct task_state *s = 0;
             if (now_state == TCP_SYN_SENT || now_state == TCP_LISTEN)
-                s = thread_state(bpf_get_current_task_btf());
+                s = thread_state();
             struct conn_owner *l = 0;
             if (now_state == TCP_SYN_RECV)
                 l = listeners.lookup(&lk);

@@ -46,7 +46,7 @@ static __always_inline void privileges_thread_exit(struct task_state *s)
 
 TRACEPOINT_PROBE(capability, cap_capable)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s || (s->flags & TRK_WAIT_EXEC))
         return 0;                           /* none of ours, or run mode's launcher */
     u32 denied = args->ret != 0;
@@ -74,7 +74,7 @@ TRACEPOINT_PROBE(capability, cap_capable)
 
 static __always_inline void priv_entered(u32 call, u64 a0, u64 a1, u64 a2, u64 a3, u64 str)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s || (s->flags & TRK_WAIT_EXEC))
         return;                             /* not ours, or run mode's launcher */
     s->pa.args[0] = a0;

@@ -68,7 +68,7 @@ static __always_inline void count_outside(struct task_state *s, u32 nr, long ret
 /* ctx->args: [0] struct pt_regs *, [1] syscall number */
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s)
         return 0;                           /* not ours */
     u32 nr = ctx->args[1];
@@ -122,7 +122,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
-    struct task_state *s = thread_state(bpf_get_current_task_btf());
+    struct task_state *s = thread_state();
     if (!s)
         return 0;
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];

@@ -221,11 +221,12 @@ static __always_inline u32 current_tgid(void)
 /* The state of the current thread, made on its first event if its process is tracked;
  * 0 when the thread is none of ours (its process's bit; then a task-storage get and a hash
  * lookup). */
-static __always_inline struct task_state *thread_state(struct task_struct *task)
+static __always_inline struct task_state *thread_state(void)
 {
     u32 tgid = current_tgid();
     if (!maybe_tracked(tgid))
         return 0;                           /* the common case: another process's task */
+    struct task_struct *task = bpf_get_current_task_btf();
     struct task_state *s = tstate.task_storage_get(task, 0, 0);
     if (s)
         return s;
