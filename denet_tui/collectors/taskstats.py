@@ -478,26 +478,28 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
     # The name it ended with: /proc may last have read it before an exec (a forked shell),
     # and then the arguments read were the earlier program's.
     renamed = bool(rec.comm) and rec.comm != p.name
-    out = replace(
-        p,
+    changes = {
         **figures,
-        name=rec.comm if renamed else p.name,
-        cmdline=() if renamed else p.cmdline,
-        alive=False,
-        cpu_percent=0.0,
-        rss_bytes=0,
-        state=None,  # an ended process has none
-        exit_code=code,
-    )
+        "name": rec.comm if renamed else p.name,
+        "cmdline": () if renamed else p.cmdline,
+        "alive": False,
+        "cpu_percent": 0.0,
+        "rss_bytes": 0,
+        "state": None,  # an ended process has none
+        "exit_code": code,
+    }
     reasons = {k: v for k, v in p.null_reasons.items() if k not in figures and k != "proc"}
     reasons.update(rounded)
     if code is not None:
         reasons.pop("exit_code", None)
     if family_reason is not None:
         for f in FIGURES:
-            if f.family == "proc" and f.key != "state" and getattr(out, f.key) is None:
+            if f.family != "proc" or f.key == "state":
+                continue
+            if (changes[f.key] if f.key in changes else getattr(p, f.key)) is None:
                 reasons.setdefault(f.key, family_reason)
-    return with_kernel_split(replace(out, null_reasons=reasons))
+    # One copy with every change (a build ends hundreds of processes a second).
+    return with_kernel_split(replace(p, **changes, null_reasons=reasons))
 
 
 def open_exit_records() -> tuple[ExitRecords | None, str | None]:
