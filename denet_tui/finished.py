@@ -21,6 +21,11 @@ from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapsh
 MAX_COMMANDS = 1000
 RECENT = 300  # ended processes kept one by one (the latest), for views that list processes
 SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox"])
+# The shell's own words: a string beginning with one (a loop, a test) names no command.
+SHELL_WORDS = frozenset(
+    ["if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+     "in", "function", "select", "time", "coproc"]
+)  # fmt: skip
 # Interpreters: the script they run names the command (the first argument that is a file).
 _INTERPRETER = re.compile(
     r"^(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|"
@@ -48,7 +53,8 @@ def command_key(p: ProcessSample) -> str:
             string = next((a for a in args if not a.startswith("-")), "")
             word = next((w for w in string.split() if "=" not in w and w != "exec"), "")
             word = os.path.basename(word) if "/" in word else word
-            return f"{exe} -c {word}" if _WORD.match(word) else f"{exe} -c"
+            plain = _WORD.match(word) and word not in SHELL_WORDS
+            return f"{exe} -c {word}" if plain else f"{exe} -c"
         script = next((a for a in args if not a.startswith("-")), None)
         return f"{exe} {os.path.basename(script)}" if script else exe
     if _INTERPRETER.match(exe):

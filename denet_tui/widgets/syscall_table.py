@@ -172,7 +172,10 @@ class SyscallTable(DataTable[Text]):
             self, "syscalls · P99 n/a: no latency histogram here" if no_hist else "syscalls"
         )
         if width <= 0:
-            return  # not laid out yet: on_resize shows it
+            # Not laid out (its tab hidden): not shown, so the next call with these figures
+            # draws them (on_resize too).
+            self._shown_width = 0
+            return
         self._shown_width = width
         # The sort column the user chose stays, and stays marked, whatever the width.
         chosen = self._chosen and mode == self.mode

@@ -73,6 +73,17 @@ def test_sleep_sleeps_and_fsync_waits_in_d_state(tmp_path: Path) -> None:
     assert snapshots(lines)[-1]["totals"]["uninterruptible_s"] > 0.001
 
 
+def test_every_short_nap_is_counted() -> None:
+    # 60 naps of 50 ms, one process each: a nap whose wakeup the program missed (a few in a
+    # hundred here) is still counted, from the thread's own counters at its next switch.
+    code, lines, err = run_json(
+        "run", "--json", "--", "sh", "-c", "for i in $(seq 60); do sleep 0.05; done"
+    )
+    assert code == 0, err
+    naps = [p["sched"]["sleeping_s"] for p in every_process(lines) if p["name"] == "sleep"]
+    assert len(naps) == 60 and min(naps) >= 0.05, sorted(naps)[:5]
+
+
 def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) -> None:
     truth_file = tmp_path / "rusage.json"
     code, lines, err = run_json(

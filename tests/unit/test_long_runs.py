@@ -74,6 +74,7 @@ def test_command_key_names_scripts_and_subcommands_not_files() -> None:
     assert key("bash", "-ec", "sleep 1; exit 6") == "bash -c sleep"  # combined flags
     assert key("sh", "-c", "CC=gcc exec /usr/bin/gcc -c a.c") == "sh -c gcc"
     assert key("sh", "-c", "(cd x; make)") == "sh -c"  # not a plain word
+    assert key("sh", "-c", "i=0; while [ $i -lt 9 ]; do i=$((i+1)); done") == "sh -c"
     assert key("sh", "/tmp/weird.sh") == "sh weird.sh"
     assert key("python3", "-W", "ignore", "slow.py") == "python3 slow.py"  # not the -W value
     assert key("python3", "-m", "pytest") == "python3"

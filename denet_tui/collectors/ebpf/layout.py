@@ -36,6 +36,7 @@ DIAG_NAMES = (
     "net_full",
     "disk_full",
     "conns_lost",
+    "sched_naps_unwoken",
 )
 
 

@@ -134,6 +134,8 @@ enum {
     DIAG_NET_FULL,                  /* network: a call not counted: `net_procs` full */
     DIAG_DISK_FULL,                 /* disk: a request not counted or not timed: map full */
     DIAG_CONNS_LOST,                /* network: a closed connection lost, its ring buffer full */
+    DIAG_SCHED_LATE_WAKE,           /* sched: a nap whose wakeup was not seen, closed at the
+                                     * thread's next switch from its own counters */
     DIAG_N,
 };
 

@@ -293,6 +293,8 @@ class SchedFamily:
             "sched_threads": self._threads,
             "sched_threads_max": MAX_THREADS,
             "sched_full": kernel["sched_full"],  # figures lost: a map full
+            # Naps whose wakeup the program did not see: closed at the next switch, exact.
+            "sched_naps_unwoken": kernel["sched_naps_unwoken"],
             # Threads that ended after their process was reported ended: their last bit missing.
             "sched_late": kernel["sched_late"] + self.late,
         }
