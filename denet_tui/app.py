@@ -133,7 +133,9 @@ class DenetApp(TabsMixin, App[None]):
         self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative, r.joined))
         self.signals = EventLog("signals")  # every signal, in order (the signals family)
         self.privileges = EventLog("privileges")  # the privileges family: calls, in order
-        self.capabilities = LatestRows("capabilities", lambda r: (r.pid, r.name, r.capability))
+        self.capabilities = LatestRows(
+            "capabilities", lambda r: (r.pid, r.name, r.capability), max_rows=10_000
+        )
         self.disks = LatestRows("disks", lambda r: (r.device, r.source, r.kind))
         self.device_rates = DeviceRates()
         self.connections = LatestRows(

@@ -242,11 +242,18 @@ class Timeline:
     """The recent past as the screen needs it, advanced one snapshot at a time.
 
     Keeps the latest two snapshots, a window of frames, per-process rates of the last interval,
-    and the sparkline samples of the current scope (the whole tree, or one process's subtree).
+    and the sparkline samples of the current scope (the whole tree's, kept for ``keep``
+    snapshots; a subtree's, recomputed from the frames kept when it is chosen).
     """
 
     def __init__(
-        self, *, exact: bool, share_basis: ShareBasis, keep: int = 300, min_dt: float = 0.0
+        self,
+        *,
+        exact: bool,
+        share_basis: ShareBasis,
+        keep: int = 300,
+        frames: int = 60,
+        min_dt: float = 0.0,
     ) -> None:
         self._exact = exact
         self._basis = share_basis
@@ -254,8 +261,12 @@ class Timeline:
         # (the root's end is sampled at once) is compared with the one before, not turned into
         # a rate over a few milliseconds.
         self._min_dt = min_dt
-        self._frames: deque[Frame] = deque(maxlen=keep)
-        self.series: deque[Rates] = deque(maxlen=keep)
+        # Per-process frames for a scope's history: every listed process's figures, so fewer
+        # than the sparklines' points (a build lists hundreds of processes a snapshot: 300
+        # frames held ~60 MB); the whole tree's series keeps ``keep`` points.
+        self._frames: deque[Frame] = deque(maxlen=frames)
+        self._tree_series: deque[Rates] = deque(maxlen=keep)  # the whole tree's, always kept
+        self.series = self._tree_series  # the scope's sparkline samples
         # Over the whole session for the whole tree; for a scope, over the frames kept.
         self._whole = self.extremes = Extremes()
         self.snapshot: Snapshot | None = None
@@ -274,8 +285,9 @@ class Timeline:
             # (none yet: no rate, rather than a rate over a few milliseconds).
             self._frames.pop()
             before = self._frames[-1] if self._frames else None
-            if self.series:
-                self.series.pop()
+            for series in {id(s): s for s in (self.series, self._tree_series)}.values():
+                if series:
+                    series.pop()
             if before is None:
                 self.previous = None
         else:
@@ -290,19 +302,19 @@ class Timeline:
         self.process_rates = process_rates(before, frame, self.process_rates)
         whole = tree_rates(before, frame)
         self._whole.add(whole)
-        if self.scope is None:
-            self.series.append(whole)
-        else:
+        self._tree_series.append(whole)
+        if self.scope is not None:
             self.series.append(tree_rates(before, frame, self.scope_pids()))
             self.extremes.add(self.series[-1])
 
     def set_scope(self, pid: int | None) -> None:
         """Scope to ``pid``'s subtree (None: everything); the sparklines are recomputed."""
         self.scope = pid
-        self.series = deque(history(self._frames, self.scope_pids()), maxlen=self.series.maxlen)
         if pid is None:
-            self.extremes = self._whole
+            self.series, self.extremes = self._tree_series, self._whole
         else:
+            maxlen = self._tree_series.maxlen
+            self.series = deque(history(self._frames, self.scope_pids()), maxlen=maxlen)
             self.extremes = Extremes(self.series)
 
     def scope_pids(self) -> frozenset[int] | None:

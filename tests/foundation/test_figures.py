@@ -58,7 +58,9 @@ def test_disk_and_logical_io_are_told_apart() -> None:
     assert code == 0
     assert dd["write_chars"] == mib64  # all it wrote: the copy
     assert dd["read_chars"] >= mib64
-    assert dd["write_bytes"] == 0 and dd["read_bytes"] is not None
+    # None of it reached a disk (a loaded run once showed one page, 4096 bytes, that the
+    # kernel put down to dd: not the 64 MiB).
+    assert dd["write_bytes"] <= 65536 and dd["read_bytes"] is not None
 
 
 def test_the_root_keeps_its_command_line_after_it_exits() -> None:
