@@ -63,8 +63,11 @@ def test_block_requests_per_process_and_device() -> None:
     assert did["written"] == did["read"] == total
     p = {q.pid: q for q in every_process(snaps)}[did["pid"]]
     assert p.disk is not None
-    # Its reads are exactly what the kernel says it read from storage (/proc/self/io).
-    assert p.disk.read_bytes == did["io_read"] >= total
+    # Its reads are what the kernel says it read from storage (/proc/self/io), and a page or
+    # so more: it reads on after that reading (writing its report: a fresh-clone CI run once
+    # counted one 4 KiB request more).
+    assert did["io_read"] <= p.disk.read_bytes <= did["io_read"] + (64 << 10)
+    assert did["io_read"] >= total
     # Its writes: the 200 MiB it wrote directly, and the file system's few blocks its fsync
     # wrote in its context (journal, inode), no more.
     assert total <= p.disk.write_bytes <= total + (256 << 10)
