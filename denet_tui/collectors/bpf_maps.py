@@ -145,15 +145,19 @@ def _batch_size(tbl) -> int:
     return max(1, min(BATCH, tbl.max_entries, wide))
 
 
-def _batches(tbl, keys: ct.Array, values: ct.Array, delete: bool = False) -> Iterator[int]:
+def _batches(
+    tbl, keys: ct.Array, values: ct.Array, delete: bool = False, limit: int | None = None
+) -> Iterator[int]:
     """Fill ``keys``/``values`` one batch at a time; yield how many entries each batch holds
-    (``delete``: each entry is taken out of the map as it is read, atomically)."""
+    (``delete``: each entry is taken out of the map as it is read, atomically; ``limit``: the
+    first so many entries only, e.g. an array's slots in use)."""
     lib = _lib()
     call = lib.bpf_lookup_and_delete_batch if delete else lib.bpf_lookup_batch
     token = ct.c_uint32(0)
     first = True
-    while True:
-        count = ct.c_uint32(_batch_size(tbl))
+    left = limit
+    while left is None or left > 0:
+        count = ct.c_uint32(_batch_size(tbl) if left is None else min(left, _batch_size(tbl)))
         res = call(
             tbl.map_fd,
             None if first else ct.byref(token),
@@ -171,6 +175,8 @@ def _batches(tbl, keys: ct.Array, values: ct.Array, delete: bool = False) -> Ite
                 raise _NoBatchOps
             raise OSError(err, f"BPF map batch lookup: {os.strerror(err)}")
         first = False
+        if left is not None:
+            left -= count.value
 
 
 def dump(tbl) -> list[tuple]:
@@ -223,40 +229,25 @@ def dump_raw(
                 strict=True,
             )
     except _NoBatchOps:
-        items = list(tbl.items())
-        if delete:
-            for k, _v in items:
-                with contextlib.suppress(KeyError):
-                    del tbl[k]
         return [
-            (struct.unpack(key_fmt, bytes(k)), struct.unpack(value_fmt, bytes(v))) for k, v in items
+            (struct.unpack(key_fmt, k), struct.unpack(value_fmt, v))
+            for k, v in _one_by_one(tbl, delete)
         ]
     return out
 
 
 def read_array(tbl, n: int) -> bytes:
     """The values of an array map's first ``n`` slots, as one buffer (``n`` times the value
-    size), in one call per BATCH slots."""
+    size)."""
     n = min(n, tbl.max_entries)
     vs = ct.sizeof(tbl.Leaf)
     keys, values = _buffers(tbl.map_fd, _batch_size(tbl), 4, vs)
-    lib = _lib()
     out = bytearray()
-    token = ct.c_uint32(0)
-    while len(out) < n * vs:
-        count = ct.c_uint32(min(n - len(out) // vs, _batch_size(tbl)))
-        at = None if not out else ct.byref(token)
-        res = lib.bpf_lookup_batch(
-            tbl.map_fd, at, ct.byref(token), ct.byref(keys), ct.byref(values), ct.byref(count)
-        )
-        err = ct.get_errno()
-        out += memoryview(values)[: count.value * vs]
-        if res != 0:
-            if err == errno.ENOENT:
-                break
-            if err in (errno.EINVAL, errno.EOPNOTSUPP, ENOTSUPP):  # no batch ops: one by one
-                return b"".join(bytes(tbl[ct.c_int(i)]) for i in range(n))
-            raise OSError(err, f"BPF array batch lookup: {os.strerror(err)}")
+    try:
+        for got in _batches(tbl, keys, values, limit=n):
+            out += memoryview(values)[: got * vs]
+    except _NoBatchOps:
+        return b"".join(bytes(tbl[ct.c_int(i)]) for i in range(n))
     return bytes(out)
 
 
@@ -274,13 +265,18 @@ def dump_bytes(tbl, *, delete: bool = False) -> list[tuple[bytes, bytes]]:
                 for i in range(got)
             ]
     except _NoBatchOps:
-        items = [(bytes(k), bytes(v)) for k, v in tbl.items()]
-        if delete:
-            for k, _v in items:
-                with contextlib.suppress(KeyError):
-                    del tbl[tbl.Key.from_buffer_copy(k)]
-        return items
+        return _one_by_one(tbl, delete)
     return out
+
+
+def _one_by_one(tbl, delete: bool) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) as bytes, where the kernel has no batch ops (``delete``: taken out)."""
+    items = list(tbl.items())
+    if delete:
+        for k, _v in items:
+            with contextlib.suppress(KeyError):
+                del tbl[k]
+    return [(bytes(k), bytes(v)) for k, v in items]
 
 
 def delete_many(tbl, keys: list[tuple[Any, ...]], key_fmt: str = "II") -> None:
