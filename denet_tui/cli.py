@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from denet_tui import __version__
+from denet_tui import __version__, heap
 from denet_tui.collectors.base import CollectorError
 from denet_tui.output_paths import check_writable
 from denet_tui.reports.commands import add_parsers as add_report_parsers
@@ -199,6 +199,7 @@ def demo_command() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    heap.tune()
     args = build_parser().parse_args(argv)
     if args.command == "doctor":
         from denet_tui.doctor import main as doctor_main

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from denet_tui import __version__
+from denet_tui import __version__, heap
 from denet_tui.collectors.base import Collector, CollectorError
 from denet_tui.model import Meta, Watched
 from denet_tui.target import ChildOutput, RunTarget, Target
@@ -129,6 +129,7 @@ class Session:
                 target.release()
                 self.meta = make_meta(target, collector, self.interval)
                 self.collector = collector
+            heap.freeze_startup()
         except BaseException:
             target.close()  # never released: the command never runs
             raise
