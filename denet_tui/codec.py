@@ -13,29 +13,49 @@ import types
 import typing
 from collections.abc import Mapping
 from functools import cache
+from operator import attrgetter
 from typing import Any, Literal, Union, get_args, get_origin
 
 _PLAIN = (str, int, float, bool, type(None))
 
 
+def _plain_hint(tp: Any) -> bool:
+    """A field whose every possible value is JSON as it is (a number, a string, None)."""
+    if tp in _PLAIN:
+        return True
+    if get_origin(tp) in (Union, types.UnionType, Literal):
+        return all(isinstance(a, str) or _plain_hint(a) for a in get_args(tp))
+    return False
+
+
 @cache
-def _layout(cls: type) -> tuple[str | None, tuple[str, ...]] | None:
-    """A dataclass's ``KIND`` and field names (None: not a dataclass)."""
+def _plan(cls: type) -> tuple[str | None, tuple[str, ...], tuple[str, ...], Any] | None:
+    """How to encode a dataclass: its ``KIND``, field names, the fields that may hold something
+    to encode further, and one getter of every field (a tuple). None: not a dataclass."""
     if not dataclasses.is_dataclass(cls):
         return None
-    return getattr(cls, "KIND", None), tuple(f.name for f in dataclasses.fields(cls))
+    kind = getattr(cls, "KIND", None)
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    types_of = hints(cls)
+    nested = tuple(n for n in names if not _plain_hint(types_of[n]))
+    getter = attrgetter(*names) if len(names) > 1 else (lambda o: (getattr(o, names[0]),))
+    return kind, names, nested, getter
 
 
 def encode(obj: Any) -> Any:
     if isinstance(obj, _PLAIN):
         return obj
-    layout = _layout(type(obj))
-    if layout is not None:
-        kind, names = layout
+    plan = _plan(type(obj))
+    if plan is not None:
+        # The plain fields are copied in one step; only the others are looked at (the model
+        # is written once per process per snapshot: this is on the hot path).
+        kind, names, nested, getter = plan
         out: dict[str, Any] = {} if kind is None else {"kind": kind}
-        for name in names:
-            v = getattr(obj, name)
-            out[name] = v if isinstance(v, _PLAIN) else encode(v)
+        out.update(zip(names, getter(obj), strict=True))
+        for name in nested:
+            v = out[name]
+            if not isinstance(v, _PLAIN):
+                out[name] = encode(v)
         return out
     hook = getattr(obj, "json_value", None)
     if hook is not None:
