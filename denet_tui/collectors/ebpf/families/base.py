@@ -87,6 +87,7 @@ class ProcessEntries:
         self._ran: set[int] = set()
         self._shown: dict[int, tuple[int, ...] | None] = {}
         self._none = struct.unpack(self.value_fmt, bytes(struct.calcsize(self.value_fmt)))
+        self._zero: Any = None  # the section of a process without an entry, made once
 
     def make_section(self, row: tuple[int, ...]) -> Any:
         """The process's section from its entry (all zeros: none yet)."""
@@ -110,10 +111,14 @@ class ProcessEntries:
         pass  # nothing of these families is in the thread's state
 
     def forget(self, serials: list[int]) -> None:
+        # Only the entries there are (read at this sample, after these processes ended): most
+        # processes never make one, and a missing key costs the batch delete a call of its own.
+        rows = self._rows
+        had = [(s,) for s in serials if s in rows]
         for serial in serials:
-            self._rows.pop(serial, None)
+            rows.pop(serial, None)
             self._shown.pop(serial, None)
-        bpf_maps.delete_many(self._map, [(s,) for s in serials], "I")
+        bpf_maps.delete_many(self._map, had, "I")
 
     def settled(self, serial: int) -> bool:
         return True
@@ -127,7 +132,12 @@ class ProcessEntries:
 
     def figures(self, serial: int) -> dict[str, Any]:
         row = self._shown[serial] = self._rows.get(serial)
-        return {self.section: self.make_section(row or self._none)}
+        if row is None:
+            # Most processes never make an entry: one all-zero section serves them all.
+            if self._zero is None:
+                self._zero = self.make_section(self._none)
+            return {self.section: self._zero}
+        return {self.section: self.make_section(row)}
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         return summary

@@ -217,13 +217,16 @@ class SchedFamily:
         pass  # nothing of this family is in the per-thread task storage
 
     def forget(self, serials: list[int]) -> None:
+        # Only the entries read at this sample: few processes have one (a missing key costs
+        # the batch delete a call of its own).
+        had = [(s,) for s in serials if s in self._folded]
         for serial in serials:
             self._gone.pop(serial, None)
             self._folded.pop(serial, None)
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
-        bpf_maps.delete_many(self._ended_map, [(s,) for s in serials], "I")
+        bpf_maps.delete_many(self._ended_map, had, "I")
 
     # -- figures -------------------------------------------------------------------------
 

@@ -99,6 +99,8 @@ class SyscallsFamily:
         if self.arch not in NR_REG:
             raise CollectorError(f"no syscall table for this architecture ({os.uname().machine})")
         self._names: dict[int, tuple[str, str]] = {}
+        # (name, category) of every slot's number, looked up once (hundreds of tables a second)
+        self._slot_names = [self._name(nr) for nr in range(NR_SLOTS)]
         self._ended: dict[int, Counts] = {}  # drained from `stats`, per serial, until forgotten
         self._fresh: set[int] = set()  # serials with entries drained at this sample
         self._live: dict[int, Counts] = {}  # live threads, per serial (kept while idle)
@@ -239,14 +241,15 @@ class SyscallsFamily:
             c = self._shown[serial] = floored(merged(ended, live), before)
         section = self._sections.get(serial)
         if section is None or c != before:
-            latency, name_of = self.latency, self._name
-            rows = []
-            total = 0
-            for nr in sorted(c):
-                count, errors, time_ns = c[nr]
-                total += count
-                name, category = name_of(nr)
-                rows.append((name, category, count, errors, time_ns if latency else None, None))
+            names = self._slot_names
+            # name, category, count, errors, time (without latency: unknown), samples
+            rows = [
+                (*(names[nr] if nr < NR_SLOTS else self._name(nr)), *c[nr], None)
+                for nr in sorted(c)
+            ]
+            if not self.latency:
+                rows = [(*r[:4], None, None) for r in rows]
+            total = sum(r[2] for r in rows)
             section = self._sections[serial] = ProcessSyscalls(total, SyscallTable(rows))
         return {"syscalls": section}
 
