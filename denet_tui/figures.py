@@ -7,7 +7,9 @@ columns and the tree totals read it from here (and, later, the Prometheus names)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 Unit = Literal["percent", "seconds", "bytes", "calls", "count", "state", "timestamp"]
@@ -311,3 +313,40 @@ COUNTERS: tuple[Figure, ...] = tuple(f for f in FIGURES if f.counter)
 
 def figure(key: str) -> Figure:
     return BY_KEY[key]
+
+
+def values_getter(figures: tuple[Figure, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving ``figures`` of a process as one tuple, in their order, like
+    ``tuple(f.of(p) for f in figures)`` at a third of the cost: the rates and the tree's
+    totals read dozens of figures of every process that changed, hundreds a second."""
+    groups: dict[str | None, list[int]] = {}
+    for i, f in enumerate(figures):
+        groups.setdefault(f.section, []).append(i)
+    parts = []  # (section or None, getter of its fields as a tuple, its all-None tuple)
+    for section, indices in groups.items():
+        names = [figures[i].field or figures[i].key if section else figures[i].key for i in indices]
+        parts.append((section, tuple_getter(names), (None,) * len(names)))
+    # The values come grouped by section: back into the figures' order.
+    grouped = [i for indices in groups.values() for i in indices]
+    order = sorted(range(len(grouped)), key=grouped.__getitem__)
+    pick = itemgetter(*order) if len(order) > 1 else tuple
+
+    def get(p: Any) -> tuple[Any, ...]:
+        out: tuple[Any, ...] = ()
+        for section, g, nones in parts:
+            if section is None:
+                out += g(p)
+            else:
+                part = getattr(p, section)
+                out += nones if part is None else g(part)
+        return pick(out)
+
+    return get
+
+
+def tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """``attrgetter`` that gives a tuple even for one name."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda o: (getattr(o, name),)
+    return attrgetter(*names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from denet_tui.figures import COUNTERS
+from denet_tui.figures import COUNTERS, values_getter
 from denet_tui.model import (
     CategoryStat,
     ProcessSample,
@@ -111,6 +111,9 @@ def summarize(
     return sums.summary(share_basis, exact=exact)
 
 
+_counters_of = values_getter(COUNTERS)
+
+
 class CounterSums:
     """Sums of every counter figure (``figures.COUNTERS``) over a set of processes; a figure no
     process had stays None."""
@@ -123,13 +126,12 @@ class CounterSums:
 
     def add(self, p: ProcessSample, sign: int = 1) -> None:
         """Add (``sign`` -1: take away) one process's counters."""
-        values = self.values
-        for i, f in enumerate(COUNTERS):
-            v = f.of(p)
+        values, missing = self.values, self.missing
+        for i, v in enumerate(_counters_of(p)):
             if v is not None:
                 values[i] = (values[i] or 0) + sign * v
             else:
-                self.missing[i] += sign
+                missing[i] += sign
 
     def add_sums(self, other: CounterSums) -> None:
         for i, v in enumerate(other.values):
