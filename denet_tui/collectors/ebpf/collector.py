@@ -94,6 +94,8 @@ class EbpfCollector:
             for name in FAMILIES
             if name in chosen
         ]
+        # The families that give figures of each process (the others: the tree's, events).
+        self._per_process = [f for f in self.families if f.per_process]
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
         # Families off whose figures a process would have had: each process says why not.
@@ -239,6 +241,7 @@ class EbpfCollector:
     def _processes(self, status: TargetStatus) -> list[ProcessSample]:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
+        figured = self._per_process
         live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
         fresh = {s.pid: s for s in self._table.update(live_pids, self._asleep())[0]}
         clock = self._clock
@@ -250,7 +253,7 @@ class EbpfCollector:
             if not p.exited and p.tgid in fresh:
                 base = fresh[p.tgid]
                 if before is not None and base is p.proc:
-                    if not any(f.changed(p.serial) for f in self.families):
+                    if not any(f.changed(p.serial) for f in figured):
                         # Nothing about it changed (/proc gave the same reading, no family has
                         # anything new): the same sample, cheap to list and to write out.
                         self._last[p.serial] = before
@@ -258,7 +261,7 @@ class EbpfCollector:
                         continue
                     # The same /proc reading: only the families' sections are new (a sleeper's
                     # time asleep grows).
-                    for f in self.families:
+                    for f in figured:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
                     sections = self._floored(sections, before)
@@ -267,7 +270,7 @@ class EbpfCollector:
                     out.append(sample)
                     continue
                 p.proc = base
-            for f in self.families:
+            for f in figured:
                 sections.update(f.figures(p.serial))
             sections = self._floored(sections, p.proc)
             sample = with_kernel_split(self._sample_of(p, clock, status, sections))
@@ -306,13 +309,13 @@ class EbpfCollector:
     def _settled(self, p: Proc) -> bool:
         if time.monotonic_ns() - p.exit_ns > SETTLE_MAX_NS:
             return True
-        return all(f.settled(p.serial) for f in self.families)
+        return all(f.settled(p.serial) for f in self._per_process)
 
     def _asleep(self) -> set[int]:
         """Processes that have not run since the last sample: asleep (S or I) at the last
         reading of /proc, and no syscall since. To wake up, a sleeping task returns from the
         call it sleeps in, which the syscalls family sees (without it, nothing is known)."""
-        if not any(f.name == "syscalls" for f in self.families):
+        if not any(f.name == "syscalls" for f in self._per_process):
             return set()
         return {
             p.tgid
@@ -321,7 +324,7 @@ class EbpfCollector:
             and p.proc is not None
             and p.proc.state in ("S", "I")
             and p.serial in self._last
-            and not any(f.ran(p.serial) for f in self.families)
+            and not any(f.ran(p.serial) for f in self._per_process)
         }
 
     def _sample_of(

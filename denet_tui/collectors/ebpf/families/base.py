@@ -45,6 +45,9 @@ class Family(Protocol):
         """These processes were reported ended a while ago: drop their kernel entries and
         whatever is kept of them."""
 
+    # Asked only of the families with ``per_process`` (the others have no figures of a
+    # process): settled, ran, changed, figures.
+
     def settled(self, serial: int) -> bool:
         """The (ended) process's figures are final: none of its threads is on its way out."""
 

@@ -61,18 +61,6 @@ class EventFamily:
     def forget(self, serials: list[int]) -> None:
         pass
 
-    def settled(self, serial: int) -> bool:
-        return True
-
-    def ran(self, serial: int) -> bool:
-        return False
-
-    def changed(self, serial: int) -> bool:
-        return False
-
-    def figures(self, serial: int) -> dict[str, Any]:
-        return {}
-
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         return summary
 
