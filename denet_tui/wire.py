@@ -18,8 +18,11 @@ from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 READABLE_SCHEMAS = (1, 2, 3, 4)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # made once, not per call
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(obj)
 
 
 class TableElider:
