@@ -213,9 +213,10 @@ class SyscallsFamily:
             self._forgotten[serial] = now
             shown = self._shown.pop(serial, None) or {}
             ended = self._ended.pop(serial, None) or {}
-            self.late_calls += max(
-                0, sum(v[0] for v in ended.values()) - sum(v[0] for v in shown.values())
-            )
+            if ended is not shown:  # (most often the very figures shown: nothing came late)
+                self.late_calls += max(
+                    0, sum(v[0] for v in ended.values()) - sum(v[0] for v in shown.values())
+                )
             self._sections.pop(serial, None)
             self._live.pop(serial, None)
             self._threads.pop(serial, None)
