@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from operator import attrgetter
 from typing import Any, Literal, Union, get_args, get_origin
@@ -38,8 +38,15 @@ def _plan(cls: type) -> tuple[str | None, tuple[str, ...], tuple[str, ...], Any]
     names = tuple(f.name for f in dataclasses.fields(cls))
     types_of = hints(cls)
     nested = tuple(n for n in names if not _plain_hint(types_of[n]))
-    getter = attrgetter(*names) if len(names) > 1 else (lambda o: (getattr(o, names[0]),))
-    return kind, names, nested, getter
+    return kind, names, nested, tuple_getter(names)
+
+
+def tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """``attrgetter`` that gives a tuple even for one name (or none)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda o: (getattr(o, name),)
+    return attrgetter(*names) if names else lambda o: ()
 
 
 def encode(obj: Any) -> Any:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, Literal
+
+from denet_tui.codec import tuple_getter
 
 Unit = Literal["percent", "seconds", "bytes", "calls", "count", "state", "timestamp"]
 
@@ -342,11 +344,3 @@ def values_getter(figures: tuple[Figure, ...]) -> Callable[[Any], tuple[Any, ...
         return pick(out)
 
     return get
-
-
-def tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """``attrgetter`` that gives a tuple even for one name."""
-    if len(names) == 1:
-        name = names[0]
-        return lambda o: (getattr(o, name),)
-    return attrgetter(*names)

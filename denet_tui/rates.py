@@ -15,15 +15,17 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
+from operator import itemgetter
 from typing import NamedTuple
 
 from denet_tui.figures import COUNTERS, NUMERIC, values_getter
 from denet_tui.ledger import SyscallSums
-from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary, TreeTotals
+from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary
 
 _INDEX = {f.key: i for i, f in enumerate(NUMERIC)}
 _numeric_of = values_getter(NUMERIC)
 _COUNTERS = tuple((f.key, _INDEX[f.key]) for f in COUNTERS)
+_counters_of = itemgetter(*(i for _key, i in _COUNTERS))  # a Point's counters, in COUNTERS order
 _CPU, _CPU_TIME, _RSS = (_INDEX[k] for k in ("cpu_percent", "cpu_time_s", "rss_bytes"))
 # Read- plus write-family calls (/proc/PID/io syscr + syscw): the /proc collector's exact calls.
 RW_CALLS = "rw_calls"
@@ -46,8 +48,6 @@ class Frame:
     t: float
     points: Mapping[int, Point]
     samples: Mapping[int, ProcessSample] | None = None  # what the points were made from
-    # The snapshot's tree totals (over every process ever seen), where it has them.
-    totals: TreeTotals | None = None
 
     @classmethod
     def of(cls, snap: Snapshot, before: Frame | None = None) -> Frame:
@@ -61,8 +61,7 @@ class Frame:
                 p.pid: pt if old.get(p.pid) is p and (pt := get(p.pid)) is not None else Point.of(p)
                 for p in snap.processes
             }
-        totals = snap.totals if snap.totals.processes_seen else None  # none: a bare listing
-        return cls(snap.t, points, {p.pid: p for p in snap.processes}, totals)
+        return cls(snap.t, points, {p.pid: p for p in snap.processes})
 
 
 def subtree(points: Mapping[int, Point], root: int) -> frozenset[int]:
@@ -146,7 +145,7 @@ def process_rates(
             idle["cpu_percent"] = pt.values[_CPU]
             out[pid] = Rates(cur.t, _with_rw(idle), idle=pt)
             continue
-        # (_delta inline: this runs for every figure of every process that changed)
+        # (_delta's rules, inline: this runs for every figure of every process that changed)
         now = pt.values
         if before is None:  # born since the previous frame: all of it is new
             values = {key: None if (n := now[i]) is None else n / dt for key, i in _COUNTERS}
@@ -181,22 +180,32 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
         values["cpu_percent"] = _sum(pt.values[_CPU] for _, pt in chosen if pt.alive)
         return Rates(cur.t, values)
     dt = cur.t - prev.t
-    if pids is None and prev.totals is not None and cur.totals is not None:
-        # The whole tree: what its totals grew by (they hold every process ever seen, those
-        # that ended in between with their final figures). Never below 0: a process's
-        # user/system split is re-made at its exit (its user part can shrink), as per process.
-        for key, _i in _COUNTERS:
-            now, was = getattr(cur.totals, key), getattr(prev.totals, key)
-            values[key] = None if now is None else max(0.0, now - (was or 0)) / dt
-    else:
-        get = prev.points.get
-        moved = [(pid, pt) for pid, pt in chosen if get(pid) is not pt]  # the rest grew by 0
-        for key, i in _COUNTERS:
-            total = _sum(_delta(get(pid), pt, i) for pid, pt in moved)
-            if total is None and len(moved) < len(chosen):
-                # Unchanged processes add 0 where they have the figure at all.
-                total = 0.0 if any(pt.values[i] is not None for _, pt in chosen) else None
-            values[key] = None if total is None else total / dt
+    get = prev.points.get
+    # The growth of every counter, summed over the processes that moved (the rest grew by 0),
+    # with _delta's rules, inline: this runs for every figure of every process that changed.
+    sums: list[float | int | None] = [None] * len(_COUNTERS)
+    moved = 0
+    for pid, pt in chosen:
+        before = get(pid)
+        if before is pt:
+            continue
+        moved += 1
+        now = _counters_of(pt.values)
+        if before is None:
+            grew = now  # born since the previous frame (or listed for the first time): all new
+        else:
+            grew = [
+                None if n is None or b is None else (n - b if n >= b else n)
+                for n, b in zip(now, _counters_of(before.values), strict=True)
+            ]
+        sums = [
+            s if g is None else (g if s is None else s + g) for s, g in zip(sums, grew, strict=True)
+        ]
+    for (key, i), total in zip(_COUNTERS, sums, strict=True):
+        if total is None and moved < len(chosen):
+            # Unchanged processes add 0 where they have the figure at all.
+            total = 0.0 if any(pt.values[i] is not None for _, pt in chosen) else None
+        values[key] = None if total is None else total / dt
     cpu_s = values["cpu_time_s"]
     values["cpu_percent"] = None if cpu_s is None else cpu_s * 100.0
     return Rates(cur.t, _with_rw(values))

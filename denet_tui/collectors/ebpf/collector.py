@@ -21,11 +21,13 @@ import threading
 import time
 import weakref
 from dataclasses import replace
+from typing import cast
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
+from denet_tui.collectors.ebpf.families.base import ProcessFigures
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import (
     DIAG_NAMES,
@@ -95,7 +97,7 @@ class EbpfCollector:
             if name in chosen
         ]
         # The families that give figures of each process (the others: the tree's, events).
-        self._per_process = [f for f in self.families if f.per_process]
+        self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
         # Families off whose figures a process would have had: each process says why not.

@@ -45,8 +45,23 @@ class Family(Protocol):
         """These processes were reported ended a while ago: drop their kernel entries and
         whatever is kept of them."""
 
-    # Asked only of the families with ``per_process`` (the others have no figures of a
-    # process): settled, ran, changed, figures.
+    def tree(self, summary: SyscallSummary) -> SyscallSummary:
+        """Tree-level figures added to the snapshot's summary."""
+
+    def totals(self, totals: Any) -> Any:
+        """The tree's totals (TreeTotals), with what it knows better."""
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        """Its tree-level section(s) of the snapshot, by Snapshot field name."""
+
+    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
+        """Its health figures (map occupancy, …); ``kernel``: the programs' counters by name
+        (layout.DIAG_NAMES)."""
+
+
+class ProcessFigures(Family, Protocol):
+    """A family with figures of each process (``per_process``): the collector asks only these
+    about a process."""
 
     def settled(self, serial: int) -> bool:
         """The (ended) process's figures are final: none of its threads is on its way out."""
@@ -60,19 +75,6 @@ class Family(Protocol):
 
     def figures(self, serial: int) -> dict[str, Any]:
         """This family's section(s) of the process, by ProcessSample field name."""
-
-    def tree(self, summary: SyscallSummary) -> SyscallSummary:
-        """Tree-level figures added to the snapshot's summary."""
-
-    def totals(self, totals: Any) -> Any:
-        """The tree's totals (TreeTotals), with what it knows better."""
-
-    def snapshot_fields(self) -> dict[str, Any]:
-        """Its tree-level section(s) of the snapshot, by Snapshot field name."""
-
-    def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
-        """Its health figures (map occupancy, …); ``kernel``: the programs' counters by name
-        (layout.DIAG_NAMES)."""
 
 
 # What the families whose per-process figures are one kernel map entry per process (keyed by

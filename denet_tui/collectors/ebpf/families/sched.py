@@ -102,6 +102,7 @@ class SchedFamily:
         self._rows: dict[int, list[tuple]] = {}  # each serial's threads' entries, as read
         self._ran: set[int] = set()  # serials whose entries changed since the last read
         self._unknown_gone: set[tuple[int]] = set()  # ended threads of processes not yet read
+        self._just_forgotten: set[int] = set()  # serials forgotten at the last sample
 
     def defines(self) -> dict[str, int | str]:
         return {
@@ -146,11 +147,15 @@ class SchedFamily:
     def read_ended(self, known: set[int]) -> None:
         # Totals, kept by the kernel (rare: threads whose tid was reused before we took them).
         old = self._folded
-        self._folded = {
-            key[0]: list(v)
-            for key, v in bpf_maps.dump_raw(self._ended_map, "I", SUMS_FMT)
-            if key[0] in known  # others: a process born since `procs` was read, or forgotten
-        }
+        rows = bpf_maps.dump_raw(self._ended_map, "I", SUMS_FMT)
+        # Others: a process born since `procs` was read, or one forgotten. A process forgotten
+        # at the last sample may have had a thread folded after that sample's read (until its
+        # `procs` entry went, just after): late, and taken out now (none can come after).
+        late = [key for key, _v in rows if key[0] in self._just_forgotten]
+        self.late += len(late)
+        bpf_maps.delete_many(self._ended_map, late, "I")
+        self._just_forgotten = set()
+        self._folded = {key[0]: list(v) for key, v in rows if key[0] in known}
         self._ended_new = {s for s, v in self._folded.items() if old.get(s) != v}
         self._known = known
 
@@ -218,8 +223,9 @@ class SchedFamily:
 
     def forget(self, serials: list[int]) -> None:
         # Only the entries read at this sample: few processes have one (a missing key costs
-        # the batch delete a call of its own).
+        # the batch delete a call of its own); one folded since is taken at the next read.
         had = [(s,) for s in serials if s in self._folded]
+        self._just_forgotten.update(serials)
         for serial in serials:
             self._gone.pop(serial, None)
             self._folded.pop(serial, None)

@@ -284,8 +284,7 @@ class SyscallsFamily:
     def _read_hist(self, names: set[str]) -> dict[str, tuple[int, ...]]:
         """The tree's latency histogram of each syscall in ``names`` (summed over CPUs)."""
         out: dict[str, tuple[int, ...]] = {}
-        for nr in range(NR_SLOTS):
-            name = self._name(nr)[0]
+        for nr, (name, _category) in enumerate(self._slot_names):
             if name not in names:
                 continue
             buckets = [0] * HIST_BUCKETS
