@@ -65,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -355,8 +355,13 @@ def neighbour(*extra: str) -> Callable[[], contextlib.AbstractContextManager[Non
     return watching
 
 
-def configs(selected: set[str] | None) -> list[Config]:
+def configs(selected: set[str] | None, probe_sets: Sequence[str] = ()) -> list[Config]:
     have_bcc = _has_bcc()
+    # Extra rows: denet-tui with these --probes sets (what each family adds, one by one).
+    extra = [
+        Config(f"denet-tui ebpf --probes {ps}", denet("--probes", ps), check=check_denet)
+        for ps in probe_sets
+    ]
     all_configs = [
         Config("bare", lambda s: []),
         Config("denet-tui ebpf", denet(), check=check_denet),
@@ -369,6 +374,7 @@ def configs(selected: set[str] | None) -> list[Config]:
             denet("--probes", "syscalls,sched"),
             check=check_denet,
         ),
+        *extra,
         Config("strace -f -c", strace_prefix, slow=True),
         Config("perf trace -s", perf_prefix, slow=True),
     ]
@@ -487,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: loop,tar,tar-big,pingpong,faults,openclose,loopback,roundtrip",
     )
     p.add_argument("--only", help="comma-separated substrings of configurations to run")
+    p.add_argument(
+        "--probe-sets",
+        default="",
+        help="semicolon-separated --probes values, each an extra configuration "
+        "(e.g. 'syscalls,files;syscalls,network')",
+    )
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
     args = p.parse_args(argv)
@@ -498,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     selected = set(args.only.split(",")) if args.only else None
-    cfgs = configs(selected)
+    cfgs = configs(selected, [ps for ps in args.probe_sets.split(";") if ps])
     scratch = Path(tempfile.mkdtemp(prefix="denet-bench-"))
     wls = {k: v for k, v in workloads(args, scratch).items() if k in args.workloads.split(",")}
     results: dict[tuple[str, str], Result] = {}
