@@ -16,12 +16,11 @@ from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.families.base import Family
 from denet_tui.collectors.ebpf.layout import ARGV_BYTES, ARGV_MAX, PID_LIMIT
-from denet_tui.collectors.ebpf.support import missing_capabilities, quiet_stderr
+from denet_tui.collectors.ebpf.support import missing_capabilities, quiet_stderr, tracefs_has
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS
 from denet_tui.syscalls import machine_arch, table
 
 BPF_DIR = Path(__file__).resolve().parent / "bpf"
-TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 # The programs read kernel structs at offsets from the BTF, so they need only the names: not
 # <linux/sched.h>, whose parsing took 0.3-0.6 s of each start.
 PRELUDE = (
@@ -37,16 +36,6 @@ def possible_cpus() -> int:
         return max(get_possible_cpus()) + 1
     except Exception:  # bcc missing or odd sysfs: a safe upper bound
         return os.cpu_count() or 1
-
-
-def tracefs_has(event: str, fieldname: str) -> bool:
-    for root in TRACEFS_ROOTS:
-        try:
-            with open(f"{root}/events/{event}/format") as f:
-                return f"{fieldname};" in f.read()
-        except OSError:
-            continue
-    return False
 
 
 def compile_unit(families: Iterable[Family]) -> str:

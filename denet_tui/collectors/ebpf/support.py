@@ -196,6 +196,30 @@ def _mounted(mountpoint: str, fstype: str) -> bool:
     return False
 
 
+def tracefs_fields(event: str) -> list[str]:
+    """The names of a tracepoint's own fields (``events/<event>/format``), in order; none if
+    the event or tracefs is not there."""
+    for root in (TRACEFS, DEBUG_TRACEFS):
+        try:
+            with open(f"{root}/events/{event}/format") as f:
+                text = f.read()
+        except OSError:
+            continue
+        names = []
+        for line in text.splitlines():
+            decl = line.strip().removeprefix("field:").split(";", 1)[0]
+            if line.strip().startswith("field:") and decl:
+                name = decl.split()[-1].split("[", 1)[0]
+                if not name.startswith("common_"):
+                    names.append(name)
+        return names
+    return []
+
+
+def tracefs_has(event: str, fieldname: str) -> bool:
+    return fieldname in tracefs_fields(event)
+
+
 def check_tracefs() -> Check:
     for base in (TRACEFS, DEBUG_TRACEFS):
         events = os.path.join(base, "events", "raw_syscalls")

@@ -44,13 +44,13 @@ static __always_inline void privileges_thread_exit(struct task_state *s)
     cap_run_flush(s);
 }
 
-TRACEPOINT_PROBE(capability, cap_capable)
+/* One capability check of the current thread (cap_capable's `cap`, and `ret`: 0 granted). */
+static __always_inline void cap_checked(u32 cap, int ret)
 {
     struct task_state *s = thread_state();
     if (!s || (s->flags & TRK_WAIT_EXEC))
-        return 0;                           /* none of ours, or run mode's launcher */
-    u32 denied = args->ret != 0;
-    u32 cap = args->cap;
+        return;                             /* none of ours, or run mode's launcher */
+    u32 denied = ret != 0;
     char comm[TASK_COMM_LEN];
     bpf_get_current_comm(comm, sizeof(comm));
     u64 now = bpf_ktime_get_ns();
@@ -60,7 +60,7 @@ TRACEPOINT_PROBE(capability, cap_capable)
         *(u64 *)r->comm == *(u64 *)comm && *(u64 *)&r->comm[8] == *(u64 *)&comm[8]) {
         r->count++;                         /* the same check again: the common case */
         r->last_ns = now;
-        return 0;
+        return;
     }
     cap_run_flush(s);
     r->count = 1;
@@ -69,8 +69,25 @@ TRACEPOINT_PROBE(capability, cap_capable)
     r->denied = denied;
     r->tgid = current_tgid();
     __builtin_memcpy(r->comm, comm, sizeof(comm));
+}
+
+#if CAP_RAW
+/* The raw tracepoint: the kernel hands over its arguments (cred, target_ns, capable_ns, cap,
+ * ret: checked against the event's format at load) without building a trace record first.
+ * A build runs hundreds of thousands of checks a second (tar: 4 per file opened), and the
+ * record was most of their cost. */
+RAW_TRACEPOINT_PROBE(cap_capable)
+{
+    cap_checked((u32)ctx->args[3], (int)ctx->args[4]);
     return 0;
 }
+#else
+TRACEPOINT_PROBE(capability, cap_capable)
+{
+    cap_checked(args->cap, args->ret);
+    return 0;
+}
+#endif
 
 static __always_inline void priv_entered(u32 call, u64 a0, u64 a1, u64 a2, u64 a3, u64 str)
 {

@@ -21,6 +21,7 @@ from typing import Any
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import PRIV_CALLS, PRIV_STR, TASK_COMM_LEN, RawPrivEvent
+from denet_tui.collectors.ebpf.support import tracefs_fields
 from denet_tui.model import CapabilityStat, PrivilegeEvent
 from denet_tui.privileges import capability_name, describe
 from denet_tui.rawtext import c_string
@@ -28,6 +29,8 @@ from denet_tui.rawtext import c_string
 MAX_CAP_KEYS = 16384  # (process, capability, result) entries in the kernel between two samples
 # (process, program, capability) rows followed here; the rest counted as left out
 MAX_CAP_ROWS = 10_000
+# capability:cap_capable's arguments (its fields, in order), as the raw tracepoint reads them.
+CAP_CAPABLE_ARGS = ["cred", "target_ns", "capable_ns", "cap", "ret"]
 KEY_FMT = f"IIII{TASK_COMM_LEN}s"  # struct cap_key: tgid, serial, cap, denied, comm
 VAL_FMT = "QQQ"  # struct cap_val: count, first_ns, last_ns
 RUN_FMT = f"=QQQIIII{TASK_COMM_LEN}s"  # struct cap_run: count, first, last, cap, denied, tgid
@@ -70,7 +73,10 @@ class PrivilegesFamily(EventFamily):
         self.left_out = 0  # checks of rows beyond MAX_CAP_ROWS
 
     def defines(self) -> dict[str, int | str]:
-        return {"PRIV_STR": PRIV_STR, "MAX_CAP_KEYS": MAX_CAP_KEYS}
+        # The raw tracepoint where its arguments are the ones we know, by position (the
+        # event's fields are its arguments, in order).
+        raw = tracefs_fields("capability/cap_capable") == CAP_CAPABLE_ARGS
+        return {"PRIV_STR": PRIV_STR, "MAX_CAP_KEYS": MAX_CAP_KEYS, "CAP_RAW": int(raw)}
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         super().bind(bpf, state)
