@@ -26,6 +26,11 @@ def test_main_80x24(snap_compare) -> None:
     assert snap_compare(live_app(EBPF), terminal_size=(80, 24), run_before=_middle)
 
 
+def test_main_120x40(snap_compare) -> None:
+    """Tall but narrow: the categories leave the syscalls table rows of its own."""
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 40), run_before=_middle)
+
+
 def test_main_160x50(snap_compare) -> None:
     assert snap_compare(live_app(EBPF), terminal_size=(160, 50), run_before=_middle)
 
