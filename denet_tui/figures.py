@@ -326,7 +326,7 @@ def values_getter(figures: tuple[Figure, ...]) -> Callable[[Any], tuple[Any, ...
         groups.setdefault(f.section, []).append(i)
     parts = []  # (section or None, getter of its fields as a tuple, its all-None tuple)
     for section, indices in groups.items():
-        names = [figures[i].field or figures[i].key if section else figures[i].key for i in indices]
+        names = [figures[i].field or figures[i].key for i in indices]
         parts.append((section, tuple_getter(names), (None,) * len(names)))
     # The values come grouped by section: back into the figures' order.
     grouped = [i for indices in groups.values() for i in indices]

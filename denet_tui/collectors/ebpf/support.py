@@ -206,12 +206,13 @@ def tracefs_fields(event: str) -> list[str]:
         except OSError:
             continue
         names = []
-        for line in text.splitlines():
-            decl = line.strip().removeprefix("field:").split(";", 1)[0]
-            if line.strip().startswith("field:") and decl:
-                name = decl.split()[-1].split("[", 1)[0]
-                if not name.startswith("common_"):
-                    names.append(name)
+        for line in map(str.strip, text.splitlines()):
+            if not line.startswith("field:"):
+                continue
+            # "field:const struct cred * cred;\toffset:8;..." -> "cred" ("comm[16]" -> "comm")
+            name = line.removeprefix("field:").split(";", 1)[0].split()[-1].split("[", 1)[0]
+            if not name.startswith("common_"):
+                names.append(name)
         return names
     return []
 

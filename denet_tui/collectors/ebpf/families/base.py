@@ -92,7 +92,8 @@ class ProcessEntries:
         self._ran: set[int] = set()
         self._shown: dict[int, tuple[int, ...] | None] = {}
         self._none = struct.unpack(self.value_fmt, bytes(struct.calcsize(self.value_fmt)))
-        self._zero: Any = None  # the section of a process without an entry, made once
+        # The section of a process without an entry (most never make one): one for them all.
+        self._zero = self.make_section(self._none)
 
     def make_section(self, row: tuple[int, ...]) -> Any:
         """The process's section from its entry (all zeros: none yet)."""
@@ -137,12 +138,7 @@ class ProcessEntries:
 
     def figures(self, serial: int) -> dict[str, Any]:
         row = self._shown[serial] = self._rows.get(serial)
-        if row is None:
-            # Most processes never make an entry: one all-zero section serves them all.
-            if self._zero is None:
-                self._zero = self.make_section(self._none)
-            return {self.section: self._zero}
-        return {self.section: self.make_section(row)}
+        return {self.section: self._zero if row is None else self.make_section(row)}
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         return summary
