@@ -98,21 +98,13 @@ static __always_inline void exec_returned(long ret)
         exec_pending.delete(&tid);
     if (!e)
         return;
-    long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)path);
+    long n = read_user_str(e->path, sizeof(e->path), (void *)path);
     exec_path_flags(e, n);
     exec_events.ringbuf_submit(e, 0);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_execve)
+SHARED_EXIT(sys_exit_exec)               /* execve, execveat */
 {
-    long ret = args->ret;
-    exec_returned(ret);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_execveat)
-{
-    long ret = args->ret;
-    exec_returned(ret);
+    exec_returned(args->ret);
     return 0;
 }

@@ -111,7 +111,7 @@ static __always_inline void cwd_arrived(long ret)
     if (!n)
         return;
     n->from = from;
-    if (bpf_probe_read_user_str(n->path, sizeof(n->path), (void *)path) >= FILE_PATH)
+    if (read_user_str(n->path, sizeof(n->path), (void *)path) >= FILE_PATH)
         return;                             /* cut: no name for it */
     cwd_names.update(&v.id, n);             /* full: the id is named from /proc, or not at all */
 }
@@ -122,19 +122,13 @@ TRACEPOINT_PROBE(syscalls, sys_enter_chdir)
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_chdir)
-{
-    cwd_arrived(args->ret);
-    return 0;
-}
-
 TRACEPOINT_PROBE(syscalls, sys_enter_fchdir)
 {
     cwd_leaving(0);
     return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_fchdir)
+SHARED_EXIT(sys_exit_cwd)                /* chdir, fchdir */
 {
     cwd_arrived(args->ret);
     return 0;
@@ -219,7 +213,7 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
     if (!ks)
         return;
     __builtin_memset(ks, 0, sizeof(*ks));   /* a key is compared whole: no stale bytes */
-    long n = bpf_probe_read_user_str(ks->path, sizeof(ks->path), (void *)path);
+    long n = read_user_str(ks->path, sizeof(ks->path), (void *)path);
     u32 cwd = 0;
     if (n > 1 && ks->path[0] != '/') {
         if (dfd == AT_FDCWD)
@@ -238,7 +232,7 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
         __builtin_memset(k, 0, sizeof(*k));
         k->op = op;
         k->cwd = cwd;
-        n = bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)path);
+        n = read_user_str(k->path, sizeof(k->path), (void *)path);
     }
     u32 cut = 0;
     u32 id = file_id(ks, k, n, &cut);
@@ -300,14 +294,12 @@ static __always_inline void file_returned(long ret)
         file_count(s->serial, FILE_OP_RENAME_TO, dfd2, path2, 0, ret);
 }
 
-/* Each call's entry (its arguments) and exit (its result). */
-#define FILE_EXIT(call)                                                     \
-    TRACEPOINT_PROBE(syscalls, sys_exit_##call)                             \
-    {                                                                       \
-        long ret = args->ret;                                               \
-        file_returned(ret);                                                 \
-        return 0;                                                           \
-    }
+/* Each call's exit (its result); then each call's entry (its arguments). */
+SHARED_EXIT(sys_exit_files)
+{
+    file_returned(args->ret);
+    return 0;
+}
 
 TRACEPOINT_PROBE(syscalls, sys_enter_open)
 {
@@ -324,7 +316,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat)
 TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
 {
     u64 how_flags = 0;                      /* struct open_how: flags is its first member */
-    bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)args->how);
+    read_user(&how_flags, sizeof(how_flags), (void *)args->how);
     file_entered(FILE_OP_OPEN, args->dfd, (u64)args->filename, 0, 0, (u32)how_flags);
     return 0;
 }
@@ -393,17 +385,3 @@ TRACEPOINT_PROBE(syscalls, sys_enter_truncate)
     file_entered(FILE_OP_TRUNCATE, AT_FDCWD, (u64)args->path, 0, 0, 0);
     return 0;
 }
-
-FILE_EXIT(open)
-FILE_EXIT(openat)
-FILE_EXIT(openat2)
-FILE_EXIT(creat)
-FILE_EXIT(unlink)
-FILE_EXIT(unlinkat)
-FILE_EXIT(rmdir)
-FILE_EXIT(mkdir)
-FILE_EXIT(mkdirat)
-FILE_EXIT(rename)
-FILE_EXIT(renameat)
-FILE_EXIT(renameat2)
-FILE_EXIT(truncate)

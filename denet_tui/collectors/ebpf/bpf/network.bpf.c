@@ -72,13 +72,13 @@ static __always_inline struct task_state *net_thread(void)
 static __always_inline void peer_from_user(struct udp_peer *p, const void *sa)
 {
     u16 family = 0;
-    bpf_probe_read_user(&family, sizeof(family), sa);
+    read_user(&family, sizeof(family), sa);
     if (family == AF_INET) {
-        bpf_probe_read_user(&p->port, 2, sa + 2);
-        bpf_probe_read_user(p->addr, 4, sa + 4);
+        read_user(&p->port, 2, sa + 2);
+        read_user(p->addr, 4, sa + 4);
     } else if (family == AF_INET6) {
-        bpf_probe_read_user(&p->port, 2, sa + 2);
-        bpf_probe_read_user(p->addr, 16, sa + 8);
+        read_user(&p->port, 2, sa + 2);
+        read_user(p->addr, 16, sa + 8);
     } else {
         family = 0;
     }
@@ -115,7 +115,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
     const void *name = 0;
     if (!msg || !net_thread())
         return 0;
-    bpf_probe_read_user(&name, sizeof(name), msg);   /* msg_name: user_msghdr's first field */
+    read_user(&name, sizeof(name), msg);   /* msg_name: user_msghdr's first field */
     tx_to(name);
     return 0;
 }
@@ -140,19 +140,7 @@ static __always_inline void tx_peer_clear(void)
         udp_tx_peer.delete(&tid);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_sendto)
-{
-    tx_peer_clear();
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg)
-{
-    tx_peer_clear();
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
+SHARED_EXIT(sys_exit_send)               /* sendto, sendmsg, sendmmsg */
 {
     tx_peer_clear();
     return 0;
@@ -180,7 +168,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
     const void *msg = (const void *)args->msg;
     u64 name = 0;
     if (msg && net_thread())
-        bpf_probe_read_user(&name, sizeof(name), msg);  /* msg_name */
+        read_user(&name, sizeof(name), msg);  /* msg_name */
     rx_wait(name, 0);
     return 0;
 }
@@ -280,7 +268,7 @@ static __always_inline void udp_count(int dir, u64 sk, u16 family, int ret, stru
     if (q && q->mmsg) {
         /* sendmmsg: each message is sent (and traced) in order. */
         const void *name = 0;
-        bpf_probe_read_user(&name, sizeof(name),
+        read_user(&name, sizeof(name),
                             (const void *)(q->mmsg + (u64)q->index * MMSGHDR_SIZE));
         q->index++;
         if (name) {
@@ -325,8 +313,8 @@ static __always_inline void rx_done(long ret)
         const void *m = (const void *)(got.where + (u64)i * MMSGHDR_SIZE);
         const void *name = 0;
         u32 len = 0;
-        bpf_probe_read_user(&name, sizeof(name), m);
-        bpf_probe_read_user(&len, sizeof(len), m + MMSG_LEN);
+        read_user(&name, sizeof(name), m);
+        read_user(&len, sizeof(len), m + MMSG_LEN);
         if (len > left)
             len = left;
         struct udp_peer one = {};
@@ -343,19 +331,7 @@ static __always_inline void rx_done(long ret)
     }
 }
 
-TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom)
-{
-    rx_done(args->ret);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg)
-{
-    rx_done(args->ret);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmmsg)
+SHARED_EXIT(sys_exit_recv)               /* recvfrom, recvmsg, recvmmsg */
 {
     rx_done(args->ret);
     return 0;

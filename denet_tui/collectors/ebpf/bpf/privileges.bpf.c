@@ -129,7 +129,7 @@ static __always_inline void priv_returned(long ret)
     e->str_cut = 0;
     e->str[0] = 0;
     if (s->pa.str) {
-        long n = bpf_probe_read_user_str(e->str, sizeof(e->str), (void *)s->pa.str);
+        long n = read_user_str(e->str, sizeof(e->str), (void *)s->pa.str);
         if (n < 0)
             e->str[0] = 0;
         e->str_cut = n == PRIV_STR;
@@ -146,13 +146,14 @@ static __always_inline void priv_returned(long ret)
         priv_entered(call, (u64)(a0), (u64)(a1), (u64)(a2), (u64)(a3),     \
                      (u64)(str));                                           \
         return 0;                                                           \
-    }                                                                       \
-    TRACEPOINT_PROBE(syscalls, sys_exit_##name)                             \
-    {                                                                       \
-        long ret = args->ret;                                               \
-        priv_returned(ret);                                                 \
-        return 0;                                                           \
     }
+
+/* Every call's exit: its result. */
+SHARED_EXIT(sys_exit_privileges)
+{
+    priv_returned(args->ret);
+    return 0;
+}
 
 PRIV_ENTER(setuid, 0, args->uid, 0, 0, 0, 0)
 PRIV_ENTER(setgid, 1, args->gid, 0, 0, 0, 0)

@@ -34,6 +34,17 @@
  * compares their sizes with the ones BCC derives from this source.
  */
 
+/* The record of every syscalls:sys_exit_<call> tracepoint (the format files: the call's
+ * number at 8, its result at 16). A program taking it serves the exits of several calls: the
+ * loader attaches it to each (`Family.shared_exits`), so its body is compiled and verified
+ * once, not once per call. */
+struct sys_exit_args {
+    u64 common;
+    int nr;
+    long ret;
+};
+#define SHARED_EXIT(fn) int fn(struct sys_exit_args *args)
+
 /* `tracked`: live tgid -> its serial. The hot path's one lookup for a task it does not know. */
 struct track_val {
     u32 serial;
@@ -397,7 +408,7 @@ static __always_inline void read_argv(u64 argv)
     u32 off = 0;
     for (int i = 0; i <= ARGV_MAX; i++) {
         u64 p = 0;
-        if (bpf_probe_read_user(&p, sizeof(p), (void *)(argv + i * sizeof(u64)))) {
+        if (read_user(&p, sizeof(p), (void *)(argv + i * sizeof(u64)))) {
             a->flags |= ARGV_FAULT;
             break;
         }
@@ -407,7 +418,7 @@ static __always_inline void read_argv(u64 argv)
             a->flags |= ARGV_TRUNCATED;
             break;
         }
-        long n = bpf_probe_read_user_str(&a->buf[off & (ARGV_BYTES - 1)], ARGV_BYTES, (void *)p);
+        long n = read_user_str(&a->buf[off & (ARGV_BYTES - 1)], ARGV_BYTES, (void *)p);
         if (n <= 0) {
             a->flags |= ARGV_FAULT;
             break;

@@ -19,6 +19,9 @@ class Family(Protocol):
     floors: frozenset[str]
     # It adds figures to processes (not only to the tree or the snapshot's event lists).
     per_process: bool
+    # Its programs that each serve the exits of several system calls (``SHARED_EXIT`` in
+    # tree.bpf.h), with those calls: the loader attaches each to every call's sys_exit.
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...]
 
     def defines(self) -> dict[str, int | str]:
         """Its compile-time knobs (integers, or names from our own tables: never user text)."""
@@ -83,6 +86,7 @@ class ProcessFigures(Family, Protocol):
 class ProcessEntries:
     per_process = True
     floors: frozenset[str] = frozenset()
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
     map_name: bytes  # the map of entries, by serial
     value_fmt: str  # its values, as a ``struct`` format
     section: str  # the ProcessSample field the entry fills

@@ -21,6 +21,7 @@ class EventFamily:
     raw: ClassVar[type[ct.Structure]]  # one record as the kernel writes it
     floors: frozenset[str] = frozenset()
     per_process = False
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __init__(self) -> None:
         self._new: list[Any] = []

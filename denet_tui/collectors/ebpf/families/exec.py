@@ -28,6 +28,7 @@ class ExecFamily(EventFamily):
     name = "exec"
     source = "exec"
     ring = b"exec_events"
+    shared_exits = (("sys_exit_exec", ("execve", "execveat")),)
     field = "execs"
     lost = "exec_lost"
     raw = RawExecEvent

@@ -44,6 +44,11 @@ from denet_tui.collectors.ebpf.layout import (
 from denet_tui.model import FileStat, SyscallSummary
 from denet_tui.rawtext import c_string
 
+# The calls counted by path: each has a TRACEPOINT_PROBE at entry in files.bpf.c.
+FILE_CALLS = (
+    *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat"),
+    *("rename", "renameat", "renameat2", "truncate"),
+)
 MAX_FILE_IDS = 65536  # (path, call, directory) ids in the kernel for the whole run
 MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are counted as left out
 MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
@@ -97,6 +102,10 @@ class FilesFamily:
     source = "files"
     floors: frozenset[str] = frozenset()
     per_process = False
+    shared_exits = (
+        ("sys_exit_files", FILE_CALLS),
+        ("sys_exit_cwd", ("chdir", "fchdir")),
+    )
 
     def __init__(self) -> None:
         self._entries = 0  # ids whose figures changed at the last sample

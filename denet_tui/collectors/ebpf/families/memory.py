@@ -51,6 +51,7 @@ class MemoryFamily:
     source = "memory"
     # A lower bound of the process's own peak (the collector keeps the larger).
     floors = frozenset({"peak_rss_bytes"})
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as read

@@ -77,6 +77,10 @@ class NetworkFamily(ProcessEntries):
     name = "network"
     source = "network"
     map_name = b"net_procs"
+    shared_exits = (
+        ("sys_exit_send", ("sendto", "sendmsg", "sendmmsg")),
+        ("sys_exit_recv", ("recvfrom", "recvmsg", "recvmmsg")),
+    )
     value_fmt = VAL_FMT
     section = "net"
 

@@ -62,6 +62,10 @@ class PrivilegesFamily(EventFamily):
     field = "privileges"
     lost = "privileges_lost"
     raw = RawPrivEvent
+    # (umount2's tracepoints are named after the call's old name)
+    shared_exits = (
+        ("sys_exit_privileges", tuple("umount" if c == "umount2" else c for c in PRIV_CALLS)),
+    )
 
     def __init__(self) -> None:
         super().__init__()

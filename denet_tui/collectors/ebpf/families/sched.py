@@ -85,6 +85,7 @@ class SchedFamily:
     )
     name = "sched"
     source = "sched"
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __init__(self) -> None:
         self._gone: dict[int, Sums] = {}  # ended threads' figures taken from their entries

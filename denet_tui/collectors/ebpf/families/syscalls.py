@@ -90,6 +90,7 @@ def floored(counts: Counts, prev: Counts | None) -> Counts:
 class SyscallsFamily:
     per_process = True
     floors: frozenset[str] = frozenset()
+    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
     name = "syscalls"
     source = "syscalls"
 
