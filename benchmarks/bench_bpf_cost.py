@@ -47,7 +47,8 @@ from bench_overhead import REPO, denet, empty_all, workloads  # noqa: E402
 from denet_tui.collectors.ebpf.layout import PRIV_CALLS  # noqa: E402
 
 STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
-# The tracepoint each program is on, as bpftool names it (BCC's names), and its family.
+# The tracepoint each program is on, as bpftool names it (BCC's names), and its family. A
+# program serving several calls' exits (SHARED_EXIT) is named after what it serves.
 FAMILIES = {
     "sys_enter": "syscalls",
     "sys_exit": "syscalls",
@@ -57,32 +58,34 @@ FAMILIES = {
     "rss_stat": "memory",
     **dict.fromkeys(
         [
-            f"sys_{end}_{call}"
-            for end in ("enter", "exit")
+            f"sys_enter_{call}"
             for call in (
                 *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir"),
                 *("mkdir", "mkdirat", "rename", "renameat", "renameat2", "truncate"),
                 *("chdir", "fchdir"),
             )
-        ],
+        ]
+        + ["sys_exit_files", "sys_exit_cwd"],
         "files",
     ),
     "sock_send_length": "network",
     "sock_recv_length": "network",
     "inet_sock_set_state": "network",
+    **dict.fromkeys(
+        [f"sys_enter_{call}" for call in ("sendto", "sendmsg", "sendmmsg")]
+        + [f"sys_enter_{call}" for call in ("recvfrom", "recvmsg", "recvmmsg")]
+        + ["sys_exit_send", "sys_exit_recv"],
+        "network",
+    ),
     "block_io_start": "disk",
     "block_io_done": "disk",
-    "sys_exit_execve": "exec",
-    "sys_exit_execveat": "exec",
+    "sys_exit_exec": "exec",
     "signal_generate": "signals",
     "signal_deliver": "signals",
     "cap_capable": "privileges",
     **dict.fromkeys(
-        [
-            f"sys_{end}_{'umount' if call == 'umount2' else call}"
-            for end in ("enter", "exit")
-            for call in PRIV_CALLS
-        ],
+        [f"sys_enter_{'umount' if call == 'umount2' else call}" for call in PRIV_CALLS]
+        + ["sys_exit_privileges"],
         "privileges",
     ),
 }

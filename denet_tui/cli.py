@@ -258,8 +258,9 @@ def _monitor(args: argparse.Namespace) -> int:
     from denet_tui.target import AttachTarget, RunTarget, parse_pid
 
     # Targets are created before any thread or BPF program exists: run forks a gated child here.
-    # The collector is armed later (Session.arm): by the screen's collector thread once its first
-    # frame is up, or at once when headless; only then is the child let through its gate.
+    # The collector is loaded in a thread from then on (Session.load) and armed later
+    # (Session.arm): by the screen's collector thread once its first frame is up, or at once
+    # when headless; only then is the child let through its gate.
     if args.command == "run":
         cmd = list(args.cmd)
         if cmd[:1] == ["--"]:
@@ -304,10 +305,15 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.json:
         from denet_tui.headless import run_headless
 
+        session.load()
         return run_headless(session, args.out)
+    from denet_tui.screen_fd import ScreenFd
+
+    screen_fd = ScreenFd()  # before the compile's thread: its messages never reach the screen
+    session.load()  # the BPF compile overlaps the screen's start (Textual's import, first frame)
     from denet_tui.run_screen import run_tui
 
-    return run_tui(session)
+    return run_tui(session, screen_fd)
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -10,13 +10,29 @@ import threading
 from denet_tui.app import EXIT_ARMING_FAILED, EXIT_QUIT_BEFORE_RUN, DenetApp
 from denet_tui.pump import open_sinks
 from denet_tui.reports.commands import finish_outputs
+from denet_tui.screen_fd import ScreenFd
 from denet_tui.session import Session
 from denet_tui.terminal_watch import is_terminal, watch_terminal
 from denet_tui.visible import tell
 from denet_tui.widgets.run_summary import summary_text
 
 
-def run_tui(session: Session) -> int:
+def _finish(app: DenetApp) -> int:
+    """Finish the session; no signal may cut this short (a closed terminal while "stopping…"
+    would otherwise lose the end of the recording and the export)."""
+    quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
+    # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
+    # comes with a SIGCONT.
+    saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
+    try:
+        return app.finish_session()
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
     """Run the screen until the user quits (or the command ends with ``--exit-on-finish``), then
     stop what we started, write the end of the recording and the export, and return the exit
     status to leave with.
@@ -24,30 +40,22 @@ def run_tui(session: Session) -> int:
     An unarmed session is armed by the screen's collector thread after the first frame. If that
     fails, the screen closes, the reason is printed (one line) and we leave with 2; the command
     never ran. Quitting before it is armed leaves ``run`` with 130 (the command never ran).
+
+    ``screen_fd``: the screen's own descriptor of the terminal (made here if not given).
     """
-    app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
-    app.own_process = True
-    stop_watch = threading.Event()
-    if is_terminal(sys.stdin.fileno()):
-        watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
-    try:
-        app.run()
-    finally:
-        stop_watch.set()
-        if app.quit_timer is not None:
-            app.quit_timer.cancel()  # the screen closed by itself
-        # No signal may cut the finishing short (a closed terminal while "stopping…" would
-        # otherwise lose the end of the recording and the export).
-        quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
-        saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
-        # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
-        # comes with a SIGCONT.
-        saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
+    with screen_fd or ScreenFd():
+        app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
+        app.own_process = True
+        stop_watch = threading.Event()
+        if is_terminal(sys.stdin.fileno()):
+            watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
         try:
-            code = app.finish_session()
+            app.run()
         finally:
-            for sig, handler in saved.items():
-                signal.signal(sig, handler)
+            stop_watch.set()
+            if app.quit_timer is not None:
+                app.quit_timer.cancel()  # the screen closed by itself
+            code = _finish(app)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED

@@ -1,10 +1,12 @@
 """One monitoring session: the target, the collector (armed now or later), and where output goes.
 
 A ``run``/``attach`` session starts unarmed: it holds the target (a ``run`` child is forked and
-waits at its gate) and a :class:`CollectorPlan`. ``Session.arm()`` chooses the collector, arms it
-on the target and only then lets the command run; it sets ``collector`` and ``meta`` (the meta
-names the collector, so it exists only once armed). The screen arms in its collector thread,
-after its first frame; the headless writer arms at once. A replay session is armed from the start.
+waits at its gate) and a :class:`CollectorPlan`. ``Session.load()`` chooses and loads the
+collector in a thread at once (a BPF compile takes a second or more: it overlaps the screen's own
+start). ``Session.arm()`` takes it (or loads it then), starts it on the target and only then lets
+the command run; it sets ``collector`` and ``meta`` (the meta names the collector, so it exists
+only once armed). The screen arms in its collector thread, after its first frame; the headless
+writer arms at once. A replay session is armed from the start.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ class CollectorPlan:
         """What arming is doing, for the screen while it runs."""
         return "starting /proc sampler…" if self.choice == "procfs" else "loading eBPF…"
 
-    def arm(self, target: Target) -> Collector:
-        """A collector chosen and started on ``target`` (not released). Raises CollectorError."""
+    def choose(self) -> Collector:
+        """The collector chosen and loaded, not started. Raises CollectorError."""
         from denet_tui.collectors.select import select_collector
 
         collector, _reason = select_collector(
@@ -58,12 +60,53 @@ class CollectorPlan:
             probes=self.probes,
             detach_later=self.detach_later,
         )
+        return collector
+
+    def arm(self, target: Target, loaded: Collector | None = None) -> Collector:
+        """A collector (``loaded``, or chosen now) started on ``target`` (not released). Raises
+        CollectorError."""
+        collector = loaded if loaded is not None else self.choose()
         try:
             collector.start(target)
         except BaseException:
             collector.close()
             raise
         return collector
+
+
+class CollectorLoad:
+    """``CollectorPlan.choose`` run in a thread of its own; ``take`` waits for it."""
+
+    def __init__(self, plan: CollectorPlan) -> None:
+        self._plan = plan
+        self._done = threading.Event()
+        self._collector: Collector | None = None
+        self._error: BaseException | None = None
+        self._taken = False
+        threading.Thread(target=self._load, name="collector-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self._collector = self._plan.choose()
+        except BaseException as e:  # raised again to whoever takes it
+            self._error = e
+        finally:
+            self._done.set()
+
+    def take(self) -> Collector:
+        """The loaded collector, now the caller's; raises what loading raised."""
+        self._done.wait()
+        self._taken = True
+        if self._error is not None:
+            raise self._error
+        assert self._collector is not None
+        return self._collector
+
+    def discard(self, timeout: float) -> None:
+        """Close the collector if it was never taken (waiting up to ``timeout`` for it)."""
+        if not self._taken and self._done.wait(timeout) and self._collector is not None:
+            self._taken = True
+            self._collector.close()
 
 
 @dataclass
@@ -92,10 +135,17 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _arming: threading.Event | None = field(default=None, repr=False)  # set when arming ends
     _closing: bool = field(default=False, repr=False)
+    _load: CollectorLoad | None = field(default=None, repr=False)  # set by load()
 
     @property
     def armed(self) -> bool:
         return self.collector is not None and self.meta is not None
+
+    def load(self) -> None:
+        """Start choosing and loading the collector in a thread; ``arm`` takes it from there.
+        After the target exists (a ``run`` child is forked before any thread)."""
+        if self.plan is not None and self._load is None and not self.armed:
+            self._load = CollectorLoad(self.plan)
 
     def arm(
         self,
@@ -120,7 +170,8 @@ class Session:
             done = self._arming = threading.Event()
         target = self.target
         try:
-            collector = self.plan.arm(target)
+            loaded = self._load.take() if self._load is not None else None
+            collector = self.plan.arm(target, loaded)
             go = proceed()  # not under the lock: the answer may take the screen a moment
             with self._lock:
                 if self._closing or cancelled() or not go:
@@ -143,6 +194,8 @@ class Session:
             arming = self._arming
         if arming is not None:
             arming.wait(ARM_WAIT_S)
+        if self._load is not None:  # loaded, but never armed: its programs go now
+            self._load.discard(ARM_WAIT_S)
         return self.armed
 
     def finish(self) -> int:

@@ -29,7 +29,7 @@ class StandInPlan:
         self.gate = threading.Event()
         self.started = threading.Event()
 
-    def arm(self, target: Target) -> RecordedCollector:
+    def arm(self, target: Target, loaded: object = None) -> RecordedCollector:
         self.started.set()
         assert self.gate.wait(10), "the test never let the arming finish"
         if self.error is not None:
