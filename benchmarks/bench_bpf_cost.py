@@ -44,11 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_overhead import REPO, denet, empty_all, workloads  # noqa: E402
 
-from denet_tui.collectors.ebpf.layout import PRIV_CALLS  # noqa: E402
-
 STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
 # The tracepoint each program is on, as bpftool names it (BCC's names), and its family. A
-# program serving several calls' exits (SHARED_EXIT) is named after what it serves.
+# program serving several calls (SHARED_ENTER, SHARED_EXIT) is named after what it serves.
 FAMILIES = {
     "sys_enter": "syscalls",
     "sys_exit": "syscalls",
@@ -57,15 +55,8 @@ FAMILIES = {
     "sched_wakeup_new": "sched",
     "rss_stat": "memory",
     **dict.fromkeys(
-        [
-            f"sys_enter_{call}"
-            for call in (
-                *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir"),
-                *("mkdir", "mkdirat", "rename", "renameat", "renameat2", "truncate"),
-                *("chdir", "fchdir"),
-            )
-        ]
-        + ["sys_exit_files", "sys_exit_cwd"],
+        ["sys_enter_files", "sys_exit_files", "sys_enter_chdir", "sys_enter_fchdir"]
+        + ["sys_exit_cwd"],
         "files",
     ),
     "sock_send_length": "network",
@@ -83,11 +74,7 @@ FAMILIES = {
     "signal_generate": "signals",
     "signal_deliver": "signals",
     "cap_capable": "privileges",
-    **dict.fromkeys(
-        [f"sys_enter_{'umount' if call == 'umount2' else call}" for call in PRIV_CALLS]
-        + ["sys_exit_privileges"],
-        "privileges",
-    ),
+    **dict.fromkeys(["sys_enter_privileges", "sys_exit_privileges"], "privileges"),
 }
 
 Counters = dict[int, tuple[str, int, int]]  # program id -> (tracepoint, runs, ns)

@@ -18,7 +18,7 @@ from denet_tui.target import RunTarget
 from .helpers import SYSCALLS, fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
-PROGRAMS = 68  # every family's, with latency (see the first test)
+PROGRAMS = 37  # every family's, with latency (see the first test)
 SYSCALLS_PROGRAMS = 8  # the tree's programs and the syscalls family's
 
 

@@ -75,7 +75,25 @@ def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
     for f in fams:
         defines[f"FAMILY_{f.name.upper()}"] = 1
         defines.update(f.defines())
+        for shared in f.shared:
+            defines.update({f"NR_{call.upper()}": nr.get(call, -1) for call in shared.calls})
     return [f"-D{k}={v}" for k, v in defines.items()]
+
+
+# Calls whose tracepoints have another name (that of the kernel's SYSCALL_DEFINE).
+TRACEPOINT_NAMES = {"umount2": "umount"}
+
+
+def shared_tracepoints(families: Iterable[Family]) -> list[tuple[str, str]]:
+    """(tracepoint, program) for each call of each shared program that this architecture has."""
+    have = set(table(machine_arch()).values())
+    return [
+        (f"syscalls:sys_{s.end}_{TRACEPOINT_NAMES.get(call, call)}", s.program)
+        for f in families
+        for s in f.shared
+        for call in s.calls
+        if call in have
+    ]
 
 
 def one_line(exc: BaseException, stderr: list[str]) -> str:
@@ -105,10 +123,8 @@ def load(families: Iterable[Family], cpu_bits: int) -> Any:
     try:
         with quiet_stderr() as stderr:
             bpf = BPF(text=source.encode(), cflags=cflags(fams, cpu_bits))
-            for f in fams:
-                for program, calls in f.shared_exits:
-                    for call in calls:
-                        bpf.attach_tracepoint(tp=f"syscalls:sys_exit_{call}", fn_name=program)
+            for tracepoint, program in shared_tracepoints(fams):
+                bpf.attach_tracepoint(tp=tracepoint, fn_name=program)
         return bpf
     except Exception as e:  # BCC raises bare Exception; never a traceback for the user
         free(bpf)

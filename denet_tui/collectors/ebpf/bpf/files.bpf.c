@@ -4,11 +4,13 @@
  *
  *   syscalls:sys_enter_<call>   a call of the tree: its arguments kept in the thread's task
  *                               storage (open, openat, openat2, creat, unlink, unlinkat, rmdir,
- *                               mkdir, mkdirat, rename, renameat, renameat2, truncate)
+ *                               mkdir, mkdirat, rename, renameat, renameat2, truncate; one
+ *                               program for them all, `sys_enter_files`)
  *   syscalls:sys_exit_<call>    its result: the path read now (from the caller's memory,
  *                               faulted in by the call) and counted under the id of (path,
  *                               op, directory), the process once; a rename under both names
- *   syscalls:sys_enter_chdir, sys_exit_chdir, sys_enter_fchdir, sys_exit_fchdir
+ *                               (`sys_exit_files`)
+ *   syscalls:sys_enter_chdir, sys_enter_fchdir, and their exits (`sys_exit_cwd`)
  *                               the working directory changes: a new `cwd_id`
  *   (tree.bpf.h's task_newtask and sched_process_exit: a child inherits the parent's id; an
  *   ended process's entry goes)
@@ -134,12 +136,57 @@ SHARED_EXIT(sys_exit_cwd)                /* chdir, fchdir */
     return 0;
 }
 
-static __always_inline void file_entered(u32 op, int dfd, u64 path, int dfd2, u64 path2,
-                                         u32 flags)
+/* A call of the tree (`nr`, its arguments `a0`..`a3`): what it names, kept in the thread's state
+ * until its exit. */
+static __always_inline void files_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
+                                               u64 a2, u64 a3)
 {
-    struct task_state *s = thread_state();
-    if (!s || (s->flags & TRK_WAIT_EXEC))
-        return;                             /* not ours, or run mode's launcher */
+    u32 op = FILE_OP_OPEN, flags = 0;
+    int dfd = AT_FDCWD, dfd2 = 0;
+    u64 path = a0, path2 = 0;
+    if (nr == NR_OPENAT) {
+        dfd = (int)a0;
+        path = a1;
+        flags = (u32)a2;
+    } else if (nr == NR_OPEN) {
+        flags = (u32)a1;
+    } else if (nr == NR_OPENAT2) {
+        u64 how_flags = 0;                  /* struct open_how: flags is its first member */
+        read_user(&how_flags, sizeof(how_flags), (void *)a2);
+        dfd = (int)a0;
+        path = a1;
+        flags = (u32)how_flags;
+    } else if (nr == NR_CREAT) {
+        flags = 01 | 0100 | 01000;          /* O_WRONLY | O_CREAT | O_TRUNC */
+    } else if (nr == NR_UNLINK) {
+        op = FILE_OP_UNLINK;
+    } else if (nr == NR_UNLINKAT) {
+        op = a2 & 0x200 ? FILE_OP_RMDIR : FILE_OP_UNLINK;   /* AT_REMOVEDIR */
+        dfd = (int)a0;
+        path = a1;
+    } else if (nr == NR_RMDIR) {
+        op = FILE_OP_RMDIR;
+    } else if (nr == NR_MKDIR) {
+        op = FILE_OP_MKDIR;
+    } else if (nr == NR_MKDIRAT) {
+        op = FILE_OP_MKDIR;
+        dfd = (int)a0;
+        path = a1;
+    } else if (nr == NR_RENAME) {
+        op = FILE_OP_RENAME_FROM;
+        dfd2 = AT_FDCWD;
+        path2 = a1;
+    } else if (nr == NR_RENAMEAT || nr == NR_RENAMEAT2) {
+        op = FILE_OP_RENAME_FROM;
+        dfd = (int)a0;
+        path = a1;
+        dfd2 = (int)a2;
+        path2 = a3;
+    } else if (nr == NR_TRUNCATE) {
+        op = FILE_OP_TRUNCATE;
+    } else {
+        return;
+    }
     s->fa.path = path;
     s->fa.path2 = path2;
     s->fa.flags = flags;
@@ -294,94 +341,19 @@ static __always_inline void file_returned(long ret)
         file_count(s->serial, FILE_OP_RENAME_TO, dfd2, path2, 0, ret);
 }
 
-/* Each call's exit (its result); then each call's entry (its arguments). */
+/* Each call's entry (its arguments) and exit (its result). */
+SHARED_ENTER(sys_enter_files)
+{
+    struct task_state *s = thread_state();
+    if (!s || (s->flags & TRK_WAIT_EXEC))
+        return 0;                           /* not ours, or run mode's launcher */
+    SHARED_ENTER_ARGS(a);
+    files_call_entered(s, args->nr, a[0], a[1], a[2], a[3]);
+    return 0;
+}
+
 SHARED_EXIT(sys_exit_files)
 {
     file_returned(args->ret);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_open)
-{
-    file_entered(FILE_OP_OPEN, AT_FDCWD, (u64)args->filename, 0, 0, (u32)args->flags);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_openat)
-{
-    file_entered(FILE_OP_OPEN, args->dfd, (u64)args->filename, 0, 0, (u32)args->flags);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_openat2)
-{
-    u64 how_flags = 0;                      /* struct open_how: flags is its first member */
-    read_user(&how_flags, sizeof(how_flags), (void *)args->how);
-    file_entered(FILE_OP_OPEN, args->dfd, (u64)args->filename, 0, 0, (u32)how_flags);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_creat)
-{
-    /* O_WRONLY | O_CREAT | O_TRUNC */
-    file_entered(FILE_OP_OPEN, AT_FDCWD, (u64)args->pathname, 0, 0, 01 | 0100 | 01000);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_unlink)
-{
-    file_entered(FILE_OP_UNLINK, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_unlinkat)
-{
-    u32 op = args->flag & 0x200 ? FILE_OP_RMDIR : FILE_OP_UNLINK;  /* AT_REMOVEDIR */
-    file_entered(op, args->dfd, (u64)args->pathname, 0, 0, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_rmdir)
-{
-    file_entered(FILE_OP_RMDIR, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_mkdir)
-{
-    file_entered(FILE_OP_MKDIR, AT_FDCWD, (u64)args->pathname, 0, 0, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_mkdirat)
-{
-    file_entered(FILE_OP_MKDIR, args->dfd, (u64)args->pathname, 0, 0, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_rename)
-{
-    file_entered(FILE_OP_RENAME_FROM, AT_FDCWD, (u64)args->oldname, AT_FDCWD,
-                 (u64)args->newname, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_renameat)
-{
-    file_entered(FILE_OP_RENAME_FROM, args->olddfd, (u64)args->oldname, args->newdfd,
-                 (u64)args->newname, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_renameat2)
-{
-    file_entered(FILE_OP_RENAME_FROM, args->olddfd, (u64)args->oldname, args->newdfd,
-                 (u64)args->newname, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_truncate)
-{
-    file_entered(FILE_OP_TRUNCATE, AT_FDCWD, (u64)args->path, 0, 0, 0);
     return 0;
 }

@@ -7,9 +7,11 @@
  *                               `cap_stats`; it fires thousands of times a second, so it is
  *                               never streamed
  *   syscalls:sys_enter_<call>   a privileged call of the tree: its arguments kept in the
- *                               thread's task storage
+ *                               thread's task storage (one program for every call:
+ *                               `sys_enter_privileges`)
  *   syscalls:sys_exit_<call>    its result, the string argument read now (faulted in by the
  *                               call), and the uid/gid after it: one ring-buffer event
+ *                               (`sys_exit_privileges`)
  *
  * A full table or ring buffer loses a count or an event and the program counts it
  * (DIAG_CAPS_FULL, DIAG_PRIVILEGES_LOST): never silent.
@@ -89,19 +91,6 @@ TRACEPOINT_PROBE(capability, cap_capable)
 }
 #endif
 
-static __always_inline void priv_entered(u32 call, u64 a0, u64 a1, u64 a2, u64 a3, u64 str)
-{
-    struct task_state *s = thread_state();
-    if (!s || (s->flags & TRK_WAIT_EXEC))
-        return;                             /* not ours, or run mode's launcher */
-    s->pa.args[0] = a0;
-    s->pa.args[1] = a1;
-    s->pa.args[2] = a2;
-    s->pa.args[3] = a3;
-    s->pa.str = str;
-    s->pa.call = call + 1;
-}
-
 static __always_inline void priv_returned(long ret)
 {
     struct task_state *s = current_state();
@@ -139,14 +128,73 @@ static __always_inline void priv_returned(long ret)
     priv_events.ringbuf_submit(e, 0);
 }
 
-/* Each call's entry: which of its arguments are kept (PRIV_* order: layout.PRIV_CALLS). */
-#define PRIV_ENTER(name, call, a0, a1, a2, a3, str)                         \
-    TRACEPOINT_PROBE(syscalls, sys_enter_##name)                            \
-    {                                                                       \
-        priv_entered(call, (u64)(a0), (u64)(a1), (u64)(a2), (u64)(a3),     \
-                     (u64)(str));                                           \
-        return 0;                                                           \
+/* Each call's entry: which of its arguments (A0..A3, in the call's order) are kept, by PRIV_*
+ * (the call's value: layout.PRIV_CALLS), and which is its string (0: none). */
+#define A0 a0
+#define A1 a1
+#define A2 a2
+#define A3 a3
+#define PRIV_CALL(name, value, x0, x1, x2, x3, str_)                      \
+    else if (nr == NR_##name) {                                             \
+        call = value;                                                       \
+        k0 = (x0);                                                          \
+        k1 = (x1);                                                          \
+        k2 = (x2);                                                          \
+        k3 = (x3);                                                          \
+        str = (str_);                                                       \
     }
+
+static __always_inline void priv_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
+                                              u64 a2, u64 a3)
+{
+    u32 call = 0;
+    u64 k0 = 0, k1 = 0, k2 = 0, k3 = 0, str = 0;
+    if (nr < 0)
+        return;
+    PRIV_CALL(SETUID, 0, A0 /* uid */, 0, 0, 0, 0)
+    PRIV_CALL(SETGID, 1, A0 /* gid */, 0, 0, 0, 0)
+    PRIV_CALL(SETREUID, 2, A0 /* ruid */, A1 /* euid */, 0, 0, 0)
+    PRIV_CALL(SETREGID, 3, A0 /* rgid */, A1 /* egid */, 0, 0, 0)
+    PRIV_CALL(SETRESUID, 4, A0 /* ruid */, A1 /* euid */, A2 /* suid */, 0, 0)
+    PRIV_CALL(SETRESGID, 5, A0 /* rgid */, A1 /* egid */, A2 /* sgid */, 0, 0)
+    PRIV_CALL(SETFSUID, 6, A0 /* uid */, 0, 0, 0, 0)
+    PRIV_CALL(SETFSGID, 7, A0 /* gid */, 0, 0, 0, 0)
+    PRIV_CALL(CAPSET, 8, 0, 0, 0, 0, 0)
+    PRIV_CALL(PTRACE, 9, A0 /* request */, A1 /* pid */, 0, 0, 0)
+    PRIV_CALL(MOUNT, 10, A3 /* flags */, 0, 0, 0, A1 /* dir_name */)
+    PRIV_CALL(UMOUNT2, 11, A1 /* flags */, 0, 0, 0, A0 /* name */)
+    PRIV_CALL(UNSHARE, 12, A0 /* unshare_flags */, 0, 0, 0, 0)
+    PRIV_CALL(SETNS, 13, A0 /* fd */, A1 /* flags */, 0, 0, 0)
+    PRIV_CALL(CHROOT, 14, 0, 0, 0, 0, A0 /* filename */)
+    PRIV_CALL(PIVOT_ROOT, 15, 0, 0, 0, 0, A0 /* new_root */)
+    PRIV_CALL(BPF, 16, A0 /* cmd */, 0, 0, 0, 0)
+    PRIV_CALL(MEMFD_CREATE, 17, A1 /* flags */, 0, 0, 0, A0 /* uname */)
+    PRIV_CALL(SECCOMP, 18, A0 /* op */, A1 /* flags */, 0, 0, 0)
+    PRIV_CALL(PRCTL, 19, A0 /* option */, A1 /* arg2 */, A2 /* arg3 */, 0,
+              A0 == 15 ? A1 : 0 /* PR_SET_NAME: the name */)
+    else
+        return;
+#undef A0
+#undef A1
+#undef A2
+#undef A3
+    s->pa.args[0] = k0;
+    s->pa.args[1] = k1;
+    s->pa.args[2] = k2;
+    s->pa.args[3] = k3;
+    s->pa.str = str;
+    s->pa.call = call + 1;
+}
+
+SHARED_ENTER(sys_enter_privileges)
+{
+    struct task_state *s = thread_state();
+    if (!s || (s->flags & TRK_WAIT_EXEC))
+        return 0;                           /* not ours, or run mode's launcher */
+    SHARED_ENTER_ARGS(a);
+    priv_call_entered(s, args->nr, a[0], a[1], a[2], a[3]);
+    return 0;
+}
 
 /* Every call's exit: its result. */
 SHARED_EXIT(sys_exit_privileges)
@@ -155,24 +203,3 @@ SHARED_EXIT(sys_exit_privileges)
     return 0;
 }
 
-PRIV_ENTER(setuid, 0, args->uid, 0, 0, 0, 0)
-PRIV_ENTER(setgid, 1, args->gid, 0, 0, 0, 0)
-PRIV_ENTER(setreuid, 2, args->ruid, args->euid, 0, 0, 0)
-PRIV_ENTER(setregid, 3, args->rgid, args->egid, 0, 0, 0)
-PRIV_ENTER(setresuid, 4, args->ruid, args->euid, args->suid, 0, 0)
-PRIV_ENTER(setresgid, 5, args->rgid, args->egid, args->sgid, 0, 0)
-PRIV_ENTER(setfsuid, 6, args->uid, 0, 0, 0, 0)
-PRIV_ENTER(setfsgid, 7, args->gid, 0, 0, 0, 0)
-PRIV_ENTER(capset, 8, 0, 0, 0, 0, 0)
-PRIV_ENTER(ptrace, 9, args->request, args->pid, 0, 0, 0)
-PRIV_ENTER(mount, 10, args->flags, 0, 0, 0, args->dir_name)
-PRIV_ENTER(umount, 11, args->flags, 0, 0, 0, args->name)
-PRIV_ENTER(unshare, 12, args->unshare_flags, 0, 0, 0, 0)
-PRIV_ENTER(setns, 13, args->fd, args->flags, 0, 0, 0)
-PRIV_ENTER(chroot, 14, 0, 0, 0, 0, args->filename)
-PRIV_ENTER(pivot_root, 15, 0, 0, 0, 0, args->new_root)
-PRIV_ENTER(bpf, 16, args->cmd, 0, 0, 0, 0)
-PRIV_ENTER(memfd_create, 17, args->flags, 0, 0, 0, args->uname)
-PRIV_ENTER(seccomp, 18, args->op, args->flags, 0, 0, 0)
-PRIV_ENTER(prctl, 19, args->option, args->arg2, args->arg3, 0, args->option == 15 ? args->arg2 : 0)
-                                                                    /* PR_SET_NAME: the name */

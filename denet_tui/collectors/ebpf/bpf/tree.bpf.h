@@ -34,16 +34,29 @@
  * compares their sizes with the ones BCC derives from this source.
  */
 
-/* The record of every syscalls:sys_exit_<call> tracepoint (the format files: the call's
- * number at 8, its result at 16). A program taking it serves the exits of several calls: the
- * loader attaches it to each (`Family.shared_exits`), so its body is compiled and verified
- * once, not once per call. */
+/* The records of the syscalls:sys_enter_<call> and sys_exit_<call> tracepoints (their format
+ * files: the call's number at 8; from 16, each argument in 8 bytes whatever its C type, or the
+ * result). A program taking one serves several calls, told apart by number (NR_<CALL>): the
+ * loader attaches it to each (`Family.shared`), so its body is compiled and verified once,
+ * not once per call. */
+struct sys_enter_args {
+    u64 common;
+    int nr;
+    u64 a[6];
+};
 struct sys_exit_args {
     u64 common;
     int nr;
     long ret;
 };
+#define SHARED_ENTER(fn) int fn(struct sys_enter_args *args)
 #define SHARED_EXIT(fn) int fn(struct sys_exit_args *args)
+/* A shared enter's first four arguments, copied rather than loaded: the kernel attaches a
+ * program only where every field it loads is in the record, and a call with fewer arguments
+ * has a shorter one (the bytes past it are unused, and in the same per-CPU buffer). */
+#define SHARED_ENTER_ARGS(a)                                                \
+    u64 a[4] = {};                                                          \
+    bpf_probe_read_kernel(a, sizeof(a), args->a)
 
 /* `tracked`: live tgid -> its serial. The hot path's one lookup for a task it does not know. */
 struct track_val {

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import ctypes as ct
 import struct
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.model import SyscallSummary
+
+
+class SharedProgram(NamedTuple):
+    """A program attached to the ``syscalls:sys_<end>_<call>`` tracepoint of each of ``calls``
+    (by their names in the syscall table) this architecture has; the source tells the calls
+    apart by number (``NR_<CALL>``, which the loader defines, -1 for a call it lacks)."""
+
+    program: str
+    end: str  # "enter" | "exit"
+    calls: tuple[str, ...]
 
 
 class Family(Protocol):
@@ -19,9 +29,9 @@ class Family(Protocol):
     floors: frozenset[str]
     # It adds figures to processes (not only to the tree or the snapshot's event lists).
     per_process: bool
-    # Its programs that each serve the exits of several system calls (``SHARED_EXIT`` in
-    # tree.bpf.h), with those calls: the loader attaches each to every call's sys_exit.
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...]
+    # Its programs that each serve several system calls (SHARED_ENTER, SHARED_EXIT in
+    # tree.bpf.h): the loader attaches each to every call's tracepoint.
+    shared: tuple[SharedProgram, ...]
 
     def defines(self) -> dict[str, int | str]:
         """Its compile-time knobs (integers, or names from our own tables: never user text)."""
@@ -86,7 +96,7 @@ class ProcessFigures(Family, Protocol):
 class ProcessEntries:
     per_process = True
     floors: frozenset[str] = frozenset()
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shared: tuple[SharedProgram, ...] = ()
     map_name: bytes  # the map of entries, by serial
     value_fmt: str  # its values, as a ``struct`` format
     section: str  # the ProcessSample field the entry fills

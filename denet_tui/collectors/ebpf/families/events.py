@@ -9,6 +9,7 @@ import ctypes as ct
 import time
 from typing import Any, ClassVar
 
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.model import SyscallSummary
 
 
@@ -21,7 +22,7 @@ class EventFamily:
     raw: ClassVar[type[ct.Structure]]  # one record as the kernel writes it
     floors: frozenset[str] = frozenset()
     per_process = False
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shared: tuple[SharedProgram, ...] = ()
 
     def __init__(self) -> None:
         self._new: list[Any] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import (
     EXEC_PATH,
@@ -28,7 +29,7 @@ class ExecFamily(EventFamily):
     name = "exec"
     source = "exec"
     ring = b"exec_events"
-    shared_exits = (("sys_exit_exec", ("execve", "execveat")),)
+    shared = (SharedProgram("sys_exit_exec", "exit", ("execve", "execveat")),)
     field = "execs"
     lost = "exec_lost"
     raw = RawExecEvent

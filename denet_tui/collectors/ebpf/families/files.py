@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.layout import (
     FILE_AT_DIRFD,
     FILE_CWD_CHANGING,
@@ -44,7 +45,7 @@ from denet_tui.collectors.ebpf.layout import (
 from denet_tui.model import FileStat, SyscallSummary
 from denet_tui.rawtext import c_string
 
-# The calls counted by path: each has a TRACEPOINT_PROBE at entry in files.bpf.c.
+# The calls counted by path (files.bpf.c's `files_call_entered`).
 FILE_CALLS = (
     *("open", "openat", "openat2", "creat", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat"),
     *("rename", "renameat", "renameat2", "truncate"),
@@ -102,9 +103,10 @@ class FilesFamily:
     source = "files"
     floors: frozenset[str] = frozenset()
     per_process = False
-    shared_exits = (
-        ("sys_exit_files", FILE_CALLS),
-        ("sys_exit_cwd", ("chdir", "fchdir")),
+    shared = (
+        SharedProgram("sys_enter_files", "enter", FILE_CALLS),
+        SharedProgram("sys_exit_files", "exit", FILE_CALLS),
+        SharedProgram("sys_exit_cwd", "exit", ("chdir", "fchdir")),
     )
 
     def __init__(self) -> None:

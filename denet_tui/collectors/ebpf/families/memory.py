@@ -18,6 +18,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.proc_reader import read_bytes, status_field
 from denet_tui.model import SyscallSummary, TreeMemory
 
@@ -51,7 +52,7 @@ class MemoryFamily:
     source = "memory"
     # A lower bound of the process's own peak (the collector keeps the larger).
     floors = frozenset({"peak_rss_bytes"})
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shared: tuple[SharedProgram, ...] = ()
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as read

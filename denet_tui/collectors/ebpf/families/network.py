@@ -18,7 +18,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
-from denet_tui.collectors.ebpf.families.base import ProcessEntries
+from denet_tui.collectors.ebpf.families.base import ProcessEntries, SharedProgram
 from denet_tui.collectors.ebpf.layout import NET_CLASSES
 from denet_tui.model import Connection, ProcessNet
 
@@ -77,9 +77,9 @@ class NetworkFamily(ProcessEntries):
     name = "network"
     source = "network"
     map_name = b"net_procs"
-    shared_exits = (
-        ("sys_exit_send", ("sendto", "sendmsg", "sendmmsg")),
-        ("sys_exit_recv", ("recvfrom", "recvmsg", "recvmmsg")),
+    shared = (
+        SharedProgram("sys_exit_send", "exit", ("sendto", "sendmsg", "sendmmsg")),
+        SharedProgram("sys_exit_recv", "exit", ("recvfrom", "recvmsg", "recvmmsg")),
     )
     value_fmt = VAL_FMT
     section = "net"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import PRIV_CALLS, PRIV_STR, TASK_COMM_LEN, RawPrivEvent
 from denet_tui.collectors.ebpf.support import tracefs_fields
@@ -62,9 +63,9 @@ class PrivilegesFamily(EventFamily):
     field = "privileges"
     lost = "privileges_lost"
     raw = RawPrivEvent
-    # (umount2's tracepoints are named after the call's old name)
-    shared_exits = (
-        ("sys_exit_privileges", tuple("umount" if c == "umount2" else c for c in PRIV_CALLS)),
+    shared = (
+        SharedProgram("sys_enter_privileges", "enter", PRIV_CALLS),
+        SharedProgram("sys_exit_privileges", "exit", PRIV_CALLS),
     )
 
     def __init__(self) -> None:

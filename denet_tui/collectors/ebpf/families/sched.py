@@ -24,6 +24,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.layout import PID_LIMIT
 from denet_tui.model import ProcessSched, TreeSched
 
@@ -85,7 +86,7 @@ class SchedFamily:
     )
     name = "sched"
     source = "sched"
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shared: tuple[SharedProgram, ...] = ()
 
     def __init__(self) -> None:
         self._gone: dict[int, Sums] = {}  # ended threads' figures taken from their entries

@@ -21,6 +21,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
+from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.model import ProcessSyscalls, SyscallSummary, SyscallTable
 from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 
@@ -90,7 +91,7 @@ def floored(counts: Counts, prev: Counts | None) -> Counts:
 class SyscallsFamily:
     per_process = True
     floors: frozenset[str] = frozenset()
-    shared_exits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shared: tuple[SharedProgram, ...] = ()
     name = "syscalls"
     source = "syscalls"
 
