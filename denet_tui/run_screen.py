@@ -17,7 +17,7 @@ from denet_tui.visible import tell
 from denet_tui.widgets.run_summary import summary_text
 
 
-def _finish(app: DenetApp) -> int:
+def _finish(app: DenetApp, screen_fd: ScreenFd) -> int:
     """Finish the session; no signal may cut this short (a closed terminal while "stopping…"
     would otherwise lose the end of the recording and the export)."""
     quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
@@ -26,6 +26,10 @@ def _finish(app: DenetApp) -> int:
     # comes with a SIGCONT.
     saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
     try:
+        # A compile under way ends first (it puts back the fd 2 it found), then fd 2 is the
+        # terminal's again: what finishing says is seen.
+        app.session.settle()
+        screen_fd.close()
         return app.finish_session()
     finally:
         for sig, handler in saved.items():
@@ -43,7 +47,8 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
 
     ``screen_fd``: the screen's own descriptor of the terminal (made here if not given).
     """
-    with screen_fd or ScreenFd():
+    screen_fd = screen_fd or ScreenFd()
+    with screen_fd:
         app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
         app.own_process = True
         stop_watch = threading.Event()
@@ -55,7 +60,7 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
             stop_watch.set()
             if app.quit_timer is not None:
                 app.quit_timer.cancel()  # the screen closed by itself
-            code = _finish(app)
+            code = _finish(app, screen_fd)
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED

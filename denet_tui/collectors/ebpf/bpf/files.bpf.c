@@ -342,15 +342,7 @@ static __always_inline void file_returned(long ret)
 }
 
 /* Each call's entry (its arguments) and exit (its result). */
-SHARED_ENTER(sys_enter_files)
-{
-    struct task_state *s = thread_state();
-    if (!s || (s->flags & TRK_WAIT_EXEC))
-        return 0;                           /* not ours, or run mode's launcher */
-    SHARED_ENTER_ARGS(a);
-    files_call_entered(s, args->nr, a[0], a[1], a[2], a[3]);
-    return 0;
-}
+SHARED_ENTER_OF_TREE(sys_enter_files, files_call_entered)
 
 SHARED_EXIT(sys_exit_files)
 {

@@ -186,15 +186,7 @@ static __always_inline void priv_call_entered(struct task_state *s, long nr, u64
     s->pa.call = call + 1;
 }
 
-SHARED_ENTER(sys_enter_privileges)
-{
-    struct task_state *s = thread_state();
-    if (!s || (s->flags & TRK_WAIT_EXEC))
-        return 0;                           /* not ours, or run mode's launcher */
-    SHARED_ENTER_ARGS(a);
-    priv_call_entered(s, args->nr, a[0], a[1], a[2], a[3]);
-    return 0;
-}
+SHARED_ENTER_OF_TREE(sys_enter_privileges, priv_call_entered)
 
 /* Every call's exit: its result. */
 SHARED_EXIT(sys_exit_privileges)

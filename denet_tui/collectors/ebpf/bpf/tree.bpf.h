@@ -51,12 +51,21 @@ struct sys_exit_args {
 };
 #define SHARED_ENTER(fn) int fn(struct sys_enter_args *args)
 #define SHARED_EXIT(fn) int fn(struct sys_exit_args *args)
-/* A shared enter's first four arguments, copied rather than loaded: the kernel attaches a
- * program only where every field it loads is in the record, and a call with fewer arguments
- * has a shorter one (the bytes past it are unused, and in the same per-CPU buffer). */
-#define SHARED_ENTER_ARGS(a)                                                \
-    u64 a[4] = {};                                                          \
-    bpf_probe_read_kernel(a, sizeof(a), args->a)
+/* A shared enter that hands a call of the tree's threads (not run mode's launcher) to
+ * `fn(state, nr, a0, a1, a2, a3)`. The arguments are copied rather than loaded: the kernel
+ * attaches a program only where every field it loads is in the record, and a call with fewer
+ * arguments has a shorter one (the bytes past it are unused, in the same per-CPU buffer). */
+#define SHARED_ENTER_OF_TREE(prog, fn)                                      \
+    SHARED_ENTER(prog)                                                      \
+    {                                                                       \
+        struct task_state *s = thread_state();                              \
+        if (!s || (s->flags & TRK_WAIT_EXEC))                               \
+            return 0;                                                       \
+        u64 a[4] = {};                                                      \
+        bpf_probe_read_kernel(a, sizeof(a), args->a);                       \
+        fn(s, args->nr, a[0], a[1], a[2], a[3]);                            \
+        return 0;                                                           \
+    }
 
 /* `tracked`: live tgid -> its serial. The hot path's one lookup for a task it does not know. */
 struct track_val {
