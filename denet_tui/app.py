@@ -538,9 +538,9 @@ class DenetApp(TabsMixin, App[None]):
     # -- keys --------------------------------------------------------------------------------
 
     def action_quit(self) -> None:  # type: ignore[override]
-        """Leave (``q``, ctrl+c, SIGTERM, SIGHUP). While the collector is being armed, BCC's
-        compile has the terminal's fd 2 redirected, so the screen could not be restored: say so,
-        and leave as soon as arming ends (the command never runs)."""
+        """Leave (``q``, ctrl+c, SIGTERM, SIGHUP). While the collector is being armed (BCC may
+        be compiling, which no one can cut short): say so, and leave as soon as arming ends
+        (the command never runs)."""
         if not self.arming:
             self.exit()
             if not self.own_process:
