@@ -302,10 +302,9 @@ def _monitor(args: argparse.Namespace) -> int:
         exit_with_root=args.exit_with_root,
         keep_log=args.keep_log,
     )
-    if args.json:
+    if args.json:  # armed at once, after its outputs are open (an error there is seen)
         from denet_tui.headless import run_headless
 
-        session.load()
         return run_headless(session, args.out)
     from denet_tui.screen_fd import ScreenFd
 

@@ -230,12 +230,16 @@ def category_rates(
     return out
 
 
-def percentile_ns(hist: Sequence[int] | None, q: float) -> float | None:
+def percentile_ns(
+    hist: Sequence[int] | None, q: float, ceiling_ns: float | None = None
+) -> float | None:
     """The ``q`` quantile (0..1) of a log2 latency histogram, in ns.
 
     Bucket ``i`` counts calls lasting [2**i, 2**(i+1)) ns; within the bucket that holds the
     quantile, the value is interpolated linearly (as Prometheus' ``histogram_quantile`` does),
-    so the answer is good to a factor of two at worst.
+    so the answer is good to a factor of two at worst. ``ceiling_ns``: what no call can have
+    lasted longer than (all of the calls' time together): the answer never passes it (one
+    `sleep 2` is not a 2.14 s P99).
     """
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"quantile out of range: {q}")
@@ -247,7 +251,8 @@ def percentile_ns(hist: Sequence[int] | None, q: float) -> float | None:
     rank = q * cumulative[-1]
     i = next(i for i, c in enumerate(cumulative) if hist[i] and c >= rank)
     low = float(2**i)
-    return low + low * max(0.0, rank - (cumulative[i] - hist[i])) / hist[i]
+    value = low + low * max(0.0, rank - (cumulative[i] - hist[i])) / hist[i]
+    return value if ceiling_ns is None else min(value, ceiling_ns)
 
 
 class Extremes:

@@ -48,7 +48,7 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
     ``screen_fd``: the screen's own descriptor of the terminal (made here if not given).
     """
     screen_fd = screen_fd or ScreenFd()
-    with screen_fd:
+    try:
         app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
         app.own_process = True
         stop_watch = threading.Event()
@@ -61,6 +61,9 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
             if app.quit_timer is not None:
                 app.quit_timer.cancel()  # the screen closed by itself
             code = _finish(app, screen_fd)
+    finally:  # (an error on the way: the same order, so that it is seen)
+        session.settle()
+        screen_fd.close()
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED

@@ -17,8 +17,8 @@ from typing import Any
 
 class ScreenFd:
     """While open, ``sys.__stderr__`` (what Textual draws on) is a new descriptor of the
-    terminal and fd 2 is /dev/null; ``close`` (idempotent; also at the end of a ``with``) puts
-    both back."""
+    terminal and fd 2 is /dev/null; ``close`` (idempotent) puts both back. Close it only when
+    no compile is under way (``Session.settle``): one puts back the fd 2 it found."""
 
     def __init__(self) -> None:
         self._original = sys.__stderr__
@@ -48,9 +48,3 @@ class ScreenFd:
         os.dup2(self._saved, 2)
         os.close(self._saved)
         self._saved = None
-
-    def __enter__(self) -> ScreenFd:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

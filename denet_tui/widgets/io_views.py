@@ -111,8 +111,8 @@ def device_cells(d: DiskDevice, per_s: tuple[float, float] | None) -> list[Text]
         Text(fmt_bytes(d.bytes), justify="right"),
         Text(NA if per_s is None else fmt_bytes(per_s[1]) + "/s", justify="right"),
         Text(fmt_ns(mean), justify="right"),
-        Text(fmt_ns(percentile_ns(d.hist, 0.5)), justify="right"),
-        Text(fmt_ns(percentile_ns(d.hist, 0.99)), justify="right"),
+        Text(fmt_ns(percentile_ns(d.hist, 0.5, d.latency_ns)), justify="right"),
+        Text(fmt_ns(percentile_ns(d.hist, 0.99, d.latency_ns)), justify="right"),
     ]
 
 

@@ -109,7 +109,7 @@ def table_rows(summary: SyscallSummary, mode: str) -> list[TableRow]:
             "samples": (s.samples or 0) / total_hits if total_hits else None,
         }[mode]
         avg = s.time_ns / s.count if s.time_ns is not None and s.count else None
-        p99 = percentile_ns(s.hist, 0.99)
+        p99 = percentile_ns(s.hist, 0.99, s.time_ns)
         values: dict[str, tuple[str, float | str | None]] = {
             "calls": (fmt_int(s.count), s.count),
             "errors": (fmt_int(s.errors), s.errors),

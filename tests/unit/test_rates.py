@@ -138,6 +138,12 @@ def test_percentile_interpolates_within_the_log2_bucket(
     assert percentile_ns(hist, q) == pytest.approx(expected, rel=1e-3)
 
 
+def test_a_percentile_never_passes_all_the_calls_time_together() -> None:
+    one_sleep = [0] * 31 + [1]  # one call of 2.0 s, in the bucket [2**31, 2**32) ns
+    assert percentile_ns(one_sleep, 0.99) == pytest.approx(2**31 * 1.99)
+    assert percentile_ns(one_sleep, 0.99, ceiling_ns=2.0e9) == 2.0e9
+
+
 def test_percentile_of_nothing_is_unknown() -> None:
     assert percentile_ns(None, 0.99) is None
     assert percentile_ns((), 0.99) is None
