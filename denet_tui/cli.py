@@ -309,9 +309,15 @@ def _monitor(args: argparse.Namespace) -> int:
     from denet_tui.screen_fd import ScreenFd
 
     screen_fd = ScreenFd()  # before the compile's thread: its messages never reach the screen
-    session.load()  # the BPF compile overlaps the screen's start (Textual's import, first frame)
-    from denet_tui.run_screen import run_tui
-
+    try:
+        session.load()  # the BPF compile overlaps the screen's start (Textual's import, frame)
+        from denet_tui.run_screen import run_tui
+    except BaseException:
+        try:
+            session.settle()
+        finally:
+            screen_fd.close()
+        raise
     return run_tui(session, screen_fd)
 
 

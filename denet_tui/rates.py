@@ -252,7 +252,8 @@ def percentile_ns(
     i = next(i for i, c in enumerate(cumulative) if hist[i] and c >= rank)
     low = float(2**i)
     value = low + low * max(0.0, rank - (cumulative[i] - hist[i])) / hist[i]
-    return value if ceiling_ns is None else min(value, ceiling_ns)
+    # (A ceiling below the bucket is a total read before the histogram: the bucket holds.)
+    return value if ceiling_ns is None else min(value, max(ceiling_ns, low))
 
 
 class Extremes:

@@ -7,6 +7,8 @@ import signal
 import sys
 import threading
 
+from rich.console import Console
+
 from denet_tui.app import EXIT_ARMING_FAILED, EXIT_QUIT_BEFORE_RUN, DenetApp
 from denet_tui.pump import open_sinks
 from denet_tui.reports.commands import finish_outputs
@@ -17,7 +19,7 @@ from denet_tui.visible import tell
 from denet_tui.widgets.run_summary import summary_text
 
 
-def _finish(app: DenetApp, screen_fd: ScreenFd) -> int:
+def _finish(app: DenetApp) -> int:
     """Finish the session; no signal may cut this short (a closed terminal while "stopping…"
     would otherwise lose the end of the recording and the export)."""
     quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
@@ -26,10 +28,6 @@ def _finish(app: DenetApp, screen_fd: ScreenFd) -> int:
     # comes with a SIGCONT.
     saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
     try:
-        # A compile under way ends first (it puts back the fd 2 it found), then fd 2 is the
-        # terminal's again: what finishing says is seen.
-        app.session.settle()
-        screen_fd.close()
         return app.finish_session()
     finally:
         for sig, handler in saved.items():
@@ -51,6 +49,9 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
     try:
         app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
         app.own_process = True
+        app.screen_fd = screen_fd
+        # Textual's report of a crash, printed as the screen closes: where the screen was.
+        app.error_console = Console(markup=False, highlight=False, file=screen_fd.terminal)
         stop_watch = threading.Event()
         if is_terminal(sys.stdin.fileno()):
             watch_terminal(sys.stdin.fileno(), app.terminal_lost, stop_watch)
@@ -60,10 +61,12 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
             stop_watch.set()
             if app.quit_timer is not None:
                 app.quit_timer.cancel()  # the screen closed by itself
-            code = _finish(app, screen_fd)
+            code = _finish(app)
     finally:  # (an error on the way: the same order, so that it is seen)
-        session.settle()
-        screen_fd.close()
+        try:
+            session.settle()
+        finally:
+            screen_fd.close()
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED

@@ -3,8 +3,8 @@
 Textual draws on ``sys.__stderr__`` (fd 2), and C libraries write their messages to fd 2: BCC
 and clang while the BPF program compiles, in a thread, as the first frame is drawn. To keep
 those messages out of the user's terminal, ``support.quiet_stderr`` points fd 2 at a file for
-the compile, which took the screen's frames with them. With a duplicate of its own, the screen
-is neither written over nor captured.
+the compile, which took the screen's frames with them. With a descriptor of its own, the
+screen is neither written over nor captured.
 """
 
 from __future__ import annotations
@@ -14,37 +14,41 @@ import os
 import sys
 from typing import Any
 
+from denet_tui import fd2
+
 
 class ScreenFd:
-    """While open, ``sys.__stderr__`` (what Textual draws on) is a new descriptor of the
-    terminal and fd 2 is /dev/null; ``close`` (idempotent) puts both back. Close it only when
-    no compile is under way (``Session.settle``): one puts back the fd 2 it found."""
+    """While open, ``sys.__stderr__`` (what Textual draws on) is ``terminal``, a new descriptor
+    of the terminal, and fd 2 is /dev/null; ``close`` (idempotent) puts both back, after a
+    compile under way (``fd2.LOCK``)."""
 
     def __init__(self) -> None:
         self._original = sys.__stderr__
         self._saved: int | None = None
-        self._screen: Any = None
+        self.terminal: Any = None
         if self._original is None:
             return
-        self._original.flush()
-        self._screen = os.fdopen(
-            os.dup(self._original.fileno()),
-            "w",
-            encoding=self._original.encoding,
-            errors=self._original.errors,
-        )
-        self._saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        sys.__stderr__ = self._screen
+        with fd2.LOCK:
+            self._original.flush()
+            self.terminal = os.fdopen(
+                os.dup(self._original.fileno()),
+                "w",
+                encoding=self._original.encoding,
+                errors=self._original.errors,
+            )
+            self._saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            sys.__stderr__ = self.terminal
 
     def close(self) -> None:
-        if self._saved is None:
-            return
-        sys.__stderr__ = self._original
-        with contextlib.suppress(OSError, ValueError):
-            self._screen.close()  # a terminal gone: nothing left to write
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._saved = None
+        with fd2.LOCK:
+            if self._saved is None:
+                return
+            sys.__stderr__ = self._original
+            with contextlib.suppress(OSError, ValueError):
+                self.terminal.close()  # a terminal gone: nothing left to write
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            self._saved = None

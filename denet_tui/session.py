@@ -26,7 +26,7 @@ from denet_tui.collectors.base import Collector, CollectorError
 from denet_tui.model import Meta, Watched
 from denet_tui.target import ChildOutput, RunTarget, Target
 
-ARM_WAIT_S = 30.0  # how long finish() waits for an arming under way (a BPF compile) to end
+ARM_WAIT_S = 30.0  # how long settle() waits for an arming under way (a BPF compile) to end
 EXIT_TIME_LIMIT = 124  # `run` stopped at --duration, as timeout(1) exits
 
 
@@ -75,38 +75,54 @@ class CollectorPlan:
 
 
 class CollectorLoad:
-    """``CollectorPlan.choose`` run in a thread of its own; ``take`` waits for it."""
+    """``CollectorPlan.choose`` run in a thread of its own. Whoever comes first owns the
+    collector: ``take`` (arming), or ``discard`` (a session closed first), after which the
+    thread closes what it loads."""
 
     def __init__(self, plan: CollectorPlan) -> None:
         self._plan = plan
+        self._lock = threading.Lock()
         self._done = threading.Event()
         self._collector: Collector | None = None
         self._error: BaseException | None = None
-        self._taken = False
+        self._owned = False  # taken or discarded
         threading.Thread(target=self._load, name="collector-load", daemon=True).start()
 
     def _load(self) -> None:
+        collector: Collector | None = None
         try:
-            self._collector = self._plan.choose()
+            collector = self._plan.choose()
         except BaseException as e:  # raised again to whoever takes it
             self._error = e
-        finally:
+        with self._lock:
+            self._collector = collector
+            orphan = self._owned  # (discarded: nobody can have taken it yet)
             self._done.set()
+        if orphan and collector is not None:
+            collector.close()
 
     def take(self) -> Collector:
-        """The loaded collector, now the caller's; raises what loading raised."""
+        """The loaded collector, now the caller's; raises what loading raised, or
+        ArmingCancelled if it was discarded."""
         self._done.wait()
-        self._taken = True
+        with self._lock:
+            if self._owned:
+                raise ArmingCancelled("closed while the collector was being loaded")
+            self._owned = True
         if self._error is not None:
             raise self._error
         assert self._collector is not None
         return self._collector
 
-    def discard(self, timeout: float) -> None:
-        """Close the collector if it was never taken (waiting up to ``timeout`` for it)."""
-        if not self._taken and self._done.wait(timeout) and self._collector is not None:
-            self._taken = True
-            self._collector.close()
+    def discard(self) -> None:
+        """Nobody will take it: closed now if loaded, else by its thread once loaded."""
+        with self._lock:
+            if self._owned:
+                return
+            self._owned = True
+            collector = self._collector
+        if collector is not None:
+            collector.close()
 
 
 @dataclass
@@ -194,8 +210,8 @@ class Session:
             arming = self._arming
         if arming is not None:
             arming.wait(ARM_WAIT_S)
-        if self._load is not None:  # loaded, but never armed: its programs go now
-            self._load.discard(ARM_WAIT_S)
+        if self._load is not None:  # loaded (or loading) but never armed: its programs go
+            self._load.discard()
         return self.armed
 
     def finish(self) -> int:

@@ -3,10 +3,14 @@ per path, counted in the kernel, checked against the calls a program of our own 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
+import pytest
+
+from denet_tui.syscalls import machine_arch, table
 from tests.functional.tmux import DENET, Tmux
 
 from .helpers import run_collected
@@ -154,6 +158,50 @@ def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
     }
     assert rows[f"{d}/f", "truncate"].modes == "w"
     assert rows[f"{d}/f", "open"].modes == "wc"
+
+
+# The old calls, which glibc never makes but other C libraries (musl) do: open, creat, mkdir,
+# rename, unlink, rmdir, by number. argv[1]: the directory; argv[2]: the numbers, by name.
+OLD_CALLS = r"""
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+nr = json.loads(sys.argv[2])
+os.chdir(sys.argv[1])
+os.close(libc.syscall(nr["open"], b"old-open", os.O_RDONLY | os.O_CREAT, 0o644))
+os.close(libc.syscall(nr["creat"], b"old-creat", 0o644))
+assert libc.syscall(nr["open"], b"old-missing", os.O_RDONLY) == -1
+assert libc.syscall(nr["mkdir"], b"old-dir", 0o755) == 0
+assert libc.syscall(nr["rename"], b"old-creat", b"old-renamed") == 0
+assert libc.syscall(nr["unlink"], b"old-renamed") == 0
+assert libc.syscall(nr["rmdir"], b"old-dir") == 0
+"""
+
+
+def test_the_old_calls_counted_too(tmp_path: Path) -> None:
+    numbers = {name: n for n, name in table(machine_arch()).items()}
+    if "open" not in numbers:
+        pytest.skip(f"{machine_arch()} has no open(2)")
+    _, snaps = run_collected(
+        [sys.executable, "-c", OLD_CALLS, str(tmp_path), json.dumps(numbers)],
+        probes=frozenset({"files"}),
+    )
+    rows = {}
+    for s in snaps:
+        rows.update(((f.path, f.op), f) for f in s.files if f.path.startswith(str(tmp_path)))
+    got = {key: (rows[key].calls, rows[key].failures, rows[key].error) for key in rows}
+    d = str(tmp_path)
+    assert got == {
+        (f"{d}/old-open", "open"): (1, 0, None),
+        (f"{d}/old-creat", "open"): (1, 0, None),
+        (f"{d}/old-missing", "open"): (1, 1, "ENOENT"),
+        (f"{d}/old-dir", "mkdir"): (1, 0, None),
+        (f"{d}/old-creat", "rename_from"): (1, 0, None),
+        (f"{d}/old-renamed", "rename_to"): (1, 0, None),
+        (f"{d}/old-renamed", "unlink"): (1, 0, None),
+        (f"{d}/old-dir", "rmdir"): (1, 0, None),
+    }
+    assert rows[f"{d}/old-open", "open"].modes == "rc"
+    assert rows[f"{d}/old-creat", "open"].modes == "wc"
 
 
 # Relative names, each with what the working directory was when it was opened. argv[1]: a

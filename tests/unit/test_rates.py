@@ -139,9 +139,11 @@ def test_percentile_interpolates_within_the_log2_bucket(
 
 
 def test_a_percentile_never_passes_all_the_calls_time_together() -> None:
-    one_sleep = [0] * 31 + [1]  # one call of 2.0 s, in the bucket [2**31, 2**32) ns
-    assert percentile_ns(one_sleep, 0.99) == pytest.approx(2**31 * 1.99)
+    one_sleep = [0] * 30 + [1]  # one call of 2.0 s, in the bucket [2**30, 2**31) ns
+    assert percentile_ns(one_sleep, 0.99) == pytest.approx(2**30 * 1.99)  # 2.14 s
     assert percentile_ns(one_sleep, 0.99, ceiling_ns=2.0e9) == 2.0e9
+    # A total read before the call was added to it: never below what the bucket says.
+    assert percentile_ns(one_sleep, 0.99, ceiling_ns=0.0) == 2**30
 
 
 def test_percentile_of_nothing_is_unknown() -> None:

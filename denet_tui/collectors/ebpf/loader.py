@@ -75,8 +75,8 @@ def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
     for f in fams:
         defines[f"FAMILY_{f.name.upper()}"] = 1
         defines.update(f.defines())
-        for shared in f.shared:
-            defines.update({f"NR_{call.upper()}": nr.get(call, -1) for call in shared.calls})
+        for shared in f.shared:  # (a prefix of our own: the headers have NR_OPEN, a limit)
+            defines.update({f"CALL_NR_{call.upper()}": nr.get(call, -1) for call in shared.calls})
     return [f"-D{k}={v}" for k, v in defines.items()]
 
 

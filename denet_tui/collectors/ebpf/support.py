@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from denet_tui import fd2
+
 DEBIAN_PYTHON = "/usr/bin/python3"
 DEBIAN_DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 TRACEFS = "/sys/kernel/tracing"
@@ -278,12 +280,12 @@ def check_kprobes() -> Check:
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[list[str]]:
     """BCC and clang write warnings to fd 2: while compiling, send them to a temp file rather
-    than the user's terminal (where the screen is drawn), and yield their lines afterwards
-    (for a one-line error). While this runs, nothing else may draw on fd 2."""
+    than to whatever fd 2 is (the user's terminal), and yield their lines afterwards (for a
+    one-line error). fd 2 is put back as found, taking turns with the screen (``fd2.LOCK``)."""
     lines: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
+    with fd2.LOCK, tempfile.TemporaryFile(mode="w+b") as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
         os.dup2(tmp.fileno(), 2)
         try:
             yield lines

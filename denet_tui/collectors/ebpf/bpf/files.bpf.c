@@ -144,45 +144,45 @@ static __always_inline void files_call_entered(struct task_state *s, long nr, u6
     u32 op = FILE_OP_OPEN, flags = 0;
     int dfd = AT_FDCWD, dfd2 = 0;
     u64 path = a0, path2 = 0;
-    if (nr == NR_OPENAT) {
+    if (nr == CALL_NR_OPENAT) {
         dfd = (int)a0;
         path = a1;
         flags = (u32)a2;
-    } else if (nr == NR_OPEN) {
+    } else if (nr == CALL_NR_OPEN) {
         flags = (u32)a1;
-    } else if (nr == NR_OPENAT2) {
+    } else if (nr == CALL_NR_OPENAT2) {
         u64 how_flags = 0;                  /* struct open_how: flags is its first member */
         read_user(&how_flags, sizeof(how_flags), (void *)a2);
         dfd = (int)a0;
         path = a1;
         flags = (u32)how_flags;
-    } else if (nr == NR_CREAT) {
+    } else if (nr == CALL_NR_CREAT) {
         flags = 01 | 0100 | 01000;          /* O_WRONLY | O_CREAT | O_TRUNC */
-    } else if (nr == NR_UNLINK) {
+    } else if (nr == CALL_NR_UNLINK) {
         op = FILE_OP_UNLINK;
-    } else if (nr == NR_UNLINKAT) {
+    } else if (nr == CALL_NR_UNLINKAT) {
         op = a2 & 0x200 ? FILE_OP_RMDIR : FILE_OP_UNLINK;   /* AT_REMOVEDIR */
         dfd = (int)a0;
         path = a1;
-    } else if (nr == NR_RMDIR) {
+    } else if (nr == CALL_NR_RMDIR) {
         op = FILE_OP_RMDIR;
-    } else if (nr == NR_MKDIR) {
+    } else if (nr == CALL_NR_MKDIR) {
         op = FILE_OP_MKDIR;
-    } else if (nr == NR_MKDIRAT) {
+    } else if (nr == CALL_NR_MKDIRAT) {
         op = FILE_OP_MKDIR;
         dfd = (int)a0;
         path = a1;
-    } else if (nr == NR_RENAME) {
+    } else if (nr == CALL_NR_RENAME) {
         op = FILE_OP_RENAME_FROM;
         dfd2 = AT_FDCWD;
         path2 = a1;
-    } else if (nr == NR_RENAMEAT || nr == NR_RENAMEAT2) {
+    } else if (nr == CALL_NR_RENAMEAT || nr == CALL_NR_RENAMEAT2) {
         op = FILE_OP_RENAME_FROM;
         dfd = (int)a0;
         path = a1;
         dfd2 = (int)a2;
         path2 = a3;
-    } else if (nr == NR_TRUNCATE) {
+    } else if (nr == CALL_NR_TRUNCATE) {
         op = FILE_OP_TRUNCATE;
     } else {
         return;

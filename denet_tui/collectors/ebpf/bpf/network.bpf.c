@@ -268,8 +268,7 @@ static __always_inline void udp_count(int dir, u64 sk, u16 family, int ret, stru
     if (q && q->mmsg) {
         /* sendmmsg: each message is sent (and traced) in order. */
         const void *name = 0;
-        read_user(&name, sizeof(name),
-                            (const void *)(q->mmsg + (u64)q->index * MMSGHDR_SIZE));
+        read_user(&name, sizeof(name), (const void *)(q->mmsg + (u64)q->index * MMSGHDR_SIZE));
         q->index++;
         if (name) {
             struct udp_peer p = {};

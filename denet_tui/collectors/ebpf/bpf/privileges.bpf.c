@@ -135,7 +135,7 @@ static __always_inline void priv_returned(long ret)
 #define A2 a2
 #define A3 a3
 #define PRIV_CALL(name, value, x0, x1, x2, x3, str_)                      \
-    else if (nr == NR_##name) {                                             \
+    else if (nr == CALL_NR_##name) {                                        \
         call = value;                                                       \
         k0 = (x0);                                                          \
         k1 = (x1);                                                          \
@@ -178,6 +178,7 @@ static __always_inline void priv_call_entered(struct task_state *s, long nr, u64
 #undef A1
 #undef A2
 #undef A3
+#undef PRIV_CALL
     s->pa.args[0] = k0;
     s->pa.args[1] = k1;
     s->pa.args[2] = k2;
@@ -194,4 +195,3 @@ SHARED_EXIT(sys_exit_privileges)
     priv_returned(args->ret);
     return 0;
 }
-

@@ -36,7 +36,7 @@
 
 /* The records of the syscalls:sys_enter_<call> and sys_exit_<call> tracepoints (their format
  * files: the call's number at 8; from 16, each argument in 8 bytes whatever its C type, or the
- * result). A program taking one serves several calls, told apart by number (NR_<CALL>): the
+ * result). A program taking one serves several calls, told apart by number (CALL_NR_<CALL>): the
  * loader attaches it to each (`Family.shared`), so its body is compiled and verified once,
  * not once per call. */
 struct sys_enter_args {

@@ -14,7 +14,7 @@ from denet_tui.model import SyscallSummary
 class SharedProgram(NamedTuple):
     """A program attached to the ``syscalls:sys_<end>_<call>`` tracepoint of each of ``calls``
     (by their names in the syscall table) this architecture has; the source tells the calls
-    apart by number (``NR_<CALL>``, which the loader defines, -1 for a call it lacks)."""
+    apart by number (``CALL_NR_<CALL>``, which the loader defines, -1 for a call it lacks)."""
 
     program: str
     end: str  # "enter" | "exit"
