@@ -124,7 +124,7 @@ def load(families: Iterable[Family], cpu_bits: int) -> Any:
         with quiet_stderr() as stderr:
             bpf = BPF(text=source.encode(), cflags=cflags(fams, cpu_bits))
             for tracepoint, program in shared_tracepoints(fams):
-                bpf.attach_tracepoint(tp=tracepoint, fn_name=program)
+                bpf.attach_tracepoint(tp=tracepoint.encode(), fn_name=program.encode())
         return bpf
     except Exception as e:  # BCC raises bare Exception; never a traceback for the user
         free(bpf)
