@@ -68,7 +68,10 @@ def cleanup(b, later: bool = False) -> None:
     for bits in _MAPPED.pop(id(b), []):
         bits.close()
     tracepoints = list(getattr(b, "tracepoint_fds", {}))
-    if later and tracepoints and _close_in_child(list(b.tracepoint_fds.values())):
+    go_ahead = None  # the child closes its copies once ours are closed (this fd closed)
+    if later and tracepoints:
+        go_ahead = _close_in_child(list(b.tracepoint_fds.values()))
+    if go_ahead is not None:
         pass
     elif len(tracepoints) > 1:
 
@@ -89,24 +92,38 @@ def cleanup(b, later: bool = False) -> None:
                 gc.enable()
     with contextlib.suppress(Exception):
         b.cleanup()
+    if go_ahead is not None:
+        os.close(go_ahead)
     _BUFFERS.clear()  # keyed by map fd: those fds are closed now
 
 
-def _close_in_child(fds: list[int]) -> bool:
+def _close_in_child(fds: list[int]) -> int | None:
     """Fork a child that closes ``fds`` (and nothing else of ours: every other fd is closed
-    first, so it holds no pipe or terminal open) and exits; False if it cannot be made."""
+    first, so it holds no pipe or terminal open) and exits; None if it cannot be made.
+
+    The child waits until the returned fd is closed, by when ours are: a perf event is torn
+    down (the wait) by whoever closes it last, which must never be us."""
+    try:
+        wait_end, go_ahead = os.pipe()
+    except OSError:
+        return None
     try:
         pid = os.fork()
     except OSError:
-        return False
+        os.close(wait_end)
+        os.close(go_ahead)
+        return None
     if pid:
-        return True
+        os.close(wait_end)
+        return go_ahead
     try:  # the child: no Python code of the parent's runs here, only closes
-        keep = set(fds)
+        keep = {*fds, wait_end}
         for name in os.listdir("/proc/self/fd"):
             if int(name) not in keep:
                 with contextlib.suppress(OSError):
                     os.close(int(name))
+        with contextlib.suppress(OSError):
+            os.read(wait_end, 1)  # end of file: the parent has closed its copies
         for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
