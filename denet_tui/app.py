@@ -42,7 +42,6 @@ from denet_tui.process_group import STOPPED
 from denet_tui.programs import ProgramsLog
 from denet_tui.pump import Pump
 from denet_tui.rates import DeviceRates, Timeline, category_rates
-from denet_tui.screen_fd import ScreenFd
 from denet_tui.screen_sink import ScreenSink
 from denet_tui.screen_tabs import TabsMixin
 from denet_tui.session import ArmingCancelled
@@ -154,7 +153,6 @@ class DenetApp(TabsMixin, App[None]):
         # The process is ours to end (run_tui): a lost terminal or a wedged quit may finish the
         # session and exit from a thread. Not under a test harness.
         self.own_process = False
-        self.screen_fd: ScreenFd | None = None  # the screen's own terminal descriptor (run_tui)
         self._finish_lock = threading.Lock()
         self._finished_code: int | None = None
         self.arming = False  # the collector thread is arming (BCC may be compiling)
@@ -532,11 +530,6 @@ class DenetApp(TabsMixin, App[None]):
         for the first and gets the same answer."""
         with self._finish_lock:
             if self._finished_code is None:
-                if self.screen_fd is not None:
-                    # Arming ends first (a compile puts back the fd 2 it found), then fd 2 is
-                    # the terminal's again: what finishing says is seen.
-                    self.session.settle()
-                    self.screen_fd.close()
                 self._finished_code = self.pump.finish(announce=True)
             return self._finished_code
 

@@ -19,7 +19,7 @@ from denet_tui.visible import tell
 from denet_tui.widgets.run_summary import summary_text
 
 
-def _finish(app: DenetApp) -> int:
+def _finish(app: DenetApp, screen_fd: ScreenFd) -> int:
     """Finish the session; no signal may cut this short (a closed terminal while "stopping…"
     would otherwise lose the end of the recording and the export)."""
     quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
@@ -28,6 +28,11 @@ def _finish(app: DenetApp) -> int:
     # comes with a SIGCONT.
     saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
     try:
+        # Arming and loading end first, then fd 2 is the terminal's again (after a compile
+        # under way: fd2.LOCK): what finishing says is seen. Not from the hang-up thread: the
+        # terminal is gone, and Textual may still be drawing on the screen's descriptor.
+        app.session.settle()
+        screen_fd.close()
         return app.finish_session()
     finally:
         for sig, handler in saved.items():
@@ -49,7 +54,6 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
     try:
         app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
         app.own_process = True
-        app.screen_fd = screen_fd
         # Textual's report of a crash, printed as the screen closes: where the screen was.
         app.error_console = Console(markup=False, highlight=False, file=screen_fd.terminal)
         stop_watch = threading.Event()
@@ -61,7 +65,7 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
             stop_watch.set()
             if app.quit_timer is not None:
                 app.quit_timer.cancel()  # the screen closed by itself
-            code = _finish(app)
+            code = _finish(app, screen_fd)
     finally:  # (an error on the way: the same order, so that it is seen)
         try:
             session.settle()

@@ -26,7 +26,7 @@ from denet_tui.collectors.base import Collector, CollectorError
 from denet_tui.model import Meta, Watched
 from denet_tui.target import ChildOutput, RunTarget, Target
 
-ARM_WAIT_S = 30.0  # how long settle() waits for an arming under way (a BPF compile) to end
+ARM_WAIT_S = 30.0  # how long settle() waits for an arming or a load (a BPF compile) to end
 EXIT_TIME_LIMIT = 124  # `run` stopped at --duration, as timeout(1) exits
 
 
@@ -86,6 +86,7 @@ class CollectorLoad:
         self._collector: Collector | None = None
         self._error: BaseException | None = None
         self._owned = False  # taken or discarded
+        self._over = threading.Event()  # loaded, and closed if it was discarded meanwhile
         threading.Thread(target=self._load, name="collector-load", daemon=True).start()
 
     def _load(self) -> None:
@@ -98,8 +99,11 @@ class CollectorLoad:
             self._collector = collector
             orphan = self._owned  # (discarded: nobody can have taken it yet)
             self._done.set()
-        if orphan and collector is not None:
-            collector.close()
+        try:
+            if orphan and collector is not None:
+                collector.close()
+        finally:
+            self._over.set()
 
     def take(self) -> Collector:
         """The loaded collector, now the caller's; raises what loading raised, or
@@ -114,8 +118,9 @@ class CollectorLoad:
         assert self._collector is not None
         return self._collector
 
-    def discard(self) -> None:
-        """Nobody will take it: closed now if loaded, else by its thread once loaded."""
+    def discard(self, timeout: float) -> None:
+        """Nobody will take it: closed now if loaded, else by its thread once loaded (waited
+        for up to ``timeout``: a compile is not cut short by the process's exit)."""
         with self._lock:
             if self._owned:
                 return
@@ -123,6 +128,8 @@ class CollectorLoad:
             collector = self._collector
         if collector is not None:
             collector.close()
+        else:
+            self._over.wait(timeout)
 
 
 @dataclass
@@ -211,7 +218,7 @@ class Session:
         if arming is not None:
             arming.wait(ARM_WAIT_S)
         if self._load is not None:  # loaded (or loading) but never armed: its programs go
-            self._load.discard()
+            self._load.discard(ARM_WAIT_S)
         return self.armed
 
     def finish(self) -> int:

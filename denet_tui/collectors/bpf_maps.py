@@ -13,6 +13,7 @@ import errno
 import gc
 import mmap
 import os
+import signal
 import struct
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -90,11 +91,13 @@ def cleanup(b, later: bool = False) -> None:
         finally:
             if collecting:
                 gc.enable()
-    with contextlib.suppress(Exception):
-        b.cleanup()
-    if go_ahead is not None:
-        os.close(go_ahead)
-    _BUFFERS.clear()  # keyed by map fd: those fds are closed now
+    try:
+        with contextlib.suppress(Exception):
+            b.cleanup()
+    finally:
+        if go_ahead is not None:
+            os.close(go_ahead)
+        _BUFFERS.clear()  # keyed by map fd: those fds are closed now
 
 
 def _close_in_child(fds: list[int]) -> int | None:
@@ -102,7 +105,8 @@ def _close_in_child(fds: list[int]) -> int | None:
     first, so it holds no pipe or terminal open) and exits; None if it cannot be made.
 
     The child waits until the returned fd is closed, by when ours are: a perf event is torn
-    down (the wait) by whoever closes it last, which must never be us."""
+    down (the wait) by whoever closes it last, which must never be us. (A grandchild, in
+    fact: the child we wait for leaves at once, so none is left a zombie.)"""
     try:
         wait_end, go_ahead = os.pipe()
     except OSError:
@@ -115,8 +119,16 @@ def _close_in_child(fds: list[int]) -> int | None:
         return None
     if pid:
         os.close(wait_end)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
         return go_ahead
     try:  # the child: no Python code of the parent's runs here, only closes
+        if os.fork():
+            os._exit(0)
+        # Deaf to the terminal's signals (a ctrl+c while stopping): it must outlast our
+        # closes, and it leaves by itself once the pipe is closed (by us, or at our exit).
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGTSTP):
+            signal.signal(sig, signal.SIG_IGN)
         keep = {*fds, wait_end}
         for name in os.listdir("/proc/self/fd"):
             if int(name) not in keep:

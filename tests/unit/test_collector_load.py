@@ -36,19 +36,27 @@ def test_taken_once_loaded() -> None:
     load = CollectorLoad(plan)  # type: ignore[arg-type]
     plan.go.set()
     assert load.take() is plan.collector
-    load.discard()  # taken: not ours to close
+    load.discard(1)  # taken: not ours to close
     assert not plan.collector.closed.is_set()
 
 
 def test_discarded_while_loading_is_closed_by_its_thread() -> None:
     plan = SlowPlan()
     load = CollectorLoad(plan)  # type: ignore[arg-type]
-    load.discard()
+    load.discard(0.05)  # still loading: not waited for longer
     assert not plan.collector.closed.is_set()
     plan.go.set()
     assert plan.collector.closed.wait(10)
     with pytest.raises(ArmingCancelled):
         load.take()
+
+
+def test_a_discard_waits_for_the_load_to_end_and_close() -> None:
+    plan = SlowPlan()
+    load = CollectorLoad(plan)  # type: ignore[arg-type]
+    threading.Timer(0.1, plan.go.set).start()
+    load.discard(10)
+    assert plan.collector.closed.is_set()
 
 
 def test_what_loading_raised_reaches_the_arming() -> None:
