@@ -3,9 +3,11 @@ session (stop the command, close the sinks) whatever way the screen ended."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 
 from rich.console import Console
 
@@ -19,21 +21,17 @@ from denet_tui.visible import tell
 from denet_tui.widgets.run_summary import summary_text
 
 
-def _finish(app: DenetApp, screen_fd: ScreenFd) -> int:
-    """Finish the session; no signal may cut this short (a closed terminal while "stopping…"
-    would otherwise lose the end of the recording and the export)."""
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """No signal may cut the end short: a closed terminal while "stopping…" would otherwise
+    lose the end of the recording, the export, the report or the budgets' verdict."""
     quiet = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
     saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
     # Textual leaves its SIGCONT handler (it redraws the screen, which is gone); a hang-up
     # comes with a SIGCONT.
     saved[signal.SIGCONT] = signal.signal(signal.SIGCONT, signal.SIG_DFL)
     try:
-        # Arming and loading end first, then fd 2 is the terminal's again (after a compile
-        # under way: fd2.LOCK): what finishing says is seen. Not from the hang-up thread: the
-        # terminal is gone, and Textual may still be drawing on the screen's descriptor.
-        app.session.settle()
-        screen_fd.close()
-        return app.finish_session()
+        yield
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
@@ -51,6 +49,7 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
     ``screen_fd``: the screen's own descriptor of the terminal (made here if not given).
     """
     screen_fd = screen_fd or ScreenFd()
+    held = contextlib.ExitStack()
     try:
         app = DenetApp(session, open_sinks(session, session.record_path))  # before the screen
         app.own_process = True
@@ -65,12 +64,25 @@ def run_tui(session: Session, screen_fd: ScreenFd | None = None) -> int:
             stop_watch.set()
             if app.quit_timer is not None:
                 app.quit_timer.cancel()  # the screen closed by itself
-            code = _finish(app, screen_fd)
+            held.enter_context(_uninterrupted())
+            # Arming and loading end first, then fd 2 is the terminal's again (after a compile
+            # under way: fd2.LOCK): what finishing says is seen. (Not from the hang-up thread:
+            # the terminal is gone, and Textual may still be drawing on the screen's fd.)
+            session.settle()
+            screen_fd.close()
+            code = app.finish_session()
+        return _said_and_written(app, session, code)
     finally:  # (an error on the way: the same order, so that it is seen)
         try:
             session.settle()
         finally:
             screen_fd.close()
+            held.close()
+
+
+def _said_and_written(app: DenetApp, session: Session, code: int) -> int:
+    """After the screen: why it ended early, or the summary, then the report and budgets; the
+    exit status."""
     if app.arming_failure is not None:
         tell(app.arming_failure)
         return app.return_code or EXIT_ARMING_FAILED
