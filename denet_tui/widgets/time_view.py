@@ -290,6 +290,8 @@ class SchedTable(DataTable[Text]):
                     cells[k],
                     justify="left" if k == "name" else "right",
                     style="" if p.alive else "dim",
+                    no_wrap=True,
+                    overflow="ellipsis",  # a long name cut visibly
                 )
                 for k, _, _ in COLUMNS
             ]
