@@ -242,6 +242,8 @@ DETAILS: dict[str, Callable[[tuple[int, ...]], str]] = {
     "memfd_create": lambda a: flag_names(a[0], MEMFD_FLAGS),
     "seccomp": lambda a: f"{_named(SECCOMP_OPS, a[0], 'op')} flags={hex(a[1])}",
     "prctl": lambda a: _prctl(a[0] & 0xFFFFFFFF, a[1], a[2]),
+    # How many supplementary groups (the list itself is not kept).
+    "setgroups": lambda a: f"{a[0] & 0xFFFFFFFF} groups",
 }
 
 

@@ -56,6 +56,7 @@ libc.prctl(15, b"renamed", 0, 0, 0)                  # PR_SET_NAME
 os.nice(-1)
 pid = os.fork()
 if pid == 0:
+    os.setgroups([])
     os.setresgid(65534, 65534, 65534)
     os.setresuid(65534, 65534, 65534)
     try:
@@ -86,6 +87,7 @@ def test_privileged_calls_and_capability_checks() -> None:
     assert (True, "prctl", "PR_SET_NAME", "renamed", None, 0) in mine
     child = [e for e in calls if e.pid != root]
     assert [(e.call, e.detail, e.error, e.uid, e.gid) for e in child] == [
+        ("setgroups", "0 groups", None, 0, 0),
         ("setresgid", "rgid=65534 egid=65534 sgid=65534", None, 0, 65534),
         ("setresuid", "ruid=65534 euid=65534 suid=65534", None, 65534, 65534),
     ]

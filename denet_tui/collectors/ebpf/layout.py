@@ -129,6 +129,7 @@ PRIV_CALLS = (
     "memfd_create",
     "seccomp",
     "prctl",
+    "setgroups",
 )
 
 

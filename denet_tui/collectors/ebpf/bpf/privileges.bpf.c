@@ -172,6 +172,7 @@ static __always_inline void priv_call_entered(struct task_state *s, long nr, u64
     PRIV_CALL(SECCOMP, 18, A0 /* op */, A1 /* flags */, 0, 0, 0)
     PRIV_CALL(PRCTL, 19, A0 /* option */, A1 /* arg2 */, A2 /* arg3 */, 0,
               A0 == 15 ? A1 : 0 /* PR_SET_NAME: the name */)
+    PRIV_CALL(SETGROUPS, 20, A0 /* gidsetsize */, 0, 0, 0, 0)
     else
         return;
 #undef A0
