@@ -110,6 +110,7 @@ class PrivilegesView(Vertical):
         set_border_title(table, Text(title + narrowed))
         table = self.query_one("#privileged-calls-table", _Table)
         rows = flt.select(calls.rows)
+        self.set_class(not rows, "-no-calls")  # the checks then have the room (app.tcss)
         refill_following(table, map(call_cells, rows))
         failed = sum(1 for e in rows if e.error)
         title = f"privileged calls · {len(rows):,}, {failed:,} failed" + narrowed
