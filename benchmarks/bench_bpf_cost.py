@@ -44,37 +44,35 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_overhead import REPO, denet, empty_all, workloads  # noqa: E402
 
+from denet_tui.collectors.ebpf.families import FAMILIES as SOURCES  # noqa: E402
+
 STATS_SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
-# The tracepoint each program is on, as bpftool names it (BCC's names), and its family. A
-# program serving several calls (SHARED_ENTER, SHARED_EXIT) is named after what it serves.
+# The tracepoint each program is on, as bpftool names it (BCC's names), and its family; a
+# program serving several calls (SHARED_ENTER, SHARED_EXIT) goes by its own name (the family's
+# `shared`).
 FAMILIES = {
+    **{s.program: name for name, family in SOURCES.items() for s in family.shared},
     "sys_enter": "syscalls",
     "sys_exit": "syscalls",
     "sched_switch": "sched",
     "sched_wakeup": "sched",
     "sched_wakeup_new": "sched",
     "rss_stat": "memory",
-    **dict.fromkeys(
-        ["sys_enter_files", "sys_exit_files", "sys_enter_chdir", "sys_enter_fchdir"]
-        + ["sys_exit_cwd"],
-        "files",
-    ),
+    "sys_enter_chdir": "files",
+    "sys_enter_fchdir": "files",
     "sock_send_length": "network",
     "sock_recv_length": "network",
     "inet_sock_set_state": "network",
     **dict.fromkeys(
         [f"sys_enter_{call}" for call in ("sendto", "sendmsg", "sendmmsg")]
-        + [f"sys_enter_{call}" for call in ("recvfrom", "recvmsg", "recvmmsg")]
-        + ["sys_exit_send", "sys_exit_recv"],
+        + [f"sys_enter_{call}" for call in ("recvfrom", "recvmsg", "recvmmsg")],
         "network",
     ),
     "block_io_start": "disk",
     "block_io_done": "disk",
-    "sys_exit_exec": "exec",
     "signal_generate": "signals",
     "signal_deliver": "signals",
     "cap_capable": "privileges",
-    **dict.fromkeys(["sys_enter_privileges", "sys_exit_privileges"], "privileges"),
 }
 
 Counters = dict[int, tuple[str, int, int]]  # program id -> (tracepoint, runs, ns)

@@ -69,12 +69,9 @@ def cleanup(b, later: bool = False) -> None:
     for bits in _MAPPED.pop(id(b), []):
         bits.close()
     tracepoints = list(getattr(b, "tracepoint_fds", {}))
-    go_ahead = None  # the child closes its copies once ours are closed (this fd closed)
-    if later and tracepoints:
-        go_ahead = _close_in_child(list(b.tracepoint_fds.values()))
-    if go_ahead is not None:
-        pass
-    elif len(tracepoints) > 1:
+    # The child closes its copies once ours are closed (this fd closed): None, no child.
+    go_ahead = _close_in_child(list(b.tracepoint_fds.values())) if later and tracepoints else None
+    if go_ahead is None and len(tracepoints) > 1:
 
         def detach(tp: bytes) -> None:
             with contextlib.suppress(Exception):
