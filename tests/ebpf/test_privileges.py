@@ -170,3 +170,36 @@ def test_capability_checks_equal_the_kernel_s_own_trace() -> None:
         == (counted[root, "CAP_SETUID", False])
     )
     assert sum(n for (pid, cap, denied), n in counted.items() if denied and pid != root) >= 40
+
+
+# Equal checks (setuid(0) as root: CAP_SETUID granted) before and after a new name, then in
+# another program (an exec through a link of our own name): one run of equal checks would
+# span all three if a new name did not end it.
+RENAMED = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for _ in range(300):
+    os.setuid(0)
+libc.prctl(15, b"renamed", 0, 0, 0)                  # PR_SET_NAME
+for _ in range(200):
+    os.setuid(0)
+os.execv(sys.argv[1], [sys.argv[1], "-c", "import os\nfor _ in range(100): os.setuid(0)"])
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setuid)")
+def test_checks_are_counted_under_the_name_they_were_made_under(tmp_path: Path) -> None:
+    link = tmp_path / "checker2"
+    link.symlink_to(sys.executable)
+    last, snaps = run_collected(
+        [sys.executable, "-c", RENAMED, str(link)], probes=frozenset({"privileges"})
+    )
+    latest = {}
+    for s in snaps:
+        latest.update(((c.pid, c.name, c.capability), c.granted) for c in s.capabilities)
+    root = last.target.pid
+    setuid = {
+        name: n for (pid, name, cap), n in latest.items() if (pid, cap) == (root, "CAP_SETUID")
+    }
+    first = Path(sys.executable).name[:15]
+    assert setuid == {first: 300, "renamed": 200, "checker2": 100}

@@ -6,6 +6,7 @@
  *
  *   PRIV_STR        bytes kept of a call's path or name argument (a longer one is cut)
  *   MAX_CAP_KEYS    (process, capability, result) entries kept between two samples
+ *   PRIV_PRCTL      prctl's PRIV_* value (layout.PRIV_CALLS)
  */
 
 #include <linux/capability.h>       /* capset's tracepoint arguments name its types */

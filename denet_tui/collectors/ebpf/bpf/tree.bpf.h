@@ -302,7 +302,7 @@ static __always_inline int still_waiting(struct task_state *s, u32 nr)
     return 0;
 }
 
-/* Each family's hooks when a thread of the tree begins or ends (defined in its .bpf.c). */
+/* Each family's hooks when a thread of the tree begins, execs or ends (defined in its .bpf.c). */
 #if FAMILY_SYSCALLS
 static __always_inline void syscalls_thread_exit(struct task_state *s);
 #endif
@@ -321,6 +321,7 @@ static __always_inline void signals_process_exit(u32 tgid, u32 serial);
 #endif
 #if FAMILY_PRIVILEGES
 static __always_inline void privileges_thread_exit(struct task_state *s);
+static __always_inline void privileges_renamed(struct task_state *s);
 #endif
 #if FAMILY_EXEC
 struct exec_argv;
@@ -481,8 +482,12 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
         return 0;
     t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
     struct task_state *s = current_state();
-    if (s)
+    if (s) {
         s->flags &= ~TRK_WAIT_EXEC;         /* (the syscalls family, if on, did at the entry) */
+#if FAMILY_PRIVILEGES
+        privileges_renamed(s);
+#endif
+    }
     u32 serial = t->serial;
     struct proc_info *info = procs.lookup(&serial);
     if (info) {

@@ -81,7 +81,12 @@ class PrivilegesFamily(EventFamily):
         # The raw tracepoint where its arguments are the ones we know, by position (the
         # event's fields are its arguments, in order).
         raw = tracefs_fields("capability/cap_capable") == CAP_CAPABLE_ARGS
-        return {"PRIV_STR": PRIV_STR, "MAX_CAP_KEYS": MAX_CAP_KEYS, "CAP_RAW": int(raw)}
+        return {
+            "PRIV_STR": PRIV_STR,
+            "MAX_CAP_KEYS": MAX_CAP_KEYS,
+            "CAP_RAW": int(raw),
+            "PRIV_PRCTL": PRIV_CALLS.index("prctl"),
+        }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         super().bind(bpf, state)
