@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_overhead import REPO, denet, empty_all, workloads  # noqa: E402
+from bench_overhead import REPO, denet, empty_all, tar_output, workloads  # noqa: E402
 
 from denet_tui.collectors.ebpf.families import FAMILIES as SOURCES  # noqa: E402
 
@@ -221,17 +222,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average before: {os.getloadavg()[0]:.2f}")
     scratch = Path(tempfile.mkdtemp(prefix="denet-bpfcost-"))
     res = scratch / "elapsed"
-    with bpf_stats():
-        for wname, make in workloads(args, scratch).items():
-            if wname not in args.workloads.split(","):
-                continue
-            cmd = make(res)
-            floor, floor_cpu = beside(empty_all(), cmd, scratch, res)
-            ours, cpu = watched(cmd, scratch, res)
-            report(f"{wname}, watched by denet-tui (every family)", ours, floor, cpu)
-            near, near_cpu = beside(denet_elsewhere(scratch), cmd, scratch, res)
-            report(f"{wname}, untracked (denet-tui watching a sleep)", near, floor, near_cpu)
-            report(f"{wname}, empty programs (the floor itself)", floor, floor, floor_cpu)
+    try:
+        with bpf_stats():
+            for wname, make in workloads(args, scratch).items():
+                if wname not in args.workloads.split(","):
+                    continue
+                cmd = make(res)
+                floor, floor_cpu = beside(empty_all(), cmd, scratch, res)
+                ours, cpu = watched(cmd, scratch, res)
+                report(f"{wname}, watched by denet-tui (every family)", ours, floor, cpu)
+                near, near_cpu = beside(denet_elsewhere(scratch), cmd, scratch, res)
+                report(f"{wname}, untracked (denet-tui watching a sleep)", near, floor, near_cpu)
+                report(f"{wname}, empty programs (the floor itself)", floor, floor, floor_cpu)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        tar_output(args).unlink(missing_ok=True)
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -411,6 +411,11 @@ def _has_bcc() -> bool:
     return os.geteuid() == 0
 
 
+def tar_output(args: argparse.Namespace) -> Path:
+    """Where the tar workloads write their archive (on tmpfs: about 0.9 GB; removed at the end)."""
+    return Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
+
+
 def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Path], list[str]]]:
     loop_py = scratch / "loop.py"
     loop_py.write_text(LOOP)
@@ -426,7 +431,7 @@ def workloads(args: argparse.Namespace, scratch: Path) -> dict[str, Callable[[Pa
     loopback_py.write_text(LOOPBACK)
     roundtrip_py = scratch / "roundtrip.py"
     roundtrip_py.write_text(ROUNDTRIP)
-    tar_out = Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar"
+    tar_out = tar_output(args)
 
     def tar(directory: str) -> Callable[[Path], list[str]]:
         return lambda res: [
@@ -539,8 +544,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"# {wname}: repetition {rep + 1}/{args.reps} done", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (Path(args.tar_out) / f"denet-bench-{os.getpid()}.tar").unlink()
+        tar_output(args).unlink(missing_ok=True)
 
     print_table(results, args, time.time() - started)
     if args.json:

@@ -56,6 +56,8 @@ def compile_unit(families: Iterable[Family]) -> str:
         parts += [(BPF_DIR / f"{f.source}.bpf.c").read_text() for f in fams]
     except OSError as e:
         raise CollectorError(f"BPF source missing: {e.filename}: {e.strerror}") from None
+    if shared_served(fams):
+        parts.append(shared_dispatch(fams))
     return "\n".join(parts)
 
 
@@ -84,8 +86,59 @@ def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
 TRACEPOINT_NAMES = {"umount2": "umount"}
 
 
+def shared_served(families: Iterable[Family]) -> bool:
+    """Whether the raw syscall programs serve the shared programs (``SHARED_RAW``)."""
+    return any(f.defines().get("SHARED_RAW") for f in families)
+
+
+def shared_dispatch(families: Iterable[Family]) -> str:
+    """C source of tree.bpf.h's ``shared_enter`` and ``shared_exit``: each call's number to the
+    shared programs that take it (numbers from our own syscall table, names from our own
+    families)."""
+    nr = {name: number for number, name in table(machine_arch()).items()}
+    takers: dict[str, dict[int, list[str]]] = {"enter": {}, "exit": {}}
+    for f in families:
+        for s in f.shared:
+            for call in s.calls:
+                if call in nr:
+                    takers[s.end].setdefault(nr[call], []).append(s.program)
+    heads = {
+        "enter": (
+            "static __always_inline void shared_enter(struct task_state *s, u32 nr, void *regs)",
+            "u64 a[4];",
+            "shared_args(a, regs);",
+            "(s, nr, a);",
+        ),
+        "exit": (
+            "static __always_inline void shared_exit(u32 nr, long ret)",
+            "struct sys_exit_args x = {.nr = nr, .ret = ret};",
+            "",
+            "(&x);",
+        ),
+    }
+    out = []
+    for end, (head, local, setup, call_args) in heads.items():
+        by_programs: dict[tuple[str, ...], list[int]] = {}
+        for number, programs in sorted(takers[end].items()):
+            by_programs.setdefault(tuple(programs), []).append(number)
+        lines = [head, "{", f"    {local}", "    switch (nr) {"]
+        for programs, numbers in by_programs.items():
+            lines += [f"    case {n}:" for n in numbers]
+            if setup:
+                lines.append(f"        {setup}")
+            lines += [f"        {p}{call_args}" for p in programs]
+            lines.append("        break;")
+        lines += ["    }", "}", ""]
+        out.append("\n".join(lines))
+    return "\n".join(out)
+
+
 def shared_tracepoints(families: Iterable[Family]) -> list[tuple[str, str]]:
-    """(tracepoint, program) for each call of each shared program that this architecture has."""
+    """(tracepoint, program) for each call of each shared program that this architecture has
+    (none when the raw programs serve them)."""
+    fams = list(families)
+    if shared_served(fams):
+        return []
     have = set(table(machine_arch()).values())
     return [
         (f"syscalls:sys_{s.end}_{TRACEPOINT_NAMES.get(call, call)}", s.program)

@@ -1,7 +1,9 @@
 /*
  * denet-tui, family "syscalls": exact syscall counts, errors and latency for the tree.
  *
- *   raw_syscalls:sys_enter / sys_exit  raw tracepoints: no event record is formatted
+ *   raw_syscalls:sys_enter / sys_exit  raw tracepoints: no event record is formatted; with
+ *                                      SHARED_RAW, they also serve the other families'
+ *                                      shared programs (tree.bpf.h)
  *
  * Where the figures live (fastest first, measured on the getppid loop):
  *   - per thread, in its state (task storage): an array indexed by syscall number. The hot
@@ -83,6 +85,9 @@ RAW_TRACEPOINT_PROBE(sys_enter)
     }
     s->sc.nr = nr;
     s->sc.enter_ns = bpf_ktime_get_ns();
+#if SHARED_RAW
+    shared_enter(s, nr, (void *)ctx->args[0]);
+#endif
     return 0;
 }
 
@@ -99,6 +104,9 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     s->sc.enter_ns = 0;
     u32 nr = s->sc.nr;
     long ret = ctx->args[1];
+#if SHARED_RAW
+    shared_exit(nr, ret);
+#endif
     if (nr >= NR_SLOTS) {
         count_outside(s, nr, ret, dt);
         return 0;

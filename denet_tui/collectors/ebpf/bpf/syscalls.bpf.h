@@ -12,6 +12,8 @@
  *                    the last one also holds everything longer
  *   NR_*             syscall numbers of this architecture that need special care
  *   SYSCALL_NR_REG   the pt_regs member that holds the number at sys_exit
+ *   SHARED_RAW       1: the raw programs serve the shared programs (tree.bpf.h)
+ *   SYSCALL_ARG0..3  the pt_regs members that hold a call's first four arguments at sys_enter
  */
 
 /* One syscall's figures, in a thread's array and in `stats`. */

@@ -32,6 +32,9 @@ MAX_STATS = 262144  # (process, syscall) pairs of numbers without a slot not yet
 PROC_STATS_FAST = 512  # processes' ended-thread figures between samples, allocated up front
 # Register holding the syscall number at sys_exit (struct pt_regs member), per architecture.
 NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
+# Registers holding a call's first four arguments at sys_enter (struct pt_regs members), where
+# we know them: there the raw programs serve the other families' shared programs.
+ARG_REGS = {"x86_64": ("di", "si", "dx", "r10")}
 
 # Per-syscall figures of one process: syscall number -> [count, errors, time_ns].
 Counts = dict[int, list[int]]
@@ -130,7 +133,12 @@ class SyscallsFamily:
             "HIST_BUCKETS": HIST_BUCKETS,
             # A struct member name from our own table, never from the user.
             "SYSCALL_NR_REG": NR_REG[self.arch],
+            # With both raw programs, they hand each call of the other families' shared
+            # programs over (tree.bpf.h): no tracepoint per call then.
+            "SHARED_RAW": int(self.latency and self.arch in ARG_REGS),
         }
+        if out["SHARED_RAW"]:
+            out.update({f"SYSCALL_ARG{i}": r for i, r in enumerate(ARG_REGS[self.arch])})
         for name in ("rt_sigreturn", "clone", "clone3", "fork", "vfork"):
             out[f"NR_{name.upper()}"] = nr.get(name, -1)  # -1: no such call here
         return out
