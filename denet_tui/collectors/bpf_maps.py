@@ -85,6 +85,9 @@ def cleanup(b, later: bool = False) -> None:
         try:
             with ThreadPoolExecutor(max_workers=len(tracepoints)) as pool:
                 list(pool.map(detach, tracepoints))
+        except RuntimeError:  # a finalizer at the interpreter's exit: no new threads then
+            for tp in tracepoints:
+                detach(tp)
         finally:
             if collecting:
                 gc.enable()

@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from denet_tui.collectors.ebpf import EbpfCollector
 from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.syscalls import TIMING_DEPENDENT
@@ -17,6 +19,16 @@ from denet_tui.target import ChildOutput, RunTarget
 TIMING = TIMING_DEPENDENT  # what timing decides, and what strace never counts
 # The syscalls family alone: loads in ~1.6 s where every family takes ~6 s, and detaches at once.
 SYSCALLS = frozenset({"syscalls"})
+
+
+def both_ways(family: str) -> pytest.MarkDecorator:
+    """Run the test with ``probes``: the family alone (its shared programs on each call's own
+    tracepoint), and with the syscalls family (whose raw programs then serve them)."""
+    return pytest.mark.parametrize(
+        "probes",
+        [frozenset({family}), frozenset({family, "syscalls"})],
+        ids=["own-tracepoints", "served-by-raw"],
+    )
 
 
 def run_collected(

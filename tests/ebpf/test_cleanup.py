@@ -18,7 +18,7 @@ from denet_tui.target import RunTarget
 from .helpers import SYSCALLS, fd_prog_ids, loaded_prog_ids, wait_unloaded
 
 pytestmark = pytest.mark.ebpf
-PROGRAMS = 37  # every family's, with latency (see the first test)
+PROGRAMS = 29  # every family's, with latency (see the first test)
 SYSCALLS_PROGRAMS = 8  # the tree's programs and the syscalls family's
 
 
@@ -36,7 +36,8 @@ def test_close_unloads_and_is_idempotent() -> None:
     ids = set(c.program_ids())
     # sys_enter, sys_exit, task_newtask, sched_process_exec, sched_process_exit,
     # sys_enter_exit_group, sys_enter_execve, sys_enter_execveat; sched: sched_switch,
-    # sched_wakeup, sched_wakeup_new; memory: rss_stat
+    # sched_wakeup, sched_wakeup_new; memory: rss_stat; ... (the shared programs are not
+    # loaded: the raw sys_enter and sys_exit serve them)
     assert len(ids) == PROGRAMS and ids <= fd_prog_ids()
     loaded = loaded_prog_ids()
     assert loaded is None or ids <= loaded
@@ -47,6 +48,17 @@ def test_close_unloads_and_is_idempotent() -> None:
     assert c.program_ids() == []
     with pytest.raises(CollectorError):
         c.sample()
+
+
+def test_shared_programs_have_tracepoints_of_their_own_only_without_the_raw_ones() -> None:
+    shared = {b"sys_enter_files", b"sys_exit_files", b"sys_exit_privileges", b"sys_exit_send"}
+    with EbpfCollector(probes=frozenset({"syscalls", "files", "privileges", "network"})) as c:
+        assert c._bpf is not None and not shared & set(c._bpf.funcs)
+        opens = {b"syscalls:sys_enter_openat", b"syscalls:sys_exit_openat"}
+        assert not opens & set(c._bpf.tracepoint_fds)
+    with EbpfCollector(latency=False, probes=frozenset({"syscalls", "files"})) as c:
+        assert c._bpf is not None and {b"sys_enter_files", b"sys_exit_files"} <= set(c._bpf.funcs)
+        assert b"syscalls:sys_exit_openat" in c._bpf.tracepoint_fds
 
 
 def test_no_latency_loads_one_syscall_tracepoint() -> None:

@@ -13,7 +13,7 @@ import pytest
 from denet_tui.syscalls import machine_arch, table
 from tests.functional.tmux import DENET, Tmux
 
-from .helpers import run_collected
+from .helpers import both_ways, run_collected
 
 # Three processes each open the same 200 paths of their own, 20 of them missing: absolute and
 # relative names, spaces, markup, a newline and bytes that are not UTF-8. argv[1]: the directory.
@@ -41,14 +41,13 @@ while True:
 """
 
 
-def test_every_open_counted_per_path_with_failures(tmp_path: Path) -> None:
+@both_ways("files")
+def test_every_open_counted_per_path_with_failures(tmp_path: Path, probes: frozenset[str]) -> None:
     for i in range(180):
         (tmp_path / (f"plain {i}" if i % 3 else f"[bold]{i}")).touch()
     for raw in (b"line\nbreak", b"bad \xff\xfe utf8", b"bad \\xff\\xfe utf8"):
         open(os.path.join(os.fsencode(tmp_path), raw), "wb").close()
-    _, snaps = run_collected(
-        [sys.executable, "-c", OPENER, str(tmp_path)], probes=frozenset({"files"})
-    )
+    _, snaps = run_collected([sys.executable, "-c", OPENER, str(tmp_path)], probes=probes)
     rows, absolute = {}, {}
     for s in snaps:
         for f in s.files:
@@ -134,10 +133,9 @@ os.rmdir("d")                                      # rmdir (or unlinkat with AT_
 """
 
 
-def test_path_changes_counted_per_kind(tmp_path: Path) -> None:
-    _, snaps = run_collected(
-        [sys.executable, "-c", CHANGER, str(tmp_path)], probes=frozenset({"files"})
-    )
+@both_ways("files")
+def test_path_changes_counted_per_kind(tmp_path: Path, probes: frozenset[str]) -> None:
+    _, snaps = run_collected([sys.executable, "-c", CHANGER, str(tmp_path)], probes=probes)
     rows = {}
     for s in snaps:
         rows.update(((f.path, f.op), f) for f in s.files)
@@ -229,13 +227,14 @@ os.close(os.open("a", os.O_RDONLY))
 """
 
 
-def test_relative_paths_joined_to_the_working_directory(tmp_path: Path) -> None:
+@both_ways("files")
+def test_relative_paths_joined_to_the_working_directory(
+    tmp_path: Path, probes: frozenset[str]
+) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "a").touch()
     (tmp_path / "sub" / "b").touch()
-    _, snaps = run_collected(
-        [sys.executable, "-c", WANDERER, str(tmp_path)], probes=frozenset({"files"})
-    )
+    _, snaps = run_collected([sys.executable, "-c", WANDERER, str(tmp_path)], probes=probes)
     rows = {}
     for s in snaps:
         rows.update(((f.path, f.relative), f) for f in s.files if f.op == "open")

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from .helpers import every_process, run_collected
+from .helpers import both_ways, every_process, run_collected
 
 # The root serves TCP on loopback; a child connects, sends N bytes and reads 1,000 back; then
 # the root sends 12,345 bytes through a unix socket pair and ten 1,000-byte UDP datagrams to
@@ -68,13 +68,12 @@ with open(out + ".root", "w") as f:
 """
 
 
+@both_ways("network")
 def test_socket_bytes_per_process_and_kind_equal_what_the_programs_counted(
-    tmp_path: Path,
+    tmp_path: Path, probes: frozenset[str]
 ) -> None:
     out = tmp_path / "counted"
-    last, snaps = run_collected(
-        [sys.executable, "-c", TALKER, str(out)], probes=frozenset({"network"})
-    )
+    last, snaps = run_collected([sys.executable, "-c", TALKER, str(out)], probes=probes)
     root = json.loads(Path(f"{out}.root").read_text())
     child = json.loads(Path(f"{out}.child").read_text())
     procs = {p.pid: p for p in every_process(snaps)}

@@ -14,7 +14,7 @@ import pytest
 
 from denet_tui.privileges import capability_name
 
-from .helpers import run_collected
+from .helpers import both_ways, run_collected
 
 TRACE_LINE = re.compile(  # comm-tid (tgid) [cpu] flags time: cap_capable: ..., cap N, ret R
     r"\(\s*(?P<tgid>\d+)\)\s+\[\d+\].*cap_capable:.* cap (?P<cap>\d+), ret (?P<ret>-?\d+)"
@@ -74,8 +74,9 @@ print(pid)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the child drops privileges)")
-def test_privileged_calls_and_capability_checks() -> None:
-    last, snaps = run_collected([sys.executable, "-c", ROOT], probes=frozenset({"privileges"}))
+@both_ways("privileges")
+def test_privileged_calls_and_capability_checks(probes: frozenset[str]) -> None:
+    last, snaps = run_collected([sys.executable, "-c", ROOT], probes=probes)
     calls = [e for s in snaps for e in s.privileges]
     caps = {}
     for s in snaps:

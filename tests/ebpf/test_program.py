@@ -13,7 +13,8 @@ from denet_tui.collectors.bpf_maps import table_fd, value_size
 from denet_tui.collectors.ebpf import EbpfCollector, layout, loader
 from denet_tui.collectors.ebpf.families.memory import PROC_FMT
 from denet_tui.collectors.ebpf.families.sched import SUMS_FMT, THREAD_FMT
-from denet_tui.collectors.ebpf.families.syscalls import NR_REG, NR_SLOTS, SyscallsFamily
+from denet_tui.collectors.ebpf.families.syscalls import ARG_REGS, NR_REG, NR_SLOTS, SyscallsFamily
+from denet_tui.syscalls import machine_arch
 
 from .helpers import run_collected
 
@@ -27,6 +28,8 @@ def test_cflags_are_integer_defines_only() -> None:
         assert flag.startswith("-D") and re.fullmatch(r"[A-Z][A-Z0-9_]*", name), flag
         if name == "SYSCALL_NR_REG":  # a struct member from our own per-architecture table
             assert value in NR_REG.values()
+        elif name.startswith("SYSCALL_ARG"):  # the same, for the arguments
+            assert value in ARG_REGS[machine_arch()]
         else:
             int(value)
     assert f"-DNR_SLOTS={NR_SLOTS}" in flags and "-DFAMILY_SYSCALLS=1" in flags

@@ -233,7 +233,7 @@ def syscalls_thread_type(latency: bool, nr_slots: int) -> type[ct.Structure]:
             "_fields_": [
                 ("enter_ns", ct.c_uint64),
                 ("nr", ct.c_uint32),
-                ("pad", ct.c_uint32),
+                ("shared", ct.c_uint32),
                 ("used", ct.c_uint64 * (nr_slots // 64)),
                 ("c", counts_type(latency) * nr_slots),
             ]

@@ -94,43 +94,44 @@ def shared_served(families: Iterable[Family]) -> bool:
 def shared_dispatch(families: Iterable[Family]) -> str:
     """C source of tree.bpf.h's ``shared_enter`` and ``shared_exit``: each call's number to the
     shared programs that take it (numbers from our own syscall table, names from our own
-    families)."""
+    families). The entry marks a call with an exit program, so the exit of any other call
+    costs one test."""
     nr = {name: number for number, name in table(machine_arch()).items()}
-    takers: dict[str, dict[int, list[str]]] = {"enter": {}, "exit": {}}
+    takers: dict[int, tuple[list[str], list[str]]] = {}
     for f in families:
         for s in f.shared:
             for call in s.calls:
                 if call in nr:
-                    takers[s.end].setdefault(nr[call], []).append(s.program)
-    heads = {
-        "enter": (
-            "static __always_inline void shared_enter(struct task_state *s, u32 nr, void *regs)",
-            "u64 a[4];",
-            "shared_args(a, regs);",
-            "(s, nr, a);",
-        ),
-        "exit": (
-            "static __always_inline void shared_exit(u32 nr, long ret)",
-            "struct sys_exit_args x = {.nr = nr, .ret = ret};",
-            "",
-            "(&x);",
-        ),
-    }
-    out = []
-    for end, (head, local, setup, call_args) in heads.items():
-        by_programs: dict[tuple[str, ...], list[int]] = {}
-        for number, programs in sorted(takers[end].items()):
-            by_programs.setdefault(tuple(programs), []).append(number)
-        lines = [head, "{", f"    {local}", "    switch (nr) {"]
-        for programs, numbers in by_programs.items():
-            lines += [f"    case {n}:" for n in numbers]
-            if setup:
-                lines.append(f"        {setup}")
-            lines += [f"        {p}{call_args}" for p in programs]
-            lines.append("        break;")
-        lines += ["    }", "}", ""]
-        out.append("\n".join(lines))
-    return "\n".join(out)
+                    enters, exits = takers.setdefault(nr[call], ([], []))
+                    (enters if s.end == "enter" else exits).append(s.program)
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
+    for number, (enters, exits) in sorted(takers.items()):
+        groups.setdefault((tuple(enters), tuple(exits)), []).append(number)
+    enter = [
+        "static __always_inline void shared_enter(struct task_state *s, u32 nr, void *regs)",
+        "{",
+        "    u64 a[4];",
+        "    switch (nr) {",
+    ]
+    exit_ = [
+        "static __always_inline void shared_exit(u32 nr, long ret)",
+        "{",
+        "    struct sys_exit_args x = {.nr = nr, .ret = ret};",
+        "    switch (nr) {",
+    ]
+    for (enters, exits), numbers in groups.items():
+        enter += [f"    case {n}:" for n in numbers]
+        if enters:
+            enter.append("        shared_args(a, regs);")
+            enter += [f"        {p}(s, nr, a);" for p in enters]
+        if exits:
+            enter.append("        s->sc.shared = 1;")
+            exit_ += [f"    case {n}:" for n in numbers]
+            exit_ += [f"        {p}(&x);" for p in exits]
+            exit_.append("        break;")
+        enter.append("        break;")
+    tail = ["    }", "}", ""]
+    return "\n".join(enter + tail + exit_ + tail)
 
 
 def shared_tracepoints(families: Iterable[Family]) -> list[tuple[str, str]]:

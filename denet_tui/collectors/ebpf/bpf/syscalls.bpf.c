@@ -105,7 +105,10 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     u32 nr = s->sc.nr;
     long ret = ctx->args[1];
 #if SHARED_RAW
-    shared_exit(nr, ret);
+    if (s->sc.shared) {
+        s->sc.shared = 0;
+        shared_exit(nr, ret);
+    }
 #endif
     if (nr >= NR_SLOTS) {
         count_outside(s, nr, ret, dt);

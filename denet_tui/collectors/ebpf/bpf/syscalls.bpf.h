@@ -45,7 +45,7 @@ struct hist_val {
 struct syscalls_thread {
     u64 enter_ns;                   /* LATENCY: 0 when no call is in progress */
     u32 nr;                         /* LATENCY: the call in progress */
-    u32 pad;
+    u32 shared;                     /* SHARED_RAW: it has a shared exit program */
     u64 used[NR_SLOTS / 64];        /* a bit per slot used: at exit only those are read (the
                                      * whole array, cold by then, costs ~20 µs to scan) */
     struct counts c[NR_SLOTS];
