@@ -105,27 +105,32 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     u32 nr = s->sc.nr;
     long ret = ctx->args[1];
 #if SHARED_RAW
-    if (s->sc.shared) {
-        s->sc.shared = 0;
-        shared_exit(nr, ret);
-    }
+    u32 shared = s->sc.shared;
+    s->sc.shared = 0;
 #endif
     if (nr >= NR_SLOTS) {
         count_outside(s, nr, ret, dt);
-        return 0;
+    } else {
+        struct counts *c = &s->sc.c[nr & (NR_SLOTS - 1)];
+        if (is_error(ret))
+            c->errors++;
+        c->time_ns += dt;
+        struct hist_val *h = hist.lookup(&nr);
+        if (h) {
+            u32 b = log2_bucket(dt, HIST_BUCKETS);
+            /* Atomic although per CPU: syscall tracepoints may be preempted on PREEMPT
+             * kernels, and another task's program could then bump the same bucket on this
+             * CPU. */
+            if (b < HIST_BUCKETS)           /* always; keeps the verifier sure */
+                __sync_fetch_and_add(&h->b[b], 1);
+        }
     }
-    struct counts *c = &s->sc.c[nr & (NR_SLOTS - 1)];
-    if (is_error(ret))
-        c->errors++;
-    c->time_ns += dt;
-    struct hist_val *h = hist.lookup(&nr);
-    if (h) {
-        u32 b = log2_bucket(dt, HIST_BUCKETS);
-        /* Atomic although per CPU: syscall tracepoints may be preempted on PREEMPT kernels,
-         * and another task's program could then bump the same bucket on this CPU. */
-        if (b < HIST_BUCKETS)               /* always; keeps the verifier sure */
-            __sync_fetch_and_add(&h->b[b], 1);
-    }
+#if SHARED_RAW
+    /* Last: the verifier then walks the shared programs' paths once, not once per path of
+     * the counting above (it took 0.22 s of every start). */
+    if (shared)
+        shared_exit(nr, ret);
+#endif
     return 0;
 }
 
