@@ -5,6 +5,9 @@ and clang while the BPF program compiles, in a thread, as the first frame is dra
 those messages out of the user's terminal, ``support.quiet_stderr`` points fd 2 at a file for
 the compile, which took the screen's frames with them. With a descriptor of its own, the
 screen is neither written over nor captured.
+
+While it is open, keys typed are not echoed: the screen takes a moment to come up, and a key
+pressed before (a quick ``q``) would otherwise be printed on the terminal and left there.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import termios
 from typing import Any
 
 from denet_tui import fd2
@@ -20,12 +24,14 @@ from denet_tui import fd2
 class ScreenFd:
     """While open, ``sys.__stderr__`` (what Textual draws on) is ``terminal``, a new descriptor
     of the terminal, and fd 2 is /dev/null; ``close`` (idempotent) puts both back, after a
-    compile under way (``fd2.LOCK``)."""
+    compile under way (``fd2.LOCK``), and the echo of keys (``keys``: the terminal's
+    descriptor, standard input by default)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: int | None = None) -> None:
         self._original = sys.__stderr__
         self._saved: int | None = None
         self.terminal: Any = None
+        self._keys, self._modes = self._no_echo(sys.stdin.fileno() if keys is None else keys)
         if self._original is None:
             return
         with fd2.LOCK:
@@ -42,7 +48,24 @@ class ScreenFd:
             os.close(devnull)
             sys.__stderr__ = self.terminal
 
+    @staticmethod
+    def _no_echo(fd: int) -> tuple[int, list[Any] | None]:
+        """Echo off on terminal ``fd``: (fd, its modes before), or no modes if not a terminal.
+        (Textual keeps the modes it finds and puts them back when the screen closes.)"""
+        try:
+            modes = termios.tcgetattr(fd)
+            quiet = termios.tcgetattr(fd)
+            quiet[3] &= ~termios.ECHO
+            termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        except (termios.error, OSError, ValueError):
+            return fd, None
+        return fd, modes
+
     def close(self) -> None:
+        if self._modes is not None:
+            with contextlib.suppress(termios.error, OSError):  # a terminal gone: nothing to do
+                termios.tcsetattr(self._keys, termios.TCSADRAIN, self._modes)
+            self._modes = None
         with fd2.LOCK:
             if self._saved is None:
                 return

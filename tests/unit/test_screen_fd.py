@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = r"""
 import os, sys
 from denet_tui.screen_fd import ScreenFd
@@ -24,3 +26,27 @@ def test_fd_2_is_quiet_while_the_screen_has_its_own() -> None:
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stderr == b"the screen\nafter\n"
+
+
+def test_keys_are_not_echoed_while_it_is_open() -> None:
+    import os
+    import pty
+    import termios
+
+    from denet_tui.screen_fd import ScreenFd
+
+    parent, child = pty.openpty()
+    try:
+        assert termios.tcgetattr(child)[3] & termios.ECHO
+        screen = ScreenFd(keys=child)
+        assert not termios.tcgetattr(child)[3] & termios.ECHO
+        os.write(parent, b"q\n")
+        os.set_blocking(parent, False)
+        with pytest.raises(BlockingIOError):
+            os.read(parent, 16)  # nothing echoed
+        screen.close()
+        assert termios.tcgetattr(child)[3] & termios.ECHO
+        assert os.read(child, 2) == b"q\n"  # kept for the screen, only not shown
+    finally:
+        os.close(parent)
+        os.close(child)
