@@ -52,7 +52,7 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     if t.sleeping_s is not None:  # the sched family: thread-seconds in each state
         sampled = info.has("sched", "sampled")  # /proc: estimates from sampled thread states
         how = "  (estimated: sampled thread states)" if sampled else ""
-        waits = runq_summary(snap.sched.runq_hist if snap.sched else None)
+        waits = runq_summary(snap.sched.runq_hist if snap.sched else None, t.waiting_cpu_s)
         states = [
             ("Run-queue waits", waits or ("— (each wait: eBPF only)" if sampled else NA)),
             (

@@ -100,11 +100,13 @@ def legend(parts: Mapping[str, float | None], *, rate: bool) -> Text:
     return out
 
 
-def runq_summary(hist: tuple[int, ...] | None) -> str | None:
-    """How many run-queue waits, and their p50/p99 (None: none yet)."""
+def runq_summary(hist: tuple[int, ...] | None, total_s: float | None = None) -> str | None:
+    """How many run-queue waits, and their p50/p99 (None: none yet); ``total_s``: all of the
+    waits' time together, which no single wait passes."""
     if not hist or not sum(hist):
         return None
-    p50, p99 = percentile_ns(hist, 0.5), percentile_ns(hist, 0.99)
+    ceiling = None if total_s is None else total_s * 1e9
+    p50, p99 = percentile_ns(hist, 0.5, ceiling), percentile_ns(hist, 0.99, ceiling)
     return f"{sum(hist):,} · p50 ~{fmt_ns(p50)} · p99 ~{fmt_ns(p99)} (log2 buckets: good to 2×)"
 
 
@@ -167,7 +169,8 @@ class TimeBreakdown(Static):
             head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
             lines.append(head + stacked_bar(parts, width))
             lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
-        waits = runq_summary(snap.sched.runq_hist) or "none yet" if snap.sched else NO_HIST
+        total = getattr(snap.totals, "waiting_cpu_s", None)
+        waits = runq_summary(snap.sched.runq_hist, total) or "none yet" if snap.sched else NO_HIST
         lines.append(Text(f"run-queue waits, whole tree: {waits}"))
         if sampled:  # first, where a narrow screen cannot cut it off
             lines.append(Text(SAMPLED_NOTE, style="bold yellow"))

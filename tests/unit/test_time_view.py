@@ -66,6 +66,12 @@ def test_runq_lines() -> None:
     assert runq_summary(None) is None and runq_summary((0, 0)) is None
     hist = (0,) * 10 + (3, 0, 1)
     assert runq_summary(hist).startswith("4 · p50 ~")
+    # One wait of 3 µs (bucket [2 µs, 4 µs)): its p99 is never above all of the waits' time,
+    # nor below its bucket.
+    one = (0,) * 11 + (1,)
+    assert "p99 ~4.08µs" in runq_summary(one)
+    assert "p99 ~3.00µs" in runq_summary(one, total_s=3e-6)
+    assert "p99 ~2.05µs" in runq_summary(one, total_s=1e-6)
     lines = histogram_lines(hist, width=10)
     assert len(lines) == 3  # from the first bucket used to the last, gaps included
     assert lines[0].plain.startswith(" ≥1.02µs") and lines[0].plain.endswith(" 3")
