@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                 report(f"{wname}, empty programs (the floor itself)", floor, floor, floor_cpu)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        tar_output(args).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tar_output(args).unlink()
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

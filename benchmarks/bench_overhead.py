@@ -282,18 +282,20 @@ def empty_bpf(
 
 
 def empty_all() -> contextlib.AbstractContextManager[None]:
-    """Programs that do nothing on every hot tracepoint denet-tui hooks: the raw syscall ones,
-    the scheduler ones of the sched family, the memory family's rss_stat, the files family's
-    openat, the privileges family's cap_capable and the network family's sock ones."""
+    """Programs that do nothing on every hot tracepoint denet-tui hooks by default: the raw
+    syscall ones (which also serve the files and privileges families' calls), the scheduler ones
+    of the sched family, the memory family's rss_stat, the privileges family's raw cap_capable
+    and the network family's sock ones."""
     from bcc import BPF
 
-    text = "RAW_TRACEPOINT_PROBE(sys_enter) { return 0; }\n"
-    text += "RAW_TRACEPOINT_PROBE(sys_exit) { return 0; }\n"
+    text = "".join(
+        f"RAW_TRACEPOINT_PROBE({tp}) {{ return 0; }}\n"
+        for tp in ("sys_enter", "sys_exit", "cap_capable")
+    )
     text += "".join(
         f"TRACEPOINT_PROBE({tp}) {{ return 0; }}\n"
         for tp in ("sched, sched_switch", "sched, sched_wakeup", "sched, sched_wakeup_new",
-                   "kmem, rss_stat", "syscalls, sys_enter_openat", "syscalls, sys_exit_openat",
-                   "capability, cap_capable", "sock, sock_send_length", "sock, sock_recv_length")
+                   "kmem, rss_stat", "sock, sock_send_length", "sock, sock_recv_length")
     )  # fmt: skip
 
     @contextlib.contextmanager
@@ -544,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"# {wname}: repetition {rep + 1}/{args.reps} done", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        tar_output(args).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tar_output(args).unlink()
 
     print_table(results, args, time.time() - started)
     if args.json:

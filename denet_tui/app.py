@@ -25,7 +25,7 @@ from textual.worker import Worker, get_current_worker
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.event_filter import Ancestry, EventFilter
-from denet_tui.event_logs import BusyProcesses, EventLog, EventTimeline, LatestRows
+from denet_tui.event_logs import BusyProcesses, EventTimeline, RunTables
 from denet_tui.finished import FinishedLedger
 from denet_tui.messages import (
     ArmingFailed,
@@ -39,7 +39,6 @@ from denet_tui.messages import (
 from denet_tui.model import CollectorInfo, Meta, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.process_group import STOPPED
-from denet_tui.programs import ProgramsLog
 from denet_tui.pump import Pump
 from denet_tui.rates import DeviceRates, Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
@@ -128,19 +127,16 @@ class DenetApp(TabsMixin, App[None]):
             None  # the snapshot on screen (older than the latest when paused)
         )
         self.finished = FinishedLedger()  # ended processes by command
-        self.programs = ProgramsLog()  # every exec, in order (the exec family)
-        # the files family's paths
-        self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative, r.joined))
-        self.signals = EventLog("signals")  # every signal, in order (the signals family)
-        self.privileges = EventLog("privileges")  # the privileges family: calls, in order
-        self.capabilities = LatestRows(
-            "capabilities", lambda r: (r.pid, r.name, r.capability), max_rows=10_000
-        )
-        self.disks = LatestRows("disks", lambda r: (r.device, r.source, r.kind))
+        # The event families' rows since the start (the tabs', and the export's).
+        self.tables = RunTables()
+        self.programs = self.tables.programs  # every exec, in order (the exec family)
+        self.files = self.tables.files  # the files family's paths
+        self.signals = self.tables.signals  # every signal, in order (the signals family)
+        self.privileges = self.tables.privileges  # the privileges family: calls, in order
+        self.capabilities = self.tables.capabilities
+        self.disks = self.tables.disks
         self.device_rates = DeviceRates()
-        self.connections = LatestRows(
-            "connections", lambda c: (c.pid, c.local, c.remote, c.start_ts), max_rows=10_000
-        )
+        self.connections = self.tables.connections
         self.busy = BusyProcesses()  # processes with socket or block traffic, ended ones too
         self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
         self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
@@ -337,18 +333,8 @@ class DenetApp(TabsMixin, App[None]):
         snap = message.snapshot
         self.timeline.add(snap)
         self.finished.add(snap)
-        self.programs.add(snap)
-        for log in (
-            self.files,
-            self.signals,
-            self.privileges,
-            self.capabilities,
-            self.disks,
-            self.busy,
-            self.connections,
-            self.timeline_events,
-            self.ancestry,
-        ):
+        self.tables.add(snap)
+        for log in (self.busy, self.timeline_events, self.ancestry):
             log.add(snap)
         self.device_rates.add(snap)
         # A snapshot that comes while the screen is being taken down: nothing to draw.
@@ -590,7 +576,9 @@ class DenetApp(TabsMixin, App[None]):
         assert meta is not None  # a snapshot is shown, so the collector is armed
         path = self.session.export_path or f"denet-tui-{meta.pid}-{snap.t:.0f}s.json"
         try:
-            written = write_export(path, meta, snap, self.finished.summary())
+            # The tables since the start (as the tabs show them), up to the latest snapshot.
+            full = self.tables.since_start(snap)
+            written = write_export(path, meta, full, self.finished.summary())
         except OutputError as e:
             self.notify(
                 visible(str(e)),

@@ -3,8 +3,9 @@
 ``EventLog``: events in order (signals, privileged calls), each once, bounded: the newest
 ``max_rows`` are kept, and how many older ones were let go is counted. ``LatestRows``: tables
 of figures since the start (files, capability checks), of which snapshots bring the rows that
-changed: the last row of each key is kept. ``EventTimeline``: every event of every family in one
-time order (the Events tab).
+changed: the last row of each key is kept. ``RunTables``: all of them, as the tabs show them
+and an export writes them. ``EventTimeline``: every event of every family in one time order
+(the Events tab).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import bisect
 import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from denet_tui.model import ProcessSample, Snapshot
-from denet_tui.programs import command_text
+from denet_tui.programs import ProgramsLog, command_text
 from denet_tui.signals import exit_text
 
 MAX_ROWS = 10_000
@@ -65,6 +66,51 @@ class LatestRows:
                 self.dropped += 1
         if new:
             self.version += 1
+
+
+class RunTables:
+    """The event families' rows since the start: every exec, signal and privileged call (the
+    newest ``MAX_ROWS`` of each), and the latest row of every path, capability check, device
+    and connection (of the newest ``MAX_ROWS`` keys where a run can make many)."""
+
+    def __init__(self) -> None:
+        self.programs = ProgramsLog()
+        self.files = LatestRows("files", lambda r: (r.path, r.op, r.relative, r.joined))
+        self.signals = EventLog("signals")
+        self.privileges = EventLog("privileges")
+        self.capabilities = LatestRows(
+            "capabilities", lambda r: (r.pid, r.name, r.capability), max_rows=MAX_ROWS
+        )
+        self.disks = LatestRows("disks", lambda r: (r.device, r.source, r.kind))
+        self.connections = LatestRows(
+            "connections", lambda c: (c.pid, c.local, c.remote, c.start_ts), max_rows=MAX_ROWS
+        )
+
+    def add(self, snap: Snapshot) -> None:
+        self.programs.add(snap)
+        for log in (
+            self.files,
+            self.signals,
+            self.privileges,
+            self.capabilities,
+            self.disks,
+            self.connections,
+        ):
+            log.add(snap)
+
+    def since_start(self, snap: Snapshot) -> Snapshot:
+        """``snap`` (the latest added) with these rows in place of its own, which are only
+        those of its interval: what an export writes."""
+        return replace(
+            snap,
+            execs=tuple(r.event for r in self.programs.rows),
+            files=tuple(self.files.rows.values()),
+            signals=tuple(self.signals.rows),
+            privileges=tuple(self.privileges.rows),
+            capabilities=tuple(self.capabilities.rows.values()),
+            disks=tuple(self.disks.rows.values()),
+            connections=tuple(self.connections.rows.values()),
+        )
 
 
 def busy(p: ProcessSample) -> bool:

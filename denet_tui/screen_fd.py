@@ -31,7 +31,7 @@ class ScreenFd:
         self._original = sys.__stderr__
         self._saved: int | None = None
         self.terminal: Any = None
-        self._keys, self._modes = self._no_echo(sys.stdin.fileno() if keys is None else keys)
+        self._keys, self._modes = self._no_echo(keys)
         if self._original is None:
             return
         with fd2.LOCK:
@@ -49,22 +49,25 @@ class ScreenFd:
             sys.__stderr__ = self.terminal
 
     @staticmethod
-    def _no_echo(fd: int) -> tuple[int, list[Any] | None]:
-        """Echo off on terminal ``fd``: (fd, its modes before), or no modes if not a terminal.
-        (Textual keeps the modes it finds and puts them back when the screen closes.)"""
+    def _no_echo(fd: int | None) -> tuple[int, list[Any] | None]:
+        """Echo off on terminal ``fd`` (None: standard input, as Textual reads it): (fd, its
+        modes before), or no modes if not a terminal. (Textual keeps the modes it finds and
+        puts them back when the screen closes.)"""
         try:
+            if fd is None:
+                fd = sys.__stdin__.fileno()  # type: ignore[union-attr]
             modes = termios.tcgetattr(fd)
             quiet = termios.tcgetattr(fd)
             quiet[3] &= ~termios.ECHO
             termios.tcsetattr(fd, termios.TCSANOW, quiet)
-        except (termios.error, OSError, ValueError):
-            return fd, None
+        except (termios.error, OSError, ValueError, AttributeError):
+            return -1, None
         return fd, modes
 
     def close(self) -> None:
         if self._modes is not None:
             with contextlib.suppress(termios.error, OSError):  # a terminal gone: nothing to do
-                termios.tcsetattr(self._keys, termios.TCSADRAIN, self._modes)
+                termios.tcsetattr(self._keys, termios.TCSANOW, self._modes)
             self._modes = None
         with fd2.LOCK:
             if self._saved is None:

@@ -1,10 +1,12 @@
-"""``--export FILE``: the last snapshot, with its meta, as one pretty JSON object at the end."""
+"""``--export FILE``: the last snapshot, with its meta, as one pretty JSON object at the end; its
+event families' tables are the whole run's (``RunTables``), not only its interval's."""
 
 from __future__ import annotations
 
 import json
 import os
 
+from denet_tui.event_logs import RunTables
 from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, export_record
 from denet_tui.output_paths import OutputError
 
@@ -34,15 +36,17 @@ class ExportSink:
     def __init__(self, path: str) -> None:
         self.path = path
         self._meta: Meta | None = None
+        self._tables = RunTables()
 
     def begin(self, meta: Meta) -> None:
         self._meta = meta
 
     def write(self, snap: Snapshot) -> None:
-        """Only the last one counts: written at ``close``."""
+        """The last one is written at ``close``; the event families' rows are kept from all."""
+        self._tables.add(snap)
 
     def close(
         self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
     ) -> None:
         if last is not None and self._meta is not None:
-            write_export(self.path, self._meta, last, finished)
+            write_export(self.path, self._meta, self._tables.since_start(last), finished)

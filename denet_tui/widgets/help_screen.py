@@ -22,7 +22,7 @@ KEYS = (
     ("s", "cycle the sort of the focused table (tree, syscalls, finished, time, files)"),
     ("f", "Files: only the paths with failures (the missing config file); Events: one family"),
     ("c", "Privileges: move between the capability checks and the calls"),
-    ("/", "filter processes by name or command line (esc clears); the event tabs too"),
+    ("/", "filter by text (esc clears): processes by name or command line; Files by path"),
     ("o", "show or hide the command's output"),
     ("1 … 9 0 w d tab", "switch tabs (a tab shows when its probe family is on):"),
     ("", "1 Overview · 2 Syscalls (whole table) · 3 Finished (by command) · 4 Summary (time -v)"),

@@ -287,3 +287,32 @@ def test_the_files_tab_shows_hostile_names_as_harmless_text(tmp_path: Path) -> N
     lines = screen.splitlines()
     assert lines[0].startswith(" denet-tui") and "7 Files" in lines[2]  # nothing cleared
     assert all(len(line) <= 140 for line in lines)
+
+
+# A 32-bit call from a 64-bit program (int 0x80): ia32's 257 is remap_file_pages (EINVAL with
+# zeros); read as x86_64's 257 (openat), it would name the path rsi points at. Then a real open.
+IA32 = r"""
+import ctypes, mmap, struct, sys
+path = ctypes.create_string_buffer(b"/BOGUS-IA32-OPEN")
+code = (b"\x53" + b"\x48\xc7\xc7\x9c\xff\xff\xff"         # push rbx; mov rdi, AT_FDCWD
+        + b"\x48\xbe" + struct.pack("<Q", ctypes.addressof(path))  # movabs rsi, path
+        + b"\xb8\x01\x01\x00\x00"                             # mov eax, 257
+        + b"\x31\xdb\x31\xc9\x31\xd2\xcd\x80\x5b\xc3")       # ebx = ecx = edx = 0; int 0x80
+m = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+m.write(code)
+assert ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(m)))() == -22
+open(sys.argv[1]).close()
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="int 0x80: x86_64's 32-bit calls")
+@both_ways("files")
+def test_a_32_bit_call_is_not_taken_for_a_64_bit_one(
+    tmp_path: Path, probes: frozenset[str]
+) -> None:
+    real = tmp_path / "real"
+    real.touch()
+    _, snaps = run_collected([sys.executable, "-c", IA32, str(real)], probes=probes)
+    paths = {f.path: f for s in snaps for f in s.files}
+    assert paths[str(real)].calls == 1
+    assert not [p for p in paths if "BOGUS" in p]

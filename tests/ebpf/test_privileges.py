@@ -189,12 +189,13 @@ os.execv(sys.argv[1], [sys.argv[1], "-c", "import os\nfor _ in range(100): os.se
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (setuid)")
-def test_checks_are_counted_under_the_name_they_were_made_under(tmp_path: Path) -> None:
+@both_ways("privileges")
+def test_checks_are_counted_under_the_name_they_were_made_under(
+    tmp_path: Path, probes: frozenset[str]
+) -> None:
     link = tmp_path / "checker2"
     link.symlink_to(sys.executable)
-    last, snaps = run_collected(
-        [sys.executable, "-c", RENAMED, str(link)], probes=frozenset({"privileges"})
-    )
+    last, snaps = run_collected([sys.executable, "-c", RENAMED, str(link)], probes=probes)
     latest = {}
     for s in snaps:
         latest.update(((c.pid, c.name, c.capability), c.granted) for c in s.capabilities)

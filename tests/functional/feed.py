@@ -20,6 +20,7 @@ from denet_tui.target import Target
 DATA = Path(__file__).resolve().parents[1] / "data"
 EBPF = DATA / "build-ebpf.jsonl"
 PROCFS = DATA / "build-procfs.jsonl"
+TOUCH = DATA / "touch-ebpf.jsonl"  # a recording with events of every family
 
 
 class RecordedCollector:

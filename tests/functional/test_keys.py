@@ -20,7 +20,7 @@ from denet_tui.widgets.status_header import StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import SchedTable
 
-from .feed import EBPF, feed, live_app, replay_app, snapshots
+from .feed import EBPF, TOUCH, feed, live_app, replay_app, snapshots
 
 SIZE = (120, 36)
 
@@ -327,3 +327,23 @@ async def test_a_collector_without_a_syscall_family_has_no_syscalls_tab() -> Non
         await pilot.press("tab")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "finished"  # Syscalls is skipped
+
+
+async def test_e_exports_the_event_tables_since_the_start(tmp_path) -> None:
+    # A snapshot brings only its interval's execs, signals and changed paths: the export has
+    # every one since the start, as the tabs show them (the last snapshot here has no exec).
+    out = tmp_path / "export.json"
+    app = live_app(TOUCH, export_path=str(out))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await feed(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        data = json.loads(out.read_text())
+    snaps = snapshots(app)
+    assert not snaps[-1].execs
+    assert len(data["execs"]) == sum(len(s.execs) for s in snaps) > 0
+    assert len(data["signals"]) == sum(len(s.signals) for s in snaps) > 0
+    assert len(data["privileges"]) == sum(len(s.privileges) for s in snaps) > 0
+    keys = {(f.path, f.op, f.relative, f.joined) for s in snaps for f in s.files}
+    assert len(data["files"]) == len(keys) > len(snaps[-1].files)
+    assert data["t"] == snaps[-1].t

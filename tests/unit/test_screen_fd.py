@@ -39,12 +39,14 @@ def test_keys_are_not_echoed_while_it_is_open() -> None:
     try:
         assert termios.tcgetattr(child)[3] & termios.ECHO
         screen = ScreenFd(keys=child)
-        assert not termios.tcgetattr(child)[3] & termios.ECHO
-        os.write(parent, b"q\n")
-        os.set_blocking(parent, False)
-        with pytest.raises(BlockingIOError):
-            os.read(parent, 16)  # nothing echoed
-        screen.close()
+        try:
+            assert not termios.tcgetattr(child)[3] & termios.ECHO
+            os.write(parent, b"q\n")
+            os.set_blocking(parent, False)
+            with pytest.raises(BlockingIOError):
+                os.read(parent, 16)  # nothing echoed
+        finally:
+            screen.close()
         assert termios.tcgetattr(child)[3] & termios.ECHO
         assert os.read(child, 2) == b"q\n"  # kept for the screen, only not shown
     finally:

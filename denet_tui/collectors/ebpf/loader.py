@@ -87,8 +87,9 @@ TRACEPOINT_NAMES = {"umount2": "umount"}
 
 
 def shared_served(families: Iterable[Family]) -> bool:
-    """Whether the raw syscall programs serve the shared programs (``SHARED_RAW``)."""
-    return any(f.defines().get("SHARED_RAW") for f in families)
+    """Whether the raw syscall programs serve the shared programs (the syscalls family's
+    ``SHARED_RAW``)."""
+    return any(f.name == "syscalls" and f.defines().get("SHARED_RAW") for f in families)
 
 
 def shared_dispatch(families: Iterable[Family]) -> str:
@@ -121,6 +122,8 @@ def shared_dispatch(families: Iterable[Family]) -> str:
     ]
     for (enters, exits), numbers in groups.items():
         enter += [f"    case {n}:" for n in numbers]
+        enter.append("        if (compat_call())")
+        enter.append("            break;")
         if enters:
             enter.append("        shared_args(a, regs);")
             enter += [f"        {p}(s, nr, a);" for p in enters]
@@ -143,7 +146,7 @@ def shared_tracepoints(families: Iterable[Family]) -> list[tuple[str, str]]:
     have = set(table(machine_arch()).values())
     return [
         (f"syscalls:sys_{s.end}_{TRACEPOINT_NAMES.get(call, call)}", s.program)
-        for f in families
+        for f in fams
         for s in f.shared
         for call in s.calls
         if call in have

@@ -4,7 +4,8 @@
  *   syscalls:sys_enter_execve(at)   (tree.bpf.h reads the arguments) the path's address, kept
  *   sched:sched_process_exec       (tree.bpf.h) it succeeded: the kernel's path, the arguments
  *   syscalls:sys_exit_execve(at)    it failed (a negative result): the path read now, from the
- *                                   caller's memory (at entry the page may not be in yet)
+ *                                   caller's memory (at entry the page may not be in yet); one
+ *                                   program for both, or the raw sys_exit's (SHARED_RAW)
  *
  * Events go through a ring buffer that user space drains at each sample; a reserve that fails
  * (the buffer full) is counted (DIAG_EXEC_LOST), never silent. Only the tree's execs are seen:

@@ -10,8 +10,10 @@
  *                               faulted in by the call) and counted under the id of (path,
  *                               op, directory), the process once; a rename under both names
  *                               (`sys_exit_files`)
- *   syscalls:sys_enter_chdir, sys_enter_fchdir, and their exits (`sys_exit_cwd`)
- *                               the working directory changes: a new `cwd_id`
+ *   syscalls:sys_enter_chdir, sys_enter_fchdir, and their exits (`sys_enter_cwd`,
+ *                               `sys_exit_cwd`): the working directory changes: a new `cwd_id`
+ *   (Each of these programs serves several calls. With the syscalls family's raw programs, they
+ *   are handed the calls from there instead: tree.bpf.h, SHARED_RAW.)
  *   (tree.bpf.h's task_newtask and sched_process_exit: a child inherits the parent's id; an
  *   ended process's entry goes)
  *
@@ -84,11 +86,10 @@ static __always_inline void files_process_exit(u32 serial)
 /* chdir and fchdir: the directory is unknown while the call runs (another thread's relative
  * open then is counted under an id never learned); after it, a new id (with chdir's path, for
  * user space to name it by), or the old one again if the call failed. */
-static __always_inline void cwd_leaving(u64 path)
+static __always_inline void cwd_leaving(struct task_state *s, long nr, u64 a0, u64 a1, u64 a2,
+                                        u64 a3)
 {
-    struct task_state *s = thread_state();
-    if (!s)
-        return;
+    u64 path = nr == CALL_NR_CHDIR ? a0 : 0;    /* fchdir's is a descriptor: no path */
     struct cwd_val *c = cwds.lookup(&s->serial);
     s->fa.from_cwd = c ? c->id : 0;
     s->fa.path2 = path;                     /* (not an open's: fa.path stays 0) */
@@ -118,17 +119,7 @@ static __always_inline void cwd_arrived(long ret)
     cwd_names.update(&v.id, n);             /* full: the id is named from /proc, or not at all */
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_chdir)
-{
-    cwd_leaving((u64)args->filename);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_fchdir)
-{
-    cwd_leaving(0);
-    return 0;
-}
+SHARED_ENTER_OF_TREE(sys_enter_cwd, cwd_leaving)    /* chdir, fchdir */
 
 SHARED_EXIT(sys_exit_cwd)                /* chdir, fchdir */
 {

@@ -12,6 +12,8 @@
  *   syscalls:sys_exit_<call>    its result, the string argument read now (faulted in by the
  *                               call), and the uid/gid after it: one ring-buffer event
  *                               (`sys_exit_privileges`)
+ *   (With the syscalls family's raw programs, these two are handed the calls from there
+ *   instead: tree.bpf.h, SHARED_RAW.)
  *
  * A full table or ring buffer loses a count or an event and the program counts it
  * (DIAG_CAPS_FULL, DIAG_PRIVILEGES_LOST): never silent.
@@ -48,8 +50,10 @@ static __always_inline void privileges_thread_exit(struct task_state *s)
 
 /* One capability check of the current thread (cap_capable's `cap`, and `ret`: 0 granted). A
  * run of equal checks keeps the thread's name from when it began (reading the name at every
- * check cost ~55 ns of ~190): an exec or PR_SET_NAME ends the run (`privileges_renamed`); a name set
- * by another thread through /proc/PID/task/TID/comm takes effect at the next different check. */
+ * check cost ~55 ns of ~190): an exec or PR_SET_NAME ends the run (`privileges_renamed`); a name
+ * written to /proc/.../comm (by another thread, or the thread itself) takes effect at the next
+ * different check, and a check made during an exec after the kernel renamed the thread and
+ * before sched_process_exec counts under the old name. */
 static __always_inline void cap_checked(u32 cap, int ret)
 {
     struct task_state *s = thread_state();
@@ -77,6 +81,7 @@ static __always_inline void cap_checked(u32 cap, int ret)
  * name's. */
 static __always_inline void privileges_renamed(struct task_state *s)
 {
+    mark_active(s, 0);                      /* before the move, as at every change */
     cap_run_flush(s);
 }
 
@@ -103,6 +108,8 @@ static __always_inline void priv_returned(long ret)
     struct task_state *s = current_state();
     if (!s || !s->pa.call)
         return;                             /* not ours, or no call of ours in progress */
+    if (s->pa.call - 1 == PRIV_PRCTL && s->pa.args[0] == 15 && ret == 0)
+        privileges_renamed(s);              /* PR_SET_NAME (even if the event is lost) */
     struct priv_event *e = priv_events.ringbuf_reserve(sizeof(struct priv_event));
     if (!e) {
         s->pa.call = 0;
@@ -131,8 +138,6 @@ static __always_inline void priv_returned(long ret)
         e->str_cut = n == PRIV_STR;
     }
     bpf_get_current_comm(e->comm, sizeof(e->comm));
-    if (e->call == PRIV_PRCTL && e->args[0] == 15 && ret == 0)
-        privileges_renamed(s);                     /* PR_SET_NAME */
     s->pa.call = 0;
     priv_events.ringbuf_submit(e, 0);
 }

@@ -14,6 +14,8 @@
  *   SYSCALL_NR_REG   the pt_regs member that holds the number at sys_exit
  *   SHARED_RAW       1: the raw programs serve the shared programs (tree.bpf.h)
  *   SYSCALL_ARG0..3  the pt_regs members that hold a call's first four arguments at sys_enter
+ *   TASK_TI_STATUS, TS_COMPAT  where task_struct's thread_info.status is, and its bit for a
+ *                    32-bit call
  */
 
 /* One syscall's figures, in a thread's array and in `stats`. */

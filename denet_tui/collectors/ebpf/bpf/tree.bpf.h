@@ -38,7 +38,7 @@
  * files: the call's number at 8; from 16, each argument in 8 bytes whatever its C type, or the
  * result). A program taking one serves several calls, told apart by number (CALL_NR_<CALL>): the
  * loader attaches it to each (`Family.shared`), so its body is compiled and verified once,
- * not once per call. */
+ * not once per call; or, with SHARED_RAW (below), the raw syscall programs hand it the calls. */
 struct sys_enter_args {
     u64 common;
     int nr;
@@ -356,6 +356,15 @@ static __always_inline void shared_exit(u32 nr, long ret);
                           ARG_MIN(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3)))
 #define ARGS_TO ARG_MAX(ARG_MAX(ARG_AT(SYSCALL_ARG0), ARG_AT(SYSCALL_ARG1)), \
                         ARG_MAX(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3)))
+/* A 32-bit program's call (ia32 emulation) has numbers and registers of its own: the raw
+ * tracepoints see it, the formatted ones do not. Not handed over. */
+static __always_inline int compat_call(void)
+{
+    u32 status = 0;
+    bpf_probe_read_kernel(&status, sizeof(status), (char *)bpf_get_current_task() + TASK_TI_STATUS);
+    return status & TS_COMPAT;
+}
+
 static __always_inline void shared_args(u64 *a, void *regs)
 {
     u64 w[(ARGS_TO - ARGS_FROM) / 8 + 1] = {};

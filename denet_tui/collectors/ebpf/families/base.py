@@ -12,9 +12,11 @@ from denet_tui.model import SyscallSummary
 
 
 class SharedProgram(NamedTuple):
-    """A program attached to the ``syscalls:sys_<end>_<call>`` tracepoint of each of ``calls``
-    (by their names in the syscall table) this architecture has; the source tells the calls
-    apart by number (``CALL_NR_<CALL>``, which the loader defines, -1 for a call it lacks)."""
+    """A program for each of ``calls`` (by their names in the syscall table) this architecture
+    has, at its entry or exit: attached to each call's ``syscalls:sys_<end>_<call>``
+    tracepoint, or handed the calls by the syscalls family's raw programs where they serve
+    (``loader.shared_served``). The source tells the calls apart by number
+    (``CALL_NR_<CALL>``, which the loader defines, -1 for a call it lacks)."""
 
     program: str
     end: str  # "enter" | "exit"
@@ -30,7 +32,7 @@ class Family(Protocol):
     # It adds figures to processes (not only to the tree or the snapshot's event lists).
     per_process: bool
     # Its programs that each serve several system calls (SHARED_ENTER, SHARED_EXIT in
-    # tree.bpf.h): the loader attaches each to every call's tracepoint.
+    # tree.bpf.h; see SharedProgram).
     shared: tuple[SharedProgram, ...]
 
     def defines(self) -> dict[str, int | str]:

@@ -106,6 +106,7 @@ class FilesFamily:
     shared = (
         SharedProgram("sys_enter_files", "enter", FILE_CALLS),
         SharedProgram("sys_exit_files", "exit", FILE_CALLS),
+        SharedProgram("sys_enter_cwd", "enter", ("chdir", "fchdir")),
         SharedProgram("sys_exit_cwd", "exit", ("chdir", "fchdir")),
     )
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
+from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.model import ProcessSyscalls, SyscallSummary, SyscallTable
 from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
@@ -33,8 +34,10 @@ PROC_STATS_FAST = 512  # processes' ended-thread figures between samples, alloca
 # Register holding the syscall number at sys_exit (struct pt_regs member), per architecture.
 NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
 # Registers holding a call's first four arguments at sys_enter (struct pt_regs members), where
-# we know them: there the raw programs serve the other families' shared programs.
+# we know them: there the raw programs serve the other families' shared programs. And how a
+# 32-bit call (compat) is told: thread_info.status & TS_COMPAT.
 ARG_REGS = {"x86_64": ("di", "si", "dx", "r10")}
+TS_COMPAT = {"x86_64": 0x0002}
 
 # Per-syscall figures of one process: syscall number -> [count, errors, time_ns].
 Counts = dict[int, list[int]]
@@ -139,6 +142,8 @@ class SyscallsFamily:
         }
         if out["SHARED_RAW"]:
             out.update({f"SYSCALL_ARG{i}": r for i, r in enumerate(ARG_REGS[self.arch])})
+            out.update(kernel_offsets({"TASK_TI_STATUS": "task_struct.thread_info.status"}))
+            out["TS_COMPAT"] = TS_COMPAT[self.arch]
         for name in ("rt_sigreturn", "clone", "clone3", "fork", "vfork"):
             out[f"NR_{name.upper()}"] = nr.get(name, -1)  # -1: no such call here
         return out
