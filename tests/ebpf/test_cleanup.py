@@ -24,7 +24,7 @@ pytestmark = pytest.mark.ebpf
 # Every family's, with latency (see the first test); where the raw syscall programs cannot
 # serve the shared ones (no argument registers known), those are programs of their own.
 SHARED = sum(len(f.shared) for f in FAMILIES.values())
-PROGRAMS = 27 + (0 if machine_arch() in ARG_REGS else SHARED)
+PROGRAMS = 21 + (0 if machine_arch() in ARG_REGS else SHARED)
 SYSCALLS_PROGRAMS = 8  # the tree's programs and the syscalls family's
 
 

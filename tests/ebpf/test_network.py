@@ -294,11 +294,12 @@ json.dump({k: v for k, v in pairs.items()}, open(out, "w"))
 """
 
 
-def test_udp_endpoint_pairs_equal_what_each_side_counted(tmp_path: Path) -> None:
+@both_ways("network")
+def test_udp_endpoint_pairs_equal_what_each_side_counted(
+    tmp_path: Path, probes: frozenset[str]
+) -> None:
     out = tmp_path / "pairs"
-    last, snaps = run_collected(
-        [sys.executable, "-c", UDP, str(out)], probes=frozenset({"network"})
-    )
+    last, snaps = run_collected([sys.executable, "-c", UDP, str(out)], probes=probes)
     said = {k: tuple(v) for k, v in json.loads(out.read_text()).items()}
     seen = {}
     for s in snaps:

@@ -111,7 +111,7 @@ def shared_dispatch(families: Iterable[Family]) -> str:
     enter = [
         "static __always_inline void shared_enter(struct task_state *s, u32 nr, void *regs)",
         "{",
-        "    u64 a[4];",
+        "    u64 a[5];",
         "    switch (nr) {",
     ]
     exit_ = [

@@ -87,7 +87,7 @@ static __always_inline void files_process_exit(u32 serial)
  * open then is counted under an id never learned); after it, a new id (with chdir's path, for
  * user space to name it by), or the old one again if the call failed. */
 static __always_inline void cwd_leaving(struct task_state *s, long nr, u64 a0, u64 a1, u64 a2,
-                                        u64 a3)
+                                        u64 a3, u64 a4)
 {
     u64 path = nr == CALL_NR_CHDIR ? a0 : 0;    /* fchdir's is a descriptor: no path */
     struct cwd_val *c = cwds.lookup(&s->serial);
@@ -130,7 +130,7 @@ SHARED_EXIT(sys_exit_cwd)                /* chdir, fchdir */
 /* A call of the tree (`nr`, its arguments `a0`..`a3`): what it names, kept in the thread's state
  * until its exit. */
 static __always_inline void files_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
-                                               u64 a2, u64 a3)
+                                               u64 a2, u64 a3, u64 a4)
 {
     u32 op = FILE_OP_OPEN, flags = 0;
     int dfd = AT_FDCWD, dfd2 = 0;

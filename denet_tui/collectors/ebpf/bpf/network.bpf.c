@@ -26,7 +26,9 @@
  * for a datagram sent, the address the syscall passed (sendto, sendmsg, sendmmsg: read from
  * the caller's memory at entry, `udp_tx_peer`, forgotten at exit); for one received, the
  * sender's address the kernel wrote out for the caller (recvfrom, recvmsg, recvmmsg: the
- * bytes wait in `udp_rx_wait` for the syscall's exit, where the address is read). A datagram
+ * bytes wait in `udp_rx_wait` for the syscall's exit, where the address is read): one program
+ * at the six calls' entries (`sys_enter_net`) and one at each side's exits (`sys_exit_send`,
+ * `sys_exit_recv`), or the raw syscall programs' hand-over (tree.bpf.h). A datagram
  * whose remote none of these gave (read or recv on an unconnected socket: the program did not
  * ask) is counted under a remote "not seen". Entries stay until their process is forgotten.
  */
@@ -101,36 +103,6 @@ static __always_inline void tx_to(const void *name)
     tx_peer_set(&p);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto)
-{
-    const void *addr = (const void *)args->addr;
-    if (addr && net_thread())
-        tx_to(addr);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
-{
-    const void *msg = (const void *)args->msg;
-    const void *name = 0;
-    if (!msg || !net_thread())
-        return 0;
-    read_user(&name, sizeof(name), msg);   /* msg_name: user_msghdr's first field */
-    tx_to(name);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg)
-{
-    u64 vec = (u64)args->mmsg;
-    if (!vec || !net_thread())
-        return 0;
-    struct udp_peer p = {};
-    p.mmsg = vec;
-    tx_peer_set(&p);
-    return 0;
-}
-
 /* Only the tree's threads have an entry: no need to ask whose this one is (every send of the
  * machine comes here). */
 static __always_inline void tx_peer_clear(void)
@@ -148,8 +120,8 @@ SHARED_EXIT(sys_exit_send)               /* sendto, sendmsg, sendmmsg */
 
 static __always_inline void rx_wait(u64 where, u8 vector)
 {
-    if (!where || !net_thread())
-        return;
+    if (!where)
+        return;                             /* (a thread of the tree: sys_enter_net) */
     struct udp_rx w = {};
     w.where = where;
     w.vector = vector;
@@ -157,27 +129,37 @@ static __always_inline void rx_wait(u64 where, u8 vector)
     udp_rx_wait.update(&tid, &w);
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom)
+/* A send or receive of the tree (sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg): the
+ * peer's address it names, if any, for its exit (`sys_enter_net`, one program for all six). */
+static __always_inline void net_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
+                                             u64 a2, u64 a3, u64 a4)
 {
-    rx_wait((u64)args->addr, 0);
-    return 0;
-}
-
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
-{
-    const void *msg = (const void *)args->msg;
     u64 name = 0;
-    if (msg && net_thread())
-        read_user(&name, sizeof(name), msg);  /* msg_name */
-    rx_wait(name, 0);
-    return 0;
+    if (nr == CALL_NR_SENDTO) {
+        tx_to((const void *)a4);            /* its address: the fifth argument */
+    } else if (nr == CALL_NR_SENDMSG) {
+        if (a1) {
+            read_user(&name, sizeof(name), (void *)a1);  /* msg_name: user_msghdr's first */
+            tx_to((const void *)name);
+        }
+    } else if (nr == CALL_NR_SENDMMSG) {
+        if (a1) {
+            struct udp_peer p = {};
+            p.mmsg = a1;
+            tx_peer_set(&p);
+        }
+    } else if (nr == CALL_NR_RECVFROM) {
+        rx_wait(a4, 0);
+    } else if (nr == CALL_NR_RECVMSG) {
+        if (a1)
+            read_user(&name, sizeof(name), (void *)a1);  /* msg_name */
+        rx_wait(name, 0);
+    } else if (nr == CALL_NR_RECVMMSG) {
+        rx_wait(a1, 1);
+    }
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmmsg)
-{
-    rx_wait((u64)args->mmsg, 1);
-    return 0;
-}
+SHARED_ENTER_OF_TREE(sys_enter_net, net_call_entered)
 
 /* An IPv4 address written as IPv6 (::ffff:a.b.c.d) as the IPv4 one. */
 static __always_inline void unmap_v4(u16 *family, u8 *addr)

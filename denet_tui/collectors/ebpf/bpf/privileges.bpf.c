@@ -159,7 +159,7 @@ static __always_inline void priv_returned(long ret)
     }
 
 static __always_inline void priv_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
-                                              u64 a2, u64 a3)
+                                              u64 a2, u64 a3, u64 a4)
 {
     u32 call = 0;
     u64 k0 = 0, k1 = 0, k2 = 0, k3 = 0, str = 0;

@@ -13,7 +13,7 @@
  *   NR_*             syscall numbers of this architecture that need special care
  *   SYSCALL_NR_REG   the pt_regs member that holds the number at sys_exit
  *   SHARED_RAW       1: the raw programs serve the shared programs (tree.bpf.h)
- *   SYSCALL_ARG0..3  the pt_regs members that hold a call's first four arguments at sys_enter
+ *   SYSCALL_ARG0..4  the pt_regs members that hold a call's first five arguments at sys_enter
  *   TASK_TI_STATUS, TS_COMPAT  where task_struct's thread_info.status is, and its bit for a
  *                    32-bit call
  */

@@ -58,13 +58,13 @@ struct sys_exit_args {
 #define SHARED_ENTER_OF_TREE(prog, fn)                                      \
     static __always_inline void prog(struct task_state *s, long nr, u64 *a) \
     {                                                                       \
-        fn(s, nr, a[0], a[1], a[2], a[3]);                                  \
+        fn(s, nr, a[0], a[1], a[2], a[3], a[4]);                            \
     }
 #else
 #define SHARED_ENTER(fn) int fn(struct sys_enter_args *args)
 #define SHARED_EXIT(fn) int fn(struct sys_exit_args *args)
 /* A shared enter that hands a call of the tree's threads (not run mode's launcher) to
- * `fn(state, nr, a0, a1, a2, a3)`. The arguments are copied rather than loaded: the kernel
+ * `fn(state, nr, a0, a1, a2, a3, a4)`. The arguments are copied rather than loaded: the kernel
  * attaches a program only where every field it loads is in the record, and a call with fewer
  * arguments has a shorter one (the bytes past it are unused, in the same per-CPU buffer). */
 #define SHARED_ENTER_OF_TREE(prog, fn)                                      \
@@ -73,9 +73,9 @@ struct sys_exit_args {
         struct task_state *s = thread_state();                              \
         if (!s || (s->flags & TRK_WAIT_EXEC))                               \
             return 0;                                                       \
-        u64 a[4] = {};                                                      \
+        u64 a[5] = {};                                                      \
         bpf_probe_read_kernel(a, sizeof(a), args->a);                       \
-        fn(s, args->nr, a[0], a[1], a[2], a[3]);                            \
+        fn(s, args->nr, a[0], a[1], a[2], a[3], a[4]);                      \
         return 0;                                                           \
     }
 #endif
@@ -347,15 +347,17 @@ static __always_inline void exec_succeeded(u32 serial, void *ctx, u32 loc, struc
 static __always_inline void shared_enter(struct task_state *s, u32 nr, void *regs);
 static __always_inline void shared_exit(u32 nr, long ret);
 
-/* A call's first four arguments, from its registers at sys_enter (one read of the span of
+/* A call's first five arguments, from its registers at sys_enter (one read of the span of
  * pt_regs that holds them). */
 #define ARG_AT(r) __builtin_offsetof(struct pt_regs, r)
 #define ARG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ARG_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define ARGS_FROM ARG_MIN(ARG_MIN(ARG_AT(SYSCALL_ARG0), ARG_AT(SYSCALL_ARG1)), \
-                          ARG_MIN(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3)))
-#define ARGS_TO ARG_MAX(ARG_MAX(ARG_AT(SYSCALL_ARG0), ARG_AT(SYSCALL_ARG1)), \
-                        ARG_MAX(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3)))
+#define ARGS_FROM ARG_MIN(ARG_MIN(ARG_MIN(ARG_AT(SYSCALL_ARG0), ARG_AT(SYSCALL_ARG1)), \
+                                  ARG_MIN(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3))), \
+                          ARG_AT(SYSCALL_ARG4))
+#define ARGS_TO ARG_MAX(ARG_MAX(ARG_MAX(ARG_AT(SYSCALL_ARG0), ARG_AT(SYSCALL_ARG1)), \
+                                ARG_MAX(ARG_AT(SYSCALL_ARG2), ARG_AT(SYSCALL_ARG3))), \
+                        ARG_AT(SYSCALL_ARG4))
 /* A 32-bit program's call (ia32 emulation) has numbers and registers of its own: the raw
  * tracepoints see it, the formatted ones do not. Not handed over. */
 static __always_inline int compat_call(void)
@@ -373,6 +375,7 @@ static __always_inline void shared_args(u64 *a, void *regs)
     a[1] = w[(ARG_AT(SYSCALL_ARG1) - ARGS_FROM) / 8];
     a[2] = w[(ARG_AT(SYSCALL_ARG2) - ARGS_FROM) / 8];
     a[3] = w[(ARG_AT(SYSCALL_ARG3) - ARGS_FROM) / 8];
+    a[4] = w[(ARG_AT(SYSCALL_ARG4) - ARGS_FROM) / 8];
 }
 #endif
 

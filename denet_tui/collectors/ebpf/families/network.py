@@ -78,6 +78,11 @@ class NetworkFamily(ProcessEntries):
     source = "network"
     map_name = b"net_procs"
     shared = (
+        SharedProgram(
+            "sys_enter_net",
+            "enter",
+            ("sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg", "recvmmsg"),
+        ),
         SharedProgram("sys_exit_send", "exit", ("sendto", "sendmsg", "sendmmsg")),
         SharedProgram("sys_exit_recv", "exit", ("recvfrom", "recvmsg", "recvmmsg")),
     )

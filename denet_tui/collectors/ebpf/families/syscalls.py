@@ -33,10 +33,10 @@ MAX_STATS = 262144  # (process, syscall) pairs of numbers without a slot not yet
 PROC_STATS_FAST = 512  # processes' ended-thread figures between samples, allocated up front
 # Register holding the syscall number at sys_exit (struct pt_regs member), per architecture.
 NR_REG = {"x86_64": "orig_ax", "aarch64": "syscallno"}
-# Registers holding a call's first four arguments at sys_enter (struct pt_regs members), where
+# Registers holding a call's first five arguments at sys_enter (struct pt_regs members), where
 # we know them: there the raw programs serve the other families' shared programs. And how a
 # 32-bit call (compat) is told: thread_info.status & TS_COMPAT.
-ARG_REGS = {"x86_64": ("di", "si", "dx", "r10")}
+ARG_REGS = {"x86_64": ("di", "si", "dx", "r10", "r8")}
 TS_COMPAT = {"x86_64": 0x0002}
 
 # Per-syscall figures of one process: syscall number -> [count, errors, time_ns].
