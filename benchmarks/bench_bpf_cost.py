@@ -59,16 +59,9 @@ FAMILIES = {
     "sched_wakeup": "sched",
     "sched_wakeup_new": "sched",
     "rss_stat": "memory",
-    "sys_enter_chdir": "files",
-    "sys_enter_fchdir": "files",
     "sock_send_length": "network",
     "sock_recv_length": "network",
     "inet_sock_set_state": "network",
-    **dict.fromkeys(
-        [f"sys_enter_{call}" for call in ("sendto", "sendmsg", "sendmmsg")]
-        + [f"sys_enter_{call}" for call in ("recvfrom", "recvmsg", "recvmmsg")],
-        "network",
-    ),
     "block_io_start": "disk",
     "block_io_done": "disk",
     "signal_generate": "signals",

@@ -283,9 +283,9 @@ def empty_bpf(
 
 def empty_all() -> contextlib.AbstractContextManager[None]:
     """Programs that do nothing on every hot tracepoint denet-tui hooks by default: the raw
-    syscall ones (which also serve the files and privileges families' calls), the scheduler ones
-    of the sched family, the memory family's rss_stat, the privileges family's raw cap_capable
-    and the network family's sock ones."""
+    syscall ones (which also serve the files, privileges, network and exec families' calls), the
+    scheduler ones of the sched family, the memory family's rss_stat, the privileges family's
+    raw cap_capable and the network family's sock ones."""
     from bcc import BPF
 
     text = "".join(

@@ -127,7 +127,7 @@ SHARED_EXIT(sys_exit_cwd)                /* chdir, fchdir */
     return 0;
 }
 
-/* A call of the tree (`nr`, its arguments `a0`..`a3`): what it names, kept in the thread's state
+/* A call of the tree (`nr`, its arguments `a0`..`a4`): what it names, kept in the thread's state
  * until its exit. */
 static __always_inline void files_call_entered(struct task_state *s, long nr, u64 a0, u64 a1,
                                                u64 a2, u64 a3, u64 a4)

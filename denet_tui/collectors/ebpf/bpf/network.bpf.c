@@ -103,8 +103,8 @@ static __always_inline void tx_to(const void *name)
     tx_peer_set(&p);
 }
 
-/* Only the tree's threads have an entry: no need to ask whose this one is (every send of the
- * machine comes here). */
+/* Only the tree's threads have an entry: no need to ask whose this one is (without the raw
+ * programs' hand-over, every send of the machine comes here). */
 static __always_inline void tx_peer_clear(void)
 {
     u32 tid = (u32)bpf_get_current_pid_tgid();

@@ -65,8 +65,10 @@ struct sys_exit_args {
 #define SHARED_EXIT(fn) int fn(struct sys_exit_args *args)
 /* A shared enter that hands a call of the tree's threads (not run mode's launcher) to
  * `fn(state, nr, a0, a1, a2, a3, a4)`. The arguments are copied rather than loaded: the kernel
- * attaches a program only where every field it loads is in the record, and a call with fewer
- * arguments has a shorter one (the bytes past it are unused, in the same per-CPU buffer). */
+ * attaches a program only where every field it loads is in the call's record, and a call with
+ * fewer arguments has a shorter one. (The program's context is the kernel's six-argument copy
+ * on its stack, so the copy never fails; past a call's own arguments it holds leftovers, which
+ * no `fn` reads.) */
 #define SHARED_ENTER_OF_TREE(prog, fn)                                      \
     SHARED_ENTER(prog)                                                      \
     {                                                                       \
