@@ -4,11 +4,13 @@ reads from the same file."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 import subprocess
 
 import pytest
 
+from denet_tui.collectors.ebpf import btf
 from denet_tui.collectors.ebpf.btf import BtfError, kernel_offsets
 from denet_tui.collectors.ebpf.families.memory import KERNEL_FIELDS
 from denet_tui.collectors.ebpf.families.sched import TASK_FIELDS
@@ -86,3 +88,22 @@ def test_a_field_the_kernel_lacks_is_a_clear_error() -> None:
         kernel_offsets({"X": "task_struct.se.nonesuch"})
     with pytest.raises(BtfError, match="cannot read the kernel's BTF"):
         kernel_offsets({"X": "task_struct.nvcsw"}, source="/nonexistent")
+
+
+def test_answers_are_kept_for_the_next_start(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    btf._answers.cache_clear()
+    try:
+        first = kernel_offsets(TASK_FIELDS)
+        (kept,) = (tmp_path / "denet-tui").glob("btf-*.json")
+        assert json.loads(kept.read_text())["task_struct.nvcsw"] == first["TASK_NVCSW"]
+        # The next start reads them (a value planted here shows it) ...
+        kept.write_text(json.dumps({"task_struct.nvcsw": 12345}))
+        btf._answers.cache_clear()
+        assert kernel_offsets({"X": "task_struct.nvcsw"}) == {"X": 12345}
+        # ... and a file it cannot read is as none: the BTF is parsed again.
+        kept.write_text("{not json")
+        btf._answers.cache_clear()
+        assert kernel_offsets(TASK_FIELDS) == first
+    finally:
+        btf._answers.cache_clear()

@@ -7,8 +7,13 @@ reads a field gets its offset from here, as a number.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import struct
 from functools import cache
+from pathlib import Path
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 _STRUCT, _UNION = 4, 5
@@ -123,13 +128,63 @@ def _parsed(source: str) -> Btf:
 
 def kernel_offsets(fields: dict[str, str], source: str = VMLINUX) -> dict[str, int]:
     """``{define name: "struct.path"}`` -> ``{define name: byte offset}`` in the running kernel;
-    ``"sizeof struct"`` gives the struct's size."""
-    btf = _parsed(source)
-    out = {}
-    for define, where in fields.items():
-        if where.startswith("sizeof "):
-            out[define] = btf.size(where.removeprefix("sizeof "))
-            continue
-        struct_name, _, path = where.partition(".")
-        out[define] = btf.offset(struct_name, path)
-    return out
+    ``"sizeof struct"`` gives the struct's size. Answers are kept on disk for this kernel
+    (parsing its BTF takes ~70 ms of Python, on the way to the first figures)."""
+    known = _answers(source)
+    missing = [where for where in fields.values() if where not in known]
+    if missing:
+        btf = _parsed(source)
+        for where in missing:
+            if where.startswith("sizeof "):
+                known[where] = btf.size(where.removeprefix("sizeof "))
+            else:
+                struct_name, _, path = where.partition(".")
+                known[where] = btf.offset(struct_name, path)
+        _keep(source, known)
+    return {define: known[where] for define, where in fields.items()}
+
+
+def _cache_file(source: str) -> Path | None:
+    """Where this kernel's answers are kept: named after its BTF's size and time and the
+    kernel's version string (a new kernel, or a reboot, gets a new file); None if unknown."""
+    try:
+        st = os.stat(source)
+        with open("/proc/version", "rb") as f:
+            version = f.read()
+    except OSError:
+        return None
+    key = hashlib.sha256(
+        b"%s\0%d\0%d\0%s" % (source.encode(), st.st_size, st.st_mtime_ns, version)
+    ).hexdigest()[:24]
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(home) / "denet-tui" / f"btf-{key}.json"
+
+
+@cache
+def _answers(source: str) -> dict[str, int]:
+    """The answers kept for this kernel (read once per process; empty if none)."""
+    path = _cache_file(source)
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and type(v) is int}
+
+
+def _keep(source: str, answers: dict[str, int]) -> None:
+    """Write the answers for the next start (best effort: never in a directory of another
+    user's, never half a file)."""
+    path = _cache_file(source)
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent.stat().st_uid != os.geteuid():
+            return
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(answers, sort_keys=True))
+        os.replace(tmp, path)
