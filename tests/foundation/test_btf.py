@@ -92,6 +92,8 @@ def test_a_field_the_kernel_lacks_is_a_clear_error() -> None:
 
 def test_answers_are_kept_for_the_next_start(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "denet-tui").mkdir()
+    (tmp_path / "denet-tui" / "btf-another-kernel.json").write_text("{}")  # replaced
     btf._answers.cache_clear()
     try:
         first = kernel_offsets(TASK_FIELDS)

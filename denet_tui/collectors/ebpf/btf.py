@@ -176,15 +176,24 @@ def _answers(source: str) -> dict[str, int]:
 
 
 def _keep(source: str, answers: dict[str, int]) -> None:
-    """Write the answers for the next start (best effort: never in a directory of another
-    user's, never half a file)."""
+    """Write the answers for the next start, in place of an earlier kernel's (best effort:
+    never in another user's cache directory, never half a file)."""
     path = _cache_file(source)
     if path is None:
         return
-    with contextlib.suppress(OSError):
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        # (root with a user's HOME, under sudo -E: not in that user's directory)
+        if path.parent.parent.exists() and path.parent.parent.stat().st_uid != os.geteuid():
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.parent.stat().st_uid != os.geteuid():
             return
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(answers, sort_keys=True))
         os.replace(tmp, path)
+        for old in path.parent.glob("btf-*.json"):
+            if old != path:
+                old.unlink()
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
