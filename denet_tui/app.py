@@ -129,14 +129,7 @@ class DenetApp(TabsMixin, App[None]):
         self.finished = FinishedLedger()  # ended processes by command
         # The event families' rows since the start (the tabs', and the export's).
         self.tables = RunTables()
-        self.programs = self.tables.programs  # every exec, in order (the exec family)
-        self.files = self.tables.files  # the files family's paths
-        self.signals = self.tables.signals  # every signal, in order (the signals family)
-        self.privileges = self.tables.privileges  # the privileges family: calls, in order
-        self.capabilities = self.tables.capabilities
-        self.disks = self.tables.disks
         self.device_rates = DeviceRates()
-        self.connections = self.tables.connections
         self.busy = BusyProcesses()  # processes with socket or block traffic, ended ones too
         self.timeline_events = EventTimeline()  # every family's events in one order (Events tab)
         self.ancestry = Ancestry()  # who descends from whom: the scope of the event tabs
@@ -384,32 +377,33 @@ class DenetApp(TabsMixin, App[None]):
             )
             self.query_one("#table", SyscallTable).show(now, collector=info)
             active = self.query_one(TabbedContent).active
+            t = self.tables  # the event families' rows since the start
             if active == "syscalls":
                 self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
             elif active == "finished":
                 self.query_one(FinishedTable).show(self.finished.summary())
             elif active == "programs":
                 sampled = info.has("exec", "sampled")
-                self.query_one(ProgramsTable).show(self.programs, self.event_filter(), sampled)
+                self.query_one(ProgramsTable).show(t.programs, self.event_filter(), sampled)
             elif active == "files":
                 sampled = info.has("files", "sampled")
-                self.query_one(FilesTable).show(self.files, self.event_filter(), sampled)
+                self.query_one(FilesTable).show(t.files, self.event_filter(), sampled)
             elif active == "signals":
-                self.query_one(SignalsTable).show(self.signals, self.event_filter())
+                self.query_one(SignalsTable).show(t.signals, self.event_filter())
             elif active == "privileges":
                 flt = self.event_filter()
-                self.query_one(PrivilegesView).show(self.privileges, self.capabilities, flt)
+                self.query_one(PrivilegesView).show(t.privileges, t.capabilities, flt)
             elif active == "events":
                 self.query_one(EventsTable).show(self.timeline_events, self.event_filter())
             elif active == "network":
                 view = self.query_one(NetworkView)
                 sampled = info.has("network", "sampled")
                 flt = self.event_filter()
-                view.show(self.connections, self.busy, snap, tl.process_rates, flt, sampled)
+                view.show(t.connections, self.busy, snap, tl.process_rates, flt, sampled)
             elif active == "disk":
                 view = self.query_one(DiskView)
                 flt = self.event_filter()
-                view.show(self.disks, self.device_rates, self.busy, snap, tl.process_rates, flt)
+                view.show(t.disks, self.device_rates, self.busy, snap, tl.process_rates, flt)
             elif active == "summary":
                 self.query_one(RunSummaryView).show(snap, info)
             elif active == "time":

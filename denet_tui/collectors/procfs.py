@@ -6,18 +6,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from denet_tui.collectors.exit_figures import at_exit, only_at_exit
 from denet_tui.collectors.held_files import HeldFiles
 from denet_tui.collectors.held_sockets import HeldSockets
 from denet_tui.collectors.proc_reader import ProcessTable
 from denet_tui.collectors.programs_seen import ProgramsSeen
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
-from denet_tui.collectors.taskstats import (
-    at_exit,
-    exit_diagnostics,
-    exit_family,
-    only_at_exit,
-    open_exit_records,
-)
+from denet_tui.collectors.taskstats import exit_diagnostics, exit_family, open_exit_records
 from denet_tui.collectors.tree_scan import TreeScanner
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (

@@ -20,11 +20,9 @@ import socket
 import struct
 import time
 from collections.abc import Container
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from denet_tui.figures import FIGURES
-from denet_tui.model import ProcessSample
 from denet_tui.rawtext import c_string
 
 NETLINK_GENERIC = 16
@@ -177,17 +175,6 @@ def kernel_split(total_s: float, ticks_user_s: float, ticks_system_s: float) -> 
         return 0.0, total_s
     system = total_s * ticks_system_s / (ticks_user_s + ticks_system_s)
     return total_s - system, system
-
-
-def with_kernel_split(p: ProcessSample) -> ProcessSample:
-    """``p`` with its user/system split rescaled to its CPU time where a more exact figure
-    raised that time (the sched family's, or one seen before the exit record), so the two
-    parts still add up to it."""
-    total, user, system = p.cpu_time_s, p.cpu_user_s, p.cpu_system_s
-    if total is None or user is None or system is None or abs(user + system - total) < 1e-9:
-        return p
-    user, system = kernel_split(total, user, system)
-    return replace(p, cpu_user_s=user, cpu_system_s=system)
 
 
 def exit_code_of(status: int) -> int:
@@ -422,86 +409,6 @@ class ExitRecords:
             self._sock = None
 
 
-# taskstats rounds these down to a multiple of 1,024 (KB_MASK in kernel/tsacct.c): where the
-# last /proc reading is higher (a zombie's is final), it is the better figure.
-ROUNDED_DOWN = (
-    "read_bytes",
-    "write_bytes",
-    "read_chars",
-    "write_chars",
-    "read_syscalls",
-    "write_syscalls",
-)
-# The record's peak is the kernel's high-water mark, made of its batched per-CPU counters
-# (VmHWM's source): a peak seen while the process ran (the memory family's exact sums, or a
-# live VmHWM) can be higher, and then it is the better figure.
-# Likewise CPU time and switches: the sched family's figures run to the task's last switch,
-# after the teardown that the record, written earlier in the exit, misses.
-AT_LEAST_SEEN = (*ROUNDED_DOWN, "peak_rss_bytes", "cpu_time_s", "ctx_voluntary", "ctx_involuntary")
-# Counts that rounding makes meaningless for a short process: null when /proc never read one.
-ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
-ROUNDED_REASON = (
-    "not known: the kernel's exit record rounds this count down to a multiple of 1,024, and "
-    "/proc never read the process"
-)
-
-# The figures an exit record gives, as ProcessSample fields.
-RECORD_FIGURES = (
-    "cpu_time_s",
-    "cpu_user_s",
-    "cpu_system_s",
-    "runq_wait_s",
-    "peak_rss_bytes",
-    *ROUNDED_DOWN,
-    "minor_faults",
-    "major_faults",
-    "ctx_voluntary",
-    "ctx_involuntary",
-)
-
-
-def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> ProcessSample:
-    """Ended process ``p`` with the kernel's final figures from its exit record. Figures the
-    record does not have keep their value, or stay null with ``family_reason`` (the reason
-    ``p`` gave for all of /proc's figures, if it had one)."""
-    figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
-    rounded: dict[str, str] = {}
-    for name in AT_LEAST_SEEN:
-        seen = getattr(p, name)
-        if seen is not None and seen > figures[name]:  # type: ignore[operator]
-            figures[name] = seen
-        elif seen is None and name in ROUNDED_COUNTS:
-            # Up to 1,023 calls short: for most processes the record says 0.
-            figures[name] = None
-            rounded[name] = ROUNDED_REASON
-    code = p.exit_code if p.exit_code is not None else rec.exit_code
-    # The name it ended with: /proc may last have read it before an exec (a forked shell),
-    # and then the arguments read were the earlier program's.
-    renamed = bool(rec.comm) and rec.comm != p.name
-    changes = {
-        **figures,
-        "name": rec.comm if renamed else p.name,
-        "cmdline": () if renamed else p.cmdline,
-        "alive": False,
-        "cpu_percent": 0.0,
-        "rss_bytes": 0,
-        "state": None,  # an ended process has none
-        "exit_code": code,
-    }
-    reasons = {k: v for k, v in p.null_reasons.items() if k not in figures and k != "proc"}
-    reasons.update(rounded)
-    if code is not None:
-        reasons.pop("exit_code", None)
-    if family_reason is not None:
-        for f in FIGURES:
-            if f.family != "proc" or f.key == "state":
-                continue
-            if (changes[f.key] if f.key in changes else getattr(p, f.key)) is None:
-                reasons.setdefault(f.key, family_reason)
-    # One copy with every change (a build ends hundreds of processes a second).
-    return with_kernel_split(replace(p, **changes, null_reasons=reasons))
-
-
 def open_exit_records() -> tuple[ExitRecords | None, str | None]:
     """A listener, or None and the reason there is none (for the screen and diagnostics)."""
     try:
@@ -519,17 +426,3 @@ def exit_diagnostics(exits: ExitRecords | None, why_not: str | None) -> dict[str
     if exits is None:
         return {"exit_records": why_not}
     return {"exit_records": exits.received, "exit_records_lost": exits.lost}
-
-
-def only_at_exit(rec: ExitRecord) -> ProcessSample:
-    """A process /proc never saw, as its exit record tells it."""
-    bare = ProcessSample(
-        pid=rec.tgid,
-        ppid=rec.ppid or None,
-        name=rec.comm,
-        cmdline=(),
-        alive=False,
-        start_ts=float(rec.start_s),
-        null_reasons={"end_ts": "seen only in its exit record, which has no end time"},
-    )
-    return at_exit(bare, rec, "seen only in its exit record")

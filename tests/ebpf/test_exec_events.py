@@ -71,6 +71,6 @@ def test_the_screen_gets_every_snapshots_events_even_in_a_fast_replay(tmp_path) 
         app = DenetApp(Session(meta=c.meta, collector=c, target=None, interval=c.meta.interval))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(1.5)
-            return len(app.programs.rows)
+            return len(app.tables.programs.rows)
 
     assert asyncio.run(replayed()) == recorded

@@ -99,7 +99,8 @@ def test_a_reason_given_for_a_whole_family_answers_for_each_of_its_figures() -> 
 
 
 def test_an_exit_record_names_the_program_that_ended() -> None:
-    from denet_tui.collectors.taskstats import ExitRecord, at_exit
+    from denet_tui.collectors.exit_figures import at_exit
+    from denet_tui.collectors.taskstats import ExitRecord
 
     # /proc last read it as the forked shell, before its exec.
     forked = ProcessSample(pid=9, ppid=1, name="sh", cmdline=("sh", "-c", "x"), alive=True)

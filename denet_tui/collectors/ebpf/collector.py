@@ -36,14 +36,9 @@ from denet_tui.collectors.ebpf.layout import (
     task_state_type,
 )
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, SETTLE_MAX_NS, Proc, Tracker
+from denet_tui.collectors.exit_figures import at_exit, with_kernel_split
 from denet_tui.collectors.proc_reader import NEVER_READ, ProcessTable
-from denet_tui.collectors.taskstats import (
-    at_exit,
-    exit_diagnostics,
-    exit_family,
-    open_exit_records,
-    with_kernel_split,
-)
+from denet_tui.collectors.taskstats import exit_diagnostics, exit_family, open_exit_records
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,

@@ -61,9 +61,14 @@ def compile_unit(families: Iterable[Family]) -> str:
     return "\n".join(parts)
 
 
+def call_numbers() -> dict[str, int]:
+    """This architecture's syscall numbers by name (our own table)."""
+    return {name: number for number, name in table(machine_arch()).items()}
+
+
 def cflags(families: Iterable[Family], cpu_bits: int) -> list[str]:
     fams = list(families)
-    nr = {name: number for number, name in table(machine_arch()).items()}
+    nr = call_numbers()
     defines: dict[str, int | str] = {
         "MAX_PROCS": MAX_PROCS,
         "PID_LIMIT": PID_LIMIT,
@@ -97,7 +102,7 @@ def shared_dispatch(families: Iterable[Family]) -> str:
     shared programs that take it (numbers from our own syscall table, names from our own
     families). The entry marks a call with an exit program, so the exit of any other call
     costs one test."""
-    nr = {name: number for number, name in table(machine_arch()).items()}
+    nr = call_numbers()
     takers: dict[int, tuple[list[str], list[str]]] = {}
     for f in families:
         for s in f.shared:
@@ -143,7 +148,7 @@ def shared_tracepoints(families: Iterable[Family]) -> list[tuple[str, str]]:
     fams = list(families)
     if shared_served(fams):
         return []
-    have = set(table(machine_arch()).values())
+    have = call_numbers()
     return [
         (f"syscalls:sys_{s.end}_{TRACEPOINT_NAMES.get(call, call)}", s.program)
         for f in fams
