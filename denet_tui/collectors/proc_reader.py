@@ -17,6 +17,9 @@ from denet_tui.rawtext import decoded
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NEVER_READ = "process ended before /proc could be read"
+GLANCED = "started since the last snapshot: read in full from /proc from the next one on"
+# What a glance leaves out: the figures of status and schedstat (and the command line).
+GLANCE_SKIPS = ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes", "runq_wait_s")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -278,6 +281,7 @@ class _Seen:
     sample: ProcessSample
     at: float  # monotonic time of the reading
     ran: bytes  # /proc/PID/schedstat at that reading: unchanged means it has not run since
+    full: bool = True  # False: only glanced at (stat and I/O), to be read in full next
 
 
 def read_ran(pid: int) -> bytes | None:
@@ -319,6 +323,43 @@ class ProcessTable:
             prev.sample = replace(prev.sample, cpu_percent=0.0)
         return prev.sample
 
+    def glance(self, pid: int) -> ProcessSample | None:
+        """A first look at a new process: its stat line and its I/O, not its status,
+        schedstat or command line (GLANCE_SKIPS are None, with GLANCED as the reason). The
+        next ``update`` reads it in full, its CPU % over the time since this look."""
+        stat = read_stat(pid)
+        if stat is None or stat.state in ("Z", "X"):
+            return None  # gone, or ending: the kernel's figures and its exit record tell
+        now = time.monotonic()
+        try:
+            tids = None if stat.threads <= 1 else os.listdir(f"/proc/{pid}/task")
+            io = _own_io(pid, tids)
+        except OSError:
+            return None  # gone (or closed to us: then read in full, with the reasons)
+        cpu_time = (stat.utime + stat.stime) / CLK_TCK
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
+        sample = ProcessSample(
+            pid=pid,
+            ppid=stat.ppid,
+            name=stat.comm,
+            cmdline=(),
+            alive=True,
+            cpu_percent=max(0.0, cpu_time / age * 100.0) if age > 0 else None,
+            cpu_time_s=cpu_time,
+            cpu_user_s=stat.utime / CLK_TCK,
+            cpu_system_s=stat.stime / CLK_TCK,
+            rss_bytes=stat.rss_pages * PAGE_SIZE,
+            state=stat.state,
+            threads=stat.threads,
+            minor_faults=stat.minflt,
+            major_faults=stat.majflt,
+            start_ts=start_ts(stat.starttime),
+            null_reasons=dict.fromkeys(GLANCE_SKIPS, GLANCED),
+            **io,
+        )
+        self._seen[pid] = _Seen(stat.starttime, sample, now, b"", full=False)
+        return sample
+
     def update(
         self, pids: Iterable[int], asleep: Container[int] = ()
     ) -> tuple[list[ProcessSample], list[ProcessSample]]:
@@ -331,7 +372,7 @@ class ProcessTable:
         seen = self._seen
         for pid in pids:
             prev = seen.get(pid)
-            if prev is not None and pid in asleep and prev.sample.alive:
+            if prev is not None and pid in asleep and prev.sample.alive and prev.full:
                 found.add(pid)
                 live.append(self._idle(prev))
                 continue
@@ -341,6 +382,7 @@ class ProcessTable:
             if (
                 prev is not None
                 and ran == prev.ran
+                and prev.full
                 and prev.sample.alive
                 and prev.sample.threads == 1
             ):

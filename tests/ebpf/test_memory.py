@@ -95,32 +95,3 @@ def test_the_launcher_is_not_the_command(no_exit_records: None) -> None:
     assert true.peak_rss_bytes is not None and true.peak_rss_bytes < 4 << 20, true
     assert last.memory is not None
     assert last.memory.rss_sum_peak_bytes == true.peak_rss_bytes
-
-
-# The same, staying (to be read again) with its pages instead of freeing them and exiting.
-TOUCH_AND_STAY = TOUCH.replace("m.close()", "import time; time.sleep(2.5)")
-
-
-def test_a_new_process_has_the_kernels_figures_before_proc_reads_it(tmp_path: Path) -> None:
-    own = tmp_path / "own"
-    script = f"{sys.executable} -c '{TOUCH_AND_STAY}' {own} 100"
-    _, snaps = run_collected(["sh", "-c", script], interval=1.0)
-    truth = json.loads(own.read_text())
-    written = own.stat().st_mtime  # when it had touched its pages
-    listed = [(s, p) for s in snaps for p in s.processes if p.pid == truth["pid"] and p.alive]
-    assert len(listed) >= 2, listed
-    (first_snap, first), (_, second) = listed[0], listed[1]
-    # Its first snapshot: /proc has not read it (it started since the one before), and says
-    # so; the kernel's CPU time, CPU % and resident memory are there.
-    assert first.null_reason("state") == ebpf_collector.NOT_READ_YET
-    assert first.state is None and first.threads is None
-    assert first.cpu_time_s is not None and first.cpu_time_s > 0
-    assert first.cpu_percent is not None and first.cpu_percent > 0
-    assert first.rss_bytes is not None
-    if first_snap.ts > written:  # listed after it touched its pages (the usual case)
-        assert first.rss_bytes == pytest.approx(truth["rss"], rel=0.02)
-    else:
-        assert 0 < first.rss_bytes <= truth["rss"] * 1.02
-    # From its second on, /proc's figures are there too.
-    assert second.state == "S" and second.threads == 1
-    assert second.rss_bytes == pytest.approx(truth["rss"], rel=0.02)

@@ -51,7 +51,6 @@ from denet_tui.model import (
 )
 from denet_tui.target import Target
 
-NOT_READ_YET = "started since the last snapshot: read from /proc from the next one on"
 NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most likely)"
 
 
@@ -96,10 +95,10 @@ class EbpfCollector:
         self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
-        # With the sched and memory families, the kernel gives a new process's CPU time,
-        # switches, faults and memory: /proc reads it from its second snapshot on, so the
-        # many processes of a build that live less than an interval are never read.
-        self._read_at_once = not {"sched", "memory"} <= names
+        # With the sched and memory families, the kernel gives a process's CPU time, waits,
+        # switches, faults and peak memory: a new one is only glanced at in /proc (its stat
+        # line and I/O) in its first snapshot, and read in full from its second on.
+        self._glance_new = {"sched", "memory"} <= names
         # Families off whose figures a process would have had: each process says why not.
         self._off = [n for n, f in FAMILIES.items() if n not in names and f.per_process]
         counting = "syscalls" in names
@@ -244,14 +243,17 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         figured = self._per_process
-        at_once, seen = self._read_at_once, self._last
-        live_pids = [
-            p.tgid
-            for p in tracker.procs.values()
-            if not p.exited
-            and (at_once or p.proc is not None or p.serial in seen or not p.start_ns)
-        ]
-        fresh = {s.pid: s for s in self._table.update(live_pids, self._asleep())[0]}
+        glance, seen = self._glance_new, self._last
+        live_pids, new_pids = [], []
+        for p in tracker.procs.values():
+            if not p.exited:
+                new = glance and p.proc is None and p.serial not in seen and p.start_ns
+                (new_pids if new else live_pids).append(p.tgid)
+        table = self._table
+        fresh = {s.pid: s for s in table.update(live_pids, self._asleep())[0]}
+        for pid in new_pids:
+            if (got := table.glance(pid)) is not None:
+                fresh[pid] = got
         clock = self._clock
         out: list[ProcessSample] = []
         last, self._last = self._last, {}
@@ -362,15 +364,8 @@ class EbpfCollector:
         for name in self._off:
             reasons[name] = f"not measured: the {name} probe family is off (--probes)"
         if base is None:
-            # Born since the last snapshot (and maybe gone): the kernel saw it, /proc did not.
-            if p.exited:
-                sections.pop("rss_bytes", None)
-                why = NEVER_READ + (f" ({self._no_exits})" if self._no_exits else "")
-            else:
-                why = NOT_READ_YET
-                cpu, age = sections.get("cpu_time_s"), time.monotonic_ns() - p.start_ns
-                if cpu is not None and age > 0:
-                    sections["cpu_percent"] = cpu * 1e11 / age  # since it started, as /proc's
+            # Born and gone between two readings of /proc: the kernel saw it, /proc never did.
+            gone = NEVER_READ + (f" ({self._no_exits})" if self._no_exits else "")
             return ProcessSample(
                 pid=p.tgid,
                 ppid=p.ppid,
@@ -379,12 +374,11 @@ class EbpfCollector:
                 alive=not p.exited,
                 **times,
                 **sections,
-                null_reasons={"proc": why} | reasons,
+                null_reasons=({"proc": gone} if p.exited else {}) | reasons,
             )
         extra: dict = {}
         if p.exited:
             extra = {"alive": False, "cpu_percent": 0.0, "rss_bytes": 0, "state": None}
-            sections = {k: v for k, v in sections.items() if k not in extra}
         if p.comm != base.name or not base.cmdline:
             # /proc last saw an earlier program of this process (the gated child before its
             # exec, a shell before `exec`), or none: its command line is not this one's.

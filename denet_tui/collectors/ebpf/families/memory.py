@@ -24,7 +24,7 @@ from denet_tui.model import SyscallSummary, TreeMemory
 
 BPF_NOEXIST = 1
 PROC_FMT = "Q3qqqII"  # struct mem_proc: mm, member (3), rss, peak, mm_id, serial
-RSS, PEAK, SERIAL = 4, 5, 7
+PEAK, SERIAL = 5, 7
 MEM_SUM, MEM_SUM_PEAK, MEM_SEEDED = range(3)  # tree_mem slots of bpf/memory.bpf.h
 # Where the running kernel keeps a process's memory counters (bpf/memory.bpf.h).
 KERNEL_FIELDS = {
@@ -57,7 +57,6 @@ class MemoryFamily:
     def __init__(self) -> None:
         self._rows: dict[int, tuple[int, ...]] = {}  # serial -> its entry, as read
         self._tgid: dict[int, int] = {}  # serial -> tgid, of the live entries read
-        self._gone: set[int] = set()  # serials of the ended entries read
         self._ran: set[int] = set()
         self._shown: dict[int, tuple[int, ...]] = {}
         self._seeded_bytes = 0  # what seeded processes had at seeding (tree_mem's MEM_SEEDED)
@@ -101,9 +100,7 @@ class MemoryFamily:
         self._tgid = {value[SERIAL]: key[0] for key, value in live}
         self._rows = {value[SERIAL]: value for _, value in live}
         # Ended ones last: a process is in both only if a straggling event of it came late.
-        ended = {key[0]: v for key, v in bpf_maps.dump_raw(self._ended, "I", PROC_FMT)}
-        self._rows.update(ended)
-        self._gone = set(ended)
+        self._rows.update((key[0], v) for key, v in bpf_maps.dump_raw(self._ended, "I", PROC_FMT))
         self._ran = {s for s, v in self._rows.items() if before.get(s) != v}
         tree = [v.value for v in self._tree.values()]
         self._sum = tree[MEM_SUM] + tree[MEM_SEEDED]
@@ -137,12 +134,8 @@ class MemoryFamily:
         if row is None:
             return {}  # no change of its memory seen yet
         self._shown[serial] = row
-        out = {"peak_rss_bytes": row[PEAK]} if row[PEAK] > 0 else {}
-        if serial not in self._gone:
-            # Its size at its last change: what /proc/PID/stat would read now (the same
-            # counters), so a process /proc has not read yet has one.
-            out["rss_bytes"] = row[RSS]
-        return out
+        peak = row[PEAK]
+        return {"peak_rss_bytes": peak} if peak > 0 else {}
 
     def tree(self, summary: SyscallSummary) -> SyscallSummary:
         return summary
