@@ -17,9 +17,11 @@ from denet_tui.rawtext import decoded
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NEVER_READ = "process ended before /proc could be read"
-GLANCED = "started since the last snapshot: read in full from /proc from the next one on"
-# What a glance leaves out: the figures of status and schedstat (and the command line).
-GLANCE_SKIPS = ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes", "runq_wait_s")
+STATUS_FIGURES = ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes")
+NOT_READ = (
+    "/proc/PID/status not read: the sched and memory families give these (the memory family "
+    "once the process's memory has changed)"
+)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -174,10 +176,12 @@ def _schedstat_s(pid: int, tids: list[str] | None, ran: bytes) -> tuple[float, f
 
 
 def read_process(
-    pid: int, prev: _Seen | None, now: float, ran: bytes
+    pid: int, prev: _Seen | None, now: float, ran: bytes, status: bool = True
 ) -> tuple[StatLine, ProcessSample] | None:
     """Read one process now (``now``: monotonic time; ``ran``: its main thread's schedstat,
-    just read). ``prev``, this pid's previous reading,
+    just read; ``status``: False to leave out its status files, whose figures, switches and
+    peak, the caller has from elsewhere: None, with NOT_READ as the reason). ``prev``, this
+    pid's previous reading,
     if it is the same process: the CPU rate is over the time since (else since the process
     started); the command line is kept while it runs the same program (a zombie's reads
     empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran."""
@@ -202,14 +206,16 @@ def read_process(
         for k in _IO_KEYS.values():
             if k not in io:
                 reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
+    ctx: dict[str, int] = {}
     try:
-        ctx = _status_figures(pid, tids)
+        if status:
+            ctx = _status_figures(pid, tids)
+        else:
+            reasons.update(dict.fromkeys(STATUS_FIGURES, NOT_READ))
     except FileNotFoundError:
         return None
     except OSError as e:
-        ctx = {}
-        for k in ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes"):
-            reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
+        reasons.update(dict.fromkeys(STATUS_FIGURES, f"/proc/{pid}/status: {_reason(e)}"))
     runq: float | None = None
     on_cpu = 0.0
     try:
@@ -281,7 +287,6 @@ class _Seen:
     sample: ProcessSample
     at: float  # monotonic time of the reading
     ran: bytes  # /proc/PID/schedstat at that reading: unchanged means it has not run since
-    full: bool = True  # False: only glanced at (stat and I/O), to be read in full next
 
 
 def read_ran(pid: int) -> bytes | None:
@@ -323,48 +328,12 @@ class ProcessTable:
             prev.sample = replace(prev.sample, cpu_percent=0.0)
         return prev.sample
 
-    def glance(self, pid: int) -> ProcessSample | None:
-        """A first look at a new process: its stat line and its I/O, not its status,
-        schedstat or command line (GLANCE_SKIPS are None, with GLANCED as the reason). The
-        next ``update`` reads it in full, its CPU % over the time since this look."""
-        stat = read_stat(pid)
-        if stat is None or stat.state in ("Z", "X"):
-            return None  # gone, or ending: the kernel's figures and its exit record tell
-        now = time.monotonic()
-        try:
-            tids = None if stat.threads <= 1 else os.listdir(f"/proc/{pid}/task")
-            io = _own_io(pid, tids)
-        except OSError:
-            return None  # gone (or closed to us: then read in full, with the reasons)
-        cpu_time = (stat.utime + stat.stime) / CLK_TCK
-        age = time.clock_gettime(time.CLOCK_BOOTTIME) - stat.starttime / CLK_TCK
-        sample = ProcessSample(
-            pid=pid,
-            ppid=stat.ppid,
-            name=stat.comm,
-            cmdline=(),
-            alive=True,
-            cpu_percent=max(0.0, cpu_time / age * 100.0) if age > 0 else None,
-            cpu_time_s=cpu_time,
-            cpu_user_s=stat.utime / CLK_TCK,
-            cpu_system_s=stat.stime / CLK_TCK,
-            rss_bytes=stat.rss_pages * PAGE_SIZE,
-            state=stat.state,
-            threads=stat.threads,
-            minor_faults=stat.minflt,
-            major_faults=stat.majflt,
-            start_ts=start_ts(stat.starttime),
-            null_reasons=dict.fromkeys(GLANCE_SKIPS, GLANCED),
-            **io,
-        )
-        self._seen[pid] = _Seen(stat.starttime, sample, now, b"", full=False)
-        return sample
-
     def update(
-        self, pids: Iterable[int], asleep: Container[int] = ()
+        self, pids: Iterable[int], asleep: Container[int] = (), lean: Container[int] = ()
     ) -> tuple[list[ProcessSample], list[ProcessSample]]:
         """(live processes, processes ended since the previous update). ``asleep``: pids the
-        caller knows have not run since the previous update (not read again)."""
+        caller knows have not run since the previous update (not read again); ``lean``: pids
+        whose status files are not read (``read_process``)."""
         now = time.monotonic()
         ended: list[ProcessSample] = []  # processes gone since the last update
         live: list[ProcessSample] = []
@@ -372,7 +341,7 @@ class ProcessTable:
         seen = self._seen
         for pid in pids:
             prev = seen.get(pid)
-            if prev is not None and pid in asleep and prev.sample.alive and prev.full:
+            if prev is not None and pid in asleep and prev.sample.alive:
                 found.add(pid)
                 live.append(self._idle(prev))
                 continue
@@ -382,7 +351,6 @@ class ProcessTable:
             if (
                 prev is not None
                 and ran == prev.ran
-                and prev.full
                 and prev.sample.alive
                 and prev.sample.threads == 1
             ):
@@ -390,7 +358,7 @@ class ProcessTable:
                 found.add(pid)
                 live.append(self._idle(prev))
                 continue
-            got = read_process(pid, prev, now, ran)
+            got = read_process(pid, prev, now, ran, pid not in lean)
             if got is None:
                 continue
             stat, sample = got

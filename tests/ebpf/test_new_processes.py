@@ -1,6 +1,6 @@
-"""A new process is glanced at in /proc in its first snapshot (its stat line and I/O; the sched
-and memory families give the rest) and read in full from its second: its figures against
-what it reads of itself, and its CPU % in the second snapshot is that interval's."""
+"""A process followed from its fork, with the sched and memory families: its status files are
+not read (the families give its switches and peak). Its figures in its first snapshots against
+what it reads of itself; its CPU % in its second snapshot is that interval's."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ time.sleep(2.5)
 """
 
 
-def test_a_new_process_is_glanced_at_then_read_in_full(tmp_path: Path) -> None:
+def test_a_new_process_has_every_figure_from_its_first_snapshot(tmp_path: Path) -> None:
     own = tmp_path / "own"
     # "; true": the shell forks it (a shell may exec a last command in its own place).
     script = f"{sys.executable} -c '{WORKLOAD}' {own}; true"
@@ -48,7 +48,7 @@ def test_a_new_process_is_glanced_at_then_read_in_full(tmp_path: Path) -> None:
     (first_snap, first), (_, second) = listed[0], listed[1]
     # Sampled every second from its start: it had done its work a good half second before.
     assert first_snap.ts > written
-    # Its first snapshot: a glance (stat and I/O) and the families' figures, nothing missing.
+    # Its first snapshot: /proc's figures and the families', nothing missing.
     assert first.state in ("S", "R") and first.threads == 1
     assert first.rss_bytes == pytest.approx(truth["rss"], rel=0.02)
     assert truth["wchar"] <= first.write_chars <= truth["wchar"] + 4096  # + its JSON
@@ -57,8 +57,8 @@ def test_a_new_process_is_glanced_at_then_read_in_full(tmp_path: Path) -> None:
     for figure in ("runq_wait_s", "ctx_voluntary", "peak_rss_bytes", "read_syscalls"):
         assert getattr(first, figure) is not None, (figure, first.null_reasons)
     assert first.cmdline[:2] == (sys.executable, "-c")  # its exec's arguments, from the kernel
-    # Its second: read in full; it slept through the interval, so its CPU % is about 0 (not
-    # its average since it started).
+    # Its second: it slept through the interval, so its CPU % is about 0 (not its average
+    # since it started).
     assert second.cpu_percent is not None and second.cpu_percent < 2, second
     assert second.write_chars == first.write_chars
     assert second.rss_bytes == pytest.approx(truth["rss"], rel=0.02)

@@ -95,10 +95,9 @@ class EbpfCollector:
         self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
-        # With the sched and memory families, the kernel gives a process's CPU time, waits,
-        # switches, faults and peak memory: a new one is only glanced at in /proc (its stat
-        # line and I/O) in its first snapshot, and read in full from its second on.
-        self._glance_new = {"sched", "memory"} <= names
+        # With the sched and memory families, a process followed from its fork has its
+        # switches and peak from the kernel, complete: its status files are not read.
+        self._lean = {"sched", "memory"} <= names
         # Families off whose figures a process would have had: each process says why not.
         self._off = [n for n, f in FAMILIES.items() if n not in names and f.per_process]
         counting = "syscalls" in names
@@ -243,17 +242,10 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         figured = self._per_process
-        glance, seen = self._glance_new, self._last
-        live_pids, new_pids = [], []
-        for p in tracker.procs.values():
-            if not p.exited:
-                new = glance and p.proc is None and p.serial not in seen and p.start_ns
-                (new_pids if new else live_pids).append(p.tgid)
-        table = self._table
-        fresh = {s.pid: s for s in table.update(live_pids, self._asleep())[0]}
-        for pid in new_pids:
-            if (got := table.glance(pid)) is not None:
-                fresh[pid] = got
+        live = [p for p in tracker.procs.values() if not p.exited]
+        lean = {p.tgid for p in live if p.start_ns} if self._lean else ()
+        got = self._table.update([p.tgid for p in live], self._asleep(), lean)[0]
+        fresh = {s.pid: s for s in got}
         clock = self._clock
         out: list[ProcessSample] = []
         last, self._last = self._last, {}
