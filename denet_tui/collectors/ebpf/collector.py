@@ -95,9 +95,6 @@ class EbpfCollector:
         self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
-        # With the sched and memory families, a process followed from its fork has its
-        # switches and peak from the kernel, complete: its status files are not read.
-        self._lean = {"sched", "memory"} <= names
         # Families off whose figures a process would have had: each process says why not.
         self._off = [n for n, f in FAMILIES.items() if n not in names and f.per_process]
         counting = "syscalls" in names
@@ -242,10 +239,8 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         figured = self._per_process
-        live = [p for p in tracker.procs.values() if not p.exited]
-        lean = {p.tgid for p in live if p.start_ns} if self._lean else ()
-        got = self._table.update([p.tgid for p in live], self._asleep(), lean)[0]
-        fresh = {s.pid: s for s in got}
+        live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
+        fresh = {s.pid: s for s in self._table.update(live_pids, self._asleep())[0]}
         clock = self._clock
         out: list[ProcessSample] = []
         last, self._last = self._last, {}
