@@ -105,3 +105,23 @@ def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) 
     # The run-queue histogram holds every wait that was closed.
     hist = snapshots(lines)[-1]["sched"]["runq_hist"]
     assert sum(hist) >= invol
+
+
+# A thread other than the main one execs: it takes the leader's pid (the kernel's de_thread).
+THREAD_EXEC = """
+import os, threading, time
+threading.Thread(target=os.execv, args=("/bin/sleep", ["sleep", "2"])).start()
+time.sleep(30)
+"""
+
+
+def test_a_thread_that_execs_is_followed_under_its_new_pid() -> None:
+    code, lines, err = run_json("run", "--json", "--", sys.executable, "-c", THREAD_EXEC)
+    assert code == 0, err
+    (sleeper,) = [p for p in every_process(lines) if p["name"] == "sleep"]
+    s = sleeper["sched"]
+    # It slept 2 s, on a CPU for milliseconds: not "waiting for a CPU" from its exec on (its
+    # switches under the new pid were not followed), and it ended when it did.
+    assert s["sleeping_s"] >= 1.9 and s["waiting_cpu_s"] < 0.1, s
+    assert s["on_cpu_s"] == pytest.approx(sleeper["cpu_time_s"], rel=0.1, abs=0.005), sleeper
+    assert sleeper["end_ts"] - sleeper["start_ts"] < 3.0, sleeper

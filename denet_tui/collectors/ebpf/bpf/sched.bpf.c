@@ -112,6 +112,34 @@ static __always_inline void sched_new_task(u32 tid, u32 serial)
     }
 }
 
+/* A thread other than the leader execs (sched_process_exec, its context): it now has the
+ * leader's tid. Its entry moves there; the old leader's (ended, its last switch seen under
+ * that tid, or on its way out) is folded into the process's sums. Its switches are followed
+ * under the new tid from now on, and its CPU's slot names it so. */
+static __always_inline void sched_tid_taken(u32 from, u32 to)
+{
+    struct sched_thread *t = sched_threads.lookup(&from);
+    if (!t)
+        return;
+    struct sched_thread moved = *t;
+    struct sched_thread *leader = sched_threads.lookup(&to);
+    if (leader)
+        sched_fold(leader);
+    if (sched_threads.update(&to, &moved)) {
+        diag_inc(DIAG_SCHED_FULL);
+        return;
+    }
+    sched_threads.delete(&from);
+    u32 w = pid_word(from);
+    pid_bit_set(sched_bits.lookup(&w), from, 0);
+    w = pid_word(to);
+    pid_bit_set(sched_bits.lookup(&w), to, 1);
+    u32 zero = 0;
+    struct sched_cpu *c = sched_cpu.lookup(&zero);
+    if (c && c->tid == from)
+        c->tid = to;
+}
+
 TRACEPOINT_PROBE(sched, sched_switch)
 {
     u32 prev = args->prev_pid;

@@ -323,6 +323,7 @@ static __always_inline void syscalls_thread_exit(struct task_state *s);
 #endif
 #if FAMILY_SCHED
 static __always_inline void sched_new_task(u32 tid, u32 serial);
+static __always_inline void sched_tid_taken(u32 from, u32 to);
 #endif
 #if FAMILY_MEMORY
 static __always_inline void memory_process_exit(u32 serial);
@@ -548,6 +549,10 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     }
     /* A thread other than the leader that execs takes the leader's pid: old_pid was its own. */
     u32 old = args->old_pid;
+#if FAMILY_SCHED
+    if (old != tgid)
+        sched_tid_taken(old, tgid);
+#endif
     struct exec_argv *a = exec_pending.lookup(&old);
 #if FAMILY_EXEC
     exec_succeeded(serial, (void *)args, args->data_loc_filename, a);
