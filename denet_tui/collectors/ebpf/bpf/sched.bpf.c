@@ -6,6 +6,8 @@
  *   sched:sched_wakeup       a sleeping thread of ours becomes runnable (the waker's context)
  *   sched:sched_wakeup_new   a new thread of ours becomes runnable for the first time
  *   task:task_newtask        (in tree.bpf.h) a thread of ours begins
+ *   sched:sched_process_exec (in tree.bpf.h) a thread other than the leader execs: it takes
+ *                            the leader's tid, and its entry moves there
  *
  * A thread ends at its last switch (prev_state X or Z), not at sched_process_exit: what it
  * runs after that tracepoint (freeing its memory, closing its files: 1-3 ms for a shell here)
@@ -70,7 +72,8 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
 }
 
 /* Move an ended thread's figures into its process's `sched_ended` entry (a thread whose tid is
- * taken by a new one before user space took them; rare). Its process forgotten: late. */
+ * taken by a new one, or by a thread that execs, before user space took them). Its process
+ * forgotten: late. */
 static __always_inline void sched_fold(struct sched_thread *t)
 {
     u32 serial = t->serial;
@@ -119,8 +122,8 @@ static __always_inline void sched_new_task(u32 tid, u32 serial)
 static __always_inline void sched_tid_taken(u32 from, u32 to)
 {
     struct sched_thread *t = sched_threads.lookup(&from);
-    if (!t)
-        return;
+    if (!t || t->state == SCHED_GONE)
+        return;  /* (GONE: the old leader's last switch came under this tid: left as it is) */
     struct sched_thread moved = *t;
     struct sched_thread *leader = sched_threads.lookup(&to);
     if (leader)
@@ -168,8 +171,8 @@ TRACEPOINT_PROBE(sched, sched_switch)
     if (!now)
         now = bpf_ktime_get_ns();
     struct sched_thread *t = sched_threads.lookup(&prev);
-    if (!t)
-        return 0;                           /* not ours */
+    if (!t || t->state == SCHED_GONE)
+        return 0;                           /* not ours, or ended: a GONE entry is final */
     u64 was_on = t->s.ns[SCHED_ON_CPU], was_runq = t->s.ns[SCHED_RUNQ];
     /* The tracepoint runs before the switch: the current task is still `prev`. */
     sched_close_run(t, (struct task_struct *)bpf_get_current_task());
