@@ -85,7 +85,8 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "waiting for CPU",
         "RUNQ%",
-        "time runnable but waiting for a CPU (run queue), summed over the live threads "
+        "time runnable but waiting for a CPU (run queue), summed over the threads: with the "
+        "sched family every thread's, ended ones too; else the live threads' "
         "(/proc/PID/task/*/schedstat; at exit, every thread's, from the exit record); "
         "cumulative. As a rate: the share of wall time spent waiting",
     ),

@@ -34,9 +34,16 @@ ROUNDED_DOWN = (
 # The record's peak is the kernel's high-water mark, made of its batched per-CPU counters
 # (VmHWM's source): a peak seen while the process ran (the memory family's exact sums, or a
 # live VmHWM) can be higher, and then it is the better figure.
-# Likewise CPU time and switches: the sched family's figures run to the task's last switch,
-# after the teardown that the record, written earlier in the exit, misses.
-AT_LEAST_SEEN = (*ROUNDED_DOWN, "peak_rss_bytes", "cpu_time_s", "ctx_voluntary", "ctx_involuntary")
+# Likewise CPU time, waits and switches: the sched family's figures run to the task's last
+# switch, after the teardown that the record, written earlier in the exit, misses.
+AT_LEAST_SEEN = (
+    *ROUNDED_DOWN,
+    "peak_rss_bytes",
+    "cpu_time_s",
+    "runq_wait_s",
+    "ctx_voluntary",
+    "ctx_involuntary",
+)
 # Counts that rounding makes meaningless for a short process: null when /proc never read one.
 ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
 ROUNDED_REASON = (

@@ -132,3 +132,48 @@ def test_a_thread_that_execs_is_followed_under_its_new_pid() -> None:
         if p["pid"] == sleeper["pid"] and not p["alive"]
     )
     assert ended_in - sleeper["end_ts"] < 1.5, (ended_in, sleeper["end_ts"])
+
+
+# Three threads hash on one CPU (hashlib lets go of the GIL): they queue for it. Each writes its
+# own run-queue wait (/proc/thread-self/schedstat) as it ends; the main thread then sleeps.
+QUEUED_THREADS = """
+import hashlib, json, os, sys, threading, time
+os.sched_setaffinity(0, {0})
+waits = []
+def work():
+    for _ in range(6):
+        hashlib.sha256(bytes(32 << 20)).digest()
+    waits.append(int(open("/proc/thread-self/schedstat").read().split()[1]))
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+json.dump({"pid": os.getpid(), "waits": waits}, open(sys.argv[1], "w"))
+time.sleep(2.5)
+"""
+
+
+def test_the_wait_for_a_cpu_keeps_ended_threads(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    code, lines, err = run_json(
+        "run", "--json", "--", sys.executable, "-c", QUEUED_THREADS, str(own), timeout=120
+    )
+    assert code == 0, err
+    truth = json.loads(own.read_text())
+    ended_threads = sum(truth["waits"]) / 1e9
+    assert ended_threads > 0.05, truth  # they did queue
+    # While it sleeps, its threads ended: their waits are still its own (/proc's status and
+    # schedstat have the live thread only), and the tree's total never goes down.
+    written = own.stat().st_mtime  # its threads had ended
+    after = [
+        p
+        for snap in snapshots(lines)
+        for p in snap["processes"]
+        if p["pid"] == truth["pid"] and p["alive"] and snap["ts"] > written
+    ]
+    assert after, "never listed with its threads ended"
+    for p in after:
+        assert p["runq_wait_s"] >= ended_threads, (p["runq_wait_s"], truth)
+    totals = [snap["totals"]["runq_wait_s"] or 0 for snap in snapshots(lines)]
+    assert all(a <= b for a, b in zip(totals, totals[1:], strict=False)), totals

@@ -79,10 +79,18 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
 class SchedFamily:
     per_process = True
     # A process seeded while it ran counts from then (and run mode's root from its gate):
-    # /proc's count is more. Its CPU time and switches are /proc's and the exit record's too,
-    # which miss the end of each exit: the larger stands.
+    # /proc's count is more. Its CPU time, waits and switches are /proc's and the exit
+    # record's too, which miss the end of each exit: the larger stands. (Its run-queue wait
+    # counts ended threads, /proc's only the live ones.)
     floors = frozenset(
-        {"minor_faults", "major_faults", "cpu_time_s", "ctx_voluntary", "ctx_involuntary"}
+        {
+            "minor_faults",
+            "major_faults",
+            "cpu_time_s",
+            "runq_wait_s",
+            "ctx_voluntary",
+            "ctx_involuntary",
+        }
     )
     name = "sched"
     source = "sched"
@@ -281,6 +289,7 @@ class SchedFamily:
         return {
             "sched": section,
             "cpu_time_s": section.on_cpu_s,
+            "runq_wait_s": section.waiting_cpu_s,
             "ctx_voluntary": section.voluntary_switches,
             "ctx_involuntary": section.involuntary_switches,
             "minor_faults": sums[6],
