@@ -84,13 +84,18 @@ def test_every_short_nap_is_counted() -> None:
     assert len(naps) == 60 and min(naps) >= 0.05, sorted(naps)[:5]
 
 
-def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) -> None:
-    truth_file = tmp_path / "rusage.json"
+def run_reporting(script: str, report: Path) -> tuple[list[dict], dict]:
+    """Run a Python ``script`` that writes what it measured of itself to ``report`` (its
+    argument): our JSON lines, and its report."""
     code, lines, err = run_json(
-        "run", "--json", "--", sys.executable, "-c", BURNERS, str(truth_file), timeout=120
+        "run", "--json", "--", sys.executable, "-c", script, str(report), timeout=120
     )
     assert code == 0, err
-    truth = json.loads(truth_file.read_text())
+    return lines, json.loads(report.read_text())
+
+
+def test_tree_cpu_and_switches_equal_what_the_parent_waited_for(tmp_path: Path) -> None:
+    lines, truth = run_reporting(BURNERS, tmp_path / "rusage.json")
     burners = [p["sched"] for p in every_process(lines) if p["name"] == "sh"]
     assert len(burners) == 20
     # The kernel's own counters of each task, to its last switch (after its memory is freed,
@@ -156,11 +161,7 @@ time.sleep(2.5)
 
 def test_the_wait_for_a_cpu_keeps_ended_threads(tmp_path: Path) -> None:
     own = tmp_path / "own"
-    code, lines, err = run_json(
-        "run", "--json", "--", sys.executable, "-c", QUEUED_THREADS, str(own), timeout=120
-    )
-    assert code == 0, err
-    truth = json.loads(own.read_text())
+    lines, truth = run_reporting(QUEUED_THREADS, own)
     ended_threads = sum(truth["waits"]) / 1e9
     assert ended_threads > 0.05, truth  # they did queue
     # While it sleeps, its threads ended: their waits are still its own (/proc's status and
