@@ -14,6 +14,7 @@ from denet_tui.model import (
     CategoryStat,
     ProcessSample,
     ShareBasis,
+    SyscallRow,
     SyscallStat,
     SyscallSummary,
     SyscallTable,
@@ -30,23 +31,44 @@ class SyscallSums:
         self.values: dict[str, list[int | None]] = {}
         self.categories: dict[str, str] = {}
 
-    def add(self, table: SyscallTable, sign: int = 1) -> None:
-        """Add (``sign`` -1: take away) one process's per-syscall figures."""
-        values = self.values
-        # Unrolled: this runs for every syscall of every process that changed.
-        for name, category, count, errors, time_ns, samples in table.rows:
-            acc = values.get(name)
-            if acc is None:
-                acc = values[name] = [None, None, None, None]
-                self.categories[name] = category
-            if count is not None:
-                acc[0] = (acc[0] or 0) + sign * count
-            if errors is not None:
-                acc[1] = (acc[1] or 0) + sign * errors
-            if time_ns is not None:
-                acc[2] = (acc[2] or 0) + sign * time_ns
-            if samples is not None:
-                acc[3] = (acc[3] or 0) + sign * samples
+    def add(self, table: SyscallTable) -> None:
+        """Add one process's per-syscall figures."""
+        add_row = self._add_row
+        for row in table.rows:
+            add_row(row, 1)
+
+    def add_change(self, was: SyscallTable, now: SyscallTable) -> None:
+        """Replace one process's figures ``was`` by ``now``: only the rows that differ are
+        touched (a busy process's table changes in a few of its calls from one sample to the
+        next)."""
+        if was is now:
+            return
+        before = {row[0]: row for row in was.rows}
+        pop, add_row = before.pop, self._add_row
+        for row in now.rows:
+            old = pop(row[0], None)
+            if old == row:
+                continue
+            if old is not None:
+                add_row(old, -1)
+            add_row(row, 1)
+        for old in before.values():
+            add_row(old, -1)
+
+    def _add_row(self, row: SyscallRow, sign: int) -> None:
+        name, category, count, errors, time_ns, samples = row
+        acc = self.values.get(name)
+        if acc is None:
+            acc = self.values[name] = [None, None, None, None]
+            self.categories[name] = category
+        if count is not None:
+            acc[0] = (acc[0] or 0) + sign * count
+        if errors is not None:
+            acc[1] = (acc[1] or 0) + sign * errors
+        if time_ns is not None:
+            acc[2] = (acc[2] or 0) + sign * time_ns
+        if samples is not None:
+            acc[3] = (acc[3] or 0) + sign * samples
 
     def add_sums(self, other: SyscallSums) -> None:
         for name, vals in other.values.items():
@@ -124,26 +146,29 @@ class CounterSums:
         self.values: list[float | int | None] = [None] * len(COUNTERS)
         self.missing = [0] * len(COUNTERS)  # processes without the figure (left out)
 
-    def add(self, p: ProcessSample, sign: int = 1) -> None:
-        """Add (``sign`` -1: take away) one process's counters."""
+    def add(self, p: ProcessSample) -> None:
+        """Add one process's counters."""
         values, missing = self.values, self.missing
         for i, v in enumerate(_counters_of(p)):
             if v is not None:
-                values[i] = (values[i] or 0) + sign * v
+                values[i] = (values[i] or 0) + v
             else:
-                missing[i] += sign
+                missing[i] += 1
 
-    def add_sums(self, other: CounterSums) -> None:
-        for i, v in enumerate(other.values):
-            if v is not None:
-                self.values[i] = (self.values[i] or 0) + v
-            self.missing[i] += other.missing[i]
-
-    def copy(self) -> CounterSums:
-        out = CounterSums()
-        out.values = list(self.values)
-        out.missing = list(self.missing)
-        return out
+    def add_change(self, was: ProcessSample, now: ProcessSample) -> None:
+        """Replace one process's counters ``was`` by ``now``, in one pass."""
+        values, missing = self.values, self.missing
+        for i, (a, b) in enumerate(zip(_counters_of(was), _counters_of(now), strict=True)):
+            if a == b:
+                continue
+            if a is None:
+                missing[i] -= 1
+            else:
+                values[i] -= a  # type: ignore[operator]  # not None: ``a`` is in it
+            if b is None:
+                missing[i] += 1
+            else:
+                values[i] = (values[i] or 0) + b
 
     def unknown(self) -> dict[str, int]:
         """Per figure with a total, how many processes it leaves out (they have no such
@@ -175,28 +200,24 @@ class TreeLedger:
     its interval), returns the totals and summary including everything that ended before, then
     folds the ended ones in: each ended process must be listed exactly once.
 
-    The live processes' sums are kept up to date by difference: a process listed as the same
-    object as last time (nothing changed) costs nothing.
+    One running sum holds every process as last listed, alive or ended, kept up to date by
+    difference: a process listed as the same object as last time (nothing changed) costs
+    nothing, and a changed one only what changed.
     """
 
     def __init__(self, share_basis: ShareBasis, *, exact: bool) -> None:
         self._basis = share_basis
         self._exact = exact
-        self._ended = CounterSums()
-        self._ended_syscalls = SyscallSums()
+        self._counters = CounterSums()
+        self._syscalls = SyscallSums()
         self._ended_count = 0
-        self._live: dict[int, ProcessSample] = {}  # as counted in the sums below
-        self._live_counters = CounterSums()
-        self._live_syscalls = SyscallSums()
+        self._live: dict[int, ProcessSample] = {}  # as counted in the sums above
         self._peak_max: int | None = None  # the largest peak_rss_bytes listed
         self._sum_peak: int | None = None  # the largest sum of listed live RSS
 
-    def _count(self, p: ProcessSample, sign: int) -> None:
-        self._live_counters.add(p, sign)
-        self._live_syscalls.add(p.syscalls_by_name, sign)
-
     def account(self, listed: Iterable[ProcessSample]) -> tuple[TreeTotals, SyscallSummary]:
         was, now = self._live, {}
+        counters, syscalls = self._counters, self._syscalls
         live = ended = 0
         peak_max, rss_sum, rss_known = self._peak_max, 0, False
         for p in listed:
@@ -207,38 +228,22 @@ class TreeLedger:
                 rss_sum += p.rss_bytes
                 rss_known = True
             before = was.pop(p.pid, None)
-            if before is p:
-                now[p.pid] = p
-                live += 1
-                continue
-            if before is not None and p.alive and before.syscalls is p.syscalls:
-                # Only other figures changed (a sleeper's time asleep): its table stands.
-                self._live_counters.add(before, -1)
-                self._live_counters.add(p, 1)
-                now[p.pid] = p
-                live += 1
-                continue
-            if before is not None:
-                self._count(before, -1)
             if p.alive:
-                self._count(p, 1)
                 now[p.pid] = p
                 live += 1
+            else:
+                ended += 1
+            if before is p:
                 continue
-            ended += 1
-            self._ended.add(p)
-            self._ended_syscalls.add(p.syscalls_by_name)
-        for gone in was.values():  # no longer listed without being listed ended: its last
-            self._count(gone, -1)
-            self._ended.add(gone)
-            self._ended_syscalls.add(gone.syscalls_by_name)
-            ended += 1
+            if before is None:
+                counters.add(p)
+                syscalls.add(p.syscalls_by_name)
+                continue
+            counters.add_change(before, p)
+            syscalls.add_change(before.syscalls_by_name, p.syscalls_by_name)
+        # Those no longer listed without being listed ended stay in the sums as last listed.
+        ended += len(was)
         self._live = now
-        counters = self._ended.copy()
-        counters.add_sums(self._live_counters)
-        sums = SyscallSums()
-        sums.add_sums(self._ended_syscalls)
-        sums.add_sums(self._live_syscalls)
         self._ended_count += ended
         self._peak_max = peak_max
         if rss_known and (self._sum_peak is None or rss_sum > self._sum_peak):
@@ -252,4 +257,4 @@ class TreeLedger:
             peak_rss_max_bytes=peak_max,
             rss_sum_peak_bytes=sum_peak,
         )
-        return totals, sums.summary(self._basis, exact=self._exact)
+        return totals, syscalls.summary(self._basis, exact=self._exact)

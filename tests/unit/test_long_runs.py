@@ -4,6 +4,7 @@ tree totals, the per-command summary and the subtree sums, each counted once."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,71 @@ def test_the_tree_peak_memory_is_the_largest_process_and_the_largest_sum() -> No
     assert (c.totals.peak_rss_max_bytes, c.totals.rss_sum_peak_bytes) == (41 * mib, 50 * mib)
     d = snap(4, proc(1, rss_bytes=6 * mib, peak_rss_bytes=12 * mib), ledger=ledger)
     assert (d.totals.peak_rss_max_bytes, d.totals.rss_sum_peak_bytes) == (41 * mib, 50 * mib)
+
+
+def test_the_running_sums_equal_a_sum_over_every_last_listing() -> None:
+    """Tables that grow in some rows and keep others unchanged; processes that end,
+    vanish unlisted, or stay the same object: the ledger's sums, kept by difference, equal a
+    sum made afresh over each process's last listing."""
+    import random
+
+    from denet_tui.ledger import summarize
+
+    rng = random.Random(7)
+    names = ["read", "write", "openat", "close", "mmap", "wait4", "clone"]
+    ledger = TreeLedger("count", exact=True)
+    last: dict[int, ProcessSample] = {}
+    alive: dict[int, ProcessSample] = {}
+    next_pid = 2
+    for step in range(200):
+        listed: list[ProcessSample] = []
+        for pid, p in list(alive.items()):
+            roll = rng.random()
+            if roll < 0.3:
+                listed.append(p)  # unchanged: the same object
+                continue
+            if roll < 0.35:
+                del alive[pid]  # gone without being listed ended: its last listing stands
+                continue
+            # Counts only grow; some calls are new, some unchanged, some fail.
+            counts = dict(p.syscalls_by_name.items())
+            for n in rng.sample(names, rng.randrange(1, 4)):
+                had = counts.get(n) or SyscallStat("file_io", count=0, errors=0)
+                counts[n] = replace(
+                    had,
+                    count=(had.count or 0) + rng.randrange(1, 9),
+                    errors=(had.errors or 0) + rng.randrange(2),
+                )
+            table = counts
+            ends = roll > 0.85
+            q = ProcessSample(
+                pid=pid,
+                ppid=1,
+                name="p",
+                cmdline=(),
+                alive=not ends,
+                cpu_time_s=rng.random(),
+                write_bytes=rng.choice([None, rng.randrange(1000)]),
+                syscalls=ProcessSyscalls(count=None, by_name=table),
+            )
+            listed.append(q)
+            last[pid] = q
+            if ends:
+                del alive[pid]
+            else:
+                alive[pid] = q
+        for _ in range(rng.randrange(4)):
+            q = proc(next_pid, calls=rng.randrange(9), cpu_time_s=0.1)
+            alive[next_pid] = last[next_pid] = q
+            listed.append(q)
+            next_pid += 1
+        totals, summary = ledger.account(listed)
+        every = list(last.values())
+        fresh = summarize(every, "count", exact=True)
+        assert summary.by_name == fresh.by_name, step
+        assert summary.total == fresh.total
+        assert totals.processes_seen == len(every) and totals.processes_live == len(alive)
+        assert totals.cpu_time_s == pytest.approx(sum(p.cpu_time_s or 0 for p in every))
+        known = [p.write_bytes for p in every if p.write_bytes is not None]
+        assert totals.write_bytes == (sum(known) if known else None)
+        assert totals.unknown.get("write_bytes", 0) == (len(every) - len(known) if known else 0)
