@@ -100,7 +100,9 @@ FIGURES: tuple[Figure, ...] = (
         "the largest resident memory of the process since its last exec (VmHWM's meaning): "
         "with the memory family, the larger of VmHWM at the last reading of /proc and the "
         "kernel's counters at each change of its memory (exact, also for a process /proc never "
-        "read); without it, VmHWM at the last reading (a process that grew since peaked "
+        "read; for a process followed from its fork, with the sched family too, the kernel's "
+        "alone: its status file is not read); without it, VmHWM at the last reading (a process "
+        "that grew since peaked "
         "higher); at exit, the exit record's hiwater_rss",
     ),
     _proc(
@@ -154,7 +156,10 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "vol. switches",
         "VCSW/s",
-        "voluntary context switches (the process waited), summed over its live threads; cumulative",
+        "voluntary context switches (the process waited): with the sched family every "
+        "thread's, ended ones too (for a process followed from its fork, with the memory family "
+        "too, the kernel's alone: its status files are not read); else summed over its live "
+        "threads (/proc/PID/task/*/status); cumulative",
     ),
     _proc(
         "ctx_involuntary",
@@ -162,8 +167,8 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "invol. switches",
         "ICSW/s",
-        "involuntary context switches (the process was preempted), summed over its live "
-        "threads; cumulative",
+        "involuntary context switches (the process was preempted): counted as the voluntary "
+        "ones are; cumulative",
     ),
     _proc(
         "minor_faults",

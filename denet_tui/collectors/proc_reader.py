@@ -17,6 +17,11 @@ from denet_tui.rawtext import decoded
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NEVER_READ = "process ended before /proc could be read"
+STATUS_FIGURES = ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes")
+NOT_READ = (
+    "/proc/PID/status not read: the sched and memory families give these for a process "
+    "followed from its fork (the peak once its memory has changed)"
+)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -171,10 +176,12 @@ def _schedstat_s(pid: int, tids: list[str] | None, ran: bytes) -> tuple[float, f
 
 
 def read_process(
-    pid: int, prev: _Seen | None, now: float, ran: bytes
+    pid: int, prev: _Seen | None, now: float, ran: bytes, status: bool = True
 ) -> tuple[StatLine, ProcessSample] | None:
     """Read one process now (``now``: monotonic time; ``ran``: its main thread's schedstat,
-    just read). ``prev``, this pid's previous reading,
+    just read; ``status``: False to leave out its status files, whose figures the caller has
+    from elsewhere: STATUS_FIGURES are None, with NOT_READ as the reason). ``prev``, this
+    pid's previous reading,
     if it is the same process: the CPU rate is over the time since (else since the process
     started); the command line is kept while it runs the same program (a zombie's reads
     empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran."""
@@ -199,14 +206,16 @@ def read_process(
         for k in _IO_KEYS.values():
             if k not in io:
                 reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
+    ctx: dict[str, int] = {}
     try:
-        ctx = _status_figures(pid, tids)
+        if status:
+            ctx = _status_figures(pid, tids)
+        else:
+            reasons.update(dict.fromkeys(STATUS_FIGURES, NOT_READ))
     except FileNotFoundError:
         return None
     except OSError as e:
-        ctx = {}
-        for k in ("ctx_voluntary", "ctx_involuntary", "peak_rss_bytes"):
-            reasons[k] = f"/proc/{pid}/status: {_reason(e)}"
+        reasons.update(dict.fromkeys(STATUS_FIGURES, f"/proc/{pid}/status: {_reason(e)}"))
     runq: float | None = None
     on_cpu = 0.0
     try:
@@ -320,10 +329,11 @@ class ProcessTable:
         return prev.sample
 
     def update(
-        self, pids: Iterable[int], asleep: Container[int] = ()
+        self, pids: Iterable[int], asleep: Container[int] = (), lean: Container[int] = ()
     ) -> tuple[list[ProcessSample], list[ProcessSample]]:
         """(live processes, processes ended since the previous update). ``asleep``: pids the
-        caller knows have not run since the previous update (not read again)."""
+        caller knows have not run since the previous update (not read again); ``lean``: pids
+        whose status files are not read (``read_process``)."""
         now = time.monotonic()
         ended: list[ProcessSample] = []  # processes gone since the last update
         live: list[ProcessSample] = []
@@ -348,7 +358,7 @@ class ProcessTable:
                 found.add(pid)
                 live.append(self._idle(prev))
                 continue
-            got = read_process(pid, prev, now, ran)
+            got = read_process(pid, prev, now, ran, pid not in lean)
             if got is None:
                 continue
             stat, sample = got

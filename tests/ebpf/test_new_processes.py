@@ -66,3 +66,11 @@ def test_a_new_process_has_every_figure_and_an_interval_cpu_percent(tmp_path: Pa
     assert second.cpu_percent is not None and second.cpu_percent < 2, second
     assert second.write_chars == first.write_chars
     assert second.rss_bytes == pytest.approx(truth["rss"], rel=0.02)
+    # In every listing of every process: a peak is never below the RSS read with it, and no
+    # figure that is there carries a reason for being absent.
+    for s in snaps:
+        for p in s.processes:
+            if p.alive and p.peak_rss_bytes is not None and p.rss_bytes is not None:
+                assert p.peak_rss_bytes >= p.rss_bytes, p
+            present = [k for k in p.null_reasons if getattr(p, k, None) is not None]
+            assert not present, (p.name, {k: p.null_reasons[k] for k in present})

@@ -37,7 +37,7 @@ from denet_tui.collectors.ebpf.layout import (
 )
 from denet_tui.collectors.ebpf.tracker import MAX_PROCS, SETTLE_MAX_NS, Proc, Tracker
 from denet_tui.collectors.exit_figures import at_exit, with_kernel_split
-from denet_tui.collectors.proc_reader import NEVER_READ, ProcessTable
+from denet_tui.collectors.proc_reader import NEVER_READ, NOT_READ, STATUS_FIGURES, ProcessTable
 from denet_tui.collectors.taskstats import exit_diagnostics, exit_family, open_exit_records
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
@@ -95,6 +95,9 @@ class EbpfCollector:
         self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
+        # With the sched and memory families, a process followed from its fork has its
+        # switches and peak from the kernel, complete: its status files are not read.
+        self._lean = {"sched", "memory"} <= names
         # Families off whose figures a process would have had: each process says why not.
         self._off = [n for n, f in FAMILIES.items() if n not in names and f.per_process]
         counting = "syscalls" in names
@@ -239,8 +242,10 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         figured = self._per_process
-        live_pids = [p.tgid for p in tracker.procs.values() if not p.exited]
-        fresh = {s.pid: s for s in self._table.update(live_pids, self._asleep())[0]}
+        live = [p for p in tracker.procs.values() if not p.exited]
+        lean = {p.tgid for p in live if p.start_ns} if self._lean else ()
+        got = self._table.update([p.tgid for p in live], self._asleep(), lean)[0]
+        fresh = {s.pid: s for s in got}
         clock = self._clock
         out: list[ProcessSample] = []
         last, self._last = self._last, {}
@@ -262,7 +267,7 @@ class EbpfCollector:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
                     sections = self._floored(sections, before)
-                    sample = with_kernel_split(replace(before, **sections))
+                    sample = _filled(with_kernel_split(replace(before, **sections)))
                     self._last[p.serial] = sample
                     out.append(sample)
                     continue
@@ -287,7 +292,8 @@ class EbpfCollector:
                     if rec is not None:
                         sample = at_exit(sample, rec, sample.null_reasons.get("proc"))
                 p.reported = True
-            else:
+            sample = _filled(sample)
+            if not p.exited:
                 self._last[p.serial] = sample
             out.append(sample)
         return out
@@ -301,6 +307,11 @@ class EbpfCollector:
             got = getattr(seen, key)
             if got is not None and got > sections[key]:
                 sections[key] = got
+        # A peak is at least any RSS read (VmHWM's own rule): /proc may read a growing
+        # process after the memory family's last change.
+        peak, rss = sections.get("peak_rss_bytes"), seen.rss_bytes
+        if peak is not None and rss is not None and rss > peak:
+            sections["peak_rss_bytes"] = rss
         return sections
 
     def _settled(self, p: Proc) -> bool:
@@ -406,3 +417,17 @@ class EbpfCollector:
             out.update(f.diagnostics(diag))
         out.update(exit_diagnostics(self._exits, self._no_exits))
         return out
+
+
+def _filled(sample: ProcessSample) -> ProcessSample:
+    """``sample`` without the reasons for status figures /proc was not asked for
+    (``NOT_READ``) that the families have given."""
+    reasons = sample.null_reasons
+    if reasons.keys().isdisjoint(STATUS_FIGURES):
+        return sample
+    kept = {
+        k: why
+        for k, why in reasons.items()
+        if not (why == NOT_READ and getattr(sample, k) is not None)
+    }
+    return sample if len(kept) == len(reasons) else replace(sample, null_reasons=kept)
