@@ -9,8 +9,11 @@ syscall figures flat on the process) and schema 2 (per-syscall objects) are read
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from denet_tui.ledger import CounterSums
 from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
@@ -22,7 +25,35 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # made once
 
 
 def dumps(obj: Any) -> str:
-    return _ENCODER.encode(obj)
+    """Plain data (dicts, lists, strings, numbers) as compact JSON. orjson writes it several
+    times faster than ``json``; what orjson refuses (a text holding an unpaired surrogate) is
+    written by ``json``, escaped."""
+    try:
+        return orjson.dumps(obj, default=_plain, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(obj)
+
+
+def _plain(obj: Any) -> Any:
+    """What orjson does not write itself: a type with its own JSON form, or a mapping."""
+    hook = getattr(obj, "json_value", None)
+    if hook is not None:
+        return hook()
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise TypeError(f"not JSON: {type(obj).__name__}")
+
+
+def model_text(obj: Any) -> str:
+    """A model object (a process, a snapshot) as JSON, as ``dumps(obj.to_dict())`` writes
+    it, about four times faster: orjson writes dataclasses itself, so the model's own encoding
+    is skipped (a snapshot lists hundreds of processes a second in a build)."""
+    try:
+        text = orjson.dumps(obj, default=_plain, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(obj.to_dict())
+    kind = getattr(obj, "KIND", None)  # (the codec writes it first)
+    return text if kind is None else '{"kind":' + json.dumps(kind) + "," + text[1:]
 
 
 class TableElider:
@@ -46,18 +77,18 @@ class TableElider:
             cached = texts.get(p.pid)
             if cached is not None and cached[0] is p and cached[1] == same_table:
                 text = cached[2]
+            elif same_table and section is not None:
+                elided = ProcessSyscalls(count=section.count, by_name=None)
+                text = model_text(replace(p, syscalls=elided))
             else:
-                d = p.to_dict()
-                if same_table:
-                    d["syscalls"]["by_name"] = None
-                text = dumps(d)
+                text = model_text(p)
             parts.append(text)
             if p.alive:
                 if section is not None:
                     now[p.pid] = (p.start_ts, section)
                 new_texts[p.pid] = (p, same_table, text)
         self._last, self._text = now, new_texts
-        head = dumps(replace(snap, processes=()).to_dict())
+        head = model_text(replace(snap, processes=()))
         marker = '"processes":[]'
         assert marker in head
         return head.replace(marker, '"processes":[' + ",".join(parts) + "]", 1)
