@@ -231,10 +231,13 @@ def _monitor(args: argparse.Namespace) -> int:
 
         return report_command(args) if args.command == "report" else diff_command(args)
     # Every output path is checked before anything starts: a run is never lost at its end.
+    # Then made absolute: BCC's compiler changes the process's directory while it works (a
+    # recording opened meanwhile landed in the kernel headers' folder).
     for option in ("out", "record", "export", "report"):
         path = getattr(args, option, None)
         if path is not None and not (option == "out" and path == "-"):
             check_writable(path, f"--{option}")
+            setattr(args, option, os.path.abspath(path))
     if args.command == "replay":
         return _replay(args)
     if args.out and not args.json:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,26 @@ def test_info_and_start_contract() -> None:
         assert c.info.share_basis == "time"
         with pytest.raises(CollectorError):
             c.sample()  # not started
+
+
+def test_relative_output_paths_land_in_the_working_directory(tmp_path: Path) -> None:
+    """BCC's compiler changes the process's directory while it works; a recording opened
+    meanwhile by the screen landed in the kernel headers' folder (3 runs in 3)."""
+    from tests.functional.tmux import DENET, Tmux
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    tmux = Tmux(f"denet-e2e-{os.getpid()}-relative-paths")
+    try:
+        tmux.start(
+            f"cd {tmp_path} && {DENET} run --exit-on-finish --record rel.jsonl --export rel.json"
+            f" -- sleep 1; touch {tmp_path}/done; sleep 30",
+        )
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "done").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        tmux.kill()
+    lines = (tmp_path / "rel.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["kind"] == "meta" and json.loads(lines[-1])["kind"] == "end"
+    assert json.loads((tmp_path / "rel.json").read_text())
