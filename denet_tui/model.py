@@ -503,7 +503,9 @@ class PrivilegeEvent(Codable):
     path: str | None = field(
         metadata={"doc": "its path or name argument (mount's target, chroot's, memfd's name)"}
     )
-    result: int = field(metadata={"doc": "what the call returned (a negative errno on failure)"})
+    result: int = field(
+        metadata={"doc": "what the call returned (a negative errno on failure)", "signed": True}
+    )
     error: str | None = field(metadata={"doc": "null: it succeeded; else the errno's name"})
     uid: int = field(metadata={"doc": "the thread's real uid after the call"})
     gid: int = field(metadata={"doc": "the thread's real gid after the call"})

@@ -3,7 +3,8 @@ from the model's dataclasses: the shipped ``jsonl.schema.json`` is this, written
 ``scripts/gen_schema.py``, and a test keeps the two equal.
 
 Rules: every field is required (the output always has them all); numbers are at least 0 unless a
-field's metadata says otherwise (``minimum``, ``maximum``, ``exclusiveMinimum``, ``const``); a
+field's metadata says otherwise (``minimum``, ``maximum``, ``exclusiveMinimum``, ``const``, or
+``signed``: any integer); a
 field's ``doc`` metadata is its description; ``X | None`` may be null; a class ``KIND`` is the
 constant ``kind`` of its record.
 """
@@ -105,6 +106,8 @@ def type_schema(tp: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
         return tp.json_schema()
     if tp in (int, float):
         s: dict[str, Any] = {"type": "integer" if tp is int else "number"}
+        if meta.get("signed"):
+            return s  # (a call's result: a negative errno on failure)
         bounds = {k: meta[k] for k in NUMBER_KEYS if k in meta}
         return {**s, **(bounds or {"minimum": 0})}
     if tp is str:

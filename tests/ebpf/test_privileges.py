@@ -4,15 +4,19 @@ and its capability checks, granted and denied, counted in the kernel per process
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from importlib.resources import files
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from denet_tui.privileges import capability_name
+from denet_tui.wire import TableElider
 
 from .helpers import both_ways, run_collected
 
@@ -67,6 +71,7 @@ if pid == 0:
         open("/proc/1/environ").read()
     except PermissionError:
         pass
+    assert libc.unshare(0x04000000) == -1            # no longer allowed: EPERM
     os._exit(0)
 os.waitpid(pid, 0)
 print(pid)
@@ -91,7 +96,14 @@ def test_privileged_calls_and_capability_checks(probes: frozenset[str]) -> None:
         ("setgroups", "0 groups", None, 0, 0),
         ("setresgid", "rgid=65534 egid=65534 sgid=65534", None, 0, 65534),
         ("setresuid", "ruid=65534 euid=65534 suid=65534", None, 65534, 65534),
+        ("unshare", "CLONE_NEWUTS", "EPERM", 65534, 65534),
     ]
+    assert child[-1].result == -1
+    # The shipped schema takes every snapshot, a failed call's negative result included.
+    schema = json.loads(files("denet_tui").joinpath("jsonl.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for s in snaps:
+        validator.validate(json.loads(TableElider().line(s)))
     child_pid = child[0].pid
     assert caps[root, "CAP_SYS_ADMIN"].granted >= 1  # unshare
     assert caps[root, "CAP_SYS_NICE"].granted >= 1
