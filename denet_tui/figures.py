@@ -37,6 +37,11 @@ class Figure:
         return None if part is None else getattr(part, self.field or self.key)
 
 
+# Figures summed over a process's threads from /proc: one that ended counts with its last
+# reading (what it did after it is in the process's exit record).
+ENDED_THREADS = " (a thread that ended: its last reading, until the exit record)"
+
+
 def _proc(key: str, unit: Unit, counter: bool, label: str, column: str, doc: str) -> Figure:
     return Figure(key, "proc", unit, counter, label, column, doc)
 
@@ -57,8 +62,9 @@ FIGURES: tuple[Figure, ...] = (
         "CPU",
         "TIME+",
         "CPU time, user + system, of the whole process; cumulative: the scheduler's time of its "
-        "live threads to the nanosecond (/proc/PID/task/*/schedstat), or the tick-counted "
-        "utime + stime where more (they also hold ended threads'); at exit, the exit record's",
+        "threads to the nanosecond (/proc/PID/task/*/schedstat)" + ENDED_THREADS + ", or the "
+        "tick-counted utime + stime where more (they hold all of ended threads'); at exit, the "
+        "exit record's",
     ),
     _proc(
         "cpu_user_s",
@@ -86,8 +92,9 @@ FIGURES: tuple[Figure, ...] = (
         "waiting for CPU",
         "RUNQ%",
         "time runnable but waiting for a CPU (run queue), summed over the threads: with the "
-        "sched family every thread's, ended ones too; else the live threads' "
-        "(/proc/PID/task/*/schedstat; at exit, every thread's, from the exit record); "
+        "sched family every thread's, ended ones too; else /proc/PID/task/*/schedstat's"
+        + ENDED_THREADS
+        + " (at exit, every thread's, from the exit record); "
         "cumulative. As a rate: the share of wall time spent waiting",
     ),
     _proc("rss_bytes", "bytes", False, "RSS", "RSS", "resident memory now"),
@@ -111,7 +118,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "disk read",
         "DISK R/s",
-        "disk: bytes this process caused to be read from storage (/proc/PID/task/*/io read_bytes); "
+        "disk: bytes this process caused to be read from storage (/proc/PID/task/*/io read_bytes)"
+        + ENDED_THREADS
+        + "; "
         "cumulative",
     ),
     _proc(
@@ -120,7 +129,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "disk write",
         "DISK W/s",
-        "disk: bytes this process caused to be sent to storage (/proc/PID/task/*/io write_bytes); "
+        "disk: bytes this process caused to be sent to storage (/proc/PID/task/*/io write_bytes)"
+        + ENDED_THREADS
+        + "; "
         "cumulative",
     ),
     _proc(
@@ -130,7 +141,7 @@ FIGURES: tuple[Figure, ...] = (
         "I/O read",
         "IO R/s",
         "logical I/O: bytes returned by read()-family calls, whatever the source (disk, page "
-        "cache, pipe, socket, tty): /proc/PID/task/*/io rchar; cumulative",
+        "cache, pipe, socket, tty): /proc/PID/task/*/io rchar" + ENDED_THREADS + "; cumulative",
     ),
     _proc(
         "write_chars",
@@ -138,7 +149,9 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "I/O write",
         "IO W/s",
-        "logical I/O: bytes passed to write()-family calls: /proc/PID/task/*/io wchar; cumulative",
+        "logical I/O: bytes passed to write()-family calls: /proc/PID/task/*/io wchar"
+        + ENDED_THREADS
+        + "; cumulative",
     ),
     _proc(
         "state",
@@ -158,8 +171,8 @@ FIGURES: tuple[Figure, ...] = (
         "VCSW/s",
         "voluntary context switches (the process waited): with the sched family every "
         "thread's, ended ones too (for a process followed from its fork, with the memory family "
-        "too, the kernel's alone: its status files are not read); else summed over its live "
-        "threads (/proc/PID/task/*/status); cumulative",
+        "too, the kernel's alone: its status files are not read); else summed over its "
+        "threads (/proc/PID/task/*/status)" + ENDED_THREADS + "; cumulative",
     ),
     _proc(
         "ctx_involuntary",
@@ -194,7 +207,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "r/w calls",
         "rw/s",
-        "read-family calls (/proc/PID/task/*/io syscr); cumulative",
+        "read-family calls (/proc/PID/task/*/io syscr)" + ENDED_THREADS + "; cumulative",
     ),
     _proc(
         "write_syscalls",
@@ -202,7 +215,7 @@ FIGURES: tuple[Figure, ...] = (
         True,
         "r/w calls",
         "rw/s",
-        "write-family calls (/proc/PID/task/*/io syscw); cumulative",
+        "write-family calls (/proc/PID/task/*/io syscw)" + ENDED_THREADS + "; cumulative",
     ),
     Figure(
         "syscalls",

@@ -105,11 +105,16 @@ def _parse_io(data: bytes) -> dict[str, int]:
     }
 
 
-def _own_io(pid: int, tids: list[str] | None) -> dict[str, int]:
-    """The process's own I/O, summed over its live threads (/proc/PID/task/TID/io):
-    /proc/PID/io adds what the process gained by reaping its children, which their own
-    figures count already (and its ended threads', which its exit record has)."""
-    total: dict[str, int] = {}
+# Per thread: figures summed into the process's (read_process), beside _IO_KEYS' and the
+# switches: time on a CPU and waiting for one (/proc/PID/task/TID/schedstat), in ns.
+ON_CPU_NS, RUNQ_NS = "on_cpu_ns", "runq_ns"
+Figures = dict[str, int]
+
+
+def _thread_io(pid: int, tids: list[str] | None) -> dict[str, Figures]:
+    """Each live thread's I/O (/proc/PID/task/TID/io): /proc/PID/io adds what the process
+    gained by reaping its children, which their own figures count already."""
+    out: dict[str, Figures] = {}
     for tid in tids or [str(pid)]:
         try:
             data = read_bytes(f"/proc/{pid}/task/{tid}/io")
@@ -117,9 +122,8 @@ def _own_io(pid: int, tids: list[str] | None) -> dict[str, int]:
             if tid == str(pid):
                 raise
             continue  # a thread that ended between listdir and open
-        for k, v in _parse_io(data).items():
-            total[k] = total.get(k, 0) + v
-    return total
+        out[tid] = _parse_io(data)
+    return out
 
 
 def status_field(data: bytes, key: bytes) -> int | None:
@@ -131,102 +135,149 @@ def status_field(data: bytes, key: bytes) -> int | None:
     return int(data[i : data.find(b"\n", i)].split()[0])
 
 
-def _status_figures(pid: int, tids: list[str] | None) -> dict[str, int]:
-    """Context switches (summed over the live threads: /proc/PID/status has the leader's only)
-    and the peak RSS (VmHWM, the same in every thread's file; none for a zombie)."""
-    paths = (
-        [f"/proc/{pid}/status"] if tids is None else [f"/proc/{pid}/task/{t}/status" for t in tids]
-    )
-    vol = invol = 0
+def _thread_status(pid: int, tids: list[str] | None) -> tuple[dict[str, Figures], int | None]:
+    """Each live thread's context switches (/proc/PID/status has the leader's only), and the
+    peak RSS (VmHWM, the same in every thread's file; none for a zombie)."""
+    out: dict[str, Figures] = {}
     peak: int | None = None
-    for p in paths:
+    for tid in tids or [str(pid)]:
         try:
-            data = read_bytes(p)
+            data = read_bytes(f"/proc/{pid}/task/{tid}/status")
         except FileNotFoundError:
+            if tid == str(pid):
+                raise
             continue  # a thread ended between listdir and open
-        vol += status_field(data, b"\nvoluntary_ctxt_switches:") or 0
-        invol += status_field(data, b"\nnonvoluntary_ctxt_switches:") or 0
+        out[tid] = {
+            "ctx_voluntary": status_field(data, b"\nvoluntary_ctxt_switches:") or 0,
+            "ctx_involuntary": status_field(data, b"\nnonvoluntary_ctxt_switches:") or 0,
+        }
         if peak is None and (hwm := status_field(data, b"\nVmHWM:")) is not None:
             peak = hwm * 1024  # kB
-    total = {"ctx_voluntary": vol, "ctx_involuntary": invol}
-    if peak is not None:
-        total["peak_rss_bytes"] = peak
-    return total
+    return out, peak
 
 
 def _reason(e: OSError) -> str:
     return "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e))
 
 
-def _schedstat_s(pid: int, tids: list[str] | None, ran: bytes) -> tuple[float, float]:
-    """(on CPU, waiting for a CPU) of the live threads, in seconds, to the nanosecond (``ran``:
-    the main thread's schedstat: on-CPU ns, waiting ns, timeslices)."""
+def _thread_schedstat(pid: int, tids: list[str] | None, ran: bytes) -> dict[str, Figures]:
+    """Each live thread's time on a CPU and waiting for one, in ns (``ran``: the main
+    thread's schedstat: on-CPU ns, waiting ns, timeslices)."""
     if tids is None:
         on, wait = ran.split()[:2]
-        return int(on) / 1e9, int(wait) / 1e9
-    run = total = 0
+        return {str(pid): {ON_CPU_NS: int(on), RUNQ_NS: int(wait)}}
+    out: dict[str, Figures] = {}
     for tid in tids:
         try:
             on, wait = read_bytes(f"/proc/{pid}/task/{tid}/schedstat").split()[:2]
         except FileNotFoundError:
             continue  # a thread that ended between listdir and open
-        run += int(on)
-        total += int(wait)
-    return run / 1e9, total / 1e9
+        out[tid] = {ON_CPU_NS: int(on), RUNQ_NS: int(wait)}
+    return out
+
+
+@dataclass(slots=True)
+class _EndedThreads:
+    """What a process's live threads' figures leave out: those of the threads that ended.
+    Summed over the live threads alone, its I/O, switches and waits would drop as threads end
+    (a trial saw a process's written bytes go 83,914,752 -> 4,096 while it slept, and come
+    back at its exit)."""
+
+    last: dict[str, Figures]  # each live thread but the leader (which outlives them): its reading
+    ended: Figures  # the last readings of the threads that ended, summed
+
+
+def _with_ended(
+    pid: int, threads: dict[str, Figures], before: _EndedThreads | None
+) -> tuple[Figures, _EndedThreads | None]:
+    """The process's figures: its live ``threads``' and its ended threads' (a thread that
+    ended counts with its last reading: what it did after it is in the exit record); and what
+    to keep for the next reading (None: one thread, and never more)."""
+    leader = str(pid)
+    others = {tid: f for tid, f in threads.items() if tid != leader}
+    if before is None and not others:
+        return threads.get(leader, {}), None
+    ended = dict(before.ended) if before is not None else {}
+    for tid, figures in before.last.items() if before is not None else ():
+        if tid not in others:
+            for k, v in figures.items():
+                ended[k] = ended.get(k, 0) + v
+    total = dict(ended)
+    for figures in threads.values():
+        for k, v in figures.items():
+            total[k] = total.get(k, 0) + v
+    return total, _EndedThreads(others, ended)
 
 
 def read_process(
     pid: int, prev: _Seen | None, now: float, ran: bytes, status: bool = True
-) -> tuple[StatLine, ProcessSample] | None:
+) -> tuple[StatLine, ProcessSample, _EndedThreads | None] | None:
     """Read one process now (``now``: monotonic time; ``ran``: its main thread's schedstat,
     just read; ``status``: False to leave out its status files, whose figures the caller has
     from elsewhere: STATUS_FIGURES are None, with NOT_READ as the reason). ``prev``, this
     pid's previous reading,
     if it is the same process: the CPU rate is over the time since (else since the process
     started); the command line is kept while it runs the same program (a zombie's reads
-    empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran."""
+    empty; an exec changes the name); a zombie keeps the peak RSS last read while it ran;
+    the figures of its threads that ended since are kept (``_EndedThreads``)."""
     stat = read_stat(pid)
     if stat is None:
         return None
+    if prev is not None and prev.starttime != stat.starttime:
+        prev = None  # the pid was reused: another process
     try:  # listed once for the figures summed over threads (None: the process's own files)
         tids = None if stat.threads <= 1 else os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return None
     reasons: dict[str, str] = {}
-    io: dict[str, int] = {}
+    threads: dict[str, Figures] = {}
+
+    def add(part: dict[str, Figures]) -> None:
+        for tid, figures in part.items():
+            threads.setdefault(tid, {}).update(figures)
+
+    zombie_io: Figures | None = None
     try:
-        io = _own_io(pid, tids)
+        add(_thread_io(pid, tids))
     except FileNotFoundError:
         return None
     except OSError as e:
-        if prev is not None and prev.starttime == stat.starttime and stat.state == "Z":
+        if prev is not None and stat.state == "Z":
             # A zombie's I/O can be closed to us where the live process's was not: its
             # last reading stands (an ended process keeps its last figures).
-            io = {k: v for k in _IO_KEYS.values() if (v := getattr(prev.sample, k)) is not None}
+            zombie_io = {
+                k: v for k in _IO_KEYS.values() if (v := getattr(prev.sample, k)) is not None
+            }
         for k in _IO_KEYS.values():
-            if k not in io:
+            if k not in (zombie_io or {}):
                 reasons[k] = f"/proc/{pid}/task/*/io: {_reason(e)}"
-    ctx: dict[str, int] = {}
+    peak: int | None = None
     try:
         if status:
-            ctx = _status_figures(pid, tids)
+            switches, peak = _thread_status(pid, tids)
+            add(switches)
         else:
             reasons.update(dict.fromkeys(STATUS_FIGURES, NOT_READ))
     except FileNotFoundError:
         return None
     except OSError as e:
         reasons.update(dict.fromkeys(STATUS_FIGURES, f"/proc/{pid}/status: {_reason(e)}"))
-    runq: float | None = None
-    on_cpu = 0.0
     try:
-        on_cpu, runq = _schedstat_s(pid, tids, ran)
+        add(_thread_schedstat(pid, tids, ran))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, IndexError) as e:
         why = _reason(e) if isinstance(e, OSError) else "unreadable"
         reasons["runq_wait_s"] = f"/proc/{pid}/task/*/schedstat: {why}"
-    if prev is not None and prev.starttime != stat.starttime:
-        prev = None  # the pid was reused: another process
+    total, ended_threads = _with_ended(pid, threads, prev.threads if prev is not None else None)
+    if zombie_io is not None:
+        total.update(zombie_io)
+
+    def figure(key: str) -> int | None:
+        return None if key in reasons else total.get(key)
+
+    on_cpu = total.get(ON_CPU_NS, 0) / 1e9
+    runq = None if "runq_wait_s" in reasons else total.get(RUNQ_NS, 0) / 1e9
     if prev is not None and prev.sample.name == stat.comm and prev.sample.cmdline:
         cmdline = prev.sample.cmdline
     else:
@@ -236,13 +287,13 @@ def read_process(
             raw_cmd = b""
         cmdline = tuple(decoded(a) for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
-    peak = ctx.get("peak_rss_bytes")
     if peak is None and prev is not None and not alive:
         peak = prev.sample.peak_rss_bytes  # a zombie's status has no VmHWM: the last one read
     if peak is None and "peak_rss_bytes" not in reasons:
         reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
-    # The scheduler's exact time of the live threads; the ticks (utime + stime) also hold
-    # ended threads', so whichever is more; and never less than shown before.
+    # The scheduler's exact time of the threads (an ended one's until its last reading); the
+    # ticks (utime + stime) hold all of every thread's, so whichever is more; and never less
+    # than shown before.
     cpu_time = max((stat.utime + stat.stime) / CLK_TCK, on_cpu)
     if prev is not None:
         cpu_time = max(cpu_time, prev.sample.cpu_time_s or 0.0)
@@ -263,22 +314,22 @@ def read_process(
         runq_wait_s=runq,
         rss_bytes=stat.rss_pages * PAGE_SIZE if alive else 0,
         peak_rss_bytes=peak,
-        read_bytes=io.get("read_bytes"),
-        write_bytes=io.get("write_bytes"),
-        read_chars=io.get("read_chars"),
-        write_chars=io.get("write_chars"),
+        read_bytes=figure("read_bytes"),
+        write_bytes=figure("write_bytes"),
+        read_chars=figure("read_chars"),
+        write_chars=figure("write_chars"),
         state=stat.state,
         threads=stat.threads,
-        ctx_voluntary=ctx.get("ctx_voluntary"),
-        ctx_involuntary=ctx.get("ctx_involuntary"),
+        ctx_voluntary=figure("ctx_voluntary"),
+        ctx_involuntary=figure("ctx_involuntary"),
         minor_faults=stat.minflt,
         major_faults=stat.majflt,
-        read_syscalls=io.get("read_syscalls"),
-        write_syscalls=io.get("write_syscalls"),
+        read_syscalls=figure("read_syscalls"),
+        write_syscalls=figure("write_syscalls"),
         start_ts=start_ts(stat.starttime),
         null_reasons=reasons,
     )
-    return stat, sample
+    return stat, sample, ended_threads
 
 
 @dataclass
@@ -287,6 +338,7 @@ class _Seen:
     sample: ProcessSample
     at: float  # monotonic time of the reading
     ran: bytes  # /proc/PID/schedstat at that reading: unchanged means it has not run since
+    threads: _EndedThreads | None = None  # its threads as read (None: one, and never more)
 
 
 def read_ran(pid: int) -> bytes | None:
@@ -361,11 +413,11 @@ class ProcessTable:
             got = read_process(pid, prev, now, ran, pid not in lean)
             if got is None:
                 continue
-            stat, sample = got
+            stat, sample, threads = got
             if prev is not None and prev.starttime != stat.starttime:
                 # The pid was reused: the process we knew ended.
                 ended.append(_ended(prev.sample))
-            seen[pid] = _Seen(stat.starttime, sample, now, ran)
+            seen[pid] = _Seen(stat.starttime, sample, now, ran, threads)
             if sample.alive:
                 found.add(pid)
                 live.append(sample)

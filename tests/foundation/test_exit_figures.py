@@ -255,3 +255,47 @@ def test_the_tree_totals_equal_usr_bin_time_v(collector: str, tmp_path: Path) ->
     # null too (/proc only).
     sampled = {"sleeping_s", "uninterruptible_s"} if collector == "procfs" else set()
     assert not set(t["unknown"]) - {"syscalls", "read_syscalls", "write_syscalls", *sampled}
+
+
+# Three threads each write 8 MiB (fsync) and say what their own /proc/thread-self/io and
+# status counted, then end; the process sleeps on through two more readings.
+THREADS_END = """
+import json, os, sys, threading, time
+said = {}
+def work(i):
+    with open(f"{sys.argv[1]}.{i}", "wb") as f:
+        f.write(b"x" * (8 << 20))
+        f.flush()
+        os.fsync(f.fileno())
+    time.sleep(0.6)  # read alive at least once
+    io = dict(ln.split(": ") for ln in open("/proc/thread-self/io").read().splitlines())
+    st = dict(ln.split(":", 1) for ln in open("/proc/thread-self/status"))
+    said[i] = (int(io["wchar"]), int(st["voluntary_ctxt_switches"]))
+ts = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+json.dump(list(said.values()), open(sys.argv[1], "w"))
+time.sleep(1.2)
+"""
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_a_live_process_keeps_the_figures_of_its_ended_threads(
+    collector: str, tmp_path: Path
+) -> None:
+    said = tmp_path / "said"
+    code, lines, err = run_json(
+        "run", "--json", "--interval", "0.25", "--collector", collector,
+        "--", sys.executable, "-c", THREADS_END, str(said),
+    )  # fmt: skip
+    assert code == 0, err
+    threads = json.loads(said.read_text())
+    wrote = sum(w for w, _ in threads)
+    mine = [p for s in snapshots(lines) for p in s["processes"] if p["name"].startswith("python")]
+    for key in ("write_chars", "ctx_voluntary"):
+        seen = [p[key] for p in mine]
+        assert seen == sorted(seen), (key, seen)  # never down, as threads end
+    # Alive, after its threads ended: at least what they wrote, not only the main thread's.
+    after = [p for p in mine if p["alive"] and p["threads"] == 1 and p["write_chars"] > 0]
+    assert after and after[-1]["write_chars"] >= wrote, (after[-1:], wrote)
+    assert after[-1]["ctx_voluntary"] >= sum(v for _, v in threads)
