@@ -74,8 +74,9 @@ DOC_RSS_SUM_PEAK = (
     "adding up RSS columns does)"
 )
 DOC_EXEC_ARGV = (
-    "its arguments, read by the kernel from the caller at the exec's entry: at most 32, of "
-    "512 bytes each and 1,024 in all (argv_cut says when some were left out or cut)"
+    "its arguments, read by the kernel from the caller at the exec's entry: at most 32, each "
+    "beginning within the first 512 bytes and holding up to 512, so 512 to 1,024 bytes in all "
+    "(argv_cut says when some were left out or cut)"
 )
 DOC_EXECS = (
     "the exec family: the tree's execs since the previous snapshot, in order (each one once; a "

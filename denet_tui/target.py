@@ -79,11 +79,12 @@ class Target:
         """Something we started still runs (run mode only: the root or its process group)."""
         return False
 
-    def started_argv(self, pid: int) -> tuple[str, ...]:
-        """The argv we passed to execve for ``pid`` (run mode, the root), else (): the command
-        line to show when /proc has none for it (it ended before a reading, or was read while
-        exiting, when cmdline reads empty)."""
-        return self.cmd if self.mode == "run" and pid == self.pid else ()
+    def started_argv(self, pid: int, comm: str) -> tuple[str, ...]:
+        """The argv we passed to execve for ``pid`` (run mode, the root) while it runs that
+        program (``comm``: its name now), else (): the command line to show when /proc has
+        none for it (it ended before a reading, or was read while exiting, when cmdline reads
+        empty)."""
+        return ()
 
     def close(self) -> None:
         """Release resources; in run mode, makes sure the child does not outlive us."""
@@ -103,6 +104,8 @@ class RunTarget(Target):
         # As /proc shows command lines (rawtext.decoded; argv runs as given).
         self.cmd = tuple(decoded(a.encode(errors="surrogateescape")) for a in argv)
         self.path = resolve_command(argv[0])
+        # The kernel names a process after the file it execs (15 bytes at most).
+        self._comm = decoded(os.path.basename(os.fsencode(self.path))[:15])
         output = output or ChildOutput()
         gate_r, gate_w = os.pipe()
         # Closed by the child's execve (both ends are close-on-exec): release() waits for it,
@@ -151,6 +154,10 @@ class RunTarget(Target):
         self._lock = threading.Lock()
         self._status = TargetStatus(pid=pid, status="starting")
         self._reaped = False
+
+    def started_argv(self, pid: int, comm: str) -> tuple[str, ...]:
+        # A root that exec'd another program since has another command line.
+        return self.cmd if pid == self.pid and comm == self._comm else ()
 
     def release(self) -> None:
         if self._gate is not None:

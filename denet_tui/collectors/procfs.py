@@ -118,7 +118,7 @@ class ProcfsCollector:
             unseen = self._exits.children_of({*pids, *(p.pid for p in ended)})
             ended += [only_at_exit(rec) for rec in unseen]
         processes = [
-            self._with_hits(p, hits, off_cpu, self._target.started_argv(p.pid))
+            self._with_hits(p, hits, off_cpu, self._target.started_argv(p.pid, p.name))
             for p in (*live, *ended)
         ]
         self._sampler.forget([p.pid for p in ended])

@@ -30,3 +30,15 @@ def test_short_lived_processes_keep_their_arguments() -> None:
     assert len(many) == ARGV_MAX and many[-1] == f"{ARGV_MAX - 1}…"
     # An exec that failed is not one: no process takes the arguments it tried.
     assert not [p for p in procs if p.cmdline[:1] == ("nosuchcommand",)]
+
+
+def test_a_root_that_execs_another_program_shows_that_program_s_arguments() -> None:
+    """The command we ran is the root's command line only while it runs that program: after
+    its own exec, and ended before /proc read it again, it showed python's (a trial)."""
+    import sys
+
+    reexec = "import os; os.execv('/bin/sh', ['sh', '-c', 'exit 0'])"
+    last, snaps = run_collected([sys.executable, "-c", reexec])
+    root = [p for s in snaps for p in s.processes if p.pid == last.target.pid]
+    assert root[-1].name == "sh" and not root[-1].alive
+    assert root[-1].cmdline == ("sh", "-c", "exit 0")

@@ -394,10 +394,14 @@ class EbpfCollector:
         )
 
     def _argv(self, p: Proc) -> tuple[str, ...]:
-        """The command line of the process's last exec: the one we ran (the run root), else
-        the one the kernel read at the exec."""
-        started = self._target.started_argv(p.tgid) if self._target is not None else ()
-        return started or self._tracker.argv(p.serial)
+        """The command line of the process's last exec, as the kernel read it at the exec;
+        where it was cut short (or not read), the one we ran if this is the run root still
+        running that program."""
+        args, cut = self._tracker.argv(p.serial)
+        if args and not cut:
+            return args
+        started = self._target.started_argv(p.tgid, p.comm) if self._target is not None else ()
+        return started or ((*args[:-1], args[-1] + "…") if args else ())
 
     def _diagnostics(self, totals: TreeTotals, seconds: float) -> dict:
         diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}

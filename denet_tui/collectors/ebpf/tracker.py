@@ -226,16 +226,14 @@ class Tracker:
         finally:
             os.close(pidfd)
 
-    def argv(self, serial: int) -> tuple[str, ...]:
-        """The arguments of the process's last exec, as the kernel read them from the caller
-        (a cut one ends in "…"); () if it made none we saw, or none could be read."""
+    def argv(self, serial: int) -> tuple[tuple[str, ...], bool]:
+        """The arguments of the process's last exec, as the kernel read them from the caller,
+        and whether they were cut short; () if it made none we saw, or none could be read."""
         a = self._argv_buf
         if not bpf_maps.lookup(self._argv.map_fd, ct.c_uint32(serial), a):
-            return ()
+            return (), False
         args = argv_strings(a)
-        if args and a.flags & (ARGV_TRUNCATED | ARGV_FAULT):
-            args = (*args[:-1], args[-1] + "…")
-        return args
+        return args, bool(args and a.flags & (ARGV_TRUNCATED | ARGV_FAULT))
 
     def due_for_reaping(self) -> list[Proc]:
         """Processes reported ended: their kernel entries can go (anything of theirs that
