@@ -189,7 +189,9 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
             "exit",
             "exit",
             shlex.join(p.cmdline),
-            "status not seen" if p.exit_code is None else exit_text(p.exit_code),
+            "status not seen"
+            if p.exit_code is None
+            else exit_text(p.exit_code, p.killed_by_signal),
             p.exit_code not in (0, None),
             p,
         )

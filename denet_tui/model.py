@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from denet_tui.codec import decode, encode
 from denet_tui.figures import BY_KEY, COUNTERS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SyscallAccuracy = Literal["exact", "sampled"] | None
 # What a category's `share` is a share of: kernel-measured time, call count (latency off),
@@ -43,7 +43,13 @@ DOC_END = (
 )
 DOC_EXIT = (
     "the process's exit status once it ended: its exit code, or 128+N when killed by signal N "
-    "(null while it runs, or when not seen: see null_reasons)"
+    "(null while it runs, or when not seen: see null_reasons); killed_by_signal tells the two "
+    "apart"
+)
+DOC_KILLED_BY = (
+    "the signal that killed the process (its number; exit_code is then 128+N); null when it "
+    "exited by itself, runs, or its exit status is not known (exit_code null). Schema 5 on: "
+    "earlier recordings cannot tell an exit(143) from a SIGTERM"
 )
 DOC_PROCESSES = (
     "the processes alive now, plus those that ended since the previous snapshot (each listed "
@@ -589,6 +595,9 @@ class ProcessSample(Codable):
     start_ts: float | None = field(default=None, metadata={"doc": DOC_START})
     end_ts: float | None = field(default=None, metadata={"doc": DOC_END})
     exit_code: int | None = field(default=None, metadata={"doc": DOC_EXIT})
+    killed_by_signal: int | None = field(
+        default=None, metadata={"doc": DOC_KILLED_BY, "minimum": 1}
+    )
     # Probe families' sections: None when the family is off (the reason in null_reasons).
     syscalls: ProcessSyscalls | None = None
     sched: ProcessSched | None = None

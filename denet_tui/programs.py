@@ -20,6 +20,7 @@ MAX_ROWS = 10_000
 class ProgramRow:
     event: ExecEvent
     exit_code: int | None = None
+    killed_by_signal: int | None = None
     end_ts: float | None = None
 
     @property
@@ -50,6 +51,7 @@ class ProgramsLog:
             row = self._running.pop(p.pid, None)
             if row is not None and (p.start_ts is None or p.start_ts <= row.event.ts):
                 row.exit_code, row.end_ts = p.exit_code, p.end_ts
+                row.killed_by_signal = p.killed_by_signal
                 self.version += 1
 
 

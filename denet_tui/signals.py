@@ -16,10 +16,10 @@ def signal_name(n: int) -> str:
         return f"signal {n}"
 
 
-def exit_text(code: int) -> str:
-    """An exit status: ``0``, ``2``; 128+N (killed by signal N, as a shell writes it) with the
-    signal's name: ``143 SIGTERM``."""
-    return f"{code} {signal_name(code - 128)}" if 128 < code < 128 + 65 else str(code)
+def exit_text(code: int, killed_by: int | None) -> str:
+    """An exit status: ``0``, ``2``; a process killed by signal N: 128+N (as a shell writes
+    it) with the signal's name, ``143 SIGTERM`` (an ``exit(143)`` is ``143``)."""
+    return f"{code} {signal_name(killed_by)}" if killed_by else str(code)
 
 
 class Interrupted(Exception):

@@ -18,7 +18,7 @@ import orjson
 from denet_tui.ledger import CounterSums
 from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 
-READABLE_SCHEMAS = (1, 2, 3, 4)
+READABLE_SCHEMAS = (1, 2, 3, 4, 5)
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # made once, not per call

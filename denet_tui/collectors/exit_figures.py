@@ -80,7 +80,9 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
             # Up to 1,023 calls short: for most processes the record says 0.
             figures[name] = None
             rounded[name] = ROUNDED_REASON
-    code = p.exit_code if p.exit_code is not None else rec.exit_code
+    code, signal = p.exit_code, p.killed_by_signal  # the run root's, or its exit_group's
+    if code is None:
+        code, signal = rec.exit_code, rec.killed_by_signal
     # The name it ended with: /proc may last have read it before an exec (a forked shell),
     # and then the arguments read were the earlier program's.
     renamed = bool(rec.comm) and rec.comm != p.name
@@ -93,6 +95,7 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
         "rss_bytes": 0,
         "state": None,  # an ended process has none
         "exit_code": code,
+        "killed_by_signal": signal,
     }
     reasons = {k: v for k, v in p.null_reasons.items() if k not in figures and k != "proc"}
     reasons.update(rounded)

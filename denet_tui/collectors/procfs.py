@@ -192,7 +192,7 @@ class ProcfsCollector:
         if target is not None and p.pid == target.pid and not p.alive:
             status = target.poll()  # the root's status: ours, as its parent
             if status.finished and status.exit_code is not None:
-                p = replace(p, exit_code=status.exit_code)
+                p = replace(p, exit_code=status.exit_code, killed_by_signal=status.signal)
         if p.exit_code is None:
             reasons.setdefault("exit_code", NO_EXIT_STATUS)
         if not p.alive:

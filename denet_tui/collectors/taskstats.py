@@ -112,7 +112,17 @@ SUMMED = (
 class _Acc:
     """The records of one process so far."""
 
-    __slots__ = ("sums", "peak", "at", "records", "start_s", "exit_code", "ppid", "comm")
+    __slots__ = (
+        "sums",
+        "peak",
+        "at",
+        "records",
+        "start_s",
+        "exit_code",
+        "killed_by_signal",
+        "ppid",
+        "comm",
+    )
 
     def __init__(self) -> None:
         self.sums = [0] * len(SUMMED)
@@ -121,6 +131,7 @@ class _Acc:
         self.records = 0
         self.start_s: int | None = None  # from the leader's record
         self.exit_code: int | None = None
+        self.killed_by_signal: int | None = None
         self.ppid = 0
         self.comm = ""
 
@@ -145,6 +156,7 @@ class ExitRecord:
     comm: str
     start_s: int  # unix time it started, whole seconds (the kernel's ac_btime)
     exit_code: int | None  # the leader's: its exit code, or 128 + the signal that killed it
+    killed_by_signal: int | None  # the leader's: the signal that killed it (None: it exited)
     # On CPU until the record was written (the scheduler's exact sum), which is before the
     # kernel frees the process's memory: that last step is not in it.
     cpu_time_s: float
@@ -347,6 +359,7 @@ class ExitRecords:
         if leader:  # its start is the process's; its exit status, the process's
             acc.start_s = got["btime64"]
             acc.exit_code = exit_code_of(got["exit_status"])
+            acc.killed_by_signal = got["exit_status"] & 0x7F or None
             acc.ppid = got["ac_ppid"]
             acc.comm = c_string(data[at + COMM_OFFSET : at + COMM_OFFSET + COMM_LEN])
 
@@ -385,6 +398,7 @@ class ExitRecords:
             comm=acc.comm,
             start_s=acc.start_s,
             exit_code=acc.exit_code,
+            killed_by_signal=acc.killed_by_signal,
             cpu_time_s=v["cpu_run_virtual_total"] / 1e9,
             cpu_user_s=user_s,
             cpu_system_s=system_s,

@@ -153,8 +153,8 @@ def clock_ms(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]
 
 
-def fmt_exit(code: int | None) -> str:
-    return NA if code is None else exit_text(code)
+def fmt_exit(code: int | None, killed_by: int | None) -> str:
+    return NA if code is None else exit_text(code, killed_by)
 
 
 def keep_tail(text: Text, width: int) -> Text:

@@ -32,7 +32,7 @@ def row_cells(row: ProgramRow) -> list[Text]:
     failed = e.error is not None
     args = visible(command_text(e))
     style = "red" if failed else ("" if row.end_ts is not None else "bold")
-    exit_code = "" if failed else fmt_exit(row.exit_code)
+    exit_code = "" if failed else fmt_exit(row.exit_code, row.killed_by_signal)
     cells = [
         Text(when, style="dim"),
         Text(str(e.pid), justify="right"),

@@ -162,7 +162,7 @@ def test_diff_shows_the_doubled_opens_first_and_nothing_else_beyond_timing(tmp_p
     # Different schema versions: one line.
     old = tmp_path / "old.jsonl"
     lines = one.read_text().splitlines()
-    old.write_text("\n".join([lines[0].replace('"schema":4', '"schema":3'), *lines[1:]]) + "\n")
+    old.write_text("\n".join([lines[0].replace('"schema":5', '"schema":3'), *lines[1:]]) + "\n")
     done = denet("diff", str(old), str(one))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "schema" in done.stderr
 

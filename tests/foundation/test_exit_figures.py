@@ -299,3 +299,22 @@ def test_a_live_process_keeps_the_figures_of_its_ended_threads(
     after = [p for p in mine if p["alive"] and p["threads"] == 1 and p["write_chars"] > 0]
     assert after and after[-1]["write_chars"] >= wrote, (after[-1:], wrote)
     assert after[-1]["ctx_voluntary"] >= sum(v for _, v in threads)
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_an_exit_143_is_not_a_death_by_sigterm(collector: str) -> None:
+    script = 'sh -c "exit 143"; sleep 5 & sleep 0.3; kill -TERM $!; wait; exit 3'
+    code, lines, err = run_json(
+        "run", "--json", "--interval", "0.25", "--collector", collector, "--", "sh", "-c", script
+    )
+    assert code == 3, err
+    ended = sorted(
+        (p["name"], p["exit_code"], p["killed_by_signal"])
+        for s in snapshots(lines)
+        for p in s["processes"]
+        if not p["alive"] and p["pid"] != s["target"]["pid"]
+    )
+    # The inner sh by itself, the short sleep, the killed one.
+    assert ended == [("sh", 143, None), ("sleep", 0, None), ("sleep", 143, 15)], ended
+    root = snapshots(lines)[-1]["processes"][0]
+    assert (root["exit_code"], root["killed_by_signal"]) == (3, None)

@@ -3,6 +3,8 @@ privileged calls in words, and kernel bytes as text that says which bytes they w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from denet_tui.event_filter import Ancestry, EventFilter
 from denet_tui.event_logs import EventTimeline, logged
 from denet_tui.model import (
@@ -63,11 +65,14 @@ def test_ancestry_is_bounded_and_a_pid_loop_ends() -> None:
 def test_event_log_in_time_order_across_snapshots() -> None:
     timeline = EventTimeline(max_rows=3)
     ended = ProcessSample(pid=7, ppid=1, name="sh", cmdline=("sh", "-c", "x y"), alive=False,
-                          end_ts=5.0, exit_code=143)  # fmt: skip
+                          end_ts=5.0, exit_code=143, killed_by_signal=15)  # fmt: skip
     timeline.add(snap(execs=(ExecEvent(ts=6.0, pid=8, ppid=1, name="a", path="/a", argv=()),)))
     timeline.add(snap(processes=(ended,)))  # reported later than it happened
     assert [(e.ts, e.family) for e in timeline.rows] == [(5.0, "exit"), (6.0, "exec")]
     assert timeline.rows[0].result == "143 SIGTERM" and timeline.rows[0].failed
+    # An exit(143) is not a death by SIGTERM.
+    by_itself = replace(ended, pid=17, end_ts=5.5, killed_by_signal=None)
+    assert logged(snap(processes=(by_itself,)))[0].result == "143"
     assert timeline.rows[0].detail == "sh -c 'x y'"
     for ts in (7.0, 8.0):
         timeline.add(snap(execs=(ExecEvent(ts=ts, pid=9, ppid=1, name="b", path="/b", argv=()),)))

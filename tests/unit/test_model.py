@@ -122,7 +122,8 @@ def test_an_exit_record_names_the_program_that_ended() -> None:
         | dict.fromkeys(("major_faults", "ctx_voluntary"), 0)
     )
     rec = ExitRecord(
-        tgid=9, ppid=1, comm="python", start_s=0, exit_code=0, peak_rss_bytes=4096,
+        tgid=9, ppid=1, comm="python", start_s=0, exit_code=0, killed_by_signal=None,
+        peak_rss_bytes=4096,
         ctx_involuntary=0, threads=1, **figures,
     )  # fmt: skip
     ended = at_exit(forked, rec, None)

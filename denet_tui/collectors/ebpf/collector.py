@@ -355,7 +355,8 @@ class EbpfCollector:
             "exit_code": p.exit_status if p.exited else None,
         }
         if p.exited and root and status.finished:
-            times["exit_code"] = status.exit_code  # the root's status is ours: its parent's
+            # The root's status is ours: its parent's.
+            times["exit_code"], times["killed_by_signal"] = status.exit_code, status.signal
         reasons: dict[str, str] = {}
         if p.exited and times["exit_code"] is None:
             reasons["exit_code"] = NO_EXIT_STATUS
