@@ -241,14 +241,17 @@ class AttachTarget(Target):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 raw = f.read()
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                f.read()
+            with open(f"/proc/{pid}/status", "rb") as f:
+                tgid = next((ln.split()[1] for ln in f if ln.startswith(b"Tgid:")), None)
         except FileNotFoundError:
             raise TargetError(f"no such process: {pid}", 2) from None
         except PermissionError:
             raise TargetError(f"cannot read process {pid}: permission denied", 2) from None
         except OSError as e:
             raise TargetError(f"cannot read process {pid}: {e.strerror}", 2) from None
+        if tgid is not None and int(tgid) != pid:
+            # /proc/TID opens though it is not listed: watching it would follow no process.
+            raise TargetError(f"{pid} is a thread of process {int(tgid)}: attach to {int(tgid)}", 2)
         args = [decoded(a) for a in raw.split(b"\0") if a]
         self.cmd = tuple(args) or (f"[{_comm(pid)}]",)
         self._gone_at: float | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -43,6 +44,25 @@ def test_bad_pids_are_2() -> None:
         code, _, err = run_json("attach", "--json", pid)
         assert code == 2, pid
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_thread_id_is_refused_with_its_process() -> None:
+    import threading
+
+    ready = threading.Event()
+    stop = threading.Event()
+    t = threading.Thread(target=lambda: (ready.set(), stop.wait(30)))
+    t.start()
+    try:
+        ready.wait()
+        code, _, err = run_json("attach", "--json", "--duration", "1", str(t.native_id))
+    finally:
+        stop.set()
+        t.join()
+    assert code == 2
+    assert err.strip() == f"denet-tui: {t.native_id} is a thread of process {os.getpid()}: " + (
+        f"attach to {os.getpid()}"
+    )
 
 
 def test_command_found_on_path_first(tmp_path) -> None:
