@@ -38,6 +38,41 @@ _DISPATCHER = re.compile(
     r"systemctl|make|gmake|ninja|cmake|meson|bazel|gradle|mvn)$"
 )
 _WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+# A dispatcher's options whose value is the next argument (``make -C dir``, ``git -C repo``):
+# that value is not the subcommand.
+_MAKE = {"-C", "-f", "-I", "-o", "-W", "--directory", "--file", "--makefile", "--include-dir"}
+_VALUED = {
+    "git": {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"},
+    "make": _MAKE,
+    "gmake": _MAKE,
+    "ninja": {"-C", "-f", "-j", "-k", "-l", "-d", "-w"},
+    "cmake": {"-S", "-B", "-G", "-T", "-A", "-C"},
+    "cargo": {"-C", "-Z", "--manifest-path", "--config", "--color"},
+    "go": {"-C"},
+    "npm": {"-C", "--prefix"},
+    "yarn": {"--cwd"},
+    "pnpm": {"-C", "--dir"},
+    "docker": {"-H", "-c", "-l", "--host", "--context", "--config", "--log-level"},
+    "podman": {"-c", "--connection", "--url", "--root", "--runroot"},
+    "kubectl": {"-n", "-s", "--namespace", "--context", "--cluster", "--user", "--kubeconfig"},
+    "apt": {"-o", "-c", "-t"},
+    "apt-get": {"-o", "-c", "-t"},
+    "systemctl": {"-H", "-M", "-p", "-t", "-n", "--host", "--machine"},
+}
+
+
+def _subcommand(exe: str, args: tuple[str, ...]) -> str | None:
+    """A dispatcher's first argument that is neither an option nor an option's value."""
+    valued = _VALUED.get(exe, set())
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a.startswith("-"):
+            skip = a in valued
+        else:
+            return a
+    return None
 
 
 def command_key(p: ProcessSample) -> str:
@@ -66,7 +101,7 @@ def command_key(p: ProcessSample) -> str:
             return f"env {os.path.basename(word)}" if word else exe
         return exe
     if _DISPATCHER.match(exe):
-        word = next((a for a in args if not a.startswith("-")), None)
+        word = _subcommand(exe, args)
         if word is not None and _WORD.match(word):
             return f"{exe} {word}"
     return exe

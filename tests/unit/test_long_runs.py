@@ -81,6 +81,11 @@ def test_command_key_names_scripts_and_subcommands_not_files() -> None:
     assert key("python3", "-m", "pytest") == "python3"
     assert key("make", "-C", "/tmp/x", "-j4") == "make"  # the -C value is no subcommand
     assert key("make", "all") == "make all"
+    # An option's value is no subcommand either (a trial: "make -C mk -j2" was "make mk").
+    assert key("make", "-C", "mk", "-j2") == "make"
+    assert key("make", "-f", "Makefile", "install") == "make install"
+    assert key("git", "-C", "repo", "status") == "git status"
+    assert key("kubectl", "-n", "prod", "get", "pods") == "kubectl get"
     assert key("/usr/bin/env", "bash") == "env bash"
     assert key("gzip", "big.txt") == "gzip"
     assert command_key(ProcessSample(pid=2, ppid=1, name="cc1", cmdline=(), alive=False)) == "cc1"
