@@ -22,6 +22,7 @@ from denet_tui.model import (
     SignalEvent,
     Snapshot,
 )
+from denet_tui.signals import exit_text
 
 MAX_PROCESSES = 100_000
 MAX_DEPTH = 256  # parents walked up at most (a loop of reused pids ends here)
@@ -72,7 +73,7 @@ def pids_of(row: Any) -> tuple[int, ...]:
 def text_of(row: Any) -> str:
     """What the filter text is looked for in."""
     if isinstance(row, ExecEvent):
-        return " ".join((row.name, row.path, *row.argv))
+        return " ".join((row.name, row.path, *row.argv, row.error or "ok"))  # its result too
     if isinstance(row, SignalEvent):
         return f"{row.signal} {row.sender_name or ''} {row.target_name} {row.outcome}"
     if isinstance(row, PrivilegeEvent):
@@ -82,7 +83,8 @@ def text_of(row: Any) -> str:
     if isinstance(row, FileStat):
         return f"{row.path} {row.op} {row.error or ''}"
     if isinstance(row, ProcessSample):
-        return " ".join((row.name, *row.cmdline))
+        ended = () if row.exit_code is None else (exit_text(row.exit_code, row.killed_by_signal),)
+        return " ".join((row.name, *row.cmdline, *ended))
     if isinstance(row, Connection):
         return f"{row.direction} {row.state} {row.local or ''} {row.remote or ''}"
     return ""

@@ -47,6 +47,13 @@ def test_scope_keeps_a_subtree_events_after_its_processes_ended() -> None:
     assert not flt.matches(PrivilegeEvent(2.0, 20, "ls", "prctl", "", None, 0, None, 0, 0))
     assert EventFilter("term", None, ancestry).matches(sig)  # the filter text, any case
     assert not EventFilter("kill", None, ancestry).matches(sig)
+    # An exec's result and an exit's status are searched too (a trial: "/ENOENT" found none).
+    failed = ExecEvent(ts=1.0, pid=21, ppid=1, name="x", path="/x", argv=("x",), error="ENOENT")
+    assert EventFilter("enoent", None, ancestry).matches(failed)
+    assert not EventFilter("enoent", None, ancestry).matches(replace(failed, error=None))
+    gone = ProcessSample(pid=21, ppid=1, name="x", cmdline=(), alive=False, exit_code=130,
+                         killed_by_signal=2)  # fmt: skip
+    assert EventFilter("sigint", None, ancestry).matches(gone)
     file = FileStat(path="/etc/x", calls=1, failures=0, error=None, processes=1, modes="r",
                     first_ts=1.0, last_ts=1.0)  # fmt: skip
     assert flt.matches(file)  # a path's figures are the whole tree's: never hidden by scope
