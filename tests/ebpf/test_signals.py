@@ -65,3 +65,25 @@ def test_signals_in_and_into_the_tree(tmp_path: Path) -> None:
     (last,) = [e for s in snaps for e in s.signals if e.kind == "sent" and not e.target_in_tree]
     assert (last.signal, last.sender_in_tree, last.target_pid) == ("SIGCHLD", True, os.getpid())
     assert snaps[-1].diagnostics["signals_lost"] == 0
+
+
+# A signal aimed at one thread of the root, not its first one (pthread_kill).
+AT_A_THREAD = r"""
+import signal, threading, time
+signal.signal(signal.SIGUSR1, lambda *a: None)
+t = threading.Thread(target=time.sleep, args=(0.5,))
+t.start()
+signal.pthread_kill(t.ident, signal.SIGUSR1)
+t.join()
+"""
+
+
+def test_a_signal_to_a_thread_is_named_by_its_process() -> None:
+    """With the sched family, a thread's tid leads to its process: such a signal was shown as
+    sent outside the tree, to a pid no process has (a trial)."""
+    last, snaps = run_collected(
+        [sys.executable, "-c", AT_A_THREAD], probes=frozenset({"signals", "sched"})
+    )
+    (usr1,) = [e for s in snaps for e in s.signals if e.kind == "sent" and e.signal == "SIGUSR1"]
+    assert usr1.target_pid == last.target.pid and usr1.target_in_tree
+    assert usr1.sender_pid == last.target.pid and usr1.outcome == "delivered"

@@ -10,8 +10,10 @@
  * that signal is its own (`signal_ending`), even when the parent is outside the tree.
  *
  * Events go through a ring buffer drained at each sample; a full buffer is counted
- * (DIAG_SIGNALS_LOST). The target is matched by its pid: a signal aimed at a thread other
- * than a process's first one is seen from the sender's side only.
+ * (DIAG_SIGNALS_LOST). The target is the task the signal was aimed at: a thread other than a
+ * process's first one is named by its process, found by its tid in the sched family's table
+ * of the tree's threads (without that family, such a signal is seen from the sender's side
+ * only).
  */
 
 BPF_RINGBUF_OUTPUT(signal_events, 64);     /* 256 KiB: ~2,700 signals between two samples */
@@ -28,6 +30,26 @@ static __always_inline u32 serial_of(u32 tgid)
 {
     struct track_val *t = tracked_get(tgid);
     return t ? t->serial : 0;
+}
+
+/* A target that is a thread of the tree other than its process's first one: its process's
+ * serial, and `*tgid` set to that process. */
+static __always_inline u32 thread_serial_of(u32 *tgid)
+{
+#if FAMILY_SCHED
+    u32 tid = *tgid;
+    struct sched_thread *t = sched_threads.lookup(&tid);
+    if (!t)
+        return 0;
+    u32 serial = t->serial;
+    struct proc_info *info = procs.lookup(&serial);
+    if (!info)
+        return 0;
+    *tgid = info->tgid;
+    return serial;
+#else
+    return 0;
+#endif
 }
 
 /* The sender's serial: tracked, or ending in this very task. */
@@ -62,6 +84,8 @@ TRACEPOINT_PROBE(signal, signal_generate)
     u32 target = args->pid;
     u32 sender_serial = sender_serial_of(sender);
     u32 target_serial = serial_of(target);
+    if (!target_serial)
+        target_serial = thread_serial_of(&target);
     if (!sender_serial && !target_serial)
         return 0;                           /* none of ours */
     struct signal_event *e = signal_start(SIGNAL_SENT, args->sig);
