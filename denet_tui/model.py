@@ -559,7 +559,13 @@ class FileStat(Codable):
     )
     first_ts: float
     last_ts: float
-    path_cut: bool = field(default=False, metadata={"doc": "longer than the 255 bytes kept"})
+    path_cut: bool = field(
+        default=False,
+        metadata={
+            "doc": "longer than the 255 bytes kept: path is “…” and its last 255 bytes (the "
+            "file name stays; its directory is not known, so a relative one is not joined)"
+        },
+    )
     op: str = field(default="open", metadata={"doc": DOC_FILE_OP})
     relative: str | None = field(default=None, metadata={"doc": DOC_FILE_RELATIVE})
     joined: bool = field(default=False, metadata={"doc": DOC_FILE_JOINED})

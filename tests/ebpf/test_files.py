@@ -316,3 +316,25 @@ def test_a_32_bit_call_is_not_taken_for_a_64_bit_one(
     paths = {f.path: f for s in snaps for f in s.files}
     assert paths[str(real)].calls == 1
     assert not [p for p in paths if "BOGUS" in p]
+
+
+@both_ways("files")
+def test_paths_longer_than_kept_keep_their_file_names(
+    tmp_path: Path, probes: frozenset[str]
+) -> None:
+    """A path past the 255 bytes kept is its last 255: the file name stays, and files in one
+    long directory keep rows of their own (they merged under their common first bytes)."""
+    deep = tmp_path.joinpath(*(f"d{i:02d}_abcdefghij" for i in range(20)))
+    deep.mkdir(parents=True)
+    (deep / "present.txt").touch()
+    names = ("present.txt", "b_missing.txt", "c_missing.txt", "c_missing.txt")
+    script = "for p in sys.argv[1:]:\n try: open(p).close()\n except OSError: pass"
+    argv = [sys.executable, "-c", "import sys\n" + script, *(str(deep / n) for n in names)]
+    _, snaps = run_collected(argv, probes=probes)
+    rows = {f.path: f for s in snaps for f in s.files if f.op == "open" and f.path_cut}
+    for name, calls, failures in (("present.txt", 1, 0), ("b_missing.txt", 1, 1),
+                                  ("c_missing.txt", 2, 2)):  # fmt: skip
+        whole = os.fsencode(deep / name)
+        (row,) = [r for p, r in rows.items() if p.endswith("/" + name)]
+        assert row.path == "…" + os.fsdecode(whole[-255:])
+        assert (row.calls, row.failures) == (calls, failures), name

@@ -85,6 +85,7 @@ FILE_MODE_UNNAMED = 16  # its name was lost (ring buffer full)
 # FILE_OP_*, by value: the op's name in the model (FileStat.op)
 FILE_OPS = ("open", "unlink", "rmdir", "mkdir", "rename_from", "rename_to", "truncate")
 FILE_AT_DIRFD = 0x100  # in file_key.op: relative to a directory fd
+FILE_TAIL = 0x200  # in file_key.op: a long path's last FILE_PATH - 1 bytes
 FILE_CWD_CHANGING = 0xFFFFFFFF  # a cwd id while chdir runs: never learned
 
 

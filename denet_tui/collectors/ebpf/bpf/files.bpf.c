@@ -243,6 +243,23 @@ static __always_inline u32 file_id(struct file_key_short *ks, struct file_key *k
     return id;
 }
 
+/* A path longer than `buf` (which holds its first bytes): its last FILE_PATH - 1 bytes
+ * instead, so that its file name stays and paths that share their first bytes keep rows of
+ * their own. Returns what read_user_str does (FILE_PATH: the tail and its NUL). */
+static __always_inline long read_path_tail(char *buf, u64 path)
+{
+    u64 off = 0;
+    long got = FILE_PATH;
+    for (int i = 0; i < PATH_STEPS && got == FILE_PATH; i++) {
+        off += FILE_PATH - 1;
+        got = read_user_str(buf, FILE_PATH, (void *)(path + off));
+    }
+    if (got < 1)
+        got = 1;                            /* unreadable past here: ends here */
+    u64 len = off + got - 1;                /* its bytes, without the NUL */
+    return read_user_str(buf, FILE_PATH, (void *)(path + len - (FILE_PATH - 1)));
+}
+
 static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u32 modes,
                                        long ret)
 {
@@ -271,6 +288,10 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
         k->op = op;
         k->cwd = cwd;
         n = read_user_str(k->path, sizeof(k->path), (void *)path);
+        if (n == FILE_PATH) {
+            k->op = op | FILE_TAIL;
+            n = read_path_tail(k->path, path);
+        }
     }
     u32 cut = 0;
     u32 id = file_id(ks, k, n, &cut);

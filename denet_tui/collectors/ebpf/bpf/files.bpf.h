@@ -43,6 +43,8 @@ struct file_bits {
 #define FILE_OP_RENAME_TO 5         /* ... and the new one (counted under both) */
 #define FILE_OP_TRUNCATE 6          /* truncate (by path; ftruncate has none) */
 #define FILE_AT_DIRFD 0x100         /* relative to a directory fd, not to the working directory */
+#define FILE_TAIL 0x200             /* a path longer than FILE_PATH - 1 bytes: its last ones */
+#define PATH_STEPS 17               /* PATH_MAX (4,096 with its NUL) in FILE_PATH - 1 steps */
 
 /* A process's working directory, named by an id that stands for one directory for as long as
  * it is the process's: a child inherits its parent's id; a chdir or fchdir gives a new one

@@ -41,6 +41,7 @@ from denet_tui.collectors.ebpf.layout import (
     FILE_OPS,
     FILE_PATH,
     FILE_SHORT,
+    FILE_TAIL,
 )
 from denet_tui.model import FileStat, SyscallSummary
 from denet_tui.rawtext import c_string
@@ -220,11 +221,15 @@ class FilesFamily:
     def _row(self, raw: bytes, op: int, cwd: int, modes: int) -> tuple:
         """The (path, call, relative, joined) row an id counts under: joined, if its path was
         joined to its working directory."""
+        kind = op & ~(FILE_AT_DIRFD | FILE_TAIL)
+        if op & FILE_TAIL:
+            # Its last bytes (the file name): its directory is not known, so not joined.
+            return ("…" + c_string(raw), kind, None, False)
         path, relative = self._shown(c_string(raw), op & FILE_AT_DIRFD, cwd)
         joined = relative == "cwd"
         if modes & FILE_MODE_CUT:
             path += "…"
-        return (path, op & ~FILE_AT_DIRFD, None if joined else relative, joined)
+        return (path, kind, None if joined else relative, joined)
 
     def _shown(self, path: str, at_dirfd: int, cwd: int) -> tuple[str, str | None]:
         """The path as shown, and how a relative one was resolved: "cwd" (joined), or
@@ -303,7 +308,8 @@ class FilesFamily:
                     modes=mode_letters(acc.modes),
                     first_ts=round(acc.first_ns / 1e9 + self._clock, 6),
                     last_ts=round(acc.last_ns / 1e9 + self._clock, 6),
-                    path_cut=path.endswith("…") and bool(acc.modes & FILE_MODE_CUT),
+                    path_cut=bool(acc.modes & FILE_MODE_CUT)
+                    and (path.startswith("…") or path.endswith("…")),
                     relative=relative,
                     joined=joined,
                 )
