@@ -50,6 +50,13 @@ ROUNDED_REASON = (
     "not known: the kernel's exit record rounds this count down to a multiple of 1,024, and "
     "/proc never read the process"
 )
+# Byte counts of any size (disk bytes come in whole pages, which the rounding keeps): a record's
+# 0 says "under 1,024" (a trial: 200 short processes that wrote 64,542 bytes in all, 0 each).
+ROUNDED_BYTES = ("read_chars", "write_chars")
+UNDER_1K_REASON = (
+    "under 1,024 bytes: the kernel's exit record rounds it down to a multiple of 1,024, and "
+    "/proc never read the process"
+)
 
 # The figures an exit record gives, as ProcessSample fields.
 RECORD_FIGURES = (
@@ -80,6 +87,9 @@ def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> Pro
             # Up to 1,023 calls short: for most processes the record says 0.
             figures[name] = None
             rounded[name] = ROUNDED_REASON
+        elif seen is None and name in ROUNDED_BYTES and figures[name] == 0:
+            figures[name] = None
+            rounded[name] = UNDER_1K_REASON
     code, signal = p.exit_code, p.killed_by_signal  # the run root's, or its exit_group's
     if code is None:
         code, signal = rec.exit_code, rec.killed_by_signal

@@ -135,3 +135,9 @@ def test_an_exit_record_names_the_program_that_ended() -> None:
     read = at_exit(replace(forked, read_syscalls=700, write_syscalls=3), rec, None)
     assert (read.read_syscalls, read.write_syscalls) == (700, 3)
     assert read.null_reason("read_syscalls") is None
+    # I/O bytes: a record's 0 means "under 1,024" (null, said); more is kept (a whole page
+    # of disk bytes is never rounded).
+    assert ended.write_chars is None and "under 1,024" in (ended.null_reason("write_chars") or "")
+    wrote = at_exit(forked, replace(rec, write_chars=4096), None)
+    assert wrote.write_chars == 4096 and wrote.null_reason("write_chars") is None
+    assert ended.write_bytes == 0  # disk bytes come in pages
