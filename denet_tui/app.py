@@ -153,7 +153,10 @@ class DenetApp(TabsMixin, App[None]):
         self.collector_info = info
         self.exact = info.has("syscalls", "exact")
         self.timeline = Timeline(
-            exact=self.exact, share_basis=info.share_basis, min_dt=meta.interval / 2
+            exact=self.exact,
+            share_basis=info.share_basis,
+            min_dt=meta.interval / 2,
+            started=meta.target.mode == "run",
         )
 
     # -- layout ------------------------------------------------------------------------------

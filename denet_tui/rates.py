@@ -289,6 +289,7 @@ class Timeline:
         keep: int = 300,
         frames: int = 60,
         min_dt: float = 0.0,
+        started: bool = False,
     ) -> None:
         self._exact = exact
         self._basis = share_basis
@@ -300,6 +301,12 @@ class Timeline:
         # than the sparklines' points (a build lists hundreds of processes a snapshot: 300
         # frames held ~60 MB); the whole tree's series keeps ``keep`` points.
         self._frames: deque[Frame] = deque(maxlen=frames)
+        # ``started``: the tree began at t=0 with nothing done (a command we ran): the first
+        # rates are measured from there, so what it did before the first snapshots is not lost
+        # (a 100 MiB write done by then showed as a single point of 46 MiB/s, or none).
+        self._origin = Frame(0.0, {}, {}) if started else None
+        if self._origin is not None:
+            self._frames.append(self._origin)
         self._tree_series: deque[Rates] = deque(maxlen=keep)  # the whole tree's, always kept
         self.series = self._tree_series  # the scope's sparkline samples
         # Over the whole session for the whole tree; for a scope, over the frames kept.
@@ -315,6 +322,11 @@ class Timeline:
         before = self._frames[-1] if self._frames else None
         frame = Frame.of(snap, before)
         soon = before is not None and frame.t - before.t < self._min_dt
+        if soon and before is self._origin:
+            # Moments after the start: too short for a rate; the next is measured from it.
+            self.snapshot = snap
+            self.folds.advance(snap)
+            return
         if soon:
             # The short step replaces the last one, rates and all, measured from the one before
             # (none yet: no rate, rather than a rate over a few milliseconds).

@@ -214,3 +214,26 @@ def test_a_snapshot_moments_after_the_first_has_no_rate_yet() -> None:
     assert tl.process_rates[1]["syscalls"] is None
     assert [r["syscalls"] for r in tl.series] == [None]
     assert tl.previous is None and tl.syscalls()[1] is None
+
+
+def test_a_command_we_ran_is_measured_from_its_start() -> None:
+    """What the tree did before the first snapshots is in the first rate (a trial: a 100 MiB
+    write done by the first snapshot showed as one 46 MiB/s point, or none)."""
+    from denet_tui.model import EMPTY_SYSCALLS
+
+    def snap(t: float, wrote: int) -> Snapshot:
+        p = proc(1, 0, write_bytes=wrote, cpu_time_s=wrote / 1e9)
+        return Snapshot(t, t, TargetStatus(1, "running"), (p,), EMPTY_SYSCALLS)
+
+    tl = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)
+    tl.add(snap(0.1, 60_000_000))  # moments after the start: no rate yet
+    assert list(tl.series) == []
+    tl.add(snap(1.0, 100_000_000))
+    assert tl.series[-1]["write_bytes"] == pytest.approx(100_000_000 / 1.0)  # from t=0
+    assert tl.process_rates[1]["write_bytes"] == pytest.approx(100_000_000 / 1.0)
+    tl.add(snap(2.0, 100_000_000))
+    assert tl.series[-1]["write_bytes"] == 0
+    # Attached (or replayed without a start): no origin, as before.
+    plain = Timeline(exact=True, share_basis="count", min_dt=0.5)
+    plain.add(snap(0.6, 60_000_000))
+    assert plain.series[-1]["write_bytes"] is None
