@@ -87,3 +87,20 @@ def test_a_signal_to_a_thread_is_named_by_its_process() -> None:
     (usr1,) = [e for s in snaps for e in s.signals if e.kind == "sent" and e.signal == "SIGUSR1"]
     assert usr1.target_pid == last.target.pid and usr1.target_in_tree
     assert usr1.sender_pid == last.target.pid and usr1.outcome == "delivered"
+
+
+def test_each_default_action_is_named() -> None:
+    """SIGKILL and core-dump signals end a process too (a trial saw plain 'default' for them,
+    as for a SIGSTOP)."""
+    script = (
+        "for s in KILL SEGV TERM; do sleep 5 & sleep 0.2; kill -$s $!; done; "
+        "sleep 5 & sleep 0.2; kill -STOP $!; sleep 0.2; kill -CONT $!; sleep 0.2; kill -TERM $!; "
+        "wait"
+    )
+    _, snaps = run_collected(["sh", "-c", script], probes=frozenset({"signals"}))
+    taken = [(e.signal, e.outcome) for s in snaps for e in s.signals if e.kind == "delivered"]
+    assert ("SIGKILL", "default: fatal SIGKILL") in taken
+    assert ("SIGSEGV", "default: fatal SIGSEGV") in taken
+    assert ("SIGKILL", "default: fatal SIGTERM") in taken
+    assert ("SIGSTOP", "default: stop") in taken
+    assert ("SIGCHLD", "default: ignored") in taken or ("SIGCHLD", "handler") in taken

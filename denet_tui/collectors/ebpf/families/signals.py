@@ -14,10 +14,19 @@ from denet_tui.signals import signal_name
 RESULTS = ("delivered", "ignored", "already pending", "overflow", "info lost")
 SIGKILL = 9
 MAX_PENDING = 4096  # targets whose last signal sent is remembered (the oldest go first)
+# What a signal's default action does (signal(7)); every other signal's ends the process.
+DEFAULT_ACTIONS = {
+    **dict.fromkeys(("SIGCHLD", "SIGURG", "SIGWINCH"), "ignored"),
+    "SIGCONT": "continue",
+    **dict.fromkeys(("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"), "stop"),
+}
 
 
-def action(handler: int) -> str:
-    return {0: "default", 1: "ignored"}.get(handler, "handler")
+def action(handler: int, signal: str) -> str:
+    """What taking ``signal`` does: its handler, ignored, or its default action."""
+    if handler:
+        return "ignored" if handler == 1 else "handler"
+    return f"default: {DEFAULT_ACTIONS.get(signal, f'fatal {signal}')}"
 
 
 class SignalsFamily(EventFamily):
@@ -39,9 +48,9 @@ class SignalsFamily(EventFamily):
     def _taken(self, raw: RawSignalEvent) -> str:
         """A delivery's outcome: the action, and the fatal signal behind a SIGKILL."""
         cause = self._pending.pop(raw.target, None)
-        if raw.sig == SIGKILL and raw.handler == 0 and cause and cause != "SIGKILL":
+        if raw.sig == SIGKILL and cause:
             return f"default: fatal {cause}"
-        return action(raw.handler)
+        return action(raw.handler, signal_name(raw.sig))
 
     def decode(self, raw: RawSignalEvent) -> SignalEvent:
         sent = raw.kind == SIGNAL_SENT
