@@ -157,7 +157,12 @@ class TimeBreakdown(Static):
         t = snap.totals
         rows: list[tuple[str, dict[str, float | None], bool]] = []
         if interval is not None:
-            rows.append(("last interval", state_parts(interval.__getitem__), True))
+            parts = state_parts(interval.__getitem__)
+            if not sampled:
+                # A nap counts when it ends: over one interval that can be many seconds a
+                # second (a 12 s nap ending), so the interval shows CPU and waiting only.
+                parts["sleeping_s"] = parts["uninterruptible_s"] = None
+            rows.append(("last interval", parts, True))
         if scoped is None:
             rows.append(("since start", state_parts(lambda k: getattr(t, k, None)), False))
         else:
@@ -175,7 +180,7 @@ class TimeBreakdown(Static):
         if sampled:  # first, where a narrow screen cannot cut it off
             lines.append(Text(SAMPLED_NOTE, style="bold yellow"))
         note = "waiting: for a CPU · D: uninterruptible, mostly disk · "
-        note += "" if sampled else "a nap counts when it ends · "
+        note += "" if sampled else "a nap counts when it ends (so not per interval) · "
         lines.append(Text(note + "rates: thread-seconds a second", style="dim"))
         note = SPLIT_NOTE
         if scoped is not None:
