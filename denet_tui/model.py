@@ -39,7 +39,9 @@ DOC_NULL_REASONS = (
 DOC_START = "unix time the process started (null: unknown)"
 DOC_END = (
     "unix time the process ended (null while it runs, or when the collector cannot tell: see "
-    "null_reasons)"
+    "null_reasons): when it began to exit (eBPF: the kernel's sched_process_exit). The freeing "
+    "of its memory comes after, and its CPU time includes it: a short process's CPU time can "
+    "exceed end_ts - start_ts by that much"
 )
 DOC_EXIT = (
     "the process's exit status once it ended: its exit code, or 128+N when killed by signal N "
