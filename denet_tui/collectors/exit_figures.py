@@ -73,11 +73,16 @@ RECORD_FIGURES = (
 )
 
 
-def at_exit(p: ProcessSample, rec: ExitRecord, family_reason: str | None) -> ProcessSample:
+def at_exit(
+    p: ProcessSample, rec: ExitRecord, family_reason: str | None, own_split: bool = False
+) -> ProcessSample:
     """Ended process ``p`` with the kernel's final figures from its exit record. Figures the
     record does not have keep their value, or stay null with ``family_reason`` (the reason
-    ``p`` gave for all of /proc's figures, if it had one)."""
+    ``p`` gave for all of /proc's figures, if it had one). ``own_split``: ``p``'s user/system
+    split is the better one (the sched family's, which has the exit's last ticks)."""
     figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
+    if own_split:
+        del figures["cpu_user_s"], figures["cpu_system_s"]
     rounded: dict[str, str] = {}
     for name in AT_LEAST_SEEN:
         seen = getattr(p, name)

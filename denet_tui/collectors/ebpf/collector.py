@@ -290,7 +290,8 @@ class EbpfCollector:
                     start = sample.start_ts if p.start_ns else None
                     rec = self._exits.take(p.tgid, start)
                     if rec is not None:
-                        sample = at_exit(sample, rec, sample.null_reasons.get("proc"))
+                        own_split = "cpu_user_s" in sections
+                        sample = at_exit(sample, rec, sample.null_reasons.get("proc"), own_split)
                 p.reported = True
             sample = _filled(sample)
             if not p.exited:

@@ -4,10 +4,11 @@
  *   MAX_THREADS      threads of the tree followed at once
  *   RUNQ_BUCKETS     log2 buckets of run-queue waits: bucket i holds waits of [2^i, 2^(i+1)) ns;
  *                    the last one also holds everything longer
- *   TASK_SUM_EXEC, TASK_RUN_DELAY, TASK_NVCSW, TASK_NIVCSW, TASK_MIN_FLT, TASK_MAJ_FLT
+ *   TASK_SUM_EXEC, TASK_RUN_DELAY, TASK_UTIME, TASK_STIME, TASK_NVCSW, TASK_NIVCSW,
+ *   TASK_MIN_FLT, TASK_MAJ_FLT
  *                    byte offsets in struct task_struct of se.sum_exec_runtime,
- *                    sched_info.run_delay, nvcsw, nivcsw, min_flt, maj_flt (u64 each), from
- *                    the kernel's BTF
+ *                    sched_info.run_delay, utime, stime, nvcsw, nivcsw, min_flt, maj_flt
+ *                    (u64 each), from the kernel's BTF
  */
 
 /* A thread's time is in one of four states; the first is only ever closed, never open. */
@@ -25,6 +26,8 @@ struct sched_sums {
     u64 involuntary;                /* switched out runnable: preempted */
     u64 minor_faults;               /* page faults: the task's own counts, like switches */
     u64 major_faults;
+    u64 utime;                      /* user and system time by the ticks (ns): the split of */
+    u64 stime;                      /* the exact time on CPU, as the kernel makes it (getrusage) */
 };
 
 /* `sched_threads`: tid -> its process and its state machine. In a hash, not in task storage:
@@ -35,7 +38,8 @@ struct sched_thread {
     u64 since;                      /* when it began (bpf_ktime_get_ns) */
     struct sched_sums s;
     /* The task's own counters when we began to follow it (0 for a task born since): on CPU
-     * se.sum_exec_runtime, waiting sched_info.run_delay, nvcsw/nivcsw, min_flt/maj_flt. */
+     * se.sum_exec_runtime, waiting sched_info.run_delay, nvcsw/nivcsw, min_flt/maj_flt,
+     * utime/stime. */
     struct sched_sums base;
 };
 

@@ -26,18 +26,23 @@ from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.layout import PID_LIMIT
+from denet_tui.collectors.taskstats import kernel_split
 from denet_tui.model import ProcessSched, TreeSched
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAX_THREADS = 32768  # threads of the tree followed at once
 RUNQ_BUCKETS = 36  # 2**35 ns ≈ 34 s
 ON_CPU, RUNQ, SLEEP, DISK, UNKNOWN, GONE = range(6)  # SCHED_* of bpf/sched.bpf.h
 BPF_NOEXIST = 1
-THREAD_FMT = "II17Q"  # struct sched_thread: serial, state, since, sums (8), base (8)
-SUMS_FMT = "8Q"  # struct sched_sums
+N_SUMS = 10  # struct sched_sums: ns (4), switches (2), faults (2), utime and stime
+THREAD_FMT = f"II{1 + 2 * N_SUMS}Q"  # struct sched_thread: serial, state, since, sums, base
+SUMS_FMT = f"{N_SUMS}Q"
 # The task's own counters the program reads (bpf/sched.bpf.h), where the running kernel has them.
 TASK_FIELDS = {
     "TASK_SUM_EXEC": "task_struct.se.sum_exec_runtime",
     "TASK_RUN_DELAY": "task_struct.sched_info.run_delay",
+    "TASK_UTIME": "task_struct.utime",
+    "TASK_STIME": "task_struct.stime",
     "TASK_NVCSW": "task_struct.nvcsw",
     "TASK_NIVCSW": "task_struct.nivcsw",
     "TASK_MIN_FLT": "task_struct.min_flt",
@@ -45,7 +50,7 @@ TASK_FIELDS = {
 }
 
 # Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches; minor
-# and major page faults.
+# and major page faults; ns of user and system time by the ticks.
 Sums = list[int]
 
 
@@ -60,8 +65,8 @@ def _add(dst: dict[int, Sums], serial: int, vals: tuple[int, ...] | Sums) -> Non
 
 def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
     """The thread's own counters now: ns on CPUs and waiting for one (schedstat), voluntary and
-    involuntary switches (status), minor and major faults (stat); what it did before we follow
-    it is left out."""
+    involuntary switches (status), minor and major faults and user and system ticks (stat);
+    what it did before we follow it is left out."""
     where = f"/proc/{pid}/task/{tid}"
     try:
         with open(f"{where}/schedstat") as f:
@@ -71,7 +76,9 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
         with open(f"{where}/stat") as f:
             stat = f.read().rsplit(")", 1)[1].split()  # after the name, which may hold spaces
         vol, invol = int(got["voluntary_ctxt_switches"]), int(got["nonvoluntary_ctxt_switches"])
-        return on, wait, vol, invol, int(stat[7]), int(stat[9])  # minflt, majflt
+        faults = int(stat[7]), int(stat[9])  # minflt, majflt
+        ticks = (int(stat[i]) * 1_000_000_000 // CLK_TCK for i in (11, 12))  # utime, stime
+        return on, wait, vol, invol, *faults, *ticks
     except (OSError, ValueError, KeyError, IndexError):
         return None
 
@@ -113,6 +120,7 @@ class SchedFamily:
         self._ran: set[int] = set()  # serials whose entries changed since the last read
         self._unknown_gone: set[tuple[int]] = set()  # ended threads of processes not yet read
         self._just_forgotten: set[int] = set()  # serials forgotten at the last sample
+        self._seeded: set[int] = set()  # serials followed since a seeding, not from a fork
 
     def defines(self) -> dict[str, int | str]:
         return {
@@ -144,9 +152,11 @@ class SchedFamily:
             leaf.serial = serial
             leaf.state = UNKNOWN
             b = leaf.base
-            b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary, b.minor_faults, b.major_faults = (
-                base
-            )
+            (
+                b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary,
+                b.minor_faults, b.major_faults, b.utime, b.stime,
+            ) = base  # fmt: skip
+            self._seeded.add(serial)
             # NOEXIST: a thread the kernel already follows keeps what it has (and its bit).
             self._bits.set(tid, True)  # first: its switches are looked up once it is there
             if bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST):
@@ -181,7 +191,7 @@ class SchedFamily:
             if value[1] == GONE:  # ended: its figures are final; take them once
                 if value[0] in self._known:
                     gone.append(key)
-                    _add(self._gone, value[0], value[3:11])
+                    _add(self._gone, value[0], value[3 : 3 + N_SUMS])
                     self._ended_new.add(value[0])
                 elif key in unknown:
                     gone.append(key)
@@ -221,7 +231,7 @@ class SchedFamily:
                     # same and cost nothing to report.
                     ns[state] += max(0, now - since)
                     quiet = False
-                _add(live, serial, (*ns, *counts[:4]))  # switches and faults
+                _add(live, serial, (*ns, *counts[: N_SUMS - 4]))  # switches, faults, ticks
             if quiet:
                 self._still.add(serial)
         self._live = live
@@ -242,6 +252,7 @@ class SchedFamily:
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
+            self._seeded.discard(serial)
         bpf_maps.delete_many(self._ended_map, had, "I")
 
     # -- figures -------------------------------------------------------------------------
@@ -250,7 +261,7 @@ class SchedFamily:
         memo = self._memo.get(serial)
         if memo is not None:
             return memo
-        got = [0] * 8
+        got = [0] * N_SUMS
         for part in (self._folded.get(serial), self._gone.get(serial), self._live.get(serial)):
             if part:
                 got = [a + b for a, b in zip(got, part, strict=True)]
@@ -275,7 +286,7 @@ class SchedFamily:
         sums = self._sums(serial)
         section = self._sections.get(serial)
         if section is None or sums != self._shown.get(serial):
-            on, runq, sleep, disk, vol, invol, _minor, _major = sums
+            on, runq, sleep, disk, vol, invol = sums[:6]
             section = self._sections[serial] = ProcessSched(
                 on_cpu_s=on / 1e9,
                 waiting_cpu_s=runq / 1e9,
@@ -286,7 +297,7 @@ class SchedFamily:
             )
             self._shown[serial] = sums
         # Faults: the threads' own counts, like switches (from when each is followed).
-        return {
+        out = {
             "sched": section,
             "cpu_time_s": section.on_cpu_s,
             "runq_wait_s": section.waiting_cpu_s,
@@ -295,6 +306,14 @@ class SchedFamily:
             "minor_faults": sums[6],
             "major_faults": sums[7],
         }
+        if serial not in self._seeded:
+            # The exact time on CPU split by the ticks, as the kernel splits it for getrusage
+            # and wait4, to each thread's last switch: the ticks of the exit's teardown are
+            # system time, which the exit record (written before it) misses.
+            out["cpu_user_s"], out["cpu_system_s"] = kernel_split(
+                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9
+            )
+        return out
 
     def tree(self, summary: Any) -> Any:
         return summary
