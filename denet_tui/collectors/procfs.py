@@ -91,6 +91,7 @@ class ProcfsCollector:
         self._target: Target | None = None
         self._scanner: TreeScanner | None = None
         self._t0 = 0.0
+        self._started_ts = 0.0  # unix time of start(): a run root's start (the gate)
 
     def start(self, target: Target) -> None:
         self._target = target
@@ -102,6 +103,7 @@ class ProcfsCollector:
         # The sampler's own scanner: it lists the tree ten times as often, from its thread.
         self._sampler.follow(TreeScanner(target.pid, group).scan)
         self._t0 = time.monotonic()
+        self._started_ts = time.time()
         self._sampler.start()
 
     def sample(self) -> Snapshot:
@@ -189,6 +191,10 @@ class ProcfsCollector:
         elif states is None:
             reasons["sleeping_s"] = reasons["uninterruptible_s"] = NOT_SAMPLED
         target = self._target
+        if target is not None and p.pid == target.pid and target.mode == "run":
+            # Its start is the gate's: it was forked before the screen and waited there (as
+            # the eBPF collector counts it).
+            p = replace(p, start_ts=round(max(p.start_ts or 0.0, self._started_ts), 6))
         if target is not None and p.pid == target.pid and not p.alive:
             status = target.poll()  # the root's status: ours, as its parent
             if status.finished and status.exit_code is not None:

@@ -178,6 +178,7 @@ class SyscallSampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
+        self._since = 0.0  # boot-clock seconds: when the sampling began (start)
         self._cpu0 = 0.0
         self._cpu_used = 0.0
 
@@ -190,6 +191,10 @@ class SyscallSampler:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="denet-syscall-sampler", daemon=True)
         self._t0 = time.monotonic()
+        # What a thread did before we watched is not known (a run root waits at our start-up
+        # gate meanwhile, an attached process has its history): its first sample stands for
+        # the time since it began or since now, whichever is later.
+        self._since = time.clock_gettime(time.CLOCK_BOOTTIME)
         self._thread.start()
 
     def stop(self) -> None:
@@ -299,7 +304,7 @@ class SyscallSampler:
                     continue  # gone, or on its way out
                 state, started = got
                 # Boot-clock seconds this sample stands for.
-                stands = min(boot_now - seen_at.get(path, started), MAX_TICK_S)
+                stands = min(boot_now - seen_at.get(path, max(started, self._since)), MAX_TICK_S)
                 seen_at[path] = boot_now
                 sampled.add(pid)
                 slot = OFF_CPU.get(state)

@@ -171,3 +171,24 @@ def test_the_output_log_is_removed_at_exit_unless_kept(
         assert (kept in tmux.screen()) == keep
     finally:
         log.unlink(missing_ok=True)
+
+
+def test_the_run_root_is_timed_from_the_gate_not_its_fork(tmux: Tmux, tmp_path: Path) -> None:
+    """The root is forked before the screen starts and waits at our gate: with /proc, that wait
+    counted as its own sleep and its start (a trial: `sleep 2` asleep 2.307 s in a 2.025 s
+    run, started 0.341 s before it)."""
+    rec, done = tmp_path / "rec.jsonl", tmp_path / "done"
+    tmux.start(
+        f"{DENET} run --collector procfs --exit-on-finish --record {rec} -- sleep 1.5;"
+        f" touch {done}; sleep 30"
+    )
+    deadline = time.monotonic() + 30
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in rec.read_text().splitlines()]
+    snaps = [d for d in lines if d["kind"] == "snapshot"]
+    started = snaps[0]["ts"] - snaps[0]["t"]  # the collector's start: the gate opens after it
+    root = [p for d in snaps for p in d["processes"]][-1]
+    assert not root["alive"] and root["start_ts"] >= started - 0.01
+    wall = root["end_ts"] - root["start_ts"] if root["end_ts"] else 1.6
+    assert root["sched"]["sleeping_s"] <= wall + 0.05, (root["sched"], wall)
