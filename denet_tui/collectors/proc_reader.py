@@ -287,8 +287,10 @@ def read_process(
             raw_cmd = b""
         cmdline = tuple(decoded(a) for a in raw_cmd.split(b"\0") if a)
     alive = stat.state not in ("Z", "X")
-    if peak is None and prev is not None and not alive:
-        peak = prev.sample.peak_rss_bytes  # a zombie's status has no VmHWM: the last one read
+    if peak is None and prev is not None and not alive and prev.sample.name == stat.comm:
+        # A zombie's status has no VmHWM: the last one read (of the same program: an exec
+        # starts the peak anew).
+        peak = prev.sample.peak_rss_bytes
     if peak is None and "peak_rss_bytes" not in reasons:
         reasons["peak_rss_bytes"] = "not in /proc once the process has ended (a zombie)"
     # The scheduler's exact time of the threads (an ended one's until its last reading); the

@@ -319,3 +319,27 @@ def test_an_exit_143_is_not_a_death_by_sigterm(collector: str) -> None:
     assert ended == [("sh", 143, None), ("sleep", 0, None), ("sleep", 143, 15)], ended
     root = snapshots(lines)[-1]["processes"][0]
     assert (root["exit_code"], root["killed_by_signal"]) == (3, None)
+
+
+@pytest.mark.parametrize("collector", COLLECTORS)
+def test_a_peak_starts_anew_at_an_exec(collector: str, tmp_path: Path) -> None:
+    """A process that touched 100 MiB, then exec'd sh: sh's peak is sh's (its own VmHWM), not
+    the earlier program's read by /proc before the exec (a trial: 12 MB for a 1.7 MB sh)."""
+    said = tmp_path / "hwm"
+    grow = (
+        "import os, sys, time\nb = bytearray(100 << 20)\nb[::4096] = b'x' * len(b[::4096])\n"
+        "time.sleep(0.6)\n"
+        "os.execv('/bin/sh', ['sh', '-c', 'grep VmHWM /proc/$$/status > ' + sys.argv[1]])"
+    )
+    code, lines, err = run_json(
+        "run", "--json", "--interval", "0.25", "--collector", collector,
+        "--", sys.executable, "-c", grow, str(said),
+    )  # fmt: skip
+    assert code == 0, err
+    own = int(said.read_text().split()[1]) * 1024
+    root = snapshots(lines)[-1]["target"]["pid"]
+    mine = [p for s in snapshots(lines) for p in s["processes"] if p["pid"] == root]
+    assert any(p["peak_rss_bytes"] > 100 << 20 for p in mine)  # python, read while it ran
+    sh = mine[-1]
+    assert sh["name"] == "sh" and not sh["alive"]
+    assert sh["peak_rss_bytes"] == pytest.approx(own, rel=0.25), (sh["peak_rss_bytes"], own)

@@ -266,7 +266,7 @@ class EbpfCollector:
                     for f in figured:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
-                    sections = self._floored(sections, before)
+                    sections = self._floored(sections, before, p.comm)
                     sample = _filled(with_kernel_split(replace(before, **sections)))
                     self._last[p.serial] = sample
                     out.append(sample)
@@ -274,7 +274,7 @@ class EbpfCollector:
                 p.proc = base
             for f in figured:
                 sections.update(f.figures(p.serial))
-            sections = self._floored(sections, p.proc)
+            sections = self._floored(sections, p.proc, p.comm)
             sample = with_kernel_split(self._sample_of(p, clock, status, sections))
             if p.exited and not self._settled(p):
                 # A thread of it is still on its way out: as last shown, ended next time.
@@ -299,19 +299,24 @@ class EbpfCollector:
             out.append(sample)
         return out
 
-    def _floored(self, sections: dict, seen: ProcessSample | None) -> dict:
+    def _floored(self, sections: dict, seen: ProcessSample | None, comm: str) -> dict:
         """The families' figures, where one is only a lower bound (``Family.floors``), raised
-        to what /proc gave (``seen``) if that is more."""
+        to what /proc gave (``seen``) if that is more. The memory a reading saw is another
+        program's when the process exec'd since (``comm``, its name now, is not the one read):
+        its peak starts anew at an exec."""
         if seen is None:
             return sections
+        same_program = seen.name == comm
         for key in self._floors.intersection(sections):
             got = getattr(seen, key)
+            if key == "peak_rss_bytes" and not same_program:
+                continue
             if got is not None and got > sections[key]:
                 sections[key] = got
         # A peak is at least any RSS read (VmHWM's own rule): /proc may read a growing
         # process after the memory family's last change.
         peak, rss = sections.get("peak_rss_bytes"), seen.rss_bytes
-        if peak is not None and rss is not None and rss > peak:
+        if peak is not None and rss is not None and rss > peak and same_program:
             sections["peak_rss_bytes"] = rss
         return sections
 
