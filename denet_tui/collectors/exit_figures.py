@@ -74,12 +74,18 @@ RECORD_FIGURES = (
 
 
 def at_exit(
-    p: ProcessSample, rec: ExitRecord, family_reason: str | None, own_split: bool = False
+    p: ProcessSample,
+    rec: ExitRecord,
+    family_reason: str | None,
+    own_split: bool = False,
+    last_exec_known: bool = False,
 ) -> ProcessSample:
     """Ended process ``p`` with the kernel's final figures from its exit record. Figures the
     record does not have keep their value, or stay null with ``family_reason`` (the reason
     ``p`` gave for all of /proc's figures, if it had one). ``own_split``: ``p``'s user/system
-    split is the better one (the sched family's, which has the exit's last ticks)."""
+    split is the better one (the sched family's, which has the exit's last ticks).
+    ``last_exec_known``: ``p``'s command line is its last exec's (the eBPF tracker sees every
+    exec), so a record naming it otherwise means it renamed itself (PR_SET_NAME)."""
     figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
     if own_split:
         del figures["cpu_user_s"], figures["cpu_system_s"]
@@ -104,7 +110,7 @@ def at_exit(
     changes = {
         **figures,
         "name": rec.comm if renamed else p.name,
-        "cmdline": () if renamed else p.cmdline,
+        "cmdline": () if renamed and not last_exec_known else p.cmdline,
         "alive": False,
         "cpu_percent": 0.0,
         "rss_bytes": 0,

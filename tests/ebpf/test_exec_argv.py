@@ -42,3 +42,16 @@ def test_a_root_that_execs_another_program_shows_that_program_s_arguments() -> N
     root = [p for s in snaps for p in s.processes if p.pid == last.target.pid]
     assert root[-1].name == "sh" and not root[-1].alive
     assert root[-1].cmdline == ("sh", "-c", "exit 0")
+
+
+def test_a_process_that_renames_itself_keeps_its_arguments() -> None:
+    """PR_SET_NAME is no exec: the exit record's other name does not make its arguments
+    another program's (a trial: the root's command line was empty at its end, and Finished
+    counted it as 'worker')."""
+    import sys
+
+    rename = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'worker', 0, 0, 0); time.sleep(0.3)"
+    last, snaps = run_collected([sys.executable, "-c", rename])
+    root = [p for s in snaps for p in s.processes if p.pid == last.target.pid][-1]
+    assert not root.alive and root.name == "worker"
+    assert root.cmdline == (sys.executable, "-c", rename)

@@ -291,7 +291,8 @@ class EbpfCollector:
                     rec = self._exits.take(p.tgid, start)
                     if rec is not None:
                         own_split = "cpu_user_s" in sections
-                        sample = at_exit(sample, rec, sample.null_reasons.get("proc"), own_split)
+                        why = sample.null_reasons.get("proc")
+                        sample = at_exit(sample, rec, why, own_split, last_exec_known=True)
                 p.reported = True
             sample = _filled(sample)
             if not p.exited:
