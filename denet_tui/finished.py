@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapshot
+from denet_tui.signals import exit_text
 
 MAX_COMMANDS = 1000
 RECENT = 300  # ended processes kept one by one (the latest), for views that list processes
@@ -148,7 +149,7 @@ class _Acc:
             w[2] += sched.uninterruptible_s or 0.0
             if sched.sleeping_s is None or sched.uninterruptible_s is None:
                 self.incomplete.add("sched")  # (the /proc collector's: never sampled)
-        code = "unknown" if p.exit_code is None else str(p.exit_code)
+        code = "unknown" if p.exit_code is None else exit_text(p.exit_code, p.killed_by_signal)
         self.exit_codes[code] = self.exit_codes.get(code, 0) + 1
 
     def stats(self, command: str) -> CommandStats:

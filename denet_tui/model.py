@@ -787,8 +787,15 @@ class CommandStats(Codable):
     peak_rss_max: int | None
     wall_s_total: float | None
     wall_s_max: float | None
-    # Exit status (as text) -> processes; "unknown" for those whose status was not seen.
-    exit_codes: Mapping[str, int] = field(default_factory=dict)
+    # Exit status (as text: "0", "2", "143 SIGTERM" when killed by it) -> processes; "unknown"
+    # for those whose status was not seen.
+    exit_codes: Mapping[str, int] = field(
+        default_factory=dict,
+        metadata={
+            "doc": "exit status -> processes: the code as text, with the signal's name when "
+            "one killed it (143 SIGTERM; an exit(143) is 143); unknown: not seen"
+        },
+    )
     # Where their threads' time went, summed (the sched family; null in recordings before it).
     waiting_cpu_s_total: float | None = None
     sleeping_s_total: float | None = None

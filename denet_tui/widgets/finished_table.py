@@ -64,8 +64,8 @@ def _exits(s: CommandStats) -> str:
 
 
 def _code(item: tuple[str, int]) -> tuple[int, str]:
-    code = item[0]
-    return (int(code), "") if code.isdigit() else (1 << 16, code)
+    code = item[0].split(" ")[0]  # (a signal's name after it)
+    return (int(code), item[0]) if code.isdigit() else (1 << 16, item[0])
 
 
 def finished_cells(s: CommandStats) -> dict[str, str]:

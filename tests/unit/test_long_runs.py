@@ -132,6 +132,13 @@ def test_finished_summary_by_command_with_failures_and_bounds() -> None:
     assert ld.cpu_s_total is None and ld.waiting_cpu_s_total is None
     assert set(ld.incomplete) == {"cpu_s", "peak_rss", "wall_s", "sched"}
     assert dict(ld.exit_codes) == {"unknown": 1}
+    # A death by signal is told from an exit with the same code.
+    killed = FinishedLedger()
+    killed.add(snap(3, proc(20, alive=False, cmdline=("sleep", "9"), exit_code=143,
+                            killed_by_signal=15), proc(21, alive=False, cmdline=("sleep", "1"),
+                            exit_code=143)))  # fmt: skip
+    (sleeps,) = killed.summary().commands
+    assert dict(sleeps.exit_codes) == {"143": 1, "143 SIGTERM": 1} and sleeps.failures == 2
 
 
 def test_a_schema_1_recording_lists_the_ended_in_every_snapshot_counted_once() -> None:
