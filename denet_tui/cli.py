@@ -30,6 +30,12 @@ def _positive(text: str) -> float:
     return v
 
 
+def _on_a_terminal() -> bool:
+    """The screen needs a terminal on stdin, stdout and stderr (Textual draws on stderr: with
+    it redirected, the screen went into the file)."""
+    return all(f.isatty() for f in (sys.stdin, sys.stdout, sys.stderr))
+
+
 def _budgets(texts: list[str]) -> list[Any]:
     from denet_tui.budgets import BudgetError, parse
 
@@ -255,8 +261,12 @@ def _monitor(args: argparse.Namespace) -> int:
         from denet_tui.sinks.otlp import metrics_url
 
         metrics_url(args.otlp)
-    if not args.json and not (sys.stdout.isatty() and sys.stdin.isatty()):
-        raise TargetError("no terminal for the screen: use --json for headless output", EXIT_USAGE)
+    if not args.json and not _on_a_terminal():
+        raise TargetError(
+            "no terminal for the screen (stdin, stdout and stderr must be one; it is drawn on "
+            "stderr): use --json for headless output",
+            EXIT_USAGE,
+        )
 
     from denet_tui.target import AttachTarget, RunTarget, parse_pid
 
@@ -329,9 +339,9 @@ def _replay(args: argparse.Namespace) -> int:
     from denet_tui.session import Session
 
     collector = ReplayCollector(args.file)  # a bad file is reported before the tty is needed
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+    if not _on_a_terminal():
         collector.close()
-        raise TargetError("no terminal for the replay screen", EXIT_USAGE)
+        raise TargetError("no terminal for the replay screen (stdin, stdout, stderr)", EXIT_USAGE)
     session = Session(
         meta=collector.meta,
         collector=collector,

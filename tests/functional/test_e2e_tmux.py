@@ -192,3 +192,16 @@ def test_the_run_root_is_timed_from_the_gate_not_its_fork(tmux: Tmux, tmp_path: 
     assert not root["alive"] and root["start_ts"] >= started - 0.01
     wall = root["end_ts"] - root["start_ts"] if root["end_ts"] else 1.6
     assert root["sched"]["sleeping_s"] <= wall + 0.05, (root["sched"], wall)
+
+
+def test_the_screen_needs_stderr_on_the_terminal(tmux: Tmux, tmp_path: Path) -> None:
+    """Textual draws on stderr: with it redirected, the whole screen went into the file (a
+    trial). Now one line there, and exit status 2."""
+    err, rc = tmp_path / "err", tmp_path / "rc"
+    tmux.start(f"{DENET} run --collector procfs -- true 2>{err}; echo $? > {rc}; sleep 30")
+    deadline = time.monotonic() + 15
+    while not rc.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rc.read_text().strip() == "2"
+    (line,) = err.read_text().splitlines()
+    assert line.startswith("denet-tui: no terminal for the screen")
