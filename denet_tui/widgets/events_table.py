@@ -23,7 +23,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "PROCESS", 16),
     ("family", "FAMILY", 9),
     ("event", "EVENT", 18),
-    ("result", "RESULT", 14),
+    ("result", "RESULT", 22),  # "default: fatal SIGTERM" whole
     ("detail", "DETAIL", None),
 )
 FAMILY_STYLE = {"exec": "cyan", "exit": "dim", "signal": "magenta", "privilege": "yellow"}
@@ -36,7 +36,7 @@ def event_cells(e: LoggedEvent) -> list[Text]:
         Text(visible(e.name), no_wrap=True, overflow="ellipsis"),
         Text(e.family, style=FAMILY_STYLE.get(e.family, "")),
         Text(e.event, style="bold"),
-        Text(e.result, style="red" if e.failed else ""),
+        Text(e.result, style="red" if e.failed else "", no_wrap=True, overflow="ellipsis"),
         Text(visible(e.detail), no_wrap=True, overflow="ellipsis"),
     ]
 
