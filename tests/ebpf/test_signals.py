@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from .helpers import run_collected
 
 # The root starts a sleeper (the sibling) and a sender; the sender sends SIGUSR1 to the sibling
@@ -78,12 +80,12 @@ t.join()
 """
 
 
-def test_a_signal_to_a_thread_is_named_by_its_process() -> None:
-    """With the sched family, a thread's tid leads to its process: such a signal was shown as
-    sent outside the tree, to a pid no process has (a trial)."""
-    last, snaps = run_collected(
-        [sys.executable, "-c", AT_A_THREAD], probes=frozenset({"signals", "sched"})
-    )
+@pytest.mark.parametrize("probes", [{"signals", "sched"}, {"signals"}], ids=["kernel", "proc"])
+def test_a_signal_to_a_thread_is_named_by_its_process(probes: set[str]) -> None:
+    """A thread's tid leads to its process (in the kernel with the sched family, else by the
+    thread's /proc entry): such a signal was shown as sent outside the tree, to a pid no
+    process has (a trial)."""
+    last, snaps = run_collected([sys.executable, "-c", AT_A_THREAD], probes=frozenset(probes))
     (usr1,) = [e for s in snaps for e in s.signals if e.kind == "sent" and e.signal == "SIGUSR1"]
     assert usr1.target_pid == last.target.pid and usr1.target_in_tree
     assert usr1.sender_pid == last.target.pid and usr1.outcome == "delivered"

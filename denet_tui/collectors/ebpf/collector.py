@@ -56,15 +56,29 @@ NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most
 
 def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalEvent, ...]:
     """Signal events whose sender or target is a process of the tree that the kernel had
-    already let go (a signal sent to a process that has ended), marked so."""
+    already let go (a signal sent to a process that has ended), marked so; and a target that
+    is a thread of the tree named by its process (the kernel does that with the sched family;
+    without it, the thread's /proc entry tells, while the thread lives)."""
     out = []
     for e in events:
         sender = None if e.sender_in_tree is None else e.sender_in_tree or e.sender_pid in members
         target = e.target_in_tree or e.target_pid in members
+        if not target and (process := _process_of(e.target_pid)) in members:
+            e = replace(e, target_pid=process)
+            target = True
         if sender != e.sender_in_tree or target != e.target_in_tree:
             e = replace(e, sender_in_tree=sender, target_in_tree=target)
         out.append(e)
     return tuple(out)
+
+
+def _process_of(tid: int) -> int | None:
+    """The process (tgid) of thread ``tid``, if it still lives."""
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            return next((int(ln.split()[1]) for ln in f if ln.startswith(b"Tgid:")), None)
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class EbpfCollector:

@@ -12,8 +12,7 @@
  * Events go through a ring buffer drained at each sample; a full buffer is counted
  * (DIAG_SIGNALS_LOST). The target is the task the signal was aimed at: a thread other than a
  * process's first one is named by its process, found by its tid in the sched family's table
- * of the tree's threads (without that family, such a signal is seen from the sender's side
- * only).
+ * of the tree's threads (without that family, user space asks the thread's /proc entry).
  */
 
 BPF_RINGBUF_OUTPUT(signal_events, 64);     /* 256 KiB: ~2,700 signals between two samples */
