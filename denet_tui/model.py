@@ -159,7 +159,8 @@ DOC_FILE_RELATIVE = (
     "null: `path` is absolute (as passed, or joined to the working directory: see joined); "
     "cwd unknown: passed relative to a working directory whose path is not known (no chdir "
     "named it and no process in it was alive at a reading), shown as passed; dirfd: passed "
-    "relative to a directory file descriptor, shown as passed"
+    "relative to a directory file descriptor, shown as passed; cut: passed relative to the "
+    "working directory and longer than the 255 bytes kept, shown as its last ones (not joined)"
 )
 DOC_FILE_JOINED = (
     "the calls of this row passed the path relative to their working directory, and `path` "

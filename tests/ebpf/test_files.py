@@ -338,3 +338,14 @@ def test_paths_longer_than_kept_keep_their_file_names(
         (row,) = [r for p, r in rows.items() if p.endswith("/" + name)]
         assert row.path == "…" + os.fsdecode(whole[-255:])
         assert (row.calls, row.failures) == (calls, failures), name
+        assert row.relative is None  # passed absolute
+    # Passed relative: said so, not joined (its start is not known).
+    rel = str(deep.relative_to(tmp_path) / "b_missing.txt")
+    here = os.getcwd()
+    os.chdir(tmp_path)  # (the command runs where we are)
+    try:
+        _, snaps = run_collected([*argv[:3], rel], probes=probes)
+    finally:
+        os.chdir(here)
+    (row,) = [f for s in snaps for f in s.files if f.path.endswith("/b_missing.txt")]
+    assert row.path_cut and row.relative == "cut" and not row.joined

@@ -223,8 +223,9 @@ class FilesFamily:
         joined to its working directory."""
         kind = op & ~(FILE_AT_DIRFD | FILE_TAIL)
         if op & FILE_TAIL:
-            # Its last bytes (the file name): its directory is not known, so not joined.
-            return ("…" + c_string(raw), kind, None, False)
+            # Its last bytes (the file name): its start is not known, so never joined.
+            relative = "dirfd" if op & FILE_AT_DIRFD else ("cut" if cwd else None)
+            return ("…" + c_string(raw), kind, relative, False)
         path, relative = self._shown(c_string(raw), op & FILE_AT_DIRFD, cwd)
         joined = relative == "cwd"
         if modes & FILE_MODE_CUT:
