@@ -39,7 +39,11 @@ SORTS: dict[str, tuple[str, Callable[[FileStat], tuple]]] = {
 }
 SORT_KEYS = tuple(SORTS)
 OP_LABELS = {"rename_from": "rename ⇢", "rename_to": "⇢ rename"}  # from this name, to it
-UNJOINED = {"cwd unknown": " (relative: cwd unknown)", "dirfd": " (relative to a directory fd)"}
+UNJOINED = {
+    "cwd unknown": " (relative: cwd unknown)",
+    "dirfd": " (relative to a directory fd)",
+    "cut": " (relative, its start cut)",
+}
 JOINED = " (relative)"  # the same file named absolute is another row
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
