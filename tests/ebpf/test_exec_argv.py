@@ -55,3 +55,13 @@ def test_a_process_that_renames_itself_keeps_its_arguments() -> None:
     root = [p for s in snaps for p in s.processes if p.pid == last.target.pid][-1]
     assert not root.alive and root.name == "worker"
     assert root.cmdline == (sys.executable, "-c", rename)
+
+
+def test_a_fork_that_never_execs_has_its_parent_s_arguments() -> None:
+    """A subshell that ends before /proc reads it had no command line; its memory, arguments
+    included, is its parent's copy."""
+    script = "(exit 3); (exit 4); true"
+    _, snaps = run_collected(["sh", "-c", script])
+    subshells = [p for p in every_process(snaps) if p.exit_code in (3, 4)]
+    assert len(subshells) == 2
+    assert all(p.cmdline == ("sh", "-c", script) for p in subshells), subshells

@@ -415,15 +415,34 @@ class EbpfCollector:
             **extra,
         )
 
-    def _argv(self, p: Proc) -> tuple[str, ...]:
+    def _argv(self, p: Proc, depth: int = 0) -> tuple[str, ...]:
         """The command line of the process's last exec, as the kernel read it at the exec;
         where it was cut short (or not read), the one we ran if this is the run root still
-        running that program."""
+        running that program. A process that made no exec since we followed it (a fork, a
+        subshell) has its parent's: its memory, arguments included, is a copy of it."""
         args, cut = self._tracker.argv(p.serial)
         if args and not cut:
             return args
         started = self._target.started_argv(p.tgid, p.comm) if self._target is not None else ()
-        return started or ((*args[:-1], args[-1] + "…") if args else ())
+        if started:
+            return started
+        if args:
+            return (*args[:-1], args[-1] + "…")
+        if args is None and p.start_ns and depth < 16:
+            parent = self._parent_of(p)
+            if parent is not None:
+                return self._argv(parent, depth + 1)
+        return ()
+
+    def _parent_of(self, p: Proc) -> Proc | None:
+        """The process that forked ``p``, if still known (the latest with its pid that
+        started before it)."""
+        best = None
+        for q in self._tracker.procs.values():
+            older = q.tgid == p.ppid and q is not p and q.start_ns <= p.start_ns
+            if older and (best is None or q.start_ns > best.start_ns):
+                best = q
+        return best
 
     def _diagnostics(self, totals: TreeTotals, seconds: float) -> dict:
         diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}

@@ -226,12 +226,13 @@ class Tracker:
         finally:
             os.close(pidfd)
 
-    def argv(self, serial: int) -> tuple[tuple[str, ...], bool]:
+    def argv(self, serial: int) -> tuple[tuple[str, ...] | None, bool]:
         """The arguments of the process's last exec, as the kernel read them from the caller,
-        and whether they were cut short; () if it made none we saw, or none could be read."""
+        and whether they were cut short; None if it made none we saw, () if none could be
+        read."""
         a = self._argv_buf
         if not bpf_maps.lookup(self._argv.map_fd, ct.c_uint32(serial), a):
-            return (), False
+            return None, False
         args = argv_strings(a)
         return args, bool(args and a.flags & (ARGV_TRUNCATED | ARGV_FAULT))
 
