@@ -299,7 +299,8 @@ def test_a_live_process_keeps_the_figures_of_its_ended_threads(
     # Alive, after its threads ended: at least what they wrote, not only the main thread's.
     after = [p for p in mine if p["alive"] and p["threads"] == 1 and p["write_chars"] > 0]
     assert after and after[-1]["write_chars"] >= wrote, (after[-1:], wrote)
-    assert after[-1]["ctx_voluntary"] >= sum(v for _, v in threads)
+    if collector == "ebpf":  # every switch, to each thread's last (/proc: its last reading)
+        assert after[-1]["ctx_voluntary"] >= sum(v for _, v in threads)
 
 
 @pytest.mark.parametrize("collector", COLLECTORS)
