@@ -156,7 +156,7 @@ class TimeBreakdown(Static):
         lines: list[Text] = []
         t = snap.totals
         rows: list[tuple[str, dict[str, float | None], bool]] = []
-        if interval is not None:
+        if interval is not None and not snap.target.finished:  # (after the end: nothing runs)
             parts = state_parts(interval.__getitem__)
             if not sampled:
                 # A nap counts when it ends: over one interval that can be many seconds a

@@ -102,6 +102,17 @@ def test_time_tab(snap_compare) -> None:
     assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
 
 
+def test_time_tab_after_the_end(snap_compare) -> None:
+    """Once the command has ended, no "last interval" bar (it drew a full bar of 0.00 s)."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await feed(pilot)
+        await pilot.press("5")
+        await pilot.pause()
+
+    assert snap_compare(live_app(EBPF), terminal_size=(120, 36), run_before=run_before)
+
+
 TOUCH = DATA / "touch-ebpf.jsonl"
 
 
