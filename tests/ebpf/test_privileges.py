@@ -153,9 +153,12 @@ def test_capability_checks_equal_the_kernel_s_own_trace() -> None:
         )
         trace = lines()
     counted: dict[tuple[int, str, bool], int] = {}
-    latest = {}
+    latest: dict = {}
     for s in snaps:
-        latest.update(((c.pid, c.name, c.capability), c) for c in s.capabilities)
+        for c in s.capabilities:
+            key = (c.pid, c.name, c.capability)
+            assert latest.get(key) != c, c  # a row is sent again only when it changed
+            latest[key] = c
     for c in latest.values():
         for denied, n in ((False, c.granted), (True, c.denied)):
             if n:

@@ -72,6 +72,9 @@ class PrivilegesFamily(EventFamily):
         super().__init__()
         self._checks: dict[tuple[int, str, int], _Checks] = {}  # by (serial, program, cap)
         self._changed: set[tuple[int, str, int]] = set()
+        # Each row as last sent, the latest MAX_CAP_ROWS (a run drained after its process was
+        # forgotten is the same figures).
+        self._emitted: dict[tuple[int, str, int], CapabilityStat] = {}
         self._runs: dict[int, dict[int, Run]] = {}  # serial -> tid -> its live thread's run
         # (serial, tid) -> its run as last shown, and the row it counts under
         self._shown_runs: dict[tuple[int, int], tuple[Run, tuple[int, str, int]]] = {}
@@ -180,21 +183,28 @@ class PrivilegesFamily(EventFamily):
         live = self._with_runs()
         changed, self._changed = self._changed, set()
         rows = []
+        emitted = self._emitted
         for row in sorted(changed):
             acc = live.get(row) or self._checks.get(row)
             if acc is None:
                 continue
-            rows.append(
-                CapabilityStat(
-                    pid=acc.pid,
-                    name=acc.name,
-                    capability=capability_name(row[2]),
-                    granted=acc.granted,
-                    denied=acc.denied,
-                    first_ts=self.ts(acc.first_ns),
-                    last_ts=self.ts(acc.last_ns),
-                )
+            stat = CapabilityStat(
+                pid=acc.pid,
+                name=acc.name,
+                capability=capability_name(row[2]),
+                granted=acc.granted,
+                denied=acc.denied,
+                first_ts=self.ts(acc.first_ns),
+                last_ts=self.ts(acc.last_ns),
             )
+            # A run of checks shown while it ran, then moved to the kernel's table, is the
+            # same figures: not sent again (a trial saw such rows twice).
+            if emitted.get(row) != stat:
+                emitted.pop(row, None)  # (to the end: the oldest go first)
+                emitted[row] = stat
+                rows.append(stat)
+                if len(emitted) > MAX_CAP_ROWS:
+                    del emitted[next(iter(emitted))]
         return {**super().snapshot_fields(), "capabilities": tuple(rows)}
 
     def diagnostics(self, kernel: dict[str, int]) -> dict[str, Any]:
