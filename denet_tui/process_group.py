@@ -21,6 +21,16 @@ def state(pid: int) -> str | None:
     return fields[0].decode() if fields else None
 
 
+def process_of(tid: int) -> int | None:
+    """The process (tgid) thread ``tid`` belongs to, while it lives (/proc/TID opens for any
+    thread, though only processes are listed)."""
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            return next((int(ln.split()[1]) for ln in f if ln.startswith(b"Tgid:")), None)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 STOPPED = ("T", "t")  # stopped by a signal (kill -STOP, ctrl+z), or by a tracer
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from denet_tui.model import TargetStatus
-from denet_tui.process_group import STOPPED, group_members, state, stopped
+from denet_tui.process_group import STOPPED, group_members, process_of, state, stopped
 from denet_tui.rawtext import decoded
 from denet_tui.watchdog import PR_SET_PDEATHSIG, Watchdog, prctl, stop_group
 
@@ -241,17 +241,18 @@ class AttachTarget(Target):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 raw = f.read()
-            with open(f"/proc/{pid}/status", "rb") as f:
-                tgid = next((ln.split()[1] for ln in f if ln.startswith(b"Tgid:")), None)
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                f.read()
         except FileNotFoundError:
             raise TargetError(f"no such process: {pid}", 2) from None
         except PermissionError:
             raise TargetError(f"cannot read process {pid}: permission denied", 2) from None
         except OSError as e:
             raise TargetError(f"cannot read process {pid}: {e.strerror}", 2) from None
-        if tgid is not None and int(tgid) != pid:
+        tgid = process_of(pid)
+        if tgid is not None and tgid != pid:
             # /proc/TID opens though it is not listed: watching it would follow no process.
-            raise TargetError(f"{pid} is a thread of process {int(tgid)}: attach to {int(tgid)}", 2)
+            raise TargetError(f"{pid} is a thread of process {tgid}: attach to {tgid}", 2)
         args = [decoded(a) for a in raw.split(b"\0") if a]
         self.cmd = tuple(args) or (f"[{_comm(pid)}]",)
         self._gone_at: float | None = None

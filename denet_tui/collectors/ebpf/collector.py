@@ -49,6 +49,7 @@ from denet_tui.model import (
     TargetStatus,
     TreeTotals,
 )
+from denet_tui.process_group import process_of
 from denet_tui.target import Target
 
 NO_EXIT_STATUS = "not seen: it did not call exit_group (killed by a signal, most likely)"
@@ -63,22 +64,13 @@ def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalE
     for e in events:
         sender = None if e.sender_in_tree is None else e.sender_in_tree or e.sender_pid in members
         target = e.target_in_tree or e.target_pid in members
-        if not target and (process := _process_of(e.target_pid)) in members:
+        if not target and (process := process_of(e.target_pid)) in members:
             e = replace(e, target_pid=process)
             target = True
         if sender != e.sender_in_tree or target != e.target_in_tree:
             e = replace(e, sender_in_tree=sender, target_in_tree=target)
         out.append(e)
     return tuple(out)
-
-
-def _process_of(tid: int) -> int | None:
-    """The process (tgid) of thread ``tid``, if it still lives."""
-    try:
-        with open(f"/proc/{tid}/status", "rb") as f:
-            return next((int(ln.split()[1]) for ln in f if ln.startswith(b"Tgid:")), None)
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class EbpfCollector:
@@ -128,6 +120,7 @@ class EbpfCollector:
         self._t0 = 0.0
         self._clock = 0.0
         self._last: dict[int, ProcessSample] = {}  # last sample of each live process
+        self._by_tgid: dict[int, list[Proc]] | None = None  # per sample: _parent_of's index
         self._table = ProcessTable()
         self._ledger = TreeLedger(self.info.share_basis, exact=True)
         self._ncpu = loader.possible_cpus()
@@ -256,6 +249,7 @@ class EbpfCollector:
         """The live processes, and those that ended since the last snapshot (once)."""
         tracker = self._tracker
         figured = self._per_process
+        self._by_tgid = None  # built again when first asked, this sample
         live = [p for p in tracker.procs.values() if not p.exited]
         lean = {p.tgid for p in live if p.start_ns} if self._lean else ()
         got = self._table.update([p.tgid for p in live], self._asleep(), lean)[0]
@@ -436,13 +430,15 @@ class EbpfCollector:
 
     def _parent_of(self, p: Proc) -> Proc | None:
         """The process that forked ``p``, if still known (the latest with its pid that
-        started before it)."""
-        best = None
-        for q in self._tracker.procs.values():
-            older = q.tgid == p.ppid and q is not p and q.start_ns <= p.start_ns
-            if older and (best is None or q.start_ns > best.start_ns):
-                best = q
-        return best
+        started before it). The processes by pid are listed once a sample, when first asked."""
+        if self._by_tgid is None:
+            self._by_tgid = {}
+            for q in self._tracker.procs.values():
+                self._by_tgid.setdefault(q.tgid, []).append(q)
+        older = [
+            q for q in self._by_tgid.get(p.ppid or 0, ()) if q is not p and q.start_ns <= p.start_ns
+        ]
+        return max(older, key=lambda q: q.start_ns, default=None)
 
     def _diagnostics(self, totals: TreeTotals, seconds: float) -> dict:
         diag = {name: int(sum(self._diag[ct.c_int(i)])) for i, name in enumerate(DIAG_NAMES)}
