@@ -115,16 +115,18 @@ def wait_for(path: Path, proc: subprocess.Popen[bytes], what: str, timeout: floa
         time.sleep(0.02)
 
 
-def watched(argv: list[str], scratch: Path, res: Path) -> tuple[dict[str, tuple[int, int]], float]:
-    """The workload as denet-tui's command: its programs' counters over the workload alone
-    (the command waits at a gate until the first reading is taken)."""
+def watched(
+    argv: list[str], scratch: Path, res: Path, *extra: str
+) -> tuple[dict[str, tuple[int, int]], float]:
+    """The workload as denet-tui's command (``extra``: its options): its programs' counters over
+    the workload alone (the command waits at a gate until the first reading is taken)."""
     go = scratch / "go"
     for stale in (go, res, scratch / "denet.jsonl"):  # the last run's
         stale.unlink(missing_ok=True)
     gate = 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"'
     known = set(counters())
     mon = subprocess.Popen(
-        [*denet()(scratch), "sh", "-c", gate, str(go), *argv],
+        [*denet(*extra)(scratch), "sh", "-c", gate, str(go), *argv],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ, PYTHONPATH=str(REPO)),
@@ -209,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tar-dir", default="/usr/share")
     p.add_argument("--tar-big-dir", default="/usr/lib")
     p.add_argument("--tar-out", default="/dev/shm")
+    p.add_argument(
+        "--compare",
+        metavar="PROBES",
+        help="also a watched run with only these families (--probes), e.g. syscalls",
+    )
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("bench_bpf_cost: needs root (BPF programs, kernel.bpf_stats_enabled)")
@@ -224,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
                 floor, floor_cpu = beside(empty_all(), cmd, scratch, res)
                 ours, cpu = watched(cmd, scratch, res)
                 report(f"{wname}, watched by denet-tui (every family)", ours, floor, cpu)
+                if args.compare:
+                    few, few_cpu = watched(cmd, scratch, res, "--probes", args.compare)
+                    report(f"{wname}, watched with --probes {args.compare}", few, floor, few_cpu)
                 near, near_cpu = beside(denet_elsewhere(scratch), cmd, scratch, res)
                 report(f"{wname}, untracked (denet-tui watching a sleep)", near, floor, near_cpu)
                 report(f"{wname}, empty programs (the floor itself)", floor, floor, floor_cpu)

@@ -521,6 +521,13 @@ class PrivilegeEvent(Codable):
     gid: int = field(metadata={"doc": "the thread's real gid after the call"})
 
 
+DOC_EVENT_TS = (
+    "Unix time of the first or last call or check; with the syscalls family timing calls "
+    "(the default), that of the entry of the system call it was made in (a check made "
+    "outside one: its own)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CapabilityStat(Codable):
     """One capability a program of the tree was checked for (the privileges family), counted
@@ -531,8 +538,8 @@ class CapabilityStat(Codable):
     capability: str = field(metadata={"doc": "CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, …"})
     granted: int
     denied: int
-    first_ts: float
-    last_ts: float
+    first_ts: float = field(metadata={"doc": DOC_EVENT_TS})
+    last_ts: float = field(metadata={"doc": DOC_EVENT_TS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,8 +567,8 @@ class FileStat(Codable):
     modes: str = field(
         metadata={"doc": "what opens asked for: r, w, c (create), or-ed; truncate: w"}
     )
-    first_ts: float
-    last_ts: float
+    first_ts: float = field(metadata={"doc": DOC_EVENT_TS})
+    last_ts: float = field(metadata={"doc": DOC_EVENT_TS})
     path_cut: bool = field(
         default=False,
         metadata={

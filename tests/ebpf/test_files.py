@@ -78,7 +78,9 @@ def test_every_open_counted_per_path_with_failures(tmp_path: Path, probes: froze
 
 
 # 300 short-lived processes one after another, each opening the same file once; then one
-# process whose 4 threads open another file 100 times each. argv[1]: the first, argv[2]: the second.
+# process whose 4 threads open another file 100 times each; then the process and a child take
+# turns on a third file, three times each (the first to use a path is counted by its claim on
+# it, the other by a bit: neither twice). argv[1..3]: the three files.
 CHURN = r"""
 import os, sys, threading
 for _ in range(300):
@@ -95,19 +97,34 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
+mine, theirs = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    for _ in range(3):
+        os.read(mine[0], 1)
+        os.close(os.open(sys.argv[3], os.O_RDONLY))
+        os.write(theirs[1], b"x")
+    os._exit(0)
+for _ in range(3):
+    os.close(os.open(sys.argv[3], os.O_RDONLY))
+    os.write(mine[1], b"x")
+    os.read(theirs[0], 1)
+os.waitpid(pid, 0)
 """
 
 
 def test_each_process_counts_once_however_many_use_a_path(tmp_path: Path) -> None:
-    shared, threaded = tmp_path / "shared", tmp_path / "threaded"
-    shared.touch()
-    threaded.touch()
+    shared, threaded, turns = tmp_path / "shared", tmp_path / "threaded", tmp_path / "turns"
+    for path in (shared, threaded, turns):
+        path.touch()
     _, snaps = run_collected(
-        [sys.executable, "-c", CHURN, str(shared), str(threaded)], probes=frozenset({"files"})
+        [sys.executable, "-c", CHURN, str(shared), str(threaded), str(turns)],
+        probes=frozenset({"files"}),
     )
     rows = {f.path: f for s in snaps for f in s.files}
     assert (rows[str(shared)].calls, rows[str(shared)].processes) == (300, 300)
     assert (rows[str(threaded)].calls, rows[str(threaded)].processes) == (400, 1)
+    assert (rows[str(turns)].calls, rows[str(turns)].processes) == (6, 2)
     assert snaps[-1].diagnostics["files_full"] == 0
 
 

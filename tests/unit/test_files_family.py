@@ -11,7 +11,7 @@ from denet_tui.collectors.ebpf.families import files
 
 def _figures(*ids: tuple[int, int, int]) -> bytes:
     """The stats array's first slots: (calls, failures, processes) per id, in order."""
-    return b"".join(struct.pack(files.VAL_FMT, c, f, p, 10, 20, 2, 1, 7, 0) for c, f, p in ids)
+    return b"".join(struct.pack(files.VAL_FMT, c, f, p, 10, 20, 2, 1, 7, 0, 7) for c, f, p in ids)
 
 
 def test_each_ids_growth_is_added_once_to_its_row() -> None:

@@ -72,8 +72,10 @@ struct file_val {
     u64 last_ns;
     u32 last_errno;                 /* of the last failure */
     u32 modes;                      /* FILE_MODE_* of every call, or-ed */
-    u32 last_serial;                /* the last process counted (its bit is set) */
+    u32 last_serial;                /* the last process counted */
     u32 pad;
+    u64 first_serial;               /* the process counted by its claim, not by a bit (64
+                                     * bits: a 32-bit compare-and-swap needs alu32) */
 };
 #define FILE_MODE_READ 1
 #define FILE_MODE_WRITE 2

@@ -60,7 +60,7 @@ static __always_inline void cap_checked(u32 cap, int ret)
     if (!s || (s->flags & TRK_WAIT_EXEC))
         return;                             /* none of ours, or run mode's launcher */
     u32 denied = ret != 0;
-    u64 now = bpf_ktime_get_ns();
+    u64 now = event_time(s);
     struct cap_run *r = &s->cr;
     mark_active(s, 0);
     if (r->count && r->cap == cap && r->denied == denied) {

@@ -101,7 +101,6 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     /* Again: a call that sleeps through a sample ends in a later generation. */
     mark_active(s, 0);
     u64 dt = bpf_ktime_get_ns() - s->sc.enter_ns;
-    s->sc.enter_ns = 0;
     u32 nr = s->sc.nr;
     long ret = ctx->args[1];
 #if SHARED_RAW
@@ -129,8 +128,9 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     /* Last: the verifier then walks the shared programs' paths once, not once per path of
      * the counting above (it took 0.22 s of every start). */
     if (shared)
-        shared_exit(nr, ret);
+        shared_exit(nr, ret);               /* (they date the call by its entry: event_time) */
 #endif
+    s->sc.enter_ns = 0;
     return 0;
 }
 

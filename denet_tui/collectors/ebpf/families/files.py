@@ -56,8 +56,9 @@ MAX_PATHS = 10_000  # (path, kind) rows followed here; calls on others are count
 MAX_CWDS = 10_000  # working directories' paths (and chdir names) kept (the oldest go first)
 MAX_CWD_NAMES = 4096  # chdirs in the kernel between two samples
 NAME_HEAD = struct.Struct("IIII")  # struct file_name: id, op, cwd, cut; then the path
-# struct file_val: calls, failures, processes, first_ns, last_ns, errno, modes, last_serial, pad
-VAL_FMT = "QQQQQIIII"
+# struct file_val: calls, failures, processes, first_ns, last_ns, errno, modes, last_serial, pad,
+# first_serial
+VAL_FMT = "QQQQQIIIIQ"
 VAL_SIZE = struct.calcsize(VAL_FMT)
 CWD_FMT = "II"  # struct cwd_val: id, tgid
 CWD_NAME_FMT = f"II{FILE_PATH}s"  # struct cwd_name: from, pad, path
@@ -177,7 +178,7 @@ class FilesFamily:
         """Id ``fid``'s figures now (``VAL_FMT``): what grew since the last is added to its
         row. An id not named yet is left for the next sample; one whose name was lost is
         counted in ``unnamed``."""
-        calls, failures, processes, first_ns, last_ns, last_errno, modes, _, _ = val
+        calls, failures, processes, first_ns, last_ns, last_errno, modes, *_ = val
         row = self._rows_of.get(fid)
         if row is None and not modes & FILE_MODE_UNNAMED:
             return
