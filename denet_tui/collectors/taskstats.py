@@ -177,15 +177,30 @@ class ExitRecord:
     threads: int  # records summed
 
 
-def kernel_split(total_s: float, ticks_user_s: float, ticks_system_s: float) -> tuple[float, float]:
+def kernel_split(
+    total_s: float,
+    ticks_user_s: float,
+    ticks_system_s: float,
+    before: tuple[float, float] = (0.0, 0.0),
+) -> tuple[float, float]:
     """The exact CPU time ``total_s`` split into user and system in the tick-sampled ratio, by the
     kernel's own rule (cputime_adjust) that getrusage, wait4, time -v and /proc/PID/stat apply:
-    no system ticks, all user; no user ticks, all system. The exit record holds the raw ticks."""
+    no system ticks, all user; no user ticks, all system. The exit record holds the raw ticks.
+    ``before``: the split the kernel last reported of the process (user, system: its
+    ``prev_cputime``), below which neither part goes: a process that read its own times (`as`
+    does, just before its exit) keeps the ratio of then for what it ran before."""
+    user_before, system_before = before
+    if user_before + system_before >= total_s:
+        return user_before, system_before
     if ticks_system_s == 0:
-        return total_s, 0.0
-    if ticks_user_s == 0:
-        return 0.0, total_s
-    system = total_s * ticks_system_s / (ticks_user_s + ticks_system_s)
+        system = 0.0
+    elif ticks_user_s == 0:
+        system = total_s
+    else:
+        system = total_s * ticks_system_s / (ticks_user_s + ticks_system_s)
+    system = max(system, system_before)
+    if total_s - system < user_before:
+        return user_before, total_s - user_before
     return total_s - system, system
 
 

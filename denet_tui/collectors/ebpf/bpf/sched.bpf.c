@@ -26,6 +26,7 @@ BPF_HASH(sched_threads, u32, struct sched_thread, MAX_THREADS);
 BPF_F_TABLE("array", u32, struct pid_bits, sched_bits, PID_WORDS, BPF_F_MMAPABLE);
 BPF_F_TABLE("hash", u32, struct sched_sums, sched_ended, MAX_PROCS, BPF_F_NO_PREALLOC);
 BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
+BPF_HASH(sched_prev, u32, struct sched_prev, MAX_PROCS);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
 /* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them, its
@@ -76,6 +77,21 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
     t->s.major_faults = majf - t->base.major_faults;
     t->s.utime = ut - t->base.utime;
     t->s.stime = st - t->base.stime;
+}
+
+/* A thread of the process ends (its last switch; `task` is current): the split of the
+ * process's time the kernel last reported (to its own getrusage or times, or to a reader of
+ * /proc/PID/stat), a floor of the split wait4 reports at its reap. Read at each thread's end:
+ * the last one's stands (the kernel changes it only when asked for the times). */
+static __always_inline void sched_read_prev(u32 serial, struct task_struct *task)
+{
+#if SIGNAL_PREV_UTIME >= 0 && SIGNAL_PREV_STIME == SIGNAL_PREV_UTIME + 8
+    void *sig = 0;
+    struct sched_prev p = {};
+    bpf_probe_read_kernel(&sig, sizeof(sig), (void *)task + TASK_SIGNAL);
+    if (sig && !bpf_probe_read_kernel(&p, sizeof(p), sig + SIGNAL_PREV_UTIME))
+        sched_prev.update(&serial, &p);     /* (as many entries as processes followed) */
+#endif
 }
 
 /* Move an ended thread's figures into its process's `sched_ended` entry (a thread whose tid is
@@ -184,7 +200,8 @@ TRACEPOINT_PROBE(sched, sched_switch)
         return 0;                           /* not ours, or ended: a GONE entry is final */
     u64 was_on = t->s.ns[SCHED_ON_CPU], was_runq = t->s.ns[SCHED_RUNQ];
     /* The tracepoint runs before the switch: the current task is still `prev`. */
-    sched_close_run(t, (struct task_struct *)bpf_get_current_task());
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    sched_close_run(t, task);
     /* Still asleep (or in D) for us: its wakeup was not seen (~2 % of short naps here). The
      * nap ended before this slice: it is the time since it switched out that it spent neither
      * on a CPU nor waiting for one (the task's own counters, exact). */
@@ -201,6 +218,7 @@ TRACEPOINT_PROBE(sched, sched_switch)
      * 0: still runnable, preempted (0x100 marks kernel preemption); 2: D; else asleep. */
     u32 st = prev_state & 0xff;
     if (st & 0x30) {
+        sched_read_prev(t->serial, task);   /* first: user space reads it after the threads */
         t->state = SCHED_GONE;              /* final: user space reads it once and deletes it */
         pid_bit_set(bits, prev, 0);
     }

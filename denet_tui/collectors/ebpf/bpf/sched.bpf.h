@@ -9,6 +9,9 @@
  *                    byte offsets in struct task_struct of se.sum_exec_runtime,
  *                    sched_info.run_delay, utime, stime, nvcsw, nivcsw, min_flt, maj_flt
  *                    (u64 each), from the kernel's BTF
+ *   TASK_SIGNAL, SIGNAL_PREV_UTIME, SIGNAL_PREV_STIME
+ *                    offsets of task_struct.signal and of signal_struct.prev_cputime's utime
+ *                    and stime; -1 where the kernel has none (its split is then a fresh one)
  */
 
 /* A thread's time is in one of four states; the first is only ever closed, never open. */
@@ -28,6 +31,13 @@ struct sched_sums {
     u64 major_faults;
     u64 utime;                      /* user and system time by the ticks (ns): the split of */
     u64 stime;                      /* the exact time on CPU, as the kernel makes it (getrusage) */
+};
+
+/* `sched_prev`: process serial -> the user/system split the kernel last reported of it
+ * (signal_struct.prev_cputime, ns): its split for getrusage and wait4 never goes below it. */
+struct sched_prev {
+    u64 utime;
+    u64 stime;
 };
 
 /* `sched_threads`: tid -> its process and its state machine. In a hash, not in task storage:

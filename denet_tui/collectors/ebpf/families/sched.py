@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
-from denet_tui.collectors.ebpf.btf import kernel_offsets
+from denet_tui.collectors.ebpf.btf import BtfError, kernel_offsets
 from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.layout import PID_LIMIT
 from denet_tui.collectors.taskstats import kernel_split
@@ -47,7 +47,15 @@ TASK_FIELDS = {
     "TASK_NIVCSW": "task_struct.nivcsw",
     "TASK_MIN_FLT": "task_struct.min_flt",
     "TASK_MAJ_FLT": "task_struct.maj_flt",
+    "TASK_SIGNAL": "task_struct.signal",
 }
+# The split of a process's time the kernel last reported, a floor of its next (kernel_split's
+# ``before``): not in a kernel that accounts time natively (s390, powerpc).
+PREV_FIELDS = {
+    "SIGNAL_PREV_UTIME": "signal_struct.prev_cputime.utime",
+    "SIGNAL_PREV_STIME": "signal_struct.prev_cputime.stime",
+}
+PREV_FMT = "QQ"  # struct sched_prev: utime, stime (ns)
 
 # Per process: ns on CPU, waiting, sleeping, in D; voluntary and involuntary switches; minor
 # and major page faults; ns of user and system time by the ticks.
@@ -121,18 +129,25 @@ class SchedFamily:
         self._unknown_gone: set[tuple[int]] = set()  # ended threads of processes not yet read
         self._just_forgotten: set[int] = set()  # serials forgotten at the last sample
         self._seeded: set[int] = set()  # serials followed since a seeding, not from a fork
+        self._prev: dict[int, tuple[float, float]] = {}  # serial -> sched_prev, in seconds
 
     def defines(self) -> dict[str, int | str]:
+        try:
+            prev = kernel_offsets(PREV_FIELDS)
+        except BtfError:
+            prev = dict.fromkeys(PREV_FIELDS, -1)
         return {
             "MAX_THREADS": MAX_THREADS,
             "RUNQ_BUCKETS": RUNQ_BUCKETS,
             **kernel_offsets(TASK_FIELDS),
+            **prev,
         }
 
     def bind(self, bpf: Any, state: type[ct.Structure]) -> None:
         self._threads_map = bpf[b"sched_threads"]
         self._bits = bpf_maps.PidBits(bpf, "sched_bits", PID_LIMIT)
         self._ended_map = bpf[b"sched_ended"]
+        self._prev_map = bpf[b"sched_prev"]
         self._cpu = bpf[b"sched_cpu"]
         self._hist = bpf[b"runq_hist"]
 
@@ -182,6 +197,11 @@ class SchedFamily:
     def begin_live(self, active: set[int]) -> None:
         # Every live thread, idle or not: an idle one's open interval may grow.
         rows = bpf_maps.dump_raw(self._threads_map, "I", THREAD_FMT)
+        # After the threads: a thread seen ended has its process's split written already.
+        self._prev = {
+            key[0]: (user / 1e9, system / 1e9)
+            for key, (user, system) in bpf_maps.dump_raw(self._prev_map, "I", PREV_FMT)
+        }
         now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}
         raw: dict[int, list[tuple]] = {}
@@ -245,6 +265,7 @@ class SchedFamily:
         # Only the entries read at this sample: few processes have one (a missing key costs
         # the batch delete a call of its own); one folded since is taken at the next read.
         had = [(s,) for s in serials if s in self._folded]
+        prev = [(s,) for s in serials if s in self._prev]
         self._just_forgotten.update(serials)
         for serial in serials:
             self._gone.pop(serial, None)
@@ -254,6 +275,7 @@ class SchedFamily:
             self._sections.pop(serial, None)
             self._seeded.discard(serial)
         bpf_maps.delete_many(self._ended_map, had, "I")
+        bpf_maps.delete_many(self._prev_map, prev, "I")
 
     # -- figures -------------------------------------------------------------------------
 
@@ -311,7 +333,7 @@ class SchedFamily:
             # and wait4, to each thread's last switch: the ticks of the exit's teardown are
             # system time, which the exit record (written before it) misses.
             out["cpu_user_s"], out["cpu_system_s"] = kernel_split(
-                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9
+                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9, self._prev.get(serial, (0, 0))
             )
         return out
 
