@@ -400,9 +400,14 @@ def configs(selected: set[str] | None, probe_sets: Sequence[str] = ()) -> list[C
         if tool and tool[0] != sys.executable and shutil.which(tool[0]) is None:
             print(f"# skipped {c.name}: {tool[0]} not found", file=sys.stderr)
             continue
-        if selected is None or c.name == "bare" or any(s in c.name for s in selected):
+        if selected is None or c.name == "bare" or any(_chosen(s, c.name) for s in selected):
             out.append(c)
     return out
+
+
+def _chosen(pattern: str, name: str) -> bool:
+    """``--only``'s rule: a part of the name, or ``=`` and the whole name."""
+    return name == pattern[1:] if pattern.startswith("=") else pattern in name
 
 
 def _has_bcc() -> bool:
@@ -499,7 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         default="loop,tar,tar-big,pingpong,faults,openclose,loopback,roundtrip",
         help="comma-separated: loop,tar,tar-big,pingpong,faults,openclose,loopback,roundtrip",
     )
-    p.add_argument("--only", help="comma-separated substrings of configurations to run")
+    p.add_argument(
+        "--only",
+        help="comma-separated substrings of configurations to run (=NAME: that one alone)",
+    )
     p.add_argument(
         "--probe-sets",
         default="",
