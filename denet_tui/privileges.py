@@ -50,10 +50,13 @@ CAPABILITIES = [
     "CHECKPOINT_RESTORE",
 ]
 
-CLONE_NEW = {
+CLONE_NEW = {  # unshare's flags (setns's: the CLONE_NEW ones)
     0x80: "CLONE_NEWTIME",
+    0x100: "CLONE_VM",
     0x200: "CLONE_FS",
     0x400: "CLONE_FILES",
+    0x800: "CLONE_SIGHAND",
+    0x10000: "CLONE_THREAD",
     0x20000: "CLONE_NEWNS",
     0x40000: "CLONE_SYSVSEM",
     0x2000000: "CLONE_NEWCGROUP",

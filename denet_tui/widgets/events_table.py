@@ -9,15 +9,15 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import FAMILIES, EventTimeline, LoggedEvent
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, FittedTable
 from denet_tui.widgets.format import clock_ms
-from denet_tui.widgets.redraw import refill_following, set_border_title
+from denet_tui.widgets.redraw import set_border_title
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
     ("pid", "PID", 8),
     ("name", "PROCESS", 16),
@@ -26,6 +26,9 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("result", "RESULT", 22),  # "default: fatal SIGTERM" whole
     ("detail", "DETAIL", None),
 )
+# In a narrow terminal (80 columns): the family left out (each event's name says it).
+NARROW = {"pid": 7, "name": 9, "family": 0, "event": 10, "result": 10}
+ROOM = 16  # cells of the detail
 FAMILY_STYLE = {"exec": "cyan", "exit": "dim", "signal": "magenta", "privilege": "yellow"}
 
 
@@ -49,17 +52,15 @@ def shown_events(log: EventTimeline, family: str | None, flt: EventFilter) -> li
     ]
 
 
-class EventsTable(DataTable[Text]):
+class EventsTable(FittedTable):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "cycle_family", "Family")]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(COLUMNS, NARROW, ROOM, id=id)
         self.family: str | None = None  # None: every family
         self._log: EventTimeline | None = None
         self._flt = EVERYTHING
         self._version: tuple | None = None
-        for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
 
     def show(self, log: EventTimeline, flt: EventFilter) -> None:
         self._log, self._flt = log, flt
@@ -72,7 +73,7 @@ class EventsTable(DataTable[Text]):
             return
         self._version = (log.version, flt, self.family)
         rows = shown_events(log, self.family, flt)
-        refill_following(self, map(event_cells, rows))
+        self.fill(map(event_cells, rows))
         failed = sum(1 for e in rows if e.failed)
         title = f"events · {len(rows):,}, {failed:,} failed"
         title += f" · {self.family} only (f)" if self.family else " · f: one family"

@@ -18,6 +18,7 @@ from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import fixed_width
 from denet_tui.widgets.format import clock_ms, fmt_int, keep_tail
 from denet_tui.widgets.redraw import set_border_title
 
@@ -50,11 +51,6 @@ MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 TIMES = frozenset({"first", "last"})  # left out where the paths would have too little room
 MIN_PATH = 40  # cells of path below which the times are left out
-
-
-def fixed_width(columns: tuple[tuple[str, str, int | None], ...]) -> int:
-    """Cells taken by the columns other than the path, with each cell's padding."""
-    return sum(w or 0 for _k, _t, w in columns) + 2 * len(columns)
 
 
 def columns_for(width: int) -> tuple[tuple[str, str, int | None], ...]:

@@ -12,16 +12,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EventFilter
 from denet_tui.event_logs import EventLog, LatestRows
 from denet_tui.model import CapabilityStat, PrivilegeEvent
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, FittedTable
 from denet_tui.widgets.format import clock_ms, fmt_int
-from denet_tui.widgets.redraw import refill_following, set_border_title
+from denet_tui.widgets.redraw import set_border_title
 
-CAP_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+CAP_COLUMNS: tuple[Column, ...] = (
     ("pid", "PID", 8),
     ("name", "PROCESS", 16),
     ("capability", "CAPABILITY", 22),
@@ -30,7 +30,9 @@ CAP_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("first", "FIRST", 12),
     ("last", "LAST", None),
 )
-CALL_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+CAP_NARROW = {"name": 10, "capability": 19, "granted": 8, "denied": 7, "first": 0}
+CAP_ROOM = 12  # the last check's time
+CALL_COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
     ("pid", "PID", 8),
     ("name", "PROCESS", 16),
@@ -39,6 +41,9 @@ CALL_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("ids", "UID:GID", 12),
     ("detail", "ARGUMENTS", None),
 )
+# In a narrow terminal (80 columns): the process's name left out (its pid stays).
+CALL_NARROW = {"pid": 7, "name": 0, "call": 11, "result": 7, "ids": 11}
+CALL_ROOM = 16
 
 
 def capability_cells(r: CapabilityStat) -> list[Text]:
@@ -73,13 +78,6 @@ def capability_order(r: CapabilityStat) -> tuple:
     return (not r.denied, r.pid, r.capability)
 
 
-class _Table(DataTable[Text]):
-    def __init__(self, columns: tuple[tuple[str, str, int | None], ...], id: str) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        for key, title, width in columns:
-            self.add_column(title, key=key, width=width)
-
-
 class PrivilegesView(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "switch_table", "Checks/calls"),
@@ -90,28 +88,26 @@ class PrivilegesView(Vertical):
         self._versions: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        yield _Table(CAP_COLUMNS, id="capabilities-table")
-        yield _Table(CALL_COLUMNS, id="privileged-calls-table")
+        yield FittedTable(CAP_COLUMNS, CAP_NARROW, CAP_ROOM, id="capabilities-table")
+        yield FittedTable(CALL_COLUMNS, CALL_NARROW, CALL_ROOM, id="privileged-calls-table")
 
     def show(self, calls: EventLog, caps: LatestRows, flt: EventFilter) -> None:
         if (calls.version, caps.version, flt) == self._versions:
             return
         self._versions = (calls.version, caps.version, flt)
         narrowed = f" · {flt.describe()}" if flt.active else ""
-        table = self.query_one("#capabilities-table", _Table)
-        table.clear()
+        table = self.query_one("#capabilities-table", FittedTable)
         checks = flt.select(caps.rows.values())
-        for r in sorted(checks, key=capability_order):
-            table.add_row(*capability_cells(r))
+        table.fill(map(capability_cells, sorted(checks, key=capability_order)), follow=False)
         denied = sum(1 for r in checks if r.denied)
         title = (
             f"capability checks · {len(checks):,} (process, program, capability), {denied:,} denied"
         )
         set_border_title(table, Text(title + narrowed))
-        table = self.query_one("#privileged-calls-table", _Table)
+        table = self.query_one("#privileged-calls-table", FittedTable)
         rows = flt.select(calls.rows)
         self.set_class(not rows, "-no-calls")  # the checks then have the room (app.tcss)
-        refill_following(table, map(call_cells, rows))
+        table.fill(map(call_cells, rows))
         failed = sum(1 for e in rows if e.error)
         title = f"privileged calls · {len(rows):,}, {failed:,} failed" + narrowed
         if calls.dropped:
@@ -120,6 +116,6 @@ class PrivilegesView(Vertical):
 
     def action_switch_table(self) -> None:
         """Move the keys between the capability checks and the calls."""
-        calls = self.query_one("#privileged-calls-table", _Table)
-        caps = self.query_one("#capabilities-table", _Table)
+        calls = self.query_one("#privileged-calls-table", FittedTable)
+        caps = self.query_one("#capabilities-table", FittedTable)
         (caps if calls.has_focus else calls).focus()

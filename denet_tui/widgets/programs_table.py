@@ -5,15 +5,15 @@ with the error; a program's exit status and duration appear once its process has
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EventFilter
 from denet_tui.programs import ProgramRow, ProgramsLog, command_text
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, FittedTable
 from denet_tui.widgets.format import NA, clock_ms, fmt_exit, fmt_seconds
-from denet_tui.widgets.redraw import refill_following, set_border_title
+from denet_tui.widgets.redraw import set_border_title
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
     ("pid", "PID", 7),
     ("ppid", "PPID", 7),
@@ -22,6 +22,9 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("duration", "DURATION", 9),
     ("argv", "COMMAND (argv)", None),
 )
+# In a narrow terminal (80 columns): the parent left out (the Processes tab has it).
+NARROW = {"ppid": 0, "exit": 8, "duration": 8}
+ROOM = 20  # cells of the command
 
 
 def row_cells(row: ProgramRow) -> list[Text]:
@@ -45,14 +48,12 @@ def row_cells(row: ProgramRow) -> list[Text]:
     return cells
 
 
-class ProgramsTable(DataTable[Text]):
+class ProgramsTable(FittedTable):
     """The log's rows, newest last; refilled when the log changed."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(COLUMNS, NARROW, ROOM, id=id)
         self._version: tuple | None = None
-        for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
 
     def show(self, log: ProgramsLog, flt: EventFilter, sampled: bool = False) -> None:
         """``sampled``: the programs the /proc tree scan saw (execs between readings and failed
@@ -61,7 +62,7 @@ class ProgramsTable(DataTable[Text]):
             return
         self._version = (log.version, flt, sampled)
         rows = [r for r in log.rows if flt.matches(r.event)] if flt.active else log.rows
-        refill_following(self, map(row_cells, rows))
+        self.fill(map(row_cells, rows))
         failed = sum(1 for r in rows if r.event.error is not None)
         if sampled:
             title = f"programs seen · {len(rows):,} · sampled by /proc: short-lived ones missed"

@@ -8,11 +8,8 @@ screen's whole idle cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.text import Text
 from textual.widget import Widget
-from textual.widgets import DataTable
 
 _SHOWN = "_denet_shown_title"
 
@@ -23,14 +20,3 @@ def set_border_title(widget: Widget, title: str | Text) -> None:
     if getattr(widget, _SHOWN, None) != key:
         setattr(widget, _SHOWN, key)
         widget.border_title = title
-
-
-def refill_following(table: DataTable, rows: Iterable[list[Text]]) -> None:
-    """Replace a log table's rows; a cursor on the last row stays on the last row (it follows
-    the newest events, as `tail -f` does), one elsewhere stays where it was."""
-    at_end = table.cursor_row >= table.row_count - 1
-    table.clear()
-    for cells in rows:
-        table.add_row(*cells)
-    if at_end and table.row_count:
-        table.move_cursor(row=table.row_count - 1)

@@ -5,16 +5,16 @@ outside the watched tree is marked "outside"; names are shown as harmless text."
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EventFilter
 from denet_tui.event_logs import EventLog
 from denet_tui.model import SignalEvent
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, FittedTable
 from denet_tui.widgets.format import clock_ms
-from denet_tui.widgets.redraw import refill_following, set_border_title
+from denet_tui.widgets.redraw import set_border_title
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
     ("kind", "EVENT", 9),
     ("signal", "SIGNAL", 9),
@@ -22,6 +22,8 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("target", "TO", 26),
     ("outcome", "OUTCOME", None),
 )
+NARROW = {"kind": 5, "signal": 8, "sender": 12, "target": 12}  # an 80-column terminal
+ROOM = 14  # cells of the outcome ("already pending")
 
 
 def side(pid: int | None, name: str | None, in_tree: bool | None) -> Text:
@@ -46,19 +48,17 @@ def signal_cells(e: SignalEvent) -> list[Text]:
     ]
 
 
-class SignalsTable(DataTable[Text]):
+class SignalsTable(FittedTable):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(COLUMNS, NARROW, ROOM, id=id)
         self._version: tuple | None = None
-        for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
 
     def show(self, log: EventLog, flt: EventFilter) -> None:
         if (log.version, flt) == self._version:
             return
         self._version = (log.version, flt)
         rows = flt.select(log.rows)
-        refill_following(self, map(signal_cells, rows))
+        self.fill(map(signal_cells, rows))
         sent = sum(1 for e in rows if e.kind == "sent")
         title = f"signals · {sent:,} sent, {len(rows) - sent:,} taken"
         if flt.active:

@@ -304,14 +304,20 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
     struct file_val *v = file_stats.lookup(&id);
     if (!v)
         return;
+    /* A call is dated by its entry, and calls end in any order (an open of a FIFO waits):
+     * the earliest and the latest entry. (Two calls racing here may leave the later of two
+     * firsts: a call's time apart at most.) */
     if (!v->first_ns)
         __sync_val_compare_and_swap(&v->first_ns, 0, now);
+    if (now < v->first_ns)
+        v->first_ns = now;
     __sync_fetch_and_add(&v->calls, 1);
     if (ret < 0) {
         __sync_fetch_and_add(&v->failures, 1);
         v->last_errno = (u32)-ret;
     }
-    v->last_ns = now;
+    if (now > v->last_ns)
+        v->last_ns = now;
     v->modes |= modes;
     /* Each process once. The last process counted is known without a lookup (most calls on
      * a path come from the process before). The first process is counted by its claim on the
@@ -320,12 +326,16 @@ static __always_inline void file_count(u32 serial, u32 op, int dfd, u64 path, u3
      * other process, by its bit for this id in its own set, set first now. */
     if (v->last_serial == serial)
         return;
-    if (v->first_serial == serial) {
-        v->last_serial = serial;
-        return;
+    u64 first = v->first_serial;
+    if (!first) {
+        first = __sync_val_compare_and_swap(&v->first_serial, 0, serial);
+        if (!first) {                       /* claimed: counted */
+            __sync_fetch_and_add(&v->processes, 1);
+            v->last_serial = serial;
+            return;
+        }
     }
-    if (!v->first_serial && !__sync_val_compare_and_swap(&v->first_serial, 0, serial)) {
-        __sync_fetch_and_add(&v->processes, 1);
+    if (first == serial) {                  /* (claimed by another thread of it, maybe now) */
         v->last_serial = serial;
         return;
     }

@@ -89,8 +89,11 @@ static __always_inline void sched_read_prev(u32 serial, struct task_struct *task
     void *sig = 0;
     struct sched_prev p = {};
     bpf_probe_read_kernel(&sig, sizeof(sig), (void *)task + TASK_SIGNAL);
-    if (sig && !bpf_probe_read_kernel(&p, sizeof(p), sig + SIGNAL_PREV_UTIME))
-        sched_prev.update(&serial, &p);     /* (as many entries as processes followed) */
+    /* Only while user space knows the process (it deletes the entry when it forgets it; one
+     * written in between, it deletes at its next read). */
+    if (procs.lookup(&serial) && sig &&
+        !bpf_probe_read_kernel(&p, sizeof(p), sig + SIGNAL_PREV_UTIME))
+        sched_prev.update(&serial, &p);
 #endif
 }
 

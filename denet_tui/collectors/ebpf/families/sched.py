@@ -128,6 +128,7 @@ class SchedFamily:
         self._ran: set[int] = set()  # serials whose entries changed since the last read
         self._unknown_gone: set[tuple[int]] = set()  # ended threads of processes not yet read
         self._just_forgotten: set[int] = set()  # serials forgotten at the last sample
+        self._forgotten_last: set[int] = set()  # those, as read_ended found them
         self._seeded: set[int] = set()  # serials followed since a seeding, not from a fork
         self._prev: dict[int, tuple[float, float]] = {}  # serial -> sched_prev, in seconds
 
@@ -189,7 +190,7 @@ class SchedFamily:
         late = [key for key, _v in rows if key[0] in self._just_forgotten]
         self.late += len(late)
         bpf_maps.delete_many(self._ended_map, late, "I")
-        self._just_forgotten = set()
+        self._forgotten_last, self._just_forgotten = self._just_forgotten, set()
         self._folded = {key[0]: list(v) for key, v in rows if key[0] in known}
         self._ended_new = {s for s, v in self._folded.items() if old.get(s) != v}
         self._known = known
@@ -197,10 +198,16 @@ class SchedFamily:
     def begin_live(self, active: set[int]) -> None:
         # Every live thread, idle or not: an idle one's open interval may grow.
         rows = bpf_maps.dump_raw(self._threads_map, "I", THREAD_FMT)
-        # After the threads: a thread seen ended has its process's split written already.
+        # After the threads: a thread seen ended has its process's split written already. One
+        # written after its process was forgotten at the last sample (just before its `procs`
+        # entry went) goes now.
+        prev = bpf_maps.dump_raw(self._prev_map, "I", PREV_FMT)
+        late = [key for key, _v in prev if key[0] in self._forgotten_last]
+        bpf_maps.delete_many(self._prev_map, late, "I")
         self._prev = {
             key[0]: (user / 1e9, system / 1e9)
-            for key, (user, system) in bpf_maps.dump_raw(self._prev_map, "I", PREV_FMT)
+            for key, (user, system) in prev
+            if key[0] not in self._forgotten_last
         }
         now = time.monotonic_ns()  # bpf_ktime_get_ns's clock
         on_cpu = {c.tid: c.since for c in self._cpu[ct.c_int(0)] if c.since}

@@ -1,0 +1,87 @@
+"""Tables (Programs, Signals, Events, Privileges) whose fixed-width columns fit the terminal.
+Where the full widths would leave the last column (the command, the outcome, the detail) too
+little room, as in an 80-column terminal, the columns take their narrow widths, and those
+whose narrow width is 0 are left out; the rows are drawn again when that changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+Column = tuple[str, str, int | None]  # key, title, width (None: the last, which takes the rest)
+
+
+def fixed_width(columns: Sequence[Column]) -> int:
+    """Cells taken by the columns but the last (flexible) one, with each cell's padding."""
+    return sum(w or 0 for _k, _t, w in columns) + 2 * len(columns)
+
+
+def narrowed(columns: Sequence[Column], narrow: Mapping[str, int]) -> tuple[Column, ...]:
+    """The columns at their ``narrow`` widths (0: left out); the others as they are."""
+    return tuple(
+        (key, title, narrow.get(key, width))
+        for key, title, width in columns
+        if narrow.get(key) != 0
+    )
+
+
+def fitted(
+    columns: Sequence[Column], narrow: Mapping[str, int], width: int, room: int
+) -> tuple[Column, ...]:
+    """The columns to show in ``width`` cells: the full ones if they leave the last column
+    ``room`` cells, else the narrow ones."""
+    if width - fixed_width(columns) >= room:
+        return tuple(columns)
+    return narrowed(columns, narrow)
+
+
+class FittedTable(DataTable[Text]):
+    """A table whose columns fit its width (``fitted``): its ``columns`` (the last one flexible),
+    their ``narrow`` widths, and the ``room`` the last one keeps. ``fill`` takes the rows'
+    cells in ``columns`` order."""
+
+    def __init__(
+        self,
+        columns: tuple[Column, ...],
+        narrow: Mapping[str, int],
+        room: int,
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.columns_full, self._narrow, self._room = columns, narrow, room
+        self._shown: tuple[Column, ...] = ()
+        self._cells: list[list[Text]] = []
+        self._follow = False
+        self._use(columns)
+
+    def _use(self, columns: tuple[Column, ...]) -> bool:
+        """Show ``columns`` (the rows go with the old ones); False if they are shown already."""
+        if columns == self._shown:
+            return False
+        self.clear(columns=True)
+        self._shown = columns
+        for key, title, width in columns:
+            self.add_column(title, key=key, width=width)
+        return True
+
+    def fill(self, rows: Iterable[list[Text]], follow: bool = True) -> None:
+        """Replace the rows (each its cells in ``columns`` order). ``follow`` (a log, newest
+        last): a cursor on the last row stays on the last row, as `tail -f` does; one elsewhere
+        stays where it was."""
+        self._cells, self._follow = list(rows), follow
+        shown = {key for key, _t, _w in self._shown}
+        keep = [i for i, (key, _t, _w) in enumerate(self.columns_full) if key in shown]
+        at_end = follow and self.cursor_row >= self.row_count - 1
+        self.clear()
+        for cells in self._cells:
+            self.add_row(*(cells[i] for i in keep))
+        if at_end and self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+    def on_resize(self) -> None:
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        if self._use(fitted(self.columns_full, self._narrow, width, self._room)):
+            self.fill(self._cells, self._follow)

@@ -1,0 +1,44 @@
+"""The tables' columns fit the terminal: in 80 columns the last one (the command, the outcome,
+the detail, the arguments) keeps its room; in a wide one every column is at its full width."""
+
+import pytest
+
+from denet_tui.widgets import events_table, privileges_view, programs_table, signals_table
+from denet_tui.widgets.fitted_log import Column, fitted, fixed_width, narrowed
+
+TABLES = {
+    "programs": (programs_table.COLUMNS, programs_table.NARROW, programs_table.ROOM),
+    "signals": (signals_table.COLUMNS, signals_table.NARROW, signals_table.ROOM),
+    "events": (events_table.COLUMNS, events_table.NARROW, events_table.ROOM),
+    "capabilities": (
+        privileges_view.CAP_COLUMNS,
+        privileges_view.CAP_NARROW,
+        privileges_view.CAP_ROOM,
+    ),
+    "privileged calls": (
+        privileges_view.CALL_COLUMNS,
+        privileges_view.CALL_NARROW,
+        privileges_view.CALL_ROOM,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_in_80_columns_the_last_column_keeps_its_room(name: str) -> None:
+    columns, narrow, room = TABLES[name]
+    width = 80 - 2 - 2  # the tab's border and the vertical scrollbar
+    shown = fitted(columns, narrow, width, room)
+    assert shown != columns  # the full widths leave it too little
+    assert width - fixed_width(shown) >= room
+    assert shown[-1] == columns[-1]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_in_a_wide_terminal_every_column_is_whole(name: str) -> None:
+    columns, narrow, room = TABLES[name]
+    assert fitted(columns, narrow, 200, room) == columns
+
+
+def test_a_narrow_width_of_zero_leaves_the_column_out() -> None:
+    columns: tuple[Column, ...] = (("a", "A", 10), ("b", "B", 10), ("c", "C", None))
+    assert narrowed(columns, {"a": 0, "b": 4}) == (("b", "B", 4), ("c", "C", None))
