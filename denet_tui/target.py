@@ -65,6 +65,9 @@ class Target:
     mode: str
     pid: int
     cmd: tuple[str, ...]
+    # Unix time the command was let go (run mode): its start. It waited at the gate while the
+    # collector was armed and the screen said go, tens of ms after the collector's start.
+    released_ts: float | None = None
 
     def release(self) -> None:
         """Let the command run (run mode); nothing to do when attached."""
@@ -161,6 +164,7 @@ class RunTarget(Target):
 
     def release(self) -> None:
         if self._gate is not None:
+            self.released_ts = time.time()
             os.write(self._gate, b"g")
             os.close(self._gate)
             self._gate = None

@@ -194,7 +194,8 @@ class ProcfsCollector:
         if target is not None and p.pid == target.pid and target.mode == "run":
             # Its start is the gate's: it was forked before the screen and waited there (as
             # the eBPF collector counts it).
-            p = replace(p, start_ts=round(max(p.start_ts or 0.0, self._started_ts), 6))
+            gate = target.released_ts or self._started_ts
+            p = replace(p, start_ts=round(max(p.start_ts or 0.0, gate), 6))
         if target is not None and p.pid == target.pid and not p.alive:
             status = target.poll()  # the root's status: ours, as its parent
             if status.finished and status.exit_code is not None:

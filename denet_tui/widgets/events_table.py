@@ -20,15 +20,19 @@ from denet_tui.widgets.redraw import set_border_title
 COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
     ("pid", "PID", 8),
-    ("name", "PROCESS", 16),
+    ("name", "PROCESS", 14),
     ("family", "FAMILY", 9),
-    ("event", "EVENT", 18),
+    ("event", "EVENT", 17),  # "SIGCHLD delivered" whole
     ("result", "RESULT", 22),  # "default: fatal SIGTERM" whole
     ("detail", "DETAIL", None),
 )
-# In a narrow terminal (80 columns): the family left out (each event's name says it).
-NARROW = {"pid": 7, "name": 9, "family": 0, "event": 10, "result": 10}
-ROOM = 16  # cells of the detail
+# Narrower, step by step (down to an 80-column terminal): the family (each event's name says
+# it) and then the pid left out.
+NARROW = (
+    {"pid": 7, "name": 12, "family": 0, "result": 14},
+    {"pid": 0, "result": 10},
+)
+ROOM = 24  # cells of the detail
 FAMILY_STYLE = {"exec": "cyan", "exit": "dim", "signal": "magenta", "privilege": "yellow"}
 
 

@@ -50,7 +50,7 @@ MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
 TIMES = frozenset({"first", "last"})  # left out where the paths would have too little room
-MIN_PATH = 40  # cells of path below which the times are left out
+MIN_PATH = 30  # cells of path below which the times are left out
 
 
 def columns_for(width: int) -> tuple[tuple[str, str, int | None], ...]:

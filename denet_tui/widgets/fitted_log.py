@@ -28,30 +28,35 @@ def narrowed(columns: Sequence[Column], narrow: Mapping[str, int]) -> tuple[Colu
 
 
 def fitted(
-    columns: Sequence[Column], narrow: Mapping[str, int], width: int, room: int
+    columns: Sequence[Column], steps: Sequence[Mapping[str, int]], width: int, room: int
 ) -> tuple[Column, ...]:
     """The columns to show in ``width`` cells: the full ones if they leave the last column
-    ``room`` cells, else the narrow ones."""
-    if width - fixed_width(columns) >= room:
-        return tuple(columns)
-    return narrowed(columns, narrow)
+    ``room`` cells, else narrowed by as few of ``steps`` (each narrower than the one before,
+    taken together) as do; all of them if none does."""
+    shown, narrow = tuple(columns), {}
+    for step in steps:
+        if width - fixed_width(shown) >= room:
+            break
+        narrow |= step
+        shown = narrowed(columns, narrow)
+    return shown
 
 
 class FittedTable(DataTable[Text]):
     """A table whose columns fit its width (``fitted``): its ``columns`` (the last one flexible),
-    their ``narrow`` widths, and the ``room`` the last one keeps. ``fill`` takes the rows'
-    cells in ``columns`` order."""
+    the ``steps`` that narrow them, and the ``room`` the last one keeps. ``fill`` takes the
+    rows' cells in ``columns`` order."""
 
     def __init__(
         self,
         columns: tuple[Column, ...],
-        narrow: Mapping[str, int],
+        steps: Sequence[Mapping[str, int]],
         room: int,
         *,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.columns_full, self._narrow, self._room = columns, narrow, room
+        self.columns_full, self._steps, self._room = columns, steps, room
         self._shown: tuple[Column, ...] = ()
         self._cells: list[list[Text]] = []
         self._follow = False
@@ -72,16 +77,30 @@ class FittedTable(DataTable[Text]):
         last): a cursor on the last row stays on the last row, as `tail -f` does; one elsewhere
         stays where it was."""
         self._cells, self._follow = list(rows), follow
+        self._fit()  # (a table in a hidden tab is told of no resize)
+        self._add_rows()
+
+    def _add_rows(self) -> None:
         shown = {key for key, _t, _w in self._shown}
         keep = [i for i, (key, _t, _w) in enumerate(self.columns_full) if key in shown]
-        at_end = follow and self.cursor_row >= self.row_count - 1
+        at_end = self._follow and self.cursor_row >= self.row_count - 1
         self.clear()
         for cells in self._cells:
             self.add_row(*(cells[i] for i in keep))
         if at_end and self.row_count:
             self.move_cursor(row=self.row_count - 1)
 
-    def on_resize(self) -> None:
+    def _fit(self) -> bool:
+        """The columns for the table's width now (none while it has no size yet)."""
         width = self.size.width - self.styles.scrollbar_size_vertical
-        if self._use(fitted(self.columns_full, self._narrow, width, self._room)):
-            self.fill(self._cells, self._follow)
+        if width <= 0:
+            return False
+        return self._use(fitted(self.columns_full, self._steps, width, self._room))
+
+    def on_resize(self) -> None:
+        if self._fit():
+            self._add_rows()
+
+    def on_show(self) -> None:
+        if self._fit():
+            self._add_rows()

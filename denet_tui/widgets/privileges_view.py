@@ -30,7 +30,7 @@ CAP_COLUMNS: tuple[Column, ...] = (
     ("first", "FIRST", 12),
     ("last", "LAST", None),
 )
-CAP_NARROW = {"name": 10, "capability": 19, "granted": 8, "denied": 7, "first": 0}
+CAP_NARROW = ({"name": 10, "capability": 19, "granted": 8, "denied": 7, "first": 0},)
 CAP_ROOM = 12  # the last check's time
 CALL_COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
@@ -42,7 +42,7 @@ CALL_COLUMNS: tuple[Column, ...] = (
     ("detail", "ARGUMENTS", None),
 )
 # In a narrow terminal (80 columns): the process's name left out (its pid stays).
-CALL_NARROW = {"pid": 7, "name": 0, "call": 11, "result": 7, "ids": 11}
+CALL_NARROW = ({"pid": 7, "name": 0, "call": 11, "result": 7, "ids": 11},)
 CALL_ROOM = 16
 
 

@@ -23,7 +23,7 @@ COLUMNS: tuple[Column, ...] = (
     ("argv", "COMMAND (argv)", None),
 )
 # In a narrow terminal (80 columns): the parent left out (the Processes tab has it).
-NARROW = {"ppid": 0, "exit": 8, "duration": 8}
+NARROW = ({"ppid": 0, "exit": 8, "duration": 8},)
 ROOM = 20  # cells of the command
 
 

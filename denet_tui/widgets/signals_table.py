@@ -16,14 +16,16 @@ from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[Column, ...] = (
     ("time", "TIME", 12),
-    ("kind", "EVENT", 9),
+    ("kind", "EVENT", 5),
     ("signal", "SIGNAL", 9),
     ("sender", "FROM", 26),
     ("target", "TO", 26),
     ("outcome", "OUTCOME", None),
 )
-NARROW = {"kind": 5, "signal": 8, "sender": 12, "target": 12}  # an 80-column terminal
-ROOM = 14  # cells of the outcome ("already pending")
+# Narrower, step by step (down to an 80-column terminal).
+NARROW = ({"sender": 18, "target": 18}, {"signal": 8, "sender": 12, "target": 12})
+ROOM = 22  # cells of the outcome ("default: fatal SIGTERM")
+KIND_LABEL = {"sent": "sent", "delivered": "taken"}  # as the tab's title counts them
 
 
 def side(pid: int | None, name: str | None, in_tree: bool | None) -> Text:
@@ -40,11 +42,11 @@ def signal_cells(e: SignalEvent) -> list[Text]:
     bad = e.outcome not in ("delivered", "handler")
     return [
         Text(when, style="dim"),
-        Text(e.kind, style="dim" if e.kind == "delivered" else ""),
+        Text(KIND_LABEL.get(e.kind, e.kind), style="dim" if e.kind == "delivered" else ""),
         Text(e.signal, style="bold"),
         side(e.sender_pid, e.sender_name, e.sender_in_tree),
         side(e.target_pid, e.target_name, e.target_in_tree),
-        Text(e.outcome, style="yellow" if bad else ""),
+        Text(e.outcome, style="yellow" if bad else "", no_wrap=True, overflow="ellipsis"),
     ]
 
 

@@ -38,10 +38,12 @@ def run_collected(
     interval: float = 0.2,
     timeout: float = 60.0,
     probes: frozenset[str] | None = None,
+    release_after: float = 0.0,
 ) -> tuple[Snapshot, list[Snapshot]]:
     """Run ``argv`` gated under a fresh EbpfCollector, sampling every ``interval`` like the
     headless loop does; return the final snapshot (taken after the command ended) and all.
-    ``probes``: the families to load (default: all)."""
+    ``probes``: the families to load (default: all); ``release_after``: seconds between the
+    collector's start and the command's release (the screen's first frame comes between)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         target = RunTarget(argv, ChildOutput(stdout=devnull))
@@ -53,6 +55,7 @@ def run_collected(
     snaps: list[Snapshot] = []
     try:
         collector.start(target)
+        time.sleep(release_after)
         target.release()
         deadline = time.monotonic() + timeout
         while not target.poll().finished:

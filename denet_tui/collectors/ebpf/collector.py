@@ -361,7 +361,8 @@ class EbpfCollector:
         if p.start_ns:
             start: float | None = round(p.start_ns / 1e9 + clock, 6)
         elif root and target is not None and target.mode == "run":
-            start = round(self._t0 + clock, 6)  # the gate opened: it execs the command now
+            # The gate opened: it execs the command now.
+            start = round(target.released_ts or self._t0 + clock, 6)
         else:
             start = base.start_ts if base is not None else None
         times: dict = {
