@@ -39,9 +39,10 @@ DOC_NULL_REASONS = (
 DOC_START = "unix time the process started (null: unknown)"
 DOC_END = (
     "unix time the process ended (null while it runs, or when the collector cannot tell: see "
-    "null_reasons): when it began to exit (eBPF: the kernel's sched_process_exit). The freeing "
-    "of its memory comes after, and its CPU time includes it: a short process's CPU time can "
-    "exceed end_ts - start_ts by that much"
+    "null_reasons): with the sched family, its last thread's last switch off a CPU, after its "
+    "exit's teardown (freeing its memory, closing its files), which its CPU time counts; "
+    "without it, when it began to exit (the kernel's sched_process_exit), and a short "
+    "process's CPU time can exceed end_ts - start_ts by the teardown"
 )
 DOC_EXIT = (
     "the process's exit status once it ended: its exit code, or 128+N when killed by signal N "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import run_collected
+from .helpers import every_process, run_collected
 
 pytestmark = pytest.mark.ebpf
 
@@ -84,3 +84,19 @@ def test_the_commands_start_is_when_it_was_let_go() -> None:
     root = [p for s in snaps for p in s.processes if p.pid == last.target.pid][-1]
     assert root.start_ts is not None and root.end_ts is not None
     assert 0 <= root.end_ts - root.start_ts < 0.1, root
+
+
+def test_a_process_ends_after_its_last_time_on_a_cpu() -> None:
+    """A process's end is its last thread's last switch off a CPU: its exit's teardown
+    (freeing its memory, closing its files) comes after the exit tracepoint, and its CPU time
+    counts it. Dated at the tracepoint, 57 of 62 short processes here had more CPU time than
+    wall time (by ~40 µs), one thread each."""
+    _, snaps = run_collected(
+        ["sh", "-c", "for i in $(seq 30); do /bin/true; done"],
+        probes=frozenset({"syscalls", "sched"}),
+    )
+    ended = [p for p in every_process(snaps) if not p.alive]  # (sh, seq, true: one thread)
+    assert len(ended) >= 30
+    for p in ended:
+        assert p.cpu_time_s is not None and p.start_ts is not None and p.end_ts is not None
+        assert p.cpu_time_s <= p.end_ts - p.start_ts + 2e-6, p  # (times to the µs)

@@ -28,6 +28,7 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.base import ProcessFigures
+from denet_tui.collectors.ebpf.families.sched import SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import (
     DIAG_NAMES,
@@ -99,6 +100,7 @@ class EbpfCollector:
         ]
         # The families that give figures of each process (the others: the tree's, events).
         self._per_process = cast(list[ProcessFigures], [f for f in self.families if f.per_process])
+        self._sched = next((f for f in self.families if isinstance(f, SchedFamily)), None)
         names = frozenset(f.name for f in self.families)
         self._floors = frozenset().union(*(f.floors for f in self.families))
         # With the sched and memory families, a process followed from its fork has its
@@ -365,9 +367,14 @@ class EbpfCollector:
             start = round(target.released_ts or self._t0 + clock, 6)
         else:
             start = base.start_ts if base is not None else None
+        end_ns = p.exit_ns
+        if p.exited and self._sched is not None:
+            # Its last switch off a CPU: its exit's teardown (freeing its memory, closing its
+            # files), which its CPU time counts, comes after the exit tracepoint.
+            end_ns = max(end_ns, self._sched.last_switch_ns(p.serial))
         times: dict = {
             "start_ts": start,
-            "end_ts": round(p.exit_ns / 1e9 + clock, 6) if p.exited else None,
+            "end_ts": round(end_ns / 1e9 + clock, 6) if p.exited else None,
             "exit_code": p.exit_status if p.exited else None,
         }
         if p.exited and root and status.finished:

@@ -113,6 +113,7 @@ class SchedFamily:
 
     def __init__(self) -> None:
         self._gone: dict[int, Sums] = {}  # ended threads' figures taken from their entries
+        self._last_switch: dict[int, int] = {}  # serial -> its ended threads' last switch (ns)
         self._folded: dict[int, Sums] = {}  # those the kernel folded instead (`sched_ended`)
         self._ended_new: set[int] = set()  # serials whose ended threads' figures changed
         self._exiting: set[int] = set()  # serials with a thread still live, by the last read
@@ -219,6 +220,7 @@ class SchedFamily:
                 if value[0] in self._known:
                     gone.append(key)
                     _add(self._gone, value[0], value[3 : 3 + N_SUMS])
+                    self._last_switch[value[0]] = max(self._last_switch.get(value[0], 0), value[2])
                     self._ended_new.add(value[0])
                 elif key in unknown:
                     gone.append(key)
@@ -276,6 +278,7 @@ class SchedFamily:
         self._just_forgotten.update(serials)
         for serial in serials:
             self._gone.pop(serial, None)
+            self._last_switch.pop(serial, None)
             self._folded.pop(serial, None)
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
@@ -302,6 +305,11 @@ class SchedFamily:
 
     def settled(self, serial: int) -> bool:
         return serial not in self._exiting
+
+    def last_switch_ns(self, serial: int) -> int:
+        """When the (ended) process's last thread left a CPU for good (bpf_ktime_get_ns; 0 if
+        not seen): after its exit's teardown, which its CPU time counts."""
+        return self._last_switch.get(serial, 0)
 
     def ran(self, serial: int) -> bool:
         return serial in self._ran or serial in self._ended_new
