@@ -543,7 +543,12 @@ class CapabilityStat(Codable):
     in the kernel: one row per process, program (a process may exec several) and capability."""
 
     pid: int
-    name: str = field(metadata={"doc": "the program checked: the process's name then"})
+    name: str = field(
+        metadata={
+            "doc": "the program checked: the process's name then (the checks an exec makes "
+            "while it loads a program: that program's)"
+        }
+    )
     capability: str = field(metadata={"doc": "CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, …"})
     granted: int
     denied: int

@@ -220,3 +220,12 @@ def test_checks_are_counted_under_the_name_they_were_made_under(
     }
     first = Path(sys.executable).name[:15]
     assert setuid == {first: 300, "renamed": 200, "checker2": 100}
+
+
+def test_an_execs_own_checks_are_the_new_programs() -> None:
+    """The checks the kernel makes while it loads a program (its memory accounting:
+    CAP_SYS_ADMIN) are that program's: run mode's command was listed with a row under the
+    launcher's name (`denet-tui`) before its own."""
+    last, snaps = run_collected(["/bin/true"], probes=frozenset({"syscalls", "privileges"}))
+    names = {c.name for s in snaps for c in s.capabilities if c.pid == last.target.pid}
+    assert names == {"true"}, names

@@ -151,7 +151,7 @@ class CapRun(ct.Structure):
         ("cap", ct.c_uint32),
         ("denied", ct.c_uint32),
         ("tgid", ct.c_uint32),
-        ("pad", ct.c_uint32),
+        ("in_exec", ct.c_uint32),
         ("comm", ct.c_char * TASK_COMM_LEN),
     ]
 

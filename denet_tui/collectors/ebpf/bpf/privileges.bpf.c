@@ -48,12 +48,23 @@ static __always_inline void privileges_thread_exit(struct task_state *s)
     cap_run_flush(s);
 }
 
+/* The thread is in an execve or execveat (the syscalls family knows its call in progress). */
+static __always_inline u32 in_exec_call(struct task_state *s)
+{
+#if FAMILY_SYSCALLS && LATENCY
+    return s->sc.enter_ns && (s->sc.nr == NR_EXECVE || s->sc.nr == NR_EXECVEAT);
+#else
+    return 0;
+#endif
+}
+
 /* One capability check of the current thread (cap_capable's `cap`, and `ret`: 0 granted). A
  * run of equal checks keeps the thread's name from when it began (reading the name at every
  * check cost ~55 ns of ~190): an exec or PR_SET_NAME ends the run (`privileges_renamed`); a name
  * written to /proc/.../comm (by another thread, or the thread itself) takes effect at the next
- * different check, and a check made during an exec after the kernel renamed the thread and
- * before sched_process_exec counts under the old name. */
+ * different check. The checks made during an execve are a run of their own, which a
+ * successful one names after the program it loaded (they are of loading it: run mode's
+ * command was listed as `denet-tui`, its launcher). */
 static __always_inline void cap_checked(u32 cap, int ret)
 {
     struct task_state *s = thread_state();
@@ -61,9 +72,10 @@ static __always_inline void cap_checked(u32 cap, int ret)
         return;                             /* none of ours, or run mode's launcher */
     u32 denied = ret != 0;
     u64 now = event_time(s);
+    u32 in_exec = in_exec_call(s);
     struct cap_run *r = &s->cr;
     mark_active(s, 0);
-    if (r->count && r->cap == cap && r->denied == denied) {
+    if (r->count && r->cap == cap && r->denied == denied && r->in_exec == in_exec) {
         r->count++;                         /* the same check again: the common case */
         r->last_ns = now;
         return;
@@ -73,16 +85,21 @@ static __always_inline void cap_checked(u32 cap, int ret)
     r->first_ns = r->last_ns = now;
     r->cap = cap;
     r->denied = denied;
+    r->in_exec = in_exec;
     r->tgid = current_tgid();
     bpf_get_current_comm(r->comm, sizeof(r->comm));
 }
 
 /* The thread's name changed (an exec, or its own PR_SET_NAME): its run so far was the old
- * name's. */
+ * name's, but for a run of the exec's own checks, which is the new program's. */
 static __always_inline void privileges_renamed(struct task_state *s)
 {
     mark_active(s, 0);                      /* before the move, as at every change */
-    cap_run_flush(s);
+    struct cap_run *r = &s->cr;
+    if (r->count && r->in_exec)
+        bpf_get_current_comm(r->comm, sizeof(r->comm));
+    else
+        cap_run_flush(s);
 }
 
 #if CAP_RAW

@@ -34,7 +34,7 @@ MAX_CAP_ROWS = 10_000
 CAP_CAPABLE_ARGS = ["cred", "target_ns", "capable_ns", "cap", "ret"]
 KEY_FMT = f"IIII{TASK_COMM_LEN}s"  # struct cap_key: tgid, serial, cap, denied, comm
 VAL_FMT = "QQQ"  # struct cap_val: count, first_ns, last_ns
-RUN_FMT = f"=QQQIIII{TASK_COMM_LEN}s"  # struct cap_run: count, first, last, cap, denied, tgid
+RUN_FMT = f"=QQQIIII{TASK_COMM_LEN}s"  # struct cap_run: count, first, last, cap, denied, …
 Run = tuple[int, int, int, int, int, int, int, bytes]  # (unpacked RUN_FMT)
 
 
@@ -171,7 +171,7 @@ class PrivilegesFamily(EventFamily):
         for run, row in shown.values():
             if row not in self._changed:
                 continue
-            count, first_ns, last_ns, cap, denied, tgid, _pad, comm = run
+            count, first_ns, last_ns, cap, denied, tgid, _in_exec, comm = run
             acc = out.get(row)
             if acc is None:
                 base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
