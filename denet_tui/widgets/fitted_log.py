@@ -62,45 +62,49 @@ class FittedTable(DataTable[Text]):
         self._follow = False
         self._use(columns)
 
-    def _use(self, columns: tuple[Column, ...]) -> bool:
-        """Show ``columns`` (the rows go with the old ones); False if they are shown already."""
-        if columns == self._shown:
-            return False
-        self.clear(columns=True)
-        self._shown = columns
-        for key, title, width in columns:
-            self.add_column(title, key=key, width=width)
-        return True
+    def _use(self, columns: tuple[Column, ...]) -> None:
+        """Show ``columns`` (the rows go with the old ones, if they change)."""
+        if columns != self._shown:
+            self.clear(columns=True)
+            self._shown = columns
+            for key, title, width in columns:
+                self.add_column(title, key=key, width=width)
+
+    def _columns_now(self) -> tuple[Column, ...] | None:
+        """The columns for the table's width now (None while it has no size yet)."""
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return fitted(self.columns_full, self._steps, width, self._room) if width > 0 else None
 
     def fill(self, rows: Iterable[list[Text]], follow: bool = True) -> None:
         """Replace the rows (each its cells in ``columns`` order). ``follow`` (a log, newest
         last): a cursor on the last row stays on the last row, as `tail -f` does; one elsewhere
         stays where it was."""
         self._cells, self._follow = list(rows), follow
-        self._fit()  # (a table in a hidden tab is told of no resize)
-        self._add_rows()
+        self._refill()
 
-    def _add_rows(self) -> None:
+    def _refill(self) -> None:
+        """The rows again, in the columns for the table's width now (a table in a hidden tab
+        is told of no resize), the cursor where it was (on the last row, if it was there and
+        the table follows)."""
+        row = self.cursor_row
+        at_end = self._follow and row >= self.row_count - 1
+        columns = self._columns_now()
+        if columns is not None:
+            self._use(columns)
         shown = {key for key, _t, _w in self._shown}
         keep = [i for i, (key, _t, _w) in enumerate(self.columns_full) if key in shown]
-        at_end = self._follow and self.cursor_row >= self.row_count - 1
         self.clear()
         for cells in self._cells:
             self.add_row(*(cells[i] for i in keep))
-        if at_end and self.row_count:
-            self.move_cursor(row=self.row_count - 1)
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1 if at_end else min(row, self.row_count - 1))
 
-    def _fit(self) -> bool:
-        """The columns for the table's width now (none while it has no size yet)."""
-        width = self.size.width - self.styles.scrollbar_size_vertical
-        if width <= 0:
-            return False
-        return self._use(fitted(self.columns_full, self._steps, width, self._room))
+    def _refit(self) -> None:
+        if self._columns_now() not in (None, self._shown):
+            self._refill()
 
     def on_resize(self) -> None:
-        if self._fit():
-            self._add_rows()
+        self._refit()
 
     def on_show(self) -> None:
-        if self._fit():
-            self._add_rows()
+        self._refit()

@@ -48,14 +48,15 @@ static __always_inline void privileges_thread_exit(struct task_state *s)
     cap_run_flush(s);
 }
 
-/* The thread is in an execve or execveat (the syscalls family knows its call in progress). */
+/* The execve or execveat the thread is in, by its entry time (0: none; the syscalls family
+ * timing calls knows the call in progress: without it, 0). */
 static __always_inline u32 in_exec_call(struct task_state *s)
 {
 #if FAMILY_SYSCALLS && LATENCY
-    return s->sc.enter_ns && (s->sc.nr == NR_EXECVE || s->sc.nr == NR_EXECVEAT);
-#else
-    return 0;
+    if (s->sc.enter_ns && (s->sc.nr == NR_EXECVE || s->sc.nr == NR_EXECVEAT))
+        return (u32)s->sc.enter_ns | 1;
 #endif
+    return 0;
 }
 
 /* One capability check of the current thread (cap_capable's `cap`, and `ret`: 0 granted). A
@@ -91,12 +92,13 @@ static __always_inline void cap_checked(u32 cap, int ret)
 }
 
 /* The thread's name changed (an exec, or its own PR_SET_NAME): its run so far was the old
- * name's, but for a run of the exec's own checks, which is the new program's. */
+ * name's, but for a run of this exec's own checks, which is the new program's. */
 static __always_inline void privileges_renamed(struct task_state *s)
 {
     mark_active(s, 0);                      /* before the move, as at every change */
     struct cap_run *r = &s->cr;
-    if (r->count && r->in_exec)
+    u32 exec = in_exec_call(s);
+    if (r->count && exec && r->in_exec == exec)
         bpf_get_current_comm(r->comm, sizeof(r->comm));
     else
         cap_run_flush(s);

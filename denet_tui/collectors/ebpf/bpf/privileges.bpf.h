@@ -57,7 +57,7 @@ struct cap_run {
     u32 cap;
     u32 denied;
     u32 tgid;
-    u32 in_exec;                    /* its checks are of an execve in progress */
+    u32 in_exec;                    /* its checks are of this execve (in_exec_call), or 0 */
     char comm[TASK_COMM_LEN];
 };
 #define PRIVILEGES_THREAD_STATE struct priv_arg pa; struct cap_run cr;

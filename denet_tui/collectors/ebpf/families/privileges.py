@@ -96,6 +96,10 @@ class PrivilegesFamily(EventFamily):
         self._caps = bpf[b"cap_stats"]
         self._run_at = state.cr.offset // 8  # type: ignore[attr-defined]
         self._run_end = self._run_at + struct.calcsize(RUN_FMT) // 8
+        # The entry time of the thread's call in progress (the syscalls family's), which names
+        # the exec a run of checks is of (struct cap_run's in_exec); None without it.
+        sc = getattr(state, "sc", None)
+        self._call_at = sc.offset // 8 if sc is not None else None
 
     def decode(self, raw: RawPrivEvent) -> PrivilegeEvent:
         call = PRIV_CALLS[raw.call] if raw.call < len(PRIV_CALLS) else f"call {raw.call}"
@@ -140,8 +144,15 @@ class PrivilegesFamily(EventFamily):
 
     def add_thread(self, serial: int, tid: int, words: memoryview) -> None:
         run: Run = struct.unpack(RUN_FMT, words[self._run_at : self._run_end].tobytes())
-        if run[0]:
-            self._runs.setdefault(serial, {})[tid] = run
+        if not run[0]:
+            return
+        if run[6] and self._call_at is not None:
+            entered = words[self._call_at]
+            if entered and (entered & 0xFFFFFFFF) | 1 == run[6]:
+                # The checks of an exec still loading its program: named by it if it
+                # succeeds (shown now, they would count under the old name as well).
+                return
+        self._runs.setdefault(serial, {})[tid] = run
 
     def forget(self, serials: list[int]) -> None:
         for serial in serials:
