@@ -546,7 +546,7 @@ class CapabilityStat(Codable):
     name: str = field(
         metadata={
             "doc": "the program checked: the process's name then (the checks an exec makes "
-            "while it loads a program: that program's)"
+            "while it loads a program: that program's, with the syscalls family timing calls)"
         }
     )
     capability: str = field(metadata={"doc": "CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, …"})
