@@ -18,11 +18,11 @@ from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
-from denet_tui.widgets.fitted_log import fixed_width
+from denet_tui.widgets.fitted_log import Column, fitted, fixed_width
 from denet_tui.widgets.format import clock_ms, fmt_int, keep_tail
 from denet_tui.widgets.redraw import set_border_title
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+COLUMNS: tuple[Column, ...] = (
     ("op", "CALL", 9),
     ("calls", "CALLS", 7),
     ("failures", "FAILED", 7),
@@ -49,15 +49,8 @@ JOINED = " (relative)"  # the same file named absolute is another row
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-TIMES = frozenset({"first", "last"})  # left out where the paths would have too little room
+NO_TIMES = ({"first": 0, "last": 0},)  # left out where the paths would have too little room
 MIN_PATH = 30  # cells of path below which the times are left out
-
-
-def columns_for(width: int) -> tuple[tuple[str, str, int | None], ...]:
-    """The columns shown in ``width`` cells: without the times if the paths need the room."""
-    if width - fixed_width(COLUMNS) >= MIN_PATH:
-        return COLUMNS
-    return tuple(c for c in COLUMNS if c[0] not in TIMES)
 
 
 def file_cells(r: FileStat, path_width: int | None = None, times: bool = True) -> list[Text]:
@@ -113,9 +106,7 @@ class FilesTable(DataTable[Text]):
         self._path_width: int | None = None
         self._set_columns(COLUMNS, None)
 
-    def _set_columns(
-        self, columns: tuple[tuple[str, str, int | None], ...], path_width: int | None
-    ) -> None:
+    def _set_columns(self, columns: tuple[Column, ...], path_width: int | None) -> None:
         """The columns, the path's as wide as ``path_width`` (None: as its cells)."""
         if (columns, path_width) != (self._columns, self._path_width):
             self.clear(columns=True)
@@ -141,7 +132,7 @@ class FilesTable(DataTable[Text]):
         path_width = None  # not laid out yet
         columns = COLUMNS
         if width:
-            columns = columns_for(width)
+            columns = fitted(COLUMNS, NO_TIMES, width, MIN_PATH)
             path_width = max(16, width - fixed_width(columns) - 1)  # (the cursor's edge)
         self._set_columns(columns, path_width)
         times = columns == COLUMNS
