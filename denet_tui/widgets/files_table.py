@@ -102,7 +102,7 @@ class FilesTable(DataTable[Text]):
         self._flt = EVERYTHING
         self._sampled = False
         self._version: tuple | None = None
-        self._columns: tuple[tuple[str, str, int | None], ...] = ()
+        self._columns: tuple[Column, ...] = ()
         self._path_width: int | None = None
         self._set_columns(COLUMNS, None)
 
