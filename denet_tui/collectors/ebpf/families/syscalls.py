@@ -180,7 +180,11 @@ class SyscallsFamily:
                 # Threads that ended after their process was reported ended and forgotten.
                 self.late_calls += sum(v[0] for v in part.values())
                 continue
-            counts = ended.get(serial) if serial in fresh else None
+            if serial not in ended:
+                ended[serial] = part  # its first part, parsed just now: ours to keep as it is
+                fresh.add(serial)
+                continue
+            counts = ended[serial] if serial in fresh else None
             if counts is None:
                 # A copy: the last figures handed out may be this very dict (never changed).
                 counts = ended[serial] = merged(ended.get(serial))
