@@ -11,6 +11,7 @@ and an export writes them. ``EventTimeline``: every event of every family in one
 from __future__ import annotations
 
 import bisect
+import heapq
 import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -231,7 +232,11 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
         )
         for e in snap.privileges
     ]
-    return sorted(out, key=lambda e: e.ts)
+    return sorted(out, key=_ts)
+
+
+def _ts(e: LoggedEvent) -> float:
+    return e.ts
 
 
 class EventTimeline:
@@ -248,8 +253,13 @@ class EventTimeline:
 
     def add(self, snap: Snapshot) -> None:
         new = logged(snap)
-        for e in new:
-            bisect.insort(self.rows, e, key=lambda r: r.ts)
+        rows = self.rows
+        if new and rows and new[0].ts < rows[-1].ts:
+            # Older than the last shown: merged in from its place on (after equal times).
+            at = bisect.bisect_right(rows, new[0].ts, key=_ts)
+            new = list(heapq.merge(rows[at:], new, key=_ts))
+            del rows[at:]
+        rows.extend(new)
         if len(self.rows) > self.max_rows:
             extra = len(self.rows) - self.max_rows
             del self.rows[:extra]

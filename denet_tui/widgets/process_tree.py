@@ -281,6 +281,10 @@ class ProcessTree(Tree[int]):
 
     def __init__(self, *, id: str | None = None) -> None:
         self._room = 0  # cells for a line: the width less the scrollbar gutter (set on resize)
+        # While the tree is brought in line with a snapshot: whether a node was added or
+        # removed (None: not now). Textual lays the whole screen out again at each one (a
+        # build adds and removes hundreds a second); once for all of them is enough.
+        self._changed_nodes: bool | None = None
         super().__init__("processes", id=id)
         self.show_root = False
         self.auto_expand = False
@@ -295,6 +299,12 @@ class ProcessTree(Tree[int]):
         self._rates: Mapping[int, Rates] = {}
         self._exact = False
         self._kids: dict[int | None, list[int]] = {}
+
+    def _invalidate(self) -> None:
+        if self._changed_nodes is None:
+            super()._invalidate()
+        else:
+            self._changed_nodes = True
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -422,10 +432,16 @@ class ProcessTree(Tree[int]):
         kids = self._kids
         # Only parents whose children changed are touched; the rest of the tree stays as it is.
         moved = False
-        for pid in [p for p in kids.keys() | old_kids.keys() if kids.get(p) != old_kids.get(p)]:
-            node = self.root if pid is None else self._node_of.get(pid)
-            if node is not None:  # else: new this time, built with its parent
-                moved = self._sync(node, pid) or moved
+        self._changed_nodes = False
+        try:
+            for pid in [p for p in kids.keys() | old_kids.keys() if kids.get(p) != old_kids.get(p)]:
+                node = self.root if pid is None else self._node_of.get(pid)
+                if node is not None:  # else: new this time, built with its parent
+                    moved = self._sync(node, pid) or moved
+        finally:
+            changed, self._changed_nodes = self._changed_nodes, None
+            if changed:
+                self._invalidate()
         if not moved:
             # Same lines as before: repaint only those whose figures changed. (After adding or
             # removing nodes the tree lays out and repaints every line anyway.)

@@ -49,7 +49,19 @@ def argv_strings(a: ExecArgv) -> tuple[str, ...]:
         return ()
     buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
     raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
-    return tuple(decoded(b) for b in raw.split(b"\0")[: a.argc])
+    key = (a.argc, raw)
+    got = _ARGV_TEXT.get(key)
+    if got is None:
+        if len(_ARGV_TEXT) >= ARGV_TEXT_KEPT:
+            _ARGV_TEXT.clear()
+        got = _ARGV_TEXT[key] = tuple(decoded(b) for b in raw.split(b"\0")[: a.argc])
+    return got
+
+
+# The text of recent command lines, by their bytes: a build or a loop runs the same ones again
+# and again (each is read twice: at its exec, and for its process).
+ARGV_TEXT_KEPT = 1024
+_ARGV_TEXT: dict[tuple[int, bytes], tuple[str, ...]] = {}
 
 
 @dataclass
