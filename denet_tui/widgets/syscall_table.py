@@ -1,13 +1,21 @@
 """The syscall table, like ``strace -c``: calls, errors, % time, total, avg, p99 — what the
-collector has. Rows are updated in place and re-sorted only when the order changes."""
+collector has. Rows are updated in place and re-sorted only when the order changes.
+
+Two table columns: the name, and every figure of the row as one text laid out in the figures'
+own columns. A busy tree changes most rows every second, and the table draws each of its cells
+on its own (each update draws every row again): one cell for the figures instead of seven made
+it about four times cheaper to draw. The titles are laid out the same way, and a click on one
+sorts by the figure under it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
+from rich.text import Span, Text
 from textual.binding import Binding, BindingType
+from textual.events import Click
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -51,11 +59,48 @@ SORTS: dict[str, tuple[str, ...]] = {
     "samples": ("hits", "syscall"),
 }
 PADDING = 1  # cells each side of a column
+FIGURES = "figures"  # the table column of every figure but the name
 
 
 def cell_width(title: str, width: int) -> int:
     """Room for the column's figures and for its title with the sort mark (``▼``)."""
     return max(width, len(title) + 1)
+
+
+JUSTIFY_LEFT = frozenset({"syscall", "category"})
+GAP = " " * (2 * PADDING)  # between two figures: the padding of each
+
+
+def figure_widths(mode: str, columns: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    """(key, title, cells) of each figure column shown, the name's aside, in order."""
+    return [(k, t, cell_width(t, w)) for k, t, w in MODES[mode] if k in columns[1:]]
+
+
+def laid_out(parts: list[tuple[Text, int, bool]]) -> Text:
+    """Texts each in a column of its own width (``(text, width, left)``: cut with an ellipsis
+    where too long, aligned left or right), separated as the table separates its columns.
+    (Made of plain strings and spans: every row of a busy tree is laid out each second.)"""
+    plain: list[str] = []
+    spans: list[Span] = []
+    at = 0
+    for i, (text, width, left) in enumerate(parts):
+        if i:
+            plain.append(GAP)
+            at += len(GAP)
+        s = text.plain
+        if len(s) > width:
+            s = s[: width - 1] + "…"
+        pad = width - len(s)
+        start = at if left else at + pad
+        plain.append(s.ljust(width) if left else s.rjust(width))
+        if text.style:
+            spans.append(Span(start, start + len(s), text.style))
+        spans.extend(
+            Span(start + min(sp.start, len(s)), start + min(sp.end, len(s)), sp.style)
+            for sp in text.spans
+        )
+        at += width
+    return Text("".join(plain), spans=spans, no_wrap=True, end="")
 
 
 def fitting(
@@ -154,6 +199,7 @@ class SyscallTable(DataTable[Text]):
         self._shown_width = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._sort: dict[str, dict[str, float | str]] = {}
+        self._figures: list[tuple[str, str, int]] = []  # (key, title, cells) after the name
         self.border_title = "syscalls"
 
     def show(self, summary: SyscallSummary | None, *, collector: CollectorInfo) -> None:
@@ -183,9 +229,15 @@ class SyscallTable(DataTable[Text]):
         columns = fitting(mode, width, without=without, keep=keep)
         if (mode, columns) != (self.mode, self.shown_columns):
             self.clear(columns=True)
-            for key, title, width in MODES[mode]:
-                if key in columns:
-                    self.add_column(Text(title), width=cell_width(title, width), key=key)
+            name_title, name_width = MODES[mode][0][1:]
+            self.add_column(
+                Text(name_title), width=cell_width(name_title, name_width), key="syscall"
+            )
+            self._figures = figure_widths(mode, columns)
+            if self._figures:
+                gaps = len(GAP) * (len(self._figures) - 1)
+                room = sum(w for _k, _t, w in self._figures) + gaps
+                self.add_column(Text(""), width=room, key=FIGURES)
             if not chosen or self.sort_key not in columns:
                 self._chosen = False
                 self.sort_key = next(k for k in SORTS[mode] if k in columns)
@@ -194,13 +246,17 @@ class SyscallTable(DataTable[Text]):
             self._fresh = True
             self._mark_sorted()
         rows = table_rows(summary, mode)
+        keys = ("syscall", FIGURES) if self._figures else ("syscall",)
         for r in rows:
-            cells = tuple(r.cells[k] for k in columns)
+            cells: tuple[Text, ...] = (r.cells["syscall"],)
+            if self._figures:
+                figures = [(r.cells[k], w, k in JUSTIFY_LEFT) for k, _t, w in self._figures]
+                cells += (laid_out(figures),)
             old = self._cells.get(r.name)
             if old is None:
                 self.add_row(*cells, key=r.name)
             else:
-                for key, before, after in zip(columns, old, cells, strict=True):
+                for key, before, after in zip(keys, old, cells, strict=True):
                     if before != after:
                         self.update_cell(r.name, key, after)
             self._cells[r.name] = cells
@@ -221,19 +277,25 @@ class SyscallTable(DataTable[Text]):
     def on_blur(self) -> None:
         self.show_cursor = False
 
+    def _title(self, key: str, title: str) -> Text:
+        return Text(title + "▼", style="reverse") if key == self.sort_key else Text(title)
+
     def _mark_sorted(self) -> None:
         assert self.mode is not None
-        for col, title, _w in MODES[self.mode]:
-            if col not in self.shown_columns:
-                continue
-            justify = "left" if col in ("syscall", "category") else "right"
-            label = (
-                Text(title + "▼", justify=justify, style="reverse")
-                if col == self.sort_key
-                else Text(title, justify=justify)
-            )
-            self.columns[ColumnKey(col)].label = label
+        self.columns[ColumnKey("syscall")].label = self._title("syscall", MODES[self.mode][0][1])
+        if self._figures:
+            titles = [(self._title(k, t), w, k in JUSTIFY_LEFT) for k, t, w in self._figures]
+            self.columns[ColumnKey(FIGURES)].label = laid_out(titles)
         self.refresh()
+
+    def figure_at(self, x: int) -> str | None:
+        """The figure whose column holds cell ``x`` of the figures' text (None: a gap)."""
+        at = 0
+        for key, _title, width in self._figures:
+            if at <= x < at + width:
+                return key
+            at += width + len(GAP)
+        return None
 
     def _resort(self) -> None:
         key = self.sort_key
@@ -261,6 +323,21 @@ class SyscallTable(DataTable[Text]):
             keys = [k for k in SORTS[self.mode] if k in self.shown_columns]
             self.sort_by(keys[(keys.index(self.sort_key) + 1) % len(keys)])
 
+    def on_click(self, event: Click) -> None:
+        # A title: the name's, or a figure's by where it is in the figures' text.
+        meta = event.style.meta
+        if meta.get("row") != -1 or "column" not in meta:
+            return
+        if meta["column"] == 0:
+            self.sort_by("syscall")
+            return
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        name_width = self.ordered_columns[0].get_render_width(self)
+        key = self.figure_at(offset.x + int(self.scroll_x) - name_width - PADDING)
+        if key is not None:
+            self.sort_by(key)
+
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self.sort_by(str(event.column_key.value))
+        event.stop()  # (sorted by the click itself, which knows where it was)

@@ -203,6 +203,10 @@ async def test_mouse_click_on_a_process_scopes_and_on_a_header_sorts() -> None:
         table = app.query_one("#table", SyscallTable)  # the Overview's
         await pilot.click("#table", offset=(2, 1))  # the SYSCALL title, under the border
         assert table.sort_key == "syscall"
+        # The figures' titles share one table column: the one under the click sorts. (After
+        # SYSCALL's 18 cells, the figures' padding, EST.%TIME's 10 and the gap: HITS.)
+        await pilot.click("#table", offset=(18 + 1 + 10 + 2 + 2, 1))
+        assert table.sort_key == "hits"
 
 
 async def test_tree_keeps_expansion_and_cursor_across_snapshots() -> None:
