@@ -16,9 +16,10 @@ import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
-from denet_tui.model import ProcessSample, Snapshot
+from denet_tui.model import ProcessSample, SignalEvent, Snapshot
 from denet_tui.programs import ProgramsLog, command_text
 from denet_tui.signals import exit_text
 
@@ -146,7 +147,7 @@ class BusyProcesses:
             self.dropped += 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LoggedEvent:
     """One line of the event log: any family's event in one shape (time, process, event,
     detail, result), with the event it came from (``source``, for the scope and the filter)."""
@@ -156,11 +157,30 @@ class LoggedEvent:
     name: str
     family: str  # exec, exit, signal, privilege
     event: str
-    detail: str
     result: str
     failed: bool
     source: Any
 
+    @cached_property
+    def detail(self) -> str:
+        """Made when first shown or filtered: a build logs hundreds of events a second, most
+        never looked at (a command line quoted as a shell would cost the most)."""
+        return _DETAILS[self.family](self.source)
+
+
+def _signal_detail(e: SignalEvent) -> str:
+    if e.kind != "sent":
+        return ""
+    to = f"to {e.target_pid} {e.target_name}" + ("" if e.target_in_tree else " (outside)")
+    return to if e.sender_in_tree else to + " from outside"
+
+
+_DETAILS: dict[str, Callable[[Any], str]] = {
+    "exec": command_text,
+    "exit": lambda p: shlex.join(p.cmdline),
+    "signal": _signal_detail,
+    "privilege": lambda e: f"{e.detail} {e.path}" if e.path is not None else e.detail,
+}
 
 FAMILIES = ("exec", "exit", "signal", "privilege")
 
@@ -169,17 +189,7 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
     """A snapshot's events, each once, in time order: its execs, the processes that ended in
     its interval, its signals and its privileged calls."""
     out = [
-        LoggedEvent(
-            e.ts,
-            e.pid,
-            e.name,
-            "exec",
-            "exec",
-            command_text(e),
-            e.error or "ok",
-            e.error is not None,
-            e,
-        )
+        LoggedEvent(e.ts, e.pid, e.name, "exec", "exec", e.error or "ok", e.error is not None, e)
         for e in snap.execs
     ]
     out += [
@@ -189,7 +199,6 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
             p.name,
             "exit",
             "exit",
-            shlex.join(p.cmdline),
             "status not seen"
             if p.exit_code is None
             else exit_text(p.exit_code, p.killed_by_signal),
@@ -202,9 +211,6 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
     for e in snap.signals:
         sent = e.kind == "sent"
         pid, name = (e.sender_pid, e.sender_name) if sent else (e.target_pid, e.target_name)
-        to = f"to {e.target_pid} {e.target_name}" + ("" if e.target_in_tree else " (outside)")
-        if sent and not e.sender_in_tree:
-            to += " from outside"
         out.append(
             LoggedEvent(
                 e.ts,
@@ -212,7 +218,6 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
                 name or "?",
                 "signal",
                 f"{e.signal} {e.kind}",
-                to if sent else "",
                 e.outcome,
                 e.outcome not in ("delivered", "default", "handler", "ignored"),
                 e,
@@ -225,7 +230,6 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
             e.name,
             "privilege",
             e.call,
-            f"{e.detail} {e.path}" if e.path is not None else e.detail,
             e.error or str(e.result),
             e.error is not None,
             e,
