@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.style import Style
@@ -66,6 +67,7 @@ WHEN_ROOM = (
 NET_KEYS = frozenset({"net_rx_bytes", "net_tx_bytes"})
 
 
+@lru_cache(maxsize=64)
 def columns_for(width: int, *, exact: bool) -> tuple[Column, ...]:
     """The figure columns for a tree ``width`` cells wide: CPU %, RSS and calls/s always, then,
     while there is room, the state, cumulative CPU time, the share of time spent waiting for a
@@ -126,8 +128,21 @@ def _cell(p: ProcessSample, r: Rates | None, c: Column, exact: bool) -> str:
     return fmt_bytes(v, compact=True) if f.unit == "bytes" else fmt_int(v)
 
 
-def make_row(p: ProcessSample, r: Rates | None, *, exact: bool, matched: bool, scoped: bool) -> Row:
-    cells = {c.key: _cell(p, r, c, exact) for c in (*ALWAYS, *WHEN_ROOM)}
+EVERY_COLUMN = (*ALWAYS, *WHEN_ROOM)
+
+
+def make_row(
+    p: ProcessSample,
+    r: Rates | None,
+    *,
+    exact: bool,
+    matched: bool,
+    scoped: bool,
+    columns: tuple[Column, ...] = EVERY_COLUMN,
+) -> Row:
+    """``p``'s line, with the cells of ``columns`` (those shown: a build changes a hundred
+    lines a second)."""
+    cells = {c.key: _cell(p, r, c, exact) for c in columns}
     # Names and arguments are the process's own choice: control characters are made visible.
     name, args = visible_text(p.name), visible_text(" ".join(p.cmdline[1:]))
     return Row(p.pid, name, args, p.alive, cells, matched, scoped)
@@ -322,7 +337,10 @@ class ProcessTree(Tree[int]):
         return max(0, self._room - self._indent(node))
 
     def on_resize(self) -> None:
+        before = columns_for(self._room, exact=self._exact)
         self._room = self.scrollable_content_region.width
+        if columns_for(self._room, exact=self._exact) != before:
+            self._rebuild()  # the lines have the cells of the columns shown only
 
     def render_label(self, node: TreeNode[int], base_style: Style, style: Style) -> Text:
         row = self._rows.get(node.data) if node.data is not None else None
@@ -402,16 +420,24 @@ class ProcessTree(Tree[int]):
         old_kids, self._kids = self._kids, forest(processes, shown, order)
         old_rows, made = self._rows, self._made
         self._rows, self._made = {}, {}
+        cols = columns_for(self._room, exact=exact)
         for p in processes:
             if p.pid not in shown:
                 continue
             r = rates.get(p.pid)
-            key = (p, None if r is None else r.values, exact, p.pid in matched, p.pid == self.scope)
+            key = (
+                p,
+                None if r is None else r.values,
+                exact,
+                p.pid in matched,
+                p.pid == self.scope,
+                cols,
+            )
             got = made.get(p.pid)
             if got is not None and got[0][0] is p and got[0][1:] == key[1:]:
                 row = got[1]  # same process, same figures: the line as it was
             else:
-                row = make_row(p, r, exact=exact, matched=key[3], scoped=key[4])
+                row = make_row(p, r, exact=exact, matched=key[3], scoped=key[4], columns=cols)
             self._rows[p.pid] = row
             self._made[p.pid] = (key, row)
         self._apply(old_kids, old_rows)
