@@ -15,8 +15,7 @@ import heapq
 import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from denet_tui.model import ProcessSample, SignalEvent, Snapshot
@@ -147,7 +146,7 @@ class BusyProcesses:
             self.dropped += 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoggedEvent:
     """One line of the event log: any family's event in one shape (time, process, event,
     detail, result), with the event it came from (``source``, for the scope and the filter)."""
@@ -160,12 +159,15 @@ class LoggedEvent:
     result: str
     failed: bool
     source: Any
+    _detail: str | None = field(default=None, compare=False, repr=False)
 
-    @cached_property
+    @property
     def detail(self) -> str:
-        """Made when first shown or filtered: a build logs hundreds of events a second, most
-        never looked at (a command line quoted as a shell would cost the most)."""
-        return _DETAILS[self.family](self.source)
+        """Made when first shown: a build logs hundreds of events a second, most never looked
+        at (a command line quoted as a shell would cost the most)."""
+        if self._detail is None:
+            object.__setattr__(self, "_detail", _DETAILS[self.family](self.source))
+        return self._detail  # type: ignore[return-value]  # (set just above)
 
 
 def _signal_detail(e: SignalEvent) -> str:

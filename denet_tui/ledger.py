@@ -42,16 +42,17 @@ class SyscallSums:
         if was is now:
             return
         before = {row[0]: row for row in was.rows}
-        pop = before.pop
+        removed: list[SyscallRow] = []
         added: list[SyscallRow] = []
         for row in now.rows:
-            old = pop(row[0], None)
+            old = before.pop(row[0], None)
             if old == row:
                 continue
             if old is not None:
-                before[row[0]] = old  # (taken out again below)
+                removed.append(old)
             added.append(row)
-        self._add_rows(before.values(), -1)
+        removed.extend(before.values())  # rows gone from the table
+        self._add_rows(removed, -1)
         self._add_rows(added, 1)
 
     def _add_rows(self, rows: Iterable[SyscallRow], sign: int) -> None:

@@ -128,9 +128,6 @@ def _cell(p: ProcessSample, r: Rates | None, c: Column, exact: bool) -> str:
     return fmt_bytes(v, compact=True) if f.unit == "bytes" else fmt_int(v)
 
 
-EVERY_COLUMN = (*ALWAYS, *WHEN_ROOM)
-
-
 def make_row(
     p: ProcessSample,
     r: Rates | None,
@@ -138,7 +135,7 @@ def make_row(
     exact: bool,
     matched: bool,
     scoped: bool,
-    columns: tuple[Column, ...] = EVERY_COLUMN,
+    columns: tuple[Column, ...],
 ) -> Row:
     """``p``'s line, with the cells of ``columns`` (those shown: a build changes a hundred
     lines a second)."""
@@ -297,8 +294,8 @@ class ProcessTree(Tree[int]):
     def __init__(self, *, id: str | None = None) -> None:
         self._room = 0  # cells for a line: the width less the scrollbar gutter (set on resize)
         # While the tree is brought in line with a snapshot: whether a node was added or
-        # removed (None: not now). Textual lays the whole screen out again at each one (a
-        # build adds and removes hundreds a second); once for all of them is enough.
+        # removed (None: not now). Textual clears its line caches and marks the screen for a
+        # new layout at each one (a build adds and removes hundreds a second): once is enough.
         self._changed_nodes: bool | None = None
         super().__init__("processes", id=id)
         self.show_root = False

@@ -4,8 +4,9 @@ collector has. Rows are updated in place and re-sorted only when the order chang
 Two table columns: the name, and every figure of the row as one text laid out in the figures'
 own columns. A busy tree changes most rows every second, and the table draws each of its cells
 on its own (each update draws every row again): one cell for the figures instead of seven made
-it about four times cheaper to draw. The titles are laid out the same way, and a click on one
-sorts by the figure under it.
+drawing it a third cheaper. The titles are laid out the same way, and a click on one sorts by
+the figure under it. A figure's column widens to its widest value (a heavy build makes tens of
+millions of calls): a number is never cut.
 """
 
 from __future__ import annotations
@@ -67,13 +68,26 @@ def cell_width(title: str, width: int) -> int:
     return max(width, len(title) + 1)
 
 
-JUSTIFY_LEFT = frozenset({"syscall", "category"})
+LEFT_ALIGNED = frozenset({"category"})  # the other figures are numbers
 GAP = " " * (2 * PADDING)  # between two figures: the padding of each
 
 
-def figure_widths(mode: str, columns: tuple[str, ...]) -> list[tuple[str, str, int]]:
-    """(key, title, cells) of each figure column shown, the name's aside, in order."""
-    return [(k, t, cell_width(t, w)) for k, t, w in MODES[mode] if k in columns[1:]]
+Figures = list[tuple[str, str, int]]  # (key, title, cells) of each figure column, in order
+
+
+def figure_widths(
+    mode: str, columns: tuple[str, ...], rows: list[TableRow], widest: dict[str, int]
+) -> Figures:
+    """The figure columns shown (the name's aside), each as wide as its title, its usual width
+    and the widest value it has had (``widest``, kept up to date: a column never narrows)."""
+    out = []
+    for key, title, width in MODES[mode]:
+        if key not in columns[1:]:
+            continue
+        values = max((len(r.cells[key].plain) for r in rows), default=0)
+        widest[key] = max(widest.get(key, 0), values)
+        out.append((key, title, max(cell_width(title, width), widest[key])))
+    return out
 
 
 def laid_out(parts: list[tuple[Text, int, bool]]) -> Text:
@@ -90,11 +104,10 @@ def laid_out(parts: list[tuple[Text, int, bool]]) -> Text:
         s = text.plain
         if len(s) > width:
             s = s[: width - 1] + "…"
-        pad = width - len(s)
-        start = at if left else at + pad
+        start = at if left else at + width - len(s)
         plain.append(s.ljust(width) if left else s.rjust(width))
-        if text.style:
-            spans.append(Span(start, start + len(s), text.style))
+        if text.style:  # the whole cell's, as a table cell's style is
+            spans.append(Span(at, at + width, text.style))
         spans.extend(
             Span(start + min(sp.start, len(s)), start + min(sp.end, len(s)), sp.style)
             for sp in text.spans
@@ -199,7 +212,8 @@ class SyscallTable(DataTable[Text]):
         self._shown_width = 0
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._sort: dict[str, dict[str, float | str]] = {}
-        self._figures: list[tuple[str, str, int]] = []  # (key, title, cells) after the name
+        self._figures: Figures = []  # the figure columns, after the name
+        self._widest: dict[str, int] = {}  # the widest value of each figure so far
         self.border_title = "syscalls"
 
     def show(self, summary: SyscallSummary | None, *, collector: CollectorInfo) -> None:
@@ -227,30 +241,40 @@ class SyscallTable(DataTable[Text]):
         chosen = self._chosen and mode == self.mode
         keep = self.sort_key if chosen else None
         columns = fitting(mode, width, without=without, keep=keep)
-        if (mode, columns) != (self.mode, self.shown_columns):
-            self.clear(columns=True)
-            name_title, name_width = MODES[mode][0][1:]
-            self.add_column(
-                Text(name_title), width=cell_width(name_title, name_width), key="syscall"
-            )
-            self._figures = figure_widths(mode, columns)
-            if self._figures:
-                gaps = len(GAP) * (len(self._figures) - 1)
-                room = sum(w for _k, _t, w in self._figures) + gaps
-                self.add_column(Text(""), width=room, key=FIGURES)
-            if not chosen or self.sort_key not in columns:
-                self._chosen = False
-                self.sort_key = next(k for k in SORTS[mode] if k in columns)
-            self.mode, self.shown_columns = mode, columns
-            self._cells = {}
-            self._fresh = True
-            self._mark_sorted()
         rows = table_rows(summary, mode)
+        figures = figure_widths(mode, columns, rows, self._widest)
+        if (mode, columns, figures) != (self.mode, self.shown_columns, self._figures):
+            self._make_columns(mode, columns, figures, chosen)
+        self._fill(rows)
+        self._sort = {r.name: r.sort for r in rows}
+        self._resort()
+
+    def _make_columns(
+        self, mode: str, columns: tuple[str, ...], figures: Figures, chosen: bool
+    ) -> None:
+        """The table's two columns (the name, and every figure as one text), empty."""
+        self.clear(columns=True)
+        title, width = MODES[mode][0][1:]
+        self.add_column(Text(title), width=cell_width(title, width), key="syscall")
+        self._figures = figures
+        if figures:
+            room = sum(w for _k, _t, w in figures) + len(GAP) * (len(figures) - 1)
+            self.add_column(Text(""), width=room, key=FIGURES)
+        if not chosen or self.sort_key not in columns:
+            self._chosen = False
+            self.sort_key = next(k for k in SORTS[mode] if k in columns)
+        self.mode, self.shown_columns = mode, columns
+        self._cells = {}
+        self._fresh = True
+        self._mark_sorted()
+
+    def _fill(self, rows: list[TableRow]) -> None:
+        """The rows as they are now: changed cells updated, new rows added, gone ones removed."""
         keys = ("syscall", FIGURES) if self._figures else ("syscall",)
         for r in rows:
             cells: tuple[Text, ...] = (r.cells["syscall"],)
             if self._figures:
-                figures = [(r.cells[k], w, k in JUSTIFY_LEFT) for k, _t, w in self._figures]
+                figures = [(r.cells[k], w, k in LEFT_ALIGNED) for k, _t, w in self._figures]
                 cells += (laid_out(figures),)
             old = self._cells.get(r.name)
             if old is None:
@@ -264,8 +288,6 @@ class SyscallTable(DataTable[Text]):
         for name in gone:
             self.remove_row(name)
             del self._cells[name]
-        self._sort = {r.name: r.sort for r in rows}
-        self._resort()
 
     def on_resize(self) -> None:
         if self._collector is not None:
@@ -284,9 +306,10 @@ class SyscallTable(DataTable[Text]):
         assert self.mode is not None
         self.columns[ColumnKey("syscall")].label = self._title("syscall", MODES[self.mode][0][1])
         if self._figures:
-            titles = [(self._title(k, t), w, k in JUSTIFY_LEFT) for k, t, w in self._figures]
+            titles = [(self._title(k, t), w, k in LEFT_ALIGNED) for k, t, w in self._figures]
             self.columns[ColumnKey(FIGURES)].label = laid_out(titles)
-        self.refresh()
+        # The table keeps what it drew until its data changes: the titles are not its data.
+        self.notify_style_update()
 
     def figure_at(self, x: int) -> str | None:
         """The figure whose column holds cell ``x`` of the figures' text (None: a gap)."""
@@ -326,8 +349,8 @@ class SyscallTable(DataTable[Text]):
     def on_click(self, event: Click) -> None:
         # A title: the name's, or a figure's by where it is in the figures' text.
         meta = event.style.meta
-        if meta.get("row") != -1 or "column" not in meta:
-            return
+        if meta.get("row") != -1 or "column" not in meta or meta.get("out_of_bounds"):
+            return  # not a title (past the last column: none)
         if meta["column"] == 0:
             self.sort_by("syscall")
             return
@@ -338,6 +361,3 @@ class SyscallTable(DataTable[Text]):
         key = self.figure_at(offset.x + int(self.scroll_x) - name_width - PADDING)
         if key is not None:
             self.sort_by(key)
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()  # (sorted by the click itself, which knows where it was)

@@ -13,7 +13,7 @@ from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
-from denet_tui.widgets.process_tree import ProcessTree, make_row
+from denet_tui.widgets.process_tree import ProcessTree, columns_for, make_row
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import StatusHeader
@@ -241,7 +241,8 @@ async def test_every_line_on_screen_shows_the_latest_figures() -> None:
             p = latest[node.data]
             assert f" {p.pid}" in line
             rates = app.timeline.process_rates.get(p.pid)
-            row = make_row(p, rates, exact=True, matched=True, scoped=False)
+            every = columns_for(500, exact=True)
+            row = make_row(p, rates, exact=True, matched=True, scoped=False, columns=every)
             assert line.rstrip().endswith(row.cells["calls"])
             checked += 1
         assert checked > 10

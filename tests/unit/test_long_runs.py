@@ -11,13 +11,14 @@ import pytest
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.finished import FinishedLedger, command_key
-from denet_tui.ledger import TreeLedger
+from denet_tui.ledger import SyscallSums, TreeLedger
 from denet_tui.model import (
     ProcessSample,
     ProcessSched,
     ProcessSyscalls,
     Snapshot,
     SyscallStat,
+    SyscallTable,
     TargetStatus,
 )
 from denet_tui.rates import Timeline
@@ -350,3 +351,15 @@ def test_a_snapshot_is_written_as_the_standard_library_would(repo_root: Path, na
     assert seen > 20
     odd = replace(proc(9), name="bad\udcff[bold]\x1b[31m", cmdline=("a\nb", "\\xff"))
     assert json.loads(model_text(odd)) == json.loads(json.dumps(odd.to_dict()))
+
+
+def test_syscall_sums_follow_a_table_as_it_changes() -> None:
+    sums = SyscallSums()
+    was = SyscallTable([("read", "file_io", 3, 1, 9, None), ("close", "file_io", 2, 0, 1, None)])
+    now = SyscallTable([("read", "file_io", 5, 1, 12, None), ("openat", "file_io", 1, 1, 4, None)])
+    sums.add(was)
+    sums.add_change(was, now)
+    alone = SyscallSums()
+    alone.add(now)
+    # What a table no longer has is taken out (a name stays, at zero); the rest is the new one's.
+    assert sums.values == {**alone.values, "close": [0, 0, 0, None]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from rich.text import Text
 
 from denet_tui.model import (
     CategoryStat,
@@ -48,7 +49,7 @@ from denet_tui.widgets.resource_sparklines import spark_rows, sparklines_text
 from denet_tui.widgets.run_summary import summary_lines
 from denet_tui.widgets.status_header import HeaderState
 from denet_tui.widgets.status_header import header_text as status_text
-from denet_tui.widgets.syscall_table import fitting, table_rows
+from denet_tui.widgets.syscall_table import figure_widths, fitting, laid_out, table_rows
 
 
 def test_figures_are_written_with_units_and_unknown_is_a_dash() -> None:
@@ -133,7 +134,10 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
             "runq_wait_s": 0.42,  # seconds a second: 42 % of the time waiting for a CPU
         },
     )
-    row = make_row(_p(7, name="[kworker/0:1]"), rates, exact=True, matched=True, scoped=False)
+    every = columns_for(500, exact=True)
+    row = make_row(
+        _p(7, name="[kworker/0:1]"), rates, exact=True, matched=True, scoped=False, columns=every
+    )
     for width in (40, 60, 80, 120):
         cols = columns_for(width, exact=True)
         line, head = row_text(row, width, cols), header_text(width, "cpu", cols, exact=True)
@@ -175,7 +179,9 @@ def test_rows_line_up_under_the_header_at_every_width() -> None:
 
 def test_an_exited_process_keeps_only_its_totals() -> None:
     dead = ProcessSample(pid=9, ppid=1, name="cc1", cmdline=(), alive=False, cpu_time_s=1.5)
-    row = make_row(dead, None, exact=True, matched=True, scoped=False)
+    row = make_row(
+        dead, None, exact=True, matched=True, scoped=False, columns=columns_for(500, exact=True)
+    )
     assert row.cells["cpu_percent"] == "exited"
     assert row.cells["rss_bytes"] == "—"
     assert row.cells["cpu_time_s"] == "0:01.50"
@@ -294,6 +300,38 @@ def test_table_rows_like_strace_c() -> None:
     assert row.cells["hits"].plain == "30"
 
 
+def test_a_rows_figures_are_laid_out_in_their_columns() -> None:
+    text = laid_out(
+        [
+            (Text("1,844", style="red"), 7, False),
+            (Text("file_io", style="blue"), 9, True),
+            (Text("clock_nanosleep"), 6, True),
+        ]
+    )
+    assert text.plain == "  1,844  file_io    clock…"
+    # A cell's style covers its whole column (as a table cell's does), its text cut or not.
+    assert [(s.start, s.end, str(s.style)) for s in text.spans] == [(0, 7, "red"), (9, 18, "blue")]
+
+
+def test_a_figure_column_widens_to_its_widest_value_and_never_narrows() -> None:
+    summary = SyscallSummary(
+        total=None,
+        by_category={},
+        by_name={"stat": SyscallStat("file_io", count=12_345_678, errors=1_234_567, time_ns=9)},
+        share_basis="time",
+    )
+    widest: dict[str, int] = {}
+    columns = ("syscall", "calls", "time", "errors")
+    figures = figure_widths("time", columns, table_rows(summary, "time"), widest)
+    widths = {key: width for key, _title, width in figures}
+    assert widths == {"calls": len("12,345,678"), "time": 7, "errors": len("1,234,567")}
+    row = laid_out([(table_rows(summary, "time")[0].cells[k], w, False) for k, _t, w in figures])
+    assert "12,345,678" in row.plain and "1,234,567" in row.plain  # never cut
+    quiet = SyscallSummary(None, {}, {"stat": SyscallStat("file_io", count=1)}, "time")
+    again = figure_widths("time", columns, table_rows(quiet, "time"), widest)
+    assert again == figures
+
+
 def test_table_drops_columns_that_do_not_fit() -> None:
     assert fitting("time", 38) == ("syscall", "calls", "time")
     assert fitting("time", 200)[-1] == "category"
@@ -350,8 +388,9 @@ def test_control_characters_from_processes_are_made_visible() -> None:
     nasty = "a\x1b]2;PWNED\x07b\nc\rd\te\x7f\x9b\u2028"
     assert visible_text(nasty) == "a\\e]2;PWNED\\x07b\\nc\\rd\\te\\x7f\\x9b\\u2028"
     p = ProcessSample(pid=5, ppid=1, name="\x1b[31mred", cmdline=("x", "a\nb"), alive=True)
-    row = make_row(p, None, exact=True, matched=True, scoped=False)
-    text = row_text(row, 80, columns_for(80, exact=True)).plain
+    cols = columns_for(80, exact=True)
+    row = make_row(p, None, exact=True, matched=True, scoped=False, columns=cols)
+    text = row_text(row, 80, cols).plain
     assert "\\e[31mred" in text and "a\\nb" in text
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
     # The output pane: whole sequences go, anything left is shown.

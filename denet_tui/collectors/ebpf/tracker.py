@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
@@ -49,19 +50,14 @@ def argv_strings(a: ExecArgv) -> tuple[str, ...]:
         return ()
     buf = ExecArgv.buf  # (a.buf reads only up to the first NUL)
     raw = ct.string_at(ct.addressof(a) + buf.offset, min(a.len, buf.size))
-    key = (a.argc, raw)
-    got = _ARGV_TEXT.get(key)
-    if got is None:
-        if len(_ARGV_TEXT) >= ARGV_TEXT_KEPT:
-            _ARGV_TEXT.clear()
-        got = _ARGV_TEXT[key] = tuple(decoded(b) for b in raw.split(b"\0")[: a.argc])
-    return got
+    return _argv_text(a.argc, raw)
 
 
-# The text of recent command lines, by their bytes: a build or a loop runs the same ones again
-# and again (each is read twice: at its exec, and for its process).
-ARGV_TEXT_KEPT = 1024
-_ARGV_TEXT: dict[tuple[int, bytes], tuple[str, ...]] = {}
+@lru_cache(maxsize=1024)
+def _argv_text(argc: int, raw: bytes) -> tuple[str, ...]:
+    # Cached: a build or a loop runs the same command lines again and again (each is read
+    # twice: at its exec, and for its process).
+    return tuple(decoded(b) for b in raw.split(b"\0")[:argc])
 
 
 @dataclass
