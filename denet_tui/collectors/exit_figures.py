@@ -101,6 +101,16 @@ def at_exit(
         elif seen is None and name in ROUNDED_BYTES and figures[name] == 0:
             figures[name] = None
             rounded[name] = UNDER_1K_REASON
+    if not own_split:
+        # The record's ratio, over the final total, never below the split shown before (the
+        # kernel's own rule): a counter never goes down (a root that read 19 ms of user time
+        # all along ended with 6.5 ms of it, its last ticks all in the kernel).
+        figures["cpu_user_s"], figures["cpu_system_s"] = kernel_split(
+            figures["cpu_time_s"],  # type: ignore[arg-type]
+            rec.cpu_user_s,
+            rec.cpu_system_s,
+            before=(p.cpu_user_s or 0.0, p.cpu_system_s or 0.0),
+        )
     code, signal = p.exit_code, p.killed_by_signal  # the run root's, or its exit_group's
     if code is None:
         code, signal = rec.exit_code, rec.killed_by_signal

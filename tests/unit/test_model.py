@@ -141,3 +141,25 @@ def test_an_exit_record_names_the_program_that_ended() -> None:
     wrote = at_exit(forked, replace(rec, write_chars=4096), None)
     assert wrote.write_chars == 4096 and wrote.null_reason("write_chars") is None
     assert ended.write_bytes == 0  # disk bytes come in pages
+
+
+def test_an_exit_never_lowers_the_user_or_system_time_shown_before() -> None:
+    from denet_tui.collectors.exit_figures import at_exit
+    from denet_tui.collectors.taskstats import ExitRecord
+
+    # Shown while it ran: 19 ms, all user (no system tick yet); its record's ticks are all in
+    # the kernel (the last ones came at its exit).
+    ran = ProcessSample(
+        pid=9, ppid=1, name="sh", cmdline=("sh",), alive=True,
+        cpu_time_s=0.019, cpu_user_s=0.019, cpu_system_s=0.0,
+    )  # fmt: skip
+    rec = ExitRecord(
+        tgid=9, ppid=1, comm="sh", start_s=0, exit_code=0, killed_by_signal=None,
+        cpu_time_s=0.020, cpu_user_s=0.0, cpu_system_s=0.020, runq_wait_s=0.0,
+        peak_rss_bytes=4096, read_bytes=0, write_bytes=0, read_chars=0, write_chars=0,
+        read_syscalls=0, write_syscalls=0, minor_faults=0, major_faults=0,
+        ctx_voluntary=0, ctx_involuntary=0, threads=1,
+    )  # fmt: skip
+    ended = at_exit(ran, rec, None)
+    assert ended.cpu_time_s == 0.020
+    assert ended.cpu_user_s == 0.019 and abs(ended.cpu_system_s - 0.001) < 1e-12
