@@ -132,11 +132,29 @@ def collector_label(info: CollectorInfo) -> str:
     return f"{label} — {info.reason}" if info.reason else label
 
 
+# What each family's loss counter (diagnostics) counts: its events or figures that a full ring
+# buffer or table left out.
+LOSSES = (
+    ("exec_lost", "execs"),
+    ("signals_lost", "signals"),
+    ("privileges_lost", "privileged calls"),
+    ("files_full", "file calls"),
+    ("caps_full", "capability checks"),
+    ("conns_lost", "connections"),
+    ("sched_full", "scheduler figures"),
+    ("mem_full", "memory figures"),
+    ("net_full", "network figures"),
+    ("disk_full", "disk figures"),
+)
+
+
 def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
     """What a collector says it could not measure, in words (nothing when all is well)."""
     out = []
     if lost := diagnostics.get("lost"):
         out.append(f"{lost:,} figures lost (kernel maps full)")
+    if events := [f"{n:,} {what}" for key, what in LOSSES if (n := diagnostics.get(key))]:
+        out.append("lost: " + ", ".join(events) + " (kernel buffers full)")
     if errors := diagnostics.get("thread_read_errors"):
         out.append(f"{errors:,} thread reads failed")
     if denied := diagnostics.get("thread_samples_denied"):

@@ -429,3 +429,12 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
     assert rows["Context switches"] == "—"
     assert rows["System calls"] == "4,321 (exact)"
     assert rows["Processes"] == "3 (2 ended)"
+
+
+def test_lost_events_are_said_in_the_header() -> None:
+    from denet_tui.widgets.format import data_warnings
+
+    assert data_warnings({"signals_lost": 32, "exec_lost": 0, "files_full": 1_200}) == [
+        "lost: 32 signals, 1,200 file calls (kernel buffers full)"
+    ]
+    assert data_warnings({"signals_lost": 0}) == []

@@ -15,7 +15,7 @@
  * of the tree's threads (without that family, user space asks the thread's /proc entry).
  */
 
-BPF_RINGBUF_OUTPUT(signal_events, 64);     /* 256 KiB: ~2,700 signals between two samples */
+BPF_RINGBUF_OUTPUT(signal_events, 256);    /* 1 MiB: ~11,000 signals between two samples */
 /* tgid -> the process of the tree that is ending with it; the oldest go first. */
 BPF_TABLE("lru_hash", u32, struct signal_ending, signal_ending, 4096);
 
