@@ -26,7 +26,7 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.event_filter import Ancestry, EventFilter
 from denet_tui.event_logs import BusyProcesses, EventTimeline, RunTables
-from denet_tui.finished import FinishedLedger
+from denet_tui.finished import FinishedLedger, ended_ledger
 from denet_tui.messages import (
     ArmingFailed,
     ArmingReady,
@@ -119,6 +119,7 @@ class DenetApp(TabsMixin, App[None]):
         self.exact = False
         self.collector_info = CollectorInfo("none", None, "")  # what it measures: once armed
         self.timeline = Timeline(exact=False, share_basis=None)  # until the collector is known
+        self.finished = FinishedLedger()  # ended processes by command (made again once armed)
         if session.meta is not None:
             self._use_meta(session.meta)
         self.arming_failure: str | None = None  # why the collector could not be armed
@@ -126,7 +127,6 @@ class DenetApp(TabsMixin, App[None]):
         self.shown: Snapshot | None = (
             None  # the snapshot on screen (older than the latest when paused)
         )
-        self.finished = FinishedLedger()  # ended processes by command
         # The event families' rows since the start (the tabs', and the export's).
         self.tables = RunTables()
         self.device_rates = DeviceRates()
@@ -152,6 +152,7 @@ class DenetApp(TabsMixin, App[None]):
         info = meta.collector
         self.collector_info = info
         self.exact = info.has("syscalls", "exact")
+        self.finished = ended_ledger(meta)
         self.timeline = Timeline(
             exact=self.exact,
             share_basis=info.share_basis,

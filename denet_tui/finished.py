@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from denet_tui.model import CommandStats, FinishedSummary, ProcessSample, Snapshot
+from denet_tui.model import CommandStats, FinishedSummary, Meta, ProcessSample, Snapshot
 from denet_tui.signals import exit_text
 
 MAX_COMMANDS = 1000
@@ -121,12 +121,12 @@ class _Acc:
     # on the run queue, asleep, in D: summed over the processes whose sched figures are known
     waits: list[float] | None = None
 
-    def add(self, p: ProcessSample) -> None:
+    def add(self, p: ProcessSample, cpu_exact: bool) -> None:
         self.count += 1
         cpu = p.cpu_time_s
-        if cpu is None:
+        if cpu is None or not cpu_exact:
             self.incomplete.add("cpu_s")
-        else:
+        if cpu is not None:
             self.cpu_total = (self.cpu_total or 0.0) + cpu
             self.cpu_max = max(cpu, self.cpu_max or 0.0)
         if p.peak_rss_bytes is None:
@@ -169,6 +169,12 @@ class _Acc:
         )
 
 
+def ended_ledger(meta: Meta) -> FinishedLedger:
+    """The ledger for a session whose collector is ``meta``'s: its ended processes' CPU is
+    exact with the eBPF sched family only."""
+    return FinishedLedger(cpu_exact=meta.collector.has("sched", "exact"))
+
+
 def wall_s(p: ProcessSample) -> float | None:
     """How long the ended process ``p`` lived (None where its start or end is unknown)."""
     if p.start_ts is None or p.end_ts is None:
@@ -183,8 +189,12 @@ class FinishedLedger:
     snapshot, so a process listed as ended in the previous snapshot is not counted again.
     """
 
-    def __init__(self, max_commands: int = MAX_COMMANDS) -> None:
+    def __init__(self, max_commands: int = MAX_COMMANDS, *, cpu_exact: bool = True) -> None:
+        """``cpu_exact``: False where an ended process's CPU time is only a lower bound (without
+        the eBPF sched family: its exit record misses its last time slice, which for a short
+        process can be most of it)."""
         self._max = max_commands
+        self._cpu_exact = cpu_exact
         self._by_command: dict[str, _Acc] = {}
         self._processes = 0
         self._other = 0
@@ -210,7 +220,7 @@ class FinishedLedger:
                     self._other += 1
                     continue
                 acc = self._by_command[command] = _Acc()
-            acc.add(p)
+            acc.add(p, self._cpu_exact)
         self._last_ended = now
 
     def summary(self) -> FinishedSummary:

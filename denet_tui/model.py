@@ -822,7 +822,8 @@ class CommandStats(Codable):
     waiting_cpu_s_total: float | None = None
     sleeping_s_total: float | None = None
     uninterruptible_s_total: float | None = None
-    # Figures not known for every one of these processes: their totals are lower bounds.
+    # Figures not known exactly for every one of these processes: their totals are lower
+    # bounds (cpu_s without the eBPF sched family: an exit record misses the last time slice).
     incomplete: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from denet_tui.collectors.replay import ReplayCollector
-from denet_tui.finished import FinishedLedger
+from denet_tui.finished import FinishedLedger, ended_ledger
 from denet_tui.model import EndedBy, Snapshot
 from denet_tui.output_paths import OutputError
 from denet_tui.session import EXIT_TIME_LIMIT, Session
@@ -86,6 +86,7 @@ class Pump:
         """Arm the session (see :meth:`Session.arm`), then ``begin`` every sink."""
         self.session.arm(cancelled, proceed)
         assert self.session.meta is not None
+        self.finished = ended_ledger(self.session.meta)
         self._begun = True
         for sink in list(self.sinks):
             with self._unless_output_fails(sink):

@@ -150,6 +150,15 @@ def test_a_schema_1_recording_lists_the_ended_in_every_snapshot_counted_once() -
     assert ledger.summary().processes == 1
 
 
+def test_without_exact_cpu_at_exit_a_commands_cpu_is_a_lower_bound() -> None:
+    dead = replace(proc(10, alive=False, cmdline=("cc",)), cpu_time_s=0.5)
+    for exact, marked in ((True, False), (False, True)):
+        ledger = FinishedLedger(cpu_exact=exact)
+        ledger.add(snap(1, proc(1), dead))
+        (cc,) = ledger.summary().commands
+        assert cc.cpu_s_total == 0.5 and ("cpu_s" in cc.incomplete) == marked
+
+
 def test_unchanged_tables_are_left_out_of_the_stream_and_restored() -> None:
     elider, memory = TableElider(), TableMemory()
     same = proc(2, calls=5, start_ts=50.0)

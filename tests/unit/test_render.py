@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from rich.text import Text
@@ -415,7 +416,8 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
         unknown={"cpu_time_s": 1},
     )
     snap = Snapshot(3.0, 0.0, TargetStatus(1, "exited", 0), (), totals=totals)
-    rows = dict(summary_lines(snap, CollectorInfo("ebpf", "exact", "")))
+    with_sched = CollectorInfo("ebpf", "exact", "", families={"sched": "exact"})
+    rows = dict(summary_lines(snap, with_sched))
     assert rows["Command"] == "exited with code 0"
     # The root is not listed in this snapshot: its start and end are not at hand.
     assert rows["Elapsed (wall clock) time"] == "3.00s  (watched, to the last snapshot)"
@@ -429,6 +431,12 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
     assert rows["Context switches"] == "—"
     assert rows["System calls"] == "4,321 (exact)"
     assert rows["Processes"] == "3 (2 ended)"
+    # Without the sched family, ended processes' CPU came from exit records, which miss each
+    # one's last time slice: at least.
+    known = replace(totals, unknown={})
+    bare = dict(summary_lines(replace(snap, totals=known), CollectorInfo("ebpf", "exact", "")))
+    assert bare["CPU time, user + system"].startswith("≥ 1.50s  (50% of one core)  (lower bound:")
+    assert "last time slice" in bare["CPU time, user + system"]
 
 
 def test_lost_events_are_said_in_the_header() -> None:
