@@ -14,6 +14,7 @@ from typing import Any
 
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.replay import ReplayCollector
+from denet_tui.finished import wall_s
 from denet_tui.model import SCHEMA_VERSION, FinishedSummary, Meta, ProcessSample, Snapshot
 from denet_tui.wire import READABLE_SCHEMAS
 
@@ -41,6 +42,13 @@ class Recording:
 
     @property
     def wall_s(self) -> float:
+        """The command's wall time, as ``/usr/bin/time`` and the Summary tab give it: its root
+        process's start to its end; where either is unknown, how long it was watched."""
+        pid = self.last.target.pid
+        roots = [p for (root, _start), p in self.processes.items() if root == pid]
+        wall = wall_s(max(roots, key=lambda p: p.start_ts or 0.0)) if roots else None
+        if wall is not None:
+            return wall
         return float(self.end["duration_s"]) if self.end else self.last.t
 
     @property

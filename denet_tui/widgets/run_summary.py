@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from denet_tui.finished import wall_s
 from denet_tui.model import CollectorInfo, Snapshot
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_seconds, fmt_status
 from denet_tui.widgets.time_view import runq_summary
@@ -35,8 +36,8 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     """(label, value) rows for the tree as of ``snap``."""
     t = snap.totals
     root = snap.process(snap.target.pid)
-    if root is not None and root.start_ts is not None and root.end_ts is not None:
-        wall, wall_note = root.end_ts - root.start_ts, "  (the command's, start to end)"
+    if root is not None and (command_wall := wall_s(root)) is not None:
+        wall, wall_note = command_wall, "  (the command's, start to end)"
     else:
         done = snap.target.finished
         wall, wall_note = snap.t, "  (watched, to the last snapshot)" if done else "  (so far)"

@@ -90,3 +90,14 @@ def test_wrong_schema_and_empty_recordings(tmp_path: Path) -> None:
         ReplayCollector(str(path))
     with pytest.raises(CollectorError, match="cannot read"):
         ReplayCollector(str(tmp_path / "missing.jsonl"))
+
+
+def test_a_recordings_wall_time_is_its_commands_like_time_v() -> None:
+    from denet_tui.recording import load
+
+    rec = load(str(RECORDING.with_name("build-ebpf.jsonl")))
+    root = next(p for (pid, _), p in rec.processes.items() if pid == rec.last.target.pid)
+    assert root.start_ts is not None and root.end_ts is not None
+    # The root's start to its end (make), not how long it was watched (from before its exec
+    # to the last snapshot).
+    assert rec.wall_s == root.end_ts - root.start_ts < rec.end["duration_s"]  # type: ignore[index]
