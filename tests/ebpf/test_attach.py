@@ -78,3 +78,33 @@ def test_attach_follows_existing_and_new_processes() -> None:
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("script", "status", "code", "sig"),
+    [("sleep 0.5; exit 3", "exited", 3, None), ("sleep 0.5; kill -TERM $$", "killed", 143, 15)],
+)
+def test_an_attached_roots_end_is_the_kernels(
+    script: str, status: str, code: int, sig: int | None
+) -> None:
+    # Not our child (its status is not ours to wait for): the kernel saw how it ended.
+    with EbpfCollector(latency=True) as c:
+        proc = subprocess.Popen(["sh", "-c", script])
+        try:
+            time.sleep(0.1)
+            c.start(AttachTarget(proc.pid))
+            c.sample()
+            proc.wait(timeout=10)
+            time.sleep(0.2)
+            ended = c.sample()
+            later = c.sample()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    root = ended.process(proc.pid)
+    assert root is not None and not root.alive
+    assert (root.exit_code, root.killed_by_signal) == (code, sig)
+    for snap in (ended, later):
+        t = snap.target
+        assert (t.status, t.exit_code, t.signal) == (status, code, sig)

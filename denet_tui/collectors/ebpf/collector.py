@@ -122,6 +122,7 @@ class EbpfCollector:
         self._t0 = 0.0
         self._clock = 0.0
         self._last: dict[int, ProcessSample] = {}  # last sample of each live process
+        self._gone: TargetStatus | None = None  # an attached root's end, as the kernel saw it
         self._by_tgid: dict[int, list[Proc]] | None = None  # per sample: _parent_of's index
         self._table = ProcessTable()
         self._ledger = TreeLedger(self.info.share_basis, exact=True)
@@ -185,6 +186,7 @@ class EbpfCollector:
                     for f in self.families:
                         f.add_thread(serial, tid, words)
             processes = self._processes(status)
+            status = self._attached_root_status(status, processes)
             self._reap()
             totals, summary = self._ledger.account(processes)
             if not self.families or self.info.syscalls is None:
@@ -206,6 +208,26 @@ class EbpfCollector:
                 syscalls=summary,
                 diagnostics=self._diagnostics(totals, time.perf_counter() - t_start),
             )
+
+    def _attached_root_status(
+        self, status: TargetStatus, processes: list[ProcessSample]
+    ) -> TargetStatus:
+        """An attached root is not our child: its end is "gone" to us, but the kernel saw how
+        it ended (its exit_group's code, or the signal that ended it), and so do we."""
+        if status.status != "gone":
+            return status
+        if self._gone is None:
+            root = next((p for p in processes if p.pid == status.pid and not p.alive), None)
+            if root is None or root.exit_code is None:
+                return status
+            signal = root.killed_by_signal
+            self._gone = TargetStatus(
+                pid=status.pid,
+                status="killed" if signal else "exited",
+                exit_code=root.exit_code,
+                signal=signal,
+            )
+        return self._gone
 
     def _seeded(self, serial: int, pid: int, gated: bool) -> None:
         for f in self.families:
@@ -377,7 +399,7 @@ class EbpfCollector:
             "end_ts": round(end_ns / 1e9 + clock, 6) if p.exited else None,
             "exit_code": p.exit_status if p.exited else None,
         }
-        if p.exited and root and status.finished:
+        if p.exited and root and status.finished and target is not None and target.mode == "run":
             # The root's status is ours: its parent's.
             times["exit_code"], times["killed_by_signal"] = status.exit_code, status.signal
         reasons: dict[str, str] = {}
