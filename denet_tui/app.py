@@ -431,7 +431,7 @@ class DenetApp(TabsMixin, App[None]):
         stopped = sum(p.state in STOPPED for p in alive)
         running = len(alive) - stopped
         if tl.scope is not None and snap is not None:
-            p = snap.process(tl.scope)
+            p = tl.process(tl.scope)
             scope = f"{p.name if p else '?'} ({tl.scope})"
         self.query_one(StatusHeader).show(
             HeaderState(

@@ -23,6 +23,7 @@ from denet_tui.ledger import SyscallSums
 from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary
 
 _INDEX = {f.key: i for i, f in enumerate(NUMERIC)}
+RECENT_ENDED = 2000  # ended processes remembered one by one (Timeline.process)
 _numeric_of = values_getter(NUMERIC)
 _COUNTERS = tuple((f.key, _INDEX[f.key]) for f in COUNTERS)
 _counters_of = itemgetter(*(i for _key, i in _COUNTERS))  # a Point's counters, in COUNTERS order
@@ -64,7 +65,7 @@ class Frame:
         return cls(snap.t, points, {p.pid: p for p in snap.processes})
 
 
-def subtree(points: Mapping[int, Point], root: int) -> frozenset[int]:
+def subtree(points: Mapping[int, Point | ProcessSample], root: int) -> frozenset[int]:
     """``root`` and every process below it (by ppid) among ``points``."""
     children: dict[int, list[int]] = {}
     for pid, pt in points.items():
@@ -315,6 +316,9 @@ class Timeline:
         self.previous: Snapshot | None = None
         self.process_rates: dict[int, Rates] = {}
         self.folds = EndedFolds()
+        # The latest ended processes, one by one: the scope of one no longer listed (the user
+        # picks it in the tree after the run) is its subtree among them.
+        self._ended: dict[int, ProcessSample] = {}
         self.scope: int | None = None
         self._scoped: tuple[int, Snapshot, SyscallSummary] | None = None
 
@@ -326,6 +330,7 @@ class Timeline:
             # Moments after the start: too short for a rate; the next is measured from it.
             self.snapshot = snap
             self.folds.advance(snap)
+            self._remember_ended(snap)
             return
         if soon:
             # The short step replaces the last one, rates and all, measured from the one before
@@ -341,6 +346,7 @@ class Timeline:
             self.previous = self.snapshot
         self.snapshot = snap
         self.folds.advance(snap)
+        self._remember_ended(snap)
         if self._frames:
             # Only the newest frame keeps its samples (to know the next one's unchanged
             # processes): a window of whole snapshots would hold every table for minutes.
@@ -367,7 +373,24 @@ class Timeline:
     def scope_pids(self) -> frozenset[int] | None:
         if self.scope is None or not self._frames:
             return None
-        return subtree(self._frames[-1].points, self.scope)
+        points = self._frames[-1].points
+        if self.scope in points:
+            return subtree(points, self.scope)
+        return subtree({**self._ended, **points}, self.scope)
+
+    def process(self, pid: int) -> ProcessSample | None:
+        """``pid`` as last seen: in the latest snapshot, or among the latest to end."""
+        p = self.snapshot.process(pid) if self.snapshot is not None else None
+        return p if p is not None else self._ended.get(pid)
+
+    def _remember_ended(self, snap: Snapshot) -> None:
+        ended = self._ended
+        for p in snap.processes:
+            if not p.alive:
+                ended.pop(p.pid, None)
+                ended[p.pid] = p  # the newest last
+        while len(ended) > RECENT_ENDED:
+            del ended[next(iter(ended))]
 
     def syscalls(self) -> tuple[SyscallSummary | None, SyscallSummary | None, float]:
         """Syscalls of the scope: now, at the previous snapshot, and the seconds between."""
@@ -389,11 +412,19 @@ class Timeline:
 
     def _summary(self, snap: Snapshot, pids: frozenset[int]) -> SyscallSummary:
         sums = SyscallSums()
+        listed = set()
         for p in snap.processes:
+            listed.add(p.pid)
             if p.pid in pids:
                 sums.add(p.syscalls_by_name)
                 if (ended := self.folds.of(p.pid)) is not None:
                     sums.add_sums(ended)
+        if self.scope not in listed:
+            # Its root ended before: what it and its descendants did, as they ended (each
+            # process's own table; what ended longer ago than the latest RECENT_ENDED is not in).
+            for pid in pids - listed:
+                if (q := self._ended.get(pid)) is not None:
+                    sums.add(q.syscalls_by_name)
         return sums.summary(self._basis, exact=self._exact)
 
 

@@ -308,6 +308,7 @@ class ProcessTree(Tree[int]):
         self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
         self._made: dict[int, tuple[tuple, Row]] = {}  # the inputs of each row, and the row
         self._processes: tuple[ProcessSample, ...] = ()
+        self._listed: tuple[ProcessSample, ...] | None = None  # the last snapshot's, as given
         self._rates: Mapping[int, Rates] = {}
         self._exact = False
         self._kids: dict[int | None, list[int]] = {}
@@ -367,6 +368,9 @@ class ProcessTree(Tree[int]):
         keeps it a few snapshots more, and while a process it shows descends from it. At most
         ``MAX_EXITED`` ended processes are shown, the latest to end first: a build ends
         hundreds a second, and the Finished tab has every one of them."""
+        if processes is self._listed:
+            return  # the same snapshot again (a view changed): its ended age once, not twice
+        self._listed = processes
         listed = {p.pid for p in processes}
         dead_for, ended = self._dead_for, self._ended
         for p in processes:

@@ -185,6 +185,19 @@ def test_timeline_scopes_syscalls_and_sparklines_to_a_subtree() -> None:
     assert tl.scope_pids() is None
 
 
+def test_the_scope_of_a_process_no_longer_listed_is_what_it_did() -> None:
+    # A child ended, then its parent: picked in the tree after the run, the child's own calls.
+    tl = Timeline(exact=True, share_basis="time")
+    child = proc(11, 10, alive=False, syscalls=7, syscalls_by_name=_by_name(write=7))
+    tl.add(snap(1.0, proc(10, syscalls=3, syscalls_by_name=_by_name(read=3)), child))
+    tl.add(snap(2.0, proc(10, alive=False, syscalls=4, syscalls_by_name=_by_name(read=4))))
+    tl.set_scope(11)
+    assert tl.scope_pids() == {11}
+    now, _before, _ = tl.syscalls()
+    assert now is not None and now.total == 7 and set(now.by_name) == {"write"}
+    assert tl.process(11) is child
+
+
 def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> None:
     from denet_tui.model import EMPTY_SYSCALLS, Snapshot, TargetStatus
 
