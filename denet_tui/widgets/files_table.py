@@ -19,7 +19,7 @@ from denet_tui.event_logs import LatestRows
 from denet_tui.model import FileStat
 from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, fitted, fixed_width
-from denet_tui.widgets.format import clock_ms, fmt_int, keep_tail
+from denet_tui.widgets.format import clock_ms, counted, fmt_int, keep_tail
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[Column, ...] = (
@@ -146,7 +146,7 @@ class FilesTable(DataTable[Text]):
         title += f" · sorted by {SORTS[self.sort_key][0]} (s)"
         title += " · failures only (f)" if self.failures_only else " · f: failures only"
         if self._flt.text:  # a file's figures are the whole tree's: the scope cannot narrow them
-            title += f" · filter “{self._flt.text}”: {len(rows):,} rows"
+            title += f" · filter “{self._flt.text}”: {counted(len(rows), 'row')}"
         if len(rows) == MAX_SHOWN:
             title += f" · first {MAX_SHOWN:,} shown"
         set_border_title(self, Text(title))

@@ -18,12 +18,13 @@ from textual.widgets import DataTable
 
 from denet_tui.model import CommandStats, FinishedSummary
 from denet_tui.visible import visible
-from denet_tui.widgets.format import fmt_bytes, fmt_int, fmt_seconds
+from denet_tui.widgets.format import counted, fmt_bytes, fmt_int, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
 # (key, title, width); the command first. The cells have no padding (13 columns fit 118
-# cells): each width holds a space before the next column.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
+# cells): each width holds a space before the next column. The last is as wide as its widest
+# cell (None): "143 SIGTERM×40 0×2" is never cut.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("command", "COMMAND", 21),
     ("count", "RUNS", 6),
     ("failures", "FAIL", 6),
@@ -35,7 +36,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("wait", "WAIT CPU", 10),
     ("sleep", "ASLEEP", 9),
     ("disk", "IN D", 8),
-    ("exits", "EXIT STATUS", 12),
+    ("exits", "EXIT STATUS", None),
 )
 SORTS: dict[str, Callable[[CommandStats], float]] = {
     "cpu_total": lambda s: s.cpu_s_total or 0.0,
@@ -95,7 +96,8 @@ def sorted_commands(summary: FinishedSummary, sort_key: str) -> list[CommandStat
 
 
 def footer_line(summary: FinishedSummary) -> str:
-    text = f"finished · {summary.processes:,} processes · {len(summary.commands):,} commands"
+    text = f"finished · {counted(summary.processes, 'process', 'processes')} · "
+    text += counted(len(summary.commands), "command")
     if summary.other:
         text += f" · {summary.other:,} more, of commands past the limit"
     return text
@@ -112,7 +114,8 @@ class FinishedTable(DataTable[Text]):
         self._summary: FinishedSummary | None = None
         for key, title, width in COLUMNS:
             # Room for the title with the sort mark (▼) whichever column is sorted.
-            self.add_column(title, key=key, width=max(width, len(title) + 2))
+            room = None if width is None else max(width, len(title) + 2)
+            self.add_column(title, key=key, width=room)
 
     def show(self, summary: FinishedSummary) -> None:
         self._summary = summary

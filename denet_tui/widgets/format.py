@@ -166,6 +166,11 @@ def data_warnings(diagnostics: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``"1 exec"``, ``"2,048 execs"`` (``many``: the plural, where it is not ``one`` + s)."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def clock_ms(ts: float) -> str:
     """A unix time as the local time of day, to the millisecond: ``14:03:07.215``."""
     return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:12]

@@ -10,7 +10,7 @@ from denet_tui.event_filter import EventFilter
 from denet_tui.programs import ProgramRow, ProgramsLog, command_text
 from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, FittedTable
-from denet_tui.widgets.format import NA, clock_ms, fmt_exit, fmt_seconds
+from denet_tui.widgets.format import NA, clock_ms, counted, fmt_exit, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
 COLUMNS: tuple[Column, ...] = (
@@ -67,7 +67,7 @@ class ProgramsTable(FittedTable):
         if sampled:
             title = f"programs seen · {len(rows):,} · sampled by /proc: short-lived ones missed"
         else:
-            title = f"programs run · {len(rows):,} execs, {failed:,} failed"
+            title = f"programs run · {counted(len(rows), 'exec')}, {failed:,} failed"
         if flt.active:
             title += f" · {flt.describe()} (of {len(log.rows):,})"
         if log.dropped:
