@@ -253,6 +253,11 @@ def _monitor(args: argparse.Namespace) -> int:
     budgets = _budgets(args.budget)
     if args.linger and not (args.json and args.prometheus):
         raise TargetError("--linger needs --json and --prometheus", EXIT_USAGE)
+    if args.probes is not None and args.collector == "procfs":
+        raise TargetError(
+            "--probes chooses the eBPF collector's probe families: --collector procfs has none",
+            EXIT_USAGE,
+        )
     if args.prometheus:
         from denet_tui.sinks.prometheus import parse_address
 
@@ -261,14 +266,16 @@ def _monitor(args: argparse.Namespace) -> int:
         from denet_tui.sinks.otlp import metrics_url
 
         metrics_url(args.otlp)
+    from denet_tui.target import AttachTarget, RunTarget, parse_pid
+
+    # A process that is not there is said first (before "no terminal"): it is the bigger news.
+    attached = AttachTarget(parse_pid(args.pid)) if args.command == "attach" else None
     if not args.json and not _on_a_terminal():
         raise TargetError(
             "no terminal for the screen (stdin, stdout and stderr must be one; it is drawn on "
             "stderr): use --json for headless output",
             EXIT_USAGE,
         )
-
-    from denet_tui.target import AttachTarget, RunTarget, parse_pid
 
     # Targets are created before any thread or BPF program exists: run forks a gated child here.
     # The collector is loaded in a thread from then on (Session.load) and armed later
@@ -289,7 +296,8 @@ def _monitor(args: argparse.Namespace) -> int:
         for fd in {output.stdin, output.stdout} - {None, 0, 1, 2}:
             os.close(fd)
     else:
-        target, log = AttachTarget(parse_pid(args.pid)), None
+        assert attached is not None
+        target, log = attached, None
     session = Session(
         target=target,
         interval=args.interval,

@@ -44,6 +44,20 @@ def test_bad_pids_are_2() -> None:
         code, _, err = run_json("attach", "--json", pid)
         assert code == 2, pid
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    # Without a terminal for the screen too: the process that is not there is said first.
+    proc = subprocess.run(
+        [sys.executable, "-m", "denet_tui", "attach", "999999999"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.strip() == "denet-tui: no such process: 999999999"
+
+
+def test_probe_families_with_the_proc_collector_are_refused() -> None:
+    code, lines, err = run_json(
+        "run", "--json", "--collector", "procfs", "--probes", "exec", "--", "true"
+    )
+    assert code == 2 and lines == []
+    assert "--probes" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_thread_id_is_refused_with_its_process() -> None:
