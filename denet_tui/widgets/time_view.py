@@ -246,7 +246,7 @@ def sched_cells(p: ProcessSample) -> dict[str, str]:
     share = wait_share(p)
     return {
         "pid": str(p.pid),
-        "name": visible(p.name) + ("" if p.alive else " (ended)"),
+        "name": visible(p.name),  # (struck through once ended, as in the process tree)
         "on_cpu_s": fmt_seconds(s.on_cpu_s) if s else NA,
         "waiting_cpu_s": fmt_seconds(s.waiting_cpu_s) if s else NA,
         "sleeping_s": fmt_seconds(s.sleeping_s) if s else NA,
@@ -297,7 +297,7 @@ class SchedTable(DataTable[Text]):
                 Text(
                     cells[k],
                     justify="left" if k == "name" else "right",
-                    style="" if p.alive else "dim",
+                    style="" if p.alive else "dim strike" if k == "name" else "dim",
                     no_wrap=True,
                     overflow="ellipsis",  # a long name cut visibly
                 )
