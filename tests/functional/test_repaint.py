@@ -36,3 +36,34 @@ async def test_unchanged_syscall_panes_are_not_repainted(monkeypatch) -> None:
             app.post_message(SnapshotTaken(last))
             await pilot.pause(0.1)
         assert painted == Counter()
+
+
+async def test_a_new_sort_is_marked_at_once_even_when_the_order_stays() -> None:
+    from textual.app import App, ComposeResult
+
+    from denet_tui.ledger import SyscallSums
+    from denet_tui.model import CollectorInfo
+    from denet_tui.model import SyscallTable as Rows
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield SyscallTable(id="t")
+
+    sums = SyscallSums()
+    sums.add(Rows([("read", "file_io", 100, 0, None, None)]))
+    sums.add(Rows([("write", "file_io", 50, 0, None, None)]))
+    summary = sums.summary("count", exact=True)
+    info = CollectorInfo("ebpf", "exact", "", share_basis="count")
+    app = One()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(SyscallTable)
+        table.show(summary, collector=info)
+        await pilot.pause()
+
+        def header() -> str:
+            return "".join(seg.text for seg in table.render_line(0))
+
+        assert "CALLS▼" in header()
+        table.sort_by("errors")  # both 0: read, write as before, by name
+        await pilot.pause()
+        assert "ERRORS▼" in header() and "CALLS▼" not in header()
