@@ -10,14 +10,19 @@ from denet_tui.figures import FIGURES
 from denet_tui.model import ProcessSample
 
 
-def with_kernel_split(p: ProcessSample) -> ProcessSample:
+def with_kernel_split(p: ProcessSample, shown: ProcessSample | None = None) -> ProcessSample:
     """``p`` with its user/system split rescaled to its CPU time where a more exact figure
     raised that time (the sched family's, or one seen before the exit record), so the two
-    parts still add up to it."""
+    parts still add up to it; neither below what ``shown`` (the same process's last sample)
+    said: /proc's parts, in ticks, rescaled to a growing exact total, drifted down (user
+    0.0223 -> 0.0211 s while a process's time went to the kernel)."""
     total, user, system = p.cpu_time_s, p.cpu_user_s, p.cpu_system_s
     if total is None or user is None or system is None or abs(user + system - total) < 1e-9:
         return p
-    user, system = kernel_split(total, user, system)
+    floor = (0.0, 0.0)
+    if shown is not None and shown.cpu_time_s is not None and shown.cpu_time_s <= total:
+        floor = (shown.cpu_user_s or 0.0, shown.cpu_system_s or 0.0)
+    user, system = kernel_split(total, user, system, before=floor)
     return replace(p, cpu_user_s=user, cpu_system_s=system)
 
 

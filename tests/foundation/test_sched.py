@@ -207,3 +207,47 @@ def test_user_and_system_time_each_equal_what_the_parent_reaped(tmp_path: Path) 
     for key, want in (("cpu_user_s", truth["user"]), ("cpu_system_s", truth["system"])):
         got = sum(p[key] for p in kids)
         assert got == pytest.approx(want, rel=0.002, abs=0.001), (key, got, truth)
+
+
+# User time first (20 ms, no system tick yet), a nap, then system time (300 ms of reads).
+USER_THEN_SYSTEM = r"""
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+                          return t.tv_sec + t.tv_nsec / 1e9; }
+int main(void) {
+    static char buf[1 << 20];
+    volatile unsigned long x = 0;
+    double t = now();
+    while (now() - t < 0.02) x++;
+    usleep(600000);
+    int fd = open("/dev/zero", O_RDONLY);
+    for (t = now(); now() - t < 0.3;) read(fd, buf, sizeof buf);
+    usleep(300000);
+    return 0;
+}
+"""
+
+
+def test_user_and_system_time_never_go_down(tmp_path: Path) -> None:
+    """Cumulative, each: a process that showed all-user while it ran, its later ticks all in
+    the kernel, showed its user time fall (0.0043 -> 0 s; the tree's 0.026 -> 0.011 s)."""
+    src, prog = tmp_path / "flip.c", tmp_path / "flip"
+    src.write_text(USER_THEN_SYSTEM)
+    subprocess.run(["cc", "-O1", str(src), "-o", str(prog)], check=True)
+    code, lines, err = run_json("run", "--json", "--interval", "0.1", "--", str(prog))
+    assert code == 0, err
+    last: dict[tuple, dict] = {}
+    tree: dict | None = None
+    for snap in snapshots(lines):
+        for p in snap["processes"]:
+            before = last.get((p["pid"], p["start_ts"]))
+            for key in ("cpu_time_s", "cpu_user_s", "cpu_system_s"):
+                if before is not None and before[key] is not None:
+                    assert p[key] >= before[key] - 1e-9, (key, before[key], p[key])
+            last[p["pid"], p["start_ts"]] = p
+        for key in ("cpu_time_s", "cpu_user_s", "cpu_system_s"):
+            if tree is not None and tree[key] is not None:
+                assert snap["totals"][key] >= tree[key] - 1e-9, (key, tree[key])
+        tree = snap["totals"]

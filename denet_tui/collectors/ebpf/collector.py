@@ -299,7 +299,7 @@ class EbpfCollector:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
                     sections = self._floored(sections, before, p.comm)
-                    sample = _filled(with_kernel_split(replace(before, **sections)))
+                    sample = _filled(with_kernel_split(replace(before, **sections), before))
                     self._last[p.serial] = sample
                     out.append(sample)
                     continue
@@ -307,7 +307,7 @@ class EbpfCollector:
             for f in figured:
                 sections.update(f.figures(p.serial))
             sections = self._floored(sections, p.proc, p.comm)
-            sample = with_kernel_split(self._sample_of(p, clock, status, sections))
+            sample = with_kernel_split(self._sample_of(p, clock, status, sections), before)
             if p.exited and not self._settled(p):
                 # A thread of it is still on its way out: as last shown, ended next time.
                 if before is not None:
