@@ -21,13 +21,15 @@ from denet_tui.visible import visible
 from denet_tui.widgets.format import counted, fmt_bytes, fmt_int, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
-# (key, title, width); the command first. The cells have no padding (13 columns fit 118
-# cells): each width holds a space before the next column. The last is as wide as its widest
-# cell (None): "143 SIGTERM×40 0×2" is never cut.
+# (key, title, width); the command first. The cells have no padding: each width holds a
+# space before the next column. The exit statuses follow the failures, as wide as the widest
+# (None: "143 SIGTERM×40 0×2" is never cut, nor pushed off a 120-column screen); the figures
+# after them scroll if they must.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("command", "COMMAND", 21),
     ("count", "RUNS", 6),
     ("failures", "FAIL", 6),
+    ("exits", "EXIT STATUS", None),
     ("cpu_total", "CPU", 9),
     ("cpu_max", "CPU MAX", 9),
     ("wall_total", "WALL", 9),
@@ -36,7 +38,6 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("wait", "WAIT CPU", 10),
     ("sleep", "ASLEEP", 9),
     ("disk", "IN D", 8),
-    ("exits", "EXIT STATUS", None),
 )
 SORTS: dict[str, Callable[[CommandStats], float]] = {
     "cpu_total": lambda s: s.cpu_s_total or 0.0,

@@ -340,6 +340,8 @@ class SyscallTable(DataTable[Text]):
             self.sort_key, self._chosen = key, True
             self._mark_sorted()
             self._resort()
+            if not self.show_cursor:  # no row to follow: the new order from its top
+                self.scroll_home(animate=False)
 
     def action_cycle_sort(self) -> None:
         if self.mode is not None:
