@@ -13,15 +13,18 @@ from denet_tui.model import ProcessSample
 def with_kernel_split(p: ProcessSample, shown: ProcessSample | None = None) -> ProcessSample:
     """``p`` with its user/system split rescaled to its CPU time where a more exact figure
     raised that time (the sched family's, or one seen before the exit record), so the two
-    parts still add up to it; neither below what ``shown`` (the same process's last sample)
-    said: /proc's parts, in ticks, rescaled to a growing exact total, drifted down (user
-    0.0223 -> 0.0211 s while a process's time went to the kernel)."""
+    parts still add up to it; and neither below what ``shown`` (the same process's last sample)
+    said, the kernel's own rule: a split made afresh from the ticks moved time from one part to
+    the other (a process that ran all-user, its later ticks all in the kernel, showed its user
+    time fall 0.0223 -> 0.0207 s; a root at its exit, by its exit record, 0.019 -> 0.0065)."""
     total, user, system = p.cpu_time_s, p.cpu_user_s, p.cpu_system_s
-    if total is None or user is None or system is None or abs(user + system - total) < 1e-9:
+    if total is None or user is None or system is None:
         return p
     floor = (0.0, 0.0)
     if shown is not None and shown.cpu_time_s is not None and shown.cpu_time_s <= total:
         floor = (shown.cpu_user_s or 0.0, shown.cpu_system_s or 0.0)
+    if abs(user + system - total) < 1e-9 and user >= floor[0] and system >= floor[1]:
+        return p
     user, system = kernel_split(total, user, system, before=floor)
     return replace(p, cpu_user_s=user, cpu_system_s=system)
 
@@ -106,16 +109,6 @@ def at_exit(
         elif seen is None and name in ROUNDED_BYTES and figures[name] == 0:
             figures[name] = None
             rounded[name] = UNDER_1K_REASON
-    if not own_split:
-        # The record's ratio, over the final total, never below the split shown before (the
-        # kernel's own rule): a counter never goes down (a root that read 19 ms of user time
-        # all along ended with 6.5 ms of it, its last ticks all in the kernel).
-        figures["cpu_user_s"], figures["cpu_system_s"] = kernel_split(
-            figures["cpu_time_s"],  # type: ignore[arg-type]
-            rec.cpu_user_s,
-            rec.cpu_system_s,
-            before=(p.cpu_user_s or 0.0, p.cpu_system_s or 0.0),
-        )
     code, signal = p.exit_code, p.killed_by_signal  # the run root's, or its exit_group's
     if code is None:
         code, signal = rec.exit_code, rec.killed_by_signal
@@ -143,8 +136,9 @@ def at_exit(
                 continue
             if (changes[f.key] if f.key in changes else getattr(p, f.key)) is None:
                 reasons.setdefault(f.key, family_reason)
-    # One copy with every change (a build ends hundreds of processes a second).
-    return with_kernel_split(replace(p, **changes, null_reasons=reasons))
+    # One copy with every change (a build ends hundreds of processes a second); the split never
+    # below the one shown while it ran.
+    return with_kernel_split(replace(p, **changes, null_reasons=reasons), p)
 
 
 def only_at_exit(rec: ExitRecord) -> ProcessSample:

@@ -132,7 +132,6 @@ class SchedFamily:
         self._forgotten_last: set[int] = set()  # those, as read_ended found them
         self._seeded: set[int] = set()  # serials followed since a seeding, not from a fork
         self._prev: dict[int, tuple[float, float]] = {}  # serial -> sched_prev, in seconds
-        self._split: dict[int, tuple[float, float]] = {}  # serial -> the user/system shown
 
     def defines(self) -> dict[str, int | str]:
         try:
@@ -284,7 +283,6 @@ class SchedFamily:
             self._rows.pop(serial, None)
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
-            self._split.pop(serial, None)
             self._seeded.discard(serial)
         bpf_maps.delete_many(self._ended_map, had, "I")
         bpf_maps.delete_many(self._prev_map, prev, "I")
@@ -349,22 +347,11 @@ class SchedFamily:
             # The exact time on CPU split by the ticks, as the kernel splits it for getrusage
             # and wait4, to each thread's last switch: the ticks of the exit's teardown are
             # system time, which the exit record (written before it) misses.
-            split = kernel_split(
-                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9, self._floor(serial, sums)
+            # (Never below the split shown before either: the collector's with_kernel_split.)
+            out["cpu_user_s"], out["cpu_system_s"] = kernel_split(
+                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9, self._prev.get(serial, (0, 0))
             )
-            out["cpu_user_s"], out["cpu_system_s"] = self._split[serial] = split
         return out
-
-    def _floor(self, serial: int, sums: tuple) -> tuple[float, float]:
-        """What neither part of the split may go below: the kernel's last report of the
-        process, and ours (a process that ran all-user, its later ticks all in the kernel,
-        would show its user time fall: a cumulative figure going down)."""
-        kernel = self._prev.get(serial, (0.0, 0.0))
-        shown = self._split.get(serial)
-        if shown is None:
-            return kernel
-        both = (max(kernel[0], shown[0]), max(kernel[1], shown[1]))
-        return both if both[0] + both[1] <= sums[0] / 1e9 else shown
 
     def tree(self, summary: Any) -> Any:
         return summary
