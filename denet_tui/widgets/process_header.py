@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from denet_tui.model import CollectorInfo
-from denet_tui.widgets.process_tree import columns_for, header_text
+from denet_tui.widgets.process_rows import columns_for, header_text
 
 
 class ProcessHeader(Widget):

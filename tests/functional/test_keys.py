@@ -13,7 +13,8 @@ from denet_tui.widgets.finished_table import FinishedTable
 from denet_tui.widgets.help_screen import HelpScreen
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.process_header import ProcessHeader
-from denet_tui.widgets.process_tree import ProcessTree, columns_for, make_row
+from denet_tui.widgets.process_rows import columns_for, make_row
+from denet_tui.widgets.process_tree import ProcessTree
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
 from denet_tui.widgets.status_header import StatusHeader

@@ -35,17 +35,8 @@ from denet_tui.widgets.format import (
     fmt_status,
 )
 from denet_tui.widgets.output_pane import LogTail, clean_line
-from denet_tui.widgets.process_tree import (
-    NAME_MIN,
-    PRUNE_AFTER,
-    columns_for,
-    forest,
-    header_text,
-    in_order,
-    make_row,
-    row_text,
-    visible,
-)
+from denet_tui.widgets.process_rows import NAME_MIN, columns_for, header_text, make_row, row_text
+from denet_tui.widgets.process_tree import PRUNE_AFTER, forest, in_order, visible
 from denet_tui.widgets.resource_sparklines import spark_rows, sparklines_text
 from denet_tui.widgets.run_summary import summary_lines
 from denet_tui.widgets.status_header import HeaderState
