@@ -385,7 +385,7 @@ class DenetApp(TabsMixin, App[None]):
             if active == "syscalls":
                 self.query_one("#syscalls-table", SyscallTable).show(now, collector=info)
             elif active == "finished":
-                self.query_one(FinishedTable).show(self.finished.summary())
+                self.query_one(FinishedTable).show(self.finished.summary(), tl.scope is not None)
             elif active == "programs":
                 sampled = info.has("exec", "sampled")
                 self.query_one(ProgramsTable).show(t.programs, self.event_filter(), sampled)
@@ -409,7 +409,7 @@ class DenetApp(TabsMixin, App[None]):
                 flt = self.event_filter()
                 view.show(t.disks, self.device_rates, self.busy, snap, tl.process_rates, flt)
             elif active == "summary":
-                self.query_one(RunSummaryView).show(snap, info)
+                self.query_one(RunSummaryView).show(snap, info, tl.scope is not None)
             elif active == "time":
                 pids = tl.scope_pids()
                 # The live ones, and the latest that ended (kept longer than the tree does).

@@ -27,9 +27,10 @@ COLUMNS: tuple[Column, ...] = (
     ("detail", "DETAIL", None),
 )
 # Narrower, step by step (down to an 80-column terminal): the family (each event's name says
-# it) and then the pid left out.
+# it) left out, the result cut (whole at 120 columns), then the pid left out.
 NARROW = (
-    {"pid": 7, "name": 12, "family": 0, "result": 14},
+    {"pid": 7, "name": 12, "family": 0},
+    {"result": 14},
     {"pid": 0, "result": 10},
 )
 ROOM = 24  # cells of the detail

@@ -96,11 +96,13 @@ def sorted_commands(summary: FinishedSummary, sort_key: str) -> list[CommandStat
     return sorted(summary.commands, key=lambda s: (-key(s), s.command))
 
 
-def footer_line(summary: FinishedSummary) -> str:
+def footer_line(summary: FinishedSummary, scoped: bool = False) -> str:
     text = f"finished · {counted(summary.processes, 'process', 'processes')} · "
     text += counted(len(summary.commands), "command")
     if summary.other:
         text += f" · {summary.other:,} more, of commands past the limit"
+    if scoped:
+        text += " · the whole tree's (not only the scope's)"
     return text
 
 
@@ -113,13 +115,14 @@ class FinishedTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
         self.sort_key = "cpu_total"
         self._summary: FinishedSummary | None = None
+        self._scoped = False
         for key, title, width in COLUMNS:
             # Room for the title with the sort mark (▼) whichever column is sorted.
             room = None if width is None else max(width, len(title) + 2)
             self.add_column(title, key=key, width=room)
 
-    def show(self, summary: FinishedSummary) -> None:
-        self._summary = summary
+    def show(self, summary: FinishedSummary, scoped: bool = False) -> None:
+        self._summary, self._scoped = summary, scoped
         self._fill()
 
     def _fill(self) -> None:
@@ -140,7 +143,7 @@ class FinishedTable(DataTable[Text]):
             self.add_row(*row, key=s.command)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
-        set_border_title(self, footer_line(summary))
+        set_border_title(self, footer_line(summary, self._scoped))
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]

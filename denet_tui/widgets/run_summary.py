@@ -112,10 +112,14 @@ def aligned(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     return [(f"{label + ':':<{width}} ", value) for label, value in rows]
 
 
+HEAD = "the whole tree, every process ever seen"
+# A scope (Enter) narrows the tree, the syscalls and the sparklines, not these totals.
+NOT_SCOPED = " (not only the scope's)"
+
+
 def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
     """The lines printed when the screen closes."""
-    head = "the whole tree, every process ever seen:"
-    return [head, *(f"  {label}{value}" for label, value in aligned(snap, info))]
+    return [HEAD + ":", *(f"  {label}{value}" for label, value in aligned(snap, info))]
 
 
 class RunSummaryView(Widget):
@@ -127,8 +131,9 @@ class RunSummaryView(Widget):
         super().__init__(id=id)
         self._text = Text()
 
-    def show(self, snap: Snapshot, info: CollectorInfo) -> None:
+    def show(self, snap: Snapshot, info: CollectorInfo, scoped: bool = False) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(HEAD + (NOT_SCOPED if scoped else "") + "\n\n", style="dim")
         for label, value in aligned(snap, info):
             text.append(label, style="bold")
             text.append(f"{value}\n")

@@ -287,11 +287,15 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         await pilot.pause()
         finished = app.query_one(FinishedTable)
         assert tabs.active == "finished" and finished.has_focus and finished.row_count >= 3
+        # Its figures are the whole tree's, not the scope's: it says so.
+        assert "not only the scope's" in str(finished.border_title)
         await pilot.press("tab")
         await pilot.pause()
         summary = app.query_one(RunSummaryView)
         assert tabs.active == "summary" and summary.has_focus  # it stays, from any tab
         assert "Maximum resident set size" in summary.render().plain
+        assert "whole tree" in summary.render().plain.splitlines()[0]
+        assert "not only the scope's" in summary.render().plain
         await pilot.press("tab")
         await pilot.pause()
         sched = app.query_one(SchedTable)

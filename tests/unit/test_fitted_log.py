@@ -39,6 +39,14 @@ def test_in_a_wide_terminal_every_column_is_whole(name: str) -> None:
     assert fitted(columns, narrow, 200, room) == columns
 
 
+def test_at_120_columns_an_events_result_is_whole() -> None:
+    # (A trial read "default: fatal SIG" where the table had room for the whole of it.)
+    width = 120 - 2 - 2
+    shown = fitted(events_table.COLUMNS, events_table.NARROW, width, events_table.ROOM)
+    assert ("result", "RESULT", 22) in shown
+    assert width - fixed_width(shown) >= events_table.ROOM
+
+
 def test_a_narrow_width_of_zero_leaves_the_column_out() -> None:
     columns: tuple[Column, ...] = (("a", "A", 10), ("b", "B", 10), ("c", "C", None))
     assert narrowed(columns, {"a": 0, "b": 4}) == (("b", "B", 4), ("c", "C", None))
