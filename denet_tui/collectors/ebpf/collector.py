@@ -20,7 +20,9 @@ import ctypes as ct
 import threading
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import cast
 
 from denet_tui.collectors import bpf_maps
@@ -427,8 +429,9 @@ class EbpfCollector:
             # /proc last saw an earlier program of this process (the gated child before its
             # exec, a shell before `exec`), or none: its command line is not this one's.
             extra["cmdline"] = self._argv(p)
-        if reasons:
-            extra["null_reasons"] = {**base.null_reasons, **reasons}
+        own = _given_dropped(base.null_reasons, sections.get)  # (one replace, not two)
+        if reasons or own is not base.null_reasons:
+            extra["null_reasons"] = {**own, **reasons}
         return replace(
             base,
             pid=p.tgid,
@@ -490,15 +493,16 @@ class EbpfCollector:
         return out
 
 
-def _filled(sample: ProcessSample) -> ProcessSample:
-    """``sample`` without the reasons for status figures /proc was not asked for
-    (``NOT_READ``) that the families have given."""
-    reasons = sample.null_reasons
+def _given_dropped(reasons: Mapping[str, str], value: Callable[[str], object]) -> Mapping[str, str]:
+    """``reasons`` without those for status figures /proc was not asked for (``NOT_READ``)
+    that the families have given (``value(key)`` is not None); ``reasons`` itself if none."""
     if reasons.keys().isdisjoint(STATUS_FIGURES):
-        return sample
-    kept = {
-        k: why
-        for k, why in reasons.items()
-        if not (why == NOT_READ and getattr(sample, k) is not None)
-    }
-    return sample if len(kept) == len(reasons) else replace(sample, null_reasons=kept)
+        return reasons
+    kept = {k: why for k, why in reasons.items() if not (why == NOT_READ and value(k) is not None)}
+    return reasons if len(kept) == len(reasons) else kept
+
+
+def _filled(sample: ProcessSample) -> ProcessSample:
+    """``sample`` without the reasons for status figures the families have given."""
+    kept = _given_dropped(sample.null_reasons, partial(getattr, sample))
+    return sample if kept is sample.null_reasons else replace(sample, null_reasons=kept)

@@ -82,6 +82,15 @@ def parse_counts(words: memoryview, at: int, latency: bool) -> Counts:
     return counts
 
 
+def covers(counts: Counts, prev: Counts) -> bool:
+    """``counts`` are nowhere below ``prev``: ``floored`` would leave them as they are."""
+    for nr, (c, e, t) in prev.items():
+        v = counts.get(nr)
+        if v is None or v[0] < c or v[1] < e or v[2] < t:
+            return False
+    return True
+
+
 def floored(counts: Counts, prev: Counts | None) -> Counts:
     """Never below what was shown before: a thread ending between our two reads is missed for
     one sample (never counted twice), and the true counters only grow."""
@@ -254,9 +263,10 @@ class SyscallsFamily:
     def figures(self, serial: int) -> dict[str, Any]:
         ended, live = self._ended.get(serial), self._live.get(serial)
         before = self._shown.get(serial)
-        if before is None and not (ended and live):
-            # One source and no floor: its dict as it is (read-only from here on).
-            c = self._shown[serial] = ended or live or {}
+        one = None if ended and live else ended or live or {}
+        if one is not None and (before is None or covers(one, before)):
+            # One source, not below what was shown: its dict as it is (read-only from here on).
+            c = self._shown[serial] = one
         else:
             c = self._shown[serial] = floored(merged(ended, live), before)
         section = self._sections.get(serial)
