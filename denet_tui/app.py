@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Footer, TabbedContent, TabPane, Tree
 from textual.worker import Worker, get_current_worker
@@ -59,7 +59,7 @@ from denet_tui.widgets.io_views import DiskView, NetworkView
 from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
-from denet_tui.widgets.process_tree import ProcessTree
+from denet_tui.widgets.process_tree import ProcessTree, procs_title
 from denet_tui.widgets.programs_table import ProgramsTable
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
@@ -184,7 +184,7 @@ class DenetApp(TabsMixin, App[None]):
                 yield SyscallTable(id="syscalls-table")
             with TabPane("3 Finished", id="finished"):
                 yield FinishedTable(id="finished-table")
-            with TabPane("4 Summary", id="summary"):
+            with TabPane("4 Summary", id="summary"), VerticalScroll(id="summary-scroll"):
                 yield RunSummaryView(id="summary-view")
             with TabPane("5 Time", id="time"):
                 yield TimeTab(id="time-tab")
@@ -207,7 +207,7 @@ class DenetApp(TabsMixin, App[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#procs").border_title = "processes"
+        self.query_one("#procs").border_title = procs_title(0)
         self.query_one(ResourceSparklines).border_title = "resources · whole tree"
         self.query_one(ProcessHeader).collector = self.collector_info
         tree = self.query_one(ProcessTree)
@@ -369,7 +369,9 @@ class DenetApp(TabsMixin, App[None]):
         with self.batch_update():
             self._show_header()
             info = self.collector_info
-            self.query_one(ProcessTree).show(snap.processes, tl.process_rates, collector=info)
+            tree = self.query_one(ProcessTree)
+            tree.show(snap.processes, tl.process_rates, collector=info)
+            set_border_title(self.query_one("#procs"), procs_title(tree.ended_not_shown))
             total_rate = None
             if now and before and now.total is not None and before.total is not None and dt > 0:
                 total_rate = (now.total - before.total) / dt

@@ -19,6 +19,7 @@ from textual.widgets.tree import TreeNode
 
 from denet_tui.model import CollectorInfo, ProcessSample
 from denet_tui.rates import Rates
+from denet_tui.widgets.format import counted
 from denet_tui.widgets.process_rows import (
     SORT_KEYS,
     Row,
@@ -46,6 +47,15 @@ def forest(
     for children in kids.values():
         children.sort(key=lambda c: (order.get(c, (False, 0.0)), c))
     return kids
+
+
+def procs_title(ended_not_shown: int) -> str:
+    """The process pane's title; says how many ended processes the tree leaves out (a build
+    ends hundreds at once: the latest MAX_EXITED are shown, the Finished tab counts all)."""
+    if not ended_not_shown:
+        return "processes"
+    left_out = counted(ended_not_shown, "ended process", "ended processes")
+    return f"processes · {left_out} not shown (3 Finished)"
 
 
 def in_order(seq: list[int]) -> set[int]:
@@ -141,6 +151,7 @@ class ProcessTree(Tree[int]):
         self._dead_for: dict[int, int] = {}
         self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
         self._made: dict[int, tuple[tuple, Row]] = {}  # the inputs of each row, and the row
+        self.ended_not_shown = 0  # ended processes past MAX_EXITED at the last show()
         self._processes: tuple[ProcessSample, ...] = ()
         self._listed: tuple[ProcessSample, ...] | None = None  # the last snapshot's, as given
         self._rates: Mapping[int, Rates] = {}
@@ -224,7 +235,8 @@ class ProcessTree(Tree[int]):
         gone = [
             p for p in processes if not p.alive and p.pid not in parents and p.pid != self.scope
         ]
-        if len(gone) > MAX_EXITED:
+        self.ended_not_shown = max(0, len(gone) - MAX_EXITED)
+        if self.ended_not_shown:
             latest = sorted(gone, key=lambda p: (dead_for.get(p.pid, 0), -(p.end_ts or 0.0)))
             hidden = {p.pid for p in latest[MAX_EXITED:]}
             processes = tuple(p for p in processes if p.pid not in hidden)

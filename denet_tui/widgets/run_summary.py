@@ -123,7 +123,8 @@ def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
 
 
 class RunSummaryView(Widget):
-    """The summary on screen (tab 4), for the tree so far; final once the command ended."""
+    """The summary on screen (tab 4), for the tree so far; final once the command ended.
+    (In a scrolled pane: an 80x24 terminal cuts its last lines.)"""
 
     can_focus = True
 

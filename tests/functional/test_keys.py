@@ -357,3 +357,21 @@ async def test_e_exports_the_event_tables_since_the_start(tmp_path) -> None:
     keys = {(f.path, f.op, f.relative, f.joined) for s in snaps for f in s.files}
     assert len(data["files"]) == len(keys) > len(snaps[-1].files)
     assert data["t"] == snaps[-1].t
+
+
+async def test_the_summary_scrolls_to_its_last_line_in_80x24() -> None:
+    # (A trial could not see its last lines: Down, PgDn and End did nothing.)
+    app = live_app(EBPF)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed(pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.query_one(RunSummaryView).has_focus
+        pane = app.query_one("#summary-scroll")
+        assert pane.max_scroll_y > 0  # too tall for the screen
+        await pilot.press("end")
+        await pilot.pause()
+        assert pane.scroll_y == pane.max_scroll_y
+        await pilot.press("home")
+        await pilot.pause()
+        assert pane.scroll_y == 0
