@@ -340,8 +340,11 @@ class SyscallTable(DataTable[Text]):
             self.sort_key, self._chosen = key, True
             self._mark_sorted()
             self._resort()
-            if not self.show_cursor:  # no row to follow: the new order from its top
-                self.scroll_home(animate=False)
+            # A new order is read from its top (a trial took the view on the row it followed,
+            # from the middle of the new order, for a sort that had not worked).
+            if self.row_count:
+                self.move_cursor(row=0, animate=False)
+            self.scroll_home(animate=False)
 
     def action_cycle_sort(self) -> None:
         if self.mode is not None:

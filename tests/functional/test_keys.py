@@ -375,3 +375,19 @@ async def test_the_summary_scrolls_to_its_last_line_in_80x24() -> None:
         await pilot.press("home")
         await pilot.pause()
         assert pane.scroll_y == 0
+
+
+async def test_a_new_sort_of_the_syscalls_is_shown_from_its_top() -> None:
+    # (A trial, its cursor followed to the middle of the new order, took the sort for broken.)
+    app = live_app(EBPF)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed(pilot)
+        await pilot.press("2")
+        table = app.query_one("#syscalls-table", SyscallTable)
+        assert table.has_focus and table.row_count > 20
+        await pilot.press(*["down"] * 30)
+        await pilot.pause()
+        assert table.scroll_y > 0
+        await pilot.press("s")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
