@@ -23,6 +23,7 @@ from denet_tui.finished import RECENT
 from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.rates import Rates, percentile_ns
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, fitted
 from denet_tui.widgets.format import NA, fmt_int, fmt_ns, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
@@ -205,7 +206,7 @@ def _figure(p: ProcessSample, key: str) -> float | None:
 
 
 # (key, title, width); the process first.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
+COLUMNS: tuple[Column, ...] = (
     ("pid", "PID", 7),
     ("name", "COMMAND", 14),
     ("on_cpu_s", "ON CPU", 8),
@@ -215,6 +216,15 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("wait_share", "WAIT%", 6),
     ("voluntary_switches", "VCSW", 6),
     ("involuntary_switches", "ICSW", 6),
+)
+# Narrower, step by step, so that no column is cut at the table's edge (a cut right-aligned
+# figure reads as another: "5" of "501.0ms"): the switches left out, then the share and part
+# of the name, then D, then the pid.
+NARROW: tuple[dict[str, int], ...] = (
+    {"voluntary_switches": 0, "involuntary_switches": 0},
+    {"wait_share": 0, "name": 10},
+    {"uninterruptible_s": 0},
+    {"pid": 0},
 )
 SORT_NAMES = {
     "on_cpu_s": "time on CPU",
@@ -272,8 +282,23 @@ class SchedTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.sort_key = "on_cpu_s"
         self._procs: tuple[ProcessSample, ...] = ()
-        for key, title, width in COLUMNS:
-            self.add_column(title, key=key, width=width)
+        self._shown: tuple[Column, ...] = ()
+        self._use(COLUMNS)
+
+    def _use(self, columns: tuple[Column, ...]) -> None:
+        if columns != self._shown:
+            self.clear(columns=True)
+            self._shown = columns
+            for key, title, width in columns:
+                self.add_column(title, key=key, width=width)
+
+    def on_resize(self) -> None:
+        if self._fitted() != self._shown:
+            self._fill()
+
+    def _fitted(self) -> tuple[Column, ...]:
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return fitted(COLUMNS, NARROW, width, 0) if width > 0 else self._shown
 
     def show(self, processes: tuple[ProcessSample, ...]) -> None:
         if processes == self._procs:
@@ -289,6 +314,7 @@ class SchedTable(DataTable[Text]):
 
     def _fill(self) -> None:
         chosen = self.selected()
+        self._use(self._fitted())
         self.clear()
         order = sorted(self._procs, key=lambda p: (-sort_value(p, self.sort_key), p.pid))
         for p in order:
@@ -301,7 +327,7 @@ class SchedTable(DataTable[Text]):
                     no_wrap=True,
                     overflow="ellipsis",  # a long name cut visibly
                 )
-                for k, _, _ in COLUMNS
+                for k, _, _ in self._shown
             ]
             self.add_row(*row, key=row_key(p))
         if chosen is not None and any(row_key(p) == row_key(chosen) for p in order):
@@ -336,6 +362,9 @@ class RunqHistogram(Static):
         self.show(self._hist)  # bars as wide as the pane (shown before its first layout too)
 
 
+HISTOGRAM_FROM = 100  # columns of the tab from which the run-queue histogram is shown
+
+
 class TimeTab(Vertical):
     """The Time tab's panes, kept in step: the row under the cursor gets its own bar."""
 
@@ -363,6 +392,11 @@ class TimeTab(Vertical):
         )
         self._show_bars()
         self.query_one(RunqHistogram).show(snap.sched.runq_hist if snap.sched else None)
+
+    def on_resize(self) -> None:
+        # Below 100 columns the table takes the width: the histogram's p50 and p99 are in the
+        # bars' lines above.
+        self.query_one(RunqHistogram).display = self.size.width >= HISTOGRAM_FROM
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         show_bars = getattr(self, "_show_bars", None)

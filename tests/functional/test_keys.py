@@ -391,3 +391,27 @@ async def test_a_new_sort_of_the_syscalls_is_shown_from_its_top() -> None:
         await pilot.press("s")
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_y == 0
+
+
+async def test_the_time_tab_fits_80x24_without_a_cut_column() -> None:
+    # (A trial read "5" in the SLEEP column: the column was cut at the table's edge, the
+    # right-aligned 501.0ms read as another figure.)
+    from denet_tui.widgets.fitted_log import fixed_width
+    from denet_tui.widgets.time_view import COLUMNS, RunqHistogram
+
+    app = live_app(EBPF)
+    for size, histogram in (((80, 24), False), ((120, 36), True)):
+        async with app.run_test(size=size) as pilot:
+            await feed(pilot)
+            await pilot.press("5")
+            await pilot.pause()
+            table = app.query_one(SchedTable)
+            shown = tuple(
+                (c.key.value, str(c.label).rstrip("▼"), c.width) for c in table.columns.values()
+            )
+            room = table.size.width - table.styles.scrollbar_size_vertical
+            assert fixed_width(shown) <= room
+            assert app.query_one(RunqHistogram).display is histogram
+            if size == (120, 36):
+                assert len(shown) == len(COLUMNS)  # every column, whole
+        app = live_app(EBPF)
