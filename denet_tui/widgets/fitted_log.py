@@ -42,6 +42,18 @@ def fitted(
     return shown
 
 
+def show_columns(
+    table: DataTable, shown: tuple[Column, ...], columns: tuple[Column, ...]
+) -> tuple[Column, ...]:
+    """Give ``table`` (which has ``shown``) ``columns``; its rows go with the old ones if they
+    change. Returns ``columns``."""
+    if columns != shown:
+        table.clear(columns=True)
+        for key, title, width in columns:
+            table.add_column(title, key=key, width=width)
+    return columns
+
+
 class FittedTable(DataTable[Text]):
     """A table whose columns fit its width (``fitted``): its ``columns`` (the last one flexible),
     the ``steps`` that narrow them, and the ``room`` the last one keeps. ``fill`` takes the
@@ -63,12 +75,7 @@ class FittedTable(DataTable[Text]):
         self._use(columns)
 
     def _use(self, columns: tuple[Column, ...]) -> None:
-        """Show ``columns`` (the rows go with the old ones, if they change)."""
-        if columns != self._shown:
-            self.clear(columns=True)
-            self._shown = columns
-            for key, title, width in columns:
-                self.add_column(title, key=key, width=width)
+        self._shown = show_columns(self, self._shown, columns)
 
     def _columns_now(self) -> tuple[Column, ...] | None:
         """The columns for the table's width now (None while it has no size yet)."""

@@ -23,7 +23,7 @@ from denet_tui.finished import RECENT
 from denet_tui.model import ProcessSample, Snapshot
 from denet_tui.rates import Rates, percentile_ns
 from denet_tui.visible import visible
-from denet_tui.widgets.fitted_log import Column, fitted
+from denet_tui.widgets.fitted_log import Column, fitted, show_columns
 from denet_tui.widgets.format import NA, fmt_int, fmt_ns, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
@@ -286,11 +286,7 @@ class SchedTable(DataTable[Text]):
         self._use(COLUMNS)
 
     def _use(self, columns: tuple[Column, ...]) -> None:
-        if columns != self._shown:
-            self.clear(columns=True)
-            self._shown = columns
-            for key, title, width in columns:
-                self.add_column(title, key=key, width=width)
+        self._shown = show_columns(self, self._shown, columns)
 
     def on_resize(self) -> None:
         if self._fitted() != self._shown:
