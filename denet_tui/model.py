@@ -851,6 +851,14 @@ class FinishedSummary(Codable):
 EMPTY_FINISHED = FinishedSummary(processes=0, commands=())
 
 
+DOC_COMMAND_WALL = (
+    "The root process's elapsed time from its start to its end, in seconds: in run mode the "
+    "command's, as /usr/bin/time's elapsed (wall clock) time and the Summary tab give it "
+    "(duration_s is how long it was watched); null while it runs, or where its start or end "
+    "is unknown"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class End(Codable):
     """The closing JSON line: why it ended, exit status, duration and the final totals."""
@@ -867,13 +875,18 @@ class End(Codable):
     finished: FinishedSummary = field(default=EMPTY_FINISHED)
     sched: TreeSched | None = None
     memory: TreeMemory | None = None
+    command_wall_s: float | None = field(default=None, metadata={"doc": DOC_COMMAND_WALL})
 
 
 def end_record(
-    last: Snapshot, ended_by: EndedBy, finished: FinishedSummary = EMPTY_FINISHED
+    last: Snapshot,
+    ended_by: EndedBy,
+    finished: FinishedSummary = EMPTY_FINISHED,
+    command_wall_s: float | None = None,
 ) -> dict[str, Any]:
     """The closing JSON line of a stream or recording."""
     return End(
+        command_wall_s=command_wall_s,
         ended_by=ended_by,
         exit_code=last.target.exit_code,
         status=last.target.status,

@@ -6,7 +6,15 @@ import os
 import sys
 from typing import IO, Any
 
-from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, end_record
+from denet_tui.finished import wall_s
+from denet_tui.model import (
+    EMPTY_FINISHED,
+    FinishedSummary,
+    Meta,
+    ProcessSample,
+    Snapshot,
+    end_record,
+)
 from denet_tui.output_paths import OutputError
 from denet_tui.wire import TableElider, dumps
 
@@ -22,6 +30,7 @@ class JsonLinesSink:
         self._closed = False
         self._begun = False
         self._elider = TableElider()
+        self._root: ProcessSample | None = None
         if meta is not None:
             self.begin(meta)
 
@@ -47,6 +56,9 @@ class JsonLinesSink:
     def write(self, snap: Snapshot) -> None:
         if not self._closed:
             self._line(self._elider.line(snap))
+            # The root as last listed: the end record's command_wall_s (it is listed once
+            # ended, maybe snapshots before the last).
+            self._root = snap.process(snap.target.pid) or self._root
 
     def close(
         self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
@@ -54,7 +66,10 @@ class JsonLinesSink:
         if self._closed:
             return
         if last is not None and self._begun:
-            self._line(end_record(last, ended_by, finished))
+            root = self._root if self._root is not None and not self._root.alive else None
+            wall = wall_s(root) if root is not None else None
+            wall = None if wall is None else round(wall, 6)  # (the times' own precision)
+            self._line(end_record(last, ended_by, finished, wall))
         self._closed = True
         if self._own:
             self._f.close()
