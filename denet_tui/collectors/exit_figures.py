@@ -3,6 +3,7 @@ into what was seen of it while it ran, or standing alone for a process /proc nev
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from denet_tui.collectors.taskstats import ExitRecord, kernel_split
@@ -85,20 +86,25 @@ def at_exit(
     p: ProcessSample,
     rec: ExitRecord,
     family_reason: str | None,
-    own_split: bool = False,
+    own: Collection[str] = (),
     last_exec_known: bool = False,
 ) -> ProcessSample:
     """Ended process ``p`` with the kernel's final figures from its exit record. Figures the
     record does not have keep their value, or stay null with ``family_reason`` (the reason
-    ``p`` gave for all of /proc's figures, if it had one). ``own_split``: ``p``'s user/system
-    split is the better one (the sched family's, which has the exit's last ticks).
+    ``p`` gave for all of /proc's figures, if it had one). ``own``: figures of ``p`` that are
+    the better ones (the sched family's, to the task's last switch, which the record misses:
+    its user/system split; and, for a process it followed from its start, its switches and
+    faults: the run mode's command counts from its exec, where the record counts from the
+    fork, ~350 faults of our Python's copy before it).
     ``last_exec_known``: ``p``'s command line is its last exec's (the eBPF tracker sees every
     exec), so a record naming it otherwise means it renamed itself (PR_SET_NAME)."""
-    figures: dict[str, object] = {name: getattr(rec, name) for name in RECORD_FIGURES}
-    if own_split:
-        del figures["cpu_user_s"], figures["cpu_system_s"]
+    figures: dict[str, object] = {
+        name: getattr(rec, name) for name in RECORD_FIGURES if name not in own
+    }
     rounded: dict[str, str] = {}
     for name in AT_LEAST_SEEN:
+        if name in own:
+            continue
         seen = getattr(p, name)
         if seen is not None and seen > figures[name]:  # type: ignore[operator]
             figures[name] = seen

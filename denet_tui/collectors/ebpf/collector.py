@@ -30,7 +30,7 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.base import ProcessFigures
-from denet_tui.collectors.ebpf.families.sched import SchedFamily
+from denet_tui.collectors.ebpf.families.sched import COMPLETE, SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import (
     DIAG_NAMES,
@@ -300,7 +300,7 @@ class EbpfCollector:
                     for f in figured:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
-                    sections = self._floored(sections, before, p.comm)
+                    sections = self._floored(sections, before, p)
                     sample = _filled(with_kernel_split(replace(before, **sections), before))
                     self._last[p.serial] = sample
                     out.append(sample)
@@ -308,7 +308,7 @@ class EbpfCollector:
                 p.proc = base
             for f in figured:
                 sections.update(f.figures(p.serial))
-            sections = self._floored(sections, p.proc, p.comm)
+            sections = self._floored(sections, p.proc, p)
             sample = with_kernel_split(self._sample_of(p, clock, status, sections), before)
             if p.exited and not self._settled(p):
                 # A thread of it is still on its way out: as last shown, ended next time.
@@ -324,9 +324,9 @@ class EbpfCollector:
                     start = sample.start_ts if p.start_ns else None
                     rec = self._exits.take(p.tgid, start)
                     if rec is not None:
-                        own_split = "cpu_user_s" in sections
+                        own = self._sched.complete(p.serial) if self._sched is not None else ()
                         why = sample.null_reasons.get("proc")
-                        sample = at_exit(sample, rec, why, own_split, last_exec_known=True)
+                        sample = at_exit(sample, rec, why, own, last_exec_known=True)
                 p.reported = True
             sample = _filled(sample)
             if not p.exited:
@@ -334,15 +334,19 @@ class EbpfCollector:
             out.append(sample)
         return out
 
-    def _floored(self, sections: dict, seen: ProcessSample | None, comm: str) -> dict:
+    def _floored(self, sections: dict, seen: ProcessSample | None, p: Proc) -> dict:
         """The families' figures, where one is only a lower bound (``Family.floors``), raised
         to what /proc gave (``seen``) if that is more. The memory a reading saw is another
-        program's when the process exec'd since (``comm``, its name now, is not the one read):
-        its peak starts anew at an exec."""
+        program's when the process exec'd since (its name now is not the one read): its peak
+        starts anew at an exec. Run mode's command counts from its exec: /proc's counters
+        from its fork hold our Python's copy before it (~350 page faults), not a floor."""
         if seen is None:
             return sections
-        same_program = seen.name == comm
-        for key in self._floors.intersection(sections):
+        same_program = seen.name == p.comm
+        keys = self._floors.intersection(sections)
+        if self._sched is not None and self._sched.from_exec(p.serial):
+            keys = keys.difference(COMPLETE)
+        for key in keys:
             got = getattr(seen, key)
             if key == "peak_rss_bytes" and not same_program:
                 continue

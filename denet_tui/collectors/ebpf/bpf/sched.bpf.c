@@ -29,12 +29,8 @@ BPF_PERCPU_ARRAY(sched_cpu, struct sched_cpu, 1);
 BPF_HASH(sched_prev, u32, struct sched_prev, MAX_PROCS);
 BPF_PERCPU_ARRAY(runq_hist, u64, RUNQ_BUCKETS);
 
-/* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them, its
- * switches and its page faults are the kernel's own counters of the task, exact to the ns,
- * even where an event was missed (seen here: about one switch-in in a few thousand never
- * reached the program); the wait this switch-out closes (the one before this slice) goes into
- * the histogram. */
-static __always_inline void sched_close_run(struct sched_thread *t, struct task_struct *task)
+/* The task's own counters, in `c` (figures as `struct sched_sums` has them). */
+static __always_inline void sched_counters(struct task_struct *task, struct sched_sums *c)
 {
     /* At the running kernel's offsets (from its BTF: the headers BCC compiles with may be
      * another kernel's). */
@@ -62,7 +58,26 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
     bpf_probe_read_kernel(&minf, sizeof(minf), (void *)task + TASK_MIN_FLT);
     bpf_probe_read_kernel(&majf, sizeof(majf), (void *)task + TASK_MAJ_FLT);
 #endif
-    u64 runq = delay - t->base.ns[SCHED_RUNQ];
+    c->ns[SCHED_ON_CPU] = exec;
+    c->ns[SCHED_RUNQ] = delay;
+    c->voluntary = nv;
+    c->involuntary = niv;
+    c->minor_faults = minf;
+    c->major_faults = majf;
+    c->utime = ut;
+    c->stime = st;
+}
+
+/* The thread (current, `task`) leaves its CPU. Its time on CPUs, its waits for them, its
+ * switches and its page faults are the kernel's own counters of the task, exact to the ns,
+ * even where an event was missed (seen here: about one switch-in in a few thousand never
+ * reached the program); the wait this switch-out closes (the one before this slice) goes into
+ * the histogram. */
+static __always_inline void sched_close_run(struct sched_thread *t, struct task_struct *task)
+{
+    struct sched_sums c = {};
+    sched_counters(task, &c);
+    u64 runq = c.ns[SCHED_RUNQ] - t->base.ns[SCHED_RUNQ];
     if (runq > t->s.ns[SCHED_RUNQ]) {
         u32 b = log2_bucket(runq - t->s.ns[SCHED_RUNQ], RUNQ_BUCKETS);
         u64 *h = runq_hist.lookup(&b);
@@ -70,13 +85,33 @@ static __always_inline void sched_close_run(struct sched_thread *t, struct task_
             (*h)++;                         /* per CPU, and switches do not nest */
     }
     t->s.ns[SCHED_RUNQ] = runq;
-    t->s.ns[SCHED_ON_CPU] = exec - t->base.ns[SCHED_ON_CPU];
-    t->s.voluntary = nv - t->base.voluntary;
-    t->s.involuntary = niv - t->base.involuntary;
-    t->s.minor_faults = minf - t->base.minor_faults;
-    t->s.major_faults = majf - t->base.major_faults;
-    t->s.utime = ut - t->base.utime;
-    t->s.stime = st - t->base.stime;
+    t->s.ns[SCHED_ON_CPU] = c.ns[SCHED_ON_CPU] - t->base.ns[SCHED_ON_CPU];
+    t->s.voluntary = c.voluntary - t->base.voluntary;
+    t->s.involuntary = c.involuntary - t->base.involuntary;
+    t->s.minor_faults = c.minor_faults - t->base.minor_faults;
+    t->s.major_faults = c.major_faults - t->base.major_faults;
+    t->s.utime = c.utime - t->base.utime;
+    t->s.stime = c.stime - t->base.stime;
+}
+
+/* Run mode: the gated child execs the command (its context). The command's figures count
+ * from here: the counters now are its base, and what the child did since its fork (a copy of
+ * our Python: ~350 page faults, its wait at the gate) is not the command's. */
+static __always_inline void sched_command_begins(void)
+{
+    u32 tid = (u32)bpf_get_current_pid_tgid();
+    struct sched_thread *t = sched_threads.lookup(&tid);
+    if (!t)
+        return;
+    struct sched_sums none = {};
+    sched_counters((struct task_struct *)bpf_get_current_task(), &t->base);
+    t->s = none;
+    u64 now = bpf_ktime_get_ns();
+    t->since = now;
+    u32 zero = 0;
+    struct sched_cpu *c = sched_cpu.lookup(&zero);
+    if (c && c->tid == tid)
+        c->since = now;                     /* its slice in progress: from here too */
 }
 
 /* A thread of the process ends (its last switch; `task` is current): the split of the

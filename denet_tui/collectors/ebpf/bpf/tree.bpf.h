@@ -337,6 +337,7 @@ static __always_inline void syscalls_thread_exit(struct task_state *s);
 #if FAMILY_SCHED
 static __always_inline void sched_new_task(u32 tid, u32 serial);
 static __always_inline void sched_tid_taken(u32 from, u32 to);
+static __always_inline void sched_command_begins(void);
 #endif
 #if FAMILY_MEMORY
 static __always_inline void memory_process_exit(u32 serial);
@@ -487,6 +488,9 @@ static __always_inline void read_argv(u64 argv)
         struct task_state *s = current_state();
         if (s)
             s->flags &= ~TRK_WAIT_EXEC;
+#if FAMILY_SCHED
+        sched_command_begins();
+#endif
     }
     u32 zero = 0;
     struct exec_argv *a = argv_scratch.lookup(&zero);
@@ -546,6 +550,10 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     struct track_val *t = tracked_get(tgid);
     if (!t)
         return 0;
+#if FAMILY_SCHED
+    if (t->flags & TRK_WAIT_EXEC)
+        sched_command_begins();             /* (read_argv, at the execve's entry, did not) */
+#endif
     t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
     struct task_state *s = current_state();
     if (s) {

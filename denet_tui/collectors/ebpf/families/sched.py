@@ -91,6 +91,19 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
         return None
 
 
+# What `figures` gives of a process followed from its start (see `complete`).
+COMPLETE = (
+    "cpu_time_s",
+    "cpu_user_s",
+    "cpu_system_s",
+    "runq_wait_s",
+    "ctx_voluntary",
+    "ctx_involuntary",
+    "minor_faults",
+    "major_faults",
+)
+
+
 class SchedFamily:
     per_process = True
     # A process seeded while it ran counts from then (and run mode's root from its gate):
@@ -131,6 +144,7 @@ class SchedFamily:
         self._just_forgotten: set[int] = set()  # serials forgotten at the last sample
         self._forgotten_last: set[int] = set()  # those, as read_ended found them
         self._seeded: set[int] = set()  # serials followed since a seeding, not from a fork
+        self._from_exec: set[int] = set()  # run mode's command: from its exec
         self._prev: dict[int, tuple[float, float]] = {}  # serial -> sched_prev, in seconds
 
     def defines(self) -> dict[str, int | str]:
@@ -156,7 +170,8 @@ class SchedFamily:
     def seeded(self, serial: int, pid: int, gated: bool) -> None:
         """A process user space put in the tree: its threads' time on and waiting for a CPU and
         their switches count from now (their counters now are the base); asleep and D from
-        their next switch."""
+        their next switch. ``gated``: run mode's child, which counts from its exec (the kernel
+        takes the base again then) as a child does from its fork."""
         try:
             tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
         except OSError:
@@ -173,7 +188,7 @@ class SchedFamily:
                 b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary,
                 b.minor_faults, b.major_faults, b.utime, b.stime,
             ) = base  # fmt: skip
-            self._seeded.add(serial)
+            (self._from_exec if gated else self._seeded).add(serial)
             # NOEXIST: a thread the kernel already follows keeps what it has (and its bit).
             self._bits.set(tid, True)  # first: its switches are looked up once it is there
             if bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST):
@@ -284,6 +299,7 @@ class SchedFamily:
             self._shown.pop(serial, None)
             self._sections.pop(serial, None)
             self._seeded.discard(serial)
+            self._from_exec.discard(serial)
         bpf_maps.delete_many(self._ended_map, had, "I")
         bpf_maps.delete_many(self._prev_map, prev, "I")
 
@@ -318,6 +334,16 @@ class SchedFamily:
         if serial in self._still and serial not in self._ran and serial not in self._ended_new:
             return serial not in self._shown  # asleep and untouched: as last shown
         return self._sums(serial) != self._shown.get(serial)
+
+    def from_exec(self, serial: int) -> bool:
+        """Run mode's command: its figures count from its exec, not from its fork."""
+        return serial in self._from_exec
+
+    def complete(self, serial: int) -> tuple[str, ...]:
+        """The figures this family gives whole for the process, from its start to its last
+        switch (one followed from its fork, or run mode's command from its exec): better than
+        its exit record's (``exit_figures.at_exit``). None for a process seeded later."""
+        return () if serial in self._seeded else COMPLETE
 
     def figures(self, serial: int) -> dict[str, Any]:
         sums = self._sums(serial)
