@@ -163,6 +163,12 @@ DOC_FILE_RELATIVE = (
     "relative to a directory file descriptor, shown as passed; cut: passed relative to the "
     "working directory and longer than the 255 bytes kept, shown as its last ones (not joined)"
 )
+DOC_FILE_LAST_BY = (
+    "the process that made the latest call (pid and name as the sample that read it knew "
+    "them; the /proc collector: the latest process found holding it); null where that "
+    "process was no longer known (a call counted after its process was reported ended), "
+    "and in recordings made before it was kept"
+)
 DOC_FILE_JOINED = (
     "the calls of this row passed the path relative to their working directory, and `path` "
     "joins it to that directory (named by the chdir that entered it, or read from "
@@ -593,6 +599,8 @@ class FileStat(Codable):
     op: str = field(default="open", metadata={"doc": DOC_FILE_OP})
     relative: str | None = field(default=None, metadata={"doc": DOC_FILE_RELATIVE})
     joined: bool = field(default=False, metadata={"doc": DOC_FILE_JOINED})
+    last_pid: int | None = field(default=None, metadata={"doc": DOC_FILE_LAST_BY})
+    last_name: str | None = field(default=None, metadata={"doc": DOC_FILE_LAST_BY})
 
 
 @dataclass(frozen=True, slots=True)

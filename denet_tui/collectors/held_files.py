@@ -28,6 +28,7 @@ class _Held:
     first_ts: float = 0.0
     last_ts: float = 0.0
     processes: set[int] = field(default_factory=set)
+    last_by: tuple[int, str] | None = None  # the latest process found holding it
 
 
 def fd_targets(pid: int) -> dict[int, str]:
@@ -86,6 +87,7 @@ class HeldFiles:
                 acc.calls += 1
                 acc.last_ts = now
                 acc.processes.add(p.pid)
+                acc.last_by = (p.pid, p.name)
                 changed.add(path)
             self._held[p.pid] = now_held
         for pid in ended:
@@ -102,6 +104,8 @@ class HeldFiles:
                 modes="",
                 first_ts=self._paths[path].first_ts,
                 last_ts=self._paths[path].last_ts,
+                last_pid=by[0] if (by := self._paths[path].last_by) else None,
+                last_name=by[1] if by else None,
             )
             for path in sorted(changed)
         )

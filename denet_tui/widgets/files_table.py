@@ -28,6 +28,7 @@ COLUMNS: tuple[Column, ...] = (
     ("failures", "FAILED", 7),
     ("error", "ERROR", 8),
     ("processes", "PROCS", 6),
+    ("by", "LAST BY", 16),
     ("modes", "MODE", 5),
     ("first", "FIRST", 12),
     ("last", "LAST", 12),
@@ -49,13 +50,14 @@ JOINED = " (relative)"  # the same file named absolute is another row
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-NO_TIMES = ({"first": 0, "last": 0},)  # left out where the paths would have too little room
-MIN_PATH = 30  # cells of path below which the times are left out
+# Left out, step by step, where the paths would have too little room: the times, then the
+# latest call's process.
+NARROW: tuple[dict[str, int], ...] = ({"first": 0, "last": 0}, {"by": 0})
+MIN_PATH = 30  # cells of path below which a step is taken
 
 
-def file_cells(r: FileStat, path_width: int | None = None, times: bool = True) -> list[Text]:
-    """A row's cells; the path cut at its start to ``path_width`` cells if given; without the
-    first and last times unless ``times``."""
+def file_cells(r: FileStat, path_width: int | None = None) -> dict[str, Text]:
+    """A row's cells by column; the path cut at its start to ``path_width`` cells if given."""
     failed = "red" if r.failures else ""
     path = Text(
         visible(r.path) + (" (cut)" if r.path_cut else ""),
@@ -65,20 +67,22 @@ def file_cells(r: FileStat, path_width: int | None = None, times: bool = True) -
     path.append(JOINED if r.joined else UNJOINED.get(r.relative or "", ""), style="dim")
     if path_width:
         path = keep_tail(path, path_width)
-    return [
-        Text(OP_LABELS.get(r.op, r.op), style="" if r.op == "open" else "bold"),
-        Text(fmt_int(r.calls), justify="right"),
-        Text(fmt_int(r.failures) if r.failures else "", justify="right", style=failed),
-        Text(r.error or "", style=failed),
-        Text(fmt_int(r.processes), justify="right"),
-        Text(r.modes),
-        *(
-            [Text(clock_ms(r.first_ts), style="dim"), Text(clock_ms(r.last_ts), style="dim")]
-            if times
-            else []
-        ),
-        path,
-    ]
+    by = Text(no_wrap=True, overflow="ellipsis")
+    if r.last_pid is not None:
+        by.append(visible(r.last_name or "?"))
+        by.append(f" {r.last_pid}", style="dim")
+    return {
+        "op": Text(OP_LABELS.get(r.op, r.op), style="" if r.op == "open" else "bold"),
+        "calls": Text(fmt_int(r.calls), justify="right"),
+        "failures": Text(fmt_int(r.failures) if r.failures else "", justify="right", style=failed),
+        "error": Text(r.error or "", style=failed),
+        "processes": Text(fmt_int(r.processes), justify="right"),
+        "by": by,
+        "modes": Text(r.modes),
+        "first": Text(clock_ms(r.first_ts), style="dim"),
+        "last": Text(clock_ms(r.last_ts), style="dim"),
+        "path": path,
+    }
 
 
 def shown_rows(
@@ -132,12 +136,12 @@ class FilesTable(DataTable[Text]):
         path_width = None  # not laid out yet
         columns = COLUMNS
         if width:
-            columns = fitted(COLUMNS, NO_TIMES, width, MIN_PATH)
+            columns = fitted(COLUMNS, NARROW, width, MIN_PATH)
             path_width = max(16, width - fixed_width(columns) - 1)  # (the cursor's edge)
         self._set_columns(columns, path_width)
-        times = columns == COLUMNS
         for r in rows:
-            self.add_row(*file_cells(r, path_width, times))
+            cells = file_cells(r, path_width)
+            self.add_row(*(cells[key] for key, _t, _w in columns))
         total = len({key[0] for key in log.rows})
         failing = len({r.path for r in log.rows.values() if r.failures})
         title = f"files · {total:,} paths, {failing:,} with failures"

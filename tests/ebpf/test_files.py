@@ -366,3 +366,18 @@ def test_paths_longer_than_kept_keep_their_file_names(
         os.chdir(here)
     (row,) = [f for s in snaps for f in s.files if f.path.endswith("/b_missing.txt")]
     assert row.path_cut and row.relative == "cut" and not row.joined
+
+
+def test_a_paths_row_names_the_process_of_its_latest_call(tmp_path: Path) -> None:
+    # (A trial saw the missing file and its ENOENT, but not which process had tried.)
+    missing = tmp_path / "no-such.conf"
+    script = f"cat {missing}; sleep 0.3; head -c1 {missing}; true"
+    _, snaps = run_collected(["sh", "-c", script])
+    rows = [f for s in snaps for f in s.files if f.path == str(missing)]
+    procs = {p.pid: p.name for s in snaps for p in s.processes}
+    (head,) = [pid for pid, name in procs.items() if name == "head"]
+    last = rows[-1]
+    assert (last.calls, last.failures, last.error) == (2, 2, "ENOENT")
+    assert (last.last_pid, last.last_name) == (head, "head")
+    (cat,) = [pid for pid, name in procs.items() if name == "cat"]
+    assert (rows[0].last_pid, rows[0].last_name) == (cat, "cat")  # as it was then

@@ -146,6 +146,7 @@ def test_proc_files_held_open_counted_once_per_holding(tmp_path) -> None:
         assert (rows[str(path)].op, rows[str(path)].calls, rows[str(path)].processes) == (
             "held", 1, 1,
         )  # fmt: skip
+        assert (rows[str(path)].last_pid, rows[str(path)].last_name) == (child.pid, "python")
         assert held.update([p], []) == ()  # the same sample: it has not run, not read again
         again = ProcessSample(pid=child.pid, ppid=1, name="python", cmdline=(), alive=True)
         assert held.update([again], []) == ()  # read again: the same holding, nothing new

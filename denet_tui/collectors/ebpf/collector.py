@@ -30,6 +30,7 @@ from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf import loader
 from denet_tui.collectors.ebpf.families import FAMILIES, Family
 from denet_tui.collectors.ebpf.families.base import ProcessFigures
+from denet_tui.collectors.ebpf.families.files import FilesFamily
 from denet_tui.collectors.ebpf.families.sched import COMPLETE, SchedFamily
 from denet_tui.collectors.ebpf.families.syscalls import NR_SLOTS, SyscallsFamily
 from denet_tui.collectors.ebpf.layout import (
@@ -137,6 +138,9 @@ class EbpfCollector:
             for f in self.families:
                 f.bind(self._bpf, state)
             self._tracker = Tracker(self._bpf, cpu_bits, state, self._seeded)
+            for f in self.families:
+                if isinstance(f, FilesFamily):
+                    f.process_of = self._process_of  # (a path's latest process)
             self._diag = self._bpf[b"diag"]
         except Exception as e:  # whatever went wrong, the programs must not stay loaded
             loader.free(self._bpf)
@@ -230,6 +234,10 @@ class EbpfCollector:
                 signal=signal,
             )
         return self._gone
+
+    def _process_of(self, serial: int) -> tuple[int, str] | None:
+        p = self._tracker.procs.get(serial)
+        return (p.tgid, p.comm) if p is not None else None
 
     def _seeded(self, serial: int, pid: int, gated: bool) -> None:
         for f in self.families:

@@ -25,6 +25,7 @@ import errno
 import os
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,7 @@ class _Path:
     first_ns: int = 0
     last_ns: int = 0
     processes: int = 0  # summed over its ids (each counts a process once)
+    last_by: tuple[int, str] | None = None  # (pid, name) of the latest call's process
 
 
 def _bounded(d: dict, limit: int = MAX_CWDS) -> dict:
@@ -113,6 +115,8 @@ class FilesFamily:
     )
 
     def __init__(self) -> None:
+        # A process by its serial: (pid, name), while the collector knows it (it sets this).
+        self.process_of: Callable[[int], tuple[int, str] | None] = lambda serial: None
         self._entries = 0  # ids whose figures changed at the last sample
         # by (path, FILE_OP_*, FileStat.relative, FileStat.joined)
         self._paths: dict[tuple[str, int, str | None, bool], _Path] = {}
@@ -178,7 +182,7 @@ class FilesFamily:
         """Id ``fid``'s figures now (``VAL_FMT``): what grew since the last is added to its
         row. An id not named yet is left for the next sample; one whose name was lost is
         counted in ``unnamed``."""
-        calls, failures, processes, first_ns, last_ns, last_errno, modes, *_ = val
+        calls, failures, processes, first_ns, last_ns, last_errno, modes, last_serial, *_ = val
         row = self._rows_of.get(fid)
         if row is None and not modes & FILE_MODE_UNNAMED:
             return
@@ -200,7 +204,9 @@ class FilesFamily:
             acc.last_errno = last_errno
         acc.modes |= modes
         acc.first_ns = min(acc.first_ns, first_ns)
-        acc.last_ns = max(acc.last_ns, last_ns)
+        if last_ns >= acc.last_ns:
+            acc.last_ns = last_ns
+            acc.last_by = self.process_of(last_serial)
         self._changed.add(row)
 
     def _add_changed(self, now: bytes, before: bytes) -> int:
@@ -314,6 +320,8 @@ class FilesFamily:
                     and (path.startswith("…") or path.endswith("…")),
                     relative=relative,
                     joined=joined,
+                    last_pid=acc.last_by[0] if acc.last_by else None,
+                    last_name=acc.last_by[1] if acc.last_by else None,
                 )
             )
         return {"files": tuple(rows)}
