@@ -60,7 +60,7 @@ from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree, procs_title
-from denet_tui.widgets.programs_table import ProgramsTable
+from denet_tui.widgets.programs_table import ProgramsTable, ProgramsView
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
@@ -189,7 +189,7 @@ class DenetApp(TabsMixin, App[None]):
             with TabPane("5 Time", id="time"):
                 yield TimeTab(id="time-tab")
             with TabPane("6 Programs", id="programs"):
-                yield ProgramsTable(id="programs-table")
+                yield ProgramsView(id="programs-view")
             with TabPane("7 Files", id="files"):
                 yield FilesTable(id="files-table")
             with TabPane("8 Signals", id="signals"):

@@ -415,3 +415,28 @@ async def test_the_time_tab_fits_80x24_without_a_cut_column() -> None:
             if size == (120, 36):
                 assert len(shown) == len(COLUMNS)  # every column, whole
         app = live_app(EBPF)
+
+
+async def test_programs_sort_longest_first_and_show_the_whole_command() -> None:
+    # "Which compile was slowest?": s sorts the execs by how long they ran; the command under
+    # the cursor is shown whole below the table (it cuts long ones).
+    from denet_tui.programs import command_text
+    from denet_tui.widgets.programs_table import ProgramDetail, ProgramsTable
+
+    app = live_app(TOUCH)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        table = app.query_one(ProgramsTable)
+        assert table.has_focus and table.row_count > 3
+        await pilot.press("s")
+        await pilot.pause()
+        durations = [r.duration_s for r in table.programs if r.duration_s is not None]
+        assert durations == sorted(durations, reverse=True) and table.cursor_row == 0
+        assert "longest first" in str(table.border_title)
+        detail = str(app.query_one(ProgramDetail).render())
+        assert command_text(table.programs[0].event) in detail
+        await pilot.press("down")
+        await pilot.pause()
+        assert command_text(table.programs[1].event) in str(app.query_one(ProgramDetail).render())
