@@ -20,7 +20,7 @@ from typing import Any
 
 from denet_tui.model import ProcessSample, SignalEvent, Snapshot
 from denet_tui.programs import ProgramsLog, command_text
-from denet_tui.signals import exit_text
+from denet_tui.signals import KIND_LABEL, exit_text
 
 MAX_ROWS = 10_000
 
@@ -219,7 +219,7 @@ def logged(snap: Snapshot) -> list[LoggedEvent]:
                 pid or 0,
                 name or "?",
                 "signal",
-                f"{e.signal} {e.kind}",
+                f"{e.signal} {KIND_LABEL.get(e.kind, e.kind)}",
                 e.outcome,
                 e.outcome not in ("delivered", "default", "handler", "ignored"),
                 e,

@@ -22,6 +22,11 @@ def exit_text(code: int, killed_by: int | None) -> str:
     return f"{code} {signal_name(killed_by)}" if killed_by else str(code)
 
 
+# A signal event's kind as the screen names it: a signal the target took (its delivery, the
+# kernel's word) is "taken" in every tab alike.
+KIND_LABEL = {"sent": "sent", "delivered": "taken"}
+
+
 class Interrupted(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)

@@ -9,6 +9,7 @@ from rich.text import Text
 from denet_tui.event_filter import EventFilter
 from denet_tui.event_logs import EventLog
 from denet_tui.model import SignalEvent
+from denet_tui.signals import KIND_LABEL
 from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, FittedTable
 from denet_tui.widgets.format import clock_ms
@@ -25,7 +26,6 @@ COLUMNS: tuple[Column, ...] = (
 # Narrower, step by step (down to an 80-column terminal).
 NARROW = ({"sender": 18, "target": 18}, {"signal": 8, "sender": 12, "target": 12})
 ROOM = 22  # cells of the outcome ("default: fatal SIGTERM")
-KIND_LABEL = {"sent": "sent", "delivered": "taken"}  # as the tab's title counts them
 
 
 def side(pid: int | None, name: str | None, in_tree: bool | None) -> Text:
