@@ -207,7 +207,7 @@ class DenetApp(TabsMixin, App[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#procs").border_title = procs_title(0)
+        self.query_one("#procs").border_title = procs_title(0, 0)
         self.query_one(ResourceSparklines).border_title = "resources · whole tree"
         self.query_one(ProcessHeader).collector = self.collector_info
         tree = self.query_one(ProcessTree)
@@ -371,7 +371,8 @@ class DenetApp(TabsMixin, App[None]):
             info = self.collector_info
             tree = self.query_one(ProcessTree)
             tree.show(snap.processes, tl.process_rates, collector=info)
-            set_border_title(self.query_one("#procs"), procs_title(tree.ended_not_shown))
+            ended = snap.totals.processes_ended
+            set_border_title(self.query_one("#procs"), procs_title(tree.ended_shown, ended))
             total_rate = None
             if now and before and now.total is not None and before.total is not None and dt > 0:
                 total_rate = (now.total - before.total) / dt

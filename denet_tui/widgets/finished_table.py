@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 
 from denet_tui.model import CommandStats, FinishedSummary
 from denet_tui.visible import visible
+from denet_tui.widgets.fitted_log import Column, fitted, show_columns
 from denet_tui.widgets.format import counted, fmt_bytes, fmt_int, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
 
@@ -26,7 +27,7 @@ from denet_tui.widgets.redraw import set_border_title
 # (None: "143 SIGTERM×40 0×2" is never cut, nor pushed off a 120-column screen); the figures
 # after them scroll if they must.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("command", "COMMAND", 21),
+    ("command", "COMMAND", 20),  # (every column whole at 120 columns)
     ("count", "RUNS", 6),
     ("failures", "FAIL", 6),
     ("exits", "EXIT STATUS", None),
@@ -38,6 +39,16 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("wait", "WAIT CPU", 10),
     ("sleep", "ASLEEP", 9),
     ("disk", "IN D", 8),
+)
+# Left out, step by step, so that no column is cut at the table's edge (a cut right-aligned
+# figure reads as another: "2" of "2.01s"): the states, the totals of waits and wall time,
+# part of the command, then the CPU maximum. An 80-column terminal keeps the runs, failures,
+# exit statuses, CPU, wall maximum and peak RSS.
+NARROW: tuple[dict[str, int], ...] = (
+    {"sleep": 0, "disk": 0},
+    {"wait": 0, "wall_total": 0},
+    {"command": 16},
+    {"cpu_max": 0},
 )
 SORTS: dict[str, Callable[[CommandStats], float]] = {
     "cpu_total": lambda s: s.cpu_s_total or 0.0,
@@ -116,10 +127,18 @@ class FinishedTable(DataTable[Text]):
         self.sort_key = "cpu_total"
         self._summary: FinishedSummary | None = None
         self._scoped = False
-        for key, title, width in COLUMNS:
-            # Room for the title with the sort mark (▼) whichever column is sorted.
-            room = None if width is None else max(width, len(title) + 2)
-            self.add_column(title, key=key, width=room)
+        self._shown: tuple[Column, ...] = ()
+
+    def _columns(self, cells: list[dict[str, str]]) -> tuple[Column, ...]:
+        """The columns for the table's width now: each with room for its title and the sort
+        mark (▼), the exit statuses as wide as the widest; narrowed by ``NARROW`` to fit."""
+        exits = max([len(" EXIT STATUS▼")] + [len(c["exits"]) + 1 for c in cells])
+        columns = tuple(
+            (key, title, exits if width is None else max(width, len(title) + 2))
+            for key, title, width in COLUMNS
+        )
+        room = self.size.width - self.styles.scrollbar_size_vertical
+        return fitted(columns, NARROW, room, 0, padding=0) if room > 0 else columns
 
     def show(self, summary: FinishedSummary, scoped: bool = False) -> None:
         self._summary, self._scoped = summary, scoped
@@ -130,16 +149,19 @@ class FinishedTable(DataTable[Text]):
         if summary is None:
             return
         cursor = self.cursor_row
+        commands = sorted_commands(summary, self.sort_key)
+        every = [finished_cells(s) for s in commands]
+        self._shown = show_columns(self, self._shown, self._columns(every))
         self.clear()
-        for s in sorted_commands(summary, self.sort_key):
-            cells = finished_cells(s)
-            row = [
-                Text(" " + cells[k]) if k == "exits" else Text(cells[k], justify="right")
-                for k, _, _ in COLUMNS[1:]
-            ]
-            row.insert(0, Text(cells["command"], no_wrap=True, overflow="ellipsis"))
-            if s.failures:
-                row[0].stylize("bold red")
+        for s, cells in zip(commands, every, strict=True):
+            row = []
+            for k, _, _ in self._shown:
+                if k == "command":
+                    cell = Text(cells[k], no_wrap=True, overflow="ellipsis")
+                    cell.stylize("bold red" if s.failures else "")
+                else:
+                    cell = Text(" " + cells[k]) if k == "exits" else Text(cells[k], justify="right")
+                row.append(cell)
             self.add_row(*row, key=s.command)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
@@ -152,6 +174,9 @@ class FinishedTable(DataTable[Text]):
                 column.label = Text(" " + label)
             else:
                 column.label = Text(label, justify="left" if key.value == "command" else "right")
+
+    def on_resize(self) -> None:
+        self._fill()  # the columns that fit
 
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]

@@ -13,9 +13,9 @@ from textual.widgets import DataTable
 Column = tuple[str, str, int | None]  # key, title, width (None: the last, which takes the rest)
 
 
-def fixed_width(columns: Sequence[Column]) -> int:
-    """Cells taken by the columns but the last (flexible) one, with each cell's padding."""
-    return sum(w or 0 for _k, _t, w in columns) + 2 * len(columns)
+def fixed_width(columns: Sequence[Column], padding: int = 2) -> int:
+    """Cells taken by the columns but the last (flexible) one, with each cell's ``padding``."""
+    return sum(w or 0 for _k, _t, w in columns) + padding * len(columns)
 
 
 def narrowed(columns: Sequence[Column], narrow: Mapping[str, int]) -> tuple[Column, ...]:
@@ -28,14 +28,18 @@ def narrowed(columns: Sequence[Column], narrow: Mapping[str, int]) -> tuple[Colu
 
 
 def fitted(
-    columns: Sequence[Column], steps: Sequence[Mapping[str, int]], width: int, room: int
+    columns: Sequence[Column],
+    steps: Sequence[Mapping[str, int]],
+    width: int,
+    room: int,
+    padding: int = 2,
 ) -> tuple[Column, ...]:
     """The columns to show in ``width`` cells: the full ones if they leave the last column
     ``room`` cells, else narrowed by as few of ``steps`` (each narrower than the one before,
-    taken together) as do; all of them if none does."""
+    taken together) as do; all of them if none does. ``padding``: cells around each cell."""
     shown, narrow = tuple(columns), {}
     for step in steps:
-        if width - fixed_width(shown) >= room:
+        if width - fixed_width(shown, padding) >= room:
             break
         narrow |= step
         shown = narrowed(columns, narrow)

@@ -19,7 +19,6 @@ from textual.widgets.tree import TreeNode
 
 from denet_tui.model import CollectorInfo, ProcessSample
 from denet_tui.rates import Rates
-from denet_tui.widgets.format import counted
 from denet_tui.widgets.process_rows import (
     SORT_KEYS,
     Row,
@@ -49,13 +48,13 @@ def forest(
     return kids
 
 
-def procs_title(ended_not_shown: int) -> str:
-    """The process pane's title; says how many ended processes the tree leaves out (a build
-    ends hundreds at once: the latest MAX_EXITED are shown, the Finished tab counts all)."""
-    if not ended_not_shown:
+def procs_title(ended_shown: int, ended: int) -> str:
+    """The process pane's title; says how many of the ``ended`` processes the tree shows (it
+    keeps an ended one a few snapshots, at most MAX_EXITED at once: a build ends hundreds a
+    second; the Finished tab counts every one)."""
+    if ended_shown >= ended:
         return "processes"
-    left_out = counted(ended_not_shown, "ended process", "ended processes")
-    return f"processes · {left_out} not shown (3 Finished)"
+    return f"processes · {ended_shown:,} of {ended:,} ended shown (tab 3 has all)"
 
 
 def in_order(seq: list[int]) -> set[int]:
@@ -151,7 +150,7 @@ class ProcessTree(Tree[int]):
         self._dead_for: dict[int, int] = {}
         self._ended: dict[int, ProcessSample] = {}  # ended processes, as last listed
         self._made: dict[int, tuple[tuple, Row]] = {}  # the inputs of each row, and the row
-        self.ended_not_shown = 0  # ended processes past MAX_EXITED at the last show()
+        self.ended_shown = 0  # ended processes among the lines, at the last rebuild
         self._processes: tuple[ProcessSample, ...] = ()
         self._listed: tuple[ProcessSample, ...] | None = None  # the last snapshot's, as given
         self._rates: Mapping[int, Rates] = {}
@@ -235,8 +234,7 @@ class ProcessTree(Tree[int]):
         gone = [
             p for p in processes if not p.alive and p.pid not in parents and p.pid != self.scope
         ]
-        self.ended_not_shown = max(0, len(gone) - MAX_EXITED)
-        if self.ended_not_shown:
+        if len(gone) > MAX_EXITED:
             latest = sorted(gone, key=lambda p: (dead_for.get(p.pid, 0), -(p.end_ts or 0.0)))
             hidden = {p.pid for p in latest[MAX_EXITED:]}
             processes = tuple(p for p in processes if p.pid not in hidden)
@@ -265,6 +263,7 @@ class ProcessTree(Tree[int]):
             if p.pid in shown
         }
         old_kids, self._kids = self._kids, forest(processes, shown, order)
+        self.ended_shown = sum(not p.alive for p in processes if p.pid in shown)
         old_rows, made = self._rows, self._made
         self._rows, self._made = {}, {}
         cols = columns_for(self._room, exact=exact)

@@ -78,7 +78,8 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
             (
                 "Uninterruptible, D (thread-seconds)",
                 fmt_seconds(t.uninterruptible_s)
-                + f"  (in the kernel, mostly disk{'; estimated' if sampled else ''})"
+                + "  (in the kernel: disk, vfork's parent, other waits"
+                + ("; estimated)" if sampled else ")")
                 + _known(t, "uninterruptible_s"),
             ),
         ]

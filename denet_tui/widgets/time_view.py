@@ -180,7 +180,9 @@ class TimeBreakdown(Static):
         lines.append(Text(f"run-queue waits, whole tree: {waits}"))
         if sampled:  # first, where a narrow screen cannot cut it off
             lines.append(Text(SAMPLED_NOTE, style="bold yellow"))
-        note = "waiting: for a CPU · D: uninterruptible, mostly disk · "
+        note = (
+            "waiting: for a CPU · D: uninterruptible (disk, a vfork parent, other kernel waits) · "
+        )
         note += "" if sampled else "a nap counts when it ends (so not per interval) · "
         lines.append(Text(note + "rates: thread-seconds a second", style="dim"))
         note = SPLIT_NOTE
@@ -339,6 +341,9 @@ class SchedTable(DataTable[Text]):
     def action_cycle_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
         self._fill()
+        if self.row_count:  # a new order is read from its top (as the Syscalls tab's)
+            self.move_cursor(row=0, animate=False)
+        self.scroll_home(animate=False)
 
 
 class RunqHistogram(Static):

@@ -440,3 +440,39 @@ async def test_programs_sort_longest_first_and_show_the_whole_command() -> None:
         await pilot.press("down")
         await pilot.pause()
         assert command_text(table.programs[1].event) in str(app.query_one(ProgramDetail).render())
+
+
+async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
+    # (A trial read "2" for 2.01s in WALL MAX: the column cut at the table's edge.)
+    from denet_tui.widgets.finished_table import COLUMNS
+
+    for size in ((80, 24), (120, 36)):
+        app = live_app(EBPF)
+        async with app.run_test(size=size) as pilot:
+            await feed(pilot)
+            await pilot.press("3")
+            await pilot.pause()
+            table = app.query_one(FinishedTable)
+            widths = [c.width for c in table.columns.values()]
+            assert sum(widths) <= table.size.width - table.styles.scrollbar_size_vertical
+            if size == (120, 36):
+                assert len(widths) == len(COLUMNS)  # every column, whole
+            else:
+                assert {"CPU", "WALL MAX", "RSS MAX"} <= {
+                    str(c.label).strip(" ▼") for c in table.columns.values()
+                }
+
+
+async def test_a_new_sort_of_the_time_tab_is_shown_from_its_top() -> None:
+    app = live_app(EBPF)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed(pilot)
+        await pilot.press("5")
+        table = app.query_one(SchedTable)
+        assert table.has_focus and table.row_count > 15
+        await pilot.press(*["down"] * 20)
+        await pilot.pause()
+        assert table.scroll_y > 0
+        await pilot.press("s")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
