@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Input, Tree
 
 from denet_tui.collectors.replay import ReplayCollector
@@ -377,14 +378,15 @@ async def test_the_summary_scrolls_to_its_last_line_in_80x24() -> None:
         assert pane.scroll_y == 0
 
 
-async def test_a_new_sort_of_the_syscalls_is_shown_from_its_top() -> None:
+@pytest.mark.parametrize("tab", ["2", "5"], ids=["syscalls", "time"])
+async def test_a_new_sort_is_shown_from_its_top(tab: str) -> None:
     # (A trial, its cursor followed to the middle of the new order, took the sort for broken.)
     app = live_app(EBPF)
     async with app.run_test(size=(80, 24)) as pilot:
         await feed(pilot)
-        await pilot.press("2")
-        table = app.query_one("#syscalls-table", SyscallTable)
-        assert table.has_focus and table.row_count > 20
+        await pilot.press(tab)
+        table = app.query_one("#syscalls-table" if tab == "2" else "#sched-table")
+        assert table.has_focus and table.row_count > 15
         await pilot.press(*["down"] * 30)
         await pilot.pause()
         assert table.scroll_y > 0
@@ -461,18 +463,3 @@ async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
                 assert {"CPU", "WALL MAX", "RSS MAX"} <= {
                     str(c.label).strip(" ▼") for c in table.columns.values()
                 }
-
-
-async def test_a_new_sort_of_the_time_tab_is_shown_from_its_top() -> None:
-    app = live_app(EBPF)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await feed(pilot)
-        await pilot.press("5")
-        table = app.query_one(SchedTable)
-        assert table.has_focus and table.row_count > 15
-        await pilot.press(*["down"] * 20)
-        await pilot.pause()
-        assert table.scroll_y > 0
-        await pilot.press("s")
-        await pilot.pause()
-        assert table.cursor_row == 0 and table.scroll_y == 0
