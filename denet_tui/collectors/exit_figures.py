@@ -93,9 +93,8 @@ def at_exit(
     record does not have keep their value, or stay null with ``family_reason`` (the reason
     ``p`` gave for all of /proc's figures, if it had one). ``own``: figures of ``p`` that are
     the better ones (the sched family's, to the task's last switch, which the record misses:
-    its user/system split; and, for a process it followed from its start, its switches and
-    faults: the run mode's command counts from its exec, where the record counts from the
-    fork, ~350 faults of our Python's copy before it).
+    its user/system split; and every one of run mode's command, which counts from its exec
+    where the record counts from the fork: ~350 page faults of our Python's copy before it).
     ``last_exec_known``: ``p``'s command line is its last exec's (the eBPF tracker sees every
     exec), so a record naming it otherwise means it renamed itself (PR_SET_NAME)."""
     figures: dict[str, object] = {

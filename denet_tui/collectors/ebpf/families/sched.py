@@ -91,7 +91,8 @@ def _own_counters(pid: int, tid: int) -> tuple[int, ...] | None:
         return None
 
 
-# What `figures` gives of a process followed from its start (see `complete`).
+SPLIT = ("cpu_user_s", "cpu_system_s")
+# What `figures` gives of run mode's command (see `complete`).
 COMPLETE = (
     "cpu_time_s",
     "cpu_user_s",
@@ -340,10 +341,15 @@ class SchedFamily:
         return serial in self._from_exec
 
     def complete(self, serial: int) -> tuple[str, ...]:
-        """The figures this family gives whole for the process, from its start to its last
-        switch (one followed from its fork, or run mode's command from its exec): better than
-        its exit record's (``exit_figures.at_exit``). None for a process seeded later."""
-        return () if serial in self._seeded else COMPLETE
+        """The figures of this family that are better than the process's exit record's
+        (``exit_figures.at_exit``), which count from its fork: for run mode's command, every
+        one (they count from its exec: the record holds our Python's copy before it); for a
+        process followed from its fork, the user/system split (to its last switch; the rest
+        is the larger of the two, which a thread the family lost cannot lower); none for a
+        process seeded later."""
+        if serial in self._from_exec:
+            return COMPLETE
+        return () if serial in self._seeded else SPLIT
 
     def figures(self, serial: int) -> dict[str, Any]:
         sums = self._sums(serial)
