@@ -60,7 +60,7 @@ from denet_tui.widgets.output_pane import OutputPane
 from denet_tui.widgets.privileges_view import PrivilegesView
 from denet_tui.widgets.process_header import ProcessHeader
 from denet_tui.widgets.process_tree import ProcessTree, procs_title
-from denet_tui.widgets.programs_table import ProgramsTable, ProgramsView
+from denet_tui.widgets.programs_table import ProgramsView
 from denet_tui.widgets.redraw import set_border_title
 from denet_tui.widgets.resource_sparklines import ResourceSparklines
 from denet_tui.widgets.run_summary import RunSummaryView
@@ -391,7 +391,7 @@ class DenetApp(TabsMixin, App[None]):
                 self.query_one(FinishedTable).show(self.finished.summary(), tl.scope is not None)
             elif active == "programs":
                 sampled = info.has("exec", "sampled")
-                self.query_one(ProgramsTable).show(t.programs, self.event_filter(), sampled)
+                self.query_one(ProgramsView).show(t.programs, self.event_filter(), sampled)
             elif active == "files":
                 sampled = info.has("files", "sampled")
                 self.query_one(FilesTable).show(t.files, self.event_filter(), sampled)
@@ -412,7 +412,8 @@ class DenetApp(TabsMixin, App[None]):
                 flt = self.event_filter()
                 view.show(t.disks, self.device_rates, self.busy, snap, tl.process_rates, flt)
             elif active == "summary":
-                self.query_one(RunSummaryView).show(snap, info, tl.scope is not None)
+                root = tl.process(snap.target.pid)  # (the snapshot lists it once ended)
+                self.query_one(RunSummaryView).show(snap, info, tl.scope is not None, root)
             elif active == "time":
                 pids = tl.scope_pids()
                 # The live ones, and the latest that ended (kept longer than the tree does).

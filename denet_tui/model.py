@@ -886,6 +886,12 @@ class End(Codable):
     command_wall_s: float | None = field(default=None, metadata={"doc": DOC_COMMAND_WALL})
 
 
+def latest_root(snap: Snapshot, before: ProcessSample | None) -> ProcessSample | None:
+    """The root process as last listed: in ``snap``, else ``before`` (a snapshot lists an
+    ended process once; the root may end snapshots before the last)."""
+    return snap.process(snap.target.pid) or before
+
+
 def end_record(
     last: Snapshot,
     ended_by: EndedBy,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.finished import FinishedLedger, ended_ledger
-from denet_tui.model import EndedBy, Snapshot
+from denet_tui.model import EndedBy, ProcessSample, Snapshot, latest_root
 from denet_tui.output_paths import OutputError
 from denet_tui.session import EXIT_TIME_LIMIT, Session
 from denet_tui.sinks.base import Sink
@@ -70,6 +70,7 @@ class Pump:
         self.session = session
         self.sinks = list(sinks)
         self.last: Snapshot | None = None  # the latest snapshot handed to the sinks
+        self.root: ProcessSample | None = None  # the root as last listed (latest_root)
         self.finished = FinishedLedger()  # every process that ended, by command
         self.ended_by: EndedBy = "quit"  # until the loop ends on its own
         self.output_error: OutputError | None = None  # the first output that could not be written
@@ -140,6 +141,7 @@ class Pump:
         """Hand ``snap`` to every sink (the loop's samples, and a replay's single steps). A sink
         that cannot write (a full disk) is dropped; the run then ends and says so."""
         self.last = snap
+        self.root = latest_root(snap, self.root)
         self.finished.add(snap)
         for sink in list(self.sinks):
             with self._unless_output_fails(sink):

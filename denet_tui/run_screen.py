@@ -93,6 +93,6 @@ def _said_and_written(app: DenetApp, session: Session, code: int) -> int:
         return EXIT_QUIT_BEFORE_RUN
     last = app.pump.last
     if last is not None and not app.replay:
-        for line in summary_text(last, app.collector_info):
+        for line in summary_text(last, app.collector_info, app.pump.root):
             tell(line)
     return code if app.replay else finish_outputs(session, last, code)

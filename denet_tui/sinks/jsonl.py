@@ -14,6 +14,7 @@ from denet_tui.model import (
     ProcessSample,
     Snapshot,
     end_record,
+    latest_root,
 )
 from denet_tui.output_paths import OutputError
 from denet_tui.wire import TableElider, dumps
@@ -58,7 +59,7 @@ class JsonLinesSink:
             self._line(self._elider.line(snap))
             # The root as last listed: the end record's command_wall_s (it is listed once
             # ended, maybe snapshots before the last).
-            self._root = snap.process(snap.target.pid) or self._root
+            self._root = latest_root(snap, self._root)
 
     def close(
         self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED

@@ -63,6 +63,7 @@ SORTS: dict[str, Callable[[CommandStats], float]] = {
     "failures": lambda s: s.failures,
 }
 SORT_KEYS = tuple(SORTS)
+TITLES = {key: title for key, title, _w in COLUMNS}
 
 
 def _seconds(v: float | None, incomplete: bool) -> str:
@@ -107,9 +108,11 @@ def sorted_commands(summary: FinishedSummary, sort_key: str) -> list[CommandStat
     return sorted(summary.commands, key=lambda s: (-key(s), s.command))
 
 
-def footer_line(summary: FinishedSummary, scoped: bool = False) -> str:
+def footer_line(summary: FinishedSummary, scoped: bool = False, sort_key: str = "") -> str:
     text = f"finished · {counted(summary.processes, 'process', 'processes')} · "
     text += counted(len(summary.commands), "command")
+    if sort_key:  # (narrowed to fit, the table may not show the column it is sorted by)
+        text += f" · sorted by {TITLES[sort_key].lower()} (s)"
     if summary.other:
         text += f" · {summary.other:,} more, of commands past the limit"
     if scoped:
@@ -165,7 +168,7 @@ class FinishedTable(DataTable[Text]):
             self.add_row(*row, key=s.command)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
-        set_border_title(self, footer_line(summary, self._scoped))
+        set_border_title(self, footer_line(summary, self._scoped, self.sort_key))
         titles = {k: t for k, t, _ in COLUMNS}
         for key, column in self.columns.items():
             base = titles[str(key.value)]

@@ -129,5 +129,11 @@ class ProgramsView(Vertical):
         yield ProgramsTable(id="programs-table")
         yield ProgramDetail(id="program-detail")
 
+    def show(self, log: ProgramsLog, flt: EventFilter, sampled: bool = False) -> None:
+        table = self.query_one(ProgramsTable)
+        table.show(log, flt, sampled)
+        if not table.row_count:  # (no row to highlight: none says the pane is stale)
+            self.query_one(ProgramDetail).show(None)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.query_one(ProgramDetail).show(self.query_one(ProgramsTable).highlighted())

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from denet_tui.finished import wall_s
-from denet_tui.model import CollectorInfo, Snapshot
+from denet_tui.model import CollectorInfo, ProcessSample, Snapshot
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_seconds, fmt_status
 from denet_tui.widgets.time_view import runq_summary
 
@@ -32,10 +32,13 @@ def _at_least(totals: object, info: CollectorInfo) -> str:
     return "≥ " if ended and not info.has("sched", "exact") else ""
 
 
-def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
-    """(label, value) rows for the tree as of ``snap``."""
+def summary_lines(
+    snap: Snapshot, info: CollectorInfo, root: ProcessSample | None = None
+) -> list[tuple[str, str]]:
+    """(label, value) rows for the tree as of ``snap``; ``root``: the root process as last
+    listed, where ``snap`` may not list it (it ended before)."""
     t = snap.totals
-    root = snap.process(snap.target.pid)
+    root = snap.process(snap.target.pid) or root
     if root is not None and (command_wall := wall_s(root)) is not None:
         wall, wall_note = command_wall, "  (the command's, start to end)"
     else:
@@ -112,9 +115,11 @@ def summary_lines(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
     ]
 
 
-def aligned(snap: Snapshot, info: CollectorInfo) -> list[tuple[str, str]]:
+def aligned(
+    snap: Snapshot, info: CollectorInfo, root: ProcessSample | None = None
+) -> list[tuple[str, str]]:
     """``summary_lines`` with each label padded to the longest (``"Label:   "``)."""
-    rows = summary_lines(snap, info)
+    rows = summary_lines(snap, info, root)
     width = max(len(label) for label, _ in rows) + 1
     return [(f"{label + ':':<{width}} ", value) for label, value in rows]
 
@@ -124,9 +129,11 @@ HEAD = "the whole tree, every process ever seen"
 NOT_SCOPED = " (not only the scope's)"
 
 
-def summary_text(snap: Snapshot, info: CollectorInfo) -> list[str]:
+def summary_text(
+    snap: Snapshot, info: CollectorInfo, root: ProcessSample | None = None
+) -> list[str]:
     """The lines printed when the screen closes."""
-    return [HEAD + ":", *(f"  {label}{value}" for label, value in aligned(snap, info))]
+    return [HEAD + ":", *(f"  {label}{value}" for label, value in aligned(snap, info, root))]
 
 
 class RunSummaryView(Widget):
@@ -139,10 +146,16 @@ class RunSummaryView(Widget):
         super().__init__(id=id)
         self._text = Text()
 
-    def show(self, snap: Snapshot, info: CollectorInfo, scoped: bool = False) -> None:
+    def show(
+        self,
+        snap: Snapshot,
+        info: CollectorInfo,
+        scoped: bool = False,
+        root: ProcessSample | None = None,
+    ) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(HEAD + (NOT_SCOPED if scoped else "") + "\n\n", style="dim")
-        for label, value in aligned(snap, info):
+        for label, value in aligned(snap, info, root):
             text.append(label, style="bold")
             text.append(f"{value}\n")
         if text != self._text:

@@ -442,6 +442,10 @@ async def test_programs_sort_longest_first_and_show_the_whole_command() -> None:
         await pilot.press("down")
         await pilot.pause()
         assert command_text(table.programs[1].event) in str(app.query_one(ProgramDetail).render())
+        # A filter that leaves no row: no command shown for a row no longer listed.
+        await pilot.press("slash", *"zz-no-such-zz", "enter")
+        await pilot.pause()
+        assert table.row_count == 0 and str(app.query_one(ProgramDetail).render()) == ""
 
 
 async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
@@ -463,3 +467,7 @@ async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
                 assert {"CPU", "WALL MAX", "RSS MAX"} <= {
                     str(c.label).strip(" ▼") for c in table.columns.values()
                 }
+                # Sorted by a column left out to fit: the title says by what.
+                await pilot.press("s", "s", "s")
+                await pilot.pause()
+                assert "sorted by wall (s)" in str(table.border_title)

@@ -412,6 +412,14 @@ def test_the_run_summary_reads_like_time_v_and_says_what_is_a_lower_bound() -> N
     assert rows["Command"] == "exited with code 0"
     # The root is not listed in this snapshot: its start and end are not at hand.
     assert rows["Elapsed (wall clock) time"] == "3.00s  (watched, to the last snapshot)"
+    # Given as last listed (it ended snapshots before the last), they are: the command's time,
+    # as the end record's command_wall_s (a review found the two could differ).
+    root = ProcessSample(
+        pid=1, ppid=None, name="sh", cmdline=(), alive=False, start_ts=10.0, end_ts=10.25
+    )
+    assert dict(summary_lines(snap, with_sched, root))["Elapsed (wall clock) time"] == (
+        "250.0ms  (the command's, start to end)"
+    )
     assert rows["CPU time, user + system"] == (
         "1.50s  (50% of one core)  (lower bound: 1 process without it)"
     )

@@ -103,15 +103,21 @@ static __always_inline void sched_command_begins(void)
     struct sched_thread *t = sched_threads.lookup(&tid);
     if (!t)
         return;
-    struct sched_sums none = {};
-    sched_counters((struct task_struct *)bpf_get_current_task(), &t->base);
-    t->s = none;
+    struct sched_sums base = {}, none = {};
+    sched_counters((struct task_struct *)bpf_get_current_task(), &base);
     u64 now = bpf_ktime_get_ns();
-    t->since = now;
     u32 zero = 0;
     struct sched_cpu *c = sched_cpu.lookup(&zero);
-    if (c && c->tid == tid)
-        c->since = now;                     /* its slice in progress: from here too */
+    if (c && c->tid == tid && c->since && now > c->since) {
+        /* The kernel brings a running task's se.sum_exec_runtime up to date only at a tick
+         * or a switch: its value now would miss this slice so far. It was base + s at the
+         * thread's last switch out (its value at this switch in), and the slice adds since. */
+        base.ns[SCHED_ON_CPU] = t->base.ns[SCHED_ON_CPU] + t->s.ns[SCHED_ON_CPU] + (now - c->since);
+        c->since = now;                     /* its slice in progress: from here on */
+    }
+    t->base = base;
+    t->s = none;
+    t->since = now;
 }
 
 /* A thread of the process ends (its last switch; `task` is current): the split of the

@@ -316,6 +316,23 @@ static __always_inline u64 event_time(struct task_state *s)
 
 /* Run mode: the gated child is tracked before it execs; what it does until then is the
  * launcher's, not the command's. Its first execve ends the wait (for later threads too). */
+#if FAMILY_SCHED
+static __always_inline void sched_command_begins(void);
+#endif
+
+/* Run mode: the command begins with this exec (its own work from here on, for every family
+ * alike): where the process's flag is cleared first (whichever of the syscall-entry programs
+ * runs first, or at the exec itself). */
+static __always_inline void command_begins(struct track_val *t)
+{
+    if (!(t->flags & TRK_WAIT_EXEC))
+        return;
+    t->flags &= ~TRK_WAIT_EXEC;
+#if FAMILY_SCHED
+    sched_command_begins();
+#endif
+}
+
 static __always_inline int still_waiting(struct task_state *s, u32 nr)
 {
     if (!(s->flags & TRK_WAIT_EXEC))
@@ -326,7 +343,7 @@ static __always_inline int still_waiting(struct task_state *s, u32 nr)
     u32 tgid = current_tgid();
     struct track_val *t = tracked_get(tgid);
     if (t)
-        t->flags &= ~TRK_WAIT_EXEC;
+        command_begins(t);
     return 0;
 }
 
@@ -337,7 +354,6 @@ static __always_inline void syscalls_thread_exit(struct task_state *s);
 #if FAMILY_SCHED
 static __always_inline void sched_new_task(u32 tid, u32 serial);
 static __always_inline void sched_tid_taken(u32 from, u32 to);
-static __always_inline void sched_command_begins(void);
 #endif
 #if FAMILY_MEMORY
 static __always_inline void memory_process_exit(u32 serial);
@@ -482,15 +498,11 @@ static __always_inline void read_argv(u64 argv)
     if (!t)
         return;
     if (t->flags & TRK_WAIT_EXEC) {
-        /* Run mode: the command begins with this exec (its own work from here on, for every
-         * family alike; the memory family still waits for the new address space). */
-        t->flags &= ~TRK_WAIT_EXEC;
+        /* (The memory family still waits for the new address space.) */
         struct task_state *s = current_state();
         if (s)
             s->flags &= ~TRK_WAIT_EXEC;
-#if FAMILY_SCHED
-        sched_command_begins();
-#endif
+        command_begins(t);
     }
     u32 zero = 0;
     struct exec_argv *a = argv_scratch.lookup(&zero);
@@ -550,11 +562,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     struct track_val *t = tracked_get(tgid);
     if (!t)
         return 0;
-#if FAMILY_SCHED
-    if (t->flags & TRK_WAIT_EXEC)
-        sched_command_begins();             /* (read_argv, at the execve's entry, did not) */
-#endif
-    t->flags &= ~(TRK_WAIT_EXEC | TRK_WAIT_MM);  /* run mode: the command runs */
+    u32 waited = t->flags & TRK_WAIT_EXEC;  /* (neither program at the execve's entry saw it) */
+    t->flags &= ~TRK_WAIT_MM;               /* run mode: the command runs */
     struct task_state *s = current_state();
     if (s) {
         s->flags &= ~TRK_WAIT_EXEC;         /* (the syscalls family, if on, did at the entry) */
@@ -574,6 +583,8 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
     if (old != tgid)
         sched_tid_taken(old, tgid);
 #endif
+    if (waited)
+        command_begins(t);                  /* (after: the thread's entry is under its tid) */
     struct exec_argv *a = exec_pending.lookup(&old);
 #if FAMILY_EXEC
     exec_succeeded(serial, (void *)args, args->data_loc_filename, a);

@@ -189,11 +189,14 @@ class SchedFamily:
                 b.ns[ON_CPU], b.ns[RUNQ], b.voluntary, b.involuntary,
                 b.minor_faults, b.major_faults, b.utime, b.stime,
             ) = base  # fmt: skip
-            (self._from_exec if gated else self._seeded).add(serial)
             # NOEXIST: a thread the kernel already follows keeps what it has (and its bit).
             self._bits.set(tid, True)  # first: its switches are looked up once it is there
-            if bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST):
+            failed = bpf_maps.update(self._threads_map, ct.c_uint32(tid), leaf, BPF_NOEXIST)
+            if failed:
                 self._bits.set(tid, False)
+            # Run mode's child counts from its exec only if the kernel has its entry to take
+            # the base again then (a full map: it is a seeded process like another).
+            (self._from_exec if gated and not failed else self._seeded).add(serial)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -381,7 +384,11 @@ class SchedFamily:
             # system time, which the exit record (written before it) misses.
             # (Never below the split shown before either: the collector's with_kernel_split.)
             out["cpu_user_s"], out["cpu_system_s"] = kernel_split(
-                section.on_cpu_s, sums[8] / 1e9, sums[9] / 1e9, self._prev.get(serial, (0, 0))
+                section.on_cpu_s,
+                sums[8] / 1e9,
+                sums[9] / 1e9,
+                # (The kernel's last split counts from the fork: no floor of one from the exec.)
+                (0, 0) if serial in self._from_exec else self._prev.get(serial, (0, 0)),
             )
         return out
 
