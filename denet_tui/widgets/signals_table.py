@@ -23,8 +23,13 @@ COLUMNS: tuple[Column, ...] = (
     ("target", "TO", 26),
     ("outcome", "OUTCOME", None),
 )
-# Narrower, step by step (down to an 80-column terminal).
-NARROW = ({"sender": 18, "target": 18}, {"signal": 8, "sender": 12, "target": 12})
+# Narrower, step by step (down to an 80-column terminal, where the time is left out: the
+# outcome whole says which signal ended a process; the Events tab has the times).
+NARROW = (
+    {"sender": 18, "target": 18},
+    {"signal": 8, "sender": 12, "target": 12},
+    {"time": 0},
+)
 ROOM = 22  # cells of the outcome ("default: fatal SIGTERM")
 
 

@@ -47,6 +47,13 @@ def test_at_120_columns_an_events_result_is_whole() -> None:
     assert width - fixed_width(shown) >= events_table.ROOM
 
 
+def test_at_80_columns_a_signals_outcome_is_whole() -> None:
+    # (A trial read "default: fatal SIG": which signal ended the process was cut.)
+    width = 80 - 2 - 2
+    shown = fitted(signals_table.COLUMNS, signals_table.NARROW, width, signals_table.ROOM)
+    assert width - fixed_width(shown) >= signals_table.ROOM
+
+
 def test_a_narrow_width_of_zero_leaves_the_column_out() -> None:
     columns: tuple[Column, ...] = (("a", "A", 10), ("b", "B", 10), ("c", "C", None))
     assert narrowed(columns, {"a": 0, "b": 4}) == (("b", "B", 4), ("c", "C", None))
