@@ -43,8 +43,9 @@ ROUNDED_DOWN = (
 # The record's peak is the kernel's high-water mark, made of its batched per-CPU counters
 # (VmHWM's source): a peak seen while the process ran (the memory family's exact sums, or a
 # live VmHWM) can be higher, and then it is the better figure.
-# Likewise CPU time, waits and switches: the sched family's figures run to the task's last
-# switch, after the teardown that the record, written earlier in the exit, misses.
+# Likewise CPU time, waits, switches and faults: the sched family's figures run to the task's
+# last switch, after the teardown that the record, written earlier in the exit, misses (a fault
+# there would make the record's count lower than one shown before).
 AT_LEAST_SEEN = (
     *ROUNDED_DOWN,
     "peak_rss_bytes",
@@ -52,6 +53,8 @@ AT_LEAST_SEEN = (
     "runq_wait_s",
     "ctx_voluntary",
     "ctx_involuntary",
+    "minor_faults",
+    "major_faults",
 )
 # Counts that rounding makes meaningless for a short process: null when /proc never read one.
 ROUNDED_COUNTS = ("read_syscalls", "write_syscalls")
