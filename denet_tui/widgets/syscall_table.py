@@ -300,7 +300,10 @@ class SyscallTable(DataTable[Text]):
         self.show_cursor = False
 
     def _title(self, key: str, title: str) -> Text:
-        return Text(title + "▼", style="reverse") if key == self.sort_key else Text(title)
+        if key != self.sort_key:
+            return Text(title)
+        # By name: A to Z, up (as the tree's PID▲); every figure: the largest first.
+        return Text(title + ("▲" if key == "syscall" else "▼"), style="reverse")
 
     def _mark_sorted(self) -> None:
         assert self.mode is not None

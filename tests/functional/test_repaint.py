@@ -67,3 +67,6 @@ async def test_a_new_sort_is_marked_at_once_even_when_the_order_stays() -> None:
         table.sort_by("errors")  # both 0: read, write as before, by name
         await pilot.pause()
         assert "ERRORS▼" in header() and "CALLS▼" not in header()
+        table.sort_by("syscall")  # A to Z: up, as the tree's PID▲ (a trial read ▼ as Z to A)
+        await pilot.pause()
+        assert "SYSCALL▲" in header() and "▼" not in header()
