@@ -192,7 +192,7 @@ class Pump:
             self._begun = False
             for sink in list(self.sinks):
                 with self._unless_output_fails(sink):
-                    sink.close(self.last, self.ended_by, self.finished.summary())
+                    sink.close(self.last, self.ended_by, self.finished.summary(), self.root)
         if stopped and self.ended_by == "time_limit":
             tell(f"time limit reached (--duration {s.duration:g} s): the command was stopped")
             code = EXIT_TIME_LIMIT

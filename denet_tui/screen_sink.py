@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from denet_tui.messages import CollectorArmed, SnapshotTaken
-from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, ProcessSample, Snapshot
 
 
 class ScreenSink:
@@ -22,6 +22,10 @@ class ScreenSink:
         self._app.post_message(SnapshotTaken(snap))
 
     def close(
-        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+        self,
+        last: Snapshot | None,
+        ended_by: str,
+        finished: FinishedSummary = EMPTY_FINISHED,
+        root: ProcessSample | None = None,
     ) -> None:
         """The screen is gone by then."""

@@ -7,7 +7,14 @@ import json
 import os
 
 from denet_tui.event_logs import RunTables
-from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot, export_record
+from denet_tui.model import (
+    EMPTY_FINISHED,
+    FinishedSummary,
+    Meta,
+    ProcessSample,
+    Snapshot,
+    export_record,
+)
 from denet_tui.output_paths import OutputError
 
 
@@ -46,7 +53,11 @@ class ExportSink:
         self._tables.add(snap)
 
     def close(
-        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+        self,
+        last: Snapshot | None,
+        ended_by: str,
+        finished: FinishedSummary = EMPTY_FINISHED,
+        root: ProcessSample | None = None,
     ) -> None:
         if last is not None and self._meta is not None:
             write_export(self.path, self._meta, self._tables.since_start(last), finished)

@@ -14,7 +14,6 @@ from denet_tui.model import (
     ProcessSample,
     Snapshot,
     end_record,
-    latest_root,
 )
 from denet_tui.output_paths import OutputError
 from denet_tui.wire import TableElider, dumps
@@ -31,7 +30,6 @@ class JsonLinesSink:
         self._closed = False
         self._begun = False
         self._elider = TableElider()
-        self._root: ProcessSample | None = None
         if meta is not None:
             self.begin(meta)
 
@@ -57,18 +55,18 @@ class JsonLinesSink:
     def write(self, snap: Snapshot) -> None:
         if not self._closed:
             self._line(self._elider.line(snap))
-            # The root as last listed: the end record's command_wall_s (it is listed once
-            # ended, maybe snapshots before the last).
-            self._root = latest_root(snap, self._root)
 
     def close(
-        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+        self,
+        last: Snapshot | None,
+        ended_by: str,
+        finished: FinishedSummary = EMPTY_FINISHED,
+        root: ProcessSample | None = None,
     ) -> None:
         if self._closed:
             return
         if last is not None and self._begun:
-            root = self._root if self._root is not None and not self._root.alive else None
-            wall = wall_s(root) if root is not None else None
+            wall = wall_s(root) if root is not None and not root.alive else None
             wall = None if wall is None else round(wall, 6)  # (the times' own precision)
             self._line(end_record(last, ended_by, finished, wall))
         self._closed = True

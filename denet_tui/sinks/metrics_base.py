@@ -8,7 +8,7 @@ import os
 import threading
 
 from denet_tui.metrics import DEFAULT_TOP, CommandTotals, Metric, Run, build
-from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, Snapshot
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Meta, ProcessSample, Snapshot
 from denet_tui.visible import visible
 
 
@@ -51,7 +51,11 @@ class MetricsSink:
             return [] if self._run is None else build(self._run, self.group)
 
     def close(
-        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+        self,
+        last: Snapshot | None,
+        ended_by: str,
+        finished: FinishedSummary = EMPTY_FINISHED,
+        root: ProcessSample | None = None,
     ) -> None:
         if last is not None:
             self.write(last)

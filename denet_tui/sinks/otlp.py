@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from denet_tui.metrics import DECLARED, DEFAULT_TOP, Declared
-from denet_tui.model import EMPTY_FINISHED, FinishedSummary, Snapshot
+from denet_tui.model import EMPTY_FINISHED, FinishedSummary, ProcessSample, Snapshot
 from denet_tui.output_paths import EXIT_USAGE
 from denet_tui.sinks.metrics_base import MetricsSink
 from denet_tui.target import TargetError
@@ -106,10 +106,14 @@ class OtlpSink(MetricsSink):
         return observe
 
     def close(
-        self, last: Snapshot | None, ended_by: str, finished: FinishedSummary = EMPTY_FINISHED
+        self,
+        last: Snapshot | None,
+        ended_by: str,
+        finished: FinishedSummary = EMPTY_FINISHED,
+        root: ProcessSample | None = None,
     ) -> None:
         """Push the final figures, then stop."""
-        super().close(last, ended_by, finished)
+        super().close(last, ended_by, finished, root)
         self._provider.shutdown()  # (a last collection and export first)
         if self.failures:
             tell(f"--otlp: {self.failures} of {self.pushes} pushes failed ({self.last_failure})")
