@@ -93,3 +93,10 @@ async def feed(pilot: Pilot, stop: int | None = None, start: int = 0) -> None:
     for snap in snapshots(pilot.app)[start:stop]:
         pilot.app.post_message(SnapshotTaken(snap))
         await pilot.pause()
+
+
+async def open_tab(pilot: Pilot, key: str) -> None:
+    """Every snapshot fed, then the tab of ``key`` shown (its table focused)."""
+    await feed(pilot)
+    await pilot.press(key)
+    await pilot.pause()

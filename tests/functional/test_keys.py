@@ -22,7 +22,7 @@ from denet_tui.widgets.status_header import StatusHeader
 from denet_tui.widgets.syscall_table import SyscallTable
 from denet_tui.widgets.time_view import SchedTable
 
-from .feed import EBPF, TOUCH, feed, live_app, replay_app, snapshots
+from .feed import EBPF, TOUCH, feed, live_app, open_tab, replay_app, snapshots
 
 SIZE = (120, 36)
 
@@ -364,9 +364,7 @@ async def test_the_summary_scrolls_to_its_last_line_in_80x24() -> None:
     # (A trial could not see its last lines: Down, PgDn and End did nothing.)
     app = live_app(EBPF)
     async with app.run_test(size=(80, 24)) as pilot:
-        await feed(pilot)
-        await pilot.press("4")
-        await pilot.pause()
+        await open_tab(pilot, "4")
         assert app.query_one(RunSummaryView).has_focus
         pane = app.query_one("#summary-scroll")
         assert pane.max_scroll_y > 0  # too tall for the screen
@@ -404,9 +402,7 @@ async def test_the_time_tab_fits_80x24_without_a_cut_column() -> None:
     app = live_app(EBPF)
     for size, histogram in (((80, 24), False), ((120, 36), True)):
         async with app.run_test(size=size) as pilot:
-            await feed(pilot)
-            await pilot.press("5")
-            await pilot.pause()
+            await open_tab(pilot, "5")
             table = app.query_one(SchedTable)
             shown = tuple(
                 (c.key.value, str(c.label).rstrip("▼"), c.width) for c in table.columns.values()
@@ -427,9 +423,7 @@ async def test_programs_sort_longest_first_and_show_the_whole_command() -> None:
 
     app = live_app(TOUCH)
     async with app.run_test(size=SIZE) as pilot:
-        await feed(pilot)
-        await pilot.press("6")
-        await pilot.pause()
+        await open_tab(pilot, "6")
         table = app.query_one(ProgramsTable)
         assert table.has_focus and table.row_count > 3
         await pilot.press("s")
@@ -455,9 +449,7 @@ async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
     for size in ((80, 24), (120, 36)):
         app = live_app(EBPF)
         async with app.run_test(size=size) as pilot:
-            await feed(pilot)
-            await pilot.press("3")
-            await pilot.pause()
+            await open_tab(pilot, "3")
             table = app.query_one(FinishedTable)
             widths = [c.width for c in table.columns.values()]
             assert sum(widths) <= table.size.width - table.styles.scrollbar_size_vertical
