@@ -15,9 +15,10 @@ import heapq
 import shlex
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from denet_tui.evolve import evolve
 from denet_tui.model import ProcessSample, SignalEvent, Snapshot
 from denet_tui.programs import ProgramsLog, command_text
 from denet_tui.signals import KIND_LABEL, exit_text
@@ -102,7 +103,7 @@ class RunTables:
     def since_start(self, snap: Snapshot) -> Snapshot:
         """``snap`` (the latest added) with these rows in place of its own, which are only
         those of its interval: what an export writes."""
-        return replace(
+        return evolve(
             snap,
             execs=tuple(r.event for r in self.programs.rows),
             files=tuple(self.files.rows.values()),

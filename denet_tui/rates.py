@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
 from typing import NamedTuple
 
+from denet_tui.evolve import evolve
 from denet_tui.figures import COUNTERS, NUMERIC, values_getter
 from denet_tui.ledger import SyscallSums
 from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary
@@ -350,7 +351,7 @@ class Timeline:
         if self._frames:
             # Only the newest frame keeps its samples (to know the next one's unchanged
             # processes): a window of whole snapshots would hold every table for minutes.
-            self._frames[-1] = replace(self._frames[-1], samples=None)
+            self._frames[-1] = evolve(self._frames[-1], samples=None)
         self._frames.append(frame)
         self.process_rates = process_rates(before, frame, self.process_rates)
         whole = tree_rates(before, frame)

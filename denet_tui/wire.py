@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import orjson
 
+from denet_tui.evolve import evolve
 from denet_tui.ledger import CounterSums
 from denet_tui.model import ProcessSample, ProcessSyscalls, Snapshot
 
@@ -79,7 +79,7 @@ class TableElider:
                 text = cached[2]
             elif same_table and section is not None:
                 elided = ProcessSyscalls(count=section.count, by_name=None)
-                text = model_text(replace(p, syscalls=elided))
+                text = model_text(evolve(p, syscalls=elided))
             else:
                 text = model_text(p)
             parts.append(text)
@@ -88,7 +88,7 @@ class TableElider:
                     now[p.pid] = (p.start_ts, section)
                 new_texts[p.pid] = (p, same_table, text)
         self._last, self._text = now, new_texts
-        head = model_text(replace(snap, processes=()))
+        head = model_text(evolve(snap, processes=()))
         marker = '"processes":[]'
         assert marker in head
         return head.replace(marker, '"processes":[' + ",".join(parts) + "]", 1)
@@ -111,13 +111,13 @@ class TableMemory:
                 if before is None or before[0] != p.start_ts:
                     raise ValueError(f"process {p.pid}: syscall table left out, never written")
                 section = ProcessSyscalls(count=section.count, by_name=before[1].by_name)
-                p = replace(p, syscalls=section)
+                p = evolve(p, syscalls=section)
                 changed = True
             if section is not None and p.alive:
                 now[p.pid] = (p.start_ts, section)
             processes.append(p)
         self._last = now
-        return replace(snap, processes=processes) if changed else snap
+        return evolve(snap, processes=processes) if changed else snap
 
 
 def upgrade_v1(obj: dict[str, Any]) -> dict[str, Any]:
@@ -143,4 +143,4 @@ def totals_of_listing(snap: Snapshot) -> Snapshot:
     for p in snap.processes:
         sums.add(p)
     live = sum(1 for p in snap.processes if p.alive)
-    return replace(snap, totals=sums.totals(live=live, ended=len(snap.processes) - live))
+    return evolve(snap, totals=sums.totals(live=live, ended=len(snap.processes) - live))

@@ -4,9 +4,9 @@ into what was seen of it while it ran, or standing alone for a process /proc nev
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import replace
 
 from denet_tui.collectors.taskstats import ExitRecord, kernel_split
+from denet_tui.evolve import evolve
 from denet_tui.figures import FIGURES
 from denet_tui.model import ProcessSample
 
@@ -27,7 +27,7 @@ def with_kernel_split(p: ProcessSample, shown: ProcessSample | None = None) -> P
     if abs(user + system - total) < 1e-9 and user >= floor[0] and system >= floor[1]:
         return p
     user, system = kernel_split(total, user, system, before=floor)
-    return replace(p, cpu_user_s=user, cpu_system_s=system)
+    return evolve(p, cpu_user_s=user, cpu_system_s=system)
 
 
 # taskstats rounds these down to a multiple of 1,024 (KB_MASK in kernel/tsacct.c): where the
@@ -146,7 +146,7 @@ def at_exit(
                 reasons.setdefault(f.key, family_reason)
     # One copy with every change (a build ends hundreds of processes a second); the split never
     # below the one shown while it ran.
-    return with_kernel_split(replace(p, **changes, null_reasons=reasons), p)
+    return with_kernel_split(evolve(p, **changes, null_reasons=reasons), p)
 
 
 def only_at_exit(rec: ExitRecord) -> ProcessSample:

@@ -15,9 +15,9 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 
 from denet_tui.collectors.held_files import fd_targets
+from denet_tui.evolve import evolve
 from denet_tui.model import Connection, ProcessSample
 
 MAX_SOCKETS = 10_000  # sockets followed at once; others counted as left out
@@ -124,5 +124,5 @@ class HeldSockets:
             out.append(conn)
         for inode in [i for i in self._open if i not in rows]:
             gone = self._open.pop(inode)
-            out.append(replace(gone, end_ts=now, state="gone"))
+            out.append(evolve(gone, end_ts=now, state="gone"))
         return tuple(out)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Container, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from denet_tui.evolve import evolve
 from denet_tui.model import ProcessSample
 from denet_tui.rawtext import decoded
 
@@ -379,7 +380,7 @@ class ProcessTable:
         """The last reading of a process that has not run since: it used no CPU (the same
         object from then on)."""
         if prev.sample.cpu_percent:
-            prev.sample = replace(prev.sample, cpu_percent=0.0)
+            prev.sample = evolve(prev.sample, cpu_percent=0.0)
         return prev.sample
 
     def update(
@@ -436,4 +437,4 @@ def _ended(last: ProcessSample) -> ProcessSample:
     """A process's last reading, as an ended process (its cumulative figures are its last)."""
     if not last.alive:
         return last  # read as a zombie: its state says it
-    return replace(last, alive=False, cpu_percent=0.0, rss_bytes=0, state=None)
+    return evolve(last, alive=False, cpu_percent=0.0, rss_bytes=0, state=None)

@@ -4,7 +4,6 @@ of the threads' time asleep and in D."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from denet_tui.collectors.exit_figures import at_exit, only_at_exit
 from denet_tui.collectors.held_files import HeldFiles
@@ -14,6 +13,7 @@ from denet_tui.collectors.programs_seen import ProgramsSeen
 from denet_tui.collectors.syscall_sampler import CPU_BUDGET, SyscallSampler
 from denet_tui.collectors.taskstats import exit_diagnostics, exit_family, open_exit_records
 from denet_tui.collectors.tree_scan import TreeScanner
+from denet_tui.evolve import evolve
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     CollectorInfo,
@@ -195,16 +195,16 @@ class ProcfsCollector:
             # Its start is the gate's: it was forked before the screen and waited there (as
             # the eBPF collector counts it).
             gate = target.released_ts or self._started_ts
-            p = replace(p, start_ts=round(max(p.start_ts or 0.0, gate), 6))
+            p = evolve(p, start_ts=round(max(p.start_ts or 0.0, gate), 6))
         if target is not None and p.pid == target.pid and not p.alive:
             status = target.poll()  # the root's status: ours, as its parent
             if status.finished and status.exit_code is not None:
-                p = replace(p, exit_code=status.exit_code, killed_by_signal=status.signal)
+                p = evolve(p, exit_code=status.exit_code, killed_by_signal=status.signal)
         if p.exit_code is None:
             reasons.setdefault("exit_code", NO_EXIT_STATUS)
         if not p.alive:
             reasons.setdefault("end_ts", NO_END_TIME)
-        out = replace(
+        out = evolve(
             p, cmdline=p.cmdline or started, syscalls=section, sched=sched, null_reasons=reasons
         )
         if p.alive:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from denet_tui.collectors.base import Collector, CollectorError
+from denet_tui.evolve import evolve
 
 
 def select_collector(
@@ -48,5 +47,5 @@ def select_collector(
 
 
 def _with_reason(collector: Collector, reason: str) -> tuple[Collector, str]:
-    collector.info = replace(collector.info, reason=reason)
+    collector.info = evolve(collector.info, reason=reason)
     return collector, reason

@@ -21,7 +21,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from functools import partial
 from typing import cast
 
@@ -43,6 +42,7 @@ from denet_tui.collectors.ebpf.tracker import MAX_PROCS, SETTLE_MAX_NS, Proc, Tr
 from denet_tui.collectors.exit_figures import at_exit, with_kernel_split
 from denet_tui.collectors.proc_reader import NEVER_READ, NOT_READ, STATUS_FIGURES, ProcessTable
 from denet_tui.collectors.taskstats import exit_diagnostics, exit_family, open_exit_records
+from denet_tui.evolve import evolve
 from denet_tui.ledger import TreeLedger
 from denet_tui.model import (
     EMPTY_SYSCALLS,
@@ -69,10 +69,10 @@ def in_tree(events: tuple[SignalEvent, ...], members: set[int]) -> tuple[SignalE
         sender = None if e.sender_in_tree is None else e.sender_in_tree or e.sender_pid in members
         target = e.target_in_tree or e.target_pid in members
         if not target and (process := process_of(e.target_pid)) in members:
-            e = replace(e, target_pid=process)
+            e = evolve(e, target_pid=process)
             target = True
         if sender != e.sender_in_tree or target != e.target_in_tree:
-            e = replace(e, sender_in_tree=sender, target_in_tree=target)
+            e = evolve(e, sender_in_tree=sender, target_in_tree=target)
         out.append(e)
     return tuple(out)
 
@@ -309,7 +309,7 @@ class EbpfCollector:
                         if f.changed(p.serial):
                             sections.update(f.figures(p.serial))
                     sections = self._floored(sections, before, p)
-                    sample = _filled(with_kernel_split(replace(before, **sections), before))
+                    sample = _filled(with_kernel_split(evolve(before, **sections), before))
                     self._last[p.serial] = sample
                     out.append(sample)
                     continue
@@ -444,7 +444,7 @@ class EbpfCollector:
         own = _given_dropped(base.null_reasons, sections.get)  # (one replace, not two)
         if reasons or own is not base.null_reasons:
             extra["null_reasons"] = {**own, **reasons}
-        return replace(
+        return evolve(
             base,
             pid=p.tgid,
             ppid=p.ppid if p.ppid is not None else base.ppid,
@@ -517,4 +517,4 @@ def _given_dropped(reasons: Mapping[str, str], value: Callable[[str], object]) -
 def _filled(sample: ProcessSample) -> ProcessSample:
     """``sample`` without the reasons for status figures the families have given."""
     kept = _given_dropped(sample.null_reasons, partial(getattr, sample))
-    return sample if kept is sample.null_reasons else replace(sample, null_reasons=kept)
+    return sample if kept is sample.null_reasons else evolve(sample, null_reasons=kept)

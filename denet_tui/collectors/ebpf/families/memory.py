@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import ctypes as ct
 import os
-from dataclasses import replace
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.proc_reader import read_bytes, status_field
+from denet_tui.evolve import evolve
 from denet_tui.model import SyscallSummary, TreeMemory
 
 BPF_NOEXIST = 1
@@ -142,7 +142,7 @@ class MemoryFamily:
 
     def totals(self, totals: Any) -> Any:
         sampled = totals.rss_sum_peak_bytes
-        return replace(totals, rss_sum_peak_bytes=max(sampled or 0, self._sum_peak))
+        return evolve(totals, rss_sum_peak_bytes=max(sampled or 0, self._sum_peak))
 
     def snapshot_fields(self) -> dict[str, Any]:
         return {"memory": TreeMemory(rss_sum_bytes=self._sum, rss_sum_peak_bytes=self._sum_peak)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes as ct
 import errno
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
@@ -23,6 +23,7 @@ from denet_tui.collectors.ebpf.families.base import SharedProgram
 from denet_tui.collectors.ebpf.families.events import EventFamily
 from denet_tui.collectors.ebpf.layout import PRIV_CALLS, PRIV_STR, TASK_COMM_LEN, RawPrivEvent
 from denet_tui.collectors.ebpf.support import tracefs_fields
+from denet_tui.evolve import evolve
 from denet_tui.model import CapabilityStat, PrivilegeEvent
 from denet_tui.privileges import capability_name, describe
 from denet_tui.rawtext import c_string
@@ -186,7 +187,7 @@ class PrivilegesFamily(EventFamily):
             acc = out.get(row)
             if acc is None:
                 base = self._checks.get(row) or _Checks(pid=tgid, name=row[1])
-                acc = out[row] = replace(base, first_ns=base.first_ns or first_ns)
+                acc = out[row] = evolve(base, first_ns=base.first_ns or first_ns)
             acc.add(count, denied, first_ns, last_ns)
         return out
 

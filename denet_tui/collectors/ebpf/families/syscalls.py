@@ -16,13 +16,13 @@ from __future__ import annotations
 import ctypes as ct
 import os
 import time
-from dataclasses import replace
 from typing import Any
 
 from denet_tui.collectors import bpf_maps
 from denet_tui.collectors.base import CollectorError
 from denet_tui.collectors.ebpf.btf import kernel_offsets
 from denet_tui.collectors.ebpf.families.base import SharedProgram
+from denet_tui.evolve import evolve
 from denet_tui.model import ProcessSyscalls, SyscallSummary, SyscallTable
 from denet_tui.syscalls import category_of, machine_arch, syscall_name, table
 
@@ -290,8 +290,8 @@ class SyscallsFamily:
         if not self.latency:
             return summary
         hists = self._read_hist(set(summary.by_name))
-        by_name = {name: replace(st, hist=hists.get(name)) for name, st in summary.by_name.items()}
-        return replace(summary, by_name=by_name)
+        by_name = {name: evolve(st, hist=hists.get(name)) for name, st in summary.by_name.items()}
+        return evolve(summary, by_name=by_name)
 
     def snapshot_fields(self) -> dict[str, Any]:
         return {}  # its tree figures are the summary's (``tree``)
