@@ -42,7 +42,7 @@ from denet_tui.process_group import STOPPED
 from denet_tui.pump import Pump
 from denet_tui.rates import DeviceRates, Timeline, category_rates
 from denet_tui.screen_sink import ScreenSink
-from denet_tui.screen_tabs import TabsMixin
+from denet_tui.screen_tabs import LABELS, TabsMixin
 from denet_tui.session import ArmingCancelled
 from denet_tui.sinks.base import Sink
 from denet_tui.sinks.export import write_export
@@ -171,7 +171,7 @@ class DenetApp(TabsMixin, App[None]):
             t = s.target
             yield StatusHeader(Starting(t.mode, t.cmd, t.pid, s.plan.description), id="status")
         with TabbedContent(id="tabs", initial="overview"):
-            with TabPane("1 Overview", id="overview"), Grid(id="main"):
+            with TabPane(LABELS["overview"][0], id="overview"), Grid(id="main"):
                 with Vertical(id="procs"):
                     yield ProcessHeader(id="tree-header")
                     yield ProcessTree(id="tree")
@@ -180,27 +180,27 @@ class DenetApp(TabsMixin, App[None]):
                     yield SyscallTable(id="table")
                 yield ResourceSparklines(id="sparks")
             # One tab per probe family with a view of its own, shown when the family is there.
-            with TabPane("2 Syscalls", id="syscalls"):
+            with TabPane(LABELS["syscalls"][0], id="syscalls"):
                 yield SyscallTable(id="syscalls-table")
-            with TabPane("3 Finished", id="finished"):
+            with TabPane(LABELS["finished"][0], id="finished"):
                 yield FinishedTable(id="finished-table")
-            with TabPane("4 Summary", id="summary"), VerticalScroll(id="summary-scroll"):
+            with TabPane(LABELS["summary"][0], id="summary"), VerticalScroll(id="summary-scroll"):
                 yield RunSummaryView(id="summary-view")
-            with TabPane("5 Time", id="time"):
+            with TabPane(LABELS["time"][0], id="time"):
                 yield TimeTab(id="time-tab")
-            with TabPane("6 Programs", id="programs"):
+            with TabPane(LABELS["programs"][0], id="programs"):
                 yield ProgramsView(id="programs-view")
-            with TabPane("7 Files", id="files"):
+            with TabPane(LABELS["files"][0], id="files"):
                 yield FilesTable(id="files-table")
-            with TabPane("8 Signals", id="signals"):
+            with TabPane(LABELS["signals"][0], id="signals"):
                 yield SignalsTable(id="signals-table")
-            with TabPane("9 Privileges", id="privileges"):
+            with TabPane(LABELS["privileges"][0], id="privileges"):
                 yield PrivilegesView(id="privileges-view")
-            with TabPane("0 Events", id="events"):
+            with TabPane(LABELS["events"][0], id="events"):
                 yield EventsTable(id="events-table")
-            with TabPane("w Network", id="network"):
+            with TabPane(LABELS["network"][0], id="network"):
                 yield NetworkView(id="network-view")
-            with TabPane("d Disk", id="disk"):
+            with TabPane(LABELS["disk"][0], id="disk"):
                 yield DiskView(id="disk-view")
         yield OutputPane(self.session.output_log, id="output")
         yield FilterBar(id="filter")
@@ -239,6 +239,7 @@ class DenetApp(TabsMixin, App[None]):
         # The event's size: the app's own may not have caught up with the terminal yet.
         self.screen.set_class(event.size.height >= 40, "-tall")
         self.screen.set_class(event.size.width >= 140, "-wide")
+        self.label_tabs(event.size.width)
 
     # -- collection (a thread) ---------------------------------------------------------------
 

@@ -42,6 +42,30 @@ TABS: dict[str, str | None] = {
 }
 
 
+# Tab id -> (its label, its label in fewer than WIDE_TABS columns: every tab in 80).
+LABELS: dict[str, tuple[str, str]] = {
+    "overview": ("1 Overview", "1 Main"),
+    "syscalls": ("2 Syscalls", "2 Sys"),
+    "finished": ("3 Finished", "3 Done"),
+    "summary": ("4 Summary", "4 Sum"),
+    "time": ("5 Time", "5 Time"),
+    "programs": ("6 Programs", "6 Prog"),
+    "files": ("7 Files", "7 File"),
+    "signals": ("8 Signals", "8 Sig"),
+    "privileges": ("9 Privileges", "9 Priv"),
+    "events": ("0 Events", "0 Evt"),
+    "network": ("w Network", "w Net"),
+    "disk": ("d Disk", "d Disk"),
+}
+WIDE_TABS = 118  # columns the full labels take, a cell after each
+
+
+def tab_labels(width: int) -> dict[str, str]:
+    """Each tab's label for a screen ``width`` columns wide."""
+    short = width < WIDE_TABS
+    return {tab: pair[short] for tab, pair in LABELS.items()}
+
+
 # Tab id -> the widget that takes the keys there (the Overview: the process tree).
 FOCUS: dict[str, type | str] = {
     "syscalls": "#syscalls-table",
@@ -79,6 +103,11 @@ class TabsMixin(_Base):
                 tabs.show_tab(tab)
             else:
                 tabs.hide_tab(tab)
+
+    def label_tabs(self, width: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        for tab, label in tab_labels(width).items():
+            tabs.get_tab(tab).label = label
 
     def action_show_tab(self, tab: str) -> None:
         if tab in self.shown_tabs():
