@@ -12,7 +12,6 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import LatestRows
@@ -21,6 +20,7 @@ from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, fitted, fixed_width
 from denet_tui.widgets.format import clock_ms, counted, fmt_int, keep_tail
 from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.row_table import RowTable
 
 COLUMNS: tuple[Column, ...] = (
     ("op", "CALL", 9),
@@ -92,7 +92,7 @@ def shown_rows(
     return sorted(rows, key=SORTS[sort_key][1])[:MAX_SHOWN]
 
 
-class FilesTable(DataTable[Text]):
+class FilesTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort"),
         Binding("f", "toggle_failures", "Failures only"),

@@ -14,13 +14,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from denet_tui.model import CommandStats, FinishedSummary
 from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, fitted, show_columns
 from denet_tui.widgets.format import counted, fmt_bytes, fmt_int, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.row_table import RowTable
 
 # (key, title, width); the command first. The cells have no padding: each width holds a
 # space before the next column. The exit statuses follow the failures, as wide as the widest
@@ -120,7 +120,7 @@ def footer_line(summary: FinishedSummary, scoped: bool = False, sort_key: str = 
     return text
 
 
-class FinishedTable(DataTable[Text]):
+class FinishedTable(RowTable):
     """Ended processes by command; ``s`` sorts by the next figure."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]

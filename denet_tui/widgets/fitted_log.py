@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
+from denet_tui.widgets.row_table import RowTable
+
 Column = tuple[str, str, int | None]  # key, title, width (None: the last, which takes the rest)
 
 
@@ -58,7 +60,7 @@ def show_columns(
     return columns
 
 
-class FittedTable(DataTable[Text]):
+class FittedTable(RowTable):
     """A table whose columns fit its width (``fitted``): its ``columns`` (the last one flexible),
     the ``steps`` that narrow them, and the ``room`` the last one keeps. ``fill`` takes the
     rows' cells in ``columns`` order."""

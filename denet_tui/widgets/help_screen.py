@@ -25,6 +25,7 @@ KEYS = (
     ("/", "filter by text (esc clears): processes by name or command line; Files by path"),
     ("o", "show or hide the command's output"),
     ("↑ ↓ pgup pgdn", "move in the focused table or tree, a row or a page at a time"),
+    ("home end", "the first or last row of the focused table (← → scroll a wide one)"),
     ("1 … 9 0 w d tab", "switch tabs (a tab shows when its probe family is on):"),
     ("", "1 Overview · 2 Syscalls (whole table) · 3 Finished (by command) · 4 Summary (time -v)"),
     ("", "5 Time (on CPU, waiting, asleep, D) · 6 Programs (every exec) · 7 Files (per path)"),

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from denet_tui.event_filter import EVERYTHING, EventFilter
 from denet_tui.event_logs import BusyProcesses, LatestRows
@@ -25,6 +24,7 @@ from denet_tui.rates import DeviceRates, Rates, percentile_ns
 from denet_tui.visible import visible
 from denet_tui.widgets.format import NA, fmt_bytes, fmt_int, fmt_ns, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.row_table import RowTable
 
 KINDS = ("unix", "tcp", "udp", "other")
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have every process)
@@ -135,7 +135,7 @@ def narrowed(flt: EventFilter) -> str:
     return f" · {flt.describe()}" if flt.active else ""
 
 
-class _Table(DataTable[Text]):
+class _Table(RowTable):
     def __init__(self, columns: tuple[tuple[str, int | None], ...], *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         for title, width in columns:

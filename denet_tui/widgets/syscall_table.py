@@ -17,7 +17,6 @@ from typing import ClassVar
 from rich.text import Span, Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from denet_tui.model import CollectorInfo, SyscallSummary
@@ -25,6 +24,7 @@ from denet_tui.rates import percentile_ns
 from denet_tui.widgets.category_bars import CATEGORY_STYLE
 from denet_tui.widgets.format import fmt_int, fmt_ns, fmt_percent
 from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.row_table import RowTable
 
 # Columns per mode: (key, title, width), most important first: when the pane is narrow, the
 # columns at the end are left out. Every mode starts with the name.
@@ -194,7 +194,7 @@ def table_rows(summary: SyscallSummary, mode: str) -> list[TableRow]:
     return rows
 
 
-class SyscallTable(DataTable[Text]):
+class SyscallTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
 
     def __init__(self, *, id: str | None = None) -> None:

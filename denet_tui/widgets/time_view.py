@@ -26,6 +26,7 @@ from denet_tui.visible import visible
 from denet_tui.widgets.fitted_log import Column, fitted, show_columns
 from denet_tui.widgets.format import NA, fmt_int, fmt_ns, fmt_seconds
 from denet_tui.widgets.redraw import set_border_title
+from denet_tui.widgets.row_table import RowTable
 
 # (figure key, label, bar character, style): the order of the bar's segments.
 STATES: tuple[tuple[str, str, str, str], ...] = (
@@ -274,7 +275,7 @@ def row_key(p: ProcessSample) -> str:
     return f"{p.pid}@{p.start_ts}"
 
 
-class SchedTable(DataTable[Text]):
+class SchedTable(RowTable):
     """The live processes and the latest ended ones with their time states; ``s`` sorts by
     the next one."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import Input, Tree
+from textual.widgets import DataTable, Input, Tree
 
 from denet_tui.collectors.replay import ReplayCollector
 from denet_tui.widgets.events_table import EventsTable
@@ -463,3 +463,21 @@ async def test_the_finished_tab_fits_80x24_without_a_cut_column() -> None:
                 await pilot.press("s", "s", "s")
                 await pilot.pause()
                 assert "sorted by wall (s)" in str(table.border_title)
+
+
+@pytest.mark.parametrize("tab", ["3", "6", "7"], ids=["finished", "programs", "files"])
+async def test_home_and_end_go_to_the_first_and_last_row(tab: str) -> None:
+    # (A trial pressed End in Programs: the table scrolled to the right edge of its longest
+    # command line, and the screen showed nothing.)
+    app = live_app(TOUCH if tab != "3" else EBPF)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, tab)
+        table = app.focused
+        assert isinstance(table, DataTable) and table.row_count > 1
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == table.row_count - 1
+        assert table.scroll_x == 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert (table.cursor_row, table.scroll_x, table.scroll_y) == (0, 0, 0)
