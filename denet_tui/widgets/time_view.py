@@ -36,6 +36,7 @@ STATES: tuple[tuple[str, str, str, str], ...] = (
     ("uninterruptible_s", "D", "█", "red"),
     ("sleeping_s", "sleeping", "░", "blue"),
 )
+SHORT = {"user": "usr", "system": "sys", "waiting": "wait", "sleeping": "sleep"}  # (narrow)
 SPLIT_NOTE = "user/system: the kernel's tick-sampled split"
 NO_HIST = "each wait is seen only by eBPF's sched family (/proc sums them)"
 SAMPLED_NOTE = "sleeping and D: estimated from thread states sampled ~100×/s (/proc)"
@@ -84,22 +85,38 @@ def stacked_bar(parts: Mapping[str, float | None], width: int) -> Text:
     return bar
 
 
-def legend(parts: Mapping[str, float | None], *, rate: bool) -> Text:
-    """Each state's share and amount: ``on CPU 1.2s (12%)``; a rate in CPUs (threads busy)."""
+def legend(parts: Mapping[str, float | None], *, rate: bool, width: int | None = None) -> Text:
+    """Each state's share and amount: ``on CPU 1.2s (12%)``; a rate in CPUs (threads busy).
+    Wider than ``width`` cells: the amounts alone (the bar above shows the shares), then with
+    shorter labels."""
     known = [v for v in parts.values() if v is not None]
     total = sum(known)
-    out = Text(no_wrap=True, overflow="ellipsis", end="")
-    for key, label, char, style in STATES:
-        v = parts.get(key)
-        if v is None:
-            continue
-        if out.plain:
-            out.append("  ")
-        out.append(char, style=style)
-        amount = f"{v:.2f}" if rate else fmt_seconds(v)
-        share = f" ({v / total * 100:.0f}%)" if total > 0 else ""
-        out.append(f" {label} {amount}{share}")
+    for shares, labels in ((total > 0, {}), (False, {}), (False, SHORT)):
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        for key, label, char, style in STATES:
+            v = parts.get(key)
+            if v is None:
+                continue
+            if out.plain:
+                out.append("  ")
+            out.append(char, style=style)
+            amount = f"{v:.2f}" if rate else fmt_seconds(v)
+            share = f" ({v / total * 100:.0f}%)" if shares else ""
+            out.append(f" {labels.get(label, label)} {amount}{share}")
+        if width is None or out.cell_len <= width:
+            break
     return out
+
+
+def packed(notes: list[str], width: int) -> list[str]:
+    """The notes joined with `` · `` into as few lines of ``width`` cells as they fit in."""
+    lines: list[str] = []
+    for note in notes:
+        if lines and len(lines[-1]) + 3 + len(note) <= width:
+            lines[-1] += " · " + note
+        else:
+            lines.append(note)
+    return lines
 
 
 def runq_summary(hist: tuple[int, ...] | None, total_s: float | None = None) -> str | None:
@@ -175,21 +192,28 @@ class TimeBreakdown(Static):
         for label, parts, rate in rows:
             head = Text(f"{label:>15} ", style="bold", no_wrap=True, end="")
             lines.append(head + stacked_bar(parts, width))
-            lines.append(Text(" " * 16, end="") + legend(parts, rate=rate))
+            text = legend(parts, rate=rate, width=width + 2)
+            if text.cell_len <= width + 2:
+                lines.append(Text(" " * 16, end="") + text)
+            else:  # under its bar, from the left edge: the room of the label too
+                lines.append(legend(parts, rate=rate, width=width + 18))
         total = getattr(snap.totals, "waiting_cpu_s", None)
         waits = runq_summary(snap.sched.runq_hist, total) or "none yet" if snap.sched else NO_HIST
         lines.append(Text(f"run-queue waits, whole tree: {waits}"))
         if sampled:  # first, where a narrow screen cannot cut it off
             lines.append(Text(SAMPLED_NOTE, style="bold yellow"))
-        note = (
-            "waiting: for a CPU · D: uninterruptible (disk, a vfork parent, other kernel waits) · "
-        )
-        note += "" if sampled else "a nap counts when it ends (so not per interval) · "
-        lines.append(Text(note + "rates: thread-seconds a second", style="dim"))
-        note = SPLIT_NOTE
+        notes = [
+            "waiting: for a CPU",
+            "D: uninterruptible (disk, a vfork parent, other kernel waits)",
+        ]
+        if not sampled:
+            notes.append("a nap counts when it ends (so not per interval)")
+        notes += ["rates: thread-seconds a second", SPLIT_NOTE]
         if scoped is not None:
-            note += " · listed: the subtree's processes on screen now"
-        lines.append(Text(note, style="dim"))
+            notes.append("listed: the subtree's processes on screen now")
+        room = self.size.width or 120
+        # (At most two lines below 100 columns, cut: the rows below need the room.)
+        lines += [Text(n, style="dim") for n in packed(notes, room)[: 3 if room >= 100 else 2]]
         self.update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
         title = f"where the time goes · {scope}"
         if selected is not None:

@@ -7,6 +7,8 @@ import pytest
 from denet_tui.model import ProcessSample, ProcessSched
 from denet_tui.widgets.time_view import (
     histogram_lines,
+    legend,
+    packed,
     runq_summary,
     sched_cells,
     split_cpu,
@@ -75,3 +77,25 @@ def test_runq_lines() -> None:
     lines = histogram_lines(hist, width=10)
     assert len(lines) == 3  # from the first bucket used to the last, gaps included
     assert lines[0].plain.startswith(" ≥1.02µs") and lines[0].plain.endswith(" 3")
+
+
+PARTS = {"user": 0.4689, "system": 0.1475, "waiting_cpu_s": 0.0755,
+         "uninterruptible_s": 0.3122, "sleeping_s": 1.3711}  # fmt: skip
+
+
+def test_the_legend_gives_up_the_shares_then_long_labels_before_it_is_cut() -> None:
+    # (A trial read "sleeping 1.37s…" at 120 columns: the last figure cut.)
+    full = legend(PARTS, rate=False).plain
+    assert "(20%)" in full and "sleeping 1.37s (58%)" in full
+    for width in (72, 80, 90, 104):
+        assert len(legend(PARTS, rate=False, width=width).plain) <= width
+    assert legend(PARTS, rate=False, width=90).plain.endswith("sleeping 1.37s")
+    assert legend(PARTS, rate=False, width=72).plain.endswith("sleep 1.37s")
+    assert legend(PARTS, rate=False, width=40).plain.endswith("sleep 1.37s")  # the shortest
+
+
+def test_notes_are_packed_into_lines_that_fit() -> None:
+    notes = ["waiting: for a CPU", "D: uninterruptible", "rates: thread-seconds a second"]
+    assert packed(notes, 120) == [" · ".join(notes)]
+    assert packed(notes, 40) == ["waiting: for a CPU · D: uninterruptible", notes[2]]
+    assert all(len(line) <= 40 for line in packed(notes, 40))
