@@ -21,7 +21,14 @@ from typing import NamedTuple
 from denet_tui.evolve import evolve
 from denet_tui.figures import COUNTERS, NUMERIC, values_getter
 from denet_tui.ledger import SyscallSums
-from denet_tui.model import ProcessSample, ShareBasis, Snapshot, SyscallSummary
+from denet_tui.model import (
+    CategoryStat,
+    ProcessSample,
+    ShareBasis,
+    Snapshot,
+    SyscallStat,
+    SyscallSummary,
+)
 
 _INDEX = {f.key: i for i, f in enumerate(NUMERIC)}
 RECENT_ENDED = 2000  # ended processes remembered one by one (Timeline.process)
@@ -213,6 +220,34 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
     return Rates(cur.t, _with_rw(values))
 
 
+def _zeroed(s: SyscallSummary) -> SyscallSummary:
+    """``s`` with every known figure 0: the calls of a tree at its start."""
+
+    def z(v: int | None) -> int | None:
+        return None if v is None else 0
+
+    return SyscallSummary(
+        total=z(s.total),
+        by_category={
+            c: CategoryStat(z(st.count), z(st.errors), z(st.time_ns), z(st.samples), 0.0)
+            for c, st in s.by_category.items()
+        },
+        by_name={
+            n: SyscallStat(
+                st.category, z(st.count), z(st.errors), z(st.time_ns), z(st.samples),
+                None if st.hist is None else (0,) * len(st.hist),
+            )
+            for n, st in s.by_name.items()
+        },
+        share_basis=s.share_basis,
+    )  # fmt: skip
+
+
+def _at_start(snap: Snapshot) -> Snapshot:
+    """The tree of a command we ran at its start (t 0): no process, no call yet."""
+    return Snapshot(0.0, snap.ts - snap.t, snap.target, (), _zeroed(snap.syscalls))
+
+
 def history(frames: Sequence[Frame], pids: Collection[int] | None = None) -> list[Rates]:
     """Sparkline samples for ``pids``, one per frame (the first has levels but no rates)."""
     return [tree_rates(a, b, pids) for a, b in zip([None, *frames], frames, strict=False)]
@@ -309,12 +344,16 @@ class Timeline:
         self._origin = Frame(0.0, {}, {}) if started else None
         if self._origin is not None:
             self._frames.append(self._origin)
+        # The points of a snapshot too soon after the last, which no frame keeps: the processes
+        # that ended in it are listed there only, and count in the next frame's rates.
+        self._dropped: Mapping[int, Point] = {}
         self._tree_series: deque[Rates] = deque(maxlen=keep)  # the whole tree's, always kept
         self.series = self._tree_series  # the scope's sparkline samples
         # Over the whole session for the whole tree; for a scope, over the frames kept.
         self._whole = self.extremes = Extremes()
         self.snapshot: Snapshot | None = None
         self.previous: Snapshot | None = None
+        self._start: Snapshot | None = None  # the tree at t 0, when ``previous`` (_at_start)
         self.process_rates: dict[int, Rates] = {}
         self.folds = EndedFolds()
         # The latest ended processes, one by one: the scope of one no longer listed (the user
@@ -327,8 +366,16 @@ class Timeline:
         before = self._frames[-1] if self._frames else None
         frame = Frame.of(snap, before)
         soon = before is not None and frame.t - before.t < self._min_dt
+        if soon and before is self._origin and snap.target.finished:
+            # The whole of a run shorter than the wait: its rates are over the run itself
+            # (a 0.4 s command showed no CPU, memory or call rate at all).
+            soon = False
+        if self._dropped:
+            frame = Frame(frame.t, {**self._dropped, **frame.points}, frame.samples)
+            self._dropped = {}
         if soon and before is self._origin:
             # Moments after the start: too short for a rate; the next is measured from it.
+            self._dropped = frame.points
             self.snapshot = snap
             self.folds.advance(snap)
             self._remember_ended(snap)
@@ -336,7 +383,8 @@ class Timeline:
         if soon:
             # The short step replaces the last one, rates and all, measured from the one before
             # (none yet: no rate, rather than a rate over a few milliseconds).
-            self._frames.pop()
+            replaced = self._frames.pop()
+            frame = Frame(frame.t, {**replaced.points, **frame.points}, frame.samples)
             before = self._frames[-1] if self._frames else None
             for series in {id(s): s for s in (self.series, self._tree_series)}.values():
                 if series:
@@ -345,6 +393,8 @@ class Timeline:
                 self.previous = None
         else:
             self.previous = self.snapshot
+            if before is self._origin:  # measured from the start: every call so far is new
+                self._start = self.previous = _at_start(snap)
         self.snapshot = snap
         self.folds.advance(snap)
         self._remember_ended(snap)
@@ -404,7 +454,9 @@ class Timeline:
             return cur.syscalls, prev.syscalls if prev is not None else None, dt
         now = self._summary(cur, pids)
         before = None
-        if prev is not None:
+        if prev is not None and prev is self._start:
+            before = _zeroed(now)
+        elif prev is not None:
             cached = self._scoped
             same = cached is not None and cached[0] == self.scope and cached[1] is prev
             before = cached[2] if same and cached is not None else self._summary(prev, pids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from denet_tui.evolve import evolve
 from denet_tui.ledger import summarize
 from denet_tui.model import (
     CategoryStat,
@@ -212,6 +213,11 @@ def test_a_snapshot_moments_after_the_last_is_not_a_rate_over_milliseconds() -> 
     assert tl.process_rates[1]["syscalls"] == pytest.approx(110 / 1.005)
     assert [round(r.t, 3) for r in tl.series] == [0.0, 1.0, 2.005]
     assert tl.previous is not None and tl.previous.t == 1.0
+    # A process that ended in the replaced step (listed there only) counts in the new one.
+    gone = evolve(proc(2, 1, syscalls=50), alive=False)
+    tl.add(evolve(snap(3.0, 300), processes=(proc(1, 0, syscalls=300), gone)))
+    tl.add(snap(3.004, 301))
+    assert tl.series[-1]["syscalls"] == pytest.approx((301 - 210 + 50) / (3.004 - 2.005))
 
 
 def test_a_snapshot_moments_after_the_first_has_no_rate_yet() -> None:
@@ -246,6 +252,20 @@ def test_a_command_we_ran_is_measured_from_its_start() -> None:
     assert tl.process_rates[1]["write_bytes"] == pytest.approx(100_000_000 / 1.0)
     tl.add(snap(2.0, 100_000_000))
     assert tl.series[-1]["write_bytes"] == 0
+    # A run over before the wait: measured over the run (a 0.4 s command showed no rates).
+    short = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)
+    short.add(snap(0.01, 0))
+    end = snap(0.4, 8_000_000)
+    short.add(evolve(end, target=TargetStatus(1, "exited", exit_code=0)))
+    assert short.series[-1]["write_bytes"] == pytest.approx(8_000_000 / 0.4)
+    assert short.series[-1]["cpu_percent"] == pytest.approx(0.008 / 0.4 * 100)
+    # A process listed only in a snapshot too soon to measure (it ended then: a snapshot lists
+    # an ended process once) still counts in the next rate (a 0.4 s `ls` vanished from it).
+    two = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)
+    gone = evolve(proc(2, 1, write_bytes=3_000_000), alive=False)
+    two.add(evolve(snap(0.05, 1_000_000), processes=(proc(1, 0, write_bytes=1_000_000), gone)))
+    two.add(evolve(end, target=TargetStatus(1, "exited", exit_code=0)))
+    assert two.series[-1]["write_bytes"] == pytest.approx(11_000_000 / 0.4)
     # Attached (or replayed without a start): no origin, as before.
     plain = Timeline(exact=True, share_basis="count", min_dt=0.5)
     plain.add(snap(0.6, 60_000_000))
