@@ -38,6 +38,16 @@ def stopped(pid: int) -> bool:
     return state(pid) in STOPPED
 
 
+def ignores(pid: int, sig: int) -> bool:
+    """Process ``pid`` ignores signal ``sig`` (its SigIgn mask); False if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            line = next((ln for ln in f if ln.startswith(b"SigIgn:")), None)
+    except OSError:
+        return False
+    return line is not None and bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+
+
 def group_members(pgid: int) -> list[int]:
     """Processes of process group ``pgid`` that have not ended (zombies are not counted)."""
     members = []

@@ -19,7 +19,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from denet_tui.process_group import group_members, stopped
+from denet_tui.process_group import group_members, ignores, stopped
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 GRACE_S = 2.0  # per signal, as RunTarget.stop
@@ -100,6 +100,8 @@ def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = Non
             os.killpg(pgid, sig)
             if sig != signal.SIGKILL and any(stopped(pid) for pid in group_members(pgid)):
                 os.killpg(pgid, signal.SIGCONT)  # a stopped process acts on it only once resumed
+        if sig != signal.SIGKILL and all(ignores(pid, sig) for pid in group_members(pgid)):
+            continue  # (a shell's background jobs ignore SIGINT: no use waiting for them)
         deadline = time.monotonic() + grace
         while running() and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -204,11 +204,11 @@ def test_quit_then_losing_the_terminal_while_stopping_keeps_the_record(
 ) -> None:
     rec, export = tmp_path / "rec.jsonl", tmp_path / "last.json"
     marker = str(4900 + os.getpid() % 800)
-    # Background jobs ignore SIGINT: stopping takes a grace period, during which the terminal
-    # goes away.
+    # A shell that catches SIGINT and goes on: stopping takes a grace period, during which the
+    # terminal goes away.
     tmux.start(
         f"exec {DENET} run --collector procfs --record {rec} --export {export} -- "
-        f"sh -c 'sleep {marker} & sleep {marker} & wait'"
+        f"sh -c 'trap : INT; while :; do sleep {marker}; done'"
     )
     tmux.wait_for("● running")
     pid = _pane_pid(tmux)

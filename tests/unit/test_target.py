@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from denet_tui.process_group import ignores
 from denet_tui.target import ChildOutput, RunTarget, TargetError, group_members, resolve_command
 
 
@@ -63,6 +64,27 @@ def test_stop_ends_background_jobs_that_ignore_sigint() -> None:
                 assert f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
         except FileNotFoundError:
             pass
+
+
+def test_a_group_that_ignores_sigint_is_not_given_its_grace() -> None:
+    # (--exit-with-root watched 2 s more, and quitting took 2 s, for background jobs that
+    # ignore SIGINT: they never act on it.) One that catches it still gets its grace.
+    for script, quick in (
+        ("trap '' INT; sleep 600 & wait", True),
+        ("trap : INT; while :; do sleep 1; done", False),
+    ):
+        t = RunTarget(["sh", "-c", script])
+        t.release()
+        deadline = time.monotonic() + 5
+        while len(group_members(t.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ignores(t.pid, signal.SIGINT) is quick
+        began = time.monotonic()
+        t.stop(grace=1.5)
+        took = time.monotonic() - began
+        t.close()
+        assert group_members(t.pid) == []
+        assert (took < 1.0) if quick else (took >= 1.5), (script, took)
 
 
 def test_the_command_does_not_inherit_what_python_ignores(tmp_path) -> None:
