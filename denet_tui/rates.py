@@ -182,11 +182,13 @@ def tree_rates(prev: Frame | None, cur: Frame, pids: Collection[int] | None = No
     them; for the first frame, the collector's CPU %.
     """
     chosen = [(pid, pt) for pid, pt in cur.points.items() if pids is None or pid in pids]
-    values: dict[str, float | None] = {
-        "rss_bytes": _sum(pt.values[_RSS] for _, pt in chosen if pt.alive)
-    }
+    alive = [pt for _, pt in chosen if pt.alive]
+    # Every process ended: nothing is resident (not "unknown", which read as a figure the
+    # collector cannot give).
+    rss = _sum(pt.values[_RSS] for pt in alive) if alive or not chosen else 0
+    values: dict[str, float | None] = {"rss_bytes": rss}
     if prev is None or cur.t <= prev.t:
-        values["cpu_percent"] = _sum(pt.values[_CPU] for _, pt in chosen if pt.alive)
+        values["cpu_percent"] = _sum(pt.values[_CPU] for pt in alive)
         return Rates(cur.t, values)
     dt = cur.t - prev.t
     get = prev.points.get
@@ -368,8 +370,14 @@ class Timeline:
         soon = before is not None and frame.t - before.t < self._min_dt
         if soon and before is self._origin and snap.target.finished:
             # The whole of a run shorter than the wait: its rates are over the run itself
-            # (a 0.4 s command showed no CPU, memory or call rate at all).
+            # (a 0.4 s command showed no CPU, memory or call rate at all), to its last
+            # process's end, not to the snapshot taken after it (the Summary's elapsed time).
             soon = False
+            ends = [p.end_ts for p in snap.processes if p.end_ts is not None]
+            if ends and not any(p.alive for p in snap.processes):
+                ended = snap.t - (snap.ts - max(ends))
+                if 0 < ended < frame.t:
+                    frame = Frame(ended, frame.points, frame.samples)
         if self._dropped:
             frame = Frame(frame.t, {**self._dropped, **frame.points}, frame.samples)
             self._dropped = {}

@@ -50,9 +50,15 @@ JOINED = " (relative)"  # the same file named absolute is another row
 MAX_SHOWN = 2000  # rows drawn (the export and the JSON have them all)
 
 
-# Left out, step by step, where the paths would have too little room: the times, then the
-# latest call's process.
-NARROW: tuple[dict[str, int], ...] = ({"first": 0, "last": 0}, {"by": 0})
+# Left out, step by step, where the paths would have too little room: the times, the latest
+# call's process, the count of processes, the modes (at 80 columns the path kept 21 cells:
+# three locales' gcc-12.mo read the same).
+NARROW: tuple[dict[str, int], ...] = (
+    {"first": 0, "last": 0},
+    {"by": 0},
+    {"processes": 0},
+    {"modes": 0},
+)
 MIN_PATH = 30  # cells of path below which a step is taken
 
 

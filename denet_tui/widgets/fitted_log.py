@@ -63,7 +63,9 @@ def show_columns(
 class FittedTable(RowTable):
     """A table whose columns fit its width (``fitted``): its ``columns`` (the last one flexible),
     the ``steps`` that narrow them, and the ``room`` the last one keeps. ``fill`` takes the
-    rows' cells in ``columns`` order."""
+    rows' cells in ``columns`` order. ``cut_last``: the last column ends at the table's edge,
+    a longer cell cut with "…" (where the whole of it is shown elsewhere: else the table is as
+    wide as its longest cell, and scrolls sideways)."""
 
     def __init__(
         self,
@@ -71,10 +73,12 @@ class FittedTable(RowTable):
         steps: Sequence[Mapping[str, int]],
         room: int,
         *,
+        cut_last: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.columns_full, self._steps, self._room = columns, steps, room
+        self._cut_last = cut_last
         self._shown: tuple[Column, ...] = ()
         self._cells: list[list[Text]] = []
         self._follow = False
@@ -86,7 +90,14 @@ class FittedTable(RowTable):
     def _columns_now(self) -> tuple[Column, ...] | None:
         """The columns for the table's width now (None while it has no size yet)."""
         width = self.size.width - self.styles.scrollbar_size_vertical
-        return fitted(self.columns_full, self._steps, width, self._room) if width > 0 else None
+        if width <= 0:
+            return None
+        shown = fitted(self.columns_full, self._steps, width, self._room)
+        if self._cut_last:
+            key, title, _w = shown[-1]
+            rest = width - fixed_width(shown[:-1]) - 2  # (2: its own padding)
+            shown = (*shown[:-1], (key, title, max(rest, len(title))))
+        return shown
 
     def fill(self, rows: Iterable[list[Text]], follow: bool = True) -> None:
         """Replace the rows (each its cells in ``columns`` order). ``follow`` (a log, newest
@@ -108,6 +119,8 @@ class FittedTable(RowTable):
         keep = [i for i, (key, _t, _w) in enumerate(self.columns_full) if key in shown]
         self.clear()
         for cells in self._cells:
+            for cell in cells:  # a cut cell ends in "…" (a cut command read as whole)
+                cell.no_wrap, cell.overflow = True, "ellipsis"
             self.add_row(*(cells[i] for i in keep))
         if self.row_count:
             self.move_cursor(row=self.row_count - 1 if at_end else min(row, self.row_count - 1))

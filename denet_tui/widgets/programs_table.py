@@ -70,7 +70,7 @@ class ProgramsTable(FittedTable):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "cycle_sort", "Sort")]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(COLUMNS, NARROW, ROOM, id=id)
+        super().__init__(COLUMNS, NARROW, ROOM, cut_last=True, id=id)  # (whole below it)
         self._version: tuple | None = None
         self.sort_key = "time"
         self.programs: list[ProgramRow] = []  # as shown, in order (DataTable has .rows)

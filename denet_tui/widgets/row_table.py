@@ -18,3 +18,9 @@ class RowTable(DataTable[Text]):
         Binding("home", "scroll_top", "First row", show=False),
         Binding("end", "scroll_bottom", "Last row", show=False),
     ]
+
+    def on_resize(self) -> None:
+        # Made shorter (the Programs tab's command pane grows with a long command under the
+        # cursor), it keeps the cursor's row on the screen: End there showed a blank row.
+        if self.show_cursor and self.row_count:
+            self.move_cursor(row=self.cursor_row)

@@ -100,7 +100,7 @@ def legend(parts: Mapping[str, float | None], *, rate: bool, width: int | None =
             if out.plain:
                 out.append("  ")
             out.append(char, style=style)
-            amount = f"{v:.2f}" if rate else fmt_seconds(v)
+            amount = f"{v:.2f} s/s" if rate else fmt_seconds(v)  # (thread-seconds a second)
             share = f" ({v / total * 100:.0f}%)" if shares else ""
             out.append(f" {labels.get(label, label)} {amount}{share}")
         if width is None or out.cell_len <= width:
@@ -208,7 +208,7 @@ class TimeBreakdown(Static):
         ]
         if not sampled:
             notes.append("a nap counts when it ends (so not per interval)")
-        notes += ["rates: thread-seconds a second", SPLIT_NOTE]
+        notes += ["s/s: thread-seconds a second", SPLIT_NOTE]
         if scoped is not None:
             notes.append("listed: the subtree's processes on screen now")
         room = self.size.width or 120

@@ -481,3 +481,35 @@ async def test_home_and_end_go_to_the_first_and_last_row(tab: str) -> None:
         await pilot.press("home")
         await pilot.pause()
         assert (table.cursor_row, table.scroll_x, table.scroll_y) == (0, 0, 0)
+
+
+async def test_a_row_whose_command_grows_the_pane_below_stays_in_view() -> None:
+    # (A trial pressed End at 80x24: the pane below the table grew to the last command's 8
+    # lines and the selected row was left below the table's edge.)
+    from denet_tui.widgets.programs_table import ProgramDetail, ProgramsTable
+
+    app = live_app(TOUCH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "6")
+        table = app.query_one(ProgramsTable)
+        await pilot.press("end", "up")  # onto the script's `python3 -c '...'`, many lines
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one(ProgramDetail).size.height > 3
+        rows = table.scrollable_content_region.height - 1  # (its header)
+        assert table.cursor_row == table.row_count - 2
+        assert table.scroll_y <= table.cursor_row < table.scroll_y + rows
+        cell = table.get_row_at(table.cursor_row)[-1]
+        width = table.columns[table.ordered_columns[-1].key].width
+        assert width < len(cell.plain) and cell.overflow == "ellipsis"  # cut, and marked "…"
+
+
+async def test_the_files_tab_keeps_room_for_paths_at_80_columns() -> None:
+    # (A trial at 80 columns: 21 cells of path, three locales' gcc-12.mo read the same.)
+    from denet_tui.widgets.files_table import FilesTable
+
+    app = live_app(TOUCH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "7")
+        table = app.query_one(FilesTable)
+        assert table.columns[table.ordered_columns[-1].key].width >= 28
