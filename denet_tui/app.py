@@ -544,8 +544,8 @@ class DenetApp(TabsMixin, App[None]):
             self.query_one(StatusHeader).quitting()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_tab":
-            return parameters[0] in self.shown_tabs()
+        if action == "show_tab":  # (while loading: remembered for when armed)
+            return parameters[0] in self.shown_tabs() or self.tab_meta() is None
         if action == "step":
             return self.replay
         if action == "whole_tree":

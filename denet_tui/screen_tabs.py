@@ -103,15 +103,22 @@ class TabsMixin(_Base):
                 tabs.show_tab(tab)
             else:
                 tabs.hide_tab(tab)
+        wanted, self._wanted_tab = self._wanted_tab, None
+        if wanted in shown:  # (a key pressed while the program was loading)
+            tabs.active = wanted
 
     def label_tabs(self, width: int) -> None:
         tabs = self.query_one(TabbedContent)
         for tab, label in tab_labels(width).items():
             tabs.get_tab(tab).label = label
 
+    _wanted_tab: str | None = None  # asked for before the collector said it has it
+
     def action_show_tab(self, tab: str) -> None:
         if tab in self.shown_tabs():
             self.query_one(TabbedContent).active = tab
+        elif self.tab_meta() is None:
+            self._wanted_tab = tab  # shown once armed, if its family is there
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)

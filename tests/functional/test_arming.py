@@ -128,3 +128,24 @@ async def test_quit_while_arming_never_runs_the_command(tmp_path) -> None:
     assert not session.armed
     assert plan.collector.closed
     assert not marker.exists()
+
+
+async def test_a_tab_asked_for_while_loading_is_shown_once_armed() -> None:
+    # (A trial pressed 5 on "loading eBPF…": the Time tab was not there yet, the key was lost.)
+    from textual.widgets import TabbedContent
+
+    plan = StandInPlan()
+    session = session_for(["true"], plan)
+    app = DenetApp(session)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: bool(app.query(StatusHeader)))
+            assert plan.started.wait(5)
+            await pilot.press("5")
+            assert app.query_one(TabbedContent).active == "overview"  # not there yet
+            plan.gate.set()
+            await wait_until(pilot, lambda: app.timeline.snapshot is not None)
+            assert app.query_one(TabbedContent).active == "time"
+    finally:
+        plan.gate.set()
+        session.finish()
