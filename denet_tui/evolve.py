@@ -28,7 +28,7 @@ def evolve(obj: T, **changes: Any) -> T:
 
 def _maker(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     fields = dataclasses.fields(cls)
-    if "__slots__" not in cls.__dict__ or any(not f.init for f in fields):
+    if not _plain(cls) or any(not f.init for f in fields):
         return lambda obj, changes: dataclasses.replace(obj, **changes)
     names = [f.name for f in fields]
     scope: dict[str, Any] = {
@@ -51,6 +51,20 @@ def _maker(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
     lines.append("    return out")
     exec("\n".join(lines), scope)  # (names are the class's own fields: identifiers)
     return scope["make"]
+
+
+def _plain(cls: type) -> bool:
+    """A slotted dataclass whose ``__init__`` is the one dataclasses wrote (not a class's own,
+    which ``replace`` would call), with no InitVar (which ``replace`` needs to be given)."""
+    init = getattr(cls.__init__, "__code__", None)
+    initvar = getattr(dataclasses, "_FIELD_INITVAR", None)
+    return (
+        "__slots__" in cls.__dict__
+        and "__dataclass_fields__" in cls.__dict__
+        and init is not None
+        and init.co_filename == "<string>"  # (dataclasses makes its methods with exec)
+        and all(f._field_type is not initvar for f in cls.__dataclass_fields__.values())  # type: ignore[attr-defined]
+    )
 
 
 def _unknown(cls: type, names: set[str]) -> None:

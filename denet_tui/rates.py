@@ -245,9 +245,25 @@ def _zeroed(s: SyscallSummary) -> SyscallSummary:
     )  # fmt: skip
 
 
-def _at_start(snap: Snapshot) -> Snapshot:
-    """The tree of a command we ran at its start (t 0): no process, no call yet."""
-    return Snapshot(0.0, snap.ts - snap.t, snap.target, (), _zeroed(snap.syscalls))
+def _at_start(snap: Snapshot, t: float = 0.0) -> Snapshot:
+    """The tree of a command we ran at its start (``t``): no process, no call yet."""
+    return Snapshot(t, snap.ts - snap.t + t, snap.target, (), _zeroed(snap.syscalls))
+
+
+def _span(snap: Snapshot) -> tuple[float, float] | None:
+    """From the first start to the last end of the processes of a finished run (in ``t``), if
+    every one of them has ended and has both dated; None otherwise."""
+    starts = [p.start_ts for p in snap.processes]
+    ends = [p.end_ts for p in snap.processes]
+    if not snap.processes or any(v is None for v in (*starts, *ends)):
+        return None
+    base = snap.ts - snap.t  # (unix time of t 0)
+    return min(starts) - base, max(ends) - base  # type: ignore[type-var, operator]
+
+
+def _ended_points(frame: Frame) -> dict[int, Point]:
+    """A frame's ended processes, which only it lists (a live one is listed again next time)."""
+    return {pid: pt for pid, pt in frame.points.items() if not pt.alive}
 
 
 def history(frames: Sequence[Frame], pids: Collection[int] | None = None) -> list[Rates]:
@@ -368,22 +384,21 @@ class Timeline:
         before = self._frames[-1] if self._frames else None
         frame = Frame.of(snap, before)
         soon = before is not None and frame.t - before.t < self._min_dt
+        begun = 0.0  # where a frame measured from the origin starts
         if soon and before is self._origin and snap.target.finished:
-            # The whole of a run shorter than the wait: its rates are over the run itself
-            # (a 0.4 s command showed no CPU, memory or call rate at all), to its last
-            # process's end, not to the snapshot taken after it (the Summary's elapsed time).
+            # The whole of a run shorter than the wait: measured over the run itself (a 0.4 s
+            # command showed no rate at all), from its start to its end where the kernel dated
+            # both (the Summary's elapsed time), not from our start to the snapshot after it.
             soon = False
-            ends = [p.end_ts for p in snap.processes if p.end_ts is not None]
-            if ends and not any(p.alive for p in snap.processes):
-                ended = snap.t - (snap.ts - max(ends))
-                if 0 < ended < frame.t:
-                    frame = Frame(ended, frame.points, frame.samples)
+            span = _span(snap)
+            if span is not None and 0.0 <= span[0] < span[1] <= frame.t:
+                begun, frame = span[0], Frame(span[1], frame.points, frame.samples)
         if self._dropped:
             frame = Frame(frame.t, {**self._dropped, **frame.points}, frame.samples)
             self._dropped = {}
         if soon and before is self._origin:
             # Moments after the start: too short for a rate; the next is measured from it.
-            self._dropped = frame.points
+            self._dropped = _ended_points(frame)
             self.snapshot = snap
             self.folds.advance(snap)
             self._remember_ended(snap)
@@ -392,7 +407,7 @@ class Timeline:
             # The short step replaces the last one, rates and all, measured from the one before
             # (none yet: no rate, rather than a rate over a few milliseconds).
             replaced = self._frames.pop()
-            frame = Frame(frame.t, {**replaced.points, **frame.points}, frame.samples)
+            frame = Frame(frame.t, {**_ended_points(replaced), **frame.points}, frame.samples)
             before = self._frames[-1] if self._frames else None
             for series in {id(s): s for s in (self.series, self._tree_series)}.values():
                 if series:
@@ -402,7 +417,7 @@ class Timeline:
         else:
             self.previous = self.snapshot
             if before is self._origin:  # measured from the start: every call so far is new
-                self._start = self.previous = _at_start(snap)
+                self._start = self.previous = _at_start(snap, begun)
         self.snapshot = snap
         self.folds.advance(snap)
         self._remember_ended(snap)
@@ -411,6 +426,8 @@ class Timeline:
             # processes): a window of whole snapshots would hold every table for minutes.
             self._frames[-1] = evolve(self._frames[-1], samples=None)
         self._frames.append(frame)
+        if before is self._origin and begun:
+            before = Frame(begun, {}, {})
         self.process_rates = process_rates(before, frame, self.process_rates)
         whole = tree_rates(before, frame)
         self._whole.add(whole)
@@ -457,6 +474,8 @@ class Timeline:
         if cur is None:
             return None, None, 0.0
         dt = cur.t - prev.t if prev is not None else 0.0
+        if prev is not None and prev is self._start:  # (a short run's: to its end, not to cur)
+            dt = self._frames[-1].t - prev.t
         pids = self.scope_pids()
         if pids is None or self.scope is None:
             return cur.syscalls, prev.syscalls if prev is not None else None, dt

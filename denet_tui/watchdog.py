@@ -96,12 +96,15 @@ def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = Non
     for sig in STOP_SIGNALS:
         if not running():
             return
+        # Ignored when sent (not after: a handler may ignore it while it cleans up): a shell's
+        # background jobs ignore SIGINT, no use waiting for them.
+        ignored = sig != signal.SIGKILL and all(ignores(pid, sig) for pid in group_members(pgid))
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
             if sig != signal.SIGKILL and any(stopped(pid) for pid in group_members(pgid)):
                 os.killpg(pgid, signal.SIGCONT)  # a stopped process acts on it only once resumed
-        if sig != signal.SIGKILL and all(ignores(pid, sig) for pid in group_members(pgid)):
-            continue  # (a shell's background jobs ignore SIGINT: no use waiting for them)
+        if ignored:
+            continue
         deadline = time.monotonic() + grace
         while running() and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -202,15 +202,17 @@ class TimeBreakdown(Static):
         lines.append(Text(f"run-queue waits, whole tree: {waits}"))
         if sampled:  # first, where a narrow screen cannot cut it off
             lines.append(Text(SAMPLED_NOTE, style="bold yellow"))
-        notes = [
+        # Most needed first: the narrow screen keeps two lines of them.
+        notes = ["listed: the subtree's processes on screen now"] if scoped is not None else []
+        if any(rate for _label, _parts, rate in rows):
+            notes.append("s/s: thread-seconds a second")
+        notes += [
+            SPLIT_NOTE,
             "waiting: for a CPU",
             "D: uninterruptible (disk, a vfork parent, other kernel waits)",
         ]
         if not sampled:
             notes.append("a nap counts when it ends (so not per interval)")
-        notes += ["s/s: thread-seconds a second", SPLIT_NOTE]
-        if scoped is not None:
-            notes.append("listed: the subtree's processes on screen now")
         room = self.size.width or 120
         # (At most two lines below 100 columns, cut: the rows below need the room.)
         lines += [Text(n, style="dim") for n in packed(notes, room)[: 3 if room >= 100 else 2]]

@@ -46,3 +46,39 @@ def test_a_class_without_slots_goes_through_replace() -> None:
         b: int = 0
 
     assert evolve(Plain(1), b=2) == Plain(1, 2)
+
+
+def test_an_own_init_or_an_initvar_goes_through_replace() -> None:
+    # (The review: a slotted subclass's own __init__ was skipped; an InitVar made
+    # __post_init__ fail.)
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    class Scaled(Base):
+        __slots__ = ()
+
+        def __init__(self, a: int) -> None:
+            object.__setattr__(self, "a", a * 10)
+
+    assert evolve(Scaled(1), a=2) == dataclasses.replace(Scaled(1), a=2)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class WithInitVar:
+        a: int
+        k: dataclasses.InitVar[int] = 1
+
+        def __post_init__(self, k: int) -> None:
+            object.__setattr__(self, "a", self.a * k)
+
+    assert evolve(WithInitVar(2), a=3) == dataclasses.replace(WithInitVar(2), a=3)
+
+
+def test_every_class_of_the_model_takes_the_fast_path() -> None:
+    from denet_tui import model
+    from denet_tui.evolve import _plain
+
+    classes = [
+        c for c in vars(model).values() if isinstance(c, type) and dataclasses.is_dataclass(c)
+    ]
+    assert len(classes) > 20 and all(_plain(c) for c in classes)

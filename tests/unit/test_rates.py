@@ -259,14 +259,22 @@ def test_a_command_we_ran_is_measured_from_its_start() -> None:
     short.add(evolve(end, target=TargetStatus(1, "exited", exit_code=0)))
     assert short.series[-1]["write_bytes"] == pytest.approx(8_000_000 / 0.4)
     assert short.series[-1]["cpu_percent"] == pytest.approx(0.008 / 0.4 * 100)
-    # Ended, every process: over the run to its last end (the Summary's elapsed), not to the
-    # snapshot taken after it.
+    # Ended, every process: over the run from its start to its last end (the Summary's
+    # elapsed), not from our start to the snapshot taken after it; the call rates alike.
+    finished = TargetStatus(1, "exited", exit_code=0)
     over = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)
     over.add(snap(0.01, 0))
-    done = evolve(end.processes[0], alive=False, end_ts=0.32)  # (ts = t in these snapshots)
-    over.add(evolve(end, target=TargetStatus(1, "exited", exit_code=0), processes=(done,)))
-    assert over.series[-1]["write_bytes"] == pytest.approx(8_000_000 / 0.32)
+    done = evolve(end.processes[0], alive=False, start_ts=0.02, end_ts=0.32)  # (ts = t here)
+    over.add(evolve(end, target=finished, processes=(done,)))
+    assert over.series[-1]["write_bytes"] == pytest.approx(8_000_000 / 0.30)
     assert over.series[-1]["rss_bytes"] == 0  # nothing resident: not unknown
+    assert over.syscalls()[2] == pytest.approx(0.30)
+    # One end not dated (a lost exit record): from our start to the snapshot, not to the
+    # latest known end (a child's, 10 ms in: 40 times the true rate).
+    undated = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)
+    child = evolve(proc(2, 1), alive=False, start_ts=0.001, end_ts=0.01)
+    undated.add(evolve(end, target=finished, processes=(evolve(done, end_ts=None), child)))
+    assert undated.series[-1]["write_bytes"] == pytest.approx(8_000_000 / 0.4)
     # A process listed only in a snapshot too soon to measure (it ended then: a snapshot lists
     # an ended process once) still counts in the next rate (a 0.4 s `ls` vanished from it).
     two = Timeline(exact=True, share_basis="count", min_dt=0.5, started=True)

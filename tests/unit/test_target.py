@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -85,6 +86,31 @@ def test_a_group_that_ignores_sigint_is_not_given_its_grace() -> None:
         t.close()
         assert group_members(t.pid) == []
         assert (took < 1.0) if quick else (took >= 1.5), (script, took)
+
+
+def test_a_handler_that_ignores_sigint_while_it_cleans_up_gets_its_grace(tmp_path) -> None:
+    # (Checked once SIGINT was sent, the review found, such a handler looked like a process
+    # that ignores it: its cleanup was cut short by SIGTERM.)
+    done, ready = tmp_path / "cleaned", tmp_path / "ready"
+    script = (
+        "import signal, sys, time\n"
+        "def bye(*_):\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "    time.sleep(0.5)\n"
+        f"    open({str(done)!r}, 'w').close()\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, bye)\n"
+        f"open({str(ready)!r}, 'w').close()\n"
+        "time.sleep(600)\n"
+    )
+    t = RunTarget([sys.executable, "-c", script])
+    t.release()
+    deadline = time.monotonic() + 5
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    t.stop(grace=2.0)
+    t.close()
+    assert done.exists()
 
 
 def test_the_command_does_not_inherit_what_python_ignores(tmp_path) -> None:
