@@ -62,6 +62,12 @@ NARROW: tuple[dict[str, int], ...] = (
 MIN_PATH = 30  # cells of path below which a step is taken
 
 
+def narrow_steps(sort_key: str) -> tuple[dict[str, int], ...]:
+    """NARROW, but the column the rows are sorted by stays (sorted by the last call, the rows'
+    order had no time to show for it below 120 columns)."""
+    return tuple(step for s in NARROW if (step := {k: w for k, w in s.items() if k != sort_key}))
+
+
 def file_cells(r: FileStat, path_width: int | None = None) -> dict[str, Text]:
     """A row's cells by column; the path cut at its start to ``path_width`` cells if given."""
     failed = "red" if r.failures else ""
@@ -142,7 +148,7 @@ class FilesTable(RowTable):
         path_width = None  # not laid out yet
         columns = COLUMNS
         if width:
-            columns = fitted(COLUMNS, NARROW, width, MIN_PATH)
+            columns = fitted(COLUMNS, narrow_steps(self.sort_key), width, MIN_PATH)
             path_width = max(16, width - fixed_width(columns) - 1)  # (the cursor's edge)
         self._set_columns(columns, path_width)
         for r in rows:

@@ -513,3 +513,18 @@ async def test_the_files_tab_keeps_room_for_paths_at_80_columns() -> None:
         await open_tab(pilot, "7")
         table = app.query_one(FilesTable)
         assert table.columns[table.ordered_columns[-1].key].width >= 28
+
+
+async def test_the_files_tab_sorted_by_last_call_shows_when_that_was() -> None:
+    # (A trial: sorted by "last call", no time column at 80, 100 or 120 columns.)
+    from denet_tui.widgets.files_table import FilesTable
+
+    app = live_app(TOUCH)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot, "7")
+        table = app.query_one(FilesTable)
+        assert "last" not in [c.key.value for c in table.ordered_columns]  # (room for paths)
+        while table.sort_key != "last":
+            await pilot.press("s")
+            await pilot.pause()
+        assert "last" in [c.key.value for c in table.ordered_columns]
