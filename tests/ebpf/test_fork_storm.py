@@ -31,7 +31,9 @@ def test_every_child_counted(latency: bool) -> None:
         assert p.syscalls and p.syscalls.count and p.syscalls.count > 10
         assert p.exit_code == 0 and p.start_ts and p.end_ts and p.end_ts >= p.start_ts
         if latency:
-            assert p.syscalls_by_name["exit_group"].count == 1
+            # (Failed once in CI, one child in 1,000, not reproduced since: say what was seen.)
+            got = dict(p.syscalls_by_name.items())
+            assert "exit_group" in got and got["exit_group"].count == 1, (p, snap.diagnostics)
         # Each one's final figures: the kernel's exit record, however short it lived.
         assert p.cpu_time_s is not None and p.peak_rss_bytes and p.minor_faults
         # Only what an exit record cannot give (and rounds down: read/write call counts, and
