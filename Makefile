@@ -22,7 +22,7 @@ run: setup
 
 # pytest exit 5 = no tests collected: a failure here, never a silent pass.
 test: setup
-	@rc=0; $(PY) -m pytest -q || rc=$$?; \
+	@rc=0; $(PY) -m pytest -q --durations=15 || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc
 	$(VENV)/bin/ruff check .
