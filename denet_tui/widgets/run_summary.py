@@ -3,6 +3,8 @@ printed when the screen closes, from the same totals as the ``end`` record."""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -144,7 +146,8 @@ class RunSummaryView(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._text = Text()
+        self._rows: tuple[tuple[str, str], ...] = ()
+        self._head = HEAD
 
     def show(
         self,
@@ -153,14 +156,22 @@ class RunSummaryView(Widget):
         scoped: bool = False,
         root: ProcessSample | None = None,
     ) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(HEAD + (NOT_SCOPED if scoped else "") + "\n\n", style="dim")
-        for label, value in aligned(snap, info, root):
-            text.append(label, style="bold")
-            text.append(f"{value}\n")
-        if text != self._text:
-            self._text = text
-            self.refresh()
+        rows = tuple(summary_lines(snap, info, root))
+        head = HEAD + (NOT_SCOPED if scoped else "")
+        if (rows, head) != (self._rows, self._head):
+            self._rows, self._head = rows, head
+            self.refresh(layout=True)
 
-    def render(self) -> Text:
-        return self._text
+    @property
+    def plain(self) -> str:
+        """What it shows, as plain lines (label: value)."""
+        return "\n".join([self._head, "", *(f"{label}: {value}" for label, value in self._rows)])
+
+    def render(self) -> RenderableType:
+        # Two columns: a value too long for the screen wraps under itself, not under the labels.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for label, value in self._rows:
+            grid.add_row(f"{label}:", value)
+        return Group(Text(self._head, style="dim"), Text(""), grid)

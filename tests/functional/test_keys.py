@@ -294,9 +294,9 @@ async def test_number_keys_and_tab_switch_tabs_and_scope_applies_to_each() -> No
         await pilot.pause()
         summary = app.query_one(RunSummaryView)
         assert tabs.active == "summary" and summary.has_focus  # it stays, from any tab
-        assert "Maximum resident set size" in summary.render().plain
-        assert "whole tree" in summary.render().plain.splitlines()[0]
-        assert "not only the scope's" in summary.render().plain
+        assert "Maximum resident set size" in summary.plain
+        assert "whole tree" in summary.plain.splitlines()[0]
+        assert "not only the scope's" in summary.plain
         await pilot.press("tab")
         await pilot.pause()
         sched = app.query_one(SchedTable)
