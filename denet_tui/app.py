@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Footer, TabbedContent, TabPane, Tree
+from textual.widgets import Footer, Input, TabbedContent, TabPane, Tree
 from textual.worker import Worker, get_current_worker
 
 from denet_tui.collectors.base import CollectorError
@@ -90,7 +90,9 @@ class DenetApp(TabsMixin, App[None]):
         Binding("n", "step", "Step"),
         Binding("e", "export", "Export"),
         Binding("escape", "whole_tree", "Whole tree"),
-        Binding("slash", "filter", "Filter"),
+        # (Priority: taken before the keys typed after it reach the focused table, so that a
+        # pasted "/as" is the filter's "as"; not while a text field has the focus.)
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("o", "toggle_output", "Output"),
         Binding("question_mark", "help", "Help"),
         Binding("1", "show_tab('overview')", "Overview", show=False),
@@ -546,6 +548,8 @@ class DenetApp(TabsMixin, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_tab":  # (while loading: remembered for when armed)
             return parameters[0] in self.shown_tabs() or self.tab_meta() is None
+        if action == "filter":
+            return not isinstance(self.focused, Input)
         if action == "step":
             return self.replay
         if action == "whole_tree":

@@ -23,7 +23,8 @@ class FilterBar(Horizontal):
 
     def open(self) -> None:
         self.display = True
-        self.query_one(Input).focus()
+        # Focused now, not after the keys already queued (``focus()`` waits its turn).
+        self.screen.set_focus(self.query_one(Input))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

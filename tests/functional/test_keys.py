@@ -144,6 +144,26 @@ async def test_slash_filters_processes_by_name() -> None:
         assert len(tree_pids(tree)) > len(shown)
 
 
+async def test_keys_right_after_slash_go_to_the_filter() -> None:
+    # (A trial pasted "/as": the filter opened empty and the "s" re-sorted the tree: the keys
+    # after "/" had reached the tree before the filter opened.)
+    from textual import events
+
+    app = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, 4)
+        tree = app.query_one(ProcessTree)
+        sort = tree.sort_key
+        for key, char in (("slash", "/"), ("a", "a"), ("s", "s")):  # at once, as a paste
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        field = app.query_one(FilterBar).query_one(Input)
+        assert field.value == "as" and tree.sort_key == sort
+        await pilot.press("slash", "u")  # "/" in the filter is text
+        assert field.value == "as/u"
+
+
 async def test_question_mark_shows_help() -> None:
     app = live_app()
     async with app.run_test(size=SIZE) as pilot:
