@@ -83,6 +83,9 @@ FOCUS: dict[str, type | str] = {
 
 
 class TabsMixin(_Base):
+    _wanted_tab: str | None = None  # asked for before the collector said it has it
+    _short_labels = False  # the labels shown are the short ones (composed: the full ones)
+
     def tab_meta(self) -> Meta | None:
         raise NotImplementedError
 
@@ -108,11 +111,13 @@ class TabsMixin(_Base):
             tabs.active = wanted
 
     def label_tabs(self, width: int) -> None:
+        short = width < WIDE_TABS
+        if short == self._short_labels:
+            return  # (as they are: a resize sets them again only across WIDE_TABS)
+        self._short_labels = short
         tabs = self.query_one(TabbedContent)
         for tab, label in tab_labels(width).items():
             tabs.get_tab(tab).label = label
-
-    _wanted_tab: str | None = None  # asked for before the collector said it has it
 
     def action_show_tab(self, tab: str) -> None:
         if tab in self.shown_tabs():

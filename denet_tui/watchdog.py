@@ -96,12 +96,13 @@ def stop_group(pgid: int, grace: float, running: Callable[[], bool] | None = Non
     for sig in STOP_SIGNALS:
         if not running():
             return
+        members = group_members(pgid) if sig != signal.SIGKILL else []  # (one /proc scan)
         # Ignored when sent (not after: a handler may ignore it while it cleans up): a shell's
         # background jobs ignore SIGINT, no use waiting for them.
-        ignored = sig != signal.SIGKILL and all(ignores(pid, sig) for pid in group_members(pgid))
+        ignored = sig != signal.SIGKILL and all(ignores(pid, sig) for pid in members)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
-            if sig != signal.SIGKILL and any(stopped(pid) for pid in group_members(pgid)):
+            if any(stopped(pid) for pid in members):
                 os.killpg(pgid, signal.SIGCONT)  # a stopped process acts on it only once resumed
         if ignored:
             continue
